@@ -1,0 +1,72 @@
+"""tapegrad's ``autograd``: Tensor, the tape-based reverse-mode engine, the op library, grad
+modes, ``gradcheck``, random numbers, data loading and datasets.
+
+PyTorch code ports by renaming ``torch`` to ``autograd`` (``torch.nn`` -> ``nn``,
+``torch.optim`` -> ``optim``, ``torch.utils.data`` -> ``autograd.data``)::
+
+    import autograd
+    x = autograd.randn(3, 4, requires_grad=True)
+    y = (x @ x.T).relu().sum()
+    y.backward()
+    x.grad.shape          # (3, 4)
+
+The submodules ``autograd.data`` and ``autograd.datasets`` load on first use.
+"""
+
+import importlib
+
+from . import dtypes
+from .dtypes import (bool, double, float, float16, float32, float64, get_default_dtype, half,  # noqa: A004
+                     int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
+from .tensor import Tensor, device_ as device
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .function import Function
+from .engine import backward, grad
+from .ops import *  # noqa: F401,F403
+from .factories import *  # noqa: F401,F403
+from .random import Generator, default_generator, initial_seed, manual_seed, seed
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+
+__version__ = "0.1.0"
+
+
+def is_tensor(obj):
+    """True if ``obj`` is a :class:`Tensor`."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input):
+    """Number of elements of ``input``."""
+    return input.numel()
+
+
+class _Cuda:
+    """``autograd.cuda``: tapegrad has no GPU backend."""
+
+    @staticmethod
+    def is_available():
+        """Always ``False``."""
+        return False
+
+    @staticmethod
+    def device_count():
+        return 0
+
+    @staticmethod
+    def manual_seed(seed):  # accepted so PyTorch scripts run unchanged
+        return None
+
+    manual_seed_all = manual_seed
+
+
+cuda = _Cuda()
+
+_LAZY = {"data", "datasets", "functional"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'autograd' has no attribute '{name}'")

@@ -1,0 +1,268 @@
+"""The backward engine: ``Tensor.backward`` and ``autograd.grad``.
+
+The graph is the tape of :class:`autograd.function.Function` nodes that ops record. Each node has
+a creation sequence number ``seq``; a node's inputs were all created before it, so every node
+that consumes a tensor has a larger ``seq`` than the node that produced it. The engine therefore
+pops nodes from a heap in *decreasing* ``seq``: when a node is popped, every gradient flowing into
+it has arrived and been summed. The walk is iterative (no recursion), so a 10,000-step chain
+back-propagates without touching Python's recursion limit (Chainer's and PyTorch's scheme).
+
+For each popped node the engine
+
+1. runs the tensor hooks registered on it, and stores ``.grad`` for a ``retain_grad`` tensor;
+2. calls ``node.backward(node, grad)`` under ``no_grad`` (or with grad enabled if
+   ``create_graph=True``);
+3. undoes broadcasting with :func:`~autograd.function.sum_to` (the one place it is done), casts
+   the gradient to the input's dtype and checks its shape;
+4. frees the node's saved arrays unless ``retain_graph=True`` and drops the gradient it consumed.
+
+Leaves (tensors with ``requires_grad=True`` and no ``grad_fn``) collect their summed gradient,
+run their hooks, and accumulate it into ``.grad`` at the end.
+"""
+
+import heapq
+import itertools
+import weakref
+
+from . import grad_mode
+from .function import sum_to
+
+__all__ = ["backward", "grad"]
+
+
+def _check_roots(tensors, grad_tensors, op):
+    roots, root_grads = [], []
+    for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"{op}: element {i} of tensors does not require grad and does not have a grad_fn")
+        if g is None:
+            if t.data.size != 1:
+                raise RuntimeError(
+                    f"{op}: grad can be implicitly created only for scalar outputs; the output "
+                    f"has shape {tuple(t.shape)}: pass `gradient` (a tensor of that shape)")
+            g = Tensor._make(np.ones(t.shape, dtype=t.dtype), False, None)
+        else:
+            if not isinstance(g, Tensor):
+                g = Tensor(np.asarray(g, dtype=t.dtype))
+            if g.shape != t.shape:
+                raise RuntimeError(
+                    f"{op}: mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} "
+                    f"and output[{i}] has a shape of {tuple(t.shape)}")
+            if g.dtype != t.dtype:
+                g = g.to(t.dtype)
+        roots.append(t)
+        root_grads.append(g)
+    return roots, root_grads
+
+
+def _run(roots, root_grads, retain_graph, create_graph, capture=None):
+    """Propagate ``root_grads`` from ``roots`` through the graph.
+
+    If ``capture`` (a dict whose keys are nodes or leaves) is given, the gradients reaching those
+    keys are stored in it and ``.grad`` of leaves is left untouched (``autograd.grad``);
+    otherwise leaves accumulate into ``.grad`` (``Tensor.backward``).
+    """
+    grads = {}       # node -> summed incoming gradient (Tensor)
+    leaf_grads = {}  # leaf tensor -> summed incoming gradient
+    heap = []
+    tie = itertools.count()
+
+    def add(target, g):
+        if isinstance(target, Tensor):
+            prev = leaf_grads.get(target)
+            leaf_grads[target] = g if prev is None else prev + g
+        else:
+            prev = grads.get(target)
+            if prev is None:
+                grads[target] = g
+                heapq.heappush(heap, (-target.seq, next(tie), target))
+            else:
+                grads[target] = prev + g
+
+    prev_mode = grad_mode._set(create_graph)
+    try:
+        for t, g in zip(roots, root_grads):
+            add(t if t.grad_fn is None else t.grad_fn, g)
+
+        while heap:
+            _, _, node = heapq.heappop(heap)
+            g = grads.pop(node)
+            if node._hooks is not None:
+                for hook in node._hooks:
+                    r = hook(g)
+                    if r is not None:
+                        g = r
+            if node._retain is not None:
+                t = node._retain()
+                if t is not None:
+                    _accumulate(t, g, create_graph)
+            if capture is not None and node in capture:
+                capture[node] = g
+            in_grads = node.backward(node, g)
+            if not isinstance(in_grads, tuple):
+                in_grads = (in_grads,)
+            nxt = node.next
+            if len(in_grads) != len(nxt) and (
+                    len(in_grads) > len(nxt) or any(n is not None for n in nxt[len(in_grads):])):
+                raise RuntimeError(
+                    f"{node.name()}: backward returned {len(in_grads)} gradients but the op has "
+                    f"{len(nxt)} inputs")
+            for target, ig in zip(nxt, in_grads):
+                if target is None or ig is None:
+                    continue
+                add(target, _conform(ig, target, node))
+            if not retain_graph:
+                node.release()
+
+        for leaf, g in leaf_grads.items():
+            if leaf._hooks is not None:
+                for hook in leaf._hooks:
+                    r = hook(g)
+                    if r is not None:
+                        g = r
+            if capture is not None:
+                if leaf in capture:
+                    capture[leaf] = g
+            else:
+                _accumulate(leaf, g, create_graph)
+    finally:
+        grad_mode._set(prev_mode)
+
+
+def _conform(g, target, node):
+    """Sum a gradient back to its input's shape and cast it to the input's dtype."""
+    shape, dtype = target.shape, target.dtype
+    if g.shape != shape:
+        try:
+            g = sum_to(g, shape)
+        except RuntimeError:
+            raise RuntimeError(
+                f"{node.name()}: backward returned a gradient of shape {tuple(g.shape)} for an "
+                f"input of shape {tuple(shape)}") from None
+    if g.dtype != dtype:
+        g = g.to(dtype)
+    return g
+
+
+def _accumulate(t, g, create_graph):
+    """Add ``g`` into ``t.grad`` (PyTorch's AccumulateGrad).
+
+    The same gradient Tensor may be handed to several tensors (``add`` returns its incoming
+    gradient twice) and may be a read-only broadcast view (``expand``), so a new ``.grad`` is
+    always a copy of its own; later calls add into it in place when it is a plain writable array,
+    and out of place when it is part of a graph (recorded with ``create_graph=True``).
+    """
+    if create_graph:
+        t.grad = g.clone() if t.grad is None else t.grad + g
+        return
+    old = t.grad
+    if old is None:
+        t.grad = Tensor._make(g.data.copy(), False, None)
+    elif (old.requires_grad or not old.data.flags.writeable or old.data.shape != g.data.shape
+          or old.data.dtype != g.data.dtype):
+        t.grad = Tensor._make(old.data + g.data, False, None)
+    else:
+        np.add(old.data, g.data, out=old.data)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Compute the gradient of ``tensors`` w.r.t. graph leaves and accumulate it into ``.grad``
+    (``torch.autograd.backward``).
+
+    Args:
+        tensors (Tensor or sequence of Tensor): outputs to differentiate.
+        grad_tensors (Tensor or sequence, optional): the vector in the vector-Jacobian product,
+            one per output, same shape; may be omitted for scalar outputs (taken as 1).
+        retain_graph (bool, optional): keep the saved arrays so backward can run again.
+            Defaults to ``create_graph``.
+        create_graph (bool): record the backward pass so higher-order gradients can be taken.
+        inputs (sequence of Tensor, optional): accumulate only into these leaves.
+
+    Raises:
+        RuntimeError: if an output does not require grad, if a non-scalar output has no
+            gradient, if the graph was freed by a previous backward, or if a tensor saved for
+            backward was modified in place.
+    """
+    if isinstance(tensors, Tensor):
+        tensors = (tensors,)
+    if grad_tensors is None or isinstance(grad_tensors, Tensor):
+        grad_tensors = (grad_tensors,) * len(tensors) if grad_tensors is None else (grad_tensors,)
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots, root_grads = _check_roots(tensors, grad_tensors, "backward")
+    if inputs is None:
+        _run(roots, root_grads, retain_graph, create_graph)
+        return
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    keys = [t if t.grad_fn is None else t.grad_fn for t in inputs]
+    capture = dict.fromkeys(keys)
+    _run(roots, root_grads, retain_graph, create_graph, capture)
+    for t, k in zip(inputs, keys):
+        if capture[k] is not None:
+            _accumulate(t, capture[k], create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """Return the gradients of ``outputs`` w.r.t. ``inputs`` without touching ``.grad``
+    (``torch.autograd.grad``).
+
+    Args:
+        outputs (Tensor or sequence of Tensor): the differentiated outputs.
+        inputs (Tensor or sequence of Tensor): the tensors to differentiate with respect to
+            (leaves or intermediate results).
+        grad_outputs (Tensor or sequence, optional): the vector of the vector-Jacobian product
+            per output; ``None`` means 1 for scalar outputs.
+        retain_graph (bool, optional): defaults to ``create_graph``.
+        create_graph (bool): record the backward pass, so the returned gradients can themselves
+            be differentiated (Hessian-vector products, gradient penalties).
+        allow_unused (bool): return ``None`` for an input the outputs do not depend on instead
+            of raising.
+
+    Returns:
+        tuple of Tensor (or ``None`` for unused inputs with ``allow_unused=True``), one per input,
+        each of the input's shape and dtype.
+
+    Raises:
+        RuntimeError: as :func:`backward`, and if an input was not used in the graph while
+            ``allow_unused=False``, or an input does not require grad.
+    """
+    if isinstance(outputs, Tensor):
+        outputs = (outputs,)
+    single = isinstance(inputs, Tensor)
+    inputs = (inputs,) if single else tuple(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = (grad_outputs,) * len(outputs) if grad_outputs is None else (grad_outputs,)
+    if retain_graph is None:
+        retain_graph = create_graph
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} (shape {tuple(t.shape)}) does not require grad")
+    roots, root_grads = _check_roots(outputs, grad_outputs, "grad")
+    keys = [t if t.grad_fn is None else t.grad_fn for t in inputs]
+    capture = dict.fromkeys(keys)
+    _run(roots, root_grads, retain_graph, create_graph, capture)
+    result = []
+    for i, k in enumerate(keys):
+        g = capture[k]
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: one of the differentiated Tensors (input {i}, shape "
+                f"{tuple(inputs[i].shape)}) appears to not have been used in the graph. "
+                "Set allow_unused=True if this is the desired behavior.")
+        if g is not None and not create_graph:
+            # a gradient may be a read-only broadcast view (from expand): hand out a plain array
+            data = g.data if g.data.flags.writeable else g.data.copy()
+            g = Tensor._make(data, False, None)
+        result.append(g)
+    return tuple(result)
+
+
+def make_retain_ref(t):
+    """Weak reference from a node to the non-leaf tensor whose ``.grad`` it must keep."""
+    return weakref.ref(t)
+
+
+import numpy as np  # noqa: E402
+from .tensor import Tensor  # noqa: E402

@@ -1,0 +1,235 @@
+"""``Function``: one differentiable op, forward and backward declared together.
+
+Every op of the library is a subclass::
+
+    class Mul(Function):
+        @staticmethod
+        def forward(ctx, a, b):          # NumPy arrays in ...
+            ctx.save_for_backward(a, b)
+            return a * b                 # ... one NumPy array out
+        @staticmethod
+        def backward(ctx, grad):         # Tensors in ...
+            a, b = ctx.saved_tensors
+            return grad * b, grad * a    # ... one Tensor (or None) per forward input
+
+``Mul.apply(x, y)`` runs ``forward`` on the inputs' arrays, wraps the result in a ``Tensor`` and,
+when grad mode is on and an input requires grad, makes the ``Mul`` instance the output's
+``grad_fn``: the instance *is* the graph node (PyTorch's ``ctx``). It records
+
+- ``next``: per forward input, the input's ``grad_fn`` (a non-leaf), the input itself (a leaf that
+  requires grad; its gradient is accumulated into ``.grad``), or ``None``;
+- ``seq``: a creation sequence number; the engine runs nodes in decreasing ``seq`` (see
+  :mod:`autograd.engine`);
+- ``shape``/``dtype`` of the output, which the engine uses to undo broadcasting in one place
+  (:func:`sum_to`) and to check the gradients it is handed.
+
+``backward`` is written with Tensor ops. The engine runs it under ``no_grad`` unless
+``create_graph=True``, in which case the same Tensor ops record a graph of the backward pass, so
+higher-order gradients work for every op built this way. ``backward`` may return gradients with
+the *broadcast* shape; the engine sums them back to each input's shape.
+
+Arrays passed to ``ctx.save_for_backward`` that are an input's array come back from
+``ctx.saved_tensors`` as that input Tensor (so double backward connects to the graph); the
+output's array comes back as the output (with this node as ``grad_fn`` under ``create_graph``);
+any other array comes back as a constant Tensor, and a Python number (a scalar operand) comes
+back unchanged, so ``grad * b`` keeps PyTorch's scalar dtype rule. Saved inputs and outputs are
+checked against in-place modification (PyTorch's version-counter rule).
+"""
+
+import itertools
+
+import numpy as np
+
+from . import grad_mode
+
+__all__ = ["Function", "sum_to"]
+
+_seq = itertools.count()
+_OUT = object()  # marker: "the saved array is the op's output"
+
+
+class Function:
+    """Base class of every differentiable op (see the module docstring).
+
+    Subclasses define ``forward(ctx, *arrays, **attrs) -> ndarray`` and
+    ``backward(ctx, grad: Tensor) -> Tensor | None | tuple``, and are called through
+    ``apply(*inputs, **attrs)``, where inputs are Tensors or plain values (Python numbers,
+    arrays), which are treated as constants.
+    """
+
+    __slots__ = ("next", "seq", "shape", "dtype", "needs_input_grad", "_saved", "_out",
+                 "_hooks", "_retain", "_released", "__dict__")
+
+    # --- hot path -------------------------------------------------------------------------
+    @classmethod
+    def apply(cls, *args, **attrs):
+        ctx = object.__new__(cls)
+        arrays = []
+        need = False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                if a.requires_grad:
+                    need = True
+            else:
+                arrays.append(a)
+        ctx._saved = None
+        if need and grad_mode._enabled:
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            raw = out = cls.forward(ctx, *arrays, **attrs)
+            if out.__class__ is not np.ndarray:
+                out = np.asarray(out)  # NumPy returns scalars for 0-d results
+            result = Tensor._make(out, True, ctx)
+            nxt = []
+            for a in args:
+                if isinstance(a, Tensor) and a.requires_grad:
+                    nxt.append(a if a.grad_fn is None else a.grad_fn)
+                else:
+                    nxt.append(None)
+            ctx.next = nxt
+            ctx.seq = next(_seq)
+            ctx.shape = out.shape
+            ctx.dtype = out.dtype
+            ctx._hooks = None
+            ctx._retain = None
+            ctx._released = False
+            if ctx._saved is not None:
+                ctx._resolve_saved(args, raw, out, result)
+            return result
+        ctx.needs_input_grad = (False,) * len(args)
+        out = cls.forward(ctx, *arrays, **attrs)
+        if out.__class__ is not np.ndarray:
+            out = np.asarray(out)
+        return Tensor._make(out, False, None)
+
+    # --- what forward and backward use ------------------------------------------------------
+    def save_for_backward(self, *arrays):
+        """Called in ``forward`` with the arrays ``backward`` will need (inputs, output or
+        temporaries). Only stored when a graph is being recorded."""
+        self._saved = arrays
+
+    def _resolve_saved(self, args, raw, out, result):
+        resolved = []
+        for arr in self._saved:
+            for a in args:
+                if isinstance(a, Tensor) and a.data is arr:
+                    resolved.append((a, a._version_counter()[0], a._vc))
+                    break
+            else:
+                if arr is raw:
+                    self._out = out
+                    vc = result._version_counter()
+                    resolved.append((_OUT, 0, vc))
+                else:
+                    resolved.append((arr, None, None))
+        self._saved = resolved
+
+    @property
+    def saved_tensors(self):
+        """The saved values as Tensors, in the order given to ``save_for_backward``.
+
+        Raises:
+            RuntimeError: if the graph was already freed by a backward pass without
+                ``retain_graph=True``, or if a saved input/output was modified in place.
+        """
+        if self._released:
+            raise RuntimeError(
+                f"{self.name()}: Trying to backward through the graph a second time (or directly "
+                "access saved tensors after they have already been freed). Saved intermediate "
+                "values of the graph are freed when you call .backward() or autograd.grad(). "
+                "Specify retain_graph=True if you need to backward through the graph a second "
+                "time or if you need to access saved tensors after calling backward.")
+        if self._saved is None:
+            return ()
+        out = []
+        for obj, version, vc in self._saved:
+            if vc is not None and vc[0] != version:
+                what = "its output" if obj is _OUT else f"an input of shape {tuple(obj.shape)}"
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: {what} saved by {self.name()} is at version {vc[0]}; "
+                    f"expected version {version} instead.")
+            if obj is _OUT:
+                if grad_mode._enabled:
+                    t = Tensor._make(self._out, True, self)
+                else:
+                    t = Tensor._make(self._out, False, None)
+                t._vc = vc
+                out.append(t)
+            elif isinstance(obj, Tensor):
+                out.append(obj)
+            elif isinstance(obj, np.ndarray):
+                out.append(Tensor._make(obj, False, None))
+            else:
+                out.append(obj)  # a Python number (a scalar operand) or None stays as it is
+        return tuple(out)
+
+    # --- graph-node API ------------------------------------------------------------------------
+    @classmethod
+    def name(cls):
+        """PyTorch-style node name, e.g. ``'MulBackward0'``."""
+        return cls.__name__ + "Backward0"
+
+    @property
+    def next_functions(self):
+        """Per input: the input's node (a ``Function`` or, for a leaf, the leaf Tensor), or
+        ``None``; PyTorch exposes the same graph under this name."""
+        return tuple(self.next)
+
+    def register_hook(self, hook):
+        """Register ``hook(grad) -> Tensor | None`` run on the gradient flowing into this node
+        (used by ``Tensor.register_hook`` on non-leaf tensors)."""
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+
+    def release(self):
+        """Free the saved arrays (called by the engine unless ``retain_graph=True``)."""
+        if self._saved is not None:
+            self._saved = None
+            self._out = None
+            self._released = True
+
+    def __repr__(self):
+        return f"<{self.name()}>"
+
+    @staticmethod
+    def forward(ctx, *arrays, **attrs):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError
+
+
+def sum_to(grad, shape):
+    """Sum ``grad`` (a Tensor) down to ``shape``: the one place broadcasting is undone.
+
+    Leading dimensions that broadcasting added are summed away; dimensions of size 1 in
+    ``shape`` that were broadcast are summed with ``keepdim``. Written with Tensor ops, so it is
+    itself differentiable (its gradient is an ``expand``).
+
+    Raises:
+        RuntimeError: if ``grad.shape`` cannot have been broadcast from ``shape``.
+    """
+    gshape = grad.shape
+    if gshape == shape:
+        return grad
+    lead = len(gshape) - len(shape)
+    if lead < 0:
+        raise RuntimeError(f"sum_to: gradient of shape {gshape} cannot be summed to {shape}")
+    dims = list(range(lead))
+    for i, n in enumerate(shape):
+        g = gshape[lead + i]
+        if n == 1 and g != 1:
+            dims.append(lead + i)
+        elif n != g:
+            raise RuntimeError(f"sum_to: gradient of shape {gshape} cannot be summed to {shape}")
+    if dims:
+        grad = grad.sum(dim=tuple(dims), keepdim=True)
+    if lead:
+        grad = grad.reshape(shape)
+    return grad
+
+
+from .tensor import Tensor  # noqa: E402  (circular: Tensor methods call Functions)

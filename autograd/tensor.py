@@ -1,0 +1,753 @@
+"""``Tensor``: one NumPy array plus what reverse-mode autograd needs.
+
+A tensor holds ``data`` (a ``numpy.ndarray``), ``requires_grad``, ``grad`` (a Tensor or ``None``)
+and ``grad_fn`` (the :class:`~autograd.function.Function` node that produced it, ``None`` for
+leaves). Every method that computes something calls an op from :mod:`autograd.ops`; this class
+only holds state, converts, and forwards.
+
+Differences from PyTorch (each also noted where it applies):
+
+- the only device is ``"cpu"``; dtypes are NumPy dtypes (:mod:`autograd.dtypes`);
+- views: ops that NumPy computes as views (``reshape``, ``transpose``, basic indexing ...) share
+  memory as PyTorch's views do, but a write into a view does not bump the base's version counter;
+- reading ``.grad`` of a non-leaf returns ``None`` without PyTorch's warning.
+"""
+
+import numbers
+
+import numpy as np
+
+from . import dtypes as _dt
+from . import grad_mode
+
+__all__ = ["Tensor"]
+
+
+def _is_tensor(x):
+    return isinstance(x, Tensor)
+
+
+class Tensor:
+    """A multi-dimensional array that records the ops applied to it for reverse-mode autograd.
+
+    Args:
+        data (array_like or numpy.ndarray): the values. A NumPy array is wrapped without copy and
+            keeps its dtype (like ``torch.from_numpy``); Python floats become the default dtype
+            (``float32``), Python ints ``int64``, bools ``bool``.
+        requires_grad (bool): record ops on this tensor so that ``backward`` fills ``.grad``.
+            Only floating tensors can require grad.
+
+    Raises:
+        RuntimeError: if ``requires_grad=True`` for a non-floating dtype.
+
+    Users usually create tensors with :func:`autograd.tensor` (which copies, like
+    ``torch.tensor``) or the factories (``zeros``, ``randn`` ...).
+    """
+
+    __slots__ = ("data", "grad", "grad_fn", "requires_grad", "_vc", "_hooks", "__weakref__")
+    __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
+
+    def __init__(self, data, requires_grad=False):
+        if isinstance(data, Tensor):
+            data = data.data
+        if not isinstance(data, np.ndarray):
+            data = _to_array(data, None)
+        self.data = data
+        self.grad = None
+        self.grad_fn = None
+        self.requires_grad = False
+        self._vc = None
+        self._hooks = None
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @staticmethod
+    def _make(data, requires_grad, grad_fn):
+        """Fast internal constructor (no checks): used by every op."""
+        t = object.__new__(Tensor)
+        t.data = data
+        t.grad = None
+        t.grad_fn = grad_fn
+        t.requires_grad = requires_grad
+        t._vc = None
+        t._hooks = None
+        return t
+
+    def _version_counter(self):
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = [0]
+        return vc
+
+    def _bump_version(self):
+        if self._vc is None:
+            self._vc = [1]
+        else:
+            self._vc[0] += 1
+
+    # --- attributes ---------------------------------------------------------------------------
+    @property
+    def shape(self):
+        """The shape, a tuple of ints (PyTorch returns ``torch.Size``, a tuple subclass)."""
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        """The dtype (a ``numpy.dtype``, e.g. ``autograd.float32``)."""
+        return self.data.dtype
+
+    @property
+    def ndim(self):
+        """Number of dimensions."""
+        return self.data.ndim
+
+    @property
+    def device(self):
+        """Always ``device('cpu')``."""
+        return _CPU
+
+    @property
+    def is_leaf(self):
+        """True for tensors not produced by a recorded op (user-created, or ``requires_grad``
+        False)."""
+        return self.grad_fn is None
+
+    @property
+    def is_cuda(self):
+        return False
+
+    @property
+    def _version(self):
+        """How many in-place ops have modified this tensor (PyTorch's ``_version``)."""
+        return 0 if self._vc is None else self._vc[0]
+
+    @property
+    def retains_grad(self):
+        """True if ``retain_grad()`` was called on this non-leaf tensor."""
+        return self.grad_fn is not None and self.grad_fn._retain is not None
+
+    def size(self, dim=None):
+        """The shape, or the size of dimension ``dim`` (negative counts from the end)."""
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[_wrap_dim(dim, self.data.ndim, "size")]
+
+    def dim(self):
+        """Number of dimensions (``ndim``)."""
+        return self.data.ndim
+
+    def numel(self):
+        """Number of elements."""
+        return self.data.size
+
+    nelement = numel
+
+    def element_size(self):
+        """Bytes per element."""
+        return self.data.itemsize
+
+    def item(self):
+        """The value of a one-element tensor as a Python number.
+
+        Raises:
+            RuntimeError: if the tensor has more than one element.
+        """
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"item: a Tensor with {self.data.size} elements cannot be converted to Scalar")
+        return self.data.reshape(()).item()
+
+    def tolist(self):
+        """The values as (nested) Python lists, or a number for a 0-d tensor."""
+        return self.data.tolist()
+
+    def numpy(self):
+        """The underlying array (shared memory, like ``torch.Tensor.numpy``).
+
+        Raises:
+            RuntimeError: if the tensor requires grad (call ``detach()`` first), as PyTorch does.
+        """
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        return self.data
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None:
+            return self.data.astype(dtype, copy=False)
+        return self.data
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self.data.size} elements is "
+                               "ambiguous")
+        return bool(self.data.reshape(()))
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        return _format(self)
+
+    # --- autograd -----------------------------------------------------------------------------
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` in place; returns ``self``.
+
+        Raises:
+            RuntimeError: for a non-floating tensor, or for a non-leaf when turning it off.
+        """
+        if requires_grad and self.data.dtype.kind != "f":
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients, got "
+                f"{_dt.dtype_name(self.data.dtype)}")
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. "
+                               "Use detach() to get a tensor that does not require grad.")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate the gradient of this tensor w.r.t. the graph leaves into their ``.grad``.
+
+        Args:
+            gradient (Tensor, optional): d(something)/d(self), the same shape; required unless
+                this tensor has one element (then it is 1).
+            retain_graph (bool, optional): keep the graph's saved arrays for another backward;
+                defaults to ``create_graph``.
+            create_graph (bool): record the backward pass for higher-order gradients.
+            inputs (sequence of Tensor, optional): accumulate only into these.
+
+        Raises:
+            RuntimeError: if this tensor does not require grad; if it is not a scalar and no
+                ``gradient`` is given; if the graph was already freed; if a tensor saved for
+                backward was modified in place.
+        """
+        _engine.backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def detach(self):
+        """A tensor sharing this one's data, cut from the graph (``requires_grad=False``)."""
+        t = Tensor._make(self.data, False, None)
+        t._vc = self._version_counter()
+        return t
+
+    def detach_(self):
+        """Cut this tensor from the graph in place; returns ``self``."""
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    def register_hook(self, hook):
+        """Register ``hook(grad) -> Tensor or None``, called with this tensor's gradient during
+        backward; a returned tensor replaces the gradient. Returns a handle with ``remove()``.
+
+        Raises:
+            RuntimeError: if the tensor does not require grad.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            self.grad_fn.register_hook(hook)
+            hooks = self.grad_fn._hooks
+        else:
+            if self._hooks is None:
+                self._hooks = []
+            self._hooks.append(hook)
+            hooks = self._hooks
+        return _RemovableHandle(hooks, hook)
+
+    def retain_grad(self):
+        """Make backward fill ``.grad`` of this non-leaf tensor (a no-op on leaves)."""
+        if self.grad_fn is None:
+            if not self.requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        self.grad_fn._retain = _engine.make_retain_ref(self)
+
+    # --- conversion ---------------------------------------------------------------------------
+    def to(self, *args, **kwargs):
+        """Convert dtype (and/or "move" to a device; only ``'cpu'`` exists).
+
+        Accepts ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)`` and the
+        keywords ``device``, ``dtype``, ``copy``. Returns ``self`` when nothing changes. A float
+        to float cast is differentiable.
+
+        Raises:
+            RuntimeError: for a device other than CPU.
+        """
+        dtype = kwargs.pop("dtype", None)
+        device = kwargs.pop("device", None)
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, (str, device_)):
+                device = a
+            else:
+                dtype = a
+        if device is not None:
+            device_(device)  # validates
+        if dtype is None:
+            return self.clone() if copy else self
+        dtype = _dt.to_dtype(dtype)
+        if dtype == self.data.dtype:
+            return self.clone() if copy else self
+        return _ops.cast(self, dtype)
+
+    def type(self, dtype=None):
+        """Return the dtype's name when called without argument; else convert (``to``)."""
+        if dtype is None:
+            return _dt.dtype_name(self.data.dtype)
+        return self.to(dtype)
+
+    def type_as(self, other):
+        """Convert to ``other``'s dtype."""
+        return self.to(other.dtype)
+
+    def float(self):
+        """Convert to float32 (differentiable from float64; bool and int give 0./1. values)."""
+        return self.to(_dt.float32)
+
+    def double(self):
+        """Convert to float64."""
+        return self.to(_dt.float64)
+
+    def half(self):
+        return self.to(_dt.float16)
+
+    def long(self):
+        """Convert to int64 (truncates toward zero; not differentiable)."""
+        return self.to(_dt.int64)
+
+    def int(self):
+        """Convert to int32."""
+        return self.to(_dt.int32)
+
+    def bool(self):
+        """Convert to bool (non-zero is True)."""
+        return self.to(_dt.bool)
+
+    def cpu(self):
+        return self
+
+    def cuda(self, *args, **kwargs):
+        raise RuntimeError("tapegrad runs on the CPU only: CUDA is not available")
+
+    def clone(self):
+        """A copy of the data that stays in the graph (gradient flows back unchanged)."""
+        return _ops.clone(self)
+
+    def contiguous(self):
+        """Return ``self`` if its array is C-contiguous, else a contiguous copy (in the graph)."""
+        if self.data.flags.c_contiguous:
+            return self
+        return _ops.clone(self)
+
+    def is_contiguous(self):
+        return self.data.flags.c_contiguous
+
+    def is_floating_point(self):
+        return self.data.dtype.kind == "f"
+
+    # --- arithmetic operators -----------------------------------------------------------------
+    def __add__(self, other):
+        return _ops.add(self, other)
+
+    def __radd__(self, other):
+        return _ops.add(other, self)
+
+    def __sub__(self, other):
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ops.sub(other, self)
+
+    def __mul__(self, other):
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops.div(other, self)
+
+    def __pow__(self, other):
+        return _ops.pow(self, other)
+
+    def __rpow__(self, other):
+        return _ops.pow(other, self)
+
+    def __matmul__(self, other):
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(other, self)
+
+    def __neg__(self):
+        return _ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops.abs(self)
+
+    def __floordiv__(self, other):
+        return _ops.floor_divide(self, other)
+
+    def __mod__(self, other):
+        return _ops.remainder(self, other)
+
+    # comparisons and logic (not differentiable; bool results)
+    def __eq__(self, other):
+        return _ops.eq(self, other)
+
+    def __ne__(self, other):
+        return _ops.ne(self, other)
+
+    def __lt__(self, other):
+        return _ops.lt(self, other)
+
+    def __le__(self, other):
+        return _ops.le(self, other)
+
+    def __gt__(self, other):
+        return _ops.gt(self, other)
+
+    def __ge__(self, other):
+        return _ops.ge(self, other)
+
+    def __invert__(self):
+        return _ops.logical_not(self)
+
+    def __and__(self, other):
+        return _ops.logical_and(self, other)
+
+    def __or__(self, other):
+        return _ops.logical_or(self, other)
+
+    def __xor__(self, other):
+        return _ops.logical_xor(self, other)
+
+    def __rand__(self, other):
+        return _ops.logical_and(other, self)
+
+    def __ror__(self, other):
+        return _ops.logical_or(other, self)
+
+    def __rxor__(self, other):
+        return _ops.logical_xor(other, self)
+
+    def __getitem__(self, index):
+        return _ops.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        _ops.setitem(self, index, value)
+
+    # --- in-place -----------------------------------------------------------------------------
+    def _inplace(self, name, fn, *args):
+        """Apply ``fn`` (an out-of-place op) and write the result into this tensor's array.
+
+        Under grad mode with grad involved, the result's node becomes this tensor's ``grad_fn``
+        (PyTorch's rebase of history); the version counter is bumped so that any node that saved
+        the old value refuses to backward.
+        """
+        recording = grad_mode._enabled and (
+            self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args))
+        if recording and self.requires_grad and self.grad_fn is None:
+            raise RuntimeError(
+                f"{name}: a leaf Variable that requires grad is being used in an in-place "
+                "operation.")
+        if recording:
+            # ``old`` stands for this tensor's value before the write. It gets its own version
+            # counter (created lazily), so that the op can save it for backward; if the op did
+            # save it (the counter now exists), it keeps a copy of the old values, which the
+            # write below would otherwise overwrite (PyTorch saves ``original_self`` likewise).
+            old = Tensor._make(self.data, self.requires_grad, self.grad_fn)
+            result = fn(old, *args)
+            if result is old or any(result is a for a in args):
+                # an identity (copy_ of a same-shaped source): this tensor needs a node of its
+                # own, or it would share the source's grad_fn (or become a leaf)
+                result = _ops.clone(result)
+            if old._vc is not None:
+                old.data = old.data.copy()
+        else:
+            with grad_mode.no_grad():
+                result = fn(self, *args)
+        if result.data.shape != self.data.shape:
+            raise RuntimeError(
+                f"{name}: output with shape {tuple(self.data.shape)} doesn't match the broadcast "
+                f"shape {tuple(result.data.shape)}")
+        np.copyto(self.data, result.data, casting="unsafe")
+        self._bump_version()
+        if recording:
+            self.grad_fn = result.grad_fn
+            self.requires_grad = True
+        return self
+
+    def add_(self, other, alpha=1):
+        """In place ``self += alpha * other``."""
+        if alpha != 1:
+            other = other * alpha
+        return self._inplace("add_", _ops.add, other)
+
+    def sub_(self, other, alpha=1):
+        """In place ``self -= alpha * other``."""
+        if alpha != 1:
+            other = other * alpha
+        return self._inplace("sub_", _ops.sub, other)
+
+    def mul_(self, other):
+        """In place ``self *= other``."""
+        return self._inplace("mul_", _ops.mul, other)
+
+    def div_(self, other):
+        """In place ``self /= other``."""
+        return self._inplace("div_", _ops.div, other)
+
+    def pow_(self, exponent):
+        return self._inplace("pow_", _ops.pow, exponent)
+
+    def clamp_(self, min=None, max=None):
+        """In place ``clamp``."""
+        return self._inplace("clamp_", lambda t: _ops.clamp(t, min, max))
+
+    clip_ = clamp_
+
+    def masked_fill_(self, mask, value):
+        """In place ``masked_fill``."""
+        return self._inplace("masked_fill_", lambda t: _ops.masked_fill(t, mask, value))
+
+    def copy_(self, src):
+        """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor."""
+        return self._inplace("copy_", lambda t, s: _ops.expand_as_copy(s, t), src)
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def _fill_nograd(self, name, values):
+        if grad_mode._enabled and self.requires_grad and self.grad_fn is None:
+            raise RuntimeError(
+                f"{name}: a leaf Variable that requires grad is being used in an in-place "
+                "operation.")
+        self.data[...] = values
+        self._bump_version()
+        if self.grad_fn is not None:
+            self.grad_fn = None  # the value no longer depends on the graph
+            self.requires_grad = False
+        return self
+
+    def zero_(self):
+        """Fill with zeros in place."""
+        return self._fill_nograd("zero_", 0)
+
+    def fill_(self, value):
+        """Fill with ``value`` in place."""
+        if isinstance(value, Tensor):
+            value = value.item()
+        return self._fill_nograd("fill_", value)
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        """Fill with samples of U(a, b) in place."""
+        rng = _random.get_rng(generator)
+        return self._fill_nograd("uniform_", rng.uniform(a, b, self.data.shape))
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        """Fill with samples of N(mean, std^2) in place."""
+        rng = _random.get_rng(generator)
+        return self._fill_nograd("normal_", rng.normal(mean, std, self.data.shape))
+
+    # Everything else (x.sum(), x.reshape(...), ...) is an op function of autograd.ops installed
+    # as a method by _register_methods below.
+
+    @property
+    def T(self):
+        """The tensor with all dimensions reversed (a 2-D transpose)."""
+        return _ops.permute(self, tuple(range(self.data.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self):
+        """Transpose of the last two dimensions (batched matrix transpose)."""
+        return _ops.transpose(self, -2, -1)
+
+
+class device_:
+    """A device (``torch.device``): only ``'cpu'`` exists.
+
+    Raises:
+        RuntimeError: for any other device type, e.g. ``'cuda'``.
+    """
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type="cpu", index=None):
+        if isinstance(type, device_):
+            type, index = type.type, type.index
+        name = str(type).split(":")[0]
+        if name != "cpu":
+            raise RuntimeError(f"device: tapegrad runs on the CPU only, got device {type!r}")
+        self.type = "cpu"
+        self.index = index
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            return other.split(":")[0] == "cpu"
+        return isinstance(other, device_)
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        return "device(type='cpu')"
+
+    def __str__(self):
+        return "cpu"
+
+
+_CPU = device_("cpu")
+
+
+class _RemovableHandle:
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks, hook):
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self):
+        """Unregister the hook."""
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def _wrap_dim(dim, ndim, op):
+    """Normalise a possibly negative ``dim`` for a tensor of ``ndim`` dimensions.
+
+    Raises:
+        IndexError: PyTorch's "Dimension out of range" message, naming the op.
+    """
+    n = max(ndim, 1)
+    if not isinstance(dim, (numbers.Integral,)) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+    if dim < -n or dim >= n:
+        raise IndexError(f"{op}: Dimension out of range (expected to be in range of "
+                         f"[{-n}, {n - 1}], but got {dim})")
+    return dim + n if dim < 0 else dim
+
+
+def _to_array(data, dtype):
+    """Convert Python data (numbers, nested lists, arrays, tensors) to an ndarray following
+    PyTorch's inference: floats -> default dtype, ints -> int64, bools -> bool."""
+    if isinstance(data, Tensor):
+        arr = data.data
+    elif isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
+        arr = np.array([_to_array(x, None) for x in data])
+    else:
+        arr = np.asarray(data)
+    if dtype is not None:
+        return arr.astype(dtype, copy=False)
+    kind = arr.dtype.kind
+    if kind == "f" and not isinstance(data, np.ndarray) and arr.dtype != _dt.get_default_dtype():
+        arr = arr.astype(_dt.get_default_dtype())
+    elif kind in "iu" and not isinstance(data, np.ndarray) and arr.dtype != np.int64:
+        arr = arr.astype(np.int64)
+    elif kind == "O" or kind in "US":
+        raise TypeError(f"tensor: can't convert {type(data).__name__} of {arr.dtype} to a tensor")
+    return arr
+
+
+def _flat(data):
+    for x in data:
+        if isinstance(x, (list, tuple)):
+            yield from _flat(x)
+        else:
+            yield x
+
+
+def _format(t):
+    """PyTorch-style repr: ``tensor([1., 2.], requires_grad=True)``."""
+    a = t.data
+    extras = []
+    kind = a.dtype.kind
+    if kind == "f":
+        finite = a[np.isfinite(a)]
+        if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
+            opts = dict(floatmode="unique", precision=0)
+            formatter = {"float_kind": lambda v: _int_float(v)}
+        else:
+            large = finite.size and (np.abs(finite).max() >= 1e8 or
+                                     (np.abs(finite[finite != 0]).min(initial=1) < 1e-4))
+            opts = dict(floatmode="fixed", precision=4)
+            formatter = {"float_kind": (lambda v: f"{v:.4e}")} if large else None
+        body = np.array2string(a, separator=", ", prefix="tensor(", formatter=formatter,
+                               threshold=1000, edgeitems=3, **opts)
+        if a.dtype != _dt.get_default_dtype():
+            extras.append(f"dtype=autograd.{_dt.dtype_name(a.dtype)}")
+    else:
+        body = np.array2string(a, separator=", ", prefix="tensor(", threshold=1000, edgeitems=3)
+        if kind == "b":
+            body = body.replace("True", "True").replace("False", "False")
+        if a.dtype != np.int64 and kind != "b":
+            extras.append(f"dtype=autograd.{_dt.dtype_name(a.dtype)}")
+        if kind == "b" and a.size == 0:
+            extras.append("dtype=autograd.bool")
+    if a.size == 0:
+        body = "[]" if a.ndim <= 1 else body
+        if a.ndim > 1:
+            extras.insert(0, f"size={tuple(a.shape)}")
+    if t.grad_fn is not None:
+        extras.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t.requires_grad:
+        extras.append("requires_grad=True")
+    return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+def _int_float(v):
+    if not np.isfinite(v):
+        return str(v)
+    return f"{int(v)}."
+
+
+def _register_methods(methods):
+    """Install op functions as Tensor methods (``x.sum()`` calls ``autograd.sum(x)``)."""
+    for name, fn in methods.items():
+        setattr(Tensor, name, fn)
+
+
+from . import engine as _engine  # noqa: E402
+from . import ops as _ops  # noqa: E402
+from . import random as _random  # noqa: E402
