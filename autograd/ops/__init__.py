@@ -1,0 +1,62 @@
+"""The op library, one module per family (DESIGN.md):
+
+- :mod:`.elementwise` — arithmetic, unary math, activations, comparisons;
+- :mod:`.reduction` — sum, mean, max/min, var/std, logsumexp, all/any;
+- :mod:`.shape` — reshape, permute, expand, indexing, cat/stack/split;
+- :mod:`.linalg` — matmul and friends, einsum;
+- :mod:`.nn_ops` — softmax, linear, conv2d, max_pool2d, dropout, nll_loss.
+
+Importing this package also installs the ops as ``Tensor`` methods (``x.sum()``,
+``x.reshape(...)``), in one table below.
+"""
+
+from .elementwise import *  # noqa: F401,F403
+from .reduction import *  # noqa: F401,F403
+from .shape import *  # noqa: F401,F403
+from .linalg import *  # noqa: F401,F403
+from .nn_ops import *  # noqa: F401,F403
+from . import elementwise, linalg, nn_ops, reduction, shape
+from ..tensor import _register_methods
+
+_register_methods({
+    # elementwise
+    "add": elementwise.add, "sub": elementwise.sub, "subtract": elementwise.sub,
+    "mul": elementwise.mul, "multiply": elementwise.mul, "div": elementwise.div,
+    "divide": elementwise.div, "true_divide": elementwise.div, "neg": elementwise.neg,
+    "negative": elementwise.neg, "pow": elementwise.pow, "exp": elementwise.exp,
+    "expm1": elementwise.expm1, "log": elementwise.log, "log2": elementwise.log2,
+    "log10": elementwise.log10, "log1p": elementwise.log1p, "sqrt": elementwise.sqrt,
+    "rsqrt": elementwise.rsqrt, "square": elementwise.square,
+    "reciprocal": elementwise.reciprocal, "abs": elementwise.abs, "sin": elementwise.sin,
+    "cos": elementwise.cos, "tanh": elementwise.tanh, "sigmoid": elementwise.sigmoid,
+    "relu": elementwise.relu, "clamp": elementwise.clamp, "clip": elementwise.clamp,
+    "where": lambda self, condition, other: elementwise.where(condition, self, other),
+    "masked_fill": elementwise.masked_fill, "maximum": elementwise.maximum,
+    "minimum": elementwise.minimum, "sign": elementwise.sign, "floor": elementwise.floor,
+    "ceil": elementwise.ceil, "round": elementwise.round, "trunc": elementwise.trunc,
+    "eq": elementwise.eq, "ne": elementwise.ne, "lt": elementwise.lt, "le": elementwise.le,
+    "gt": elementwise.gt, "ge": elementwise.ge, "logical_not": elementwise.logical_not,
+    "logical_and": elementwise.logical_and, "logical_or": elementwise.logical_or,
+    "logical_xor": elementwise.logical_xor, "isnan": elementwise.isnan,
+    "isinf": elementwise.isinf, "isfinite": elementwise.isfinite,
+    # reductions
+    "sum": reduction.sum, "mean": reduction.mean, "max": reduction.max, "min": reduction.min,
+    "amax": reduction.amax, "amin": reduction.amin, "argmax": reduction.argmax,
+    "argmin": reduction.argmin, "var": reduction.var, "std": reduction.std,
+    "logsumexp": reduction.logsumexp, "all": reduction.all, "any": reduction.any,
+    "count_nonzero": reduction.count_nonzero,
+    # shape
+    "reshape": shape.reshape, "view": shape.view, "view_as": shape.view_as,
+    "flatten": shape.flatten, "unflatten": shape.unflatten, "squeeze": shape.squeeze,
+    "unsqueeze": shape.unsqueeze, "transpose": shape.transpose, "swapaxes": shape.transpose,
+    "permute": shape.permute, "t": shape.t, "expand": shape.expand,
+    "expand_as": shape.expand_as, "broadcast_to": shape.broadcast_to,
+    "repeat": shape.repeat, "tile": shape.tile, "split": shape.split, "chunk": shape.chunk,
+    "unbind": shape.unbind, "narrow": shape.narrow, "flip": shape.flip,
+    "movedim": shape.movedim,
+    # linalg
+    "matmul": linalg.matmul, "mm": linalg.mm, "bmm": linalg.bmm, "mv": linalg.mv,
+    "dot": linalg.dot, "outer": linalg.outer,
+    # nn
+    "softmax": nn_ops.softmax, "log_softmax": nn_ops.log_softmax,
+})
