@@ -1,0 +1,112 @@
+"""Adam (``torch.optim.Adam``; Kingma & Ba, 2015)."""
+
+import math
+
+import numpy as np
+
+from autograd import Tensor, no_grad, enable_grad
+
+from .optimizer import Optimizer
+
+__all__ = ["Adam", "adam_update"]
+
+
+def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, lr, beta1, beta2,
+                eps, weight_decay, amsgrad, maximize, decoupled=False):
+    """One Adam step on arrays, in place (PyTorch's ``torch.optim.Adam`` algorithm)::
+
+        g = -grad if maximize else grad
+        g = g + weight_decay * param              (Adam's L2; AdamW decays param directly)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g^2
+        v_max = max(v_max, v)                     (amsgrad)
+        param -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+    """
+    g = -grad if maximize else grad
+    if weight_decay:
+        if decoupled:
+            param *= 1 - lr * weight_decay
+        else:
+            g = g + weight_decay * param
+    exp_avg *= beta1
+    exp_avg += (1 - beta1) * g
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * (g * g)
+    bias1 = 1 - beta1 ** step
+    bias2_sqrt = math.sqrt(1 - beta2 ** step)
+    if amsgrad:
+        np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        denom = np.sqrt(max_exp_avg_sq)
+    else:
+        denom = np.sqrt(exp_avg_sq)
+    denom /= bias2_sqrt
+    denom += eps
+    param -= (lr / bias1) * (exp_avg / denom)
+
+
+class Adam(Optimizer):
+    """Adam (``torch.optim.Adam``; Kingma & Ba, "Adam: A Method for Stochastic Optimization",
+    2015; AMSGrad: Reddi et al., 2018).
+
+    Args:
+        params: parameters or parameter groups.
+        lr (float): learning rate (default 1e-3).
+        betas (tuple): coefficients of the running averages of the gradient and its square
+            (default (0.9, 0.999)).
+        eps (float): added to the denominator (default 1e-8).
+        weight_decay (float): L2 penalty added to the gradient (default 0).
+        amsgrad (bool): use the maximum of past squared-gradient averages.
+        maximize (bool): maximise the objective.
+
+    State per parameter: ``step``, ``exp_avg``, ``exp_avg_sq`` (and ``max_exp_avg_sq``).
+    Update rule: :func:`adam_update`.
+
+    Raises:
+        ValueError: for a negative lr or eps, or betas outside [0, 1).
+    """
+
+    _decoupled = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False, *, maximize=False):
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if eps < 0.0:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=maximize))
+
+    @no_grad()
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns ``closure()``'s loss."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in self._params_with_grad(group):
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0
+                    state["exp_avg"] = Tensor(np.zeros_like(p.data))
+                    state["exp_avg_sq"] = Tensor(np.zeros_like(p.data))
+                    if group["amsgrad"]:
+                        state["max_exp_avg_sq"] = Tensor(np.zeros_like(p.data))
+                state["step"] += 1
+                mx = state.get("max_exp_avg_sq")
+                adam_update(p.data, p.grad.data, state["exp_avg"].data,
+                            state["exp_avg_sq"].data, None if mx is None else mx.data,
+                            state["step"], lr=group["lr"], beta1=beta1, beta2=beta2,
+                            eps=group["eps"], weight_decay=group["weight_decay"],
+                            amsgrad=group["amsgrad"], maximize=group["maximize"],
+                            decoupled=self._decoupled)
+                p._bump_version()
+        return loss

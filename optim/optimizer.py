@@ -1,0 +1,157 @@
+"""``optim.Optimizer``: the base class with PyTorch's shape (``param_groups``, ``defaults``,
+``state``, ``zero_grad``, ``step``, ``state_dict``/``load_state_dict``, ``add_param_group``)."""
+
+import copy
+from collections import defaultdict
+
+import numpy as np
+
+from autograd import Tensor
+
+__all__ = ["Optimizer"]
+
+
+class _Required:
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _Required()
+
+
+class Optimizer:
+    """Base class of optimizers (``torch.optim.Optimizer``).
+
+    Args:
+        params: an iterable of Tensors, or of dicts defining parameter groups (each dict has
+            ``'params'`` and may override any default, e.g. its own ``'lr'``).
+        defaults (dict): the default hyper-parameters of every group.
+
+    Attributes:
+        param_groups (list of dict): the groups; change ``group['lr']`` to change the rate.
+        state (dict): per-parameter state (created on the first ``step``), keyed by parameter,
+            under PyTorch's names (``momentum_buffer``, ``exp_avg``, ...).
+
+    Raises:
+        TypeError: if ``params`` is a single Tensor, or a parameter is not a Tensor.
+        ValueError: for an empty parameter list or a parameter in two groups.
+    """
+
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            f"Tensors or dicts, but got {type(params).__name__}")
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for g in groups:
+            self.add_param_group(g)
+
+    def add_param_group(self, param_group):
+        """Add a group of parameters (a dict with ``'params'`` and optional overrides).
+
+        Raises:
+            ValueError: if a parameter already belongs to another group, or a required
+                hyper-parameter is missing.
+        """
+        group = dict(param_group)
+        params = group["params"]
+        group["params"] = [params] if isinstance(params, Tensor) else list(params)
+        for p in group["params"]:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
+                                f"{type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for k, v in self.defaults.items():
+            if v is required and k not in group:
+                raise ValueError(f"parameter group didn't specify a value of required "
+                                 f"optimization parameter {k}")
+            group.setdefault(k, v)
+        existing = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in existing for p in group["params"]):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none=True):
+        """Reset the gradients of all optimized parameters to ``None`` (default) or zero."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad.data[...] = 0
+
+    def step(self, closure=None):
+        """Update the parameters once. ``closure`` (optional) re-evaluates the loss and returns
+        it; the loss is returned."""
+        raise NotImplementedError
+
+    def _params_with_grad(self, group):
+        for p in group["params"]:
+            if p.grad is not None:
+                yield p
+
+    def state_dict(self):
+        """The optimizer's state as a dict: ``state`` (by parameter index) and
+        ``param_groups`` (hyper-parameters, ``params`` as indices), as PyTorch's."""
+        index = {}
+        groups = []
+        for g in self.param_groups:
+            packed = {k: v for k, v in g.items() if k != "params"}
+            packed["params"] = []
+            for p in g["params"]:
+                index.setdefault(id(p), len(index))
+                packed["params"].append(index[id(p)])
+            groups.append(packed)
+        state = {}
+        for g in self.param_groups:
+            for p in g["params"]:
+                if p in self.state:
+                    state[index[id(p)]] = {k: (v.detach() if isinstance(v, Tensor) else v)
+                                           for k, v in self.state[p].items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore a state from :meth:`state_dict` (values are copied).
+
+        Raises:
+            ValueError: if the number of groups or of parameters per group differs.
+        """
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        for mine, theirs in zip(self.param_groups, groups):
+            if len(mine["params"]) != len(theirs["params"]):
+                raise ValueError("loaded state dict contains a parameter group that doesn't "
+                                 "match the size of optimizer's group")
+        new_state = defaultdict(dict)
+        for mine, theirs in zip(self.param_groups, groups):
+            for p, idx in zip(mine["params"], theirs["params"]):
+                if idx in state_dict["state"]:
+                    new_state[p] = {
+                        k: (Tensor(np.array(v.data, dtype=p.dtype if v.dtype.kind == "f"
+                                            else v.dtype)) if isinstance(v, Tensor)
+                            else copy.deepcopy(v))
+                        for k, v in state_dict["state"][idx].items()}
+            for k, v in theirs.items():
+                if k != "params":
+                    mine[k] = v
+        self.state = new_state
+
+    def __repr__(self):
+        lines = [type(self).__name__ + " ("]
+        for i, g in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for k in sorted(g):
+                if k != "params":
+                    lines.append(f"    {k}: {g[k]}")
+        lines.append(")")
+        return "\n".join(lines)

@@ -1,0 +1,91 @@
+"""Stochastic gradient descent with momentum (``torch.optim.SGD``)."""
+
+import numpy as np
+
+from autograd import Tensor, no_grad
+
+from .optimizer import Optimizer, required
+
+__all__ = ["SGD", "sgd_update"]
+
+
+def sgd_update(param, grad, buf, *, lr, momentum, dampening, weight_decay, nesterov, maximize):
+    """One SGD step on arrays, in place; returns the momentum buffer (or ``None``).
+
+    PyTorch's rule (``torch.optim.SGD`` docs; Sutskever et al., 2013 for Nesterov)::
+
+        g = -grad if maximize else grad
+        g = g + weight_decay * param
+        buf = g                                  (first step)
+        buf = momentum * buf + (1 - dampening) * g
+        g = g + momentum * buf if nesterov else buf
+        param -= lr * g
+    """
+    g = -grad if maximize else grad
+    if weight_decay:
+        g = g + weight_decay * param
+    if momentum:
+        if buf is None:
+            buf = np.array(g, copy=True)
+        else:
+            buf *= momentum
+            buf += (1 - dampening) * g
+        g = g + momentum * buf if nesterov else buf
+    param -= lr * g
+    return buf
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with (Nesterov) momentum (``torch.optim.SGD``).
+
+    Args:
+        params: parameters or parameter groups.
+        lr (float): learning rate (default 1e-3, as PyTorch 2).
+        momentum (float): momentum factor (default 0).
+        dampening (float): dampening for momentum (default 0).
+        weight_decay (float): L2 penalty (default 0).
+        nesterov (bool): Nesterov momentum (needs momentum > 0 and dampening = 0).
+        maximize (bool): maximise the objective instead.
+
+    State per parameter: ``momentum_buffer``. Update rule: :func:`sgd_update`.
+
+    Raises:
+        ValueError: for a negative lr, momentum or weight_decay, or nesterov without momentum
+            or with dampening.
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
+                 nesterov=False, *, maximize=False):
+        if lr is not required and lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize))
+
+    @no_grad()
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns ``closure()``'s loss."""
+        loss = None
+        if closure is not None:
+            from autograd import enable_grad
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in self._params_with_grad(group):
+                state = self.state[p]
+                buf = state.get("momentum_buffer")
+                new = sgd_update(p.data, p.grad.data, None if buf is None else buf.data,
+                                 lr=group["lr"], momentum=group["momentum"],
+                                 dampening=group["dampening"],
+                                 weight_decay=group["weight_decay"],
+                                 nesterov=group["nesterov"], maximize=group["maximize"])
+                if new is not None and buf is None:
+                    state["momentum_buffer"] = Tensor(new)
+                p._bump_version()
+        return loss
