@@ -1,0 +1,821 @@
+"""Tests of autograd.data (datasets, samplers, collation, DataLoader) and autograd.datasets
+(IDX parsing, MNIST / Fashion-MNIST lookup, download, the real files when present)."""
+
+import collections
+import functools
+import gzip
+import hashlib
+import http.server
+import math
+import os
+import socket
+import struct
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograd.data import (BatchSampler, ConcatDataset, DataLoader, Dataset, IterableDataset,
+                           RandomSampler, SequentialSampler, Subset, SubsetRandomSampler,
+                           TensorDataset, WeightedRandomSampler, default_collate,
+                           default_convert, random_split)
+from autograd.datasets import MNIST, FashionMNIST, read_idx, read_image_file, read_label_file
+from autograd.random import Generator, manual_seed
+from autograd.tensor import Tensor
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+
+
+# --- helpers: an IDX writer independent of the reader ----------------------------------------
+
+def idx_bytes(arr, magic=None):
+    """IDX encoding of ``arr`` written from LeCun's description with struct."""
+    codes = {np.dtype(np.uint8): 0x08, np.dtype(np.int8): 0x09, np.dtype(np.int16): 0x0B,
+             np.dtype(np.int32): 0x0C, np.dtype(np.float32): 0x0D, np.dtype(np.float64): 0x0E}
+    code = codes[arr.dtype]
+    if magic is None:
+        magic = (code << 8) | arr.ndim
+    header = struct.pack(">I", magic) + struct.pack(f">{arr.ndim}I", *arr.shape)
+    return header + arr.astype(arr.dtype.newbyteorder(">")).tobytes()
+
+
+def write(path, payload, gz=True):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(payload) if gz else payload)
+    return path
+
+
+def fake_split(rng, n):
+    images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, size=n).astype(np.uint8)
+    return images, labels
+
+
+@pytest.fixture
+def small_sizes(monkeypatch):
+    """Let MNIST/FashionMNIST accept 6 training and 4 test examples; no system directories."""
+    monkeypatch.setattr(MNIST, "split_sizes", {"train": 6, "test": 4})
+    monkeypatch.setattr(FashionMNIST, "system_dirs", [])
+
+
+@pytest.fixture
+def fake_files(tmp_path):
+    """The four files of a small MNIST (6 train, 4 test) as bytes, plus the arrays."""
+    rng = np.random.default_rng(0)
+    tr_x, tr_y = fake_split(rng, 6)
+    te_x, te_y = fake_split(rng, 4)
+    raw = {FILES[0]: idx_bytes(tr_x), FILES[1]: idx_bytes(tr_y),
+           FILES[2]: idx_bytes(te_x), FILES[3]: idx_bytes(te_y)}
+    return raw, {"train": (tr_x, tr_y), "test": (te_x, te_y)}
+
+
+def write_all(root, raw, gz=True):
+    for name, payload in raw.items():
+        write(Path(root) / (name + (".gz" if gz else "")), payload, gz=gz)
+
+
+# --- IDX parsing ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_idx_round_trip_mnist_layout(tmp_path, gz):
+    rng = np.random.default_rng(1)
+    images, labels = fake_split(rng, 7)
+    pi = write(tmp_path / "img", idx_bytes(images), gz=gz)
+    pl = write(tmp_path / "lab", idx_bytes(labels), gz=gz)
+    got_i, got_l = read_image_file(pi), read_label_file(pl)
+    assert got_i.shape == (7, 28, 28) and got_i.dtype == np.uint8
+    assert got_l.shape == (7,) and got_l.dtype == np.uint8
+    np.testing.assert_array_equal(got_i, images)
+    np.testing.assert_array_equal(got_l, labels)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.float32, np.float64])
+def test_idx_other_types_are_big_endian(tmp_path, dtype):
+    arr = (np.arange(24).reshape(2, 3, 4) - 11).astype(dtype) * 3
+    got = read_idx(write(tmp_path / "x.gz", idx_bytes(arr)))
+    assert got.dtype == np.dtype(dtype) and got.dtype.isnative
+    np.testing.assert_array_equal(got, arr)
+
+
+def test_idx_gzip_is_detected_by_content(tmp_path):
+    arr = np.arange(10, dtype=np.uint8)
+    plain_named_gz = write(tmp_path / "labels.gz", idx_bytes(arr), gz=False)
+    np.testing.assert_array_equal(read_idx(plain_named_gz), arr)
+
+
+def test_idx_bad_magic(tmp_path):
+    labels = np.zeros(5, np.uint8)
+    p = write(tmp_path / "train-labels-idx1-ubyte.gz", idx_bytes(labels, magic=2051))
+    with pytest.raises(RuntimeError, match="magic number 2051") as e:
+        read_label_file(p)
+    assert str(p) in str(e.value)
+    p2 = write(tmp_path / "junk.gz", b"\x12\x34\x56\x78" + bytes(20))
+    with pytest.raises(RuntimeError, match="junk.gz"):
+        read_idx(p2)
+    with pytest.raises(RuntimeError, match="magic number 2049"):  # labels given as images
+        read_image_file(write(tmp_path / "l.gz", idx_bytes(labels)))
+
+
+def test_idx_truncated_and_overlong_payload(tmp_path):
+    images = np.ones((3, 28, 28), np.uint8)
+    data = idx_bytes(images)
+    p = write(tmp_path / "short-images.gz", data[:-10])
+    with pytest.raises(RuntimeError, match="truncated") as e:
+        read_image_file(p)
+    assert "short-images.gz" in str(e.value)
+    p = write(tmp_path / "long-images", data + b"\x00", gz=False)
+    with pytest.raises(RuntimeError, match="more bytes follow") as e:
+        read_image_file(p)
+    assert "long-images" in str(e.value)
+    p = write(tmp_path / "header-only", data[:9], gz=False)  # cut inside the dimensions
+    with pytest.raises(RuntimeError, match="header-only"):
+        read_image_file(p)
+
+
+def test_idx_broken_gzip_stream(tmp_path):
+    blob = gzip.compress(idx_bytes(np.arange(2000, dtype=np.int32)))
+    p = tmp_path / "cut.gz"
+    p.write_bytes(blob[: len(blob) // 2])
+    with pytest.raises(RuntimeError, match="cut.gz"):
+        read_idx(p)
+
+
+def test_idx_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothing-here"):
+        read_idx(tmp_path / "nothing-here.gz")
+
+
+# --- MNIST / FashionMNIST on small files ------------------------------------------------------
+
+@pytest.mark.parametrize("layout", ["root", "torchvision", "plain"])
+def test_mnist_small_files(tmp_path, small_sizes, fake_files, layout):
+    raw, arrays = fake_files
+    if layout == "root":
+        write_all(tmp_path, raw)
+    elif layout == "torchvision":
+        write_all(tmp_path / "MNIST" / "raw", raw)
+    else:
+        write_all(tmp_path, raw, gz=False)
+    for train, key in [(True, "train"), (False, "test")]:
+        ds = MNIST(str(tmp_path), train=train)
+        x, y = arrays[key]
+        assert len(ds) == len(y) and ds.train is train
+        assert ds.data.dtype == np.uint8 and ds.data.shape == x.shape
+        assert ds.targets.dtype == np.int64 and ds.targets.shape == y.shape
+        np.testing.assert_array_equal(ds.data.data, x)
+        np.testing.assert_array_equal(ds.targets.data, y)
+        img, label = ds[1]
+        assert isinstance(img, Tensor) and img.shape == (1, 28, 28) and img.dtype == np.float32
+        assert type(label) is int and label == y[1]
+        np.testing.assert_array_equal(img.data[0], x[1].astype(np.float32) / np.float32(255))
+        img_last, label_last = ds[-1]
+        np.testing.assert_array_equal(img_last.data[0] * 255, x[-1])
+        assert label_last == y[-1]
+        with pytest.raises(IndexError):
+            ds[len(ds)]
+    assert ds.classes[3] == "3 - three" and ds.class_to_idx["9 - nine"] == 9
+    assert "Number of datapoints: 4" in repr(ds)
+
+
+def test_mnist_getitems_matches_getitem_and_transforms(tmp_path, small_sizes, fake_files):
+    raw, arrays = fake_files
+    write_all(tmp_path, raw)
+    ds = MNIST(tmp_path)
+    idx = [5, 0, 3, 3, -1]
+    images, labels = ds.__getitems__(idx)
+    assert images.shape == (5, 1, 28, 28) and images.dtype == np.float32
+    assert labels.shape == (5,) and labels.dtype == np.int64
+    per_item = default_collate([ds[i] for i in idx])
+    np.testing.assert_array_equal(images.data, per_item[0].data)
+    np.testing.assert_array_equal(labels.data, per_item[1].data)
+    assert 0.0 <= images.data.min() and images.data.max() <= 1.0
+    with pytest.raises(IndexError):
+        ds.__getitems__([0, 6])
+
+    tds = MNIST(tmp_path, transform=lambda t: Tensor(t.data * 2 - 1),
+                target_transform=lambda y: y + 100)
+    img, label = tds[2]
+    np.testing.assert_allclose(img.data[0], arrays["train"][0][2] / 255 * 2 - 1, atol=1e-6)
+    assert label == arrays["train"][1][2] + 100
+    b_img, b_lab = tds.__getitems__([2, 4])
+    np.testing.assert_array_equal(b_img.data[0], img.data)
+    assert b_lab.data.tolist() == [arrays["train"][1][2] + 100, arrays["train"][1][4] + 100]
+
+
+def test_mnist_cache_is_shared_and_read_only(tmp_path, small_sizes, fake_files, monkeypatch):
+    raw, _ = fake_files
+    write_all(tmp_path, raw)
+    a = MNIST(tmp_path)
+    import autograd.datasets as mod
+    calls = []
+    real = mod.read_idx
+    monkeypatch.setattr(mod, "read_idx", lambda *a, **k: calls.append(1) or real(*a, **k))
+    b = MNIST(tmp_path)
+    assert calls == [] and b.data.data is a.data.data
+    assert not a.data.data.flags.writeable
+    # A changed file is read again.
+    rng = np.random.default_rng(5)
+    x, y = fake_split(rng, 6)
+    write(tmp_path / (FILES[0] + ".gz"), idx_bytes(x) + b"")
+    os.utime(tmp_path / (FILES[0] + ".gz"), ns=(1, 1))
+    c = MNIST(tmp_path)
+    assert calls and np.array_equal(c.data.data, x)
+
+
+def test_mnist_missing_file_names_file_places_and_remedy(tmp_path, small_sizes):
+    with pytest.raises(FileNotFoundError) as e:
+        MNIST(tmp_path / "empty")
+    msg = str(e.value)
+    assert "train-images-idx3-ubyte" in msg
+    assert str(tmp_path / "empty" / "train-images-idx3-ubyte.gz") in msg
+    assert str(tmp_path / "empty" / "MNIST" / "raw" / "train-images-idx3-ubyte.gz") in msg
+    assert "download=True" in msg
+
+
+def test_fashion_mnist_missing_mentions_debian_package(tmp_path, monkeypatch):
+    sysdir = tmp_path / "usr-share-datasets-fashion-mnist"
+    monkeypatch.setattr(FashionMNIST, "system_dirs", [str(sysdir)])
+    with pytest.raises(FileNotFoundError) as e:
+        FashionMNIST(tmp_path / "nothing", train=False)
+    msg = str(e.value)
+    assert "t10k-images-idx3-ubyte" in msg
+    assert str(sysdir / "t10k-images-idx3-ubyte.gz") in msg
+    assert str(tmp_path / "nothing" / "FashionMNIST" / "raw") in msg
+    assert "dataset-fashion-mnist" in msg and "download=True" in msg
+    # The real default still points at Debian's install location.
+    monkeypatch.undo()
+    assert "/usr/share/datasets/fashion-mnist" in [str(d) for d in FashionMNIST.system_dirs]
+
+
+def test_fashion_mnist_found_in_system_dir(tmp_path, small_sizes, fake_files, monkeypatch):
+    raw, arrays = fake_files
+    sysdir = tmp_path / "sys"
+    write_all(sysdir, raw)
+    monkeypatch.setattr(FashionMNIST, "system_dirs", [str(sysdir)])
+    ds = FashionMNIST(tmp_path / "elsewhere", train=False)
+    np.testing.assert_array_equal(ds.targets.data, arrays["test"][1])
+    assert ds.classes[0] == "T-shirt/top" and ds.classes[9] == "Ankle boot"
+
+
+def test_mnist_count_mismatch_and_bad_files(tmp_path, small_sizes, fake_files):
+    raw, arrays = fake_files
+    write_all(tmp_path, raw)
+    labels5 = tmp_path / (FILES[1] + ".gz")
+    write(labels5, idx_bytes(arrays["train"][1][:5]))
+    with pytest.raises(RuntimeError, match="disagree") as e:
+        MNIST(tmp_path)
+    assert FILES[0] in str(e.value) and FILES[1] in str(e.value)
+    assert "6 images" in str(e.value) and "5 labels" in str(e.value)
+
+    # Consistent but not the expected split size (a cut file).
+    write(tmp_path / (FILES[0] + ".gz"), idx_bytes(arrays["train"][0][:5]))
+    with pytest.raises(RuntimeError, match="expected 6"):
+        MNIST(tmp_path)
+
+    # Wrong image size.
+    write(tmp_path / (FILES[2] + ".gz"), idx_bytes(np.zeros((4, 27, 28), np.uint8)))
+    with pytest.raises(RuntimeError, match="27x28") as e:
+        MNIST(tmp_path, train=False)
+    assert FILES[2] in str(e.value)
+
+    # Label out of range.
+    write(tmp_path / (FILES[2] + ".gz"), idx_bytes(arrays["test"][0]))
+    write(tmp_path / (FILES[3] + ".gz"), idx_bytes(np.array([0, 1, 10, 2], np.uint8)))
+    with pytest.raises(RuntimeError, match="label 10") as e:
+        MNIST(tmp_path, train=False)
+    assert FILES[3] in str(e.value)
+
+    # Bad magic, through the dataset.
+    write(tmp_path / (FILES[3] + ".gz"), idx_bytes(arrays["test"][1], magic=2051))
+    with pytest.raises(RuntimeError, match="magic") as e:
+        MNIST(tmp_path, train=False)
+    assert FILES[3] in str(e.value)
+
+
+# --- download from a local HTTP server --------------------------------------------------------
+
+class _Server:
+    def __init__(self, directory):
+        self.requests = []
+        server = self
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                server.requests.append(self.path)
+                super().do_GET()
+
+        self.httpd = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), functools.partial(Handler, directory=str(directory)))
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,),
+                                       daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def served(tmp_path, fake_files):
+    """The four small files gzipped under <server>/good/, and their MD5s."""
+    raw, arrays = fake_files
+    www = tmp_path / "www"
+    write_all(www / "good", raw)
+    (www / "empty").mkdir()
+    md5 = {name + ".gz": hashlib.md5((www / "good" / (name + ".gz")).read_bytes()).hexdigest()
+           for name in raw}
+    server = _Server(www)
+    yield server, md5, arrays
+    server.close()
+
+
+def closed_port_url():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return f"http://127.0.0.1:{port}/"
+
+
+def test_download_from_mirrors_checks_md5_and_writes_atomically(tmp_path, small_sizes, served,
+                                                                  monkeypatch):
+    server, md5, arrays = served
+    monkeypatch.setattr(MNIST, "mirrors", [server.url + "empty/", server.url + "good/"])
+    monkeypatch.setattr(MNIST, "resources", [(name, md5[name]) for name in md5])
+    root = tmp_path / "root"
+    root.mkdir()
+    # One file is already there (directly in root): it must not be fetched.
+    (root / "t10k-labels-idx1-ubyte.gz").write_bytes(
+        (tmp_path / "www" / "good" / "t10k-labels-idx1-ubyte.gz").read_bytes())
+    ds = MNIST(root, train=True, download=True)
+    np.testing.assert_array_equal(ds.data.data, arrays["train"][0])
+    np.testing.assert_array_equal(ds.targets.data, arrays["train"][1])
+    raw = root / "MNIST" / "raw"
+    assert sorted(os.listdir(raw)) == sorted(n + ".gz" for n in FILES[:3])
+    for name in os.listdir(raw):
+        assert hashlib.md5((raw / name).read_bytes()).hexdigest() == md5[name]
+    assert "/good/t10k-labels-idx1-ubyte.gz" not in server.requests
+    assert "/empty/train-images-idx3-ubyte.gz" in server.requests  # first mirror tried first
+    test = MNIST(root, train=False)  # the test split now loads offline
+    np.testing.assert_array_equal(test.targets.data, arrays["test"][1])
+
+    # Everything present: download=True makes no request at all.
+    n = len(server.requests)
+    MNIST(root, train=True, download=True)
+    assert len(server.requests) == n
+
+
+def test_download_md5_mismatch_leaves_no_file(tmp_path, small_sizes, served, monkeypatch):
+    server, md5, _ = served
+    bad = dict(md5)
+    bad["train-images-idx3-ubyte.gz"] = "0" * 32
+    monkeypatch.setattr(MNIST, "mirrors", [server.url + "good/"])
+    monkeypatch.setattr(MNIST, "resources", [(name, bad[name]) for name in bad])
+    root = tmp_path / "root"
+    with pytest.raises(RuntimeError) as e:
+        MNIST(root, download=True)
+    msg = str(e.value)
+    assert "train-images-idx3-ubyte.gz" in msg and "MD5" in msg and "0" * 32 in msg
+    assert md5["train-images-idx3-ubyte.gz"] in msg
+    assert os.listdir(root / "MNIST" / "raw") == []  # no partial, no temporary file
+
+
+def test_download_without_network_is_a_clear_error(tmp_path, small_sizes, monkeypatch):
+    url = closed_port_url()
+    monkeypatch.setattr(FashionMNIST, "mirrors", [url])
+    with pytest.raises(RuntimeError) as e:
+        FashionMNIST(tmp_path, download=True)
+    msg = str(e.value)
+    assert "could not download train-images-idx3-ubyte.gz" in msg
+    assert url + "train-images-idx3-ubyte.gz" in msg
+    assert "dataset-fashion-mnist" in msg
+    assert os.listdir(tmp_path / "FashionMNIST" / "raw") == []
+
+
+def test_real_mirror_lists_and_md5s():
+    assert "https://ossci-datasets.s3.amazonaws.com/mnist/" in MNIST.mirrors
+    assert dict(MNIST.resources)["train-images-idx3-ubyte.gz"] == \
+        "f68b3c2dcbeaaa9fbdd348bbdeb94873"
+    assert dict(FashionMNIST.resources) == {
+        "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+        "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+        "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+        "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310"}
+
+
+# --- datasets ---------------------------------------------------------------------------------
+
+def arange_ds(n, feat=3):
+    x = Tensor(np.arange(n * feat, dtype=np.float32).reshape(n, feat))
+    y = Tensor(np.arange(n, dtype=np.int64))
+    return TensorDataset(x, y)
+
+
+def test_tensor_dataset_items_and_size_check():
+    ds = arange_ds(5)
+    assert len(ds) == 5
+    x, y = ds[2]
+    assert x.shape == (3,) and x.data.tolist() == [6.0, 7.0, 8.0]
+    assert y.shape == () and y.dtype == np.int64 and int(y) == 2
+    assert int(ds[-1][1]) == 4
+    with pytest.raises(IndexError):
+        ds[5]
+    with pytest.raises(ValueError, match=r"\[5, 4\]"):
+        TensorDataset(Tensor(np.zeros((5, 2))), Tensor(np.zeros(4)))
+
+
+def test_tensor_dataset_fast_path_equals_per_item_path():
+    rng = np.random.default_rng(0)
+    ds = TensorDataset(Tensor(rng.standard_normal((23, 2, 3)).astype(np.float32)),
+                       Tensor(rng.integers(0, 5, 23)), Tensor(rng.standard_normal(23)))
+
+    class NoFastPath(Dataset):
+        def __getitem__(self, i):
+            return ds[i]
+
+        def __len__(self):
+            return len(ds)
+
+    calls = []
+
+    class Counting(TensorDataset):
+        def __getitems__(self, indices):
+            calls.append(list(indices))
+            return super().__getitems__(indices)
+
+    counted = Counting(*ds.tensors)
+    for shuffle in (False, True):
+        fast = list(DataLoader(counted, batch_size=5, shuffle=shuffle,
+                               generator=Generator().manual_seed(3)))
+        slow = list(DataLoader(NoFastPath(), batch_size=5, shuffle=shuffle,
+                               generator=Generator().manual_seed(3)))
+        assert len(fast) == len(slow) == 5
+        for a, b in zip(fast, slow):
+            assert isinstance(a, list) and isinstance(b, list) and len(a) == len(b) == 3
+            for ta, tb in zip(a, b):
+                assert ta.shape == tb.shape and ta.dtype == tb.dtype
+                np.testing.assert_array_equal(ta.data, tb.data)
+    assert len(calls) == 10 and sorted(sum(calls[:5], [])) == list(range(23))
+
+
+def test_subset_concat_and_add():
+    a, b = arange_ds(4), arange_ds(3)
+    sub = Subset(a, [3, 1])
+    assert len(sub) == 2 and int(sub[0][1]) == 3 and int(sub[1][1]) == 1
+    xb, yb = sub.__getitems__([1, 0])
+    assert yb.data.tolist() == [1, 3]
+    cat = a + b
+    assert isinstance(cat, ConcatDataset) and len(cat) == 7 and cat.cumulative_sizes == [4, 7]
+    assert [int(cat[i][1]) for i in range(7)] == [0, 1, 2, 3, 0, 1, 2]
+    assert int(cat[-1][1]) == 2 and int(cat[-7][1]) == 0
+    with pytest.raises(IndexError):
+        cat[7]
+    with pytest.raises(ValueError):
+        cat[-8]
+    with pytest.raises(ValueError):
+        ConcatDataset([])
+    batches = list(DataLoader(cat, batch_size=3))
+    assert [bt[1].data.tolist() for bt in batches] == [[0, 1, 2], [3, 0, 1], [2]]
+
+
+def test_random_split_sizes_disjoint_reproducible():
+    ds = arange_ds(10)
+    parts = random_split(ds, [3, 7], generator=Generator().manual_seed(0))
+    assert [len(p) for p in parts] == [3, 7]
+    idx = [p.indices for p in parts]
+    assert sorted(idx[0] + idx[1]) == list(range(10))
+    again = random_split(ds, [3, 7], generator=Generator().manual_seed(0))
+    assert [p.indices for p in again] == idx
+    other = random_split(ds, [3, 7], generator=Generator().manual_seed(1))
+    assert [p.indices for p in other] != idx
+    for fracs in ([0.5, 0.5], [0.3, 0.3, 0.4], [0.1, 0.2, 0.7], [1 / 3] * 3, [0.25] * 4):
+        parts = random_split(ds, fracs, generator=Generator().manual_seed(0))
+        assert sum(len(p) for p in parts) == 10
+        flat = [i for p in parts for i in p.indices]
+        assert sorted(flat) == list(range(10))
+    # PyTorch's remainder rule: floor each, then +1 round-robin from the first.
+    assert [len(p) for p in random_split(arange_ds(11), [0.3, 0.3, 0.4])] == [4, 3, 4]
+    with pytest.warns(UserWarning, match="index 1 is 0"):
+        assert [len(p) for p in random_split(arange_ds(5), [0.9, 0.1])] == [5, 0]
+    with pytest.raises(ValueError, match="sum"):
+        random_split(ds, [3, 3])
+    with pytest.raises(ValueError):
+        random_split(ds, [1.5, -0.5])
+
+
+def test_random_split_sizes_match_pytorch():
+    torch = pytest.importorskip("torch")
+    for n, fracs in [(10, [0.3, 0.3, 0.4]), (11, [0.3, 0.3, 0.4]), (7, [1 / 3] * 3),
+                     (101, [0.8, 0.1, 0.1]), (20, [0.9, 0.1]), (9, [0.05, 0.95])]:
+        ours = [len(p) for p in random_split(arange_ds(n), fracs)]
+        theirs = [len(p) for p in torch.utils.data.random_split(range(n), fracs)]
+        assert ours == theirs, (n, fracs)
+
+
+# --- samplers ---------------------------------------------------------------------------------
+
+def test_samplers():
+    ds = arange_ds(10)
+    assert list(SequentialSampler(ds)) == list(range(10))
+    g = Generator().manual_seed(0)
+    rs = RandomSampler(ds, generator=g)
+    e1, e2 = list(rs), list(rs)
+    assert sorted(e1) == sorted(e2) == list(range(10)) and e1 != e2
+    rr = list(RandomSampler(ds, replacement=True, num_samples=50, generator=g))
+    assert len(rr) == 50 and all(0 <= i < 10 for i in rr) and 5 <= len(set(rr)) < 50
+    many = list(RandomSampler(ds, num_samples=25, generator=g))
+    assert len(many) == 25 and sorted(many[:10]) == list(range(10))
+    assert sorted(SubsetRandomSampler([7, 2, 5], generator=g)) == [2, 5, 7]
+    w = list(WeightedRandomSampler([0, 0, 1, 0], 20, generator=g))
+    assert w == [2] * 20
+    assert sorted(WeightedRandomSampler([1, 1, 1], 3, replacement=False, generator=g)) == [0, 1, 2]
+    bs = BatchSampler(SequentialSampler(range(10)), 4, drop_last=False)
+    assert list(bs) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]] and len(bs) == 3
+    bs = BatchSampler(range(10), 4, drop_last=True)  # any iterable of indices
+    assert list(bs) == [[0, 1, 2, 3], [4, 5, 6, 7]] and len(bs) == 2
+    for bad in (0, -1, 2.0, True):
+        with pytest.raises(ValueError):
+            BatchSampler(range(3), bad, False)
+    with pytest.raises(ValueError):
+        BatchSampler(range(3), 2, 1)
+    with pytest.raises(ValueError):
+        RandomSampler(ds, num_samples=0)
+    with pytest.raises(TypeError):
+        RandomSampler(ds, replacement=1)
+    with pytest.raises(ValueError):
+        WeightedRandomSampler([1, 1], 3, replacement=False)
+
+
+# --- DataLoader -------------------------------------------------------------------------------
+
+def batch_ids(loader):
+    return [b[1].data.tolist() for b in loader]
+
+
+@pytest.mark.parametrize("n,bs", [(10, 3), (10, 5), (10, 1), (10, 10), (10, 20), (1, 4)])
+def test_loader_batch_sizes_and_len(n, bs):
+    ds = arange_ds(n)
+    full = DataLoader(ds, batch_size=bs)
+    got = batch_ids(full)
+    assert len(full) == len(got) == math.ceil(n / bs)
+    assert [len(b) for b in got[:-1]] == [bs] * (len(got) - 1)
+    assert len(got[-1]) == (n % bs or bs)  # the last, partial batch is kept
+    assert sum(got, []) == list(range(n))
+    dropped = DataLoader(ds, batch_size=bs, drop_last=True)
+    got = batch_ids(dropped)
+    assert len(dropped) == len(got) == n // bs
+    assert all(len(b) == bs for b in got)
+    assert sum(got, []) == list(range(n // bs * bs))
+    xb, yb = next(iter(full))
+    assert xb.shape == (min(bs, n), 3) and xb.dtype == np.float32 and yb.dtype == np.int64
+
+
+def test_loader_len_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    for n in (1, 7, 64, 100):
+        for bs in (1, 3, 64, 128):
+            for drop_last in (False, True):
+                ours = DataLoader(arange_ds(n), batch_size=bs, drop_last=drop_last)
+                theirs = torch.utils.data.DataLoader(range(n), batch_size=bs,
+                                                     drop_last=drop_last)
+                assert len(ours) == len(theirs) == len(list(ours))
+
+
+def test_loader_shuffle_every_index_once_reproducible_and_new_each_epoch():
+    ds = arange_ds(100)
+    loader = DataLoader(ds, batch_size=16, shuffle=True, generator=Generator().manual_seed(7))
+    epochs = [sum(batch_ids(loader), []) for _ in range(3)]
+    for e in epochs:
+        assert len(e) == 100 and sorted(e) == list(range(100))
+    assert epochs[0] != epochs[1] != epochs[2] and epochs[0] != list(range(100))
+    again = DataLoader(ds, batch_size=16, shuffle=True, generator=Generator().manual_seed(7))
+    assert [sum(batch_ids(again), []) for _ in range(3)] == epochs
+    other = DataLoader(ds, batch_size=16, shuffle=True, generator=Generator().manual_seed(8))
+    assert sum(batch_ids(other), []) != epochs[0]
+    # Features follow their labels through the shuffle.
+    for xb, yb in loader:
+        np.testing.assert_array_equal(xb.data[:, 0], yb.data * 3)
+    dropped = DataLoader(ds, batch_size=16, shuffle=True, drop_last=True,
+                         generator=Generator().manual_seed(7))
+    ids = sum(batch_ids(dropped), [])
+    assert len(ids) == 96 and len(set(ids)) == 96
+
+
+def test_loader_default_generator_follows_manual_seed():
+    ds = arange_ds(50)
+    loader = DataLoader(ds, batch_size=8, shuffle=True)
+    manual_seed(123)
+    first = [sum(batch_ids(loader), []) for _ in range(2)]
+    manual_seed(123)
+    second = [sum(batch_ids(loader), []) for _ in range(2)]
+    assert first == second and first[0] != first[1]
+
+
+def test_loader_options_and_errors():
+    ds = arange_ds(10)
+    with pytest.raises(ValueError, match="shuffle"):
+        DataLoader(ds, sampler=SequentialSampler(ds), shuffle=True)
+    with pytest.raises(ValueError, match="batch_sampler"):
+        DataLoader(ds, batch_sampler=BatchSampler(range(10), 2, False), batch_size=2)
+    with pytest.raises(ValueError, match="drop_last"):
+        DataLoader(ds, batch_size=None, drop_last=True)
+    with pytest.raises(ValueError, match="num_workers"):
+        DataLoader(ds, num_workers=-1)
+    with pytest.raises(ValueError, match="batch_size"):
+        DataLoader(ds, batch_size=0)
+    # batch_sampler
+    loader = DataLoader(ds, batch_sampler=[[0, 1], [9], [4, 5, 6]])
+    assert batch_ids(loader) == [[0, 1], [9], [4, 5, 6]] and len(loader) == 3
+    # sampler
+    assert batch_ids(DataLoader(ds, batch_size=4, sampler=[9, 8, 7, 6, 5])) == \
+        [[9, 8, 7, 6], [5]]
+    # default batch_size is 1
+    loader = DataLoader(ds)
+    assert len(loader) == 10 and next(iter(loader))[0].shape == (1, 3)
+    # batch_size=None: samples one at a time, arrays converted
+    plain = [(np.full(2, i), i) for i in range(3)]
+    items = list(DataLoader(plain, batch_size=None))
+    assert len(items) == 3 and isinstance(items[1][0], Tensor)
+    assert items[1][0].data.tolist() == [1, 1] and items[1][1] == 1
+    # num_workers > 0 is accepted (loads in the main process) and gives the same batches
+    assert batch_ids(DataLoader(ds, batch_size=3, num_workers=2, pin_memory=True,
+                                persistent_workers=True)) == batch_ids(DataLoader(ds, 3))
+    # a custom collate_fn gets the list of samples (no fast path)
+    seen = []
+    out = list(DataLoader(ds, batch_size=4, collate_fn=lambda b: seen.append(len(b)) or len(b)))
+    assert out == seen == [4, 4, 2]
+    it = iter(DataLoader(ds, batch_size=4))
+    assert len(it) == 3
+
+
+def test_loader_over_plain_list_and_iterable_dataset():
+    samples = [{"x": np.float32(i), "y": i % 2} for i in range(7)]
+    batches = list(DataLoader(samples, batch_size=3))
+    assert [b["y"].data.tolist() for b in batches] == [[0, 1, 0], [1, 0, 1], [0]]
+    assert batches[0]["x"].dtype == np.float32
+
+    class Stream(IterableDataset):
+        def __iter__(self):
+            return iter(range(7))
+
+    loader = DataLoader(Stream(), batch_size=3)
+    assert [b.data.tolist() for b in loader] == [[0, 1, 2], [3, 4, 5], [6]]
+    loader = DataLoader(Stream(), batch_size=3, drop_last=True)
+    assert [b.data.tolist() for b in loader] == [[0, 1, 2], [3, 4, 5]]
+    with pytest.raises(TypeError):
+        len(loader)
+    with pytest.raises(ValueError):
+        DataLoader(Stream(), shuffle=True)
+
+
+# --- collation --------------------------------------------------------------------------------
+
+def test_default_collate_types():
+    b = default_collate([(Tensor(np.ones((2, 2), np.float32)), 1, 0.5),
+                         (Tensor(np.zeros((2, 2), np.float32)), 2, 1.5)])
+    assert isinstance(b, list) and len(b) == 3
+    assert b[0].shape == (2, 2, 2) and b[0].dtype == np.float32
+    np.testing.assert_array_equal(b[0].data[0], 1)
+    np.testing.assert_array_equal(b[0].data[1], 0)
+    assert b[1].dtype == np.int64 and b[1].data.tolist() == [1, 2]
+    assert b[2].dtype == np.float32 and b[2].data.tolist() == [0.5, 1.5]
+
+    d = default_collate([{"a": np.arange(3, dtype=np.int16), "b": "s1", "c": True},
+                         {"a": np.arange(3, 6, dtype=np.int16), "b": "s2", "c": False}])
+    assert d["a"].shape == (2, 3) and d["a"].dtype == np.int16
+    assert d["a"].data.tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert d["b"] == ["s1", "s2"]
+    assert d["c"].dtype == np.bool_ and d["c"].data.tolist() == [True, False]
+
+    n = default_collate([np.float64(1.5), np.float64(2.5)])
+    assert n.dtype == np.float64 and n.data.tolist() == [1.5, 2.5]
+    assert default_collate([3, 4]).data.tolist() == [3, 4]
+
+    Point = collections.namedtuple("Point", "x y")
+    p = default_collate([Point(1, 2.0), Point(3, 4.0)])
+    assert isinstance(p, Point) and p.x.data.tolist() == [1, 3] and p.y.dtype == np.float32
+
+    nested = default_collate([[(1, 2), {"k": [5]}], [(3, 4), {"k": [6]}]])
+    assert nested[0][0].data.tolist() == [1, 3] and nested[0][1].data.tolist() == [2, 4]
+    assert nested[1]["k"][0].data.tolist() == [5, 6]
+
+
+def test_default_collate_errors():
+    with pytest.raises(RuntimeError, match="equal size"):
+        default_collate([Tensor(np.zeros(2)), Tensor(np.zeros(3))])
+    with pytest.raises(RuntimeError, match="equal size"):
+        default_collate([np.zeros(2), np.zeros(3)])
+    with pytest.raises(RuntimeError, match="equal size"):
+        default_collate([(1, 2), (1, 2, 3)])
+    with pytest.raises(TypeError, match="NoneType"):
+        default_collate([None, None])
+    with pytest.raises(TypeError):
+        default_collate([np.array(["a"]), np.array(["b"])])
+    with pytest.raises(ValueError):
+        default_collate([])
+
+
+def test_default_collate_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import default_collate as torch_collate
+    rng = np.random.default_rng(0)
+    samples = [(rng.standard_normal((2, 3)).astype(np.float32), int(i), {"m": np.int32(i)})
+               for i in range(4)]
+    ours = default_collate(samples)
+    theirs = torch_collate(samples)
+    assert type(ours) is type(theirs) is list
+    np.testing.assert_array_equal(ours[0].data, theirs[0].numpy())
+    np.testing.assert_array_equal(ours[1].data, theirs[1].numpy())
+    assert ours[1].dtype == np.int64 and theirs[1].dtype == torch.int64
+    np.testing.assert_array_equal(ours[2]["m"].data, theirs[2]["m"].numpy())
+    assert str(ours[2]["m"].dtype) == "int32" and theirs[2]["m"].dtype == torch.int32
+
+
+def test_default_convert():
+    out = default_convert({"a": np.ones(2), "b": (np.int64(3), "s", 4)})
+    assert isinstance(out["a"], Tensor) and out["a"].shape == (2,)
+    assert isinstance(out["b"], list) and isinstance(out["b"][0], Tensor)
+    assert out["b"][1:] == ["s", 4]
+
+
+# --- the real data ----------------------------------------------------------------------------
+
+MNIST_DIR = SHARED_DATA / "mnist"
+FASHION_DIR = SHARED_DATA / "fashion-mnist"
+needs_mnist = pytest.mark.skipif(not MNIST_DIR.is_dir(), reason=f"{MNIST_DIR} absent")
+needs_fashion = pytest.mark.skipif(not FASHION_DIR.is_dir(), reason=f"{FASHION_DIR} absent")
+
+
+@needs_mnist
+def test_real_mnist():
+    train = MNIST(MNIST_DIR, train=True)
+    test = MNIST(MNIST_DIR, train=False)
+    assert len(train) == 60000 and len(test) == 10000
+    assert train.data.shape == (60000, 28, 28) and train.data.dtype == np.uint8
+    assert test.targets.shape == (10000,) and test.targets.dtype == np.int64
+    # Class counts published for MNIST (shared/data/mnist/README.md).
+    assert np.bincount(train.targets.data).tolist() == \
+        [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    assert np.bincount(test.targets.data).tolist() == \
+        [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    # The usual normalisation constants, through the loader's fast path.
+    total = total_sq = 0.0
+    count = 0
+    for images, labels in DataLoader(train, batch_size=10000):
+        assert images.shape[1:] == (1, 28, 28) and images.dtype == np.float32
+        assert labels.data.min() >= 0 and labels.data.max() <= 9
+        x = images.data.astype(np.float64)
+        total += x.sum()
+        total_sq += (x * x).sum()
+        count += x.size
+    mean = total / count
+    std = math.sqrt(total_sq / count - mean * mean)
+    assert abs(mean - 0.1307) < 1e-4 and abs(std - 0.3081) < 1e-4
+    img, label = train[0]
+    assert label == 5 and img.shape == (1, 28, 28)  # the famous first digit
+    np.testing.assert_array_equal(img.data[0], train.data.data[0] / np.float32(255))
+
+
+@needs_mnist
+def test_real_mnist_matches_torch_to_tensor():
+    torch = pytest.importorskip("torch")
+    test = MNIST(MNIST_DIR, train=False)
+    idx = [0, 1, 9999, 4321]
+    images, labels = test.__getitems__(idx)
+    expected = torch.from_numpy(np.array(test.data.data[idx])).float().div(255).unsqueeze(1)
+    np.testing.assert_array_equal(images.data, expected.numpy())
+    assert labels.data.tolist() == [7, 2, 6, int(test.targets.data[4321])]
+
+
+@needs_fashion
+def test_real_fashion_mnist():
+    train = FashionMNIST(FASHION_DIR, train=True)
+    test = FashionMNIST(FASHION_DIR, train=False)
+    assert len(train) == 60000 and len(test) == 10000
+    assert train.data.shape == (60000, 28, 28) and test.data.shape == (10000, 28, 28)
+    # Fashion-MNIST is balanced: 6000 / 1000 per class.
+    assert np.bincount(train.targets.data).tolist() == [6000] * 10
+    assert np.bincount(test.targets.data).tolist() == [1000] * 10
+    assert 0.28 < train.data.data.mean() / 255 < 0.29  # 0.2860, the published mean
+
+
+def test_grad_flows_through_tensor_dataset_and_collate():
+    w = Tensor(np.arange(6, dtype=np.float32).reshape(3, 2), requires_grad=True)
+    ds = TensorDataset(w, Tensor(np.arange(3)))
+    xb, yb = ds.__getitems__([2, 0, 2])
+    assert xb.requires_grad and not yb.requires_grad
+    xb.sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [[1, 1], [0, 0], [2, 2]])
+    w.grad = None
+    b = default_collate([ds[0][0], ds[2][0]])
+    assert b.requires_grad and b.shape == (2, 2)
+    (b * b).sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [[0, 2], [0, 0], [8, 10]])
