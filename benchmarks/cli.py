@@ -1,0 +1,148 @@
+"""The command line of ``python -m benchmarks`` (see the package docstring for how to read it)."""
+
+import argparse
+import sys
+
+from .workloads import WORKLOADS
+
+__all__ = ["build_parser", "parse_args", "main"]
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
+    return value
+
+
+def _non_negative_int(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
+    return value
+
+
+def _positive_float(text):
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
+    return value
+
+
+def build_parser():
+    """The argparse parser of ``python -m benchmarks``."""
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Time tapegrad's training steps and kernels, optionally against PyTorch "
+                    "on the same machine, in the same process (interleaved runs). Ratios are "
+                    "tapegrad's median time over PyTorch's: lower is better for tapegrad.")
+    p.add_argument("--compare", choices=["torch"], default=None,
+                   help="also run every workload in PyTorch (same data, same initial weights), "
+                        "interleaved with tapegrad")
+    p.add_argument("--threads", type=_positive_int, default=None, metavar="N",
+                   help="threads for Numba, BLAS (via threadpoolctl) and PyTorch "
+                        "(default: the libraries' defaults)")
+    p.add_argument("--repeat", type=_positive_int, default=20, metavar="N",
+                   help="timed steps per workload and library (default: %(default)s; fewer if "
+                        "--max-time runs out)")
+    p.add_argument("--warmup", type=_non_negative_int, default=2, metavar="N",
+                   help="untimed steps first, including JIT compilation (default: %(default)s)")
+    p.add_argument("--max-time", type=_positive_float, default=10.0, metavar="SECONDS",
+                   help="stop timing a workload after this many seconds, once it has at least "
+                        "3 repetitions (default: %(default)s)")
+    p.add_argument("--only", default=None, metavar="NAMES",
+                   help="comma-separated workloads to run (see --list)")
+    p.add_argument("--seed", type=int, default=0, help="seed for data and weights (default: 0)")
+    p.add_argument("--json", default=None, metavar="FILE", help="write a JSON report to FILE")
+    p.add_argument("--plot", default=None, metavar="FILE.png",
+                   help="save a bar chart of the tapegrad/torch ratios (needs --compare torch)")
+    p.add_argument("--markdown", action="store_true",
+                   help="print the table as GitHub Markdown (for the README)")
+    p.add_argument("--list", action="store_true", help="list the workloads and exit")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    return p
+
+
+def parse_args(argv=None):
+    """Parse and validate the arguments (an unknown ``--only`` name exits with status 2)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.only is not None:
+        names = [n.strip() for n in args.only.split(",") if n.strip()]
+        unknown = [n for n in names if n not in WORKLOADS]
+        if unknown:
+            parser.error(f"--only: unknown workload(s) {', '.join(unknown)}; choose from "
+                         f"{', '.join(WORKLOADS)}")
+        if not names:
+            parser.error("--only: no workload named")
+        args.only = list(dict.fromkeys(names))
+    return args
+
+
+def list_workloads(out=sys.stdout):
+    """Print every workload with its description and whether tapegrad can run it."""
+    from .workloads import tapegrad_namespace
+    ns = tapegrad_namespace()
+    width = max(len(n) for n in WORKLOADS)
+    for name, w in WORKLOADS.items():
+        reason = w.unavailable_reason(ns)
+        tail = f"  [{reason}]" if reason else ""
+        print(f"{name.ljust(width)}  {w.description}{tail}", file=out)
+
+
+def main(argv=None):
+    """Entry point: parse ``argv``, run the workloads, print the table, write JSON/plot.
+
+    Returns the exit status (0; argument errors exit with 2 through argparse)."""
+    args = parse_args(argv)
+    if args.list:
+        list_workloads()
+        return 0
+
+    from . import report, runner
+
+    namespaces, message = runner.load_namespaces(args.compare)
+    if message:
+        print(message, file=sys.stderr)
+    compare = len(namespaces) > 1
+    torch_ns = namespaces[1] if compare else None
+    try:
+        if args.threads is not None:
+            for warning in runner.configure_threads(args.threads, torch_ns):
+                print(f"warning: {warning}", file=sys.stderr)
+        names = args.only or list(WORKLOADS)
+        settings = {"repeat": args.repeat, "warmup": args.warmup, "max_time_s": args.max_time,
+                    "min_repeats": runner.MIN_REPEATS, "seed": args.seed,
+                    "compare": args.compare if compare else None, "threads": args.threads,
+                    "workloads": names, "interleaved": True, "timer": "time.perf_counter",
+                    "statistic": "median"}
+        results = runner.run_all(names, namespaces, repeat=args.repeat, warmup=args.warmup,
+                                 max_time=args.max_time, seed=args.seed,
+                                 progress=not args.no_progress, threads=args.threads)
+        env = runner.environment(namespaces, args.threads)
+    finally:
+        if args.threads is not None:
+            runner.restore_threads(torch_ns)
+    head = report.header(env, settings)
+
+    if args.markdown:
+        print(f"_{head}_\n")
+        print(report.format_markdown(results, compare))
+    else:
+        print(head)
+        print()
+        print(report.format_table(results, compare))
+    sys.stdout.flush()
+
+    if args.json:
+        report.to_json(results, env, settings, args.json)
+        print(f"wrote {args.json}", file=sys.stderr)
+    if args.plot:
+        title = (f"tapegrad {env['tapegrad']} vs torch {env['torch']}, {env['cpu_model']}, "
+                 f"{args.threads or 'default'} threads")
+        if report.plot_ratios(results, args.plot, title=title):
+            print(f"wrote {args.plot}", file=sys.stderr)
+        else:
+            print(f"--plot: no ratios to plot (run with --compare torch); {args.plot} not "
+                  "written", file=sys.stderr)
+    return 0
