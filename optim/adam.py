@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from autograd import Tensor, no_grad, enable_grad
+from autograd import Tensor, no_grad
 
 from .optimizer import Optimizer
 
@@ -86,10 +86,7 @@ class Adam(Optimizer):
     @no_grad()
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns ``closure()``'s loss."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
+        loss = self._evaluate(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
             for p in self._params_with_grad(group):

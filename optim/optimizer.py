@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from autograd import Tensor
+from autograd import Tensor, enable_grad
 
 __all__ = ["Optimizer"]
 
@@ -93,6 +93,14 @@ class Optimizer:
         """Update the parameters once. ``closure`` (optional) re-evaluates the loss and returns
         it; the loss is returned."""
         raise NotImplementedError
+
+    @staticmethod
+    def _evaluate(closure):
+        """Run ``closure`` (re-evaluates the loss) with grad enabled; ``None`` without one."""
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
 
     def _params_with_grad(self, group):
         for p in group["params"]:

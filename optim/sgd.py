@@ -71,11 +71,7 @@ class SGD(Optimizer):
     @no_grad()
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns ``closure()``'s loss."""
-        loss = None
-        if closure is not None:
-            from autograd import enable_grad
-            with enable_grad():
-                loss = closure()
+        loss = self._evaluate(closure)
         for group in self.param_groups:
             for p in self._params_with_grad(group):
                 state = self.state[p]

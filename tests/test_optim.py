@@ -156,3 +156,20 @@ def test_xor_trains_with_sgd():
         opt.step()
     assert loss.item() < 0.01
     np.testing.assert_array_equal((model(x).data > 0.5).astype(float), y.data)
+
+
+@pytest.mark.parametrize("make", [lambda p: optim.SGD(p, lr=0.1), lambda p: optim.Adam(p)])
+def test_step_with_closure_returns_loss_and_records_graph(make):
+    w = autograd.tensor([2.0, -1.0], requires_grad=True)
+    opt = make([w])
+
+    def closure():
+        opt.zero_grad()
+        loss = (w * w).sum()
+        loss.backward()
+        return loss
+
+    with autograd.no_grad():          # step must re-enable grad for the closure
+        loss = opt.step(closure)
+    assert loss.item() == pytest.approx(5.0)
+    assert np.abs(w.data).sum() < 3.0
