@@ -478,6 +478,10 @@ class Tensor:
         (PyTorch's rebase of history); the version counter is bumped so that any node that saved
         the old value refuses to backward.
         """
+        if not self.data.flags.writeable:
+            raise RuntimeError(
+                f"{name}: unsupported operation: the tensor's memory is read-only (an expanded "
+                "tensor shares one element between several positions); call clone() first")
         recording = grad_mode._enabled and (
             self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args))
         if recording and self.requires_grad and self.grad_fn is None:
@@ -540,6 +544,26 @@ class Tensor:
 
     clip_ = clamp_
 
+    def relu_(self):
+        """In place ``relu``."""
+        return self._inplace("relu_", _ops.relu)
+
+    def sigmoid_(self):
+        """In place ``sigmoid``."""
+        return self._inplace("sigmoid_", _ops.sigmoid)
+
+    def tanh_(self):
+        """In place ``tanh``."""
+        return self._inplace("tanh_", _ops.tanh)
+
+    def exp_(self):
+        """In place ``exp``."""
+        return self._inplace("exp_", _ops.exp)
+
+    def neg_(self):
+        """In place ``-self``."""
+        return self._inplace("neg_", _ops.neg)
+
     def masked_fill_(self, mask, value):
         """In place ``masked_fill``."""
         return self._inplace("masked_fill_", lambda t: _ops.masked_fill(t, mask, value))
@@ -561,15 +585,20 @@ class Tensor:
         return self.div_(other)
 
     def _fill_nograd(self, name, values):
-        if grad_mode._enabled and self.requires_grad and self.grad_fn is None:
-            raise RuntimeError(
-                f"{name}: a leaf Variable that requires grad is being used in an in-place "
-                "operation.")
+        if grad_mode._enabled and self.requires_grad:
+            if self.grad_fn is None:
+                raise RuntimeError(
+                    f"{name}: a leaf Variable that requires grad is being used in an in-place "
+                    "operation.")
+            # A non-leaf stays in the graph (as in PyTorch) with a zero gradient to its past:
+            # the fill is recorded as a ``masked_fill`` with an all-true mask.
+            return self._inplace(name, lambda t: _ops.masked_fill(
+                t, np.ones((), dtype=np.bool_), values))
+        if not self.data.flags.writeable:
+            raise RuntimeError(f"{name}: unsupported operation: the tensor's memory is read-only "
+                               "(an expanded tensor); call clone() first")
         self.data[...] = values
         self._bump_version()
-        if self.grad_fn is not None:
-            self.grad_fn = None  # the value no longer depends on the graph
-            self.requires_grad = False
         return self
 
     def zero_(self):

@@ -17,12 +17,11 @@ __all__ = ["linear", "conv2d", "max_pool2d", "dropout", "softmax", "log_softmax"
 
 
 def relu(input, inplace=False):
-    """``max(x, 0)`` elementwise (``F.relu``)."""
-    out = autograd.relu(input)
+    """``max(x, 0)`` elementwise (``F.relu``); ``inplace=True`` rewrites ``input`` (recorded in
+    the graph like every in-place op) and returns it."""
     if inplace:
-        input.data[...] = out.data
-        input._bump_version()
-    return out
+        return input.relu_()
+    return autograd.relu(input)
 
 
 def sigmoid(input):

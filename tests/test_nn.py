@@ -314,3 +314,15 @@ def test_losses_match_pytorch():
     np.testing.assert_allclose(
         F.mse_loss(autograd.tensor(a), autograd.tensor(b)).item(),
         torch.nn.functional.mse_loss(torch.tensor(a), torch.tensor(b)).item())
+
+
+def test_inplace_relu_is_recorded_in_the_graph():
+    a = autograd.tensor([-1.0, 2.0, -3.0, 4.0], requires_grad=True)
+    x = a * 1.0
+    out = F.relu(x, inplace=True)
+    assert out is x
+    np.testing.assert_array_equal(x.data, [0, 2, 0, 4])
+    (x * autograd.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [0, 2, 0, 4])
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        nn.ReLU(inplace=True)(autograd.randn(3, requires_grad=True))

@@ -63,6 +63,14 @@ def _promote_for_scalar(t, x):
     return t
 
 
+def promote_dtypes(dtypes):
+    """The result dtype of combining tensors of ``dtypes`` (PyTorch's rule for the common
+    cases): floating dtypes win over integer/bool ones (``int64`` with ``float32`` gives
+    ``float32``, where NumPy would give ``float64``); otherwise NumPy's promotion."""
+    floats = [d for d in dtypes if d.kind == "f"]
+    return np.result_type(*(floats or dtypes))
+
+
 def _scalar_for(x, t):
     """Make a non-Tensor operand compatible with tensor ``t``. Numbers (NumPy scalars included)
     become Python numbers, which NumPy treats as "weak": ``float32 * 2.5`` stays float32, as in

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..function import Function
 from ..tensor import Tensor
-from .elementwise import _operands
+from .elementwise import _operands, promote_dtypes
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "outer", "einsum"]
 
@@ -159,9 +159,12 @@ class Einsum(Function):
             g = einsum(",".join([ctx.output] + others) + "->" + kept,
                        grad, *[op for j, op in enumerate(ops) if j != i])
             if kept != target:
-                g = g.reshape([ctx.shapes[i][k] if c in kept else 1
-                               for k, c in enumerate(target)])
-                g = g.expand(ctx.shapes[i])
+                g = g.reshape([g.shape[kept.index(c)] if c in kept else 1 for c in target])
+            # A subscript of size 1 here may have been broadcast against a larger size
+            # elsewhere (or the reverse): expand to the common shape; the engine sums back.
+            full = np.broadcast_shapes(g.shape, ctx.shapes[i])
+            if full != g.shape:
+                g = g.expand(full)
             grads.append(g)
         return tuple(grads)
 
@@ -205,10 +208,13 @@ def einsum(equation, *operands):
     sizes = {}
     for s, x in zip(ins, tensors):
         for c, n in zip(s, x.shape):
-            if sizes.setdefault(c, n) != n and n != 1 and sizes[c] != 1:
+            prev = sizes.get(c)
+            if prev is None or prev == 1:
+                sizes[c] = n
+            elif n != 1 and n != prev:
                 raise ValueError(f"einsum: subscript {c!r} has size {n} in one operand and "
-                                 f"{sizes[c]} in another ({equation!r})")
-    dtype = np.result_type(*[x.data.dtype for x in tensors])
+                                 f"{prev} in another ({equation!r})")
+    dtype = promote_dtypes([x.data.dtype for x in tensors])
     tensors = [x.to(dtype) if x.dtype != dtype else x for x in tensors]
     return Einsum.apply(*tensors, inputs=tuple(ins), output=out)
 

@@ -339,7 +339,9 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``
     (``torch.nn.functional.dropout``; Srivastava et al., 2014). Identity when not training.
-    The mask is drawn from the default generator (``autograd.manual_seed``).
+    The mask is drawn from the default generator (``autograd.manual_seed``). With
+    ``inplace=True`` the input is overwritten and returned (an error for a leaf that requires
+    grad, as in PyTorch).
 
     Raises:
         ValueError: if ``p`` is not in ``[0, 1]``.
@@ -349,14 +351,14 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        return input * 0.0
-    keep = _random.get_rng().random(input.shape, dtype=np.float64) >= p
-    scale = (keep * (1.0 / (1.0 - p))).astype(input.dtype)
-    out = input * Tensor._make(scale, False, None)
+        scale = 0.0
+    else:
+        keep = _random.get_rng().random(input.shape, dtype=np.float64) >= p
+        scale = Tensor._make((keep * (1.0 / (1.0 - p))).astype(input.dtype), False, None)
     if inplace:
-        input.data[...] = out.data
-        input._bump_version()
-    return out
+        # recorded like any in-place op: the input's history is rebased onto the product
+        return input._inplace("dropout_", lambda t: t * scale)
+    return input * scale
 
 
 class NLLLoss(Function):

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..function import Function, sum_to
 from ..tensor import Tensor, _wrap_dim
+from .elementwise import promote_dtypes
 
 __all__ = ["reshape", "view", "view_as", "flatten", "unflatten", "squeeze", "unsqueeze",
            "transpose", "swapaxes", "permute", "t", "expand", "expand_as", "broadcast_to",
@@ -391,6 +392,9 @@ class IndexPut(Function):
             ga = grad * Tensor._make(mask, False, None)
         if nv:
             gv = GetItem.apply(grad, ctx.index, ctx.advanced)
+            extra = len(ctx.v_shape) - gv.ndim
+            if extra > 0:  # the value may carry leading 1s that the assignment dropped
+                gv = gv.reshape((1,) * extra + tuple(gv.shape))
         return ga, gv, None, None
 
 
@@ -451,7 +455,7 @@ def cat(tensors, dim=0):
             raise RuntimeError(f"cat: sizes of tensors must match except in dimension {d}: "
                                f"tensor 0 has shape {tuple(ref)}, tensor {i} has shape "
                                f"{tuple(s)}")
-    dtype = np.result_type(*[x.data.dtype for x in tensors])
+    dtype = promote_dtypes([x.data.dtype for x in tensors])
     tensors = [x.to(dtype) if x.dtype != dtype else x for x in tensors]
     return Cat.apply(*tensors, dim=d)
 

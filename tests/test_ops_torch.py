@@ -1,0 +1,591 @@
+"""tapegrad against PyTorch (the main net, as tinygrad's ``helper_test_op``): for each op, the
+same random float32 and float64 inputs go through both libraries; forward values, output
+shapes and dtypes, and the input gradients of a random vector-Jacobian product must agree.
+A few bad inputs must raise the same exception type.
+
+Every test takes the session fixture ``torch`` (``pytest.importorskip``), so the module skips
+cleanly where PyTorch is not installed.
+"""
+
+import types
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import autograd
+from autograd import Tensor
+from conftest import broadcastable_shapes, dims_for, seeds, shapes, values
+
+TOL = {"float32": dict(rtol=2e-4, atol=2e-5), "float64": dict(rtol=1e-9, atol=1e-11)}
+
+
+# ---- the two namespaces the cases are written against -------------------------------------------
+def _ours():
+    return types.SimpleNamespace(
+        lib=autograd, linear=autograd.linear, nll_loss=autograd.nll_loss,
+        softmax=autograd.softmax, log_softmax=autograd.log_softmax)
+
+
+def _theirs(torch):
+    F = torch.nn.functional
+    return types.SimpleNamespace(
+        lib=torch, linear=F.linear, nll_loss=F.nll_loss,
+        softmax=torch.softmax, log_softmax=torch.log_softmax)
+
+
+class Idx:
+    """An index built from NumPy arrays; ``for_(M)`` converts arrays to M's tensors."""
+
+    def __init__(self, index):
+        self.index = index
+
+    def for_(self, M):
+        def conv(ix):
+            if isinstance(ix, np.ndarray):
+                return M.lib.tensor(ix)
+            return ix
+        if isinstance(self.index, tuple):
+            return tuple(conv(i) for i in self.index)
+        return conv(self.index)
+
+
+# ---- cases: each draws its inputs (NumPy arrays) and returns (arrays, fn(M, *tensors)) ----------
+CASES = {}
+
+
+def case(name):
+    def deco(f):
+        CASES[name] = f
+        return f
+    return deco
+
+
+def _pair(draw, rng, ka="normal", kb="normal"):
+    bs = draw(broadcastable_shapes(2))
+    return [values(rng, bs.input_shapes[0], ka), values(rng, bs.input_shapes[1], kb)]
+
+
+for _name, _fn, _ka, _kb in [
+        ("add", lambda M, a, b: a + b, "normal", "normal"),
+        ("add_alpha", lambda M, a, b: M.lib.add(a, b, alpha=0.5), "normal", "normal"),
+        ("sub", lambda M, a, b: a - b, "normal", "normal"),
+        ("mul", lambda M, a, b: a * b, "normal", "normal"),
+        ("div", lambda M, a, b: a / b, "normal", "away0"),
+        ("pow", lambda M, a, b: a ** b, "positive", "normal"),
+        ("maximum", lambda M, a, b: M.lib.maximum(a, b), "distinct", "distinct"),
+        ("minimum", lambda M, a, b: M.lib.minimum(a, b), "distinct", "distinct"),
+]:
+    def _make(draw, rng, _fn=_fn, _ka=_ka, _kb=_kb):
+        return _pair(draw, rng, _ka, _kb), _fn
+    case(_name)(_make)
+
+
+for _name, _fn, _kind in [
+        ("x+s", lambda M, x: x + 2.5, "normal"), ("s-x", lambda M, x: 1.5 - x, "normal"),
+        ("x*s", lambda M, x: x * -3.0, "normal"), ("s/x", lambda M, x: 2.0 / x, "away0"),
+        ("x**2", lambda M, x: x ** 2, "normal"), ("x**-1.5", lambda M, x: x ** -1.5, "positive"),
+        ("s**x", lambda M, x: 2.0 ** x, "normal"), ("neg", lambda M, x: -x, "normal"),
+        ("exp", lambda M, x: M.lib.exp(x), "normal"),
+        ("expm1", lambda M, x: M.lib.expm1(x), "normal"),
+        ("log", lambda M, x: M.lib.log(x), "positive"),
+        ("log1p", lambda M, x: M.lib.log1p(x), "positive"),
+        ("log2", lambda M, x: M.lib.log2(x), "positive"),
+        ("log10", lambda M, x: x.log10(), "positive"),
+        ("sqrt", lambda M, x: M.lib.sqrt(x), "positive"),
+        ("rsqrt", lambda M, x: M.lib.rsqrt(x), "positive"),
+        ("abs", lambda M, x: M.lib.abs(x), "away0"),
+        ("sin", lambda M, x: M.lib.sin(x), "normal"),
+        ("cos", lambda M, x: M.lib.cos(x), "normal"),
+        ("tanh", lambda M, x: M.lib.tanh(x), "normal"),
+        ("sigmoid", lambda M, x: M.lib.sigmoid(x), "normal"),
+        ("relu", lambda M, x: M.lib.relu(x), "away0"),
+        ("square", lambda M, x: M.lib.square(x), "normal"),
+        ("reciprocal", lambda M, x: x.reciprocal(), "away0"),
+        ("clamp", lambda M, x: M.lib.clamp(x, -0.5, 0.5), "distinct"),
+        ("clamp_min", lambda M, x: x.clamp(min=-0.2), "distinct"),
+        ("clone", lambda M, x: x.clone() * x, "normal"),
+        ("sum_all", lambda M, x: x.sum(), "normal"),
+        ("mean_all", lambda M, x: x.mean(), "normal"),
+        ("max_all", lambda M, x: x.max(), "distinct"),
+        ("min_all", lambda M, x: M.lib.min(x), "distinct"),
+        ("flatten", lambda M, x: x.flatten(), "normal"),
+        ("squeeze", lambda M, x: x.squeeze(), "normal"),
+        ("to_f64", lambda M, x: x.to(M.lib.float64) * 2.0, "normal"),
+        ("to_f32", lambda M, x: x.to(M.lib.float32) * 2.0, "normal"),
+]:
+    def _make(draw, rng, _fn=_fn, _kind=_kind):
+        return [values(rng, draw(shapes()), _kind)], _fn
+    case(_name)(_make)
+
+
+@case("T")
+def _(draw, rng):  # torch deprecates .T on other than 2-D tensors
+    return [values(rng, draw(shapes(min_dims=2, max_dims=2)))], lambda M, x: x.T * 1.0
+
+
+@case("clamp_tensor")
+def _(draw, rng):
+    bs = draw(broadcastable_shapes(3))
+    x = values(rng, bs.result_shape, "distinct")
+    lo = rng.uniform(-1.0, -0.05, bs.input_shapes[1])
+    hi = rng.uniform(0.05, 1.0, bs.input_shapes[2])
+    return [x, lo, hi], lambda M, x, lo, hi: M.lib.clamp(x, lo, hi)
+
+
+@case("where")
+def _(draw, rng):
+    bs = draw(broadcastable_shapes(3))
+    cond = rng.random(bs.input_shapes[0]) < 0.5
+    return ([cond, values(rng, bs.input_shapes[1]), values(rng, bs.input_shapes[2])],
+            lambda M, c, a, b: M.lib.where(c, a, b))
+
+
+@case("masked_fill")
+def _(draw, rng):
+    shape = draw(shapes(min_dims=1))
+    mask = rng.random(shape[1:]) < 0.5
+    return [values(rng, shape), mask], lambda M, x, m: x.masked_fill(m, -2.0)
+
+
+@case("sum_mean_dim")
+def _(draw, rng):
+    shape = draw(shapes(min_dims=1))
+    dim = draw(dims_for(len(shape), allow_none=False))
+    keep = draw(st.booleans())
+    return ([values(rng, shape)],
+            lambda M, x: x.sum(dim=dim, keepdim=keep) + x.mean(dim, keepdim=keep) * 2.0)
+
+
+@case("max_min_dim")
+def _(draw, rng):
+    shape = draw(shapes(min_dims=1))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    keep = draw(st.booleans())
+
+    def fn(M, x):
+        mx = x.max(dim, keepdim=keep)
+        mn = M.lib.min(x, dim=dim, keepdim=keep)
+        return mx.values, mx.indices, mn.values, mn.indices
+    return [values(rng, shape, "distinct")], fn
+
+
+@case("amax_amin")
+def _(draw, rng):
+    shape = draw(shapes(min_dims=1))
+    dim = draw(dims_for(len(shape), allow_none=False))
+    keep = draw(st.booleans())
+    return ([values(rng, shape, "distinct")],
+            lambda M, x: (M.lib.amax(x, dim, keepdim=keep), x.amin(dim=dim, keepdim=keep)))
+
+
+@case("argmax_argmin")
+def _(draw, rng):
+    shape = draw(shapes(min_dims=1))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    return ([values(rng, shape, "distinct")],
+            lambda M, x: (x.argmax(), x.argmax(dim), x.argmin(dim, keepdim=True)))
+
+
+@case("var_std")
+def _(draw, rng):
+    shape = draw(shapes(min_dims=1, min_side=2))
+    dim = draw(dims_for(len(shape)))
+    keep = draw(st.booleans())
+    corr = draw(st.sampled_from([0, 1]))
+    return ([values(rng, shape)],
+            lambda M, x: (x.var(dim, correction=corr, keepdim=keep),
+                          M.lib.std(x, dim, correction=corr, keepdim=keep)))
+
+
+@case("logsumexp")
+def _(draw, rng):
+    shape = draw(shapes(min_dims=1))
+    dim = draw(dims_for(len(shape), allow_none=False))
+    keep = draw(st.booleans())
+    return [values(rng, shape) * 20], lambda M, x: M.lib.logsumexp(x, dim, keepdim=keep)
+
+
+@case("softmax_log_softmax")
+def _(draw, rng):
+    shape = draw(shapes(min_dims=1))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    return ([values(rng, shape) * 10],
+            lambda M, x: (M.softmax(x, dim), M.log_softmax(x, dim=dim), x.softmax(dim)))
+
+
+@case("reshape_view")
+def _(draw, rng):
+    shape = draw(shapes())
+    n = int(np.prod(shape))
+    target = draw(st.sampled_from([(-1,), (1, n), (n, 1, 1), tuple(reversed(shape))]))
+    return ([values(rng, shape)],
+            lambda M, x: (x.reshape(target), x.view(target), x.reshape(-1).unsqueeze(0)))
+
+
+@case("permute_transpose_movedim")
+def _(draw, rng):
+    shape = draw(shapes(min_dims=2))
+    nd = len(shape)
+    perm = tuple(draw(st.permutations(range(nd))))
+    d0, d1 = draw(st.integers(-nd, nd - 1)), draw(st.integers(-nd, nd - 1))
+    return ([values(rng, shape)],
+            lambda M, x: (x.permute(*perm), x.transpose(d0, d1), x.mT, x.movedim(d0, d1)))
+
+
+@case("expand_repeat_tile_flip")
+def _(draw, rng):
+    shape = draw(shapes(max_side=3))
+    sizes = (2,) + tuple(3 if n == 1 else n for n in shape)
+    reps = (2,) * (len(shape) + 1)
+    dims = tuple(range(len(shape)))
+    return ([values(rng, shape)],
+            lambda M, x: (x.expand(*sizes), x.repeat(*reps), x.tile((2, 1)), x.flip(dims)))
+
+
+@case("split_chunk_unbind_narrow")
+def _(draw, rng):
+    shape = draw(shapes(min_dims=1))
+    d = draw(st.integers(-len(shape), len(shape) - 1))
+    n = shape[d]
+    k = draw(st.integers(1, 4))
+    return ([values(rng, shape)],
+            lambda M, x: (*x.split(2, d), *x.chunk(k, d), *x.unbind(d),
+                          x.narrow(d, n // 2, n - n // 2)))
+
+
+@st.composite
+def torch_basic_index(draw, shape):
+    """ints, positive-step slices, None and Ellipsis (what both libraries accept)."""
+    out = []
+    used_ellipsis = False
+    for n in shape:
+        kind = draw(st.sampled_from(["int", "slice", "none", "full"] +
+                                    ([] if used_ellipsis else ["ellipsis"])))
+        if kind == "int":
+            out.append(draw(st.integers(-n, n - 1)))
+        elif kind == "slice":
+            out.append(slice(draw(st.integers(0, n - 1)), draw(st.integers(1, n)),
+                             draw(st.integers(1, 2))))
+        elif kind == "none":
+            out.extend([None, slice(None)])
+        elif kind == "ellipsis":
+            used_ellipsis = True
+            out.append(Ellipsis)
+            break
+        else:
+            out.append(slice(None))
+    return tuple(out)
+
+
+@case("getitem_basic")
+def _(draw, rng):
+    shape = draw(shapes(min_dims=1))
+    index = draw(torch_basic_index(shape))
+    return [values(rng, shape)], lambda M, x: x[index]
+
+
+@case("getitem_advanced")
+def _(draw, rng):
+    shape = draw(shapes(min_dims=2, min_side=2))
+    which = draw(st.sampled_from(["repeat", "mask", "pair", "slice+arr"]))
+    if which == "repeat":
+        idx = Idx(np.array([0, 1, 0, 0, shape[0] - 1]))
+    elif which == "mask":
+        idx = Idx(rng.random(shape) < 0.5)
+    elif which == "pair":
+        idx = Idx((np.array([0, 1, 1]), np.array([1, 0, 1])))
+    else:
+        idx = Idx((slice(None), np.array([[1, 1], [0, 1]])))
+    return [values(rng, shape)], lambda M, x: x[idx.for_(M)]
+
+
+@case("setitem")
+def _(draw, rng):
+    shape = draw(shapes(min_dims=2, min_side=2))
+    which = draw(st.sampled_from(["slice", "int", "arr", "mask"]))
+    if which == "slice":
+        idx, vshape = Idx((slice(None), slice(0, 1))), (shape[0], 1) + shape[2:]
+    elif which == "int":
+        idx, vshape = Idx(1), shape[-1:]
+    elif which == "arr":
+        idx, vshape = Idx(np.array([1, 0])), (1,) + shape[1:]
+    else:
+        idx, vshape = Idx(rng.random(shape) < 0.5), ()
+
+    def fn(M, x, v):
+        y = x * 2.0
+        y[idx.for_(M)] = v
+        return y.sin()
+    return [values(rng, shape), values(rng, vshape)], fn
+
+
+@case("cat_stack")
+def _(draw, rng):
+    shape = draw(shapes(min_dims=1))
+    d = draw(st.integers(-len(shape), len(shape) - 1))
+    other = list(shape)
+    other[d] = draw(st.integers(1, 3))
+    return ([values(rng, shape), values(rng, other), values(rng, shape)],
+            lambda M, a, b, c: (M.lib.cat([a, b, c], dim=d), M.lib.stack([a, c], d)))
+
+
+@case("matmul")
+def _(draw, rng):
+    bs = draw(broadcastable_shapes(2, max_dims=2, max_side=3))
+    n, k, m = (draw(st.integers(1, 4)) for _ in range(3))
+    form = draw(st.sampled_from(["batched", "vec-mat", "mat-vec", "vec-vec"]))
+    sa = {"batched": bs.input_shapes[0] + (n, k), "vec-mat": (k,), "mat-vec":
+          bs.input_shapes[0] + (n, k), "vec-vec": (k,)}[form]
+    sb = {"batched": bs.input_shapes[1] + (k, m), "vec-mat": bs.input_shapes[1] + (k, m),
+          "mat-vec": (k,), "vec-vec": (k,)}[form]
+    return [values(rng, sa), values(rng, sb)], lambda M, a, b: M.lib.matmul(a, b)
+
+
+@case("mm_bmm_mv_dot_outer")
+def _(draw, rng):
+    b, n, k, m = (draw(st.integers(1, 4)) for _ in range(4))
+    arrays = [values(rng, s) for s in [(n, k), (k, m), (b, n, k), (b, k, m), (k,), (k,)]]
+    return arrays, lambda M, a, c, p, q, v, w: (
+        M.lib.mm(a, c), M.lib.bmm(p, q), M.lib.mv(a, v), M.lib.dot(v, w), M.lib.outer(v, w),
+        a @ c)
+
+
+@case("einsum")
+def _(draw, rng):
+    eq, subs = draw(st.sampled_from([
+        ("ij,jk->ik", "ij jk"), ("bij,bjk->bik", "bij bjk"), ("i,j->ij", "i j"),
+        ("ij->j", "ij"), ("ijk->ik", "ijk"), ("ij,ij->", "ij ij"), ("ij,jk", "ij jk"),
+        ("bhid,bhjd->bhij", "bhid bhjd"), ("...ij,...jk->...ik", "zij zjk"),
+        ("ij,jk,kl->il", "ij jk kl")]))
+    size = {c: draw(st.integers(1, 3)) for c in sorted(set(subs.replace(" ", "")))}
+    broadcast = draw(st.booleans())  # some subscripts of size 1 in one operand
+    arrays = [values(rng, tuple(1 if broadcast and draw(st.booleans()) else size[c] for c in s))
+              for s in subs.split()]
+    return arrays, lambda M, *ops: M.lib.einsum(eq, *ops)
+
+
+@case("linear")
+def _(draw, rng):
+    lead = draw(shapes(max_dims=2))
+    fin, fout = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    arrays = [values(rng, lead + (fin,)), values(rng, (fout, fin)), values(rng, (fout,))]
+    return arrays, lambda M, x, w, b: (M.linear(x, w, b), M.linear(x, w))
+
+
+@case("nll_loss")
+def _(draw, rng):
+    n, c = draw(st.integers(1, 4)), draw(st.integers(2, 4))
+    spatial = draw(shapes(max_dims=1))
+    reduction = draw(st.sampled_from(["mean", "sum", "none"]))
+    target = rng.integers(0, c, (n,) + spatial)
+    ignore = int(target.reshape(-1)[-1]) if draw(st.booleans()) else -100
+    if ignore != -100 and np.all(target == ignore):
+        ignore = -100
+    weight = rng.uniform(0.5, 2.0, c)
+    use_w = draw(st.booleans())
+
+    def fn(M, x, t, w):
+        return M.nll_loss(M.log_softmax(x, 1), t, weight=w if use_w else None,
+                          ignore_index=ignore, reduction=reduction)
+    return [values(rng, (n, c) + spatial), target, Const(weight)], fn
+
+
+# ---- the comparison -----------------------------------------------------------------------------
+class Const:
+    """A floating input that does not require grad (e.g. nll_loss's class weights)."""
+
+    def __init__(self, array):
+        self.array = array
+
+
+def _to_ours(a, dtype):
+    if isinstance(a, Const):
+        return Tensor(a.array.astype(dtype))
+    if a.dtype.kind == "f":
+        return Tensor(a.astype(dtype), requires_grad=True)
+    return Tensor(a.copy())
+
+
+def _to_torch(torch, a, dtype):
+    if isinstance(a, Const):
+        return torch.tensor(a.array.astype(dtype))
+    if a.dtype.kind == "f":
+        return torch.tensor(a.astype(dtype), requires_grad=True)
+    return torch.tensor(a)
+
+
+def _as_list(out):
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def _torch_dtype_name(t):
+    return str(t.dtype).replace("torch.", "")
+
+
+def _compare(torch, name, arrays, fn, dtype, rng):
+    tol = TOL[dtype]
+    ours = [_to_ours(a, dtype) for a in arrays]
+    theirs = [_to_torch(torch, a, dtype) for a in arrays]
+    outs = _as_list(fn(_ours(), *ours))
+    touts = _as_list(fn(_theirs(torch), *theirs))
+    assert len(outs) == len(touts)
+    ours_loss, theirs_loss = None, None
+    for k, (o, t) in enumerate(zip(outs, touts)):
+        assert o.shape == tuple(t.shape), f"{name} output {k}: shape {o.shape} vs {tuple(t.shape)}"
+        assert str(o.dtype) == _torch_dtype_name(t), \
+            f"{name} output {k}: dtype {o.dtype} vs {t.dtype}"
+        np.testing.assert_allclose(o.data, t.detach().numpy(), err_msg=f"{name} output {k}",
+                                   **tol)
+        assert o.requires_grad == t.requires_grad, f"{name} output {k}: requires_grad"
+        if t.requires_grad:
+            g = rng.standard_normal(o.shape).astype(o.dtype)
+            lo = (o * Tensor(g)).sum()
+            lt = (t * torch.tensor(g)).sum()
+            ours_loss = lo if ours_loss is None else ours_loss + lo
+            theirs_loss = lt if theirs_loss is None else theirs_loss + lt
+    if ours_loss is None:
+        return
+    ours_loss.backward()
+    theirs_loss.backward()
+    for i, (x, t) in enumerate(zip(ours, theirs)):
+        if not t.requires_grad:
+            continue
+        if t.grad is None:
+            assert x.grad is None or not np.any(x.grad.data), f"{name} input {i}: unused"
+            continue
+        assert x.grad is not None, f"{name}: no gradient for input {i}"
+        assert x.grad.shape == tuple(t.grad.shape) and x.grad.dtype == x.dtype
+        assert str(x.grad.dtype) == _torch_dtype_name(t.grad)
+        np.testing.assert_allclose(x.grad.data, t.grad.numpy(), err_msg=f"{name} grad {i}", **tol)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(CASES))
+@given(data=st.data(), seed=seeds)
+def test_matches_torch(torch, name, dtype, data, seed):
+    rng = np.random.default_rng(seed)
+    arrays, fn = CASES[name](data.draw, rng)
+    _compare(torch, name, arrays, fn, dtype, rng)
+
+
+@given(data=st.data(), seed=seeds)
+def test_non_contiguous_inputs_match_torch(torch, data, seed):
+    """Inputs whose arrays are transposed views (not C-contiguous) give the same results."""
+    rng = np.random.default_rng(seed)
+    shape = data.draw(shapes(min_dims=2, min_side=2))
+    arr = np.ascontiguousarray(values(rng, shape[::-1])).T  # Fortran-ordered, shape `shape`
+    assert not arr.flags.c_contiguous
+    x = Tensor(arr, requires_grad=True)
+    t = torch.tensor(np.ascontiguousarray(arr), requires_grad=True)
+    w = values(rng, shape[-1:] + (3,))
+
+    def fn(M, x, w):
+        return ((x.exp() * x).sum(0) + (x @ w).sum(-1).unsqueeze(-1).mean()).sin()
+    o, ot = fn(None, x, Tensor(w)), fn(None, t, torch.tensor(w))
+    np.testing.assert_allclose(o.data, ot.detach().numpy(), rtol=1e-9, atol=1e-12)
+    o.sum().backward()
+    ot.sum().backward()
+    np.testing.assert_allclose(x.grad.data, t.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+# ---- dtype rules --------------------------------------------------------------------------------
+DTYPE_CASES = [
+    ("f32 * float", lambda M: M.ones(2) * 2.5),
+    ("float * f32", lambda M: 2.5 * M.ones(2)),
+    ("f32 * int", lambda M: M.ones(2) * 3),
+    ("f32 + f64", lambda M: M.ones(2) + M.ones(2, dtype=M.float64)),
+    ("int + float", lambda M: M.arange(3) + 1.5),
+    ("int * int", lambda M: M.arange(3) * 2),
+    ("int / int", lambda M: M.arange(3) / M.arange(1, 4)),
+    ("int / python int", lambda M: M.arange(3) / 2),
+    ("int32 + int64", lambda M: M.arange(3, dtype=M.int32) + M.arange(3)),
+    ("int32 + python int", lambda M: M.arange(3, dtype=M.int32) + 1),
+    ("int + f32", lambda M: M.arange(3) + M.ones(3)),
+    ("bool + int", lambda M: M.tensor([True, False]) + 1),
+    ("int ** float", lambda M: M.arange(3) ** 0.5),
+    ("f32 > f32", lambda M: M.ones(2) > 0.5),
+    ("int == int", lambda M: M.arange(3) == 1),
+    ("exp(int)", lambda M: M.exp(M.arange(3))),
+    ("sum(int)", lambda M: M.arange(3, dtype=M.int32).sum()),
+    ("sum(bool)", lambda M: M.tensor([True, True]).sum()),
+    ("log2(f32)", lambda M: M.log2(M.ones(2))),
+    ("where f32/float", lambda M: M.where(M.ones(2) > 0, M.ones(2), 0.0)),
+    ("tensor(floats)", lambda M: M.tensor([1.0, 2.0])),
+    ("tensor(ints)", lambda M: M.tensor([1, 2])),
+    ("arange float", lambda M: M.arange(0, 1, 0.25)),
+    ("full int", lambda M: M.full((2,), 3)),
+    ("full float", lambda M: M.full((2,), 3.0)),
+    ("f32 * np.float64 scalar", lambda M: M.ones(2) * np.float64(2.0)),
+    ("cat int + f32", lambda M: M.cat([M.arange(2), M.ones(1)])),
+    ("stack int + f32", lambda M: M.stack([M.arange(2), M.ones(2)])),
+    ("cat f32 + f64", lambda M: M.cat([M.ones(2), M.ones(1, dtype=M.float64)])),
+]
+
+
+@pytest.mark.parametrize("name,fn", DTYPE_CASES, ids=[c[0] for c in DTYPE_CASES])
+def test_dtype_promotion_matches_torch(torch, name, fn):
+    ours, theirs = fn(autograd), fn(torch)
+    assert str(ours.dtype) == _torch_dtype_name(theirs), name
+    np.testing.assert_allclose(np.asarray(ours.data, dtype=np.float64),
+                               theirs.double().numpy(), rtol=1e-6)
+
+
+# ---- exceptions ---------------------------------------------------------------------------------
+BAD = [
+    ("matmul inner", lambda M: M.ones(2, 3) @ M.ones(4, 5)),
+    ("matmul batch", lambda M: M.matmul(M.ones(2, 2, 3), M.ones(3, 3, 4))),
+    ("matmul 0-d", lambda M: M.matmul(M.ones(()), M.ones(3))),
+    ("mm 1-d", lambda M: M.mm(M.ones(3), M.ones(3, 2))),
+    ("bmm batch", lambda M: M.bmm(M.ones(2, 2, 3), M.ones(3, 3, 2))),
+    ("mv shape", lambda M: M.mv(M.ones(2, 3), M.ones(4))),
+    ("dot 2-d", lambda M: M.dot(M.ones(2, 2), M.ones(2, 2))),
+    ("linear features", lambda M: (M.linear if M is autograd else M.nn.functional.linear)(
+        M.ones(2, 3), M.ones(4, 5))),
+    ("reshape numel", lambda M: M.ones(2, 3).reshape(4)),
+    ("reshape two -1", lambda M: M.ones(2, 3).reshape(-1, -1)),
+    ("view numel", lambda M: M.ones(6).view(4, 2)),
+    ("cat shapes", lambda M: M.cat([M.ones(2, 3), M.ones(2, 4)], 0)),
+    ("stack shapes", lambda M: M.stack([M.ones(2), M.ones(3)])),
+    ("expand", lambda M: M.ones(2, 3).expand(4, 3)),
+    ("permute", lambda M: M.ones(2, 3).permute(0)),
+    ("sum dim", lambda M: M.ones(2, 3).sum(dim=2)),
+    ("sum dim negative", lambda M: M.ones(2, 3).sum(dim=-3)),
+    ("softmax dim", lambda M: M.softmax(M.ones(2, 3), 5)),
+    ("transpose dim", lambda M: M.ones(2, 3).transpose(0, 2)),
+    ("unsqueeze dim", lambda M: M.ones(2, 3).unsqueeze(4)),
+    ("size dim", lambda M: M.ones(2, 3).size(2)),
+    ("index out of range", lambda M: M.ones(3)[5]),
+    ("too many indices", lambda M: M.ones(3)[0, 0]),
+    ("int requires_grad", lambda M: M.tensor([1, 2], requires_grad=True)),
+    ("int requires_grad_", lambda M: M.arange(3).requires_grad_()),
+    ("mean of ints", lambda M: M.arange(3).mean()),
+    ("item of many", lambda M: M.ones(2).item()),
+    ("backward no grad", lambda M: M.ones(2).sum().backward()),
+    ("backward non-scalar", lambda M: (M.ones(2, requires_grad=True) * 2).backward()),
+    ("leaf in-place", lambda M: M.ones(2, requires_grad=True).add_(1)),
+    ("t on 3-d", lambda M: M.ones(2, 2, 2).t()),
+    ("narrow past end", lambda M: M.ones(3).narrow(0, 2, 2)),
+    ("split sizes", lambda M: M.ones(5).split([2, 2])),
+    ("repeat too few", lambda M: M.ones(2, 3).repeat(2)),
+    ("nll target", lambda M: (M.nn.functional.nll_loss if M is not autograd else M.nll_loss)(
+        M.zeros(2, 3), M.tensor([0, 3]))),
+    ("dropout p", lambda M: (M.nn.functional.dropout if M is not autograd else M.dropout)(
+        M.ones(2), 1.5)),
+    ("randint low>=high", lambda M: M.randint(5, 3, (2,))),
+]
+
+
+@pytest.mark.parametrize("name,fn", BAD, ids=[b[0] for b in BAD])
+def test_bad_input_raises_like_torch(torch, name, fn):
+    with pytest.raises(Exception) as theirs:
+        fn(torch)
+    with pytest.raises(Exception) as ours:
+        fn(autograd)
+    expected = theirs.type
+    if name == "randint low>=high":  # torch raises RuntimeError; ValueError is documented here
+        expected = (RuntimeError, ValueError)
+    assert issubclass(ours.type, expected), (
+        f"{name}: tapegrad raised {ours.type.__name__}: {ours.value}; torch raised "
+        f"{theirs.type.__name__}: {theirs.value}")
