@@ -41,10 +41,12 @@ def _operands(a, b):
         if da is db or da == db:
             return a, b
         fa, fb = da.kind == "f", db.kind == "f"
+        # NumPy already gives float op bool -> float (no copy needed); int needs the cast
+        # (NumPy's int64 op float32 is float64, PyTorch's is float32).
         if fa and not fb:
-            return a, b.to(da)
+            return a, (b if db.kind == "b" else b.to(da))
         if fb and not fa:
-            return a.to(db), b
+            return (a if da.kind == "b" else a.to(db)), b
         return a, b  # both float (NumPy gives the wider) or both int/bool
     if ta:
         return _promote_for_scalar(a, b), _scalar_for(b, a)
