@@ -57,42 +57,42 @@ class Function:
     arrays), which are treated as constants.
     """
 
-    __slots__ = ("next", "seq", "shape", "dtype", "needs_input_grad", "_saved", "_out",
-                 "_hooks", "_retain", "_released", "__dict__")
+    __slots__ = ("next", "seq", "shape", "dtype", "needs_input_grad", "_saved", "__dict__")
+
+    # Rarely set per node: class-level defaults keep them out of the per-op cost.
+    _out = None          # the output array, when the output was saved
+    _hooks = None        # tensor hooks of the output (Tensor.register_hook on a non-leaf)
+    _retain = None       # weakref to the output for retain_grad()
+    _released = False    # saved arrays freed by a backward pass
 
     # --- hot path -------------------------------------------------------------------------
     @classmethod
     def apply(cls, *args, **attrs):
         ctx = object.__new__(cls)
+        ctx._saved = None
         arrays = []
+        nxt = []
         need = False
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a.data)
                 if a.requires_grad:
                     need = True
+                    nxt.append(a if a.grad_fn is None else a.grad_fn)
+                    continue
             else:
                 arrays.append(a)
-        ctx._saved = None
+            nxt.append(None)
         if need and grad_mode._enabled:
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            ctx.needs_input_grad = tuple([n is not None for n in nxt])
             raw = out = cls.forward(ctx, *arrays, **attrs)
             if out.__class__ is not np.ndarray:
                 out = np.asarray(out)  # NumPy returns scalars for 0-d results
             result = Tensor._make(out, True, ctx)
-            nxt = []
-            for a in args:
-                if isinstance(a, Tensor) and a.requires_grad:
-                    nxt.append(a if a.grad_fn is None else a.grad_fn)
-                else:
-                    nxt.append(None)
             ctx.next = nxt
             ctx.seq = next(_seq)
             ctx.shape = out.shape
             ctx.dtype = out.dtype
-            ctx._hooks = None
-            ctx._retain = None
-            ctx._released = False
             if ctx._saved is not None:
                 ctx._resolve_saved(args, raw, out, result)
             return result
@@ -111,9 +111,15 @@ class Function:
     def _resolve_saved(self, args, raw, out, result):
         resolved = []
         for arr in self._saved:
+            if arr.__class__ is not np.ndarray and arr is not raw:
+                resolved.append((arr, None, None))  # a Python number or None: a constant
+                continue
             for a in args:
                 if isinstance(a, Tensor) and a.data is arr:
-                    resolved.append((a, a._version_counter()[0], a._vc))
+                    vc = a._vc
+                    if vc is None:
+                        vc = a._vc = [0]
+                    resolved.append((a, vc[0], vc))
                     break
             else:
                 if arr is raw:

@@ -35,6 +35,10 @@ __all__ = [
 def _operands(a, b):
     """Promote a binary op's operands: Tensors, Python numbers or array-likes -> (Tensor or
     number, Tensor or number) with PyTorch's result dtype."""
+    # fast path, the commonest call in a model: float tensor op Python number
+    if b.__class__ is float or b.__class__ is int:
+        if a.__class__ is Tensor and a.data.dtype.kind == "f":
+            return a, b
     ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
     if ta and tb:
         da, db = a.data.dtype, b.data.dtype
