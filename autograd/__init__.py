@@ -15,7 +15,11 @@ The submodules ``autograd.data`` and ``autograd.datasets`` load on first use.
 
 import importlib
 
-from . import dtypes
+from . import _runtime
+
+_runtime.tune_allocator()
+
+from . import dtypes  # noqa: E402
 from .dtypes import (bool, double, float, float16, float32, float64, get_default_dtype, half,  # noqa: A004
                      int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
 from .tensor import Tensor, device_ as device
