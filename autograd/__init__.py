@@ -17,6 +17,7 @@ import importlib
 
 from . import _runtime
 
+_runtime.tune_blas_threads()   # before NumPy loads (see _runtime's docstring)
 _runtime.tune_allocator()
 
 from . import dtypes  # noqa: E402

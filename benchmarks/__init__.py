@@ -31,6 +31,8 @@ How to read the numbers
   policy, which keeps the two libraries' thread pools from starving each other when interleaved.
 """
 
+import autograd  # noqa: F401,E402  (before NumPy: tapegrad's BLAS thread policy, autograd/_runtime.py)
+
 from .workloads import WORKLOADS, Namespace, Workload, tapegrad_namespace, torch_namespace
 
 __all__ = ["WORKLOADS", "Workload", "Namespace", "tapegrad_namespace", "torch_namespace", "main"]

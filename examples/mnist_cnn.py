@@ -23,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+import autograd  # noqa: F401  (first: sets the BLAS thread policy before NumPy loads)
 import numpy as np
 
 DATASETS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
