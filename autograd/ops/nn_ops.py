@@ -12,14 +12,26 @@ import warnings
 
 import numpy as np
 
-import kernels as K
-
 from .. import grad_mode
 from .. import random as _random
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
 
 __all__ = ["softmax", "log_softmax", "linear", "conv2d", "max_pool2d", "dropout", "nll_loss"]
+
+
+class _LazyKernels:
+    """``kernels`` (and so Numba) is imported on the first conv/pool call, not with
+    ``autograd``: a model without them starts faster, and a process that never runs them (e.g.
+    the example with ``--backend torch``) never gets the kernels' OpenMP setting."""
+
+    def __getattr__(self, name):
+        import kernels
+        globals()["K"] = kernels
+        return getattr(kernels, name)
+
+
+K = _LazyKernels()
 
 
 def _implicit_dim(ndim, op):
