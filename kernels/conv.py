@@ -135,7 +135,8 @@ def conv2d_output_size(H, W, kernel_size, stride, padding, dilation):
 
 @njit(cache=True)
 def _valid_range(off, s, size, n_out):
-    """Range [lo, hi) of output positions o with 0 <= o*s + off < size, clipped to [0, n_out)."""
+    """Range [lo, hi) of positions o with 0 <= o*s + off < size, clipped to [0, n_out): the
+    output positions a kernel tap reaches (conv) or the taps inside the input (pooling)."""
     lo = 0
     if off < 0:
         lo = (-off + s - 1) // s

@@ -14,24 +14,9 @@ import numpy as np
 from numba import njit, prange, uint64
 
 from .conv import _float_array, _geometry, _output_size, _shape4
+from .conv import _valid_range as valid_range
 
 __all__ = ["max_pool2d_forward", "max_pool2d_backward"]
-
-
-@njit(cache=True)
-def _tap_range(start, d, size, k):
-    """Taps t in [lo, hi) with 0 <= start + t*d < size, clipped to [0, k)."""
-    lo = 0
-    if start < 0:
-        lo = (-start + d - 1) // d
-    hi = 0
-    if size - 1 - start >= 0:
-        hi = (size - 1 - start) // d + 1
-    if hi > k:
-        hi = k
-    if lo > hi:
-        lo = hi
-    return lo, hi
 
 
 @njit(cache=True)
@@ -42,7 +27,7 @@ def _tap_table(n_out, s, pad, d, size, k):
     """
     table = np.empty((n_out, 2), dtype=np.int64)
     for o in range(n_out):
-        lo, hi = _tap_range(o * s - pad, d, size, k)
+        lo, hi = valid_range(o * s - pad, d, size, k)  # taps t: 0 <= start + t*d < size
         table[o, 0] = lo
         table[o, 1] = hi
     return table
