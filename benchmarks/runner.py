@@ -326,7 +326,7 @@ def environment(namespaces, requested_threads=None):
 def load_namespaces(compare):
     """``(namespaces, message)``: tapegrad, plus PyTorch when ``compare == "torch"`` and it
     imports; otherwise ``message`` says why the comparison is off."""
-    namespaces = [tapegrad_namespace()]  # first: kernels sets OMP_WAIT_POLICY before torch
+    namespaces = [tapegrad_namespace()]  # OMP_WAIT_POLICY was set in benchmarks/__init__.py
     message = None
     if compare == "torch":
         try:
