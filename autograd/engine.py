@@ -21,7 +21,6 @@ run their hooks, and accumulate it into ``.grad`` at the end.
 """
 
 import heapq
-import itertools
 import weakref
 
 from . import grad_mode
@@ -31,6 +30,14 @@ __all__ = ["backward", "grad"]
 
 
 def _check_roots(tensors, grad_tensors, op):
+    """Normalise the outputs and their gradients (``None`` means 1 for a scalar output) and
+    check them; returns two lists."""
+    if isinstance(tensors, Tensor):
+        tensors = (tensors,)
+    if grad_tensors is None:
+        grad_tensors = (None,) * len(tensors)
+    elif isinstance(grad_tensors, Tensor):
+        grad_tensors = (grad_tensors,)
     roots, root_grads = [], []
     for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
         if not t.requires_grad:
@@ -56,6 +63,14 @@ def _check_roots(tensors, grad_tensors, op):
     return roots, root_grads
 
 
+def _run_capturing(roots, root_grads, inputs, retain_graph, create_graph):
+    """Run backward and return the gradient that reached each of ``inputs`` (or ``None``)."""
+    keys = [t if t.grad_fn is None else t.grad_fn for t in inputs]
+    capture = dict.fromkeys(keys)
+    _run(roots, root_grads, retain_graph, create_graph, capture)
+    return [capture[k] for k in keys]
+
+
 def _run(roots, root_grads, retain_graph, create_graph, capture=None):
     """Propagate ``root_grads`` from ``roots`` through the graph.
 
@@ -65,8 +80,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None):
     """
     grads = {}       # node -> summed incoming gradient (Tensor)
     leaf_grads = {}  # leaf tensor -> summed incoming gradient
-    heap = []
-    tie = itertools.count()
+    heap = []  # (-seq, node): seq is unique per node, so nodes themselves are never compared
 
     def add(target, g):
         if isinstance(target, Tensor):
@@ -76,7 +90,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None):
             prev = grads.get(target)
             if prev is None:
                 grads[target] = g
-                heapq.heappush(heap, (-target.seq, next(tie), target))
+                heapq.heappush(heap, (-target.seq, target))
             else:
                 grads[target] = prev + g
 
@@ -86,7 +100,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None):
             add(t if t.grad_fn is None else t.grad_fn, g)
 
         while heap:
-            _, _, node = heapq.heappop(heap)
+            node = heapq.heappop(heap)[1]
             g = grads.pop(node)
             if node._hooks is not None:
                 for hook in node._hooks:
@@ -184,10 +198,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             gradient, if the graph was freed by a previous backward, or if a tensor saved for
             backward was modified in place.
     """
-    if isinstance(tensors, Tensor):
-        tensors = (tensors,)
-    if grad_tensors is None or isinstance(grad_tensors, Tensor):
-        grad_tensors = (grad_tensors,) * len(tensors) if grad_tensors is None else (grad_tensors,)
     if retain_graph is None:
         retain_graph = create_graph
     roots, root_grads = _check_roots(tensors, grad_tensors, "backward")
@@ -195,12 +205,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         _run(roots, root_grads, retain_graph, create_graph)
         return
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-    keys = [t if t.grad_fn is None else t.grad_fn for t in inputs]
-    capture = dict.fromkeys(keys)
-    _run(roots, root_grads, retain_graph, create_graph, capture)
-    for t, k in zip(inputs, keys):
-        if capture[k] is not None:
-            _accumulate(t, capture[k], create_graph)
+    for t, g in zip(inputs, _run_capturing(roots, root_grads, inputs, retain_graph,
+                                           create_graph)):
+        if g is not None:
+            _accumulate(t, g, create_graph)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -228,24 +236,16 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         RuntimeError: as :func:`backward`, and if an input was not used in the graph while
             ``allow_unused=False``, or an input does not require grad.
     """
-    if isinstance(outputs, Tensor):
-        outputs = (outputs,)
-    single = isinstance(inputs, Tensor)
-    inputs = (inputs,) if single else tuple(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, Tensor):
-        grad_outputs = (grad_outputs,) * len(outputs) if grad_outputs is None else (grad_outputs,)
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     if retain_graph is None:
         retain_graph = create_graph
     for i, t in enumerate(inputs):
         if not t.requires_grad:
             raise RuntimeError(f"grad: input {i} (shape {tuple(t.shape)}) does not require grad")
     roots, root_grads = _check_roots(outputs, grad_outputs, "grad")
-    keys = [t if t.grad_fn is None else t.grad_fn for t in inputs]
-    capture = dict.fromkeys(keys)
-    _run(roots, root_grads, retain_graph, create_graph, capture)
     result = []
-    for i, k in enumerate(keys):
-        g = capture[k]
+    for i, g in enumerate(_run_capturing(roots, root_grads, inputs, retain_graph,
+                                         create_graph)):
         if g is None and not allow_unused:
             raise RuntimeError(
                 f"grad: one of the differentiated Tensors (input {i}, shape "
