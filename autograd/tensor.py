@@ -748,8 +748,6 @@ def _format(t):
             extras.append(f"dtype=autograd.{_dt.dtype_name(a.dtype)}")
     else:
         body = np.array2string(a, separator=", ", prefix="tensor(", threshold=1000, edgeitems=3)
-        if kind == "b":
-            body = body.replace("True", "True").replace("False", "False")
         if a.dtype != np.int64 and kind != "b":
             extras.append(f"dtype=autograd.{_dt.dtype_name(a.dtype)}")
         if kind == "b" and a.size == 0:

@@ -34,10 +34,15 @@ class _LazyKernels:
 K = _LazyKernels()
 
 
-def _implicit_dim(ndim, op):
-    warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call to "
-                  "include dim=X as an argument.", stacklevel=3)
-    return 0 if ndim in (0, 1, 3) else 1
+def _softmax_args(input, dim, dtype, op):
+    """Cast to ``dtype`` and resolve ``dim`` (PyTorch's deprecated implicit choice when None)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    if dim is None:
+        warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call "
+                      "to include dim=X as an argument.", stacklevel=3)
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+    return input, _wrap_dim(dim, input.ndim, op)
 
 
 class Softmax(Function):
@@ -62,11 +67,7 @@ def softmax(input, dim=None, dtype=None):
     Raises:
         IndexError: if ``dim`` is out of range.
     """
-    if dtype is not None:
-        input = input.to(dtype)
-    if dim is None:
-        dim = _implicit_dim(input.ndim, "softmax")
-    return Softmax.apply(input, _wrap_dim(dim, input.ndim, "softmax"))
+    return Softmax.apply(*_softmax_args(input, dim, dtype, "softmax"))
 
 
 class LogSoftmax(Function):
@@ -87,11 +88,7 @@ class LogSoftmax(Function):
 def log_softmax(input, dim=None, dtype=None):
     """``x_i - log(sum_j exp(x_j))`` along ``dim``, stable for large logits
     (``torch.log_softmax``). Backward: ``g - softmax(x) * sum(g)``."""
-    if dtype is not None:
-        input = input.to(dtype)
-    if dim is None:
-        dim = _implicit_dim(input.ndim, "log_softmax")
-    return LogSoftmax.apply(input, _wrap_dim(dim, input.ndim, "log_softmax"))
+    return LogSoftmax.apply(*_softmax_args(input, dim, dtype, "log_softmax"))
 
 
 class Linear(Function):
@@ -284,11 +281,12 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 class MaxPool2d(Function):
     @staticmethod
-    def forward(ctx, x, kernel_size, stride, padding, dilation):
+    def forward(ctx, x, kernel_size, stride, padding, dilation, indices_out=None):
         out, argmax = K.max_pool2d_forward(x, kernel_size, stride, padding, dilation)
         ctx.x_shape = x.shape
-        ctx.argmax = argmax
         ctx.save_for_backward(x, argmax)
+        if indices_out is not None:  # return_indices: hand the argmax to the caller too
+            indices_out.append(argmax)
         return out
 
     @staticmethod
@@ -338,13 +336,14 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         raise RuntimeError(f"{op}: output size is too small ({ho}x{wo}) for input of shape "
                            f"{tuple(input.shape)} with kernel_size={k}, stride={s}, "
                            f"padding={p}, dilation={d}")
-    out = MaxPool2d.apply(input, k, s, p, d)
     if return_indices:
-        indices = Tensor._make(out.grad_fn.argmax if out.grad_fn is not None else
-                               K.max_pool2d_forward(input.data, k, s, p, d)[1], False, None)
+        argmax = []
+        out = MaxPool2d.apply(input, k, s, p, d, indices_out=argmax)
+        indices = Tensor._make(argmax[0], False, None)
         if unbatched:
             return out.squeeze(0), indices.squeeze(0)
         return out, indices
+    out = MaxPool2d.apply(input, k, s, p, d)
     return out.squeeze(0) if unbatched else out
 
 

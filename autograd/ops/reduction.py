@@ -6,6 +6,7 @@ dimensions with size 1, as in PyTorch. Backward formulas re-insert the reduced d
 broadcast the gradient back with ``expand``.
 """
 
+import builtins
 import collections
 
 import numpy as np
@@ -247,7 +248,7 @@ def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
         n *= input.data.shape[d]
     mu = mean(input, dims, keepdim=True)
     dev = input - mu
-    return sum(dev * dev, dims, keepdim=keepdim) / builtins_max(n - correction, 0)
+    return sum(dev * dev, dims, keepdim=keepdim) / builtins.max(n - correction, 0)
 
 
 def std(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
@@ -284,8 +285,3 @@ def count_nonzero(input, dim=None):
     axis = None if dim is None else _dims(dim, input.data.ndim, "count_nonzero")
     return Tensor._make(np.asarray(np.count_nonzero(input.data, axis=axis), dtype=np.int64),
                         False, None)
-
-
-import builtins  # noqa: E402
-
-builtins_max = builtins.max
