@@ -19,6 +19,14 @@ class _Required:
 required = _Required()
 
 
+def _copy_state_value(value, param):
+    """A copy of one saved state entry; floating tensors take the parameter's dtype."""
+    if not isinstance(value, Tensor):
+        return copy.deepcopy(value)
+    dtype = param.dtype if value.dtype.kind == "f" else value.dtype
+    return Tensor(np.array(value.data, dtype=dtype))
+
+
 class Optimizer:
     """Base class of optimizers (``torch.optim.Optimizer``).
 
@@ -144,11 +152,8 @@ class Optimizer:
         for mine, theirs in zip(self.param_groups, groups):
             for p, idx in zip(mine["params"], theirs["params"]):
                 if idx in state_dict["state"]:
-                    new_state[p] = {
-                        k: (Tensor(np.array(v.data, dtype=p.dtype if v.dtype.kind == "f"
-                                            else v.dtype)) if isinstance(v, Tensor)
-                            else copy.deepcopy(v))
-                        for k, v in state_dict["state"][idx].items()}
+                    new_state[p] = {k: _copy_state_value(v, p)
+                                    for k, v in state_dict["state"][idx].items()}
             for k, v in theirs.items():
                 if k != "params":
                     mine[k] = v
