@@ -55,10 +55,12 @@ class _Cuda:
 
     @staticmethod
     def device_count():
+        """Always 0."""
         return 0
 
     @staticmethod
-    def manual_seed(seed):  # accepted so PyTorch scripts run unchanged
+    def manual_seed(seed):
+        """Accepted (does nothing) so PyTorch scripts run unchanged."""
         return None
 
     manual_seed_all = manual_seed

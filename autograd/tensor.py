@@ -114,6 +114,7 @@ class Tensor:
 
     @property
     def is_cuda(self):
+        """Always ``False`` (CPU only)."""
         return False
 
     @property
@@ -336,6 +337,7 @@ class Tensor:
         return self.to(_dt.float64)
 
     def half(self):
+        """Convert to float16 (storage only: ops compute in NumPy's float16)."""
         return self.to(_dt.float16)
 
     def long(self):
@@ -351,9 +353,11 @@ class Tensor:
         return self.to(_dt.bool)
 
     def cpu(self):
+        """Return ``self`` (tensors always live on the CPU)."""
         return self
 
     def cuda(self, *args, **kwargs):
+        """Raises ``RuntimeError``: tapegrad has no GPU backend."""
         raise RuntimeError("tapegrad runs on the CPU only: CUDA is not available")
 
     def clone(self):
@@ -367,9 +371,11 @@ class Tensor:
         return _ops.clone(self)
 
     def is_contiguous(self):
+        """True if the array is C-contiguous."""
         return self.data.flags.c_contiguous
 
     def is_floating_point(self):
+        """True for float16/32/64 tensors."""
         return self.data.dtype.kind == "f"
 
     # --- arithmetic operators -----------------------------------------------------------------
@@ -536,6 +542,7 @@ class Tensor:
         return self._inplace("div_", _ops.div, other)
 
     def pow_(self, exponent):
+        """In place ``self **= exponent``."""
         return self._inplace("pow_", _ops.pow, exponent)
 
     def clamp_(self, min=None, max=None):

@@ -337,6 +337,7 @@ class Module:
         return self.to(autograd.float64)
 
     def cpu(self):
+        """Return ``self`` (modules always live on the CPU)."""
         return self
 
     def register_forward_hook(self, hook):

@@ -93,6 +93,8 @@ def _scalar_for(x, t):
 
 # ---- arithmetic -------------------------------------------------------------------------------
 class Add(Function):
+    """Graph node of :func:`add`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a, b):
         return a + b
@@ -110,6 +112,8 @@ def add(input, other, alpha=1):
 
 
 class Sub(Function):
+    """Graph node of :func:`sub`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a, b):
         return a - b
@@ -130,6 +134,8 @@ subtract = sub
 
 
 class Mul(Function):
+    """Graph node of :func:`mul`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -151,6 +157,8 @@ multiply = mul
 
 
 class Div(Function):
+    """Graph node of :func:`div`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -219,6 +227,8 @@ def remainder(input, other):
 
 
 class Neg(Function):
+    """Graph node of :func:`neg`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a):
         return -a
@@ -237,6 +247,8 @@ negative = neg
 
 
 class Pow(Function):
+    """Graph node of :func:`pow`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a, b):
         out = np.power(a, b)
@@ -275,6 +287,8 @@ def pow(input, exponent):
 
 # ---- unary math ---------------------------------------------------------------------------------
 class Exp(Function):
+    """Graph node of :func:`exp`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a):
         out = np.exp(a)
@@ -293,6 +307,8 @@ def exp(input):
 
 
 class Expm1(Function):
+    """Graph node of :func:`expm1`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a):
         out = np.expm1(a)
@@ -311,6 +327,8 @@ def expm1(input):
 
 
 class Log(Function):
+    """Graph node of :func:`log`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
@@ -338,6 +356,8 @@ def log10(input):
 
 
 class Log1p(Function):
+    """Graph node of :func:`log1p`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
@@ -355,6 +375,8 @@ def log1p(input):
 
 
 class Sqrt(Function):
+    """Graph node of :func:`sqrt`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a):
         out = np.sqrt(a)
@@ -388,6 +410,8 @@ def reciprocal(input):
 
 
 class Abs(Function):
+    """Graph node of :func:`abs`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
@@ -407,6 +431,8 @@ def abs(input):
 
 
 class Sin(Function):
+    """Graph node of :func:`sin`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
@@ -424,6 +450,8 @@ def sin(input):
 
 
 class Cos(Function):
+    """Graph node of :func:`cos`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
@@ -441,6 +469,8 @@ def cos(input):
 
 
 class Tanh(Function):
+    """Graph node of :func:`tanh`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a):
         out = np.tanh(a)
@@ -459,6 +489,8 @@ def tanh(input):
 
 
 class Sigmoid(Function):
+    """Graph node of :func:`sigmoid`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a):
         # Numerically stable: exp of a non-positive number only.
@@ -480,6 +512,8 @@ def sigmoid(input):
 
 
 class Relu(Function):
+    """Graph node of :func:`relu`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a):
         out = np.maximum(a, 0)
@@ -498,6 +532,8 @@ def relu(input):
 
 
 class Clamp(Function):
+    """Graph node of :func:`clamp`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a, lo, hi):
         ctx.has_lo, ctx.has_hi = lo is not None, hi is not None
@@ -560,6 +596,8 @@ def _bound(b, t):
 
 
 class Maximum(Function):
+    """Graph node of :func:`maximum`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -579,6 +617,8 @@ def maximum(input, other):
 
 
 class Minimum(Function):
+    """Graph node of :func:`minimum`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -597,6 +637,8 @@ def minimum(input, other):
 
 
 class Where(Function):
+    """Graph node of :func:`where`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, cond, a, b):
         ctx.save_for_backward(cond)
@@ -705,6 +747,8 @@ def trunc(input):
 
 # ---- dtype and copies -------------------------------------------------------------------------
 class Cast(Function):
+    """Graph node of :func:`cast`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a, dtype):
         ctx.in_dtype = a.dtype
@@ -723,6 +767,8 @@ def cast(input, dtype):
 
 
 class Clone(Function):
+    """Graph node of :func:`clone`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a):
         return a.copy()

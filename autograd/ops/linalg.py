@@ -19,6 +19,8 @@ __all__ = ["matmul", "mm", "bmm", "mv", "dot", "outer", "einsum"]
 
 
 class MatMul(Function):
+    """Graph node of :func:`matmul`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -134,6 +136,8 @@ _EINSUM_OK = re.compile(r"^[a-zA-Z,\->. ]*$")
 
 
 class Einsum(Function):
+    """Graph node of :func:`einsum`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, *arrays, inputs, output):
         ctx.inputs = inputs

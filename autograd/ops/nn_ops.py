@@ -46,6 +46,8 @@ def _softmax_args(input, dim, dtype, op):
 
 
 class Softmax(Function):
+    """Graph node of :func:`softmax`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a, dim):
         ctx.dim = dim
@@ -71,6 +73,8 @@ def softmax(input, dim=None, dtype=None):
 
 
 class LogSoftmax(Function):
+    """Graph node of :func:`log_softmax`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a, dim):
         ctx.dim = dim
@@ -92,6 +96,8 @@ def log_softmax(input, dim=None, dtype=None):
 
 
 class Linear(Function):
+    """Graph node of :func:`linear`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, x, w, b):
         ctx.save_for_backward(x, w)
@@ -185,6 +191,8 @@ def _pair(v, name, op):
 
 
 class Conv2d(Function):
+    """Graph node of :func:`conv2d`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, dilation):
         out, cols = K.conv2d_forward(x, w, b, stride, padding, dilation)
@@ -280,6 +288,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 class MaxPool2d(Function):
+    """Graph node of :func:`max_pool2d`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding, dilation, indices_out=None):
         out, argmax = K.max_pool2d_forward(x, kernel_size, stride, padding, dilation)
@@ -373,6 +383,8 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 
 class NLLLoss(Function):
+    """Graph node of :func:`nll_loss`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, logp, target, weight, ignore_index, reduction):
         m, c = logp.shape

@@ -41,6 +41,8 @@ def _keepdim_shape(shape, dims):
 
 
 class Sum(Function):
+    """Graph node of :func:`sum`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a, dims, keepdim):
         ctx.in_shape = a.shape
@@ -75,6 +77,8 @@ def sum(input, dim=None, keepdim=False, dtype=None):
 
 
 class Mean(Function):
+    """Graph node of :func:`mean`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a, dims, keepdim):
         ctx.in_shape = a.shape

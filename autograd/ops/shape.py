@@ -22,6 +22,8 @@ __all__ = ["reshape", "view", "view_as", "flatten", "unflatten", "squeeze", "uns
 
 
 class Reshape(Function):
+    """Graph node of :func:`reshape`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a, shape):
         ctx.in_shape = a.shape
@@ -130,6 +132,8 @@ def unsqueeze(input, dim):
 
 
 class Permute(Function):
+    """Graph node of :func:`permute`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a, dims):
         ctx.dims = dims
@@ -197,6 +201,8 @@ def t(input):
 
 
 class Expand(Function):
+    """Graph node of :func:`expand`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a, shape):
         ctx.in_shape = a.shape
@@ -255,6 +261,8 @@ def broadcast_to(input, shape):
 
 
 class Repeat(Function):
+    """Graph node of :func:`repeat`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a, reps):
         ctx.in_shape = a.shape
@@ -321,6 +329,8 @@ def _normalize_index(index, shape, op="index"):
 
 
 class GetItem(Function):
+    """Graph node of :func:`getitem`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a, index, advanced):
         ctx.in_shape = a.shape
@@ -415,6 +425,8 @@ def setitem(input, index, value):
 
 # ---- joining and splitting ----------------------------------------------------------------------------
 class Cat(Function):
+    """Graph node of :func:`cat`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, *arrays, dim):
         ctx.dim = dim
@@ -548,6 +560,8 @@ def narrow(input, dim, start, length):
 
 
 class Flip(Function):
+    """Graph node of :func:`flip`: its forward and backward."""
+
     @staticmethod
     def forward(ctx, a, dims):
         ctx.dims = dims
