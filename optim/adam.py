@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from autograd import Tensor, no_grad
+from autograd import no_grad
 
 from .optimizer import Optimizer
 
@@ -13,10 +13,12 @@ __all__ = ["Adam", "adam_update"]
 
 def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, lr, beta1, beta2,
                 eps, weight_decay, amsgrad, maximize, decoupled=False):
-    """One Adam step on arrays, in place (PyTorch's ``torch.optim.Adam`` algorithm)::
+    """One Adam step on arrays, in place (PyTorch's ``torch.optim.Adam`` algorithm; with
+    ``decoupled=True`` the ``torch.optim.AdamW`` algorithm)::
 
         g = -grad if maximize else grad
-        g = g + weight_decay * param              (Adam's L2; AdamW decays param directly)
+        g = g + weight_decay * param              (Adam's L2 penalty), or
+        param = param * (1 - lr * weight_decay)   (decoupled, AdamW)
         m = beta1 * m + (1 - beta1) * g
         v = beta2 * v + (1 - beta2) * g^2
         v_max = max(v_max, v)                     (amsgrad)
@@ -44,6 +46,25 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, lr, b
     param -= (lr / bias1) * (exp_avg / denom)
 
 
+def check_adam_args(lr, betas, eps, weight_decay):
+    """Validate the hyper-parameters shared by the Adam family (Adam, AdamW, Adamax, NAdam,
+    RAdam) with PyTorch's messages.
+
+    Raises:
+        ValueError: for a negative lr, eps or weight_decay, or a beta outside [0, 1).
+    """
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
 class Adam(Optimizer):
     """Adam (``torch.optim.Adam``; Kingma & Ba, "Adam: A Method for Stochastic Optimization",
     2015; AMSGrad: Reddi et al., 2018).
@@ -57,31 +78,23 @@ class Adam(Optimizer):
         weight_decay (float): L2 penalty added to the gradient (default 0).
         amsgrad (bool): use the maximum of past squared-gradient averages.
         maximize (bool): maximise the objective.
+        decoupled_weight_decay (bool): decay the parameter directly (AdamW) instead of adding
+            an L2 term to the gradient (default False).
 
     State per parameter: ``step``, ``exp_avg``, ``exp_avg_sq`` (and ``max_exp_avg_sq``).
     Update rule: :func:`adam_update`.
 
     Raises:
-        ValueError: for a negative lr or eps, or betas outside [0, 1).
+        ValueError: for a negative lr, eps or weight_decay, or betas outside [0, 1).
     """
 
-    _decoupled = False
-
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, *, maximize=False):
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if eps < 0.0:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+                 amsgrad=False, *, maximize=False, decoupled_weight_decay=False):
+        check_adam_args(lr, betas, eps, weight_decay)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize))
+                                      maximize=maximize,
+                                      decoupled_weight_decay=decoupled_weight_decay))
 
     @no_grad()
     def step(self, closure=None):
@@ -93,10 +106,10 @@ class Adam(Optimizer):
                 state = self.state[p]
                 if not state:
                     state["step"] = 0
-                    state["exp_avg"] = Tensor(np.zeros_like(p.data))
-                    state["exp_avg_sq"] = Tensor(np.zeros_like(p.data))
+                    state["exp_avg"] = self._zeros_like(p)
+                    state["exp_avg_sq"] = self._zeros_like(p)
                     if group["amsgrad"]:
-                        state["max_exp_avg_sq"] = Tensor(np.zeros_like(p.data))
+                        state["max_exp_avg_sq"] = self._zeros_like(p)
                 state["step"] += 1
                 mx = state.get("max_exp_avg_sq")
                 adam_update(p.data, p.grad.data, state["exp_avg"].data,
@@ -104,6 +117,6 @@ class Adam(Optimizer):
                             state["step"], lr=group["lr"], beta1=beta1, beta2=beta2,
                             eps=group["eps"], weight_decay=group["weight_decay"],
                             amsgrad=group["amsgrad"], maximize=group["maximize"],
-                            decoupled=self._decoupled)
+                            decoupled=group.get("decoupled_weight_decay", False))
                 p._bump_version()
         return loss

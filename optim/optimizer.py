@@ -64,11 +64,16 @@ class Optimizer:
         """Add a group of parameters (a dict with ``'params'`` and optional overrides).
 
         Raises:
-            ValueError: if a parameter already belongs to another group, or a required
-                hyper-parameter is missing.
+            TypeError: if ``params`` is a set (unordered) or holds something other than Tensors.
+            ValueError: if a parameter already belongs to another group, is not a leaf, or a
+                required hyper-parameter is missing.
         """
         group = dict(param_group)
         params = group["params"]
+        if isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets will change between runs. "
+                            "Please use a list instead.")
         group["params"] = [params] if isinstance(params, Tensor) else list(params)
         for p in group["params"]:
             if not isinstance(p, Tensor):
@@ -109,6 +114,11 @@ class Optimizer:
             return None
         with enable_grad():
             return closure()
+
+    @staticmethod
+    def _zeros_like(p):
+        """A new state Tensor of zeros with ``p``'s shape and dtype."""
+        return Tensor(np.zeros_like(p.data))
 
     def _params_with_grad(self, group):
         for p in group["params"]:

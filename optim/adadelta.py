@@ -1,0 +1,85 @@
+"""Adadelta (``torch.optim.Adadelta``; Zeiler, 2012)."""
+
+import numpy as np
+
+from autograd import no_grad
+
+from .optimizer import Optimizer
+
+__all__ = ["Adadelta", "adadelta_update"]
+
+
+def adadelta_update(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_decay,
+                    maximize):
+    """One Adadelta step on arrays, in place (the ``torch.optim.Adadelta`` pseudo-code)::
+
+        g = -grad if maximize else grad
+        g = g + weight_decay * param
+        v = rho * v + (1 - rho) * g^2                         (square_avg)
+        dx = sqrt(u + eps) / sqrt(v + eps) * g
+        u = rho * u + (1 - rho) * dx^2                        (acc_delta)
+        param -= lr * dx
+    """
+    g = -grad if maximize else grad
+    if weight_decay:
+        g = g + weight_decay * param
+    square_avg *= rho
+    square_avg += (1 - rho) * (g * g)
+    std = np.sqrt(square_avg + eps)
+    delta = np.sqrt(acc_delta + eps)
+    delta /= std
+    delta *= g
+    acc_delta *= rho
+    acc_delta += (1 - rho) * (delta * delta)
+    param -= lr * delta
+
+
+class Adadelta(Optimizer):
+    """Adadelta (``torch.optim.Adadelta``; M. D. Zeiler, "ADADELTA: An Adaptive Learning Rate
+    Method", 2012).
+
+    Args:
+        params: parameters or parameter groups.
+        lr (float): coefficient that scales delta before it is applied (default 1.0).
+        rho (float): coefficient of the running averages (default 0.9).
+        eps (float): added inside the square roots (default 1e-6).
+        weight_decay (float): L2 penalty (default 0).
+        maximize (bool): maximise the objective (default False).
+
+    State per parameter: ``step``, ``square_avg``, ``acc_delta``. Update rule:
+    :func:`adadelta_update`.
+
+    Raises:
+        ValueError: for a negative lr, eps or weight_decay, or rho outside [0, 1].
+    """
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
+                                      maximize=maximize))
+
+    @no_grad()
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns ``closure()``'s loss."""
+        loss = self._evaluate(closure)
+        for group in self.param_groups:
+            for p in self._params_with_grad(group):
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0
+                    state["square_avg"] = self._zeros_like(p)
+                    state["acc_delta"] = self._zeros_like(p)
+                state["step"] += 1
+                adadelta_update(p.data, p.grad.data, state["square_avg"].data,
+                                state["acc_delta"].data, lr=group["lr"], rho=group["rho"],
+                                eps=group["eps"], weight_decay=group["weight_decay"],
+                                maximize=group["maximize"])
+                p._bump_version()
+        return loss

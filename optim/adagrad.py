@@ -1,0 +1,96 @@
+"""Adagrad (``torch.optim.Adagrad``; Duchi, Hazan & Singer, 2011)."""
+
+import numpy as np
+
+from autograd import Tensor, no_grad
+
+from .optimizer import Optimizer
+
+__all__ = ["Adagrad", "adagrad_update"]
+
+
+def adagrad_update(param, grad, state_sum, step, *, lr, lr_decay, weight_decay, eps, maximize):
+    """One Adagrad step on arrays, in place (the ``torch.optim.Adagrad`` pseudo-code)::
+
+        g = -grad if maximize else grad
+        g = g + weight_decay * param
+        clr = lr / (1 + (t - 1) * lr_decay)
+        sum = sum + g^2
+        param -= clr * g / (sqrt(sum) + eps)
+
+    ``step`` is ``t``, the number of this step (1 for the first).
+    """
+    g = -grad if maximize else grad
+    if weight_decay:
+        g = g + weight_decay * param
+    clr = lr / (1 + (step - 1) * lr_decay)
+    state_sum += g * g
+    std = np.sqrt(state_sum)
+    std += eps
+    param -= clr * (g / std)
+
+
+class Adagrad(Optimizer):
+    """Adagrad (``torch.optim.Adagrad``; Duchi, Hazan & Singer, "Adaptive Subgradient Methods
+    for Online Learning and Stochastic Optimization", JMLR 2011).
+
+    Args:
+        params: parameters or parameter groups.
+        lr (float): learning rate (default 1e-2).
+        lr_decay (float): learning-rate decay per step (default 0).
+        weight_decay (float): L2 penalty (default 0).
+        initial_accumulator_value (float): starting value of the squared-gradient sums
+            (default 0).
+        eps (float): added to the denominator (default 1e-10).
+        maximize (bool): maximise the objective (default False).
+
+    State per parameter (created at construction, as PyTorch does): ``step`` and ``sum``.
+    Sparse gradients are not supported (tapegrad has none). Update rule:
+    :func:`adagrad_update`.
+
+    Raises:
+        ValueError: for a negative lr, lr_decay, weight_decay, initial_accumulator_value or eps.
+    """
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+                 eps=1e-10, *, maximize=False):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= lr_decay:
+            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= initial_accumulator_value:
+            raise ValueError(
+                f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps,
+                                      weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value,
+                                      maximize=maximize))
+        for group in self.param_groups:
+            for p in group["params"]:
+                self._init_state(p, group)
+
+    def _init_state(self, p, group):
+        state = self.state[p]
+        state["step"] = 0
+        state["sum"] = Tensor(np.full_like(p.data, group["initial_accumulator_value"]))
+
+    @no_grad()
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns ``closure()``'s loss."""
+        loss = self._evaluate(closure)
+        for group in self.param_groups:
+            for p in self._params_with_grad(group):
+                state = self.state[p]
+                if not state:  # a parameter added later with add_param_group
+                    self._init_state(p, group)
+                state["step"] += 1
+                adagrad_update(p.data, p.grad.data, state["sum"].data, state["step"],
+                               lr=group["lr"], lr_decay=group["lr_decay"],
+                               weight_decay=group["weight_decay"], eps=group["eps"],
+                               maximize=group["maximize"])
+                p._bump_version()
+        return loss
