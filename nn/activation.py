@@ -1,11 +1,26 @@
-"""Activation layers: ``ReLU``, ``Sigmoid``, ``Tanh``, ``Softmax``, ``LogSoftmax``."""
+"""Activation layers (``torch.nn``'s): ``ReLU``, ``ReLU6``, ``LeakyReLU``, ``PReLU``, ``ELU``,
+``SELU``, ``CELU``, ``GELU``, ``SiLU``, ``Mish``, ``Hardtanh``, ``Softplus``, ``Hardsigmoid``,
+``Hardswish``, ``LogSigmoid``, ``Sigmoid``, ``Tanh``, ``Softmax``, ``LogSoftmax``.
+
+Each is a thin module over the function of the same name in :mod:`nn.functional`; all keep
+the input's shape (``(*)`` -> ``(*)``). ``inplace=True`` rewrites the input (recorded in the
+graph like every in-place op) where PyTorch offers it.
+"""
 
 import autograd
 
 from . import functional as F
+from . import init
 from .module import Module
+from .parameter import Parameter
 
-__all__ = ["ReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax"]
+__all__ = ["ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish",
+           "Hardtanh", "Softplus", "Hardsigmoid", "Hardswish", "LogSigmoid", "Sigmoid", "Tanh",
+           "Softmax", "LogSoftmax"]
+
+
+def _inplace_suffix(inplace):
+    return ", inplace=True" if inplace else ""
 
 
 class ReLU(Module):
@@ -62,3 +77,401 @@ class LogSoftmax(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}"
+
+
+class Hardtanh(Module):
+    """``clamp(x, min_val, max_val)`` elementwise (``torch.nn.Hardtanh``).
+
+    Args:
+        min_val (float): lower bound (default -1).
+        max_val (float): upper bound (default 1).
+        inplace (bool): rewrite the input.
+        min_value, max_value: PyTorch's deprecated aliases of ``min_val``/``max_val``.
+
+    Shape: input ``(*)`` -> output ``(*)``, same shape.
+
+    Raises:
+        ValueError: if ``max_val <= min_val`` (PyTorch raises AssertionError).
+
+    Example::
+
+        >>> nn.Hardtanh(-2, 2)(autograd.tensor([-3.0, 0.5, 3.0]))
+        tensor([-2.0000, 0.5000, 2.0000])
+    """
+
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None,
+                 max_value=None):
+        super().__init__()
+        if min_value is not None:
+            import warnings
+            warnings.warn("keyword argument `min_value` is deprecated and rename to `min_val`",
+                          FutureWarning, stacklevel=2)
+            min_val = min_value
+        if max_value is not None:
+            import warnings
+            warnings.warn("keyword argument `max_value` is deprecated and rename to `max_val`",
+                          FutureWarning, stacklevel=2)
+            max_val = max_value
+        if not max_val > min_val:
+            raise ValueError(f"max_val ({max_val}) must be greater than min_val ({min_val})")
+        self.min_val = min_val
+        self.max_val = max_val
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
+
+    def extra_repr(self):
+        return f"min_val={self.min_val}, max_val={self.max_val}{_inplace_suffix(self.inplace)}"
+
+
+class ReLU6(Hardtanh):
+    """``min(max(0, x), 6)`` elementwise (``torch.nn.ReLU6``; Krizhevsky, 2010).
+
+    Args:
+        inplace (bool): rewrite the input.
+
+    Shape: input ``(*)`` -> output ``(*)``, same shape.
+
+    Example::
+
+        >>> nn.ReLU6()(autograd.tensor([-1.0, 3.0, 8.0]))
+        tensor([0., 3., 6.])
+    """
+
+    def __init__(self, inplace=False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def forward(self, input):
+        return F.relu6(input, self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class LeakyReLU(Module):
+    """``max(0, x) + negative_slope * min(0, x)`` elementwise (``torch.nn.LeakyReLU``; Maas et
+    al., 2013).
+
+    Args:
+        negative_slope (float): slope for ``x < 0`` (default 0.01).
+        inplace (bool): rewrite the input.
+
+    Shape: input ``(*)`` -> output ``(*)``, same shape.
+
+    Example::
+
+        >>> nn.LeakyReLU(0.1)(autograd.tensor([-2.0, 3.0]))
+        tensor([-0.2000, 3.0000])
+    """
+
+    def __init__(self, negative_slope=0.01, inplace=False):
+        super().__init__()
+        self.negative_slope = negative_slope
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}{_inplace_suffix(self.inplace)}"
+
+
+class PReLU(Module):
+    """``max(0, x) + a * min(0, x)`` with a learnable slope ``a`` (``torch.nn.PReLU``; He et
+    al., 2015, https://arxiv.org/abs/1502.01852).
+
+    Args:
+        num_parameters (int): 1 (one slope shared by all channels) or ``C`` (one per channel,
+            dim 1 of the input). Default 1.
+        init (float): initial value of ``a`` (default 0.25).
+        dtype: parameter dtype (default float32).
+
+    Shape: input ``(*)`` -> output ``(*)``, same shape (with ``C`` slopes the input is
+    ``(N, C, *)``).
+
+    Attributes:
+        weight (Parameter): ``(num_parameters,)``, filled with ``init``.
+
+    Raises:
+        RuntimeError: (in forward) if ``num_parameters`` is neither 1 nor the input's ``C``.
+
+    Example::
+
+        >>> m = nn.PReLU(3)
+        >>> m(autograd.randn(2, 3, 4)).shape
+        (2, 3, 4)
+    """
+
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+        super().__init__()
+        if device is not None:
+            autograd.device(device)
+        self.num_parameters = num_parameters
+        self.init = init
+        self.weight = Parameter(autograd.empty(num_parameters, dtype=dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Fill ``weight`` with ``init``."""
+        init.constant_(self.weight, self.init)
+
+    def forward(self, input):
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
+
+
+class ELU(Module):
+    """``x`` if ``x > 0`` else ``alpha * (exp(x) - 1)`` (``torch.nn.ELU``; Clevert et al.,
+    2015, https://arxiv.org/abs/1511.07289).
+
+    Args:
+        alpha (float): the saturation value for negative inputs (default 1).
+        inplace (bool): rewrite the input.
+
+    Shape: input ``(*)`` -> output ``(*)``, same shape.
+
+    Example::
+
+        >>> nn.ELU()(autograd.randn(2, 3)).shape
+        (2, 3)
+    """
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.elu(input, self.alpha, self.inplace)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}{_inplace_suffix(self.inplace)}"
+
+
+class SELU(Module):
+    """``scale * (max(0, x) + min(0, alpha * (exp(x) - 1)))`` with ``alpha = 1.6732632...``,
+    ``scale = 1.0507009...`` (``torch.nn.SELU``; Klambauer et al., 2017,
+    https://arxiv.org/abs/1706.02515). Pair it with ``init.kaiming_normal_(w,
+    nonlinearity='linear')`` or ``calculate_gain('selu')``.
+
+    Args:
+        inplace (bool): rewrite the input.
+
+    Shape: input ``(*)`` -> output ``(*)``, same shape.
+
+    Example::
+
+        >>> nn.SELU()(autograd.randn(2, 3)).shape
+        (2, 3)
+    """
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.selu(input, self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class CELU(Module):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))`` (``torch.nn.CELU``; Barron, 2017,
+    https://arxiv.org/abs/1704.07483).
+
+    Args:
+        alpha (float): default 1.
+        inplace (bool): rewrite the input.
+
+    Shape: input ``(*)`` -> output ``(*)``, same shape.
+
+    Example::
+
+        >>> nn.CELU(2.0)(autograd.randn(2, 3)).shape
+        (2, 3)
+    """
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.celu(input, self.alpha, self.inplace)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}{_inplace_suffix(self.inplace)}"
+
+
+class GELU(Module):
+    """``x * Phi(x)``, ``Phi`` the standard normal CDF (``torch.nn.GELU``; Hendrycks & Gimpel,
+    2016, https://arxiv.org/abs/1606.08415); with ``approximate='tanh'``
+    ``0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))``.
+
+    Args:
+        approximate (str): ``'none'`` (default, exact with erf) or ``'tanh'``.
+
+    Shape: input ``(*)`` -> output ``(*)``, same shape.
+
+    Example::
+
+        >>> nn.GELU(approximate='tanh')(autograd.randn(2, 3)).shape
+        (2, 3)
+    """
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, input):
+        return F.gelu(input, approximate=self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """``x * sigmoid(x)``, also called swish (``torch.nn.SiLU``; Elfwing et al., 2017,
+    https://arxiv.org/abs/1702.03118; Ramachandran et al., 2017).
+
+    Args:
+        inplace (bool): rewrite the input.
+
+    Shape: input ``(*)`` -> output ``(*)``, same shape.
+
+    Example::
+
+        >>> nn.SiLU()(autograd.randn(2, 3)).shape
+        (2, 3)
+    """
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.silu(input, inplace=self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class Mish(Module):
+    """``x * tanh(softplus(x))`` (``torch.nn.Mish``; Misra, 2019,
+    https://arxiv.org/abs/1908.08681).
+
+    Args:
+        inplace (bool): rewrite the input.
+
+    Shape: input ``(*)`` -> output ``(*)``, same shape.
+
+    Example::
+
+        >>> nn.Mish()(autograd.randn(2, 3)).shape
+        (2, 3)
+    """
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.mish(input, inplace=self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class Softplus(Module):
+    """``log(1 + exp(beta * x)) / beta``, and ``x`` where ``beta * x > threshold`` for
+    numerical stability (``torch.nn.Softplus``).
+
+    Args:
+        beta (float): default 1.
+        threshold (float): above it the function is linear (default 20).
+
+    Shape: input ``(*)`` -> output ``(*)``, same shape.
+
+    Example::
+
+        >>> nn.Softplus(beta=2)(autograd.randn(2, 3)).shape
+        (2, 3)
+    """
+
+    def __init__(self, beta=1.0, threshold=20.0):
+        super().__init__()
+        self.beta = beta
+        self.threshold = threshold
+
+    def forward(self, input):
+        return F.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Hardsigmoid(Module):
+    """``0`` if ``x <= -3``, ``1`` if ``x >= 3``, else ``x / 6 + 1 / 2`` (``torch.nn.
+    Hardsigmoid``; Howard et al., 2019, https://arxiv.org/abs/1905.02244).
+
+    Args:
+        inplace (bool): rewrite the input.
+
+    Shape: input ``(*)`` -> output ``(*)``, same shape.
+
+    Example::
+
+        >>> nn.Hardsigmoid()(autograd.tensor([-4.0, 0.0, 4.0]))
+        tensor([0.0000, 0.5000, 1.0000])
+    """
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.hardsigmoid(input, self.inplace)
+
+
+class Hardswish(Module):
+    """``x * hardsigmoid(x)``: ``0`` if ``x <= -3``, ``x`` if ``x >= 3``, else
+    ``x (x + 3) / 6`` (``torch.nn.Hardswish``; Howard et al., 2019,
+    https://arxiv.org/abs/1905.02244).
+
+    Args:
+        inplace (bool): rewrite the input.
+
+    Shape: input ``(*)`` -> output ``(*)``, same shape.
+
+    Example::
+
+        >>> nn.Hardswish()(autograd.randn(2, 3)).shape
+        (2, 3)
+    """
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.hardswish(input, self.inplace)
+
+
+class LogSigmoid(Module):
+    """``log(1 / (1 + exp(-x)))``, computed stably as ``-softplus(-x)``
+    (``torch.nn.LogSigmoid``).
+
+    Shape: input ``(*)`` -> output ``(*)``, same shape.
+
+    Example::
+
+        >>> nn.LogSigmoid()(autograd.randn(2, 3)).shape
+        (2, 3)
+    """
+
+    def forward(self, input):
+        return F.logsigmoid(input)

@@ -1,10 +1,25 @@
-"""Containers: ``Sequential``, ``ModuleList``."""
+"""Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``, ``ParameterList``,
+``ParameterDict`` (``torch.nn``'s containers; registered names, hence ``state_dict`` keys, as
+PyTorch's: list items are named ``0, 1, ...``, dict items by their keys)."""
 
 from collections import OrderedDict
+from collections.abc import Mapping
+
+from autograd import Tensor
+from autograd.dtypes import dtype_name
 
 from .module import Module
+from .parameter import Parameter
 
-__all__ = ["Sequential", "ModuleList"]
+__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
+
+
+def _addindent(text, spaces):
+    """Indent every line of ``text`` but the first by ``spaces`` spaces (PyTorch's repr)."""
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
 
 
 class Sequential(Module):
@@ -123,3 +138,364 @@ class ModuleList(Module):
         self._modules.clear()
         for i, m in enumerate(items):
             self.add_module(str(i), m)
+
+    def __delitem__(self, idx):
+        items = list(self._modules.values())
+        if isinstance(idx, slice):
+            del items[idx]
+        else:
+            n = len(items)
+            if not -n <= idx < n:
+                raise IndexError(f"index {idx} is out of range for a ModuleList of length {n}")
+            del items[idx]
+        self._modules.clear()
+        for i, m in enumerate(items):
+            self.add_module(str(i), m)
+
+    def pop(self, key):
+        """Remove and return the module at index ``key``."""
+        m = self[key]
+        del self[key]
+        return m
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def __add__(self, other):
+        return ModuleList(list(self) + list(other))
+
+    def __repr__(self):
+        """PyTorch's compact form: consecutive identical children print once as
+        ``(0-2): 3 x Linear(...)``."""
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return type(self).__name__ + "()"
+        blocks = []  # [start, end, text]
+        for i, r in enumerate(reprs):
+            if blocks and blocks[-1][2] == r:
+                blocks[-1][1] = i
+            else:
+                blocks.append([i, i, r])
+        lines = []
+        for start, end, text in blocks:
+            head = f"({start}): " if start == end else f"({start}-{end}): {end - start + 1} x "
+            lines.append(_addindent(head + text, 2))
+        return type(self).__name__ + "(\n  " + "\n  ".join(lines) + "\n)"
+
+
+class ModuleDict(Module):
+    """An ordered dict of modules, registered under their keys (``torch.nn.ModuleDict``).
+
+    Args:
+        modules (mapping or iterable of (str, Module) pairs, optional): initial items.
+
+    Supports ``d[key]``, assignment, ``del``, ``len``, iteration over keys, ``in``, ``keys``,
+    ``values``, ``items``, ``update``, ``pop`` and ``clear``. ``state_dict`` keys are
+    ``<key>.<param>``.
+
+    Raises:
+        KeyError: for a key with a dot, an empty key, or one that names another attribute.
+        TypeError: for a value that is not a Module.
+
+    Example::
+
+        >>> d = nn.ModuleDict({"conv": nn.Conv2d(1, 8, 3), "act": nn.ReLU()})
+        >>> list(d.keys())
+        ['conv', 'act']
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        self.add_module(key, module)
+
+    def __delitem__(self, key):
+        del self._modules[key]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def clear(self):
+        """Remove every item."""
+        self._modules.clear()
+
+    def pop(self, key):
+        """Remove ``key`` and return its module."""
+        m = self[key]
+        del self[key]
+        return m
+
+    def keys(self):
+        """The keys, in insertion order."""
+        return self._modules.keys()
+
+    def items(self):
+        """``(key, module)`` pairs."""
+        return self._modules.items()
+
+    def values(self):
+        """The modules."""
+        return self._modules.values()
+
+    def update(self, modules):
+        """Add or replace items from a mapping or an iterable of ``(key, module)`` pairs.
+
+        Raises:
+            TypeError: if ``modules`` is neither, or an element is not a pair.
+        """
+        if isinstance(modules, (Mapping, ModuleDict)):
+            for k, m in modules.items():
+                self[k] = m
+            return
+        try:
+            items = list(modules)
+        except TypeError:
+            raise TypeError("ModuleDict.update should be called with an iterable of key/value "
+                            f"pairs, but got {type(modules).__name__}") from None
+        for j, kv in enumerate(items):
+            if not isinstance(kv, (tuple, list)) or len(kv) != 2:
+                raise TypeError(f"ModuleDict update sequence element #{j} should be a "
+                                "(key, module) pair of length 2")
+            self[kv[0]] = kv[1]
+
+
+def _param_line(key, value):
+    if isinstance(value, Tensor):
+        size = "x".join(str(n) for n in value.shape)
+        kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
+        return f"  ({key}): {kind} containing: [autograd.{dtype_name(value.dtype)} of size {size}]"
+    return f"  ({key}): Object of type: {type(value).__name__}"
+
+
+class ParameterList(Module):
+    """A list of parameters, registered as ``0, 1, ...`` (``torch.nn.ParameterList``).
+
+    A plain Tensor that is added is wrapped in a :class:`Parameter` (as PyTorch); other
+    objects are kept as they are, unregistered.
+
+    Args:
+        values (iterable, optional): initial items.
+
+    Supports indexing (a slice gives a new ParameterList), assignment, ``len``, iteration,
+    ``append`` and ``extend``.
+
+    Raises:
+        IndexError: for an index out of range.
+
+    Example::
+
+        >>> ps = nn.ParameterList([nn.Parameter(autograd.randn(10, 10)) for _ in range(3)])
+        >>> list(ps.state_dict())
+        ['0', '1', '2']
+    """
+
+    def __init__(self, values=None):
+        super().__init__()
+        object.__setattr__(self, "_size", 0)
+        if values is not None:
+            self += values
+
+    def _index(self, idx):
+        n = self._size
+        idx = int(idx)
+        if not -n <= idx < n:
+            raise IndexError(f"index {idx} is out of range for a ParameterList of length {n}")
+        return idx % n
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return ParameterList([self[i] for i in range(self._size)[idx]])
+        return getattr(self, str(self._index(idx)))
+
+    def __setitem__(self, idx, param):
+        idx = self._index(idx)
+        if isinstance(param, Tensor) and not isinstance(param, Parameter):
+            param = Parameter(param)
+        key = str(idx)
+        if isinstance(param, Parameter) or key in self._parameters:
+            if key in self.__dict__:
+                del self.__dict__[key]
+            setattr(self, key, param)
+        else:
+            self._parameters.pop(key, None)
+            object.__setattr__(self, key, param)
+
+    def __len__(self):
+        return self._size
+
+    def __iter__(self):
+        return iter(self[i] for i in range(self._size))
+
+    def __iadd__(self, parameters):
+        return self.extend(parameters)
+
+    def append(self, value):
+        """Add ``value`` at the end; returns ``self``."""
+        n = self._size
+        object.__setattr__(self, "_size", n + 1)
+        self[n] = value
+        return self
+
+    def extend(self, values):
+        """Append every element of an iterable; returns ``self``.
+
+        Raises:
+            TypeError: if ``values`` is not iterable (or is a single Tensor).
+        """
+        if isinstance(values, Tensor) or not hasattr(values, "__iter__"):
+            raise TypeError("ParameterList.extend should be called with an iterable, but got "
+                            + type(values).__name__)
+        for v in values:
+            self.append(v)
+        return self
+
+    def extra_repr(self):
+        return "\n".join(_param_line(i, p) for i, p in enumerate(self))
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterList should not be called.")
+
+
+class ParameterDict(Module):
+    """An ordered dict of parameters, registered under their keys
+    (``torch.nn.ParameterDict``).
+
+    A plain Tensor that is added is wrapped in a :class:`Parameter` (as PyTorch); other
+    objects are kept unregistered. ``state_dict`` keys are the dict keys.
+
+    Args:
+        parameters (mapping or iterable of (str, value) pairs, optional): initial items.
+
+    Supports ``d[key]``, assignment, ``del``, ``len``, iteration over keys, ``in``, ``keys``,
+    ``values``, ``items``, ``get``, ``update``, ``pop``, ``setdefault``, ``copy`` and
+    ``clear``.
+
+    Raises:
+        KeyError: for a missing key, a key with a dot, or one that names another attribute.
+
+    Example::
+
+        >>> pd = nn.ParameterDict({"scale": nn.Parameter(autograd.ones(3))})
+        >>> list(pd.state_dict())
+        ['scale']
+    """
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        object.__setattr__(self, "_keys", {})
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        if key not in self._keys:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __setitem__(self, key, value):
+        if not isinstance(key, str):
+            raise TypeError(f"ParameterDict keys must be strings, got {type(key).__name__}")
+        if isinstance(value, Tensor) and not isinstance(value, Parameter):
+            value = Parameter(value)
+        if key in self._keys:  # replacing an item: forget the old value first
+            self.__dict__.pop(key, None)
+            self._parameters.pop(key, None)
+        if isinstance(value, Parameter) or value is None:
+            self.register_parameter(key, value)
+        else:
+            self._check_name(key, "parameter")
+            self._parameters.pop(key, None)
+            object.__setattr__(self, key, value)
+        self._keys[key] = None
+
+    def __delitem__(self, key):
+        del self._keys[key]
+        delattr(self, key)
+
+    def __len__(self):
+        return len(self._keys)
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def __contains__(self, key):
+        return key in self._keys
+
+    def keys(self):
+        """The keys, in insertion order."""
+        return self._keys.keys()
+
+    def values(self):
+        """The values, in key order."""
+        return [self[k] for k in self._keys]
+
+    def items(self):
+        """``(key, value)`` pairs."""
+        return [(k, self[k]) for k in self._keys]
+
+    def get(self, key, default=None):
+        """``self[key]`` if present, else ``default``."""
+        return self[key] if key in self else default
+
+    def pop(self, key):
+        """Remove ``key`` and return its value."""
+        v = self[key]
+        del self[key]
+        return v
+
+    def setdefault(self, key, default=None):
+        """``self[key]``, first setting it to ``default`` if absent."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def clear(self):
+        """Remove every item."""
+        for k in list(self._keys):
+            del self[k]
+
+    def copy(self):
+        """A shallow copy (the same Parameter objects)."""
+        return ParameterDict(OrderedDict(self.items()))
+
+    def update(self, parameters):
+        """Add or replace items from a mapping or an iterable of ``(key, value)`` pairs. A plain
+        (unordered) mapping is added in sorted key order, as PyTorch.
+
+        Raises:
+            TypeError: if ``parameters`` is neither, or an element is not a pair.
+        """
+        if isinstance(parameters, (Mapping, ParameterDict)):
+            items = parameters.items()
+            if not isinstance(parameters, (OrderedDict, ParameterDict)):
+                items = sorted(items)  # as PyTorch: a plain mapping is added in key order
+            for k, v in items:
+                self[k] = v
+            return
+        try:
+            items = list(parameters)
+        except TypeError:
+            raise TypeError("ParametersDict.update should be called with an iterable of "
+                            f"key/value pairs, but got {type(parameters).__name__}") from None
+        for j, kv in enumerate(items):
+            if not isinstance(kv, (tuple, list)) or len(kv) != 2:
+                raise TypeError(f"ParameterDict update sequence element #{j} should be a "
+                                "(key, value) pair of length 2")
+            self[kv[0]] = kv[1]
+
+    def extra_repr(self):
+        return "\n".join(_param_line(k, v) for k, v in self.items())
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterDict should not be called.")

@@ -1,4 +1,4 @@
-"""Linear layers: ``Identity``, ``Linear``, ``Flatten``, ``Unflatten``."""
+"""Linear layers: ``Identity``, ``Linear``, ``Bilinear``, ``Flatten``, ``Unflatten``."""
 
 import math
 
@@ -9,7 +9,7 @@ from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Identity", "Linear", "Flatten", "Unflatten"]
+__all__ = ["Identity", "Linear", "Bilinear", "Flatten", "Unflatten"]
 
 
 class Identity(Module):
@@ -76,6 +76,71 @@ class Linear(Module):
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
+
+
+class Bilinear(Module):
+    """``y = x1^T A x2 + b``: for each output feature ``k``,
+    ``y_k = sum_ij x1_i A_kij x2_j + b_k`` (``torch.nn.Bilinear``).
+
+    Args:
+        in1_features (int): size of each first input sample.
+        in2_features (int): size of each second input sample.
+        out_features (int): size of each output sample.
+        bias (bool): learn an additive bias (default ``True``).
+        dtype: parameter dtype (default float32).
+
+    Shape:
+        input1 ``(*, in1_features)`` and input2 ``(*, in2_features)`` with the same leading
+        dims -> output ``(*, out_features)``.
+
+    Attributes:
+        weight (Parameter): ``(out_features, in1_features, in2_features)``, initialised
+            U(-k, k) with ``k = 1 / sqrt(in1_features)`` (as PyTorch).
+        bias (Parameter): ``(out_features,)``, U(-k, k).
+
+    Raises:
+        ValueError: for non-positive feature counts.
+        RuntimeError: (in forward) for inputs whose sizes do not match.
+
+    Example::
+
+        >>> m = nn.Bilinear(20, 30, 40)
+        >>> m(autograd.randn(128, 20), autograd.randn(128, 30)).shape
+        (128, 40)
+    """
+
+    def __init__(self, in1_features, in2_features, out_features, bias=True, device=None,
+                 dtype=None):
+        super().__init__()
+        if device is not None:
+            autograd.device(device)
+        if min(in1_features, in2_features, out_features) <= 0:
+            raise ValueError(f"Bilinear: in1_features, in2_features and out_features must be "
+                             f"positive, got {in1_features}, {in2_features} and {out_features}")
+        self.in1_features = in1_features
+        self.in2_features = in2_features
+        self.out_features = out_features
+        self.weight = Parameter(autograd.empty(out_features, in1_features, in2_features,
+                                               dtype=dtype))
+        if bias:
+            self.bias = Parameter(autograd.empty(out_features, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Re-draw weight and bias from U(-k, k), ``k = 1 / sqrt(in1_features)``."""
+        bound = 1 / math.sqrt(self.weight.shape[1])
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
 
 
 class Flatten(Module):

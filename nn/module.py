@@ -6,6 +6,7 @@ assignment (``__setattr__``), kept in insertion order, and named with dotted pat
 """
 
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -14,9 +15,21 @@ from autograd import Tensor
 
 from .parameter import Parameter
 
-__all__ = ["Module"]
+__all__ = ["Module", "ModelSummary"]
 
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What :meth:`Module.load_state_dict` returns: ``(missing_keys, unexpected_keys)``, lists
+    of dotted names (PyTorch's ``_IncompatibleKeys``)."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return (f"_IncompatibleKeys(missing_keys={self.missing_keys}, "
+                f"unexpected_keys={self.unexpected_keys})")
+
+    __str__ = __repr__
 
 
 class Module:
@@ -51,6 +64,7 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_hook_options", {})  # hook id -> (with_kwargs, always_call)
 
     def forward(self, *args, **kwargs):
         """Define the computation; called by ``__call__``.
@@ -62,17 +76,40 @@ class Module:
                                   '"forward" function')
 
     def __call__(self, *args, **kwargs):
-        if self._forward_pre_hooks:
-            for hook in list(self._forward_pre_hooks.values()):
+        if not (self._forward_pre_hooks or self._forward_hooks):
+            return self.forward(*args, **kwargs)
+        options = self._hook_options
+        for hid, hook in list(self._forward_pre_hooks.items()):
+            if options.get(hid, (False, False))[0]:
+                r = hook(self, args, kwargs)
+                if r is not None:
+                    if not (isinstance(r, tuple) and len(r) == 2):
+                        raise RuntimeError("forward pre-hook must return None or a tuple of "
+                                           f"(new_args, new_kwargs), but got {r}.")
+                    args, kwargs = r
+                    args = args if isinstance(args, tuple) else (args,)
+            else:
                 r = hook(self, args)
                 if r is not None:
                     args = r if isinstance(r, tuple) else (r,)
-        out = self.forward(*args, **kwargs)
-        if self._forward_hooks:
-            for hook in list(self._forward_hooks.values()):
+        try:
+            out = self.forward(*args, **kwargs)
+        except BaseException:
+            for hid, hook in list(self._forward_hooks.items()):
+                with_kwargs, always = options.get(hid, (False, False))
+                if always:
+                    try:
+                        hook(self, args, kwargs, None) if with_kwargs else hook(self, args, None)
+                    except Exception:
+                        pass
+            raise
+        for hid, hook in list(self._forward_hooks.items()):
+            if options.get(hid, (False, False))[0]:
+                r = hook(self, args, kwargs, out)
+            else:
                 r = hook(self, args, out)
-                if r is not None:
-                    out = r
+            if r is not None:
+                out = r
         return out
 
     # --- registration ---------------------------------------------------------------------------
@@ -136,6 +173,8 @@ class Module:
             TypeError: if ``param`` is not a Parameter or None.
             KeyError: for an empty name, a name with a dot, or one that is another attribute.
         """
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("cannot assign parameter before Module.__init__() call")
         self._check_name(name, "parameter")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
@@ -153,6 +192,8 @@ class Module:
             TypeError: if ``tensor`` is not a Tensor or None.
             KeyError: for an invalid or already used name.
         """
+        if "_buffers" not in self.__dict__:
+            raise AttributeError("cannot assign buffer before Module.__init__() call")
         self._check_name(name, "buffer")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
@@ -171,6 +212,8 @@ class Module:
         """
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        if "_modules" not in self.__dict__:
+            raise AttributeError("cannot assign module before Module.__init__() call")
         self._check_name(name, "module")
         self._modules[name] = module
 
@@ -185,7 +228,7 @@ class Module:
             raise KeyError(f'{kind} name can\'t contain "."')
         stores = {"parameter": self._parameters, "buffer": self._buffers,
                   "module": self._modules}
-        if name in self.__dict__ and name not in stores[kind]:
+        if name not in stores[kind] and hasattr(self, name):
             raise KeyError(f"attribute '{name}' already exists")
 
     # --- traversal ------------------------------------------------------------------------------
@@ -340,14 +383,52 @@ class Module:
         """Return ``self`` (modules always live on the CPU)."""
         return self
 
-    def register_forward_hook(self, hook):
-        """``hook(module, args, output) -> output or None``, run after ``forward``; returns a
-        handle with ``remove()``."""
-        return _Handle(self._forward_hooks, hook)
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
+                              always_call=False):
+        """Register ``hook(module, args, output) -> output or None``, run after ``forward``
+        (``torch.nn.Module.register_forward_hook``); a non-None result replaces the output.
 
-    def register_forward_pre_hook(self, hook):
-        """``hook(module, args) -> args or None``, run before ``forward``; returns a handle."""
-        return _Handle(self._forward_pre_hooks, hook)
+        Args:
+            prepend (bool): run this hook before the already registered ones.
+            with_kwargs (bool): call ``hook(module, args, kwargs, output)`` instead.
+            always_call (bool): also call it (with ``output=None``) when ``forward`` raises.
+
+        Returns:
+            a handle whose ``remove()`` unregisters the hook (also a context manager).
+        """
+        handle = _Handle(self._forward_hooks, hook, prepend, self._hook_options)
+        self._hook_options[handle.id] = (with_kwargs, always_call)
+        return handle
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Register ``hook(module, args) -> args or None``, run before ``forward``
+        (``torch.nn.Module.register_forward_pre_hook``); a non-None result replaces the
+        positional arguments (a single value is wrapped in a tuple).
+
+        Args:
+            prepend (bool): run this hook before the already registered ones.
+            with_kwargs (bool): call ``hook(module, args, kwargs)``, which returns None or a
+                new ``(args, kwargs)`` pair.
+
+        Returns:
+            a handle whose ``remove()`` unregisters the hook (also a context manager).
+        """
+        handle = _Handle(self._forward_pre_hooks, hook, prepend, self._hook_options)
+        self._hook_options[handle.id] = (with_kwargs, False)
+        return handle
+
+    def get_submodule(self, target):
+        """The submodule at the dotted path ``target`` (``""`` is ``self``).
+
+        Raises:
+            AttributeError: naming the missing part of the path.
+        """
+        mod = self
+        for item in target.split(".") if target else []:
+            if item not in mod._modules or mod._modules[item] is None:
+                raise AttributeError(f"{type(mod).__name__} has no attribute `{item}`")
+            mod = mod._modules[item]
+        return mod
 
     # --- state ----------------------------------------------------------------------------------
     def state_dict(self, destination=None, prefix="", keep_vars=False):
@@ -369,23 +450,44 @@ class Module:
                 m.state_dict(destination, prefix + name + ".", keep_vars)
         return destination
 
+    def _state_dict_optional_keys(self):
+        """Names of this module's own state entries that a loaded state dict may lack (filled
+        with their current value, e.g. BatchNorm's ``num_batches_tracked``, as PyTorch does for
+        state dicts without version metadata)."""
+        return ()
+
     def load_state_dict(self, state_dict, strict=True, assign=False):
-        """Copy values from ``state_dict`` into the parameters and buffers (in place).
+        """Copy values from ``state_dict`` into the parameters and persistent buffers, in place
+        (``torch.nn.Module.load_state_dict``).
+
+        Values may be Tensors, NumPy arrays or anything ``numpy.asarray`` accepts (a CPU
+        ``torch.Tensor`` too); they are cast to each target's dtype.
 
         Args:
-            state_dict (dict): name -> Tensor or NumPy array.
-            strict (bool): require the keys to match exactly.
-            assign (bool): accepted for PyTorch compatibility; values are always copied.
+            state_dict (dict): dotted name -> value, e.g. from :meth:`state_dict` or a
+                ``.safetensors`` file written by PyTorch.
+            strict (bool): require the keys to match exactly (default True).
+            assign (bool): if True, the parameters and buffers take the loaded arrays (cast to
+                their dtype) instead of copying into their existing arrays.
 
         Returns:
-            ``IncompatibleKeys(missing_keys, unexpected_keys)``.
+            ``_IncompatibleKeys(missing_keys, unexpected_keys)`` (a namedtuple; its repr is
+            ``<All keys matched successfully>`` when both are empty).
 
         Raises:
-            RuntimeError: listing missing and unexpected keys (``strict=True``) and every shape
-                mismatch; nothing is modified when it raises.
+            RuntimeError: ``Error(s) in loading state_dict for <Class>:`` followed by the
+                missing and unexpected keys (``strict=True``) and every shape mismatch (always),
+                in PyTorch's wording. Differs from PyTorch: nothing is modified when it raises
+                (PyTorch may have copied some entries already).
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
+        optional = set()
+        for prefix, m in self.named_modules():
+            for name in m._state_dict_optional_keys():
+                optional.add((prefix + "." if prefix else "") + name)
+        missing = [k for k in own if k not in state_dict and k not in optional]
         unexpected = [k for k in state_dict if k not in own]
         errors = []
         updates = []
@@ -393,25 +495,39 @@ class Module:
             if k not in state_dict:
                 continue
             v = state_dict[k]
-            arr = v.data if isinstance(v, Tensor) else np.asarray(v)
+            if isinstance(v, Tensor):
+                arr = v.data
+            else:
+                try:
+                    arr = np.asarray(v)
+                except Exception:
+                    arr = None
+                if arr is None or arr.dtype.kind not in "biuf":
+                    errors.append(f'While copying the parameter named "{k}", expected Tensor or '
+                                  f"Tensor-like object from checkpoint but received "
+                                  f"{type(v)}")
+                    continue
             if arr.shape != target.shape:
                 errors.append(f"size mismatch for {k}: copying a param with shape "
                               f"{tuple(arr.shape)} from checkpoint, the shape in current model "
                               f"is {tuple(target.shape)}.")
                 continue
             updates.append((target, arr))
-        if strict and (missing or unexpected):
+        if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in unexpected) + ".")
+                              + ", ".join(f'"{k}"' for k in unexpected) + ". ")
             if missing:
                 errors.insert(0, "Missing key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in missing) + ".")
+                              + ", ".join(f'"{k}"' for k in missing) + ". ")
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                + "\n\t".join(errors))
         for target, arr in updates:
-            target.data[...] = arr.astype(target.dtype, copy=False)
+            if assign:
+                target.data = np.array(arr, dtype=target.dtype, copy=True)
+            else:
+                target.data[...] = arr.astype(target.dtype, copy=False)
             target._bump_version()
         return _IncompatibleKeys(missing, unexpected)
 
@@ -436,16 +552,188 @@ class Module:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
 
+    # --- summary (tapegrad extension) -----------------------------------------------------------
+    def summary(self, input_size, dtype=None, print_fn=print):
+        """Print and return a table of the model's layers: name and class, output shape and
+        parameter count, with totals (what Keras' ``model.summary()`` shows).
+
+        **tapegrad extension**: ``torch.nn.Module`` has no ``summary`` (the ``torchinfo``
+        package offers a similar one).
+
+        It runs one forward pass on a random input of ``input_size`` under ``no_grad`` and in
+        eval mode (so BatchNorm statistics and the random generator of Dropout are left alone;
+        each module's training flag is restored afterwards), recording every submodule's output
+        shape with forward hooks (removed afterwards, even when the forward raises).
+
+        Args:
+            input_size (tuple of int, or a list of them): the full input shape including the
+                batch dimension, e.g. ``(1, 1, 28, 28)``; a list of shapes for a model that
+                takes several inputs.
+            dtype: the input dtype (one, or one per input); default the dtype of the first
+                floating parameter, else float32. Integer dtypes give zero inputs (e.g. token
+                indices for an Embedding).
+            print_fn (callable or None): called with the table text (default ``print``);
+                ``None`` prints nothing.
+
+        Returns:
+            ModelSummary: ``rows`` (``(name, class_name, output_shape, num_params)``, one per
+            submodule in registration order, plus a first ``"(model)"`` row when the model
+            itself holds parameters or has no children; ``output_shape`` is None for a module
+            the forward did not call, ``num_params`` counts the parameters registered directly
+            on the module, each shared parameter once, and is None for a container without
+            parameters of its own), ``total_params``, ``trainable_params``,
+            ``non_trainable_params``; ``str()`` gives the table.
+
+        Raises:
+            TypeError: if ``input_size`` is not a shape or a list of shapes.
+
+        Example::
+
+            >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+            >>> s = model.summary((32, 4))
+            >>> s.total_params
+            58
+        """
+        return _summary(self, input_size, dtype, print_fn)
+
+
+def _is_shape(x):
+    return isinstance(x, (tuple, list)) and all(
+        isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in x)
+
+
+def _output_shape(out):
+    if isinstance(out, Tensor):
+        return tuple(out.shape)
+    if isinstance(out, (tuple, list)):
+        return [_output_shape(o) for o in out]
+    if isinstance(out, dict):
+        return {k: _output_shape(v) for k, v in out.items()}
+    return type(out).__name__
+
+
+class ModelSummary:
+    """The result of :meth:`Module.summary` (tapegrad extension): ``rows``, ``total_params``,
+    ``trainable_params``, ``non_trainable_params``, ``model_name``; ``str()`` is the table."""
+
+    def __init__(self, model_name, rows, total, trainable):
+        self.model_name = model_name
+        self.rows = rows
+        self.total_params = total
+        self.trainable_params = trainable
+        self.non_trainable_params = total - trainable
+
+    def __str__(self):
+        head = ("Layer (type)", "Output Shape", "Param #")
+        body = []
+        for name, cls, shape, n in self.rows:
+            body.append((f"{name} ({cls})", "--" if shape is None else str(shape),
+                         f"{n:,}" if n else "--" if n is None else "0"))
+        widths = [max([len(head[i])] + [len(r[i]) for r in body]) for i in range(3)]
+        width = sum(widths) + 6
+
+        def line(r):
+            return f"{r[0]:<{widths[0]}}   {r[1]:<{widths[1]}}   {r[2]:>{widths[2]}}"
+        out = [f'Model: "{self.model_name}"', "=" * width, line(head), "=" * width]
+        out += [line(r) for r in body]
+        out += ["=" * width, f"Total params: {self.total_params:,}",
+                f"Trainable params: {self.trainable_params:,}",
+                f"Non-trainable params: {self.non_trainable_params:,}", "=" * width]
+        return "\n".join(out)
+
+    def __repr__(self):
+        return (f"ModelSummary(model={self.model_name!r}, total_params={self.total_params}, "
+                f"trainable_params={self.trainable_params}, "
+                f"non_trainable_params={self.non_trainable_params})")
+
+
+def _summary(model, input_size, dtype, print_fn):
+    if _is_shape(input_size):
+        sizes = [tuple(int(n) for n in input_size)]
+    elif isinstance(input_size, (tuple, list)) and input_size and all(
+            _is_shape(x) for x in input_size):
+        sizes = [tuple(int(n) for n in x) for x in input_size]
+    else:
+        raise TypeError("summary: input_size must be a shape such as (1, 3, 32, 32) or a list "
+                        f"of shapes, got {input_size!r}")
+    if dtype is None:
+        dtype = next((p.dtype for p in model.parameters() if p.dtype.kind == "f"),
+                     autograd.float32)
+    dtypes = list(dtype) if isinstance(dtype, (tuple, list)) else [dtype] * len(sizes)
+    if len(dtypes) != len(sizes):
+        raise TypeError(f"summary: got {len(dtypes)} dtypes for {len(sizes)} inputs")
+    inputs = []
+    for size, dt in zip(sizes, dtypes):
+        dt = autograd.dtypes.to_dtype(dt)
+        if dt.kind == "f":
+            inputs.append(autograd.randn(*size, dtype=dt))
+        else:
+            inputs.append(autograd.zeros(*size, dtype=dt))
+    modules = [(name, m) for name, m in model.named_modules() if name]
+    shapes = {}
+    handles = []
+    for name, m in [("", model)] + modules:
+        def hook(mod, args, out, name=name):
+            shapes.setdefault(name, _output_shape(out))
+        handles.append(m.register_forward_hook(hook))
+    flags = [(m, m.training) for m in model.modules()]
+    try:
+        model.eval()
+        with autograd.no_grad():
+            model(*inputs)
+    finally:
+        for h in handles:
+            h.remove()
+        for m, flag in flags:
+            object.__setattr__(m, "training", flag)
+    seen = set()
+    rows = []
+    for name, m in [("", model)] + modules:
+        n = 0
+        for p in m._parameters.values():
+            if p is not None and id(p) not in seen:
+                seen.add(id(p))
+                n += p.numel()
+        has_children = any(c is not None for c in m._modules.values())
+        if not name:  # the model itself: a row only when it holds parameters or is a leaf
+            if n or not has_children:
+                rows.append(("(model)", type(m).__name__, shapes.get(name), n))
+            continue
+        rows.append((name, type(m).__name__, shapes.get(name),
+                     None if (n == 0 and has_children) else n))
+    params = list(model.parameters())
+    total = sum(p.numel() for p in params)
+    trainable = sum(p.numel() for p in params if p.requires_grad)
+    result = ModelSummary(type(model).__name__, rows, total, trainable)
+    if print_fn is not None:
+        print_fn(str(result))
+    return result
+
 
 class _Handle:
+    """Returned by the ``register_*_hook`` methods: ``remove()`` unregisters the hook; usable as
+    a context manager (``with m.register_forward_hook(f): ...``), like PyTorch's
+    ``RemovableHandle``."""
+
     _next_id = 0
 
-    def __init__(self, store, hook):
+    def __init__(self, store, hook, prepend=False, options=None):
         self.store = store
+        self.options = options
         self.id = _Handle._next_id
         _Handle._next_id += 1
         store[self.id] = hook
+        if prepend:
+            store.move_to_end(self.id, last=False)
 
     def remove(self):
         """Unregister the hook."""
         self.store.pop(self.id, None)
+        if self.options is not None:
+            self.options.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
