@@ -1,0 +1,637 @@
+"""The losses of ``nn.functional`` / ``nn`` against PyTorch, by gradcheck, for stability at huge
+logits, and for their errors.
+
+Each case is written once against a namespace ``F`` and runs unchanged on ``nn.functional`` and
+on ``torch.nn.functional``: the same random float32/float64 inputs (hypothesis-drawn shapes and
+seeds) go through both; the values, output shapes and dtypes, and the input gradients of a
+random vector-Jacobian product must agree, for every reduction.
+"""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import autograd
+import nn
+import nn.functional as F
+from autograd import Tensor
+from conftest import check_grad, seeds, shapes
+
+TOL = {np.float32: dict(rtol=1e-4, atol=1e-5), np.float64: dict(rtol=1e-9, atol=1e-11)}
+REDUCTIONS = ("mean", "sum", "none")
+
+
+# ---- input makers (float64 NumPy arrays; cast to the tested dtype later) -----------------------
+def normal(rng, shape, scale=1.0):
+    return rng.standard_normal(shape) * scale
+
+
+def unit(rng, shape, lo=0.0, hi=1.0):
+    return rng.uniform(lo, hi, shape)
+
+
+def signs(rng, shape):
+    return rng.choice([-1.0, 1.0], shape)
+
+
+def log_probs(rng, shape):
+    x = rng.standard_normal(shape)
+    if not x.ndim:
+        return np.asarray(0.0)
+    return x - np.log(np.exp(x).sum(-1, keepdims=True))
+
+
+def last_dim(shape):
+    return shape[-1:] if shape else ()
+
+
+# ---- cases --------------------------------------------------------------------------------------
+# name -> (min_dims, max_dims, reductions, make(rng, shape, opt) -> (arrays, requires_grad flags),
+#          call(F, tensors, reduction, opt), options strategy)
+CASES = {}
+
+
+def case(name, make, call, dims=(0, 3), reductions=REDUCTIONS, opts=st.just(None)):
+    CASES[name] = (dims, reductions, make, call, opts)
+
+
+def _pair_normal(rng, s, opt):
+    return [normal(rng, s), normal(rng, s)], (True, True)
+
+
+case("l1_loss", _pair_normal, lambda F, a, r, o: F.l1_loss(a[0], a[1], reduction=r))
+case("mse_loss", _pair_normal, lambda F, a, r, o: F.mse_loss(a[0], a[1], reduction=r))
+case("l1_loss_weight",
+     lambda rng, s, o: ([normal(rng, s), normal(rng, s), unit(rng, s, 0.1, 2)],
+                        (True, True, False)),
+     lambda F, a, r, o: F.l1_loss(a[0], a[1], reduction=r, weight=a[2]))
+case("mse_loss_weight",
+     lambda rng, s, o: ([normal(rng, s), normal(rng, s), unit(rng, s, 0.1, 2)],
+                        (True, True, False)),
+     lambda F, a, r, o: F.mse_loss(a[0], a[1], reduction=r, weight=a[2]))
+case("smooth_l1_loss", lambda rng, s, o: ([normal(rng, s, 2), normal(rng, s)], (True, True)),
+     lambda F, a, r, o: F.smooth_l1_loss(a[0], a[1], reduction=r, beta=o),
+     opts=st.sampled_from([0.0, 0.5, 1.0, 2.0]))
+case("huber_loss", lambda rng, s, o: ([normal(rng, s, 2), normal(rng, s)], (True, True)),
+     lambda F, a, r, o: F.huber_loss(a[0], a[1], reduction=r, delta=o),
+     opts=st.sampled_from([0.3, 1.0, 2.5]))
+case("huber_loss_weight",
+     lambda rng, s, o: ([normal(rng, s, 2), normal(rng, s), unit(rng, s, 0.1, 2)],
+                        (True, True, False)),
+     lambda F, a, r, o: F.huber_loss(a[0], a[1], reduction=r, weight=a[2]))
+
+
+def _bce_make(rng, s, opt):
+    arrays = [unit(rng, s, 0.02, 0.98), unit(rng, s)]
+    if opt:  # a weight over the last dimension
+        arrays.append(unit(rng, last_dim(s), 0.1, 2))
+    return arrays, (True, True, False)[:len(arrays)]
+
+
+case("binary_cross_entropy", _bce_make,
+     lambda F, a, r, o: F.binary_cross_entropy(a[0], a[1], a[2] if o else None, reduction=r),
+     opts=st.booleans())
+
+
+def _bcel_make(rng, s, opt):
+    arrays = [normal(rng, s, 3), unit(rng, s)]
+    if opt in ("weight", "both"):
+        arrays.append(unit(rng, last_dim(s), 0.1, 2))
+    if opt in ("pos_weight", "both"):
+        arrays.append(unit(rng, last_dim(s), 0.1, 3))
+    return arrays, (True, True, False, False)[:len(arrays)]
+
+
+def _bcel_call(F, a, r, o):
+    w = a[2] if o in ("weight", "both") else None
+    pw = a[-1] if o in ("pos_weight", "both") else None
+    return F.binary_cross_entropy_with_logits(a[0], a[1], weight=w, pos_weight=pw, reduction=r)
+
+
+case("binary_cross_entropy_with_logits", _bcel_make, _bcel_call,
+     opts=st.sampled_from([None, "weight", "pos_weight", "both"]))
+
+
+def _kl_make(rng, s, log_target):
+    if log_target:
+        return [log_probs(rng, s), log_probs(rng, s)], (True, True)
+    t = np.exp(log_probs(rng, s))
+    return [log_probs(rng, s), t], (True, True)
+
+
+case("kl_div", _kl_make,
+     lambda F, a, r, o: F.kl_div(a[0], a[1], reduction=r, log_target=o),
+     reductions=REDUCTIONS + ("batchmean",), opts=st.booleans())
+
+
+def _kl_zero_make(rng, s, opt):  # targets with exact zeros: 0 log 0 = 0
+    t = unit(rng, s) * (rng.random(s) < 0.5)
+    return [log_probs(rng, s), t], (True, False)
+
+
+case("kl_div_zero_target", _kl_zero_make, lambda F, a, r, o: F.kl_div(a[0], a[1], reduction=r),
+     reductions=("sum", "none", "batchmean"))
+
+
+def at_least_2_features(s):
+    """``s`` with its last (feature) dimension at least 2: with one feature the cosine is a
+    constant +-1, and float32 rounding leaves gradients of ~1e-5 / |x| where the true one is 0."""
+    return s[:-1] + (max(s[-1], 2),)
+
+
+def _cos_emb_make(rng, s, margin):
+    s = at_least_2_features(s)
+    n_shape = s[:-1]
+    return [normal(rng, s), normal(rng, s), signs(rng, n_shape)], (True, True, False)
+
+
+case("cosine_embedding_loss", _cos_emb_make,
+     lambda F, a, r, o: F.cosine_embedding_loss(a[0], a[1], a[2], margin=o, reduction=r),
+     dims=(1, 2), opts=st.sampled_from([0.0, 0.2, -0.3]))
+case("margin_ranking_loss",
+     lambda rng, s, o: ([normal(rng, s), normal(rng, s), signs(rng, s)], (True, True, True)),
+     lambda F, a, r, o: F.margin_ranking_loss(a[0], a[1], a[2], margin=o, reduction=r),
+     dims=(0, 1), opts=st.sampled_from([0.0, 0.5]))
+
+
+def _triplet_make(rng, s, opt):
+    return [normal(rng, s), normal(rng, s), normal(rng, s)], (True, True, True)
+
+
+case("triplet_margin_loss", _triplet_make,
+     lambda F, a, r, o: F.triplet_margin_loss(a[0], a[1], a[2], margin=o[0], p=o[1], swap=o[2],
+                                              reduction=r),
+     dims=(1, 2), opts=st.tuples(st.sampled_from([0.5, 1.0, 3.0]), st.sampled_from([1, 2, 3]),
+                                 st.booleans()))
+case("hinge_embedding_loss",
+     lambda rng, s, o: ([normal(rng, s), signs(rng, s)], (True, False)),
+     lambda F, a, r, o: F.hinge_embedding_loss(a[0], a[1], margin=o, reduction=r),
+     opts=st.sampled_from([0.5, 1.0]))
+case("soft_margin_loss",
+     lambda rng, s, o: ([normal(rng, s, 3), signs(rng, s)], (True, False)),
+     lambda F, a, r, o: F.soft_margin_loss(a[0], a[1], reduction=r))
+
+
+def _mlsm_make(rng, s, opt):
+    arrays = [normal(rng, s, 3), (rng.random(s) < 0.5).astype(np.float64)]
+    if opt:
+        arrays.append(unit(rng, last_dim(s), 0.1, 2))
+    return arrays, (True, False, False)[:len(arrays)]
+
+
+case("multilabel_soft_margin_loss", _mlsm_make,
+     lambda F, a, r, o: F.multilabel_soft_margin_loss(a[0], a[1], a[2] if o else None,
+                                                      reduction=r),
+     dims=(2, 2), opts=st.booleans())
+
+
+def _poisson_make(rng, s, opt):
+    log_input, _ = opt
+    x = normal(rng, s) if log_input else unit(rng, s, 0.2, 3)
+    return [x, rng.poisson(2.0, s).astype(np.float64)], (True, False)
+
+
+case("poisson_nll_loss", _poisson_make,
+     lambda F, a, r, o: F.poisson_nll_loss(a[0], a[1], log_input=o[0], full=o[1], reduction=r),
+     opts=st.tuples(st.booleans(), st.booleans()))
+
+
+def _gauss_make(rng, s, var_kind):
+    v_shape = {"same": s, "last1": s[:-1] + (1,), "fewer": s[:-1]}[var_kind]
+    return [normal(rng, s), normal(rng, s), unit(rng, v_shape, 0.2, 2)], (True, True, True)
+
+
+case("gaussian_nll_loss", _gauss_make,
+     lambda F, a, r, o: F.gaussian_nll_loss(a[0], a[1], a[2], reduction=r),
+     dims=(1, 3), opts=st.sampled_from(["same", "last1", "fewer"]))
+case("gaussian_nll_loss_full",
+     lambda rng, s, o: ([normal(rng, s), normal(rng, s)], (True, True)),
+     lambda F, a, r, o: F.gaussian_nll_loss(a[0], a[1], 0.7, full=True, reduction=r),
+     dims=(1, 3))
+case("pairwise_distance",
+     lambda rng, s, o: ([normal(rng, s), normal(rng, s)], (True, True)),
+     lambda F, a, r, o: F.pairwise_distance(a[0], a[1], p=o[0], keepdim=o[1]),
+     dims=(1, 3), reductions=("none",),
+     opts=st.tuples(st.sampled_from([1.0, 2.0, 3.0, math.inf]), st.booleans()))
+case("cosine_similarity",
+     lambda rng, s, o: ([normal(rng, at_least_2_features(s)),
+                         normal(rng, at_least_2_features(s)[-1:])], (True, True)),
+     lambda F, a, r, o: F.cosine_similarity(a[0], a[1], dim=-1),
+     dims=(1, 3), reductions=("none",))
+
+
+# ---- the comparison -----------------------------------------------------------------------------
+def _run(M, arrays, flags, call, reduction, opt, to_tensor):
+    ts = [to_tensor(a, f) for a, f in zip(arrays, flags)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = call(M, ts, reduction, opt)
+    return ts, out
+
+
+def compare_with_torch(torch, name, shape, seed, dtype, reduction, opt):
+    dims, reductions, make, call, _ = CASES[name]
+    rng = np.random.default_rng(seed)
+    arrays, flags = make(rng, shape, opt)
+    arrays = [np.asarray(a, dtype=dtype) for a in arrays]
+    ts, out = _run(F, arrays, flags, call, reduction, opt,
+                   lambda a, f: Tensor(a.copy(), requires_grad=f))
+    tts, tout = _run(torch.nn.functional, arrays, flags, call, reduction, opt,
+                     lambda a, f: torch.tensor(a.copy(), requires_grad=f))
+    tol = TOL[dtype]
+    assert out.shape == tuple(tout.shape), (name, out.shape, tuple(tout.shape))
+    assert out.dtype == np.dtype(str(tout.dtype).replace("torch.", "")), (out.dtype, tout.dtype)
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), **tol, err_msg=name)
+    g = rng.standard_normal(out.shape).astype(dtype)
+    out.backward(Tensor(g))
+    tout.backward(torch.tensor(g))
+    for i, (t, tt) in enumerate(zip(ts, tts)):
+        if flags[i]:
+            assert t.grad is not None, (name, i)
+            np.testing.assert_allclose(t.grad.data, tt.grad.numpy(), **tol,
+                                       err_msg=f"{name}: gradient of input {i}")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@given(data=st.data(), seed=seeds, dtype=st.sampled_from([np.float32, np.float64]))
+def test_loss_matches_torch(torch, name, data, seed, dtype):
+    dims, reductions, _, _, opts = CASES[name]
+    shape = data.draw(shapes(min_dims=dims[0], max_dims=dims[1]), label="shape")
+    reduction = data.draw(st.sampled_from(reductions), label="reduction")
+    opt = data.draw(opts, label="opt")
+    compare_with_torch(torch, name, shape, seed, dtype, reduction, opt)
+
+
+def test_unbatched_forms_match_torch(torch):
+    # 1-D inputs with a 0-d target (cosine embedding), 1-D triplets, 1-D multilabel input
+    for name, shape in [("cosine_embedding_loss", (5,)), ("triplet_margin_loss", (4,)),
+                        ("multilabel_soft_margin_loss", (3,)), ("pairwise_distance", (4,))]:
+        for reduction in CASES[name][1]:
+            opt = {"triplet_margin_loss": (1.0, 2, True), "pairwise_distance": (2.0, False),
+                   "cosine_embedding_loss": 0.1, "multilabel_soft_margin_loss": True}[name]
+            compare_with_torch(torch, name, shape, 7, np.float64, reduction, opt)
+
+
+# ---- gradcheck (float64, first and second order) ------------------------------------------------
+@pytest.mark.parametrize("name", sorted(CASES))
+@given(data=st.data(), seed=seeds)
+def test_loss_gradcheck(name, data, seed):
+    dims, reductions, make, call, opts = CASES[name]
+    shape = data.draw(shapes(min_dims=dims[0], max_dims=dims[1], max_side=3), label="shape")
+    reduction = data.draw(st.sampled_from(reductions), label="reduction")
+    opt = data.draw(opts, label="opt")
+    rng = np.random.default_rng(seed)
+    arrays, flags = make(rng, shape, opt)
+    arrays = [np.asarray(a, dtype=np.float64) for a in arrays]
+    ts = [Tensor(a, requires_grad=f) for a, f in zip(arrays, flags)]
+
+    def fn(*xs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return call(F, list(xs), reduction, opt)
+
+    if name in KINKED:
+        _avoid_kinks(name, ts)
+    check_grad(fn, *ts, gradgrad=name in GRADGRAD)
+
+
+# piecewise losses: draws near a kink are skipped (finite differences straddle two branches)
+KINKED = {"l1_loss", "l1_loss_weight", "smooth_l1_loss", "huber_loss", "huber_loss_weight",
+          "margin_ranking_loss", "triplet_margin_loss", "hinge_embedding_loss",
+          "cosine_embedding_loss"}
+# smooth losses whose second derivatives are checked too
+GRADGRAD = {"mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
+            "gaussian_nll_loss", "cosine_similarity", "soft_margin_loss",
+            "multilabel_soft_margin_loss", "poisson_nll_loss"}
+
+
+def _avoid_kinks(name, ts):
+    """Skip draws that sit within finite-difference reach of a kink (|d| = beta, d = 0, the
+    hinge's corner): gradcheck's central differences are not defined there."""
+    from hypothesis import assume
+    x = [t.data for t in ts]
+    if name.startswith(("l1", "smooth_l1", "huber")):
+        d = np.abs(x[0] - x[1])
+        assume(np.all(d > 1e-3))
+        assume(np.all(np.abs(d - 0.3) > 1e-3) and np.all(np.abs(d - 1.0) > 1e-3)
+               and np.all(np.abs(d - 2.5) > 1e-3) and np.all(np.abs(d - 0.5) > 1e-3)
+               and np.all(np.abs(d - 2.0) > 1e-3))
+        return
+    if name == "margin_ranking_loss":
+        for m in (0.0, 0.5):
+            assume(np.all(np.abs(-x[2] * (x[0] - x[1]) + m) > 1e-3))
+    elif name == "hinge_embedding_loss":
+        for m in (0.5, 1.0):
+            assume(np.all(np.abs(m - x[0]) > 1e-3))
+    elif name == "triplet_margin_loss":
+        for p in (1, 2, 3):
+            dp = np.linalg.norm(x[0] - x[1] + 1e-6, ord=p, axis=-1)
+            dn = np.linalg.norm(x[0] - x[2] + 1e-6, ord=p, axis=-1)
+            ds = np.linalg.norm(x[1] - x[2] + 1e-6, ord=p, axis=-1)
+            assume(np.all(np.abs(dn - ds) > 1e-3))
+            for m in (0.5, 1.0, 3.0):
+                assume(np.all(np.abs(dp - dn + m) > 1e-3) and np.all(np.abs(dp - ds + m) > 1e-3))
+            assume(np.all(np.abs(x[0] - x[1]) > 1e-3) and np.all(np.abs(x[0] - x[2]) > 1e-3)
+                   and np.all(np.abs(x[1] - x[2]) > 1e-3))
+    elif name == "cosine_embedding_loss":
+        x1, x2 = x[0], x[1]
+        cos = (x1 * x2).sum(-1) / np.sqrt(((x1 * x1).sum(-1) + 1e-12)
+                                          * ((x2 * x2).sum(-1) + 1e-12))
+        for m in (0.0, 0.2, -0.3):
+            assume(np.all(np.abs(cos - m) > 1e-3))
+
+
+# ---- numerical stability at logits of magnitude 1e4 ---------------------------------------------
+BIG = np.array([[1e4, -1e4, 3e4], [-2e4, 0.5, 1e4]])
+
+
+def _finite_value_and_grad(loss, x):
+    loss.backward()
+    assert np.all(np.isfinite(loss.data)), loss.data
+    assert np.all(np.isfinite(x.grad.data)), x.grad.data
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bce_with_logits_stable_at_1e4(torch, dtype):
+    for target in (np.zeros_like(BIG), np.ones_like(BIG), np.full_like(BIG, 0.5)):
+        for pw in (None, np.array([0.5, 2.0, 3.0])):
+            x = Tensor(BIG.astype(dtype), requires_grad=True)
+            kw = {} if pw is None else {"pos_weight": Tensor(pw.astype(dtype))}
+            loss = F.binary_cross_entropy_with_logits(x, Tensor(target.astype(dtype)), **kw)
+            _finite_value_and_grad(loss, x)
+            tx = torch.tensor(BIG.astype(dtype), requires_grad=True)
+            tkw = {} if pw is None else {"pos_weight": torch.tensor(pw.astype(dtype))}
+            tl = torch.nn.functional.binary_cross_entropy_with_logits(
+                tx, torch.tensor(target.astype(dtype)), **tkw)
+            tl.backward()
+            np.testing.assert_allclose(loss.item(), tl.item(), rtol=1e-6)
+            np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_stable_at_1e4(torch, dtype):
+    x = Tensor(BIG.astype(dtype), requires_grad=True)
+    target = np.array([1, 0])
+    loss = F.cross_entropy(x, Tensor(target))
+    _finite_value_and_grad(loss, x)
+    tx = torch.tensor(BIG.astype(dtype), requires_grad=True)
+    tl = torch.nn.functional.cross_entropy(tx, torch.tensor(target))
+    tl.backward()
+    np.testing.assert_allclose(loss.item(), tl.item(), rtol=1e-6)
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div_of_log_softmax_stable_at_1e4(torch, dtype, log_target):
+    logits = Tensor(BIG.astype(dtype), requires_grad=True)
+    tgt_logits = BIG[::-1].copy().astype(dtype)
+    tgt_logp = autograd.log_softmax(Tensor(tgt_logits), 1)
+    target = tgt_logp if log_target else tgt_logp.exp()
+    loss = F.kl_div(autograd.log_softmax(logits, 1), target, reduction="batchmean",
+                    log_target=log_target)
+    _finite_value_and_grad(loss, logits)
+    tx = torch.tensor(BIG.astype(dtype), requires_grad=True)
+    tt = torch.log_softmax(torch.tensor(tgt_logits), 1)
+    tl = torch.nn.functional.kl_div(torch.log_softmax(tx, 1), tt if log_target else tt.exp(),
+                                    reduction="batchmean", log_target=log_target)
+    tl.backward()
+    np.testing.assert_allclose(loss.item(), tl.item(), rtol=1e-6)
+    np.testing.assert_allclose(logits.grad.data, tx.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softplus_based_losses_stable_at_1e4(dtype):
+    y = np.array([[1.0, -1.0, 1.0], [-1.0, 1.0, -1.0]])
+    x = Tensor(BIG.astype(dtype), requires_grad=True)
+    loss = F.soft_margin_loss(x, Tensor(y.astype(dtype)), reduction="sum")
+    _finite_value_and_grad(loss, x)
+    # log(1 + exp(-y x)) = max(-y x, 0) up to exp(-1e4)
+    # exact: max(-y x, 0) + log1p(exp(-|y x|)), the last term 0 except at x = 0.5
+    np.testing.assert_allclose(loss.item(), np.maximum(-y * BIG, 0).sum() + np.log1p(
+        np.exp(-0.5)), rtol=1e-6)
+    x = Tensor(BIG.astype(dtype), requires_grad=True)
+    loss = F.hinge_embedding_loss(x, Tensor(y.astype(dtype)))
+    _finite_value_and_grad(loss, x)
+    x = Tensor(BIG.astype(dtype) / 1e3, requires_grad=True)  # log-rates -20..30
+    loss = F.poisson_nll_loss(x, Tensor(np.ones_like(BIG, dtype=dtype)))
+    _finite_value_and_grad(loss, x)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_multilabel_soft_margin_stable_at_1e4(torch, dtype):
+    y = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]], dtype=dtype)
+    x = Tensor(BIG.astype(dtype), requires_grad=True)
+    loss = F.multilabel_soft_margin_loss(x, Tensor(y))
+    _finite_value_and_grad(loss, x)
+    tx = torch.tensor(BIG.astype(dtype), requires_grad=True)
+    tl = torch.nn.functional.multilabel_soft_margin_loss(tx, torch.tensor(y))
+    tl.backward()
+    np.testing.assert_allclose(loss.item(), tl.item(), rtol=1e-6)
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_bce_probabilities_at_the_edges(torch):
+    # input exactly 0 or 1: the log is clamped at -100 and the gradient's denominator at 1e-12
+    x = np.array([0.0, 1.0, 0.0, 1.0, 0.5])
+    y = np.array([0.0, 1.0, 1.0, 0.0, 0.3])
+    ours = Tensor(x, requires_grad=True)
+    loss = F.binary_cross_entropy(ours, Tensor(y), reduction="sum")
+    loss.backward()
+    tx = torch.tensor(x, requires_grad=True)
+    tl = torch.nn.functional.binary_cross_entropy(tx, torch.tensor(y), reduction="sum")
+    tl.backward()
+    np.testing.assert_allclose(loss.item(), tl.item(), rtol=1e-12)
+    # +-1e12 = (x - y) / 1e-12 (PyTorch's 1e-12 is rounded to float32: a 4e-9 difference)
+    np.testing.assert_allclose(ours.grad.data, tx.grad.numpy(), rtol=1e-8)
+
+
+def test_cosine_similarity_of_zero_vector_has_finite_gradient(torch):
+    x1 = np.zeros((2, 3))
+    x1[1] = [1.0, 2.0, 3.0]
+    x2 = np.array([[1.0, 0.5, -1.0], [0.0, 1.0, 1.0]])
+    a, b = Tensor(x1, requires_grad=True), Tensor(x2, requires_grad=True)
+    F.cosine_similarity(a, b).sum().backward()
+    ta, tb = torch.tensor(x1, requires_grad=True), torch.tensor(x2, requires_grad=True)
+    torch.nn.functional.cosine_similarity(ta, tb).sum().backward()
+    np.testing.assert_allclose(a.grad.data, ta.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(b.grad.data, tb.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+# ---- errors -------------------------------------------------------------------------------------
+def _t(*shape):
+    return Tensor(np.random.default_rng(0).uniform(0.1, 0.9, shape), requires_grad=True)
+
+
+BAD = [
+    # (call, the exception PyTorch raises too, words our message must contain)
+    (lambda F, t: F.l1_loss(t(3, 4), t(3)), RuntimeError, ["l1_loss", "(3, 4)", "(3,)"]),
+    (lambda F, t: F.mse_loss(t(3, 4), t(2, 4)), RuntimeError, ["mse_loss", "(3, 4)", "(2, 4)"]),
+    (lambda F, t: F.smooth_l1_loss(t(3, 4), t(3)), RuntimeError, ["smooth_l1_loss", "(3,)"]),
+    (lambda F, t: F.huber_loss(t(3, 4), t(3)), RuntimeError, ["huber_loss", "(3, 4)"]),
+    (lambda F, t: F.binary_cross_entropy(t(3, 4), t(4)), ValueError,
+     ["binary_cross_entropy", "(4,)", "(3, 4)"]),
+    (lambda F, t: F.binary_cross_entropy_with_logits(t(3, 4), t(4)), ValueError,
+     ["binary_cross_entropy_with_logits", "(4,)", "(3, 4)"]),
+    (lambda F, t: F.binary_cross_entropy_with_logits(t(3, 4), t(3, 4), pos_weight=t(3)),
+     RuntimeError, ["pos_weight", "(3,)", "(3, 4)"]),
+    (lambda F, t: F.binary_cross_entropy(t(3, 4), t(3, 4), weight=t(5)), RuntimeError,
+     ["weight", "(5,)", "(3, 4)"]),
+    (lambda F, t: F.kl_div(t(3, 4), t(3), reduction="batchmean"), RuntimeError,
+     ["kl_div", "(3, 4)", "(3,)"]),
+    (lambda F, t: F.cosine_embedding_loss(t(3, 4), t(3, 5), t(3)), RuntimeError,
+     ["cosine_embedding_loss", "(3, 4)", "(3, 5)"]),
+    (lambda F, t: F.cosine_embedding_loss(t(3, 4), t(3, 4), t(4)), RuntimeError,
+     ["cosine_embedding_loss", "(4,)"]),
+    (lambda F, t: F.cosine_embedding_loss(t(3, 4, 2), t(3, 4, 2), t(3)), RuntimeError,
+     ["cosine_embedding_loss", "(3, 4, 2)"]),
+    (lambda F, t: F.margin_ranking_loss(t(3), t(3, 1), t(3)), RuntimeError,
+     ["margin_ranking_loss", "(3, 1)"]),
+    (lambda F, t: F.margin_ranking_loss(t(3), t(3), t(4)), RuntimeError,
+     ["margin_ranking_loss", "(4,)"]),
+    (lambda F, t: F.triplet_margin_loss(t(3, 4), t(3, 4), t(3)), RuntimeError,
+     ["triplet_margin_loss", "(3,)"]),
+    (lambda F, t: F.triplet_margin_loss(t(3, 4), t(3, 5), t(3, 4)), RuntimeError,
+     ["triplet_margin_loss", "(3, 5)"]),
+    (lambda F, t: F.triplet_margin_loss(t(3, 4), t(3, 4), t(3, 4), margin=0), ValueError,
+     ["margin"]),
+    (lambda F, t: F.smooth_l1_loss(t(3), t(3), beta=-1), RuntimeError, ["beta"]),
+    (lambda F, t: F.huber_loss(t(3), t(3), delta=0), RuntimeError, ["delta"]),
+    (lambda F, t: F.l1_loss(t(3), t(3), reduction="avg"), ValueError, ["avg"]),
+    (lambda F, t: F.kl_div(t(3), t(3), reduction="avg"), ValueError, ["avg"]),
+    (lambda F, t: F.binary_cross_entropy(t(3) + 1, t(3)), RuntimeError, ["between 0 and 1"]),
+    (lambda F, t: F.gaussian_nll_loss(t(3, 4), t(3, 4), t(3, 2)), ValueError, ["var"]),
+    (lambda F, t: F.gaussian_nll_loss(t(3, 4), t(3, 4), -t(3, 4)), ValueError, ["var"]),
+    (lambda F, t: F.cosine_similarity(t(3, 4), t(2, 4)), RuntimeError, ["(3, 4)", "(2, 4)"]),
+]
+
+
+@pytest.mark.parametrize("i", range(len(BAD)))
+def test_bad_arguments_raise_like_torch(torch, i):
+    call, exc, words = BAD[i]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(exc) as info:
+            call(F, _t)
+        for w in words:
+            assert w in str(info.value), (w, str(info.value))
+        # PyTorch raises the same exception type (ours may also be a ValueError)
+        rng = np.random.default_rng(0)
+        with pytest.raises(exc):
+            call(torch.nn.functional,
+                 lambda *s: torch.tensor(rng.uniform(0.1, 0.9, s), requires_grad=True))
+
+
+def test_shape_errors_are_value_errors_too():
+    with pytest.raises(ValueError, match=r"l1_loss.*\(3, 4\).*\(3,\)"):
+        F.l1_loss(_t(3, 4), _t(3))
+    with pytest.raises(F.LossArgumentError):
+        F.margin_ranking_loss(_t(3), _t(3, 1), _t(3))
+
+
+def test_broadcast_target_warns_like_torch(torch):
+    x, y = _t(3, 4), _t(4)
+    for fn in (F.l1_loss, F.mse_loss, F.smooth_l1_loss, F.huber_loss, F.soft_margin_loss):
+        with pytest.warns(UserWarning, match="target size"):
+            out = fn(x, y)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = getattr(torch.nn.functional, fn.__name__)(torch.tensor(x.data),
+                                                             torch.tensor(y.data))
+        np.testing.assert_allclose(out.item(), ref.item(), rtol=1e-12)
+
+
+def test_non_tensor_input_is_a_type_error():
+    with pytest.raises(TypeError, match="l1_loss"):
+        F.l1_loss(np.ones(3), _t(3))
+    with pytest.raises(TypeError, match="binary_cross_entropy_with_logits.*floating"):
+        F.binary_cross_entropy_with_logits(Tensor(np.ones(3, dtype=np.int64)), _t(3))
+
+
+# ---- legacy size_average / reduce ---------------------------------------------------------------
+@pytest.mark.parametrize("size_average,reduce,expected", [
+    (None, False, "none"), (False, None, "sum"), (True, True, "mean"), (False, False, "none"),
+    (True, None, "mean")])
+def test_legacy_size_average_reduce(size_average, reduce, expected):
+    x, y = _t(2, 3), _t(2, 3)
+    with pytest.warns(UserWarning, match=f"reduction='{expected}'"):
+        out = F.l1_loss(x, y, size_average=size_average, reduce=reduce)
+    np.testing.assert_allclose(out.data, F.l1_loss(x, y, reduction=expected).data)
+    with pytest.warns(UserWarning, match=f"reduction='{expected}'"):
+        module = nn.BCELoss(size_average=size_average, reduce=reduce)
+    assert module.reduction == expected
+    with pytest.warns(UserWarning, match=f"reduction='{expected}'"):
+        out = F.kl_div(x, y, size_average=size_average, reduce=reduce)
+    np.testing.assert_allclose(out.data, F.kl_div(x, y, reduction=expected).data
+                               if expected != "mean" else (y.data * (np.log(y.data) - x.data))
+                               .mean())
+
+
+# ---- modules ------------------------------------------------------------------------------------
+def _mod_inputs(rng):
+    x, y = rng.standard_normal((3, 4)), rng.uniform(0.1, 0.9, (3, 4))
+    return x, y
+
+
+MODULES = [
+    (lambda M, w: M.L1Loss(reduction="sum"), "xy"),
+    (lambda M, w: M.MSELoss(), "xy"),
+    (lambda M, w: M.SmoothL1Loss(beta=0.5, reduction="none"), "xy"),
+    (lambda M, w: M.HuberLoss(delta=0.7), "xy"),
+    (lambda M, w: M.BCELoss(weight=w), "py"),
+    (lambda M, w: M.BCEWithLogitsLoss(weight=w, pos_weight=w * 2), "xy"),
+    (lambda M, w: M.KLDivLoss(reduction="batchmean", log_target=True), "xl"),
+    (lambda M, w: M.SoftMarginLoss(), "xs"),
+    (lambda M, w: M.HingeEmbeddingLoss(margin=0.5), "xs"),
+    (lambda M, w: M.MultiLabelSoftMarginLoss(weight=w), "xb"),
+    (lambda M, w: M.PoissonNLLLoss(full=True), "xc"),
+    (lambda M, w: M.GaussianNLLLoss(eps=1e-3), "xyv"),
+    (lambda M, w: M.CosineEmbeddingLoss(margin=0.1), "xy1"),
+    (lambda M, w: M.MarginRankingLoss(margin=0.2), "abs"),
+    (lambda M, w: M.TripletMarginLoss(margin=0.5, p=1, swap=True), "xyz"),
+    (lambda M, w: M.PairwiseDistance(p=3, keepdim=True), "xy"),
+    (lambda M, w: M.CosineSimilarity(dim=0), "xy"),
+]
+
+
+@pytest.mark.parametrize("i", range(len(MODULES)))
+def test_modules_match_torch(torch, i):
+    make, kinds = MODULES[i]
+    rng = np.random.default_rng(i)
+    x, y = _mod_inputs(rng)
+    arrays = {
+        "x": x, "y": y, "p": rng.uniform(0.05, 0.95, (3, 4)), "l": np.log(y),
+        "s": rng.choice([-1.0, 1.0], (3, 4)), "b": (rng.random((3, 4)) < 0.5) * 1.0,
+        "c": rng.poisson(2.0, (3, 4)) * 1.0, "v": rng.uniform(0.5, 1.5, (3, 4)),
+        "1": rng.choice([-1.0, 1.0], 3), "z": rng.standard_normal((3, 4)),
+    }
+    if kinds == "abs":
+        ins = [rng.standard_normal(3), rng.standard_normal(3), rng.choice([-1.0, 1.0], 3)]
+    else:
+        ins = [arrays[k] for k in kinds]
+    w = rng.uniform(0.5, 2, 4)
+    ours = make(nn, Tensor(w))
+    theirs = make(torch.nn, torch.tensor(w))
+    assert repr(ours) == repr(theirs)
+    assert sorted(ours.state_dict()) == sorted(theirs.state_dict())
+    a = [Tensor(v, requires_grad=j == 0) for j, v in enumerate(ins)]
+    ta = [torch.tensor(v, requires_grad=j == 0) for j, v in enumerate(ins)]
+    out, tout = ours(*a), theirs(*ta)
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-10, atol=1e-12)
+    out.sum().backward()
+    tout.sum().backward()
+    np.testing.assert_allclose(a[0].grad.data, ta[0].grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_module_reduction_is_checked():
+    with pytest.raises(ValueError, match="L1Loss.*'avg'"):
+        nn.L1Loss(reduction="avg")
+    with pytest.raises(ValueError, match="HuberLoss.*'batchmean'"):
+        nn.HuberLoss(reduction="batchmean")
+    assert nn.KLDivLoss(reduction="batchmean").reduction == "batchmean"
+    with pytest.raises(ValueError, match="margin"):
+        nn.TripletMarginLoss(margin=-1.0)
