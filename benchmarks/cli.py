@@ -29,6 +29,10 @@ def _positive_float(text):
     return value
 
 
+DEFAULT_REPEAT = 20
+DEFAULT_COLD_RUNS = 3
+
+
 def build_parser():
     """The argparse parser of ``python -m benchmarks``."""
     p = argparse.ArgumentParser(
@@ -40,11 +44,17 @@ def build_parser():
                    help="also run every workload in PyTorch (same data, same initial weights), "
                         "interleaved with tapegrad")
     p.add_argument("--threads", type=_positive_int, default=None, metavar="N",
-                   help="threads for Numba, BLAS (via threadpoolctl) and PyTorch "
-                        "(default: the libraries' defaults)")
-    p.add_argument("--repeat", type=_positive_int, default=20, metavar="N",
-                   help="timed steps per workload and library (default: %(default)s; fewer if "
-                        "--max-time runs out)")
+                   help="threads for tapegrad (autograd.set_num_threads: Numba and BLAS via "
+                        "threadpoolctl) and PyTorch (default: the libraries' defaults)")
+    p.add_argument("--repeat", type=_positive_int, default=None, metavar="N",
+                   help=f"timed steps per workload and library (default: {DEFAULT_REPEAT}; "
+                        f"fewer if --max-time runs out); with --cold-start, processes per "
+                        f"configuration (default: {DEFAULT_COLD_RUNS})")
+    p.add_argument("--cold-start", action="store_true",
+                   help="instead of the workloads, time fresh processes from 'import autograd, "
+                        "nn' to the end of the first LeNet training step, with a cold and a "
+                        "warm Numba cache (temporary NUMBA_CACHE_DIR), next to PyTorch's "
+                        "'import torch' to the same point (with --compare torch)")
     p.add_argument("--warmup", type=_non_negative_int, default=2, metavar="N",
                    help="untimed steps first, including JIT compilation (default: %(default)s)")
     p.add_argument("--max-time", type=_positive_float, default=10.0, metavar="SECONDS",
@@ -67,6 +77,8 @@ def parse_args(argv=None):
     """Parse and validate the arguments (an unknown ``--only`` name exits with status 2)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.cold_start_runs = args.repeat or DEFAULT_COLD_RUNS
+    args.repeat = args.repeat or DEFAULT_REPEAT
     if args.only is not None:
         names = [n.strip() for n in args.only.split(",") if n.strip()]
         unknown = [n for n in names if n not in WORKLOADS]
@@ -100,6 +112,9 @@ def main(argv=None):
         return 0
 
     from . import report, runner
+
+    if args.cold_start:
+        return _cold_start_main(args, runner)
 
     namespaces, message = runner.load_namespaces(args.compare)
     if message:
@@ -145,4 +160,49 @@ def main(argv=None):
         else:
             print(f"--plot: no ratios to plot (run with --compare torch); {args.plot} not "
                   "written", file=sys.stderr)
+    return 0
+
+
+def format_cold_start(results, runs, threads):
+    """The cold-start table (seconds, median with min-max over ``runs`` processes)."""
+    lines = [f"Cold start: fresh process -> 'import autograd, nn' (or 'import torch') -> LeNet "
+             f"built -> end of its first training step (batch 64, Adam); seconds, median "
+             f"(min-max) of {runs} process(es), threads: {threads or 'default'}", ""]
+    cols = [("wall_s", "process wall"), ("import_s", "import"), ("setup_s", "build model"),
+            ("first_step_s", "first step")]
+    width = max(len(n) for n in results) if results else 10
+    head = "".ljust(width) + "".join(f"  {label:>20}" for _, label in cols)
+    lines += [head, "-" * len(head)]
+    for name, r in results.items():
+        cells = "".join(
+            "  " + f"{r['median'][k]:.2f} ({r['min'][k]:.2f}-{r['max'][k]:.2f})".rjust(20)
+            for k, _ in cols)
+        lines.append(name.ljust(width) + cells)
+    torch_r = results.get("torch")
+    if torch_r:
+        lines.append("")
+        for name in ("tapegrad (cold cache)", "tapegrad (warm cache)"):
+            if name in results:
+                ratio = results[name]["median"]["wall_s"] / torch_r["median"]["wall_s"]
+                lines.append(f"{name} / torch (process wall): {ratio:.2f}")
+    lines.append("'process wall' runs from starting the interpreter to its exit; 'import' "
+                 "includes autograd.set_num_threads with --threads; 'first step' includes "
+                 "Numba's compilation (cold) or cache loading (warm).")
+    return "\n".join(lines)
+
+
+def _cold_start_main(args, runner):
+    import json
+    results = runner.cold_start(runs=args.cold_start_runs, threads=args.threads,
+                                compare_torch=args.compare == "torch",
+                                progress=not args.no_progress)
+    print(format_cold_start(results, args.cold_start_runs, args.threads))
+    sys.stdout.flush()
+    if args.json:
+        env = runner.environment([runner.tapegrad_namespace()], args.threads)
+        with open(args.json, "w") as f:
+            json.dump({"cold_start": results, "environment": env,
+                       "settings": {"runs": args.cold_start_runs, "threads": args.threads,
+                                    "compare": args.compare}}, f, indent=2)
+        print(f"wrote {args.json}", file=sys.stderr)
     return 0

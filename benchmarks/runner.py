@@ -26,70 +26,58 @@ import platform
 import statistics
 import sys
 import time
+import warnings
 
 import numpy as np
 
 from .workloads import WORKLOADS, export_state, load_state, tapegrad_namespace, torch_namespace
 
-__all__ = ["MIN_REPEATS", "configure_threads", "restore_threads", "limit_blas", "thread_info",
+__all__ = ["MIN_REPEATS", "configure_threads", "restore_threads", "thread_info",
            "summarize", "ratio", "gflops", "build", "run_workload", "run_all", "environment",
-           "cpu_model", "load_namespaces"]
+           "cpu_model", "load_namespaces", "cold_start"]
 
 MIN_REPEATS = 3
-_LIMITERS = []  # threadpoolctl limiters stay alive (and in force) for the whole run
 _PREVIOUS = []  # (library, thread count) before configure_threads, for restore_threads
 
 
 # ---- threads ------------------------------------------------------------------------------------
-def configure_threads(n, torch_ns=None):
-    """Use ``n`` threads everywhere: ``numba.set_num_threads`` (capped at Numba's maximum,
-    ``NUMBA_NUM_THREADS``), threadpoolctl's ``threadpool_limits`` for the BLAS libraries
-    loaded so far (NumPy's, and PyTorch's if imported), and ``torch.set_num_threads``.
+def _set_tapegrad_threads(n):
+    """``autograd.set_num_threads(n)`` (Numba and BLAS together, the function users call);
+    returns its warnings as strings instead of printing them."""
+    import autograd
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        autograd.set_num_threads(n)
+    return [str(w.message) for w in caught]
 
-    Returns a list of warnings (strings) for what could not be applied.
+
+def configure_threads(n, torch_ns=None):
+    """Use ``n`` threads everywhere: tapegrad's :func:`autograd.set_num_threads` (Numba's
+    loops and, through threadpoolctl, every BLAS library loaded so far: NumPy's, and PyTorch's
+    if imported) and ``torch.set_num_threads``.
+
+    Returns a list of warnings (strings) for what could not be applied (e.g. ``n`` above
+    Numba's pool size, ``NUMBA_NUM_THREADS``).
     """
-    warnings = []
-    import numba
-    _PREVIOUS.append(("numba", numba.get_num_threads()))
+    import autograd
+    _PREVIOUS.append(("tapegrad", autograd.get_num_threads()))
     if torch_ns is not None:
         _PREVIOUS.append(("torch", torch_ns.lib.get_num_threads()))
-    max_numba = numba.config.NUMBA_NUM_THREADS
-    if n > max_numba:
-        warnings.append(f"--threads {n}: Numba allows at most {max_numba} threads "
-                        f"(NUMBA_NUM_THREADS); using {max_numba} for Numba")
-    numba.set_num_threads(min(n, max_numba))
-    if not limit_blas(n):
-        warnings.append("threadpoolctl is not installed: the BLAS thread count is not limited "
-                        "(pip install threadpoolctl, or set OPENBLAS_NUM_THREADS)")
+    messages = _set_tapegrad_threads(n)
     if torch_ns is not None:
         torch_ns.lib.set_num_threads(n)
-    return warnings
+    return messages
 
 
 def restore_threads(torch_ns=None):
-    """Undo :func:`configure_threads` and :func:`limit_blas` (the CLI calls this at the end, so
-    running it in-process leaves the thread settings as they were)."""
-    import numba
-    while _LIMITERS:
-        _LIMITERS.pop().restore_original_limits()
+    """Undo :func:`configure_threads` (the CLI calls this at the end, so running it in-process
+    leaves the thread counts as they were)."""
     while _PREVIOUS:
         what, n = _PREVIOUS.pop()
-        if what == "numba":
-            numba.set_num_threads(n)
+        if what == "tapegrad":
+            _set_tapegrad_threads(n)
         elif torch_ns is not None:
             torch_ns.lib.set_num_threads(n)
-
-
-def limit_blas(n):
-    """Limit every BLAS library loaded so far to ``n`` threads with threadpoolctl (called again
-    before each workload, so libraries loaded late are limited too). ``False`` without
-    threadpoolctl."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return False
-    _LIMITERS.append(threadpool_limits(limits=n, user_api="blas"))
-    return True
 
 
 def thread_info(torch_ns=None):
@@ -247,7 +235,7 @@ def run_workload(workload, namespaces, repeat=20, warmup=2, max_time=10.0, seed=
 def run_all(names, namespaces, repeat=20, warmup=2, max_time=10.0, seed=0, progress=True,
             threads=None):
     """Run the named workloads in order with a tqdm progress bar on stderr; returns the list
-    of result dicts. With ``threads``, the BLAS limit is re-applied before each workload."""
+    of result dicts. With ``threads``, the thread count is re-applied before each workload."""
     bar = None
     if progress:
         try:
@@ -262,8 +250,8 @@ def run_all(names, namespaces, repeat=20, warmup=2, max_time=10.0, seed=0, progr
             if bar is not None:
                 bar.set_description(f"{name}: {phase}")
         on_phase("start")
-        if threads is not None:
-            limit_blas(threads)
+        if threads is not None:  # again: BLAS libraries loaded since (PyTorch's) are limited too
+            _set_tapegrad_threads(threads)
         results.append(run_workload(WORKLOADS[name], namespaces, repeat=repeat, warmup=warmup,
                                     max_time=max_time, seed=seed, on_phase=on_phase))
         if bar is not None:
@@ -335,3 +323,132 @@ def load_namespaces(compare):
             message = (f"--compare torch: PyTorch is not importable ({e}); reporting "
                        "tapegrad-only results. Install it with: pip install 'tapegrad[bench]'")
     return namespaces, message
+
+
+# ---- cold start ---------------------------------------------------------------------------------
+# Run in a fresh interpreter: ``argv = [library, path of workloads.py, threads or "-"]``. The
+# library is imported first (tapegrad's import must precede NumPy's, see autograd/_runtime.py),
+# then the LeNet workload of workloads.py (loaded from its file, without the ``benchmarks``
+# package, which would import tapegrad) is built and stepped once. Prints one JSON line.
+_COLD_START_SCRIPT = r"""
+import sys, time
+t0 = time.perf_counter()
+lib, path, threads = sys.argv[1], sys.argv[2], sys.argv[3]
+if lib == "tapegrad":
+    import autograd, nn, optim
+    import nn.functional as F
+    mods = (autograd, nn, optim, F)
+else:
+    import torch, torch.nn as nn, torch.optim as optim, torch.nn.functional as F
+    mods = (torch, nn, optim, F)
+if threads != "-":
+    mods[0].set_num_threads(int(threads))
+t_import = time.perf_counter()
+import importlib.util, json
+import numpy as np
+spec = importlib.util.spec_from_file_location("_cold_start_workloads", path)
+W = importlib.util.module_from_spec(spec)
+sys.modules[spec.name] = W
+spec.loader.exec_module(W)
+ns = W.Namespace(lib, *mods)
+ns.manual_seed(0)
+work = W.WORKLOADS["lenet"]
+setup = work.setup(ns, work.make_data(np.random.default_rng(0)))
+t_setup = time.perf_counter()
+loss = setup.step()
+t_step = time.perf_counter()
+print(json.dumps({"import_s": t_import - t0, "setup_s": t_setup - t_import,
+                  "first_step_s": t_step - t_setup, "in_process_s": t_step - t0,
+                  "loss": float(loss.detach().numpy())}))
+"""
+
+
+def _cold_start_once(library, cache_dir=None, threads=None):
+    """One fresh ``python`` process: import ``library``, build LeNet, one training step.
+
+    Returns the script's timings plus ``wall_s``, the parent's wall-clock time from starting
+    the process to its exit (interpreter start-up and shut-down included). ``cache_dir`` is
+    the ``NUMBA_CACHE_DIR`` of the child (tapegrad only)."""
+    import json
+    import subprocess
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "workloads.py")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    if cache_dir is not None:
+        env["NUMBA_CACHE_DIR"] = cache_dir
+    cmd = [sys.executable, "-c", _COLD_START_SCRIPT, library, path,
+           "-" if threads is None else str(threads)]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=root)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        tail = proc.stderr.strip().splitlines()[-1:] or ["(no output)"]
+        raise RuntimeError(f"cold-start run of {library} failed with status "
+                           f"{proc.returncode}: {tail[0]}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["wall_s"] = wall
+    return result
+
+
+def cold_start(runs=3, threads=None, compare_torch=True, progress=True):
+    """Time ``import autograd, nn`` -> end of the first LeNet training step in fresh
+    processes: tapegrad with a cold Numba cache (a new empty ``NUMBA_CACHE_DIR`` per run, so
+    every kernel is compiled), tapegrad with a warm cache (a directory filled by one untimed
+    run first), and PyTorch (if ``compare_torch`` and importable).
+
+    Returns ``{config: {"runs": [...], "median": {...}, "min": {...}, "max": {...}}}`` with
+    configs ``"tapegrad (cold cache)"``, ``"tapegrad (warm cache)"`` and ``"torch"``; each run
+    holds ``wall_s``, ``import_s``, ``setup_s``, ``first_step_s`` and ``in_process_s``.
+    """
+    import shutil
+    import tempfile
+    plan = [("tapegrad (cold cache)", "tapegrad", "cold"),
+            ("tapegrad (warm cache)", "tapegrad", "warm")]
+    if compare_torch:
+        try:
+            import importlib.util as _util
+            if _util.find_spec("torch") is not None:
+                plan.append(("torch", "torch", None))
+        except (ImportError, ValueError):
+            pass
+    bar = None
+    if progress:
+        try:
+            from tqdm import tqdm
+            bar = tqdm(total=len(plan) * runs + 1, unit="process", file=sys.stderr, leave=False,
+                       dynamic_ncols=True, desc="cold start")
+        except ImportError:
+            bar = None
+    results = {}
+    warm_dir = tempfile.mkdtemp(prefix="tapegrad-numba-warm-")
+    try:
+        _cold_start_once("tapegrad", warm_dir, threads)  # fills the warm cache (untimed)
+        if bar is not None:
+            bar.update(1)
+        for name, library, cache in plan:
+            records = []
+            for _ in range(runs):
+                if cache == "cold":
+                    cold_dir = tempfile.mkdtemp(prefix="tapegrad-numba-cold-")
+                    try:
+                        records.append(_cold_start_once(library, cold_dir, threads))
+                    finally:
+                        shutil.rmtree(cold_dir, ignore_errors=True)
+                else:
+                    records.append(_cold_start_once(library, warm_dir if cache else None,
+                                                    threads))
+                if bar is not None:
+                    bar.update(1)
+            keys = ("wall_s", "import_s", "setup_s", "first_step_s", "in_process_s")
+            results[name] = {
+                "runs": records,
+                "median": {k: statistics.median(r[k] for r in records) for k in keys},
+                "min": {k: min(r[k] for r in records) for k in keys},
+                "max": {k: max(r[k] for r in records) for k in keys},
+            }
+    finally:
+        shutil.rmtree(warm_dir, ignore_errors=True)
+        if bar is not None:
+            bar.close()
+    return results

@@ -5,10 +5,18 @@ Nothing here knows about ``Tensor`` or the graph; ``autograd`` wraps these funct
 
 Public functions:
 
-* :func:`conv2d_forward`, :func:`conv2d_backward` -- im2col + one BLAS GEMM convolution.
+* :func:`conv2d_forward`, :func:`conv2d_backward` -- im2col + BLAS GEMM convolution, run in
+  cache-sized chunks of images (the backward recomputes the columns; nothing big is saved).
 * :func:`im2col`, :func:`col2im` -- the unfold / fold pair (``col2im`` is the adjoint).
 * :func:`conv2d_output_size` -- PyTorch's Conv2d output-size formula with argument checks.
-* :func:`max_pool2d_forward`, :func:`max_pool2d_backward` -- max pooling with saved argmax.
+* :func:`conv_transpose2d_forward`, :func:`conv_transpose2d_backward` -- transposed
+  convolution (GEMM + col2im; the adjoint of conv2d), :func:`conv_transpose2d_output_size`.
+  ``conv1d`` has no kernel of its own: ``autograd`` runs it as a conv2d with ``H = 1``.
+* :func:`max_pool2d_forward` (``ceil_mode`` too), :func:`max_pool2d_backward` -- max pooling
+  with saved argmax; :func:`adaptive_max_pool2d_forward` (same argmax format and backward).
+* :func:`avg_pool2d_forward`/:func:`avg_pool2d_backward`,
+  :func:`adaptive_avg_pool2d_forward`/:func:`adaptive_avg_pool2d_backward` -- average pooling.
+* :func:`pool2d_output_size` -- PyTorch's pooling output-size formula (floor or ceil mode).
 
 Threading note
 --------------
@@ -25,8 +33,12 @@ import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from .conv import col2im, conv2d_backward, conv2d_forward, conv2d_output_size, im2col  # noqa: E402
-from .pool import max_pool2d_backward, max_pool2d_forward  # noqa: E402
+from .conv import (col2im, conv2d_backward, conv2d_forward, conv2d_output_size,  # noqa: E402
+                   conv_transpose2d_backward, conv_transpose2d_forward,
+                   conv_transpose2d_output_size, im2col)
+from .pool import (adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward,  # noqa: E402
+                   adaptive_max_pool2d_forward, avg_pool2d_backward, avg_pool2d_forward,
+                   max_pool2d_backward, max_pool2d_forward, pool2d_output_size)
 
 __all__ = [
     "conv2d_forward",
@@ -34,6 +46,15 @@ __all__ = [
     "im2col",
     "col2im",
     "conv2d_output_size",
+    "conv_transpose2d_forward",
+    "conv_transpose2d_backward",
+    "conv_transpose2d_output_size",
     "max_pool2d_forward",
     "max_pool2d_backward",
+    "avg_pool2d_forward",
+    "avg_pool2d_backward",
+    "adaptive_avg_pool2d_forward",
+    "adaptive_avg_pool2d_backward",
+    "adaptive_max_pool2d_forward",
+    "pool2d_output_size",
 ]

@@ -1,13 +1,17 @@
-"""2-D max pooling kernels (forward saves the argmax, backward scatters through it).
+"""2-D pooling kernels: max (forward saves the argmax, backward scatters through it),
+average, adaptive average and adaptive max.
 
 Pure array-in / array-out functions on ``numpy.ndarray``; float32 and float64, outputs keep
-the input dtype. Semantics follow PyTorch's ``max_pool2d(..., ceil_mode=False,
-return_indices=True)``: implicit ``-inf`` padding, the first maximum of a window in row-major
-order wins ties, a NaN in a window propagates (the last NaN's index is kept, as in PyTorch's
-CPU kernel), and indices are flat positions ``h*W + w`` inside each ``(H, W)`` plane.
+the input dtype. Max pooling follows PyTorch's ``max_pool2d(..., return_indices=True)``:
+implicit ``-inf`` padding, the first maximum of a window in row-major order wins ties, a NaN
+in a window propagates (the last NaN's index is kept, as in PyTorch's CPU kernel), and indices
+are flat positions ``h*W + w`` inside each ``(H, W)`` plane (``adaptive_max_pool2d`` uses the
+same rule and format, so both share one backward). Average pooling follows ``avg_pool2d``
+(``ceil_mode``, ``count_include_pad``, ``divisor_override``) and ``adaptive_avg_pool2d``.
 
-Both kernels run ``prange`` over the ``N*C`` planes: a plane's outputs and its gradient are
+Every kernel runs ``prange`` over the ``N*C`` planes: a plane's outputs and its gradient are
 written only by the iteration that owns the plane, so there are no races and no atomics.
+The 1-D poolings have no kernels of their own: ``autograd`` runs them with ``H = 1``.
 """
 
 import numpy as np
@@ -16,7 +20,9 @@ from numba import njit, prange, uint64
 from .conv import _float_array, _geometry, _output_size, _shape4
 from .conv import _valid_range as valid_range
 
-__all__ = ["max_pool2d_forward", "max_pool2d_backward"]
+__all__ = ["max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward",
+           "avg_pool2d_backward", "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward",
+           "adaptive_max_pool2d_forward", "pool2d_output_size", "adaptive_pool_windows"]
 
 
 @njit(cache=True)
@@ -144,7 +150,17 @@ def _max_pool_backward_serial(grad_out, argmax, grad_x):
     return bad
 
 
-def _check_pool_args(op, x_shape, kernel_size, stride, padding, dilation):
+def _ceil_size(n_floor, size, k, s, p, d):
+    """PyTorch's ceil_mode output size from the floor one: one more window when a partial
+    window remains, unless that window would start in the right padding."""
+    num = size + 2 * p - d * (k - 1) - 1
+    n = -(-num // s) + 1
+    if (n - 1) * s >= size + p:
+        n -= 1
+    return max(n, n_floor)
+
+
+def _check_pool_args(op, x_shape, kernel_size, stride, padding, dilation, ceil_mode=False):
     k, s, p, d = _geometry(op, kernel_size, stride, padding, dilation)
     if 2 * p[0] > k[0] or 2 * p[1] > k[1]:
         raise ValueError(
@@ -153,20 +169,41 @@ def _check_pool_args(op, x_shape, kernel_size, stride, padding, dilation):
         )
     H_out, W_out = _output_size(op, x_shape[2], x_shape[3], k, s, p, d,
                                 f", x shape {tuple(x_shape)}")
+    if ceil_mode:
+        H_out = _ceil_size(H_out, x_shape[2], k[0], s[0], p[0], d[0])
+        W_out = _ceil_size(W_out, x_shape[3], k[1], s[1], p[1], d[1])
     return k, s, p, d, H_out, W_out
 
 
-def max_pool2d_forward(x, kernel_size, stride, padding, dilation):
+def pool2d_output_size(H, W, kernel_size, stride, padding, dilation=1, ceil_mode=False):
+    """Output height and width of a 2-D max/avg pooling (PyTorch's formula).
+
+    ``H_out = floor_or_ceil((H + 2*pH - dH*(kH-1) - 1) / sH) + 1``; with ``ceil_mode`` the
+    last window is dropped if it would start in the bottom/right padding.
+
+    Raises:
+        TypeError: a size argument is not an int / pair of ints.
+        ValueError: bad geometry, padding above half the kernel, or a window larger than the
+            padded input.
+    """
+    return _check_pool_args("pool2d_output_size", (1, 1, int(H), int(W)), kernel_size, stride,
+                            padding, dilation, ceil_mode)[4:]
+
+
+def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode=False):
     """2-D max pooling that also returns the argmax (PyTorch's ``return_indices`` layout).
 
     Args:
         x: ``(N, C, H, W)`` float32 or float64 (copied to C order if it is not).
         kernel_size, stride, padding, dilation: an int or a tuple of 2 ints; padding is
             implicit ``-inf`` and at most ``kernel_size/2`` (PyTorch's rule).
+        ceil_mode: round the output size up instead of down (PyTorch's ``ceil_mode``).
 
     Returns:
         ``(out, argmax)``: ``out`` is ``(N, C, H_out, W_out)`` in the dtype of ``x`` with
-        ``H_out = (H + 2*pH - dH*(kH-1) - 1)//sH + 1`` (ceil_mode=False); ``argmax`` is int64 of
+        ``H_out = (H + 2*pH - dH*(kH-1) - 1)//sH + 1`` (rounded up with ``ceil_mode``, see
+        :func:`pool2d_output_size`; windows running past the input are clipped to it);
+        ``argmax`` is int64 of
         the same shape holding the flat index ``h*W + w`` of each maximum inside its
         ``(H, W)`` plane. Ties go to the first element in row-major window order; a window
         containing NaN yields NaN and the index of its last NaN. A window that holds no input
@@ -187,7 +224,7 @@ def max_pool2d_forward(x, kernel_size, stride, padding, dilation):
     if x.ndim != 4:
         raise ValueError(f"{op}: expected x of shape (N, C, H, W), got shape {x.shape}")
     k, s, p, d, H_out, W_out = _check_pool_args(op, x.shape, kernel_size, stride, padding,
-                                                 dilation)
+                                                 dilation, ceil_mode)
     N, C = x.shape[0], x.shape[1]
     out = np.empty((N, C, H_out, W_out), dtype=x.dtype)
     argmax = np.empty((N, C, H_out, W_out), dtype=np.int64)
@@ -243,3 +280,334 @@ def max_pool2d_backward(grad_out, argmax, x_shape):
             f"x_shape {x_shape}"
         )
     return grad_x
+
+
+# ---------------------------------------------------------------------------
+# window tables: average pooling and the adaptive poolings
+# ---------------------------------------------------------------------------
+# Average and adaptive pooling windows are contiguous, so each output row (column) is described
+# by a table row ``[start, end, count]``: the input rows [start, end) it reads (already clipped
+# to the input) and its share of the divisor. The divisor of output (oh, ow) is
+# ``rows[oh, 2] * cols[ow, 2]`` (or ``divisor_override``). Tables are built in NumPy (tiny
+# arrays), so the kernels below compile once per dtype whatever the geometry.
+
+def _avg_table(n_out, size, k, s, p, count_include_pad):
+    """PyTorch's avg_pool2d window bounds: ``start = o*s - p``, ``end = min(start + k,
+    size + p)``; the divisor counts the padding inside [start, end) when
+    ``count_include_pad``, else only the input elements."""
+    start = np.arange(n_out, dtype=np.int64) * s - p
+    end = np.minimum(start + k, size + p)
+    c_start = np.maximum(start, 0)
+    c_end = np.minimum(end, size)
+    count = end - start if count_include_pad else np.maximum(c_end - c_start, 0)
+    return np.ascontiguousarray(np.stack([c_start, c_end, count], axis=1))
+
+
+def adaptive_pool_windows(size, n_out):
+    """PyTorch's adaptive pooling windows: output ``o`` reads input
+    ``[floor(o*size/n_out), ceil((o+1)*size/n_out))``.
+
+    Returns an ``(n_out, 3)`` int64 table ``[start, end, end - start]``.
+    """
+    o = np.arange(n_out, dtype=np.int64)
+    start = (o * size) // n_out
+    end = ((o + 1) * size + n_out - 1) // n_out
+    return np.ascontiguousarray(np.stack([start, end, end - start], axis=1))
+
+
+def _avg_loop(x, out, rows, cols, divisor, use_divisor):
+    """prange over the N*C planes: out = window sums / divisor (0 for an empty window)."""
+    N, C, H, W = x.shape
+    H_out, W_out = rows.shape[0], cols.shape[0]
+    xf = x.reshape(x.size)
+    of = out.reshape(out.size)
+    for p in prange(N * C):
+        x0 = p * H * W
+        o0 = p * H_out * W_out
+        for oh in range(H_out):
+            h0, h1, ch = rows[oh, 0], rows[oh, 1], rows[oh, 2]
+            for ow in range(W_out):
+                w0, w1, cw = cols[ow, 0], cols[ow, 1], cols[ow, 2]
+                acc = 0.0
+                for h in range(h0, h1):
+                    base = x0 + h * W
+                    for w in range(w0, w1):
+                        acc += xf[uint64(base + w)]
+                div = divisor if use_divisor else float(ch * cw)
+                of[uint64(o0 + oh * W_out + ow)] = acc / div if div != 0 else 0.0
+
+
+def _avg_backward_loop(grad_out, grad_x, rows, cols, divisor, use_divisor):
+    """prange over planes: zero the plane, then spread each output gradient / divisor over its
+    window. Every ``+=`` lands in the iteration's own plane."""
+    N, C, H, W = grad_x.shape
+    H_out, W_out = rows.shape[0], cols.shape[0]
+    gf = grad_out.reshape(grad_out.size)
+    gx = grad_x.reshape(grad_x.size)
+    for p in prange(N * C):
+        g0 = p * H * W
+        o0 = p * H_out * W_out
+        for t in range(H * W):
+            gx[uint64(g0 + t)] = 0
+        for oh in range(H_out):
+            h0, h1, ch = rows[oh, 0], rows[oh, 1], rows[oh, 2]
+            for ow in range(W_out):
+                w0, w1, cw = cols[ow, 0], cols[ow, 1], cols[ow, 2]
+                div = divisor if use_divisor else float(ch * cw)
+                if div == 0:
+                    continue
+                v = gf[uint64(o0 + oh * W_out + ow)] / div
+                for h in range(h0, h1):
+                    base = g0 + h * W
+                    for w in range(w0, w1):
+                        gx[uint64(base + w)] += v
+
+
+def _window_max_loop(x, out, argmax, rows, cols):
+    """prange over planes: max of each contiguous window with its flat index (PyTorch's
+    "v > best or v is NaN" rule, branch-free as in ``_max_pool_plane``)."""
+    N, C, H, W = x.shape
+    H_out, W_out = rows.shape[0], cols.shape[0]
+    xf = x.reshape(x.size)
+    of = out.reshape(out.size)
+    af = argmax.reshape(argmax.size)
+    for p in prange(N * C):
+        x0 = p * H * W
+        o0 = p * H_out * W_out
+        for oh in range(H_out):
+            h0, h1 = rows[oh, 0], rows[oh, 1]
+            for ow in range(W_out):
+                w0, w1 = cols[ow, 0], cols[ow, 1]
+                o = uint64(o0 + oh * W_out + ow)
+                if h0 >= h1 or w0 >= w1:
+                    of[o] = -np.inf
+                    af[o] = -1
+                    continue
+                best_idx = h0 * W + w0
+                best = xf[uint64(x0 + best_idx)]
+                for h in range(h0, h1):
+                    for w in range(w0, w1):
+                        idx = h * W + w
+                        v = xf[uint64(x0 + idx)]
+                        take = np.int64((v > best) | (v != v))
+                        best_idx += take * (idx - best_idx)
+                        best = max(best, v) if v == v else v
+                of[o] = best
+                af[o] = best_idx
+
+
+# The kernels run the parallel versions; the serial ones (same source, prange runs as range,
+# compiled only when a test asks) exist so the tests can check parallel == serial.
+_avg_parallel = njit(cache=True, parallel=True)(_avg_loop)
+_avg_serial = njit(_avg_loop)
+_avg_backward_parallel = njit(cache=True, parallel=True)(_avg_backward_loop)
+_avg_backward_serial = njit(_avg_backward_loop)
+_window_max_parallel = njit(cache=True, parallel=True)(_window_max_loop)
+_window_max_serial = njit(_window_max_loop)
+
+
+def _divisor(op, divisor_override):
+    if divisor_override is None:
+        return 1.0, False
+    if isinstance(divisor_override, (bool, np.bool_)) or not isinstance(
+            divisor_override, (int, np.integer)):
+        raise TypeError(f"{op}: divisor_override must be an int or None, got "
+                        f"{divisor_override!r}")
+    if divisor_override == 0:
+        raise ValueError(f"{op}: divisor_override must be non-zero")
+    return float(divisor_override), True
+
+
+def _avg_tables(op, x_shape, kernel_size, stride, padding, ceil_mode, count_include_pad):
+    k, s, p, _, H_out, W_out = _check_pool_args(op, x_shape, kernel_size, stride, padding, 1,
+                                                ceil_mode)
+    rows = _avg_table(H_out, x_shape[2], k[0], s[0], p[0], count_include_pad)
+    cols = _avg_table(W_out, x_shape[3], k[1], s[1], p[1], count_include_pad)
+    return rows, cols
+
+
+def _input4(op, x):
+    x = _float_array(op, "x", x)
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected x of shape (N, C, H, W), got shape {x.shape}")
+    return x
+
+
+def _grad4(op, grad_out, x_shape, out_hw):
+    grad_out = _float_array(op, "grad_out", grad_out)
+    expected = tuple(x_shape[:2]) + tuple(out_hw)
+    if grad_out.shape != expected:
+        raise ValueError(f"{op}: grad_out has shape {grad_out.shape}, expected {expected} for "
+                         f"x_shape {tuple(x_shape)}")
+    return grad_out
+
+
+def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode=False, count_include_pad=True,
+                       divisor_override=None):
+    """2-D average pooling (PyTorch's ``avg_pool2d``).
+
+    Args:
+        x: ``(N, C, H, W)`` float32 or float64.
+        kernel_size, stride, padding: an int or a tuple of 2 ints (zero padding, at most half
+            the kernel).
+        ceil_mode: round the output size up (a last partial window).
+        count_include_pad: divide by the window size including the zero padding inside it
+            (PyTorch's default); otherwise by the number of input elements in the window.
+        divisor_override: a non-zero int used as the divisor of every window.
+
+    Returns:
+        ``(N, C, H_out, W_out)`` in the dtype of ``x``, ``H_out`` as :func:`pool2d_output_size`.
+        PyTorch's window rule: ``start = o*s - p``, ``end = min(start + k, H + p)``; a ceil-mode
+        window running past ``H + p`` is clipped there, and so is its padding count.
+
+    Raises:
+        TypeError: non-float ``x``, a bad size argument, or a non-int divisor_override.
+        ValueError: ``x`` not 4-D, bad geometry, divisor_override 0. Messages start with
+            ``"avg_pool2d: "``.
+
+    Loop nest: ``prange(N*C)`` planes -> ``oh`` -> ``ow`` -> window rows -> contiguous window
+    columns, summed in float64; window bounds and divisors come from per-row/column tables.
+    """
+    op = "avg_pool2d"
+    x = _input4(op, x)
+    div, use_div = _divisor(op, divisor_override)
+    rows, cols = _avg_tables(op, x.shape, kernel_size, stride, padding, ceil_mode,
+                             count_include_pad)
+    out = np.empty(x.shape[:2] + (rows.shape[0], cols.shape[0]), dtype=x.dtype)
+    _avg_parallel(x, out, rows, cols, div, use_div)
+    return out
+
+
+def avg_pool2d_backward(grad_out, x_shape, kernel_size, stride, padding, ceil_mode=False,
+                        count_include_pad=True, divisor_override=None):
+    """Gradient of :func:`avg_pool2d_forward` (its adjoint): each output gradient divided by
+    its window's divisor and added to every input element of the window.
+
+    Args:
+        grad_out: ``(N, C, H_out, W_out)`` float32 or float64.
+        x_shape: ``(N, C, H, W)`` of the forward input; the other arguments as the forward.
+
+    Returns:
+        ``grad_x`` of shape ``x_shape`` in the dtype of ``grad_out``.
+
+    Raises:
+        TypeError, ValueError: as the forward, and for ``grad_out`` of the wrong shape.
+        Messages start with ``"avg_pool2d_backward: "``.
+
+    Loop nest: ``prange(N*C)`` planes -> zero the plane -> outputs -> window; overlapping
+    windows add into the plane owned by the iteration only (no shared writes).
+    """
+    op = "avg_pool2d_backward"
+    x_shape = _shape4(op, x_shape)
+    div, use_div = _divisor(op, divisor_override)
+    rows, cols = _avg_tables(op, x_shape, kernel_size, stride, padding, ceil_mode,
+                             count_include_pad)
+    grad_out = _grad4(op, grad_out, x_shape, (rows.shape[0], cols.shape[0]))
+    grad_x = np.empty(x_shape, dtype=grad_out.dtype)
+    _avg_backward_parallel(grad_out, grad_x, rows, cols, div, use_div)
+    return grad_x
+
+
+def _adaptive_size(op, x_shape, output_size):
+    """``output_size`` (int, or pair of int/None) -> (H_out, W_out); None keeps the input's."""
+    if isinstance(output_size, (int, np.integer)) and not isinstance(output_size, bool):
+        sizes = (int(output_size), int(output_size))
+    else:
+        try:
+            sizes = tuple(output_size)
+        except TypeError:
+            sizes = ()
+        if len(sizes) != 2 or not all(
+                v is None or (isinstance(v, (int, np.integer)) and not isinstance(v, bool))
+                for v in sizes):
+            raise TypeError(f"{op}: output_size must be an int or a tuple of 2 ints (or None), "
+                            f"got {output_size!r}")
+        sizes = tuple(int(x_shape[2 + a]) if v is None else int(v) for a, v in enumerate(sizes))
+    if min(sizes) < 1:
+        raise ValueError(f"{op}: output_size must be positive, got {sizes}")
+    if x_shape[2] < 1 or x_shape[3] < 1:
+        raise ValueError(f"{op}: expected an input with non-empty H and W, got x shape "
+                         f"{tuple(x_shape)}")
+    return sizes
+
+
+def adaptive_avg_pool2d_forward(x, output_size):
+    """2-D adaptive average pooling (PyTorch's ``adaptive_avg_pool2d``).
+
+    Args:
+        x: ``(N, C, H, W)`` float32 or float64 with ``H, W >= 1``.
+        output_size: an int or a tuple ``(H_out, W_out)``; ``None`` keeps that input size.
+
+    Returns:
+        ``(N, C, H_out, W_out)``: output ``(oh, ow)`` is the mean of input rows
+        ``[floor(oh*H/H_out), ceil((oh+1)*H/H_out))`` and the same columns for ``ow``.
+
+    Raises:
+        TypeError: non-float ``x`` or a bad ``output_size``.
+        ValueError: ``x`` not 4-D or empty in H/W, a non-positive output size. Messages
+            start with ``"adaptive_avg_pool2d: "``.
+
+    Loop nest: as :func:`avg_pool2d_forward` (the same compiled kernel, other tables).
+    """
+    op = "adaptive_avg_pool2d"
+    x = _input4(op, x)
+    H_out, W_out = _adaptive_size(op, x.shape, output_size)
+    rows = adaptive_pool_windows(x.shape[2], H_out)
+    cols = adaptive_pool_windows(x.shape[3], W_out)
+    out = np.empty(x.shape[:2] + (H_out, W_out), dtype=x.dtype)
+    _avg_parallel(x, out, rows, cols, 1.0, False)
+    return out
+
+
+def adaptive_avg_pool2d_backward(grad_out, x_shape):
+    """Gradient of :func:`adaptive_avg_pool2d_forward`; the output size is ``grad_out``'s.
+
+    Returns ``grad_x`` of shape ``x_shape`` in the dtype of ``grad_out``.
+
+    Raises:
+        TypeError, ValueError: non-float or non-4-D ``grad_out``, (N, C) not matching
+        ``x_shape``. Messages start with ``"adaptive_avg_pool2d_backward: "``.
+    """
+    op = "adaptive_avg_pool2d_backward"
+    x_shape = _shape4(op, x_shape)
+    grad_out = _float_array(op, "grad_out", grad_out)
+    if grad_out.ndim != 4:
+        raise ValueError(f"{op}: expected grad_out of shape (N, C, H_out, W_out), got shape "
+                         f"{grad_out.shape}")
+    H_out, W_out = _adaptive_size(op, x_shape, grad_out.shape[2:])
+    grad_out = _grad4(op, grad_out, x_shape, (H_out, W_out))
+    rows = adaptive_pool_windows(x_shape[2], H_out)
+    cols = adaptive_pool_windows(x_shape[3], W_out)
+    grad_x = np.empty(x_shape, dtype=grad_out.dtype)
+    _avg_backward_parallel(grad_out, grad_x, rows, cols, 1.0, False)
+    return grad_x
+
+
+def adaptive_max_pool2d_forward(x, output_size):
+    """2-D adaptive max pooling (PyTorch's ``adaptive_max_pool2d``) with the argmax.
+
+    Args:
+        x: ``(N, C, H, W)`` float32 or float64 with ``H, W >= 1``.
+        output_size: an int or a tuple ``(H_out, W_out)``; ``None`` keeps that input size.
+
+    Returns:
+        ``(out, argmax)``: the max over each adaptive window (see
+        :func:`adaptive_avg_pool2d_forward`) and the int64 flat index ``h*W + w`` of that
+        maximum in its plane (first maximum wins ties, NaN propagates: PyTorch's rule). The
+        gradient is :func:`max_pool2d_backward` with this argmax.
+
+    Raises:
+        TypeError, ValueError: as :func:`adaptive_avg_pool2d_forward`, messages starting
+        with ``"adaptive_max_pool2d: "``.
+
+    Loop nest: ``prange(N*C)`` planes -> ``oh`` -> ``ow`` -> window, branch-free max.
+    """
+    op = "adaptive_max_pool2d"
+    x = _input4(op, x)
+    H_out, W_out = _adaptive_size(op, x.shape, output_size)
+    rows = adaptive_pool_windows(x.shape[2], H_out)
+    cols = adaptive_pool_windows(x.shape[3], W_out)
+    out = np.empty(x.shape[:2] + (H_out, W_out), dtype=x.dtype)
+    argmax = np.empty(x.shape[:2] + (H_out, W_out), dtype=np.int64)
+    _window_max_parallel(x, out, argmax, rows, cols)
+    return out, argmax

@@ -186,14 +186,14 @@ def test_conv2d_matches_reference(geo, n, c_in, c_out, dtype, use_bias, seed):
     w = rng.standard_normal((c_out, c_in) + k).astype(dtype)
     b = rng.standard_normal(c_out).astype(dtype) if use_bias else None
 
-    out, cols = conv2d_forward(x, w, b, s, p, d)
+    out = conv2d_forward(x, w, b, s, p, d)
     expected = ref_conv2d(x, w, b, s, p, d)
     assert out.shape == expected.shape
     assert out.dtype == dtype
     assert_close(out, expected, dtype, scale=c_in * k[0] * k[1])
 
     g = rng.standard_normal(out.shape).astype(dtype)
-    gx, gw, gb = conv2d_backward(g, x.shape, w, cols, s, p, d)
+    gx, gw, gb = conv2d_backward(g, x, w, s, p, d)
     rgx, rgw, rgb = ref_conv2d_backward(g, x, w, s, p, d)
     for got, ref in ((gx, rgx), (gw, rgw), (gb, rgb)):
         assert got.dtype == dtype
@@ -207,22 +207,22 @@ def test_conv2d_backward_need_flags():
     rng = _rng(0)
     x = rng.standard_normal((2, 3, 7, 6))
     w = rng.standard_normal((4, 3, 3, 2))
-    out, cols = conv2d_forward(x, w, None, (1, 2), (1, 0), (1, 1))
+    out = conv2d_forward(x, w, None, (1, 2), (1, 0), (1, 1))
     g = rng.standard_normal(out.shape)
-    full = conv2d_backward(g, x.shape, w, cols, (1, 2), (1, 0), (1, 1))
-    only_x = conv2d_backward(g, x.shape, w, None, (1, 2), (1, 0), (1, 1),
+    full = conv2d_backward(g, x, w, (1, 2), (1, 0), (1, 1))
+    only_x = conv2d_backward(g, x, w, (1, 2), (1, 0), (1, 1),
                              need_weight_grad=False, need_bias_grad=False)
     assert only_x[1] is None and only_x[2] is None
     np.testing.assert_array_equal(only_x[0], full[0])
-    only_w = conv2d_backward(g, x.shape, w, cols, (1, 2), (1, 0), (1, 1),
+    only_w = conv2d_backward(g, x, w, (1, 2), (1, 0), (1, 1),
                              need_input_grad=False, need_bias_grad=False)
     assert only_w[0] is None and only_w[2] is None
     np.testing.assert_array_equal(only_w[1], full[1])
-    only_b = conv2d_backward(g, x.shape, w, None, (1, 2), (1, 0), (1, 1),
+    only_b = conv2d_backward(g, x, w, (1, 2), (1, 0), (1, 1),
                              need_input_grad=False, need_weight_grad=False)
     assert only_b[0] is None and only_b[1] is None
     np.testing.assert_allclose(only_b[2], g.sum(axis=(0, 2, 3)), rtol=1e-12)
-    assert conv2d_backward(g, x.shape, w, None, (1, 2), (1, 0), 1, False, False, False) == (
+    assert conv2d_backward(g, x, w, (1, 2), (1, 0), 1, False, False, False) == (
         None, None, None)
 
 
@@ -230,12 +230,12 @@ def test_conv2d_int_arguments_and_empty_batch():
     rng = _rng(1)
     x = rng.standard_normal((2, 2, 5, 5)).astype(np.float32)
     w = rng.standard_normal((3, 2, 3, 3)).astype(np.float32)
-    a, _ = conv2d_forward(x, w, None, 2, 1, 1)
-    b, _ = conv2d_forward(x, w, None, (2, 2), (1, 1), (1, 1))
+    a = conv2d_forward(x, w, None, 2, 1, 1)
+    b = conv2d_forward(x, w, None, (2, 2), (1, 1), (1, 1))
     np.testing.assert_array_equal(a, b)
-    out, cols = conv2d_forward(x[:0], w, None, 1, 0, 1)
-    assert out.shape == (0, 3, 3, 3) and cols.shape == (18, 0)
-    gx, gw, gb = conv2d_backward(out, (0, 2, 5, 5), w, cols, 1, 0, 1)
+    out = conv2d_forward(x[:0], w, None, 1, 0, 1)
+    assert out.shape == (0, 3, 3, 3)
+    gx, gw, gb = conv2d_backward(out, x[:0], w, 1, 0, 1)
     assert gx.shape == (0, 2, 5, 5)
     np.testing.assert_array_equal(gw, 0)
     np.testing.assert_array_equal(gb, 0)
@@ -247,14 +247,34 @@ def test_conv2d_non_contiguous_inputs():
     x = base.transpose(0, 1, 3, 2)[:, :, ::-1, :]  # (3, 2, 8, 9), not contiguous
     w = rng.standard_normal((2, 3, 3, 3)).transpose(1, 0, 2, 3)  # (3, 2, 3, 3)
     b = rng.standard_normal(6)[::2]
-    out, cols = conv2d_forward(x, w, b, 1, 1, 1)
+    out = conv2d_forward(x, w, b, 1, 1, 1)
     np.testing.assert_allclose(out, ref_conv2d(x, w, b, (1, 1), (1, 1), (1, 1)), rtol=1e-10,
                                atol=1e-10)
     g = rng.standard_normal(out.shape[::-1]).T  # non-contiguous gradient
-    gx, gw, gb = conv2d_backward(g, x.shape, w, cols, 1, 1, 1)
+    gx, gw, gb = conv2d_backward(g, x, w, 1, 1, 1)
     rgx, rgw, rgb = ref_conv2d_backward(g, x, w, (1, 1), (1, 1), (1, 1))
     np.testing.assert_allclose(gx, rgx, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(gw, rgw, rtol=1e-10, atol=1e-9)
+
+
+@pytest.mark.parametrize("images_per_chunk", [1, 2, 3, 7])
+def test_conv2d_chunks_give_the_whole_batch_result(monkeypatch, images_per_chunk):
+    # 7 images in chunks of 1, 2, 3 (a ragged last chunk) and 7: same values and gradients
+    rng = _rng(4)
+    x = rng.standard_normal((7, 3, 6, 5))
+    w = rng.standard_normal((4, 3, 3, 2))
+    b = rng.standard_normal(4)
+    per_image = (3 * 3 * 2) * (4 * 6) * 8  # K * L * itemsize: out is 4x6 with padding (0, 1)
+    monkeypatch.setattr(conv_module, "CHUNK_BYTES_PER_THREAD", images_per_chunk * per_image)
+    monkeypatch.setattr(conv_module, "get_num_threads", lambda: 1)
+    assert conv_module._chunk_images(7, 18, 24, 8) == images_per_chunk
+    out = conv2d_forward(x, w, b, 1, (0, 1), 1)
+    np.testing.assert_allclose(out, ref_conv2d(x, w, b, (1, 1), (0, 1), (1, 1)), rtol=1e-10,
+                               atol=1e-10)
+    g = rng.standard_normal(out.shape)
+    got = conv2d_backward(g, x, w, 1, (0, 1), 1)
+    for a, r in zip(got, ref_conv2d_backward(g, x, w, (1, 1), (0, 1), (1, 1))):
+        np.testing.assert_allclose(a, r, rtol=1e-10, atol=1e-9)
 
 
 @settings(max_examples=25, deadline=None)
@@ -454,15 +474,15 @@ def test_conv2d_errors():
     with pytest.raises(TypeError, match=r"conv2d: stride must be an int or a tuple of 2"):
         conv2d_forward(x, w, None, (1, 1, 1), 0, 1)
 
-    out, cols = conv2d_forward(x, w, None, 1, 0, 1)
+    out = conv2d_forward(x, w, None, 1, 0, 1)
     with pytest.raises(ValueError, match=r"conv2d_backward: grad_out has shape"):
-        conv2d_backward(out[:, :, :2], x.shape, w, cols, 1, 0, 1)
-    with pytest.raises(ValueError, match=r"conv2d_backward: cols has shape"):
-        conv2d_backward(out, x.shape, w, cols[:, :5], 1, 0, 1)
-    with pytest.raises(ValueError, match=r"conv2d_backward: cols is needed"):
-        conv2d_backward(out, x.shape, w, None, 1, 0, 1)
+        conv2d_backward(out[:, :, :2], x, w, 1, 0, 1)
     with pytest.raises(ValueError, match=r"conv2d_backward: input has 2 channels"):
-        conv2d_backward(out, (2, 2, 5, 5), w, cols, 1, 0, 1)
+        conv2d_backward(out, x[:, :2], w, 1, 0, 1)
+    with pytest.raises(TypeError, match=r"conv2d_backward: grad_out has dtype float32, x "
+                                        r"float64"):
+        conv2d_backward(out, x.astype(np.float64), w, 1, 0, 1)
+    cols = im2col(x, 3, 1, 0, 1)
     with pytest.raises(ValueError, match=r"col2im: cols has shape"):
         col2im(cols[:, :5], x.shape, 3, 1, 0, 1)
     with pytest.raises(ValueError, match=r"im2col: expected x of shape"):
@@ -513,10 +533,10 @@ def test_conv2d_matches_torch(geo, n, c_in, c_out, dtype, seed):
     b = rng.standard_normal(c_out).astype(dtype)
     tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
     t_out = F.conv2d(tx, tw, tb, s, p, d)
-    out, cols = conv2d_forward(x, w, b, s, p, d)
+    out = conv2d_forward(x, w, b, s, p, d)
     g = rng.standard_normal(out.shape).astype(dtype)
     t_out.backward(torch.tensor(g))
-    gx, gw, gb = conv2d_backward(g, x.shape, w, cols, s, p, d)
+    gx, gw, gb = conv2d_backward(g, x, w, s, p, d)
     assert_close(out, t_out.detach().numpy(), dtype, scale=c_in * k[0] * k[1])
     assert_close(gx, tx.grad.numpy(), dtype, scale=c_out * k[0] * k[1])
     assert_close(gw, tw.grad.numpy(), dtype, scale=g.size)
@@ -554,9 +574,9 @@ def test_mnist_shapes_match_torch():
     w2 = (rng.standard_normal((64, 32, 3, 3)) * 0.1).astype(np.float32)
     tx, tw1, tb1, tw2 = (torch.tensor(a, requires_grad=True) for a in (x, w1, b1, w2))
 
-    c1, cols1 = conv2d_forward(x, w1, b1, 1, 0, 1)
+    c1 = conv2d_forward(x, w1, b1, 1, 0, 1)
     p1, a1 = max_pool2d_forward(c1, 2, 2, 0, 1)
-    c2, cols2 = conv2d_forward(p1, w2, None, 1, 0, 1)
+    c2 = conv2d_forward(p1, w2, None, 1, 0, 1)
     t_c1 = F.conv2d(tx, tw1, tb1)
     t_p1 = F.max_pool2d(t_c1, 2)
     t_c2 = F.conv2d(t_p1, tw2)
@@ -565,9 +585,9 @@ def test_mnist_shapes_match_torch():
 
     g = rng.standard_normal(c2.shape).astype(np.float32)
     t_c2.backward(torch.tensor(g))
-    gp1, gw2, _ = conv2d_backward(g, p1.shape, w2, cols2, 1, 0, 1, need_bias_grad=False)
+    gp1, gw2, _ = conv2d_backward(g, p1, w2, 1, 0, 1, need_bias_grad=False)
     gc1 = max_pool2d_backward(gp1, a1, c1.shape)
-    gx, gw1, gb1 = conv2d_backward(gc1, x.shape, w1, cols1, 1, 0, 1)
+    gx, gw1, gb1 = conv2d_backward(gc1, x, w1, 1, 0, 1)
     for got, ref in ((gw2, tw2.grad), (gw1, tw1.grad), (gb1, tb1.grad), (gx, tx.grad)):
         assert got.dtype == np.float32
         ref = ref.numpy()

@@ -1,10 +1,13 @@
-"""Neural-network ops: softmax/log_softmax, linear, conv2d, max_pool2d, dropout, nll_loss.
+"""Neural-network ops: softmax/log_softmax, linear, convolutions (conv1d, conv2d,
+conv_transpose2d), poolings (max/avg 1-D and 2-D, adaptive avg/max 2-D), dropout, nll_loss.
 
-``conv2d`` and ``max_pool2d`` run the Numba kernels of :mod:`kernels` (im2col + one GEMM; max
-pooling with saved argmax). Their backward is a kernel too, so their *double* backward is not
-written: differentiating their gradient raises a clear error (see
-:class:`KernelGradient`). Everything else here has a backward written with Tensor ops and
-supports higher-order gradients.
+The convolutions and poolings run the Numba kernels of :mod:`kernels` (im2col + one GEMM;
+GEMM + col2im for the transposed convolution; pooling over planes; the 1-D ops run the 2-D
+kernels with H = 1). The backward of the convolutions and max poolings is a kernel too, so
+their *double* backward is not written: differentiating their gradient raises a clear error
+(see :class:`KernelGradient`). Average poolings are linear and their backward is their adjoint
+op, so they support higher-order gradients, as does everything else here (backward written
+with Tensor ops).
 """
 
 import numbers
@@ -17,7 +20,9 @@ from .. import random as _random
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
 
-__all__ = ["softmax", "log_softmax", "linear", "conv2d", "max_pool2d", "dropout", "nll_loss"]
+__all__ = ["softmax", "log_softmax", "linear", "conv1d", "conv2d", "conv_transpose2d",
+           "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d",
+           "adaptive_max_pool2d", "dropout", "nll_loss"]
 
 
 class _LazyKernels:
@@ -113,8 +118,10 @@ class Linear(Function):
         gx = grad @ w if nx else None
         gw = None
         if nw:
-            g2 = grad.reshape(-1, grad.shape[-1])
-            gw = g2.mT @ x.reshape(-1, x.shape[-1])
+            if grad.ndim == 2:
+                gw = grad.mT @ x
+            else:
+                gw = grad.reshape(-1, grad.shape[-1]).mT @ x.reshape(-1, x.shape[-1])
         # bias: the gradient has the output's shape; the engine sums it to (out_features,)
         return gx, gw, (grad if nb else None)
 
@@ -181,34 +188,151 @@ def _kernel_grads(op, depends_on, arrays):
     return tuple(out)
 
 
+def _ntuple(v, n, name, op):
+    """``v`` as a tuple of ``n`` Python ints (an int is repeated)."""
+    if isinstance(v, numbers.Integral) and not isinstance(v, bool):
+        return (int(v),) * n
+    try:
+        items = tuple(v)
+    except TypeError:
+        raise TypeError(f"{op}: {name} must be an int or a tuple of {n} ints, got {v!r}") from None
+    if len(items) != n or not all(isinstance(i, numbers.Integral) and not isinstance(i, bool)
+                                  for i in items):
+        raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {v!r}")
+    return tuple(int(i) for i in items)
+
+
 def _pair(v, name, op):
-    if isinstance(v, numbers.Integral):
-        return (int(v), int(v))
-    v = tuple(int(x) for x in v)
-    if len(v) != 2:
-        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {v}")
-    return v
+    return _ntuple(v, 2, name, op)
+
+
+def _kernel_error(op, err):
+    """A kernel's ValueError re-raised as PyTorch's RuntimeError, named after the public op."""
+    return RuntimeError(f"{op}: {str(err).split(': ', 1)[-1]}")
+
+
+def _batched(op, input, nd, layout):
+    """``(input with a batch dim, was_unbatched)``; RuntimeError for a wrong rank."""
+    if input.ndim == nd + 1:
+        return input.unsqueeze(0), True
+    if input.ndim != nd + 2:
+        raise RuntimeError(f"{op}: expected {nd + 1}-D ({layout[4:]} or {nd + 2}-D {layout} "
+                           f"input, got shape {tuple(input.shape)}")
+    return input, False
+
+
+def _check_positive(op, **sizes):
+    for name, v in sizes.items():
+        if min(v) <= 0:
+            raise RuntimeError(f"{op}: non-positive {name} is not supported, got {v}")
+
+
+# ---- convolutions -------------------------------------------------------------------------------
+def _conv_check(op, input, weight, bias, groups, nd, transposed):
+    """Rank, dtype and channel checks of conv1d/conv2d/conv_transpose2d.
+
+    Returns ``(input with a batch dim, unbatched, C_out)``."""
+    layout = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
+    input, unbatched = _batched(op, input, nd, layout)
+    wl = ("(C_in, C_out/groups, " if transposed else "(C_out, C_in/groups, ") + \
+        ("kL)" if nd == 1 else "kH, kW)")
+    if weight.ndim != nd + 2:
+        raise RuntimeError(f"{op}: weight must be {nd + 2}-D {wl}, got shape "
+                           f"{tuple(weight.shape)}")
+    if input.dtype != weight.dtype or input.dtype.kind != "f":
+        raise RuntimeError(f"{op}: input and weight must have the same floating dtype, got "
+                           f"{input.dtype} and {weight.dtype}")
+    if not isinstance(groups, numbers.Integral) or groups < 1:
+        raise RuntimeError(f"{op}: groups must be a positive integer, got {groups!r}")
+    if transposed:
+        c_in, c_out = weight.shape[0], weight.shape[1] * groups
+        if input.shape[1] != c_in or c_in % groups:
+            raise RuntimeError(
+                f"{op}: given groups={groups}, weight of size {list(weight.shape)}, expected "
+                f"input{list(input.shape)} to have {c_in} channels, but got {input.shape[1]} "
+                f"channels instead" + (f" (and C_in={c_in} must be divisible by groups)"
+                                       if c_in % groups else ""))
+    else:
+        c_out, c_in_g = weight.shape[0], weight.shape[1]
+        if input.shape[1] != c_in_g * groups or c_out % groups:
+            raise RuntimeError(
+                f"{op}: given groups={groups}, weight of size {list(weight.shape)}, expected "
+                f"input{list(input.shape)} to have {c_in_g * groups} channels, but got "
+                f"{input.shape[1]} channels instead" + (
+                    f" (and C_out={c_out} must be divisible by groups)" if c_out % groups else ""))
+    if bias is not None and bias.shape != (c_out,):
+        raise RuntimeError(f"{op}: bias must have shape ({c_out},), got {tuple(bias.shape)}")
+    return input, unbatched, c_out
+
+
+def _conv_padding(op, padding, kernel, stride, dilation):
+    """``(lo, hi)`` padding per spatial dim: ints/tuples are symmetric; ``'valid'`` is 0;
+    ``'same'`` is PyTorch's: total ``d*(k-1)``, ``total // 2`` before and the rest (one more
+    when the total is odd) after."""
+    n = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0,) * n, (0,) * n
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError(f"{op}: padding='same' is not supported for strided "
+                                   f"convolutions (stride={stride})")
+            total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+            lo = tuple(t // 2 for t in total)
+            return lo, tuple(t - l for t, l in zip(total, lo))
+        raise ValueError(f"{op}: padding must be an int, a tuple, 'valid' or 'same', got "
+                         f"{padding!r}")
+    p = _ntuple(padding, n, "padding", op)
+    if min(p) < 0:
+        raise RuntimeError(f"{op}: negative padding is not supported, got {p}")
+    return p, p
+
+
+def _check_fits(op, input, kernel, lo, hi, dilation):
+    sizes = input.shape[2:]
+    padded = tuple(s + a + b for s, a, b in zip(sizes, lo, hi))
+    if any(p < d * (k - 1) + 1 for p, k, d in zip(padded, kernel, dilation)):
+        raise RuntimeError(f"{op}: kernel size ({'x'.join(map(str, kernel))}, dilation "
+                           f"{dilation}) can't be greater than the padded input size "
+                           f"({'x'.join(map(str, padded))}); input shape {tuple(input.shape)}, "
+                           f"padding {lo if lo == hi else tuple(zip(lo, hi))}")
+
+
+def _grouped(fn, input, weight, bias, groups, conf):
+    """``fn.apply(x, w, b, *conf)``, once per group (input split on dim 1, weight and bias on
+    dim 0) and concatenated on dim 1."""
+    if groups == 1:
+        return fn.apply(input, weight, bias, *conf)
+    from .shape import cat
+    xs = input.chunk(groups, 1)
+    ws = weight.chunk(groups, 0)
+    bs = bias.chunk(groups, 0) if bias is not None else [None] * groups
+    return cat([fn.apply(x, w, b, *conf) for x, w, b in zip(xs, ws, bs)], 1)
 
 
 class Conv2d(Function):
-    """Graph node of :func:`conv2d`: its forward and backward."""
+    """Graph node of :func:`conv2d` (and :func:`conv1d`): its forward and backward."""
 
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, dilation):
-        out, cols = K.conv2d_forward(x, w, b, stride, padding, dilation)
+        out = K.conv2d_forward(x, w, b, stride, padding, dilation)
         ctx.conf = (stride, padding, dilation)
-        ctx.x_shape = x.shape
-        ctx.save_for_backward(x, w, cols)
+        ctx.save_for_backward(x, w)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, w, cols = ctx.saved_tensors
+        x, w = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad[:3]
-        gx, gw, gb = K.conv2d_backward(grad.data, ctx.x_shape, w.data, cols.data, *ctx.conf,
+        gx, gw, gb = K.conv2d_backward(grad.data, x.data, w.data, *ctx.conf,
                                        need_input_grad=nx, need_weight_grad=nw,
                                        need_bias_grad=nb)
         return _kernel_grads("conv2d", (grad, x, w), (gx, gw, gb)) + (None, None, None)
+
+
+def _kernel_padding(lo, hi):
+    """The kernels' padding argument: ``(pH, pW)``, or ``((top, bottom), (left, right))``."""
+    return lo if lo == hi else ((lo[0], hi[0]), (lo[1], hi[1]))
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -220,79 +344,137 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
     Args:
         stride, padding, dilation: ints or pairs; ``padding`` may also be ``'valid'`` (0) or
-            ``'same'`` (stride 1; kernels whose padded extent ``dilation * (k - 1)`` is even).
+            ``'same'`` (stride 1 only; when ``dilation * (k - 1)`` is odd the extra row/column
+            goes to the bottom/right, as in PyTorch).
         groups (int): split input and output channels into this many independent convolutions
             (run as one kernel call per group).
 
     Raises:
-        RuntimeError: for wrong ranks, channel counts, dtypes, or a kernel larger than the
-            padded input, naming the shapes.
-        NotImplementedError: for ``padding='same'`` needing asymmetric padding.
+        RuntimeError: for wrong ranks, channel counts, dtypes, non-positive stride/dilation,
+            negative padding, ``'same'`` with a stride, or a kernel larger than the padded
+            input, naming the shapes.
+        ValueError: for an unknown padding string.
     """
     op = "conv2d"
-    unbatched = input.ndim == 3
-    if unbatched:
-        input = input.unsqueeze(0)
-    if input.ndim != 4:
-        raise RuntimeError(f"{op}: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "
-                           f"{tuple(input.shape)}")
-    if weight.ndim != 4:
-        raise RuntimeError(f"{op}: weight must be 4-D (C_out, C_in/groups, kH, kW), got shape "
-                           f"{tuple(weight.shape)}")
-    if input.dtype != weight.dtype or input.dtype.kind != "f":
-        raise RuntimeError(f"{op}: input and weight must have the same floating dtype, got "
-                           f"{input.dtype} and {weight.dtype}")
-    c_out, c_in_g, kh, kw = weight.shape
-    if groups < 1 or input.shape[1] != c_in_g * groups or c_out % groups:
-        raise RuntimeError(
-            f"{op}: given groups={groups}, weight of size {list(weight.shape)}, expected input"
-            f"{list(input.shape)} to have {c_in_g * groups} channels, but got {input.shape[1]} "
-            f"channels instead" + (f" (and C_out={c_out} must be divisible by groups)"
-                                   if groups >= 1 and c_out % groups else ""))
-    if bias is not None and bias.shape != (c_out,):
-        raise RuntimeError(f"{op}: bias must have shape ({c_out},), got {tuple(bias.shape)}")
+    input, unbatched, _ = _conv_check(op, input, weight, bias, groups, 2, False)
     stride = _pair(stride, "stride", op)
     dilation = _pair(dilation, "dilation", op)
-    if isinstance(padding, str):
-        if padding == "valid":
-            padding = (0, 0)
-        elif padding == "same":
-            if stride != (1, 1):
-                raise ValueError(f"{op}: padding='same' is not supported for strided "
-                                 f"convolutions (stride={stride})")
-            ext = (dilation[0] * (kh - 1), dilation[1] * (kw - 1))
-            if ext[0] % 2 or ext[1] % 2:
-                raise NotImplementedError(f"{op}: padding='same' with an even kernel extent "
-                                          f"{ext} needs asymmetric padding, not supported yet")
-            padding = (ext[0] // 2, ext[1] // 2)
-        else:
-            raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', "
-                             f"got {padding!r}")
-    else:
-        padding = _pair(padding, "padding", op)
-    h, w = input.shape[2] + 2 * padding[0], input.shape[3] + 2 * padding[1]
-    if h < dilation[0] * (kh - 1) + 1 or w < dilation[1] * (kw - 1) + 1:
-        raise RuntimeError(f"{op}: kernel size ({kh}x{kw}, dilation {dilation}) can't be greater "
-                           f"than the padded input size ({h}x{w}); input shape "
-                           f"{tuple(input.shape)}, padding {padding}")
-    if groups == 1:
-        out = Conv2d.apply(input, weight, bias, stride, padding, dilation)
-    else:
-        xs = input.chunk(groups, 1)
-        ws = weight.chunk(groups, 0)
-        bs = bias.chunk(groups, 0) if bias is not None else [None] * groups
-        from .shape import cat
-        out = cat([Conv2d.apply(x, w_, b_, stride, padding, dilation)
-                   for x, w_, b_ in zip(xs, ws, bs)], 1)
+    _check_positive(op, stride=stride, dilation=dilation)
+    kernel = tuple(weight.shape[2:])
+    lo, hi = _conv_padding(op, padding, kernel, stride, dilation)
+    _check_fits(op, input, kernel, lo, hi, dilation)
+    out = _grouped(Conv2d, input, weight, bias, groups,
+                   (stride, _kernel_padding(lo, hi), dilation))
     return out.squeeze(0) if unbatched else out
 
 
-class MaxPool2d(Function):
-    """Graph node of :func:`max_pool2d`: its forward and backward."""
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D cross-correlation (``torch.nn.functional.conv1d``).
+
+    Runs the 2-D im2col + GEMM kernel on ``(N, C_in, 1, L)`` with a ``(1, k)`` kernel (no
+    kernel of its own: with H = 1 the im2col copies are contiguous runs, so it is as fast as a
+    dedicated 1-D im2col would be).
+
+    Shapes: input ``(N, C_in, L)`` (or unbatched ``(C_in, L)``), weight
+    ``(C_out, C_in / groups, kL)``, bias ``(C_out,)`` -> ``(N, C_out, L_out)`` with
+    ``L_out = floor((L + 2 p - d (kL - 1) - 1) / s) + 1``.
+
+    Args:
+        stride, padding, dilation: ints or 1-tuples; ``padding`` may also be ``'valid'`` or
+            ``'same'`` (stride 1; PyTorch's asymmetric split when ``d * (kL - 1)`` is odd).
+        groups (int): as :func:`conv2d`.
+
+    Raises:
+        RuntimeError, ValueError: as :func:`conv2d`, with 1-D shapes in the messages.
+    """
+    op = "conv1d"
+    input, unbatched, _ = _conv_check(op, input, weight, bias, groups, 1, False)
+    stride = _ntuple(stride, 1, "stride", op)
+    dilation = _ntuple(dilation, 1, "dilation", op)
+    _check_positive(op, stride=stride, dilation=dilation)
+    kernel = tuple(weight.shape[2:])
+    lo, hi = _conv_padding(op, padding, kernel, stride, dilation)
+    _check_fits(op, input, kernel, lo, hi, dilation)
+    out = _grouped(Conv2d, input.unsqueeze(2), weight.unsqueeze(2), bias, groups,
+                   ((1, stride[0]), _kernel_padding((0, lo[0]), (0, hi[0])), (1, dilation[0])))
+    out = out.squeeze(2)
+    return out.squeeze(0) if unbatched else out
+
+
+class ConvTranspose2d(Function):
+    """Graph node of :func:`conv_transpose2d`: its forward and backward."""
 
     @staticmethod
-    def forward(ctx, x, kernel_size, stride, padding, dilation, indices_out=None):
-        out, argmax = K.max_pool2d_forward(x, kernel_size, stride, padding, dilation)
+    def forward(ctx, x, w, b, stride, padding, output_padding, dilation):
+        out, x2 = K.conv_transpose2d_forward(x, w, b, stride, padding, output_padding, dilation)
+        ctx.conf = (stride, padding, output_padding, dilation)
+        ctx.x_shape = x.shape
+        ctx.save_for_backward(x, w, x2)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w, x2 = ctx.saved_tensors
+        nx, nw, nb = ctx.needs_input_grad[:3]
+        gx, gw, gb = K.conv_transpose2d_backward(grad.data, ctx.x_shape, w.data, x2.data,
+                                                 *ctx.conf, need_input_grad=nx,
+                                                 need_weight_grad=nw, need_bias_grad=nb)
+        return _kernel_grads("conv_transpose2d", (grad, x, w), (gx, gw, gb)) + (None,) * 4
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """2-D transposed convolution (``torch.nn.functional.conv_transpose2d``), the adjoint of
+    :func:`conv2d` with respect to its input: one GEMM + col2im (Numba).
+
+    Shapes: input ``(N, C_in, H, W)`` (or unbatched ``(C_in, H, W)``), weight
+    ``(C_in, C_out / groups, kH, kW)`` (PyTorch's layout), bias ``(C_out,)`` ->
+    ``(N, C_out, H_out, W_out)`` with
+    ``H_out = (H - 1) sH - 2 pH + dH (kH - 1) + output_padding_H + 1``.
+
+    Args:
+        stride, padding, output_padding, dilation: ints or pairs. The output is cropped by
+            ``padding`` on each side (it is the padding of the conv2d this op is the adjoint
+            of); ``output_padding`` (smaller than either stride or dilation) adds
+            rows/columns at the bottom/right, to pick one of the input sizes a strided conv2d
+            maps to the same output size.
+        groups (int): ``C_in`` and ``C_out`` split into this many independent convolutions.
+
+    Raises:
+        RuntimeError: for wrong ranks, channel counts, dtypes, non-positive stride/dilation,
+            negative padding, a bad output_padding or a non-positive output size.
+        ValueError: for a string padding (PyTorch has none for transposed convolutions).
+    """
+    op = "conv_transpose2d"
+    input, unbatched, _ = _conv_check(op, input, weight, bias, groups, 2, True)
+    if isinstance(padding, str):
+        raise ValueError(f"{op}: padding must be an int or a tuple of 2 ints, got {padding!r}")
+    stride = _pair(stride, "stride", op)
+    dilation = _pair(dilation, "dilation", op)
+    padding = _pair(padding, "padding", op)
+    output_padding = _pair(output_padding, "output_padding", op)
+    _check_positive(op, stride=stride, dilation=dilation)
+    try:
+        K.conv_transpose2d_output_size(input.shape[2], input.shape[3], weight.shape[2:], stride,
+                                       padding, output_padding, dilation)
+    except ValueError as e:
+        raise _kernel_error(op, e) from None
+    out = _grouped(ConvTranspose2d, input, weight, bias, groups,
+                   (stride, padding, output_padding, dilation))
+    return out.squeeze(0) if unbatched else out
+
+
+# ---- pooling ------------------------------------------------------------------------------------
+class MaxPool2d(Function):
+    """Graph node of :func:`max_pool2d` (and :func:`max_pool1d`): its forward and backward."""
+
+    op = "max_pool2d"
+
+    @staticmethod
+    def forward(ctx, x, kernel_size, stride, padding, dilation, ceil_mode=False,
+                indices_out=None):
+        out, argmax = K.max_pool2d_forward(x, kernel_size, stride, padding, dilation,
+                                           ceil_mode)
         ctx.x_shape = x.shape
         ctx.save_for_backward(x, argmax)
         if indices_out is not None:  # return_indices: hand the argmax to the caller too
@@ -303,7 +485,62 @@ class MaxPool2d(Function):
     def backward(ctx, grad):
         x, argmax = ctx.saved_tensors
         gx = K.max_pool2d_backward(grad.data, argmax.data, ctx.x_shape)
-        return _kernel_grads("max_pool2d", (grad, x), (gx,)) + (None,) * 4
+        return _kernel_grads(ctx.op, (grad, x), (gx,)) + (None,) * (len(ctx.needs_input_grad) - 1)
+
+
+class AdaptiveMaxPool2d(MaxPool2d):
+    """Graph node of :func:`adaptive_max_pool2d`; the backward is max pooling's (same argmax
+    format)."""
+
+    op = "adaptive_max_pool2d"
+
+    @staticmethod
+    def forward(ctx, x, output_size, indices_out=None):
+        out, argmax = K.adaptive_max_pool2d_forward(x, output_size)
+        ctx.x_shape = x.shape
+        ctx.save_for_backward(x, argmax)
+        if indices_out is not None:
+            indices_out.append(argmax)
+        return out
+
+
+def _pool_geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode, n):
+    """Checked ``(k, s, p, d)`` n-tuples of a max/avg pooling; ``stride`` None -> kernel."""
+    k = _ntuple(kernel_size, n, "kernel_size", op)
+    s = k if stride is None or stride == () else _ntuple(stride, n, "stride", op)
+    p = _ntuple(padding, n, "padding", op)
+    d = _ntuple(dilation, n, "dilation", op)
+    _check_positive(op, kernel_size=k, stride=s, dilation=d)
+    if min(p) < 0 or any(pp > kk // 2 for pp, kk in zip(p, k)):
+        raise RuntimeError(f"{op}: pad should be at most half of effective kernel size, but got "
+                           f"pad={p} and kernel_size={k}")
+    if n == 1:  # the 2-D kernels with H = 1: kernel 1, stride 1, padding 0, dilation 1
+        k2, s2, p2, d2 = (1,) + k, (1,) + s, (0,) + p, (1,) + d
+    else:
+        k2, s2, p2, d2 = k, s, p, d
+    try:
+        K.pool2d_output_size(input.shape[2] if n == 2 else 1, input.shape[-1], k2, s2, p2, d2,
+                             ceil_mode)
+    except ValueError:
+        raise RuntimeError(f"{op}: output size is too small for input of shape "
+                           f"{tuple(input.shape)} with kernel_size={k}, stride={s}, padding={p}, "
+                           f"dilation={d}, ceil_mode={ceil_mode}") from None
+    return k2, s2, p2, d2
+
+
+def _max_pool(op, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, n):
+    layout = "(N, C, L)" if n == 1 else "(N, C, H, W)"
+    input, unbatched = _batched(op, input, n, layout)
+    k, s, p, d = _pool_geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode, n)
+    x = input.unsqueeze(2) if n == 1 else input
+    argmax = [] if return_indices else None
+    out = MaxPool2d.apply(x, k, s, p, d, bool(ceil_mode), indices_out=argmax)
+    outs = [out, Tensor._make(argmax[0], False, None)] if return_indices else [out]
+    if n == 1:
+        outs = [t.squeeze(2) for t in outs]
+    if unbatched:
+        outs = [t.squeeze(0) for t in outs]
+    return tuple(outs) if return_indices else outs[0]
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -312,7 +549,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     argmax for backward.
 
     Shapes: ``(N, C, H, W)`` or ``(C, H, W)`` -> ``(N, C, H_out, W_out)``,
-    ``H_out = floor((H + 2 pH - dH (kH - 1) - 1) / sH) + 1``; ``stride`` defaults to
+    ``H_out = floor((H + 2 pH - dH (kH - 1) - 1) / sH) + 1`` (``ceil`` with ``ceil_mode``,
+    dropping a last window that would start in the padding); ``stride`` defaults to
     ``kernel_size``; padding is implicit ``-inf`` and at most half the kernel.
 
     Returns:
@@ -320,41 +558,201 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         maximum in its flattened ``(H, W)`` plane (PyTorch's convention).
 
     Raises:
-        RuntimeError: for a wrong rank, padding larger than half the kernel, or an output size
-            below 1, naming the shapes.
-        NotImplementedError: for ``ceil_mode=True`` (not supported yet).
+        RuntimeError: for a wrong rank, non-positive sizes, padding larger than half the
+            kernel, or an output size below 1, naming the shapes.
     """
-    op = "max_pool2d"
-    if ceil_mode:
-        raise NotImplementedError(f"{op}: ceil_mode=True is not supported yet")
-    unbatched = input.ndim == 3
-    if unbatched:
-        input = input.unsqueeze(0)
-    if input.ndim != 4:
-        raise RuntimeError(f"{op}: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "
-                           f"{tuple(input.shape)}")
-    k = _pair(kernel_size, "kernel_size", op)
-    s = k if stride is None or stride == () else _pair(stride, "stride", op)
-    p = _pair(padding, "padding", op)
-    d = _pair(dilation, "dilation", op)
-    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
-        raise RuntimeError(f"{op}: pad should be at most half of effective kernel size, but got "
-                           f"pad={p} and kernel_size={k}")
-    ho = (input.shape[2] + 2 * p[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1
-    wo = (input.shape[3] + 2 * p[1] - d[1] * (k[1] - 1) - 1) // s[1] + 1
-    if ho < 1 or wo < 1:
-        raise RuntimeError(f"{op}: output size is too small ({ho}x{wo}) for input of shape "
-                           f"{tuple(input.shape)} with kernel_size={k}, stride={s}, "
-                           f"padding={p}, dilation={d}")
-    if return_indices:
-        argmax = []
-        out = MaxPool2d.apply(input, k, s, p, d, indices_out=argmax)
-        indices = Tensor._make(argmax[0], False, None)
-        if unbatched:
-            return out.squeeze(0), indices.squeeze(0)
-        return out, indices
-    out = MaxPool2d.apply(input, k, s, p, d)
+    return _max_pool("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices, 2)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """1-D max pooling (``torch.nn.functional.max_pool1d``): the 2-D kernel on
+    ``(N, C, 1, L)``.
+
+    Shapes: ``(N, C, L)`` or ``(C, L)`` -> ``(N, C, L_out)``,
+    ``L_out = floor((L + 2 p - d (k - 1) - 1) / s) + 1`` (``ceil`` with ``ceil_mode``).
+    Indices (``return_indices=True``) are positions in ``L``.
+
+    Raises:
+        RuntimeError: as :func:`max_pool2d`.
+    """
+    return _max_pool("max_pool1d", input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices, 1)
+
+
+class AvgPool2d(Function):
+    """Graph node of :func:`avg_pool2d`. Average pooling is linear, so its backward is its
+    adjoint (:class:`AvgPool2dBackward`), whose own backward is this op again: higher-order
+    gradients work."""
+
+    @staticmethod
+    def forward(ctx, x, conf):
+        ctx.conf = conf
+        ctx.x_shape = x.shape
+        return K.avg_pool2d_forward(x, *conf)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return AvgPool2dBackward.apply(grad, ctx.x_shape, ctx.conf), None
+
+
+class AvgPool2dBackward(Function):
+    """The gradient of :class:`AvgPool2d` as an op (the adjoint of average pooling)."""
+
+    @staticmethod
+    def forward(ctx, grad, x_shape, conf):
+        ctx.conf = conf
+        return K.avg_pool2d_backward(grad, x_shape, *conf)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return AvgPool2d.apply(gg, ctx.conf), None, None
+
+
+def _avg_pool(op, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+              divisor_override, n):
+    layout = "(N, C, L)" if n == 1 else "(N, C, H, W)"
+    input, unbatched = _batched(op, input, n, layout)
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating input, got {input.dtype}")
+    if divisor_override is not None and (not isinstance(divisor_override, numbers.Integral)
+                                         or divisor_override == 0):
+        raise RuntimeError(f"{op}: divisor must be a non-zero int, got {divisor_override!r}")
+    k, s, p, _ = _pool_geometry(op, input, kernel_size, stride, padding, 1, ceil_mode, n)
+    x = input.unsqueeze(2) if n == 1 else input
+    div = None if divisor_override is None else int(divisor_override)
+    out = AvgPool2d.apply(x, (k, s, p, bool(ceil_mode), bool(count_include_pad), div))
+    if n == 1:
+        out = out.squeeze(2)
     return out.squeeze(0) if unbatched else out
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """2-D average pooling (``torch.nn.functional.avg_pool2d``), a Numba kernel.
+
+    Shapes: ``(N, C, H, W)`` or ``(C, H, W)`` -> ``(N, C, H_out, W_out)``,
+    ``H_out = floor((H + 2 pH - kH) / sH) + 1`` (``ceil`` with ``ceil_mode``).
+
+    Args:
+        stride: defaults to ``kernel_size``. padding: zero padding, at most half the kernel.
+        count_include_pad (bool): divide by the window size including the zero padding
+            (default), else by the number of input elements in the window.
+        divisor_override (int, optional): divide every window sum by this instead.
+
+    Raises:
+        RuntimeError: wrong rank, non-float input, bad sizes, padding above half the kernel,
+            an output size below 1, a zero divisor_override.
+    """
+    return _avg_pool("avg_pool2d", input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override, 2)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """1-D average pooling (``torch.nn.functional.avg_pool1d``): the 2-D kernel on
+    ``(N, C, 1, L)``. Shapes ``(N, C, L)`` or ``(C, L)`` -> ``(N, C, L_out)``.
+
+    Raises:
+        RuntimeError: as :func:`avg_pool2d`.
+    """
+    return _avg_pool("avg_pool1d", input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, None, 1)
+
+
+class AdaptiveAvgPool2d(Function):
+    """Graph node of :func:`adaptive_avg_pool2d`; like :class:`AvgPool2d`, its backward is its
+    adjoint op, so higher-order gradients work."""
+
+    @staticmethod
+    def forward(ctx, x, output_size):
+        ctx.x_shape = x.shape
+        ctx.output_size = output_size
+        return K.adaptive_avg_pool2d_forward(x, output_size)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return AdaptiveAvgPool2dBackward.apply(grad, ctx.x_shape), None
+
+
+class AdaptiveAvgPool2dBackward(Function):
+    """The gradient of :class:`AdaptiveAvgPool2d` as an op."""
+
+    @staticmethod
+    def forward(ctx, grad, x_shape):
+        ctx.output_size = grad.shape[2:]
+        return K.adaptive_avg_pool2d_backward(grad, x_shape)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return AdaptiveAvgPool2d.apply(gg, ctx.output_size), None
+
+
+def _adaptive_size(op, input, output_size):
+    """``output_size`` (int or pair, ``None`` keeps the input size) -> a pair of ints."""
+    if isinstance(output_size, numbers.Integral) and not isinstance(output_size, bool):
+        sizes = (int(output_size),) * 2
+    else:
+        try:
+            sizes = tuple(output_size)
+        except TypeError:
+            sizes = ()
+        if len(sizes) != 2 or not all(v is None or (isinstance(v, numbers.Integral)
+                                                    and not isinstance(v, bool)) for v in sizes):
+            raise TypeError(f"{op}: output_size must be an int or a tuple of 2 ints or None, "
+                            f"got {output_size!r}")
+        sizes = tuple(input.shape[2 + i] if v is None else int(v) for i, v in enumerate(sizes))
+    if min(sizes) < 1:
+        raise RuntimeError(f"{op}: output_size must be positive, got {sizes}")
+    if min(input.shape[2:]) < 1:
+        raise RuntimeError(f"{op}: expected non-empty spatial dims, got input of shape "
+                           f"{tuple(input.shape)}")
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating input, got {input.dtype}")
+    return sizes
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """2-D adaptive average pooling (``torch.nn.functional.adaptive_avg_pool2d``).
+
+    Output ``(oh, ow)`` averages input rows ``[floor(oh H / H_out), ceil((oh + 1) H / H_out))``
+    and likewise columns (PyTorch's windows).
+
+    Shapes: ``(N, C, H, W)`` or ``(C, H, W)`` -> ``(N, C, H_out, W_out)``; ``output_size`` is
+    an int or a pair whose entries may be ``None`` (keep that input size).
+
+    Raises:
+        TypeError: for a malformed output_size.
+        RuntimeError: wrong rank, empty spatial dims, non-float input, non-positive size.
+    """
+    op = "adaptive_avg_pool2d"
+    input, unbatched = _batched(op, input, 2, "(N, C, H, W)")
+    sizes = _adaptive_size(op, input, output_size)
+    out = AdaptiveAvgPool2d.apply(input, sizes)
+    return out.squeeze(0) if unbatched else out
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """2-D adaptive max pooling (``torch.nn.functional.adaptive_max_pool2d``): the max over
+    :func:`adaptive_avg_pool2d`'s windows, with the argmax saved for backward.
+
+    Returns:
+        the pooled tensor ``(N, C, H_out, W_out)``, and with ``return_indices=True`` the int64
+        flat indices ``h W + w`` of the maxima in their planes.
+
+    Raises:
+        TypeError, RuntimeError: as :func:`adaptive_avg_pool2d`.
+    """
+    op = "adaptive_max_pool2d"
+    input, unbatched = _batched(op, input, 2, "(N, C, H, W)")
+    sizes = _adaptive_size(op, input, output_size)
+    argmax = [] if return_indices else None
+    out = AdaptiveMaxPool2d.apply(input, sizes, indices_out=argmax)
+    outs = [out, Tensor._make(argmax[0], False, None)] if return_indices else [out]
+    if unbatched:
+        outs = [t.squeeze(0) for t in outs]
+    return tuple(outs) if return_indices else outs[0]
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
