@@ -1,0 +1,262 @@
+"""Character-level LSTM language model (Karpathy's char-rnn, 2015) trained with tapegrad.
+
+    python examples/char_lstm.py                      # Tiny Shakespeare if found, 5 minutes
+    python examples/char_lstm.py --minutes 0.5        # a quick look
+    python examples/char_lstm.py --data book.txt --hidden 512 --layers 2 --steps 2000
+
+Model: Embedding(V, 64) -> LSTM(64, hidden, layers, batch_first) -> Linear(hidden, V),
+cross-entropy on the next character of every position, Adam with gradient clipping.
+Training samples random windows of ``--seq-len`` characters (truncated backpropagation through
+time over the window); the last 10% of the text is the validation split, reported in nats per
+character (``ln V`` is what a uniform guess scores). Every ``--eval-every`` seconds of training it
+prints the validation loss and a few sampled lines (temperature sampling, the LSTM state
+carried from character to character), and at the end saves the loss curve as a PNG.
+
+Data: ``--data PATH`` (any UTF-8 text file); by default ``../shared/data/text/tinyshakespeare.txt``
+next to the repository if it exists, else the Python standard library's own source files
+(present in every installation), so the script always runs.
+"""
+
+import argparse
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import autograd  # noqa: F401  (first: sets the BLAS thread policy before NumPy loads)
+import numpy as np
+
+import nn
+import nn.functional as F
+import optim
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "text" / "tinyshakespeare.txt"
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--data", default=None,
+                   help=f"text file to train on (default: {DEFAULT_DATA} if it exists, else the "
+                        "Python standard library's source)")
+    p.add_argument("--minutes", type=float, default=5.0, help="training time budget")
+    p.add_argument("--steps", type=int, default=None,
+                   help="stop after this many steps (whichever of --steps/--minutes comes first)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seq-len", type=int, default=64, help="characters per training window")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--embed", type=int, default=64, help="character embedding size")
+    p.add_argument("--hidden", type=int, default=256, help="LSTM hidden size")
+    p.add_argument("--layers", type=int, default=1, help="stacked LSTM layers")
+    p.add_argument("--dropout", type=float, default=0.0, help="dropout between LSTM layers")
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--clip", type=float, default=1.0, help="gradient-norm clipping")
+    p.add_argument("--eval-every", type=float, default=30.0,
+                   help="seconds of training between validation/sampling")
+    p.add_argument("--eval-batches", type=int, default=16)
+    p.add_argument("--temperature", type=float, default=0.8)
+    p.add_argument("--sample-chars", type=int, default=300, help="characters of the final sample")
+    p.add_argument("--plot", default="char_lstm_loss.png", help="loss-curve PNG ('' for none)")
+    p.add_argument("--threads", type=int, default=None, help="BLAS/Numba threads")
+    return p.parse_args(argv)
+
+
+# ---- data ---------------------------------------------------------------------------------------
+def stdlib_text(limit=1_200_000):
+    """The standard library's ``.py`` sources, concatenated (up to ``limit`` characters)."""
+    root = Path(os.path.dirname(os.__file__))
+    parts, n = [], 0
+    for path in sorted(root.glob("*.py")):
+        try:
+            s = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        parts.append(s)
+        n += len(s)
+        if n >= limit:
+            break
+    return "".join(parts)[:limit], f"Python standard library sources ({root})"
+
+
+def load_text(path):
+    """``(text, description)`` from ``path``, the default Tiny Shakespeare file or the stdlib."""
+    if path is None:
+        if not DEFAULT_DATA.is_file():
+            return stdlib_text()
+        path = DEFAULT_DATA
+    path = Path(path)
+    if not path.is_file():
+        sys.exit(f"char_lstm: --data {path} is not a file")
+    return path.read_text(encoding="utf-8", errors="replace"), str(path)
+
+
+class CharData:
+    """Vocabulary, the encoded train/validation splits and random windows of them."""
+
+    def __init__(self, text, seq_len, seed):
+        self.chars = sorted(set(text))
+        self.stoi = {c: i for i, c in enumerate(self.chars)}
+        data = np.array([self.stoi[c] for c in text], dtype=np.int64)
+        n = int(len(data) * 0.9)
+        self.train, self.val = data[:n], data[n:]
+        self.seq_len = seq_len
+        if len(self.val) <= seq_len + 1:
+            sys.exit(f"char_lstm: the text ({len(text)} characters) is too short for windows of "
+                     f"{seq_len}")
+        self.rng = np.random.default_rng(seed)
+
+    def batch(self, split, batch_size, rng=None):
+        """``(x, y)`` int64 ``(B, T)``: windows and the same windows shifted by one."""
+        d = self.train if split == "train" else self.val
+        starts = (rng or self.rng).integers(0, len(d) - self.seq_len - 1, batch_size)
+        chunk = d[starts[:, None] + np.arange(self.seq_len + 1)]
+        return chunk[:, :-1], chunk[:, 1:]
+
+
+# ---- model --------------------------------------------------------------------------------------
+class CharLSTM(nn.Module):
+    """Embedding -> LSTM -> Linear: ``(B, T)`` character ids -> ``(B, T, V)`` logits (and the
+    final LSTM state, which sampling carries along)."""
+
+    def __init__(self, vocab, embed, hidden, layers, dropout):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, embed)
+        self.lstm = nn.LSTM(embed, hidden, layers, batch_first=True,
+                            dropout=dropout if layers > 1 else 0.0)
+        self.head = nn.Linear(hidden, vocab)
+
+    def forward(self, idx, state=None):
+        out, state = self.lstm(self.embed(idx), state)
+        return self.head(out), state
+
+
+def loss_of(model, x, y):
+    """Mean next-character cross-entropy of int64 windows ``x`` -> targets ``y``."""
+    logits, _ = model(autograd.tensor(x))
+    V = logits.shape[-1]
+    return F.cross_entropy(logits.reshape(-1, V), autograd.tensor(y.reshape(-1)))
+
+
+def evaluate(model, data, batches, batch_size):
+    """Mean validation cross-entropy (nats/char) over fixed windows (same every call)."""
+    rng = np.random.default_rng(1234)
+    model.eval()
+    with autograd.no_grad():
+        total = sum(float(loss_of(model, *data.batch("val", batch_size, rng)).item())
+                    for _ in range(batches))
+    model.train()
+    return total / batches
+
+
+def sample(model, data, n_chars, temperature, rng, prompt="\n"):
+    """Temperature sampling, one character at a time, the LSTM state carried along."""
+    model.eval()
+    ids = [data.stoi.get(c, 0) for c in prompt]
+    out = []
+    with autograd.no_grad():
+        logits, state = model(autograd.tensor(np.array([ids], dtype=np.int64)))
+        for _ in range(n_chars):
+            z = logits.data[0, -1].astype(np.float64) / max(temperature, 1e-6)
+            p = np.exp(z - z.max())
+            nxt = int(rng.choice(len(p), p=p / p.sum()))
+            out.append(data.chars[nxt])
+            logits, state = model(autograd.tensor(np.array([[nxt]], dtype=np.int64)), state)
+    model.train()
+    return "".join(out)
+
+
+def save_plot(path, steps, losses, val_steps, val_losses, title):
+    """Smoothed training loss and validation loss (nats/char) against steps, as a PNG."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    losses = np.asarray(losses)
+    k = max(1, len(losses) // 50)
+    smooth = np.convolve(losses, np.ones(k) / k, mode="valid")
+    ax.plot(steps[k - 1:k - 1 + len(smooth)], smooth, lw=1, label=f"train (mean of {k} steps)")
+    ax.plot(val_steps, val_losses, "o-", label="validation")
+    ax.set_xlabel("step")
+    ax.set_ylabel("cross-entropy (nats/char)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv=None):
+    """Train, printing validation loss and samples; returns the final validation loss."""
+    args = parse_args(argv)
+    from tqdm import tqdm
+
+    if args.threads:
+        autograd.set_num_threads(args.threads)
+    autograd.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    text, source = load_text(args.data)
+    data = CharData(text, args.seq_len, args.seed)
+    V = len(data.chars)
+    model = CharLSTM(V, args.embed, args.hidden, args.layers, args.dropout)
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"text: {source} ({len(text):,} characters, vocabulary {V}); model: "
+          f"LSTM {args.layers}x{args.hidden}, {n_params:,} parameters; budget "
+          f"{args.minutes:g} min" + (f" or {args.steps} steps" if args.steps else ""))
+    opt = optim.Adam(model.parameters(), lr=args.lr)
+    val0 = evaluate(model, data, 2, args.batch_size)
+    print(f"initial validation loss {val0:.3f} nats/char (uniform: {math.log(V):.3f})")
+
+    budget = args.minutes * 60.0
+    max_steps = args.steps if args.steps else float("inf")
+    steps, losses, val_steps, val_losses = [], [], [], []
+    start = time.perf_counter()
+    train_time, next_eval, step = 0.0, args.eval_every, 0
+    if args.steps:
+        bar = tqdm(total=args.steps, unit="step", desc="training")
+    else:
+        bar = tqdm(total=round(budget), unit="s", desc="training",
+                   bar_format="{l_bar}{bar}| {n:.0f}/{total_fmt}s [{postfix}]")
+    while train_time < budget and step < max_steps:
+        t0 = time.perf_counter()
+        x, y = data.batch("train", args.batch_size)
+        loss = loss_of(model, x, y)
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), args.clip)
+        opt.step()
+        step += 1
+        steps.append(step)
+        losses.append(float(loss.item()))
+        dt = time.perf_counter() - t0
+        train_time += dt
+        bar.update(1 if args.steps else min(dt, budget - bar.n))
+        bar.set_postfix_str(f"step {step}, loss {losses[-1]:.3f}"
+                            + (f", val {val_losses[-1]:.3f}" if val_losses else ""))
+        done = train_time >= budget or step >= max_steps
+        if train_time >= next_eval or done:
+            next_eval += args.eval_every
+            val = evaluate(model, data, args.eval_batches, args.batch_size)
+            val_steps.append(step)
+            val_losses.append(val)
+            bar.write(f"\n[step {step}, {train_time:.0f}s] validation loss {val:.3f} nats/char; "
+                      f"sample:\n{sample(model, data, 160, args.temperature, rng)}\n")
+    bar.close()
+    wall = time.perf_counter() - start
+    print(f"\n{step} steps in {train_time:.1f}s of training ({wall:.1f}s with evaluation), "
+          f"{train_time / max(step, 1) * 1e3:.0f} ms/step; final validation loss "
+          f"{val_losses[-1]:.3f} nats/char ({val_losses[-1] / math.log(2):.3f} bits/char)")
+    print(f"\nsample (temperature {args.temperature}):\n"
+          + sample(model, data, args.sample_chars, args.temperature, rng))
+    if args.plot:
+        name = Path(source).name if Path(source).is_file() else "Python stdlib source"
+        save_plot(args.plot, steps, losses, val_steps, val_losses, f"char-LSTM on {name}")
+        print(f"loss curve saved to {args.plot}")
+    return val_losses[-1]
+
+
+if __name__ == "__main__":
+    main()
