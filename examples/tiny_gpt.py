@@ -1,0 +1,292 @@
+"""Train a tiny GPT (a decoder-only transformer) on characters with tapegrad.
+
+    python examples/tiny_gpt.py                                   # Tiny Shakespeare, 5 minutes
+    python examples/tiny_gpt.py --minutes 0.5 --plot /tmp/loss.png
+    python examples/tiny_gpt.py --data some_book.txt --n-layer 6 --d-model 192
+
+Model (Radford et al., 2018/2019, "GPT"; pre-norm blocks as in GPT-2): token embedding + learned
+position embedding -> ``--n-layer`` pre-norm blocks (``nn.TransformerEncoderLayer(norm_first=True,
+activation='gelu', batch_first=True)``: causal multi-head self-attention through the fused
+scaled-dot-product-attention kernel, then a 4x feed-forward network) -> LayerNorm -> Linear to
+the vocabulary. Causality comes from the causal mask (``nn.Transformer.
+generate_square_subsequent_mask``) together with the ``is_causal=True`` hint, so the kernel applies
+the causal rule itself. Trained with next-character cross-entropy, AdamW (weight decay on the
+matrices only), linear warm-up and gradient clipping at 1.0, for a wall-clock budget
+(``--minutes``).
+
+Text: ``--data PATH`` (any UTF-8 text file); by default Tiny Shakespeare from
+``../shared/data/text/tinyshakespeare.txt`` relative to the repository if it exists, otherwise the
+Python standard library's own source text, which every installation has. The last 10% of the
+text is the validation split; the validation loss is reported in nats per character. Samples
+(temperature and top-k sampling) are printed at each evaluation, and the loss curve is saved as a
+PNG (``--plot``).
+"""
+
+import argparse
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import autograd  # first: sets the BLAS thread policy before NumPy loads
+import numpy as np
+
+import nn
+import nn.functional as F
+import optim
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "text" / "tinyshakespeare.txt"
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data", default=None,
+                   help=f"UTF-8 text file (default: {DEFAULT_DATA} if it exists, else the "
+                        "Python standard library's source)")
+    p.add_argument("--minutes", type=float, default=5.0, help="training time budget")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--block-size", type=int, default=64, help="context length in characters")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--n-layer", type=int, default=4)
+    p.add_argument("--n-head", type=int, default=4)
+    p.add_argument("--d-model", type=int, default=128)
+    p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--weight-decay", type=float, default=0.1)
+    p.add_argument("--warmup", type=int, default=100, help="linear warm-up steps")
+    p.add_argument("--eval-every", type=float, default=60.0,
+                   help="seconds of training between evaluations and samples")
+    p.add_argument("--eval-batches", type=int, default=16)
+    p.add_argument("--temperature", type=float, default=0.8)
+    p.add_argument("--top-k", type=int, default=10)
+    p.add_argument("--sample-chars", type=int, default=240,
+                   help="characters sampled at the end (a quarter of that at each evaluation)")
+    p.add_argument("--plot", default="tiny_gpt_loss.png", help="loss-curve PNG ('' for none)")
+    p.add_argument("--threads", type=int, default=None, help="BLAS/Numba threads")
+    return p.parse_args(argv)
+
+
+# ---- data -------------------------------------------------------------------------------------
+def stdlib_text(limit=1_200_000):
+    """The standard library's own ``.py`` sources, concatenated (up to ``limit`` chars)."""
+    root = Path(os.__file__).resolve().parent
+    parts, n = [], 0
+    for path in sorted(root.glob("*.py")):
+        try:
+            s = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        parts.append(s)
+        n += len(s)
+        if n >= limit:
+            break
+    return "".join(parts)[:limit], f"Python standard library sources in {root}"
+
+
+def load_text(path):
+    if path is None:
+        if DEFAULT_DATA.is_file():
+            path = DEFAULT_DATA
+        else:
+            return stdlib_text()
+    path = Path(path)
+    if not path.is_file():
+        sys.exit(f"tiny_gpt: --data {path} is not a file")
+    return path.read_text(encoding="utf-8", errors="replace"), str(path)
+
+
+class CharData:
+    """Character vocabulary, encoded train/validation splits and random batches."""
+
+    def __init__(self, text, block_size, seed):
+        self.chars = sorted(set(text))
+        self.stoi = {c: i for i, c in enumerate(self.chars)}
+        data = np.array([self.stoi[c] for c in text], dtype=np.int64)
+        n = int(len(data) * 0.9)
+        self.train, self.val = data[:n], data[n:]
+        self.block = block_size
+        if len(self.val) <= block_size + 1:
+            sys.exit(f"tiny_gpt: the text ({len(text)} chars) is too short for a block size "
+                     f"of {block_size}")
+        self.rng = np.random.default_rng(seed)
+
+    def batch(self, split, batch_size, rng=None):
+        d = self.train if split == "train" else self.val
+        rng = rng or self.rng
+        starts = rng.integers(0, len(d) - self.block - 1, batch_size)
+        idx = starts[:, None] + np.arange(self.block + 1)
+        chunk = d[idx]
+        return chunk[:, :-1], chunk[:, 1:]
+
+    def decode(self, ids):
+        return "".join(self.chars[i] for i in ids)
+
+
+# ---- model ------------------------------------------------------------------------------------
+class TinyGPT(nn.Module):
+    """Token + position embeddings, ``n_layer`` pre-norm causal transformer blocks, LayerNorm,
+    a linear head. Input ``(B, T)`` int64 with ``T <= block_size`` -> logits ``(B, T, V)``."""
+
+    def __init__(self, vocab_size, block_size, d_model, n_layer, n_head, dropout):
+        super().__init__()
+        self.block_size = block_size
+        self.tok_emb = nn.Embedding(vocab_size, d_model)
+        self.pos_emb = nn.Embedding(block_size, d_model)
+        self.drop = nn.Dropout(dropout)
+        block = nn.TransformerEncoderLayer(d_model, n_head, 4 * d_model, dropout,
+                                           activation="gelu", batch_first=True,
+                                           norm_first=True)
+        self.blocks = nn.TransformerEncoder(block, n_layer, norm=nn.LayerNorm(d_model))
+        self.head = nn.Linear(d_model, vocab_size, bias=False)
+        self.register_buffer("causal_mask",
+                             nn.Transformer.generate_square_subsequent_mask(block_size),
+                             persistent=False)
+        for emb in (self.tok_emb, self.pos_emb):   # GPT-2's small initial embeddings
+            nn.init.normal_(emb.weight, 0.0, 0.02)
+
+    def forward(self, idx):
+        t = idx.shape[1]
+        x = self.tok_emb(idx) + self.pos_emb(autograd.arange(t))
+        mask = self.causal_mask[:t, :t]
+        x = self.blocks(self.drop(x), mask=mask, is_causal=True)
+        return self.head(x)
+
+
+def loss_of(model, x, y):
+    logits = model(autograd.tensor(x))
+    b, t, v = logits.shape
+    return F.cross_entropy(logits.reshape(b * t, v), autograd.tensor(y.reshape(b * t)))
+
+
+def evaluate(model, data, batches, batch_size):
+    """Mean validation loss (nats/char) over ``batches`` fixed random batches."""
+    rng = np.random.default_rng(1234)
+    model.eval()
+    total = 0.0
+    with autograd.no_grad():
+        for _ in range(batches):
+            x, y = data.batch("val", batch_size, rng)
+            total += float(loss_of(model, x, y).item())
+    model.train()
+    return total / batches
+
+
+def sample(model, data, n_chars, temperature, top_k, rng, prompt="\n"):
+    """Autoregressive sampling: softmax(logits / temperature) over the ``top_k`` most likely
+    characters, the context cropped to the block size."""
+    model.eval()
+    ids = [data.stoi.get(c, 0) for c in prompt]
+    with autograd.no_grad():
+        for _ in range(n_chars):
+            ctx = np.array([ids[-model.block_size:]], dtype=np.int64)
+            logits = model(autograd.tensor(ctx)).data[0, -1].astype(np.float64)
+            logits = logits / max(temperature, 1e-6)
+            if top_k and top_k < logits.size:
+                kth = np.partition(logits, -top_k)[-top_k]
+                logits = np.where(logits < kth, -np.inf, logits)
+            p = np.exp(logits - logits.max())
+            p /= p.sum()
+            ids.append(int(rng.choice(p.size, p=p)))
+    model.train()
+    return data.decode(ids[len(prompt):])
+
+
+def save_plot(path, steps, losses, val_steps, val_losses, title):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    losses = np.asarray(losses)
+    k = max(1, len(losses) // 50)
+    smooth = np.convolve(losses, np.ones(k) / k, mode="valid")
+    ax.plot(steps[:len(smooth)], smooth, label=f"train (mean of {k} steps)", lw=1)
+    ax.plot(val_steps, val_losses, "o-", label="validation")
+    ax.set_xlabel("step")
+    ax.set_ylabel("cross-entropy (nats/char)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from tqdm import tqdm
+
+    if args.threads:
+        autograd.set_num_threads(args.threads)
+    autograd.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    text, source = load_text(args.data)
+    data = CharData(text, args.block_size, args.seed)
+    model = TinyGPT(len(data.chars), args.block_size, args.d_model, args.n_layer, args.n_head,
+                    args.dropout)
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"text: {source} ({len(text):,} chars, vocabulary {len(data.chars)}); model: "
+          f"{args.n_layer} layers, d_model {args.d_model}, {args.n_head} heads, "
+          f"{n_params:,} parameters; budget {args.minutes:g} min")
+    decay = [p for p in model.parameters() if p.ndim >= 2]
+    no_decay = [p for p in model.parameters() if p.ndim < 2]
+    opt = optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
+                       {"params": no_decay, "weight_decay": 0.0}], lr=args.lr,
+                      betas=(0.9, 0.99))
+    print(f"initial validation loss {evaluate(model, data, 2, args.batch_size):.3f} nats/char "
+          f"(uniform would be {math.log(len(data.chars)):.3f})")
+
+    budget = args.minutes * 60.0
+    steps, losses, val_steps, val_losses = [], [], [], []
+    start = time.perf_counter()
+    next_eval = args.eval_every
+    train_time = 0.0
+    step = 0
+    bar = tqdm(total=round(budget), unit="s", desc="training",
+               bar_format="{l_bar}{bar}| {n:.0f}/{total_fmt}s [{postfix}]")
+    while train_time < budget:
+        t0 = time.perf_counter()
+        lr = args.lr * min(1.0, (step + 1) / max(args.warmup, 1))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        x, y = data.batch("train", args.batch_size)
+        loss = loss_of(model, x, y)
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        steps.append(step)
+        losses.append(float(loss.item()))
+        dt = time.perf_counter() - t0
+        train_time += dt
+        bar.update(min(dt, budget - bar.n))
+        bar.set_postfix_str(f"step {step}, loss {losses[-1]:.3f}"
+                            + (f", val {val_losses[-1]:.3f}" if val_losses else ""))
+        if train_time >= next_eval or train_time >= budget:
+            next_eval += args.eval_every
+            val = evaluate(model, data, args.eval_batches, args.batch_size)
+            val_steps.append(step)
+            val_losses.append(val)
+            text_s = sample(model, data, max(args.sample_chars // 4, 1), args.temperature,
+                            args.top_k, rng)
+            bar.write(f"\n[step {step}, {train_time:.0f}s] validation loss {val:.3f} "
+                      f"nats/char; sample:\n{text_s}\n")
+    bar.close()
+    wall = time.perf_counter() - start
+    print(f"\n{step} steps in {train_time:.1f}s of training ({wall:.1f}s with evaluation), "
+          f"{train_time / max(step, 1) * 1e3:.0f} ms/step; final validation loss "
+          f"{val_losses[-1]:.3f} nats/char ({val_losses[-1] / math.log(2):.3f} bits/char)")
+    print(f"\nsample (temperature {args.temperature}, top-k {args.top_k}):\n"
+          + sample(model, data, args.sample_chars, args.temperature, args.top_k, rng))
+    if args.plot:
+        name = Path(source).name if Path(source).is_file() else "Python stdlib source"
+        save_plot(args.plot, steps, losses, val_steps, val_losses, f"tiny GPT on {name}")
+        print(f"loss curve saved to {args.plot}")
+    return val_losses[-1]
+
+
+if __name__ == "__main__":
+    main()
