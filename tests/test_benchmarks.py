@@ -169,7 +169,7 @@ def _losses(name, namespaces, steps):
 
 
 @pytest.mark.parametrize("name, steps", [("xor", 5), ("mlp", 3), ("tiny_ops", 1),
-                                         ("maxpool", 1)])
+                                         ("maxpool", 1), ("attention", 3)])
 def test_same_result_on_both_libraries(name, steps):
     namespaces = [tapegrad_namespace(), _torch_ns()]
     losses = _losses(name, namespaces, steps)

@@ -1,0 +1,495 @@
+"""Fused kernels: cross-entropy from logits, layer normalisation, embedding backward.
+
+Pure array-in / array-out functions on ``numpy.ndarray`` (no Tensor, no graph); float32 and
+float64, outputs keep the input dtype. Each kernel has a ``prange`` twin and a serial twin;
+the Python entry points take the parallel one when the work is large enough to pay for the
+thread start (``parallel=None``), and tests check both against each other.
+
+Cross-entropy (PyTorch's ``cross_entropy`` with class indices, ``label_smoothing`` eps,
+per-class weights ``w``, ``W = sum_c w_c``; Szegedy et al., 2016 for the smoothing)::
+
+    lse_r  = log sum_c exp(x_rc)                       (stable: the row maximum is subtracted)
+    loss_r = (1 - eps) * w_t (lse_r - x_rt) + eps / C * sum_c w_c (lse_r - x_rc)
+    dloss_r / dx_rc = (1 - eps) * w_t (p_rc - [c == t]) + eps / C * (W p_rc - w_c),
+    p_rc = exp(x_rc - lse_r)
+
+Rows whose target is ``ignore_index`` give loss 0 and gradient 0. The logits are read in the
+``(N, C, D)`` layout of ``(N, C, d1, ...)`` inputs (``D = d1 * ...``; ``D = 1`` for ``(N, C)``),
+so no transposed copy is made.
+
+Layer norm over the last ``D`` elements of each of ``M`` rows (Ba et al., 2016; PyTorch's
+``layer_norm``: biased variance)::
+
+    mu = mean(x),  rstd = 1 / sqrt(var(x) + eps),  xhat = (x - mu) * rstd,  y = xhat * w + b
+    dx = rstd * (gh - mean(gh) - xhat * mean(gh * xhat)),  gh = g * w
+    dw = sum_rows g * xhat,  db = sum_rows g
+
+The backward splits the rows into chunks; each chunk writes its own partial ``dw``/``db`` row
+(no shared ``+=`` inside ``prange``) and the partials are summed afterwards.
+
+Embedding backward: a scatter-add of the output gradient rows into the rows of the weight they
+were gathered from. The parallel twin splits the embedding *columns* into blocks, so repeated
+indices never race.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = ["cross_entropy_forward", "cross_entropy_backward", "layer_norm_forward",
+           "layer_norm_backward", "embedding_backward", "embedding_renorm_"]
+
+# below this many elements the serial twin is used (thread start-up costs more than it saves)
+PARALLEL_MIN = 1 << 15
+
+# fastmath without 'nnan'/'ninf' (logits may be -inf): reassociation vectorises the row sums
+_FM = {"reassoc", "contract", "arcp"}
+
+
+def _use_parallel(parallel, size):
+    return size >= PARALLEL_MIN if parallel is None else bool(parallel)
+
+
+def _float(op, name, a):
+    a = np.asarray(a)
+    if a.dtype != np.float32 and a.dtype != np.float64:
+        raise TypeError(f"{op}: {name} must be float32 or float64, got dtype {a.dtype}")
+    return np.ascontiguousarray(a)
+
+
+# ---------------------------------------------------------------------------
+# cross-entropy
+# ---------------------------------------------------------------------------
+
+@njit(cache=True, fastmath=_FM)
+def _ce_row(x, n, d, t, w, has_w, eps, loss, lse):
+    """Loss and log-sum-exp of row (n, d) of x (N, C, D) with target t."""
+    C = x.shape[1]
+    zero = eps * 0  # typed constants (eps is finite and has the array dtype)
+    one = zero + 1
+    m = x[n, 0, d]  # shift by the row maximum; inf/nan logits give nan, as in PyTorch
+    for c in range(1, C):
+        v = x[n, c, d]
+        if v > m:
+            m = v
+    tot = zero
+    for c in range(C):
+        tot += np.exp(x[n, c, d] - m)
+    ls = m + np.log(tot)
+    lse[n, d] = ls
+    wt = w[t] if has_w else one
+    out = (one - eps) * wt * (ls - x[n, t, d])
+    if eps != 0:
+        sm = zero
+        for c in range(C):
+            wc = w[c] if has_w else one
+            sm += wc * (ls - x[n, c, d])
+        out += eps / C * sm
+    loss[n, d] = out
+
+
+@njit(cache=True, parallel=True)
+def _ce_fwd_parallel(x, target, w, has_w, ignore_index, eps, loss, lse):
+    N, D = target.shape
+    for r in prange(N * D):
+        n = r // D
+        d = r - n * D
+        t = target[n, d]
+        if t == ignore_index:
+            loss[n, d] = 0
+            lse[n, d] = 0
+        else:
+            _ce_row(x, n, d, t, w, has_w, eps, loss, lse)
+
+
+@njit(cache=True)
+def _ce_fwd_serial(x, target, w, has_w, ignore_index, eps, loss, lse):
+    N, D = target.shape
+    for n in range(N):
+        for d in range(D):
+            t = target[n, d]
+            if t == ignore_index:
+                loss[n, d] = 0
+                lse[n, d] = 0
+            else:
+                _ce_row(x, n, d, t, w, has_w, eps, loss, lse)
+
+
+@njit(cache=True, fastmath=_FM)
+def _ce_grad_row(x, n, d, t, w, has_w, wsum, eps, coef, lse, gx):
+    C = x.shape[1]
+    one = eps * 0 + 1
+    ls = lse[n, d]
+    k = coef[n, d]
+    wt = w[t] if has_w else one
+    a = k * (one - eps) * wt
+    b = k * eps / C
+    for c in range(C):
+        p = np.exp(x[n, c, d] - ls)
+        wc = w[c] if has_w else one
+        gx[n, c, d] = a * p + b * (wsum * p - wc)
+    gx[n, t, d] -= a
+
+
+@njit(cache=True, parallel=True)
+def _ce_bwd_parallel(x, target, w, has_w, wsum, ignore_index, eps, coef, lse, gx):
+    N, D = target.shape
+    C = x.shape[1]
+    for r in prange(N * D):
+        n = r // D
+        d = r - n * D
+        t = target[n, d]
+        if t == ignore_index:
+            for c in range(C):
+                gx[n, c, d] = 0
+        else:
+            _ce_grad_row(x, n, d, t, w, has_w, wsum, eps, coef, lse, gx)
+
+
+@njit(cache=True)
+def _ce_bwd_serial(x, target, w, has_w, wsum, ignore_index, eps, coef, lse, gx):
+    N, D = target.shape
+    C = x.shape[1]
+    for n in range(N):
+        for d in range(D):
+            t = target[n, d]
+            if t == ignore_index:
+                for c in range(C):
+                    gx[n, c, d] = 0
+            else:
+                _ce_grad_row(x, n, d, t, w, has_w, wsum, eps, coef, lse, gx)
+
+
+def _ce_args(op, x, target, weight):
+    x = _float(op, "input", x)
+    if x.ndim != 3:
+        raise ValueError(f"{op}: expected logits of shape (N, C, D), got {x.shape}")
+    target = np.ascontiguousarray(target, dtype=np.int64)
+    N, C, D = x.shape
+    if target.shape != (N, D):
+        raise ValueError(f"{op}: expected target of shape {(N, D)} for logits {x.shape}, got "
+                         f"{target.shape}")
+    if weight is None:
+        w, has_w = np.ones(1, dtype=x.dtype), False
+    else:
+        w = np.ascontiguousarray(weight, dtype=x.dtype)
+        if w.shape != (C,):
+            raise ValueError(f"{op}: weight must have shape ({C},), got {w.shape}")
+        has_w = True
+    return x, target, w, has_w
+
+
+def cross_entropy_forward(x, target, weight=None, ignore_index=-100, label_smoothing=0.0,
+                          parallel=None):
+    """Per-row cross-entropy of logits with class-index targets, fused log-softmax + NLL.
+
+    Args:
+        x: logits ``(N, C, D)`` (``D = 1`` for ``(N, C)`` inputs), float32/float64.
+        target: int64 ``(N, D)`` in ``[0, C)`` or ``ignore_index`` (checked).
+        weight: optional ``(C,)`` per-class weights.
+        label_smoothing: eps in ``[0, 1]``.
+
+    Returns:
+        ``(loss, lse)``, both ``(N, D)`` in x's dtype: the unreduced loss (0 where ignored)
+        and the per-row log-sum-exp (saved for the backward).
+
+    Raises:
+        TypeError/ValueError: bad dtype or shapes. IndexError: a target outside ``[0, C)``.
+    """
+    op = "cross_entropy"
+    x, target, w, has_w = _ce_args(op, x, target, weight)
+    C = x.shape[1]
+    valid = target != ignore_index
+    bad = valid & ((target < 0) | (target >= C))
+    if bad.any():
+        raise IndexError(f"{op}: target {int(target[bad][0])} is out of bounds for {C} classes "
+                         f"(ignore_index={ignore_index})")
+    loss = np.empty(target.shape, dtype=x.dtype)
+    lse = np.empty(target.shape, dtype=x.dtype)
+    if C == 0 or target.size == 0:
+        loss[...] = 0
+        lse[...] = -np.inf
+        return loss, lse
+    fn = _ce_fwd_parallel if _use_parallel(parallel, x.size) else _ce_fwd_serial
+    fn(x, target, w, has_w, ignore_index, x.dtype.type(label_smoothing), loss, lse)
+    return loss, lse
+
+
+def cross_entropy_backward(coef, x, target, lse, weight=None, ignore_index=-100,
+                           label_smoothing=0.0, parallel=None):
+    """Gradient of ``sum_r coef_r * loss_r`` with respect to the logits.
+
+    Args:
+        coef: ``(N, D)`` per-row factor (the incoming gradient, already divided by the
+            reduction's denominator for ``'mean'``).
+        x, target, weight, ignore_index, label_smoothing: as for the forward.
+        lse: the forward's log-sum-exp ``(N, D)``.
+
+    Returns:
+        ``grad_x`` ``(N, C, D)`` in x's dtype (zero rows where the target is ignored).
+    """
+    op = "cross_entropy"
+    x, target, w, has_w = _ce_args(op, x, target, weight)
+    coef = np.ascontiguousarray(np.broadcast_to(coef, target.shape), dtype=x.dtype)
+    lse = np.ascontiguousarray(lse, dtype=x.dtype)
+    gx = np.empty_like(x)
+    if x.size == 0:
+        return gx
+    fn = _ce_bwd_parallel if _use_parallel(parallel, x.size) else _ce_bwd_serial
+    wsum = x.dtype.type(w.sum() if has_w else x.shape[1])
+    fn(x, target, w, has_w, wsum, ignore_index, x.dtype.type(label_smoothing), coef, lse, gx)
+    return gx
+
+
+# ---------------------------------------------------------------------------
+# layer norm
+# ---------------------------------------------------------------------------
+
+@njit(cache=True, fastmath=_FM)
+def _ln_row(x, r, w, b, has_w, has_b, eps, y, mean, rstd):
+    D = x.shape[1]
+    s = eps * 0
+    for j in range(D):
+        s += x[r, j]
+    mu = s / D
+    v = s * 0
+    for j in range(D):
+        t = x[r, j] - mu
+        v += t * t
+    rs = (eps * 0 + 1) / np.sqrt(v / D + eps)
+    mean[r] = mu
+    rstd[r] = rs
+    for j in range(D):
+        h = (x[r, j] - mu) * rs
+        if has_w:
+            h = h * w[j]
+        if has_b:
+            h = h + b[j]
+        y[r, j] = h
+
+
+@njit(cache=True, parallel=True)
+def _ln_fwd_parallel(x, w, b, has_w, has_b, eps, y, mean, rstd):
+    for r in prange(x.shape[0]):
+        _ln_row(x, r, w, b, has_w, has_b, eps, y, mean, rstd)
+
+
+@njit(cache=True)
+def _ln_fwd_serial(x, w, b, has_w, has_b, eps, y, mean, rstd):
+    for r in range(x.shape[0]):
+        _ln_row(x, r, w, b, has_w, has_b, eps, y, mean, rstd)
+
+
+@njit(cache=True, fastmath=_FM)
+def _ln_bwd_chunk(g, x, w, has_w, mean, rstd, r0, r1, gx, gw_row, gb_row, need_x):
+    """Rows [r0, r1): input gradient rows, and this chunk's partial dw/db."""
+    D = x.shape[1]
+    for j in range(D):
+        gw_row[j] = 0
+        gb_row[j] = 0
+    zero = gb_row[0]  # 0 in the array dtype
+    for r in range(r0, r1):
+        mu = mean[r]
+        rs = rstd[r]
+        s1 = zero
+        s2 = zero
+        for j in range(D):
+            h = (x[r, j] - mu) * rs
+            gr = g[r, j]
+            gw_row[j] += gr * h
+            gb_row[j] += gr
+            gh = gr * w[j] if has_w else gr
+            s1 += gh
+            s2 += gh * h
+        if need_x:
+            s1 = s1 / D
+            s2 = s2 / D
+            for j in range(D):
+                h = (x[r, j] - mu) * rs
+                gh = g[r, j] * w[j] if has_w else g[r, j]
+                gx[r, j] = rs * (gh - s1 - h * s2)
+
+
+@njit(cache=True, parallel=True)
+def _ln_bwd_parallel(g, x, w, has_w, mean, rstd, gx, gw_part, gb_part, need_x):
+    M = x.shape[0]
+    n = gw_part.shape[0]
+    per = (M + n - 1) // n
+    for c in prange(n):
+        r0 = c * per
+        r1 = min(M, r0 + per)
+        _ln_bwd_chunk(g, x, w, has_w, mean, rstd, r0, r1, gx, gw_part[c], gb_part[c], need_x)
+
+
+@njit(cache=True)
+def _ln_bwd_serial(g, x, w, has_w, mean, rstd, gx, gw_part, gb_part, need_x):
+    M = x.shape[0]
+    n = gw_part.shape[0]
+    per = (M + n - 1) // n
+    for c in range(n):
+        r0 = c * per
+        r1 = min(M, r0 + per)
+        _ln_bwd_chunk(g, x, w, has_w, mean, rstd, r0, r1, gx, gw_part[c], gb_part[c], need_x)
+
+
+def _ln_affine(op, x, name, a, D):
+    if a is None:
+        return np.ones(1, dtype=x.dtype), False
+    a = np.ascontiguousarray(a, dtype=x.dtype).reshape(-1)
+    if a.shape != (D,):
+        raise ValueError(f"{op}: {name} must have {D} elements (the normalized shape), got "
+                         f"{a.size}")
+    return a, True
+
+
+def layer_norm_forward(x, weight=None, bias=None, eps=1e-5, parallel=None):
+    """Normalise each row of ``x (M, D)`` to zero mean and unit (biased) variance, then scale
+    by ``weight (D,)`` and shift by ``bias (D,)`` (either may be ``None``).
+
+    Returns:
+        ``(y, mean, rstd)``: ``y (M, D)`` in x's dtype and the per-row ``mean``, ``rstd``
+        ``(M,)`` that the backward needs.
+
+    Raises:
+        TypeError: non-float x. ValueError: x not 2-D, or weight/bias of the wrong size.
+    """
+    op = "layer_norm"
+    x = _float(op, "input", x)
+    if x.ndim != 2:
+        raise ValueError(f"{op}: expected x of shape (M, D), got {x.shape}")
+    M, D = x.shape
+    w, has_w = _ln_affine(op, x, "weight", weight, D)
+    b, has_b = _ln_affine(op, x, "bias", bias, D)
+    y = np.empty_like(x)
+    mean = np.zeros(M, dtype=x.dtype)
+    rstd = np.zeros(M, dtype=x.dtype)
+    if D == 0:  # an empty normalised shape: mean 0 and rstd 1/sqrt(eps) are never used
+        return y, mean, rstd
+    fn = _ln_fwd_parallel if _use_parallel(parallel, x.size) else _ln_fwd_serial
+    fn(x, w, b, has_w, has_b, x.dtype.type(eps), y, mean, rstd)
+    return y, mean, rstd
+
+
+def layer_norm_backward(grad_out, x, weight, mean, rstd, need_input_grad=True, parallel=None,
+                        chunks=None):
+    """Gradients of :func:`layer_norm_forward`.
+
+    Args:
+        grad_out, x: ``(M, D)``; weight: ``(D,)`` or ``None``; mean, rstd: the forward's.
+        need_input_grad: compute ``grad_x`` (else ``None`` is returned for it).
+        chunks: row chunks of the backward (default: about 4 per thread, at most ``M``).
+
+    Returns:
+        ``(grad_x, grad_weight, grad_bias)``: ``(M, D)``, ``(D,)``, ``(D,)`` in x's dtype
+        (``grad_weight`` and ``grad_bias`` are always computed; the caller drops unneeded
+        ones).
+    """
+    op = "layer_norm"
+    x = _float(op, "input", x)
+    g = np.ascontiguousarray(grad_out, dtype=x.dtype)
+    M, D = x.shape
+    if g.shape != x.shape:
+        raise ValueError(f"{op}: grad_out of shape {g.shape} does not match x {x.shape}")
+    w, has_w = _ln_affine(op, x, "weight", weight, D)
+    mean = np.ascontiguousarray(mean, dtype=x.dtype)
+    rstd = np.ascontiguousarray(rstd, dtype=x.dtype)
+    use_par = _use_parallel(parallel, x.size)
+    if chunks is None:
+        import numba
+        chunks = 4 * numba.get_num_threads() if use_par else 1
+    chunks = max(1, min(int(chunks), M))
+    gx = np.zeros_like(x) if need_input_grad else np.empty((0, D), dtype=x.dtype)
+    gw_part = np.zeros((chunks, D), dtype=x.dtype)
+    gb_part = np.zeros((chunks, D), dtype=x.dtype)
+    if M and D:
+        fn = _ln_bwd_parallel if use_par else _ln_bwd_serial
+        fn(g, x, w, has_w, mean, rstd, gx, gw_part, gb_part, bool(need_input_grad))
+    return (gx if need_input_grad else None), gw_part.sum(0), gb_part.sum(0)
+
+
+# ---------------------------------------------------------------------------
+# embedding
+# ---------------------------------------------------------------------------
+
+@njit(cache=True, fastmath=_FM)
+def _emb_scatter_cols(grad, idx, scale, has_scale, padding_idx, out, c0, c1):
+    for i in range(idx.shape[0]):
+        r = idx[i]
+        if r == padding_idx:
+            continue
+        if has_scale:
+            s = scale[i]
+            for c in range(c0, c1):
+                out[r, c] += grad[i, c] * s
+        else:
+            for c in range(c0, c1):
+                out[r, c] += grad[i, c]
+
+
+@njit(cache=True, parallel=True)
+def _emb_bwd_parallel(grad, idx, scale, has_scale, padding_idx, out, block):
+    D = out.shape[1]
+    nb = (D + block - 1) // block
+    for bi in prange(nb):
+        c0 = bi * block
+        _emb_scatter_cols(grad, idx, scale, has_scale, padding_idx, out, c0, min(D, c0 + block))
+
+
+@njit(cache=True)
+def _emb_bwd_serial(grad, idx, scale, has_scale, padding_idx, out, block):
+    _emb_scatter_cols(grad, idx, scale, has_scale, padding_idx, out, 0, out.shape[1])
+
+
+def embedding_backward(grad_out, indices, num_weights, padding_idx=None,
+                       scale_grad_by_freq=False, parallel=None, block=None):
+    """Gradient of ``weight[indices]`` with respect to ``weight``: a scatter-add.
+
+    Args:
+        grad_out: ``(*, D)``, the gradient of the gathered rows.
+        indices: int ``(*)`` rows of the weight (in ``[0, num_weights)``, not checked here:
+            the forward checked them).
+        num_weights: rows of the weight.
+        padding_idx: this row gets no gradient (``None``: every row does).
+        scale_grad_by_freq: divide each contribution by the count of its index in
+            ``indices`` (PyTorch's option).
+        block: columns per parallel task (default: ``D`` split over the threads).
+
+    Returns:
+        ``grad_weight`` ``(num_weights, D)`` in grad_out's dtype.
+    """
+    op = "embedding"
+    g = _float(op, "grad_out", grad_out)
+    idx = np.ascontiguousarray(indices, dtype=np.int64).reshape(-1)
+    D = g.shape[-1] if g.ndim else 0
+    g = g.reshape(idx.size, D)
+    out = np.zeros((num_weights, D), dtype=g.dtype)
+    if idx.size == 0 or D == 0:
+        return out
+    pad = -1 if padding_idx is None else int(padding_idx)
+    if scale_grad_by_freq:
+        counts = np.bincount(idx, minlength=num_weights)
+        scale = (1.0 / counts[idx]).astype(g.dtype)
+    else:
+        scale = np.ones(1, dtype=g.dtype)
+    use_par = _use_parallel(parallel, g.size)
+    if block is None:
+        import numba
+        block = max(8, -(-D // numba.get_num_threads())) if use_par else D
+    fn = _emb_bwd_parallel if use_par else _emb_bwd_serial
+    fn(g, idx, scale, bool(scale_grad_by_freq), pad, out, int(max(1, block)))
+    return out
+
+
+def embedding_renorm_(weight, indices, max_norm, norm_type=2.0):
+    """Rescale, in place, each row of ``weight`` named in ``indices`` whose ``norm_type``-norm
+    exceeds ``max_norm`` to norm ``max_norm`` (PyTorch's ``embedding_renorm_``: the factor is
+    ``max_norm / (norm + 1e-7)``). Returns ``weight``."""
+    rows = np.unique(np.asarray(indices, dtype=np.int64).reshape(-1))
+    if rows.size == 0:
+        return weight
+    sub = weight[rows]
+    norms = np.linalg.norm(sub.astype(np.float64), ord=norm_type, axis=1)
+    big = norms > max_norm
+    if big.any():
+        factor = (max_norm / (norms[big] + 1e-7)).astype(weight.dtype)
+        weight[rows[big]] = sub[big] * factor[:, None]
+    return weight

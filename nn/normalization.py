@@ -1,0 +1,143 @@
+"""Normalisation layers over features: ``LayerNorm``, ``GroupNorm`` (fused Numba kernels)."""
+
+import numbers
+
+import autograd
+
+from . import functional as F
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+__all__ = ["LayerNorm", "GroupNorm"]
+
+
+class LayerNorm(Module):
+    """Layer normalisation over the last ``len(normalized_shape)`` dims
+    (``torch.nn.LayerNorm``; Ba et al., 2016)::
+
+        y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias
+
+    with the biased variance, computed by :func:`nn.functional.layer_norm` (one fused node).
+
+    Args:
+        normalized_shape (int or tuple): the trailing shape to normalise over.
+        eps (float): added to the variance (default ``1e-5``).
+        elementwise_affine (bool): learn ``weight`` (and ``bias``) (default ``True``).
+        bias (bool): learn ``bias`` when ``elementwise_affine`` (default ``True``).
+        dtype: parameter dtype (default float32).
+
+    Shape:
+        input ``(*, *normalized_shape)`` -> output of the same shape.
+
+    Attributes:
+        weight (Parameter): ``normalized_shape``, initialised to ones (or ``None``).
+        bias (Parameter): ``normalized_shape``, initialised to zeros (or ``None``).
+
+    Raises:
+        RuntimeError (at call): if the input's trailing dims are not ``normalized_shape``.
+
+    Example::
+
+        >>> ln = nn.LayerNorm(128)
+        >>> ln(autograd.randn(16, 64, 128)).shape
+        (16, 64, 128)
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
+                 device=None, dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(autograd.empty(*self.normalized_shape, dtype=dtype))
+            if bias:
+                self.bias = Parameter(autograd.empty(*self.normalized_shape, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Weight to ones, bias to zeros (PyTorch's initialisation)."""
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input):
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+
+
+class GroupNorm(Module):
+    """Group normalisation (``torch.nn.GroupNorm``; Wu & He, 2018): the channels are split
+    into ``num_groups`` groups and each group of each sample is normalised over its channels
+    and spatial positions (biased variance); then a per-channel affine.
+
+    Args:
+        num_groups (int): number of groups; must divide ``num_channels``.
+        num_channels (int): ``C``.
+        eps (float): added to the variance (default ``1e-5``).
+        affine (bool): learn per-channel ``weight`` and ``bias`` (default ``True``).
+        dtype: parameter dtype (default float32).
+        bias (bool, keyword-only): learn ``bias`` when ``affine`` (default ``True``).
+
+    Shape:
+        input ``(N, C, *)`` -> output of the same shape.
+
+    Attributes:
+        weight (Parameter): ``(C,)``, ones; bias (Parameter): ``(C,)``, zeros (or ``None``).
+
+    Raises:
+        ValueError: if ``num_channels`` is not divisible by ``num_groups``.
+
+    Example::
+
+        >>> gn = nn.GroupNorm(4, 32)
+        >>> gn(autograd.randn(8, 32, 7, 7)).shape
+        (8, 32, 7, 7)
+    """
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None,
+                 dtype=None, *, bias=True):
+        super().__init__()
+        if num_groups <= 0 or num_channels % num_groups != 0:
+            raise ValueError(f"GroupNorm: num_channels must be divisible by num_groups (got "
+                             f"num_channels={num_channels}, num_groups={num_groups})")
+        self.num_groups = num_groups
+        self.num_channels = num_channels
+        self.eps = eps
+        self.affine = affine
+        if affine:
+            self.weight = Parameter(autograd.empty(num_channels, dtype=dtype))
+            if bias:
+                self.bias = Parameter(autograd.empty(num_channels, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Weight to ones, bias to zeros (PyTorch's initialisation)."""
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input):
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
