@@ -45,7 +45,46 @@ from . import grad_mode
 __all__ = ["Function", "sum_to"]
 
 _seq = itertools.count()
-_OUT = object()  # marker: "the saved array is the op's output"
+_RELEASED = ()           # ``_saved`` of a node whose saved arrays a backward pass freed
+_NO_NEXT = tuple((None,) * n for n in range(8))
+_anomaly_mode = [False]  # set by autograd.anomaly_mode.detect_anomaly
+
+
+class _Output:
+    """A saved output array (kept apart from inputs: it is re-wrapped with this node as its
+    ``grad_fn`` when a double-backward graph is recorded)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data):
+        self.data = data
+
+
+def _view_source(args, out):
+    """The input Tensor whose memory ``out`` views (NumPy keeps the memory's owner as
+    ``.base``), or ``None``. (An op that hands back one of its input arrays unchanged returns
+    its first input; ``apply`` checks that case by identity.)"""
+    base = out.base
+    for a in args:
+        if isinstance(a, Tensor):
+            d = a.data
+            if d is out or base is not None and (base is d or base is d.base):
+                return a
+    return None
+
+
+def _stale_view(t, cls):
+    raise RuntimeError(
+        f"{cls.name()}: an input of shape {tuple(t.shape)} is a view ({t.grad_fn.name()}) "
+        "whose base was modified by an in-place operation after the view was taken, so its "
+        "recorded history no longer describes its values. PyTorch would rebase the view's "
+        "history; tapegrad does not: take the view after the in-place operation, or clone() it "
+        "before.")
+
+
+def _creation_trace():
+    from .anomaly_mode import creation_trace
+    return creation_trace()
 
 
 class Function:
@@ -57,55 +96,93 @@ class Function:
     arrays), which are treated as constants.
     """
 
-    __slots__ = ("next", "seq", "shape", "dtype", "needs_input_grad", "_saved", "__dict__")
+    __slots__ = ("next", "seq", "shape", "dtype", "_saved", "__dict__")
 
     # Rarely set per node: class-level defaults keep them out of the per-op cost.
-    _out = None          # the output array, when the output was saved
     _hooks = None        # tensor hooks of the output (Tensor.register_hook on a non-leaf)
     _retain = None       # weakref to the output for retain_grad()
-    _released = False    # saved arrays freed by a backward pass
+    _anomaly = None      # creation traceback under autograd.detect_anomaly()
+    _view = None         # for an op whose output views an input's memory: the shared version
+                         # counter's value when the view was made
 
     # --- hot path -------------------------------------------------------------------------
+    # Per-op overhead is a measured benchmark (``tiny_ops``): this method and the engine's loop
+    # are written for it (no per-call allocations that the answer does not need).
     @classmethod
     def apply(cls, *args, **attrs):
         ctx = object.__new__(cls)
         ctx._saved = None
-        arrays = []
-        nxt = []
-        need = False
-        for a in args:
-            if isinstance(a, Tensor):
-                arrays.append(a.data)
-                if a.requires_grad:
-                    need = True
-                    nxt.append(a if a.grad_fn is None else a.grad_fn)
-                    continue
-            else:
-                arrays.append(a)
-            nxt.append(None)
-        if need and grad_mode._enabled:
-            ctx.needs_input_grad = tuple([n is not None for n in nxt])
-            raw = out = cls.forward(ctx, *arrays, **attrs)
-            if out.__class__ is not np.ndarray:
-                out = np.asarray(out)  # NumPy returns scalars for 0-d results
-            result = Tensor._make(out, True, ctx)
-            ctx.next = nxt
-            ctx.seq = next(_seq)
-            ctx.shape = out.shape
-            ctx.dtype = out.dtype
-            if ctx._saved is not None:
-                ctx._resolve_saved(args, raw, out, result)
-            return result
-        ctx.needs_input_grad = (False,) * len(args)
+        if grad_mode._enabled:
+            arrays = []
+            nxt = []
+            record = False
+            for a in args:
+                if isinstance(a, Tensor):
+                    arrays.append(a.data)
+                    if a.requires_grad:
+                        record = True
+                        fn = a.grad_fn
+                        if fn is None:
+                            nxt.append(a)
+                        else:
+                            if fn._view is not None and a._vc[0] != fn._view:
+                                _stale_view(a, cls)
+                            nxt.append(fn)
+                        continue
+                else:
+                    arrays.append(a)
+                nxt.append(None)
+            if record:
+                ctx.next = nxt
+                raw = out = cls.forward(ctx, *arrays, **attrs)
+                if out.__class__ is not np.ndarray:
+                    out = np.asarray(out)  # NumPy returns scalars for 0-d results
+                result = object.__new__(Tensor)  # Tensor._make, inlined
+                result.data = out
+                result._grad = None
+                result.grad_fn = ctx
+                result.requires_grad = True
+                result._vc = None
+                result._hooks = None
+                ctx.seq = next(_seq)
+                ctx.shape = out.shape
+                ctx.dtype = out.dtype
+                if out.base is not None or out is arrays[0]:
+                    view_of = _view_source(args, out)
+                    if view_of is not None:  # share memory, so share the version counter
+                        result._vc = vc = view_of._version_counter()
+                        ctx._view = vc[0]
+                if ctx._saved is not None:
+                    ctx._resolve_saved(args, raw, out, result)
+                if _anomaly_mode[0]:
+                    ctx._anomaly = _creation_trace()
+                return result
+        else:
+            arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        n = len(args)
+        ctx.next = _NO_NEXT[n] if n < 8 else (None,) * n
         out = cls.forward(ctx, *arrays, **attrs)
         if out.__class__ is not np.ndarray:
             out = np.asarray(out)
-        return Tensor._make(out, False, None)
+        result = Tensor._make(out, False, None)
+        if out.base is not None or arrays and out is arrays[0]:
+            view_of = _view_source(args, out)
+            if view_of is not None:
+                result._vc = view_of._version_counter()
+        return result
+
+    @property
+    def needs_input_grad(self):
+        """Per forward input, whether it needs a gradient (a tuple of bools, as in PyTorch);
+        available in ``forward`` and ``backward``."""
+        return tuple([n is not None for n in self.next])
 
     # --- what forward and backward use ------------------------------------------------------
     def save_for_backward(self, *arrays):
         """Called in ``forward`` with the arrays ``backward`` will need (inputs, output or
-        temporaries). Only stored when a graph is being recorded."""
+        temporaries; ``None`` or Python numbers pass through). Only stored when a graph is being
+        recorded. Save only what backward needs (``ctx.needs_input_grad`` says which inputs
+        need a gradient)."""
         self._saved = arrays
 
     def _resolve_saved(self, args, raw, out, result):
@@ -123,9 +200,7 @@ class Function:
                     break
             else:
                 if arr is raw:
-                    self._out = out
-                    vc = result._version_counter()
-                    resolved.append((_OUT, 0, vc))
+                    resolved.append((_Output(out), 0, result._version_counter()))
                 else:
                     resolved.append((arr, None, None))
         self._saved = resolved
@@ -138,28 +213,30 @@ class Function:
             RuntimeError: if the graph was already freed by a backward pass without
                 ``retain_graph=True``, or if a saved input/output was modified in place.
         """
-        if self._released:
+        saved = self._saved
+        if saved is _RELEASED:
             raise RuntimeError(
                 f"{self.name()}: Trying to backward through the graph a second time (or directly "
                 "access saved tensors after they have already been freed). Saved intermediate "
                 "values of the graph are freed when you call .backward() or autograd.grad(). "
                 "Specify retain_graph=True if you need to backward through the graph a second "
                 "time or if you need to access saved tensors after calling backward.")
-        if self._saved is None:
+        if saved is None:
             return ()
         out = []
-        for obj, version, vc in self._saved:
+        for obj, version, vc in saved:
             if vc is not None and vc[0] != version:
-                what = "its output" if obj is _OUT else f"an input of shape {tuple(obj.shape)}"
+                what = ("its output" if obj.__class__ is _Output
+                        else f"an input of shape {tuple(obj.shape)}")
                 raise RuntimeError(
                     f"one of the variables needed for gradient computation has been modified by "
                     f"an inplace operation: {what} saved by {self.name()} is at version {vc[0]}; "
                     f"expected version {version} instead.")
-            if obj is _OUT:
+            if obj.__class__ is _Output:
                 if grad_mode._enabled:
-                    t = Tensor._make(self._out, True, self)
+                    t = Tensor._make(obj.data, True, self)
                 else:
-                    t = Tensor._make(self._out, False, None)
+                    t = Tensor._make(obj.data, False, None)
                 t._vc = vc
                 out.append(t)
             elif isinstance(obj, Tensor):
@@ -192,9 +269,7 @@ class Function:
     def release(self):
         """Free the saved arrays (called by the engine unless ``retain_graph=True``)."""
         if self._saved is not None:
-            self._saved = None
-            self._out = None
-            self._released = True
+            self._saved = _RELEASED
 
     def __repr__(self):
         return f"<{self.name()}>"
@@ -231,8 +306,9 @@ def sum_to(grad, shape):
             dims.append(lead + i)
         elif n != g:
             raise RuntimeError(f"sum_to: gradient of shape {gshape} cannot be summed to {shape}")
-    if dims:
-        grad = grad.sum(dim=tuple(dims), keepdim=True)
+    if len(dims) == lead:  # only added leading dims (a bias): one reduction, no reshape
+        return grad.sum(dim=tuple(dims))
+    grad = grad.sum(dim=tuple(dims), keepdim=True)
     if lead:
         grad = grad.reshape(shape)
     return grad
