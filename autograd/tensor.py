@@ -10,10 +10,10 @@ Differences from PyTorch (each also noted where it applies):
 - the only device is ``"cpu"``; dtypes are NumPy dtypes (:mod:`autograd.dtypes`);
 - views: ops that NumPy computes as views (``reshape``, ``transpose``, basic indexing ...) share
   memory as PyTorch's views do, but a write into a view does not bump the base's version counter;
-- reading ``.grad`` of a non-leaf returns ``None`` without PyTorch's warning.
 """
 
 import numbers
+import warnings
 
 import numpy as np
 
@@ -44,7 +44,7 @@ class Tensor:
     ``torch.tensor``) or the factories (``zeros``, ``randn`` ...).
     """
 
-    __slots__ = ("data", "grad", "grad_fn", "requires_grad", "_vc", "_hooks", "__weakref__")
+    __slots__ = ("data", "_grad", "grad_fn", "requires_grad", "_vc", "_hooks", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
 
     def __init__(self, data, requires_grad=False):
@@ -53,7 +53,7 @@ class Tensor:
         if not isinstance(data, np.ndarray):
             data = _to_array(data, None)
         self.data = data
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self.requires_grad = False
         self._vc = None
@@ -66,7 +66,7 @@ class Tensor:
         """Fast internal constructor (no checks): used by every op."""
         t = object.__new__(Tensor)
         t.data = data
-        t.grad = None
+        t._grad = None
         t.grad_fn = grad_fn
         t.requires_grad = requires_grad
         t._vc = None
@@ -86,6 +86,39 @@ class Tensor:
             self._vc[0] += 1
 
     # --- attributes ---------------------------------------------------------------------------
+    @property
+    def grad(self):
+        """The gradient accumulated by ``backward`` (a Tensor of this shape and dtype), or
+        ``None``.
+
+        Reading it on a non-leaf tensor that does not ``retain_grad()`` warns, as in PyTorch:
+        backward does not fill it there.
+        """
+        fn = self.grad_fn
+        if fn is not None and fn._retain is None:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
+                ".grad attribute won't be populated during autograd.backward(). If you indeed "
+                "want the .grad field to be populated for a non-leaf Tensor, use .retain_grad() "
+                "on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure "
+                "you access the leaf Tensor instead.", UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}")
+            if value.data.shape != self.data.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: "
+                                   f"{tuple(value.data.shape)} vs the tensor's "
+                                   f"{tuple(self.data.shape)}")
+            if value.data.dtype != self.data.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: "
+                                   f"{value.data.dtype} vs the tensor's {self.data.dtype}")
+        self._grad = value
+
     @property
     def shape(self):
         """The shape, a tuple of ints (PyTorch returns ``torch.Size``, a tuple subclass)."""
@@ -379,25 +412,40 @@ class Tensor:
         return self.data.dtype.kind == "f"
 
     # --- arithmetic operators -----------------------------------------------------------------
+    # The operators with a Python number skip straight to their node (the commonest op in a
+    # model and the subject of the per-op overhead benchmark); everything else goes through the
+    # op function, which promotes dtypes (autograd.ops.elementwise._operands).
     def __add__(self, other):
+        if (other.__class__ is float or other.__class__ is int) and self.data.dtype.kind == "f":
+            return _AddScalar.apply(self, other)
         return _ops.add(self, other)
 
     def __radd__(self, other):
+        if (other.__class__ is float or other.__class__ is int) and self.data.dtype.kind == "f":
+            return _AddScalar.apply(self, other)
         return _ops.add(other, self)
 
     def __sub__(self, other):
+        if (other.__class__ is float or other.__class__ is int) and self.data.dtype.kind == "f":
+            return _SubScalar.apply(self, other)
         return _ops.sub(self, other)
 
     def __rsub__(self, other):
         return _ops.sub(other, self)
 
     def __mul__(self, other):
+        if (other.__class__ is float or other.__class__ is int) and self.data.dtype.kind == "f":
+            return _MulScalar.apply(self, other)
         return _ops.mul(self, other)
 
     def __rmul__(self, other):
+        if (other.__class__ is float or other.__class__ is int) and self.data.dtype.kind == "f":
+            return _MulScalar.apply(self, other)
         return _ops.mul(other, self)
 
     def __truediv__(self, other):
+        if (other.__class__ is float or other.__class__ is int) and self.data.dtype.kind == "f":
+            return _DivScalar.apply(self, other)
         return _ops.div(self, other)
 
     def __rtruediv__(self, other):
@@ -494,6 +542,13 @@ class Tensor:
             raise RuntimeError(
                 f"{name}: a leaf Variable that requires grad is being used in an in-place "
                 "operation.")
+        if recording and self.grad_fn is not None and self.grad_fn._view is not None:
+            raise RuntimeError(
+                f"{name}: in-place modification of a view ({self.grad_fn.name()}, shape "
+                f"{tuple(self.shape)}) of a tensor that requires grad is not supported: "
+                "tapegrad cannot rebase the base tensor's history onto the view's change (PyTorch "
+                "does, with CopySlices). Modify the base tensor itself (e.g. base[index] = "
+                "value), or clone() the view first.")
         if recording:
             # ``old`` stands for this tensor's value before the write. It gets its own version
             # counter (created lazily), so that the op can save it for backward; if the op did
@@ -517,7 +572,9 @@ class Tensor:
         np.copyto(self.data, result.data, casting="unsafe")
         self._bump_version()
         if recording:
-            self.grad_fn = result.grad_fn
+            fn = self.grad_fn = result.grad_fn
+            if fn._view is not None:
+                fn._view = None  # the node may view its input, but this tensor holds a copy
             self.requires_grad = True
         return self
 
@@ -740,7 +797,7 @@ def _format(t):
     extras = []
     kind = a.dtype.kind
     if kind == "f":
-        finite = a[np.isfinite(a)]
+        finite = a[np.isfinite(a)].astype(np.float64)  # float16 cannot hold 1e8
         if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
             opts = dict(floatmode="unique", precision=0)
             formatter = {"float_kind": lambda v: _int_float(v)}
@@ -784,4 +841,5 @@ def _register_methods(methods):
 
 from . import engine as _engine  # noqa: E402
 from . import ops as _ops  # noqa: E402
+from .ops.elementwise import AddScalar as _AddScalar, MulScalar as _MulScalar, SubScalar as _SubScalar, DivScalar as _DivScalar  # noqa: E402,E501
 from . import random as _random  # noqa: E402

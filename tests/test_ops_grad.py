@@ -1011,3 +1011,518 @@ def test_gradgradcheck(name):
     rng = _rng(7)
     inputs = [leaf(rng, s, kind) for s, kind in specs]
     assert autograd.gradgradcheck(fn, tuple(inputs))
+
+
+# ---- activations --------------------------------------------------------------------------------
+# name -> (fn, kinks to keep away from, NumPy reference); inputs are N(0, 1) * 3.
+def _np_softplus(a, beta=1.0, threshold=20.0):
+    z = a * beta
+    return np.where(z > threshold, a, np.logaddexp(0.0, z) / beta)
+
+
+def _np_erf(a):
+    from scipy.special import erf
+    return erf(a)
+
+
+_SELU = (1.6732632423543772848170429916717, 1.0507009873554804934193349852946)
+ACTIVATIONS = {
+    "leaky_relu": (autograd.leaky_relu, [0.0], lambda a: np.where(a > 0, a, 0.01 * a)),
+    "leaky_relu_0.3": (lambda x: autograd.leaky_relu(x, negative_slope=0.3), [0.0],
+                       lambda a: np.where(a > 0, a, 0.3 * a)),
+    "elu": (autograd.elu, [0.0], lambda a: np.where(a > 0, a, np.expm1(a))),
+    "elu_2": (lambda x: autograd.elu(x, alpha=2.0), [0.0],
+              lambda a: np.where(a > 0, a, 2.0 * np.expm1(a))),
+    "selu": (autograd.selu, [0.0],
+             lambda a: _SELU[1] * np.where(a > 0, a, _SELU[0] * np.expm1(a))),
+    "celu": (lambda x: autograd.celu(x, alpha=0.5), [0.0],
+             lambda a: np.where(a > 0, a, 0.5 * np.expm1(a / 0.5))),
+    "gelu": (autograd.gelu, [], lambda a: 0.5 * a * (1 + _np_erf(a / np.sqrt(2)))),
+    "gelu_tanh": (lambda x: autograd.gelu(x, approximate="tanh"), [],
+                  lambda a: 0.5 * a * (1 + np.tanh(np.sqrt(2 / np.pi) * (a + 0.044715 * a ** 3)))),
+    "silu": (autograd.silu, [], lambda a: a / (1 + np.exp(-a))),
+    "mish": (autograd.mish, [], lambda a: a * np.tanh(np.logaddexp(0.0, a))),
+    "softplus": (autograd.softplus, [], _np_softplus),
+    "softplus_beta": (lambda x: autograd.softplus(x, beta=2.0, threshold=3.0), [1.5],
+                      lambda a: _np_softplus(a, 2.0, 3.0)),
+    "hardtanh": (autograd.hardtanh, [-1.0, 1.0], lambda a: np.clip(a, -1, 1)),
+    "hardtanh_args": (lambda x: autograd.hardtanh(x, min_val=-0.5, max_val=2.0), [-0.5, 2.0],
+                      lambda a: np.clip(a, -0.5, 2.0)),
+    "relu6": (autograd.relu6, [0.0, 6.0], lambda a: np.clip(a, 0, 6)),
+    "logsigmoid": (autograd.logsigmoid, [], lambda a: -np.logaddexp(0.0, -a)),
+    "hardsigmoid": (autograd.hardsigmoid, [-3.0, 3.0], lambda a: np.clip(a + 3, 0, 6) / 6),
+    "hardswish": (autograd.hardswish, [-3.0, 3.0], lambda a: a * np.clip(a + 3, 0, 6) / 6),
+    "erf": (autograd.erf, [], _np_erf),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+@given(shape=shapes(), seed=seeds, layout=layouts)
+def test_activation(name, shape, seed, layout):
+    fn, kinks, ref = ACTIVATIONS[name]
+    x = Tensor(np.asarray(push_away(values(_rng(seed), shape) * 3.0, kinks), F64),
+               requires_grad=True)
+    out = fn(x)
+    assert out.shape == x.shape and out.dtype == F64
+    np.testing.assert_allclose(out.data, ref(x.data), rtol=1e-12, atol=1e-14)
+    check_grad(lambda x: fn(relayout(x, layout)), x, gradgrad=True)
+
+
+@pytest.mark.parametrize("name", ["leaky_relu", "elu", "selu", "celu", "silu", "mish",
+                                  "hardtanh", "relu6", "hardsigmoid", "hardswish"])
+def test_activation_inplace_records_the_op(name):
+    import nn.functional as F
+    x = Tensor(np.linspace(-5.0, 5.0, 7) + 0.05, requires_grad=True)
+    y = x * 1.0
+    out = getattr(F, name)(y, inplace=True)
+    assert out is y and y.grad_fn is not None
+    np.testing.assert_allclose(y.data, getattr(F, name)(x).data, rtol=1e-15)
+    check_grad(lambda x: getattr(F, name)(x * 1.0, inplace=True), x)
+
+
+def test_activation_kink_gradients_follow_pytorch():
+    x = Tensor(np.array([-6.0, -3.0, -1.0, 0.0, 1.0, 3.0, 6.0]), requires_grad=True)
+    grads = {}
+    for name in ["leaky_relu", "hardtanh", "relu6", "hardsigmoid", "hardswish"]:
+        x.grad = None
+        getattr(autograd, name)(x).sum().backward()
+        grads[name] = x.grad.data
+    np.testing.assert_array_equal(grads["leaky_relu"], [0.01] * 4 + [1.0] * 3)
+    np.testing.assert_array_equal(grads["hardtanh"], [0, 0, 0, 1, 0, 0, 0])  # exclusive
+    np.testing.assert_array_equal(grads["relu6"], [0, 0, 0, 0, 1, 1, 0])
+    np.testing.assert_allclose(grads["hardsigmoid"], [0, 0, 1 / 6, 1 / 6, 1 / 6, 0, 0])
+    np.testing.assert_allclose(grads["hardswish"], [0, -0.5, 1 / 6, 0.5, 5 / 6, 1.5, 1])
+
+
+def test_activations_are_stable_for_large_inputs():
+    x = Tensor(np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0]), requires_grad=True)
+    for name in ["logsigmoid", "softplus", "silu", "mish", "elu", "selu", "gelu"]:
+        x.grad = None
+        out = getattr(autograd, name)(x)
+        out.sum().backward()
+        assert np.all(np.isfinite(out.data)), name
+        assert np.all(np.isfinite(x.grad.data)), name
+    np.testing.assert_allclose(autograd.logsigmoid(x).data, [-1000.0, -50.0, -np.log(2), 0, 0],
+                               atol=1e-15)
+
+
+# ---- more unary/binary math ---------------------------------------------------------------------
+MATH2 = {
+    "tan": (autograd.tan, lambda r, s: r.uniform(-1.2, 1.2, s), np.tan),
+    "asin": (autograd.asin, lambda r, s: r.uniform(-0.9, 0.9, s), np.arcsin),
+    "acos": (autograd.acos, lambda r, s: r.uniform(-0.9, 0.9, s), np.arccos),
+    "atan": (autograd.atan, lambda r, s: 2 * r.standard_normal(s), np.arctan),
+    "sinh": (autograd.sinh, lambda r, s: r.standard_normal(s), np.sinh),
+    "cosh": (autograd.cosh, lambda r, s: r.standard_normal(s), np.cosh),
+    "frac": (autograd.frac, lambda r, s: 3 * r.standard_normal(s), lambda a: a - np.trunc(a)),
+    "nan_to_num": (autograd.nan_to_num, lambda r, s: r.standard_normal(s), lambda a: a),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MATH2))
+@given(shape=shapes(), seed=seeds, layout=layouts)
+def test_more_unary(name, shape, seed, layout):
+    fn, draw_values, ref = MATH2[name]
+    x = Tensor(np.asarray(draw_values(_rng(seed), shape), F64), requires_grad=True)
+    if name == "frac":  # keep away from the integers, where frac jumps
+        x = Tensor(np.asarray(push_away(x.data, [np.round(x.data)]), F64), requires_grad=True)
+    out = fn(x)
+    assert out.shape == x.shape and out.dtype == F64
+    np.testing.assert_allclose(out.data, ref(x.data), rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(getattr(x, name)().data, out.data)  # the Tensor method
+    check_grad(lambda x: fn(relayout(x, layout)), x, gradgrad=True)
+
+
+@given(bs=broadcastable_shapes(2), seed=seeds, layout=layouts)
+def test_atan2(bs, seed, layout):
+    rng = _rng(seed)
+    y, x = leaf(rng, bs.input_shapes[0], "away0"), leaf(rng, bs.input_shapes[1], "away0")
+    np.testing.assert_allclose(autograd.atan2(y, x).data, np.arctan2(y.data, x.data))
+    check_grad(lambda y, x: autograd.atan2(relayout(y, layout), relayout(x, layout)), y, x,
+               gradgrad=True)
+
+
+@given(bs=broadcastable_shapes(3), seed=seeds, w=st.floats(-0.5, 1.5), layout=layouts)
+def test_lerp(bs, seed, w, layout):
+    rng = _rng(seed)
+    a, b, wt = (leaf(rng, s) for s in bs.input_shapes)
+    np.testing.assert_allclose(autograd.lerp(a, b, wt).data,
+                               a.data + wt.data * (b.data - a.data), rtol=1e-12, atol=1e-14)
+    check_grad(lambda a, b, wt: relayout(a, layout).lerp(b, relayout(wt, layout)), a, b, wt,
+               gradgrad=True)
+    check_grad(lambda a, b: autograd.lerp(a, relayout(b, layout), w), a, b, gradgrad=True)
+
+
+def test_nan_to_num_gradient_is_zero_at_replaced_elements():
+    x = Tensor(np.array([np.nan, np.inf, -np.inf, 2.0]), requires_grad=True)
+    out = x.nan_to_num(nan=1.0, posinf=5.0, neginf=-5.0)
+    np.testing.assert_array_equal(out.data, [1.0, 5.0, -5.0, 2.0])
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 0.0, 1.0])
+    for dtype in (np.float32, np.float64):  # defaults: 0 and the dtype's extreme finite values
+        info = np.finfo(dtype)
+        out = Tensor(x.data.astype(dtype)).nan_to_num()
+        assert out.dtype == dtype
+        np.testing.assert_array_equal(out.data, np.array([0.0, info.max, info.min, 2.0], dtype))
+
+
+@given(bs=broadcastable_shapes(2), seed=seeds)
+def test_pow_tensor_exponent_second_order(bs, seed):
+    rng = _rng(seed)
+    a, b = leaf(rng, bs.input_shapes[0], "positive"), leaf(rng, bs.input_shapes[1])
+    check_grad(lambda a, b: a ** b, a, b, gradgrad=True)
+    check_grad(lambda b: 2.0 ** b, b, gradgrad=True)
+
+
+def test_pow_exponent_gradient_at_zero_base_is_zero():
+    a = Tensor(np.array([0.0, 2.0]), requires_grad=True)
+    b = Tensor(np.array([2.0, 3.0]), requires_grad=True)
+    (a ** b).sum().backward()
+    np.testing.assert_allclose(b.grad.data, [0.0, 8.0 * np.log(2.0)])
+    np.testing.assert_allclose(a.grad.data, [0.0, 12.0])
+
+
+# ---- prod, cumsum, cumprod, norm -----------------------------------------------------------------
+def _zeros_in(rng, shape, p=0.3):
+    x = values(rng, shape)
+    return Tensor(np.asarray(np.where(rng.random(shape) < p, 0.0, x), F64), requires_grad=True)
+
+
+@given(data=st.data(), shape=shapes(), seed=seeds, keepdim=st.booleans(), layout=layouts)
+def test_prod(data, shape, seed, keepdim, layout):
+    x = _zeros_in(_rng(seed), shape)  # zeros (one or several per slice) are the hard case
+    dim = data.draw(st.none() | st.integers(-max(len(shape), 1), max(len(shape), 1) - 1))
+    out = autograd.prod(x, dim, keepdim=keepdim)
+    ref = np.prod(x.data, axis=dim if shape else None, keepdims=keepdim and dim is not None)
+    np.testing.assert_allclose(out.data, ref, rtol=1e-12)
+    check_grad(lambda x: relayout(x, layout).prod(dim, keepdim=keepdim), x, gradgrad=True)
+
+
+def test_prod_gradient_with_zeros_is_the_product_of_the_others():
+    x = Tensor(np.array([[2.0, 0.0, 3.0], [0.0, 0.0, 5.0], [1.0, 2.0, 4.0]]), requires_grad=True)
+    x.prod(1).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0, 6, 0], [0, 0, 0], [8, 4, 2]])
+
+
+@pytest.mark.parametrize("op", ["cumsum", "cumprod"])
+@given(data=st.data(), shape=shapes(), seed=seeds, layout=layouts)
+def test_cumsum_cumprod(op, data, shape, seed, layout):
+    x = _zeros_in(_rng(seed), shape)
+    dim = data.draw(st.integers(-max(len(shape), 1), max(len(shape), 1) - 1))
+    out = getattr(autograd, op)(x, dim)
+    ref = getattr(np, op)(x.data.reshape(-1) if not shape else x.data, axis=0 if not shape
+                          else dim).reshape(shape)
+    np.testing.assert_allclose(out.data, ref, rtol=1e-12)
+    check_grad(lambda x: getattr(relayout(x, layout), op)(dim), x, gradgrad=True)
+
+
+def test_cumprod_integer_input_accumulates_in_int64():
+    x = autograd.tensor([1, 2, 3], dtype=autograd.int32)
+    assert x.cumprod(0).dtype == np.int64 and x.cumsum(0).tolist() == [1, 3, 6]
+
+
+NORM_P = [1, 2, 3, 0.5, float("inf"), float("-inf"), "fro"]
+
+
+@pytest.mark.parametrize("p", NORM_P, ids=[str(p) for p in NORM_P])
+@given(data=st.data(), shape=shapes(min_dims=1), seed=seeds, keepdim=st.booleans(),
+       layout=layouts)
+def test_norm(p, data, shape, seed, keepdim, layout):
+    dim = data.draw(dims_for(len(shape)))
+    if isinstance(dim, tuple) and len(dim) > 2:
+        dim = dim[:2]
+    x = leaf(_rng(seed), shape, "distinct")  # no ties (inf norms), no zeros (p < 1)
+    x = Tensor(np.asarray(push_away(x.data, [0.0]), F64), requires_grad=True)
+    out = autograd.norm(x, p, dim, keepdim)
+    axis = dim if dim is None or isinstance(dim, tuple) else (dim,)
+    q = 2.0 if p == "fro" else float(p)
+    a = np.abs(x.data)
+    if np.isinf(q):
+        ref = (np.max if q > 0 else np.min)(a, axis=axis, keepdims=keepdim)
+    else:
+        ref = np.sum(a ** q, axis=axis, keepdims=keepdim) ** (1 / q)
+    if dim is None and keepdim:  # dim=None reduces everything, keepdim keeps all dims
+        ref = np.reshape(ref, (1,) * len(shape))
+    assert out.shape == np.shape(ref)
+    np.testing.assert_allclose(out.data, ref, rtol=1e-12)
+    check_grad(lambda x: relayout(x, layout).norm(p, axis, keepdim), x, gradgrad=True)
+
+
+def test_norm_gradient_at_zero_is_zero():
+    x = Tensor(np.zeros((2, 3)), requires_grad=True)
+    for p in [2, 3, "fro"]:
+        x.grad = None
+        autograd.norm(x, p).backward()
+        np.testing.assert_array_equal(x.grad.data, np.zeros((2, 3)))
+
+
+# ---- shape and indexing --------------------------------------------------------------------------
+@given(data=st.data(), shape=shapes(min_dims=1), seed=seeds, layout=layouts)
+def test_roll(data, shape, seed, layout):
+    nd = len(shape)
+    dims = tuple(data.draw(st.lists(st.integers(-nd, nd - 1), min_size=1, max_size=nd,
+                                    unique_by=lambda d: d % nd)))
+    shifts = tuple(data.draw(st.integers(-5, 5)) for _ in dims)
+    x = leaf(_rng(seed), shape)
+    np.testing.assert_array_equal(x.roll(shifts, dims).data, np.roll(x.data, shifts, dims))
+    np.testing.assert_array_equal(x.roll(3).data, np.roll(x.data, 3))
+    check_grad(lambda x: relayout(x, layout).roll(shifts, dims), x, gradgrad=True)
+    check_grad(lambda x: relayout(x, layout).roll(-2), x)
+
+
+@st.composite
+def gather_args(draw, shape):
+    """(dim, index shape) with index no larger than ``shape`` outside ``dim``."""
+    nd = len(shape)
+    d = draw(st.integers(-nd, nd - 1))
+    ishape = tuple(draw(st.integers(1, 4)) if i == d % nd else draw(st.integers(1, n))
+                   for i, n in enumerate(shape))
+    return d, ishape
+
+
+def _np_gather(x, d, idx):
+    """Loop reference: ``out[pos] = x[pos with pos[d] replaced by idx[pos]]``."""
+    out = np.empty(idx.shape, x.dtype)
+    for pos in np.ndindex(*idx.shape):
+        at = list(pos)
+        at[d] = idx[pos]
+        out[pos] = x[tuple(at)]
+    return out
+
+
+def _np_scatter(x, d, idx, src, add):
+    """Loop reference of scatter (``add=False``) and scatter_add."""
+    out = x.copy()
+    for pos in np.ndindex(*idx.shape):
+        at = list(pos)
+        at[d] = idx[pos]
+        out[tuple(at)] = out[tuple(at)] + src[pos] if add else src[pos]
+    return out
+
+
+@given(data=st.data(), shape=shapes(min_dims=1), seed=seeds, layout=layouts)
+def test_gather_scatter_add(data, shape, seed, layout):
+    rng = _rng(seed)
+    d, ishape = data.draw(gather_args(shape))
+    dd = d % len(shape)
+    idx = Tensor(rng.integers(0, shape[d], ishape))  # repeats accumulate
+    x = leaf(rng, shape)
+    src = leaf(rng, tuple(n + data.draw(st.integers(0, 1)) for n in ishape))  # larger src ok
+    np.testing.assert_array_equal(x.gather(d, idx).data, _np_gather(x.data, dd, idx.data))
+    check_grad(lambda x: relayout(x, layout).gather(d, idx), x, gradgrad=True)
+    np.testing.assert_allclose(autograd.scatter_add(x, d, idx, src).data,
+                               _np_scatter(x.data, dd, idx.data, src.data, True), rtol=1e-12)
+    check_grad(lambda x, s: relayout(x, layout).scatter_add(d, idx, relayout(s, layout)), x, src,
+               gradgrad=True)
+
+
+@given(data=st.data(), shape=shapes(min_dims=1), seed=seeds, layout=layouts)
+def test_scatter(data, shape, seed, layout):
+    rng = _rng(seed)
+    d, ishape = data.draw(gather_args(shape))
+    dd = d % len(shape)
+    k = min(ishape[dd], shape[dd])
+    ishape = tuple(k if i == dd else n for i, n in enumerate(ishape))
+    # distinct indices along d, so no two writes collide (which one wins is unspecified)
+    perm = np.argsort(rng.random(tuple(shape[dd] if i == dd else n
+                                       for i, n in enumerate(ishape))), axis=dd)
+    idx = Tensor(np.take(perm, np.arange(k), axis=dd))
+    x, src = leaf(rng, shape), leaf(rng, tuple(n + 1 for n in ishape))
+    np.testing.assert_array_equal(autograd.scatter(x, d, idx, src).data,
+                                  _np_scatter(x.data, dd, idx.data, src.data, False))
+    check_grad(lambda x, s: relayout(x, layout).scatter(d, idx, relayout(s, layout)), x, src,
+               gradgrad=True)
+    np.testing.assert_array_equal(x.scatter(d, idx, -1.0).data,
+                                  _np_scatter(x.data, dd, idx.data, np.full(ishape, -1.0), False))
+    check_grad(lambda x: x.scatter(d, idx, -1.0), x, gradgrad=True)
+
+
+@given(data=st.data(), shape=shapes(min_dims=1), seed=seeds, layout=layouts)
+def test_index_select_masked_select_take_along_dim(data, shape, seed, layout):
+    rng = _rng(seed)
+    nd = len(shape)
+    d = data.draw(st.integers(-nd, nd - 1))
+    x = leaf(rng, shape)
+    sel = Tensor(rng.integers(0, shape[d], data.draw(st.integers(0, 5))))
+    np.testing.assert_array_equal(x.index_select(d, sel).data, np.take(x.data, sel.data, d))
+    check_grad(lambda x: relayout(x, layout).index_select(d, sel), x, gradgrad=True)
+
+    mask = Tensor(rng.random(data.draw(broadcastable_to(shape))) < 0.5)
+    np.testing.assert_array_equal(x.masked_select(mask).data,
+                                  x.data[np.broadcast_to(mask.data, shape)])
+    check_grad(lambda x: relayout(x, layout).masked_select(mask), x, gradgrad=True)
+
+    tshape = data.draw(broadcastable_to(shape))
+    tshape = (1,) * (nd - len(tshape)) + tshape
+    tshape = tshape[:d % nd] + (data.draw(st.integers(1, 4)),) + tshape[d % nd + 1:]
+    take = Tensor(rng.integers(0, shape[d], tshape))
+    full = tuple(max(a, b) for a, b in zip(shape, tshape))
+    xb = np.broadcast_to(x.data, tuple(shape[i] if i == d % nd else n
+                                       for i, n in enumerate(full)))
+    ib = np.broadcast_to(take.data, tuple(tshape[i] if i == d % nd else n
+                                          for i, n in enumerate(full)))
+    np.testing.assert_array_equal(autograd.take_along_dim(x, take, d).data,
+                                  np.take_along_axis(xb, ib, d))
+    check_grad(lambda x: autograd.take_along_dim(relayout(x, layout), take, d), x, gradgrad=True)
+    flat = Tensor(rng.integers(0, x.numel(), (3,)))
+    np.testing.assert_array_equal(x.take_along_dim(flat).data, x.data.reshape(-1)[flat.data])
+    check_grad(lambda x: relayout(x, layout).take_along_dim(flat), x)
+
+
+@given(data=st.data(), shape=shapes(min_dims=2), seed=seeds, layout=layouts)
+def test_tril_triu_diagonal(data, shape, seed, layout):
+    nd = len(shape)
+    k = data.draw(st.integers(-3, 3))
+    d1 = data.draw(st.integers(-nd, nd - 1))
+    d2 = data.draw(st.integers(-nd, nd - 1).filter(lambda v: v % nd != d1 % nd))
+    x = leaf(_rng(seed), shape)
+    np.testing.assert_array_equal(x.tril(k).data, np.tril(x.data, k))
+    np.testing.assert_array_equal(autograd.triu(x, k).data, np.triu(x.data, k))
+    np.testing.assert_array_equal(x.diagonal(k, d1, d2).data, np.diagonal(x.data, k, d1, d2))
+    check_grad(lambda x: relayout(x, layout).tril(k), x, gradgrad=True)
+    check_grad(lambda x: relayout(x, layout).triu(k), x, gradgrad=True)
+    check_grad(lambda x: relayout(x, layout).diagonal(k, d1, d2), x, gradgrad=True)
+
+
+@given(n=st.integers(1, 4), m=st.integers(1, 4), k=st.integers(-3, 3), seed=seeds,
+       layout=layouts)
+def test_diag(n, m, k, seed, layout):
+    rng = _rng(seed)
+    v, a = leaf(rng, (n,)), leaf(rng, (n, m))
+    np.testing.assert_array_equal(v.diag(k).data, np.diag(v.data, k))
+    np.testing.assert_array_equal(autograd.diag(a, k).data, np.diag(a.data, k))
+    check_grad(lambda v: autograd.diag(v, k), v, gradgrad=True)
+    check_grad(lambda a: relayout(a, layout).diag(k), a, gradgrad=True)
+
+
+_NP_PAD = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+@given(data=st.data(), seed=seeds, layout=layouts)
+def test_pad(mode, data, seed, layout):
+    import nn.functional as F
+    nd = data.draw(st.integers(1 if mode == "constant" else 2, 4))
+    k = data.draw(st.integers(1, nd) if mode == "constant" else
+                  st.sampled_from([v for v in (nd - 2, nd - 1) if 1 <= v <= 3]))
+    shape = tuple(data.draw(st.integers(2, 3)) for _ in range(nd))  # small: gradgradcheck
+    lo = -1 if mode == "constant" else 0
+    widths = [data.draw(st.integers(lo, shape[nd - 1 - i // 2] - 1)) for i in range(2 * k)]
+    x = leaf(_rng(seed), shape)
+    out = F.pad(x, widths, mode=mode, value=0.5 if mode == "constant" else None)
+    # NumPy reference: crop the negative widths, then np.pad (pairs from the first dim on)
+    pairs = [(0, 0)] * (nd - k) + [(widths[2 * i], widths[2 * i + 1])
+                                   for i in range(k - 1, -1, -1)]
+    crop = tuple(slice(max(-a, 0), n - max(-b, 0)) for (a, b), n in zip(pairs, shape))
+    pos = [(max(a, 0), max(b, 0)) for a, b in pairs]
+    ref = (np.pad(x.data[crop], pos, mode="constant", constant_values=0.5) if mode == "constant"
+           else np.pad(x.data, pos, mode=_NP_PAD[mode]))
+    np.testing.assert_array_equal(out.data, ref)
+    check_grad(lambda x: F.pad(relayout(x, layout), widths, mode=mode), x, gradgrad=True)
+
+
+@given(data=st.data(), seed=seeds, layout=layouts)
+def test_tensordot(data, seed, layout):
+    rng = _rng(seed)
+    sa = data.draw(shapes(min_dims=1, max_dims=3, max_side=3))
+    d = data.draw(st.integers(0, min(2, len(sa))))
+    sb = sa[len(sa) - d:] + data.draw(shapes(max_dims=1, max_side=3))
+    a, b = leaf(rng, sa), leaf(rng, sb)
+    np.testing.assert_allclose(autograd.tensordot(a, b, d).data, np.tensordot(a.data, b.data, d),
+                               rtol=1e-12, atol=1e-14)
+    check_grad(lambda a, b: autograd.tensordot(relayout(a, layout), b, d), a, b, gradgrad=True)
+    i = data.draw(st.integers(0, len(sa) - 1))
+    c = leaf(rng, (2, sa[i]))
+    np.testing.assert_allclose(autograd.tensordot(a, c, dims=([i], [1])).data,
+                               np.tensordot(a.data, c.data, ([i], [1])), rtol=1e-12, atol=1e-14)
+    check_grad(lambda a, c: autograd.tensordot(a, relayout(c, layout), ([i], [1])), a, c,
+               gradgrad=True)
+
+
+# ---- linalg --------------------------------------------------------------------------------------
+def _well_conditioned(rng, shape):
+    return Tensor(values(rng, shape) * 0.3 + np.eye(shape[-1]), requires_grad=True)
+
+
+@given(batch=shapes(max_dims=1, max_side=2), n=st.integers(1, 3), seed=seeds, layout=layouts)
+def test_inv_det_slogdet(batch, n, seed, layout):
+    from autograd import linalg as L
+    a = _well_conditioned(_rng(seed), batch + (n, n))
+    np.testing.assert_allclose(L.inv(a).data, np.linalg.inv(a.data), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(L.det(a).data, np.linalg.det(a.data), rtol=1e-10)
+    sign, logabs = L.slogdet(a)
+    np.testing.assert_allclose(sign.data * np.exp(logabs.data), np.linalg.det(a.data),
+                               rtol=1e-10)
+    check_grad(lambda a: L.inv(relayout(a, layout)), a, gradgrad=True)
+    check_grad(lambda a: L.det(relayout(a, layout)), a, gradgrad=True)
+    check_grad(lambda a: L.slogdet(relayout(a, layout)).logabsdet, a, gradgrad=True)
+    check_grad(lambda a: autograd.logdet(a @ a.mT), a, gradgrad=True)
+
+
+def test_det_gradient_at_a_singular_matrix_is_the_cofactor_matrix():
+    # rank 2: row 2 = 2 * row 1. d det / dA = cofactor matrix (PyTorch 2.13 returns 0 here).
+    a = Tensor(np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 1.0, 1.0]]), requires_grad=True)
+    autograd.det(a).backward()
+    np.testing.assert_allclose(a.grad.data, [[-2, -2, 2], [1, 1, -1], [0, 0, 0]], atol=1e-12)
+    check_grad(autograd.det, a)
+    a.grad = None
+    g, = autograd.grad(autograd.det(a), a, create_graph=True)
+    with pytest.raises(NotImplementedError, match="det: double backward at a singular"):
+        g.sum().backward()
+
+
+@given(bs=broadcastable_shapes(2, max_dims=2, max_side=2), n=st.integers(1, 3),
+       k=st.integers(1, 2), seed=seeds, layout=layouts)
+def test_solve(bs, n, k, seed, layout):
+    from autograd import linalg as L
+    rng = _rng(seed)
+    a = _well_conditioned(rng, bs.input_shapes[0] + (n, n))
+    b = leaf(rng, bs.input_shapes[1] + (n, k))
+    v = leaf(rng, (n,))
+    x = L.solve(a, b)
+    if b.ndim == a.ndim - 1 and b.shape == a.shape[:-1]:  # read as a batch of vectors (torch)
+        ref = np.linalg.solve(a.data, b.data[..., None])[..., 0]
+    else:
+        ref = np.linalg.solve(a.data, b.data)
+    assert x.shape == ref.shape
+    np.testing.assert_allclose(x.data, ref, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(L.solve(a, v).data, np.linalg.solve(a.data, v.data[:, None])[..., 0],
+                               rtol=1e-10, atol=1e-12)
+    check_grad(lambda a, b: L.solve(relayout(a, layout), relayout(b, layout)), a, b,
+               gradgrad=True)
+    check_grad(lambda a, v: L.solve(a, v), a, v, gradgrad=True)
+    c = leaf(rng, (k, n))
+    if not (c.ndim == a.ndim - 1 and c.shape == a.shape[:-1]):
+        check_grad(lambda a, c: L.solve(a, c, left=False), a, c, gradgrad=True)
+
+
+LINALG_NORMS = {
+    "norm": lambda L, x: L.norm(x),
+    "norm_dim": lambda L, x: L.norm(x, dim=-1, keepdim=True),
+    "norm_ord1_matrix": lambda L, x: L.norm(x, 1, dim=(-2, -1)),
+    "norm_inf_matrix": lambda L, x: L.norm(x, float("inf"), dim=(-1, -2)),
+    "vector_norm_3": lambda L, x: L.vector_norm(x, 3, dim=(0, -1)),
+    "vector_norm_-inf": lambda L, x: L.vector_norm(x, float("-inf")),
+    "matrix_norm_fro": lambda L, x: L.matrix_norm(x, keepdim=True),
+    "matrix_norm_-1": lambda L, x: L.matrix_norm(x, -1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LINALG_NORMS))
+@given(shape=shapes(min_dims=2), seed=seeds, layout=layouts)
+def test_linalg_norms(name, shape, seed, layout):
+    from autograd import linalg as L
+    fn = LINALG_NORMS[name]
+    # |x| continuous in [0.3, 2]: no ties between |x| or between row/column sums (max-type
+    # norms), and away from 0, where |x| has its kink
+    x = leaf(_rng(seed), shape, "away0")
+    check_grad(lambda x: fn(L, relayout(x, layout)), x, gradgrad=True)
+
+
+def test_linalg_is_a_public_module_not_the_ops_family():
+    from autograd import linalg as L
+    import autograd.ops.linalg
+    assert autograd.linalg is L and L is not autograd.ops.linalg
+    for name in ["norm", "vector_norm", "matrix_norm", "solve", "inv", "det", "slogdet"]:
+        assert callable(getattr(L, name)) and getattr(L, name).__doc__, name
+    assert not hasattr(autograd, "elementwise")  # ops' submodules are not re-exported

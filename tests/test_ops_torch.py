@@ -23,16 +23,18 @@ TOL = {"float32": dict(rtol=2e-4, atol=2e-5), "float64": dict(rtol=1e-9, atol=1e
 
 # ---- the two namespaces the cases are written against -------------------------------------------
 def _ours():
+    import nn.functional
     return types.SimpleNamespace(
         lib=autograd, linear=autograd.linear, nll_loss=autograd.nll_loss,
-        softmax=autograd.softmax, log_softmax=autograd.log_softmax)
+        softmax=autograd.softmax, log_softmax=autograd.log_softmax, F=nn.functional,
+        linalg=autograd.linalg)
 
 
 def _theirs(torch):
     F = torch.nn.functional
     return types.SimpleNamespace(
         lib=torch, linear=F.linear, nll_loss=F.nll_loss,
-        softmax=torch.softmax, log_softmax=torch.log_softmax)
+        softmax=torch.softmax, log_softmax=torch.log_softmax, F=F, linalg=torch.linalg)
 
 
 class Idx:
@@ -118,6 +120,265 @@ for _name, _fn, _kind in [
     def _make(draw, rng, _fn=_fn, _kind=_kind):
         return [values(rng, draw(shapes()), _kind)], _fn
     case(_name)(_make)
+
+
+@case("activations")
+def _(draw, rng):
+    """Every activation on the same input, spread over [-6, 6] to cover all pieces
+    (hardsigmoid has its own test below: PyTorch's backward multiplies by a float32 1/6)."""
+    shape = draw(shapes())
+    slope = draw(st.sampled_from([0.01, 0.2, -0.5]))
+    alpha = draw(st.sampled_from([1.0, 0.5, 2.0]))
+    beta, threshold = draw(st.sampled_from([(1.0, 20.0), (2.0, 1.0), (0.5, 0.5)]))
+    approx = draw(st.sampled_from(["none", "tanh"]))
+
+    def fn(M, x):
+        F = M.F
+        return (F.leaky_relu(x), F.leaky_relu(x, slope), F.elu(x), F.elu(x, alpha=alpha),
+                F.selu(x), F.celu(x, alpha), F.gelu(x), F.gelu(x, approximate=approx),
+                F.silu(x), F.mish(x), F.softplus(x), F.softplus(x, beta, threshold),
+                F.hardtanh(x), F.hardtanh(x, -2.0, 0.5), F.relu6(x), F.logsigmoid(x),
+                F.hardswish(x), M.lib.erf(x), x.erf(), M.lib.selu(x),
+                M.lib.celu(x, alpha=alpha))
+    return [np.asarray(values(rng, shape) * 3.0)], fn
+
+
+@case("activations_inplace")
+def _(draw, rng):
+    shape = draw(shapes())
+
+    def fn(M, x):
+        F = M.F
+        outs = []
+        for f in (lambda t: F.leaky_relu(t, 0.1, inplace=True), lambda t: F.elu(t, inplace=True),
+                  lambda t: F.selu(t, inplace=True), lambda t: F.celu(t, 2.0, inplace=True),
+                  lambda t: F.silu(t, inplace=True), lambda t: F.mish(t, inplace=True),
+                  lambda t: F.hardtanh(t, inplace=True), lambda t: F.relu6(t, inplace=True),
+                  lambda t: F.hardswish(t, inplace=True)):
+            y = x * 1.0
+            r = f(y)
+            assert r is y
+            outs.append(y)
+        return tuple(outs)
+    return [np.asarray(values(rng, shape) * 3.0)], fn
+
+
+@case("trig_hyperbolic_frac_erf")
+def _(draw, rng):
+    shape = draw(shapes())
+    x = np.asarray(rng.uniform(-0.95, 0.95, shape))
+    return [x], lambda M, x: (M.lib.tan(x), M.lib.asin(x), x.acos(), M.lib.atan(x * 3.0),
+                              x.arcsin(), M.lib.arctan(x), M.lib.sinh(x * 2.0),
+                              M.lib.cosh(x * 2.0), M.lib.frac(x * 5.0), x.erf(), x.tan())
+
+
+@case("atan2")
+def _(draw, rng):
+    return _pair(draw, rng, "away0", "away0"), lambda M, a, b: (M.lib.atan2(a, b),
+                                                                 a.arctan2(b), M.lib.atan2(b, a))
+
+
+@case("lerp")
+def _(draw, rng):
+    bs = draw(broadcastable_shapes(3))
+    arrays = [values(rng, s) for s in bs.input_shapes]
+    w = draw(st.sampled_from([0.0, 0.3, 1.7]))
+    return arrays, lambda M, a, b, c: (M.lib.lerp(a, b, c), a.lerp(b, w), M.lib.lerp(b, a, w))
+
+
+@case("nan_to_num")
+def _(draw, rng):
+    shape = draw(shapes(min_dims=1))
+    x = values(rng, shape)
+    special = rng.choice([np.nan, np.inf, -np.inf, 1.0], shape, p=[0.2, 0.2, 0.2, 0.4])
+    x = np.where(special == 1.0, x, special)
+    # explicit finite bounds: the defaults (the dtype's max) would overflow the test's loss;
+    # tests/test_ops_grad.py checks the defaults
+    return [x], lambda M, x: (M.lib.nan_to_num(x, posinf=3.0, neginf=-4.0),
+                              x.nan_to_num(nan=1.5, posinf=9.0, neginf=-9.0),
+                              M.lib.nan_to_num(x * 2.0, 0.5, 5.0, -7.0))
+
+
+def _with_zeros(rng, shape, p=0.25):
+    x = values(rng, shape)
+    return np.asarray(np.where(rng.random(shape) < p, 0.0, x))
+
+
+@case("prod")
+def _(draw, rng):
+    shape = draw(shapes())
+    dim = draw(st.integers(-len(shape), len(shape) - 1)) if shape else 0
+    keep = draw(st.booleans())
+    return [_with_zeros(rng, shape)], lambda M, x: (M.lib.prod(x), x.prod(dim, keepdim=keep),
+                                                    x.prod(dim=dim))
+
+
+@case("cumsum_cumprod")
+def _(draw, rng):
+    shape = draw(shapes())
+    dim = draw(st.integers(-len(shape), len(shape) - 1)) if shape else 0
+    return [_with_zeros(rng, shape)], lambda M, x: (M.lib.cumsum(x, dim), x.cumsum(dim=dim),
+                                                    M.lib.cumprod(x, dim), x.cumprod(dim))
+
+
+@case("norm")
+def _(draw, rng):
+    shape = draw(shapes(min_dims=1))
+    dim = draw(dims_for(len(shape)))
+    if isinstance(dim, tuple) and len(dim) > 2:
+        dim = dim[:2]
+    keep = draw(st.booleans())
+    p = draw(st.sampled_from([1, 2, 3, 0.5, 0, float("inf"), float("-inf"), "fro"]))
+    x = values(rng, shape, "distinct")  # no ties for inf-norms, no zeros for p < 1
+    x = np.where(np.abs(x) < 0.1, 0.5, x)
+    return [x], lambda M, x: (M.lib.norm(x, p, dim, keep), x.norm(), x.norm(p=2, dim=dim))
+
+
+@case("linalg_norms")
+def _(draw, rng):
+    lead = draw(shapes(max_dims=1))
+    m, n = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    keep = draw(st.booleans())
+    ordm = draw(st.sampled_from(["fro", 1, -1, float("inf"), float("-inf")]))
+    ordv = draw(st.sampled_from([1, 2, 3, float("inf"), float("-inf")]))
+    x = values(rng, lead + (m, n), "distinct")
+
+    def fn(M, x):
+        L = M.linalg
+        return (L.norm(x), L.norm(x, dim=-1), L.norm(x, ordm, dim=(-2, -1), keepdim=keep),
+                L.vector_norm(x, ordv, dim=(-2, -1), keepdim=keep), L.vector_norm(x, ordv),
+                L.matrix_norm(x, ordm), L.matrix_norm(x, keepdim=keep))
+    return [x], fn
+
+
+@case("roll")
+def _(draw, rng):
+    shape = draw(shapes(min_dims=1))
+    nd = len(shape)
+    dims = tuple(draw(st.lists(st.integers(-nd, nd - 1), min_size=1, max_size=nd,
+                               unique_by=lambda d: d % nd)))
+    shifts = tuple(draw(st.integers(-5, 5)) for _ in dims)
+    k = draw(st.integers(-7, 7))
+    return [values(rng, shape)], lambda M, x: (M.lib.roll(x, shifts, dims), x.roll(k),
+                                               x.roll(k, 0))
+
+
+@case("gather_scatter")
+def _(draw, rng):
+    shape = draw(shapes(min_dims=1))
+    nd = len(shape)
+    d = draw(st.integers(-nd, nd - 1))
+    k = draw(st.integers(1, shape[d]))
+    ishape = tuple(k if i == d % nd else draw(st.integers(1, n)) for i, n in enumerate(shape))
+    # distinct indices along d (a permutation prefix), so scatter has no colliding writes
+    idx = np.argsort(rng.random(tuple(shape[d] if i == d % nd else n
+                                      for i, n in enumerate(ishape))), axis=d)
+    idx = np.take(idx, np.arange(k), axis=d)
+    # src of index's shape: PyTorch's backward fails for a larger src (its gradient has
+    # index's shape); tests/test_ops_grad.py checks the larger-src case by gradcheck.
+    src = values(rng, ishape)
+    many = rng.integers(0, shape[d], ishape)  # repeats allowed: gather, scatter_add
+
+    def fn(M, x, src, idx, many):
+        return (M.lib.gather(x, d, idx), x.gather(d, many), M.lib.scatter(x, d, idx, src),
+                x.scatter(d, idx, 2.5), M.lib.scatter_add(x, d, many, src),
+                x.scatter_add(d, idx, src))
+    return [values(rng, shape), src, idx, many], fn
+
+
+@case("index_select_masked_select_take_along_dim")
+def _(draw, rng):
+    shape = draw(shapes(min_dims=1))
+    nd = len(shape)
+    d = draw(st.integers(-nd, nd - 1))
+    sel = rng.integers(0, shape[d], draw(st.integers(0, 5)))
+    mask = rng.random(shape[1:]) < 0.5
+    tshape = tuple(draw(st.sampled_from([1, 3])) if i == d % nd else
+                   draw(st.sampled_from([1, n])) for i, n in enumerate(shape))
+    take = rng.integers(0, shape[d], tshape)
+    flat = rng.integers(0, int(np.prod(shape)), (3,))
+
+    def fn(M, x, sel, mask, take, flat):
+        return (M.lib.index_select(x, d, sel), x.index_select(d, sel[:1]),
+                M.lib.masked_select(x, mask), x.masked_select(mask),
+                M.lib.take_along_dim(x, take, d), x.take_along_dim(flat))
+    return [values(rng, shape), sel, mask, take, flat], fn
+
+
+@case("tril_triu_diag_diagonal")
+def _(draw, rng):
+    shape = draw(shapes(min_dims=2))
+    nd = len(shape)
+    k = draw(st.integers(-3, 3))
+    d1 = draw(st.integers(-nd, nd - 1))
+    d2 = draw(st.integers(-nd, nd - 1).filter(lambda v: v % nd != d1 % nd))
+    v = values(rng, (draw(st.integers(1, 4)),))
+
+    def fn(M, x, v):
+        m = x.reshape(x.shape[0], -1)
+        return (M.lib.tril(x, k), x.triu(k), M.lib.triu(x), M.lib.diag(v, k), v.diag(),
+                M.lib.diag(m, k), m.diag(), M.lib.diagonal(x, k, d1, d2), x.diagonal())
+    return [values(rng, shape), v], fn
+
+
+@case("pad")
+def _(draw, rng):
+    nd = draw(st.integers(2, 4))
+    k = draw(st.sampled_from([v for v in (nd - 2, nd - 1) if 1 <= v <= 3]))  # PyTorch's layouts
+    shape = tuple(draw(st.integers(1, 4)) for _ in range(nd - k)) + \
+        tuple(draw(st.integers(2, 4)) for _ in range(k))
+    widths = []
+    for i in range(k):
+        n = shape[nd - 1 - i]
+        widths += [draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))]
+    # constant mode: negative widths crop (at most one from each side of a dim of size >= 3)
+    cwidths = [draw(st.integers(-1 if shape[nd - 1 - i // 2] >= 3 else 0, 3))
+               for i in range(2 * draw(st.integers(1, nd)))]
+    value = draw(st.sampled_from([0.0, -1.5]))
+
+    def fn(M, x):
+        F = M.F
+        return (F.pad(x, widths), F.pad(x, cwidths, value=value),
+                F.pad(x, widths, mode="reflect"), F.pad(x, widths, mode="replicate"),
+                F.pad(x, widths, mode="circular"))
+    return [values(rng, shape)], fn
+
+
+@case("tensordot")
+def _(draw, rng):
+    a = draw(shapes(min_dims=1, max_dims=3))
+    d = draw(st.integers(0, min(2, len(a))))
+    b = a[len(a) - d:] + draw(shapes(max_dims=2))
+    perm = list(draw(st.permutations(range(len(a)))))
+    pairs = ([perm[0]], [0])
+    c = tuple(a[perm[0]] if i == 0 else n for i, n in enumerate(draw(shapes(min_dims=1))))
+    return ([values(rng, a), values(rng, b), values(rng, c)],
+            lambda M, x, y, z: (M.lib.tensordot(x, y, d), M.lib.tensordot(x, z, dims=pairs)))
+
+
+def _well_conditioned(rng, shape):
+    n = shape[-1]
+    return values(rng, shape) * 0.3 + np.eye(n)
+
+
+@case("inv_det_solve")
+def _(draw, rng):
+    bs = draw(broadcastable_shapes(2, max_dims=2, max_side=3))
+    n, k = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    A = _well_conditioned(rng, bs.input_shapes[0] + (n, n))
+    B = values(rng, bs.input_shapes[1] + (n, k))
+    v = values(rng, (n,))
+    C = values(rng, bs.input_shapes[1] + (k, n))
+    # left=False refuses B that reads as a batch of vectors (B.shape == A.shape[:-1])
+    right = not (C.ndim == A.ndim - 1 and C.shape == A.shape[:-1])
+
+    def fn(M, A, B, v, C):
+        L = M.linalg
+        sign, logabs = L.slogdet(A)
+        return (L.inv(A), A.inverse(), L.det(A), M.lib.det(A), sign, logabs,
+                M.lib.logdet(A @ A.mT), L.solve(A, B), L.solve(A, v),
+                L.solve(A, C, left=False) if right else L.solve(A, v))
+    return [A, B, v, C], fn
 
 
 @case("T")
@@ -470,6 +731,27 @@ def test_matches_torch(torch, name, dtype, data, seed):
     _compare(torch, name, arrays, fn, dtype, rng)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@given(shape=shapes(), seed=seeds)
+def test_hardsigmoid_matches_torch(torch, dtype, shape, seed):
+    """PyTorch's hardsigmoid backward multiplies by ``1.0f / 6`` (a float32 constant, ~3e-8
+    off in float64); ours uses the exact 1/6, hence rtol 1e-7 here."""
+    rng = np.random.default_rng(seed)
+    arr = np.asarray(values(rng, shape) * 3.0).astype(dtype)
+    import nn.functional as F
+    x = Tensor(arr, requires_grad=True)
+    t = torch.tensor(arr, requires_grad=True)
+    outs = [F.hardsigmoid(x), F.hardsigmoid(x * 1.0, inplace=True)]
+    touts = [torch.nn.functional.hardsigmoid(t), torch.nn.functional.hardsigmoid(t * 1.0, True)]
+    g = rng.standard_normal(shape).astype(dtype)
+    for o, ot in zip(outs, touts):
+        assert str(o.dtype) == _torch_dtype_name(ot) and o.shape == tuple(ot.shape)
+        np.testing.assert_allclose(o.data, ot.detach().numpy(), **TOL[dtype])
+    sum((o * Tensor(g)).sum() for o in outs).backward()
+    sum((o * torch.tensor(g)).sum() for o in touts).backward()
+    np.testing.assert_allclose(x.grad.data, t.grad.numpy(), rtol=1e-7, atol=1e-9)
+
+
 @given(data=st.data(), seed=seeds)
 def test_non_contiguous_inputs_match_torch(torch, data, seed):
     """Inputs whose arrays are transposed views (not C-contiguous) give the same results."""
@@ -521,6 +803,23 @@ DTYPE_CASES = [
     ("cat int + f32", lambda M: M.cat([M.arange(2), M.ones(1)])),
     ("stack int + f32", lambda M: M.stack([M.arange(2), M.ones(2)])),
     ("cat f32 + f64", lambda M: M.cat([M.ones(2), M.ones(1, dtype=M.float64)])),
+    ("erf(int)", lambda M: M.erf(M.arange(3))),
+    ("tan(int)", lambda M: M.arange(3).tan()),
+    ("atan2 int, int", lambda M: M.atan2(M.arange(3), M.arange(1, 4))),
+    ("atan2 f32, f64", lambda M: M.atan2(M.ones(2), M.ones(2, dtype=M.float64))),
+    ("cumsum(int32)", lambda M: M.arange(3, dtype=M.int32).cumsum(0)),
+    ("cumprod(bool)", lambda M: M.tensor([True, False]).cumprod(0)),
+    ("prod(int32)", lambda M: M.arange(1, 4, dtype=M.int32).prod()),
+    ("prod(f32, dtype=f64)", lambda M: M.ones(3).prod(dtype=M.float64)),
+    ("norm(f64)", lambda M: M.ones(3, dtype=M.float64).norm()),
+    ("lerp f32, float weight", lambda M: M.lerp(M.zeros(2), M.ones(2), 0.25)),
+    ("relu6(int)", lambda M: M.nn.functional.relu6(M.arange(-2, 9)) if M is not autograd
+     else __import__("nn.functional").functional.relu6(M.arange(-2, 9))),
+    ("gather f64", lambda M: M.gather(M.ones(2, dtype=M.float64), 0, M.tensor([1]))),
+    ("diag(int)", lambda M: M.diag(M.arange(3))),
+    ("tril(bool)", lambda M: M.ones(2, 2, dtype=M.bool).tril()),
+    ("masked_select int", lambda M: M.arange(4).masked_select(M.arange(4) > 1)),
+    ("det f64", lambda M: M.det(M.eye(2, dtype=M.float64))),
 ]
 
 

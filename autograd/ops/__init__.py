@@ -1,10 +1,15 @@
 """The op library, one module per family (DESIGN.md):
 
 - :mod:`.elementwise` — arithmetic, unary math, activations, comparisons;
-- :mod:`.reduction` — sum, mean, max/min, var/std, logsumexp, all/any;
-- :mod:`.shape` — reshape, permute, expand, indexing, cat/stack/split;
-- :mod:`.linalg` — matmul and friends, einsum;
-- :mod:`.nn_ops` — softmax, linear, conv2d, max_pool2d, dropout, nll_loss.
+- :mod:`.reduction` — sum, mean, prod, max/min, var/std, logsumexp, cumsum/cumprod, norms,
+  all/any;
+- :mod:`.shape` — reshape, permute, expand, indexing, cat/stack/split, roll, gather/scatter,
+  index_select, masked_select, tril/triu, diag/diagonal, pad;
+- :mod:`.linalg` — matmul and friends, einsum, tensordot, inverse/det/slogdet/solve (public
+  under ``torch.linalg``'s names in :mod:`autograd.linalg`);
+- :mod:`.nn_ops` — softmax, linear, conv2d, max_pool2d, dropout, nll_loss;
+- :mod:`.fused` — scaled_dot_product_attention, cross-entropy with class indices, layer_norm,
+  group_norm, embedding (Numba kernels, one node each).
 
 Importing this package also installs the ops as ``Tensor`` methods (``x.sum()``,
 ``x.reshape(...)``), in one table below.
@@ -15,7 +20,15 @@ from .reduction import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .nn_ops import *  # noqa: F401,F403
+from .fused import *  # noqa: F401,F403  (attention, fused losses/norms, embedding)
 from . import elementwise, linalg, nn_ops, reduction, shape
+
+# What ``from autograd.ops import *`` (and so ``autograd``) exports: the ops of every family
+# star-imported above (a new family module must be added here too), not the submodules
+# themselves (``autograd.linalg`` is the public module autograd/linalg.py, not .ops.linalg).
+from . import fused as _fused  # noqa: E402
+__all__ = [*elementwise.__all__, *reduction.__all__, *shape.__all__, *linalg.__all__,
+           *nn_ops.__all__, *_fused.__all__]
 from ..tensor import _register_methods
 
 _register_methods({
@@ -39,12 +52,18 @@ _register_methods({
     "logical_and": elementwise.logical_and, "logical_or": elementwise.logical_or,
     "logical_xor": elementwise.logical_xor, "isnan": elementwise.isnan,
     "isinf": elementwise.isinf, "isfinite": elementwise.isfinite,
+    "erf": elementwise.erf, "tan": elementwise.tan, "asin": elementwise.asin,
+    "arcsin": elementwise.asin, "acos": elementwise.acos, "arccos": elementwise.acos,
+    "atan": elementwise.atan, "arctan": elementwise.atan, "atan2": elementwise.atan2,
+    "arctan2": elementwise.atan2, "sinh": elementwise.sinh, "cosh": elementwise.cosh,
+    "frac": elementwise.frac, "lerp": elementwise.lerp, "nan_to_num": elementwise.nan_to_num,
     # reductions
     "sum": reduction.sum, "mean": reduction.mean, "max": reduction.max, "min": reduction.min,
     "amax": reduction.amax, "amin": reduction.amin, "argmax": reduction.argmax,
     "argmin": reduction.argmin, "var": reduction.var, "std": reduction.std,
     "logsumexp": reduction.logsumexp, "all": reduction.all, "any": reduction.any,
-    "count_nonzero": reduction.count_nonzero,
+    "count_nonzero": reduction.count_nonzero, "prod": reduction.prod,
+    "cumsum": reduction.cumsum, "cumprod": reduction.cumprod, "norm": reduction.norm,
     # shape
     "reshape": shape.reshape, "view": shape.view, "view_as": shape.view_as,
     "flatten": shape.flatten, "unflatten": shape.unflatten, "squeeze": shape.squeeze,
@@ -53,10 +72,15 @@ _register_methods({
     "expand_as": shape.expand_as, "broadcast_to": shape.broadcast_to,
     "repeat": shape.repeat, "tile": shape.tile, "split": shape.split, "chunk": shape.chunk,
     "unbind": shape.unbind, "narrow": shape.narrow, "flip": shape.flip,
-    "movedim": shape.movedim,
+    "movedim": shape.movedim, "roll": shape.roll, "gather": shape.gather,
+    "scatter": shape.scatter, "scatter_add": shape.scatter_add,
+    "index_select": shape.index_select, "masked_select": shape.masked_select,
+    "take_along_dim": shape.take_along_dim, "tril": shape.tril, "triu": shape.triu,
+    "diag": shape.diag, "diagonal": shape.diagonal,
     # linalg
     "matmul": linalg.matmul, "mm": linalg.mm, "bmm": linalg.bmm, "mv": linalg.mv,
-    "dot": linalg.dot, "outer": linalg.outer,
+    "dot": linalg.dot, "outer": linalg.outer, "det": linalg.det, "inverse": linalg.inverse,
+    "slogdet": linalg.slogdet, "logdet": linalg.logdet,
     # nn
     "softmax": nn_ops.softmax, "log_softmax": nn_ops.log_softmax,
 })

@@ -28,6 +28,12 @@ __all__ = [
     "eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and", "logical_or",
     "logical_xor", "isnan", "isinf", "isfinite", "cast", "clone", "floor_divide", "remainder",
     "expand_as_copy",
+    # activations
+    "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "softplus", "hardtanh",
+    "relu6", "logsigmoid", "hardsigmoid", "hardswish", "erf",
+    # more unary/binary math
+    "tan", "asin", "acos", "atan", "atan2", "arcsin", "arccos", "arctan", "arctan2", "sinh",
+    "cosh", "frac", "lerp", "nan_to_num",
 ]
 
 
@@ -91,6 +97,106 @@ def _scalar_for(x, t):
     return Tensor._make(arr, False, None)
 
 
+# ---- a floating tensor with a Python number ------------------------------------------------
+# The commonest ops in a model (``x * scale``, ``h + 1e-5``, ``loss / n``) and the subject of
+# the per-op overhead benchmark. These nodes keep the number as an attribute (nothing to save or
+# version-check) and multiply by a cached 0-d array of the tensor's dtype, which NumPy computes
+# about twice as fast as with a Python float, with the same result (NumPy treats a Python
+# number as "weak": it is cast to the array's dtype first, which the cached array already is).
+_SCALARS = {}
+
+
+def _weak_scalar(s, dtype):
+    """``s`` as a cached 0-d array of ``dtype`` (zeros are not cached: -0.0 == 0.0)."""
+    key = (s, dtype)
+    z = _SCALARS.get(key)
+    if z is None:
+        z = np.array(s, dtype=dtype)
+        if s:
+            if len(_SCALARS) >= 1024:
+                _SCALARS.clear()
+            _SCALARS[key] = z
+    return z
+
+
+class AddScalar(Function):
+    """Graph node of ``tensor + number`` (from :func:`add`); named ``AddBackward0``."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, a, s):
+        return a + _weak_scalar(s, a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
+
+    @classmethod
+    def name(cls):
+        return "AddBackward0"
+
+
+class SubScalar(Function):
+    """Graph node of ``tensor - number`` (from :func:`sub`); named ``SubBackward0``."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, a, s):
+        return a - _weak_scalar(s, a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
+
+    @classmethod
+    def name(cls):
+        return "SubBackward0"
+
+
+class MulScalar(Function):
+    """Graph node of ``tensor * number`` (from :func:`mul`); named ``MulBackward0``."""
+
+    __slots__ = ("scalar",)
+
+    @staticmethod
+    def forward(ctx, a, s):
+        ctx.scalar = s
+        return a * _weak_scalar(s, a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.scalar, None
+
+    @classmethod
+    def name(cls):
+        return "MulBackward0"
+
+
+class DivScalar(Function):
+    """Graph node of ``tensor / number`` (from :func:`div`); named ``DivBackward0``."""
+
+    __slots__ = ("scalar",)
+
+    @staticmethod
+    def forward(ctx, a, s):
+        ctx.scalar = s
+        return a / _weak_scalar(s, a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad / ctx.scalar, None
+
+    @classmethod
+    def name(cls):
+        return "DivBackward0"
+
+
+def _is_number(x):
+    return x.__class__ is float or x.__class__ is int
+
+
 # ---- arithmetic -------------------------------------------------------------------------------
 class Add(Function):
     """Graph node of :func:`add`: its forward and backward."""
@@ -108,7 +214,12 @@ def add(input, other, alpha=1):
     """``input + alpha * other`` with broadcasting (``torch.add``)."""
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
-    return Add.apply(*_operands(input, other))
+    a, b = _operands(input, other)
+    if _is_number(b) and a.data.dtype.kind == "f":
+        return AddScalar.apply(a, b)
+    if _is_number(a) and b.data.dtype.kind == "f":
+        return AddScalar.apply(b, a)
+    return Add.apply(a, b)
 
 
 class Sub(Function):
@@ -127,7 +238,10 @@ def sub(input, other, alpha=1):
     """``input - alpha * other`` with broadcasting (``torch.sub``)."""
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
-    return Sub.apply(*_operands(input, other))
+    a, b = _operands(input, other)
+    if _is_number(b) and a.data.dtype.kind == "f":
+        return SubScalar.apply(a, b)
+    return Sub.apply(a, b)
 
 
 subtract = sub
@@ -150,7 +264,12 @@ class Mul(Function):
 
 def mul(input, other):
     """``input * other`` with broadcasting (``torch.mul``)."""
-    return Mul.apply(*_operands(input, other))
+    a, b = _operands(input, other)
+    if _is_number(b) and a.data.dtype.kind == "f":
+        return MulScalar.apply(a, b)
+    if _is_number(a) and b.data.dtype.kind == "f":
+        return MulScalar.apply(b, a)
+    return Mul.apply(a, b)
 
 
 multiply = mul
@@ -193,6 +312,8 @@ def div(input, other, rounding_mode=None):
     if _data_kind(a) != "f" and _data_kind(b) != "f":
         a = a.to(_dt.get_default_dtype()) if isinstance(a, Tensor) else float(a)
         b = b.to(_dt.get_default_dtype()) if isinstance(b, Tensor) else float(b)
+    if _is_number(b) and a.data.dtype.kind == "f":
+        return DivScalar.apply(a, b)
     return Div.apply(a, b)
 
 
@@ -480,7 +601,24 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, grad):
         out, = ctx.saved_tensors
-        return grad * (1 - out * out)
+        return TanhBackward.apply(grad, out)
+
+
+class TanhBackward(Function):
+    """``grad * (1 - y^2)`` as one node (Chainer's ``TanhGrad``): the backward of :func:`tanh`
+    in one graph node instead of three, itself differentiable (for double backward):
+    d/d grad = 1 - y^2, d/d y = -2 grad y."""
+
+    @staticmethod
+    def forward(ctx, g, y):
+        ctx.save_for_backward(g, y)
+        return g * (1 - y * y)
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, y = ctx.saved_tensors
+        ng, ny = ctx.needs_input_grad
+        return (gg * (1 - y * y) if ng else None), (gg * g * y * -2.0 if ny else None)
 
 
 def tanh(input):
@@ -488,21 +626,47 @@ def tanh(input):
     return Tanh.apply(_float(input, "tanh"))
 
 
+def _expit(a):
+    """SciPy's ``expit`` (loaded on first use: importing ``scipy.special`` takes a few tenths of
+    a second, which ``import autograd`` should not pay)."""
+    global _expit
+    from scipy.special import expit
+    _expit = expit
+    return expit(a)
+
+
 class Sigmoid(Function):
     """Graph node of :func:`sigmoid`: its forward and backward."""
 
     @staticmethod
     def forward(ctx, a):
-        # Numerically stable: exp of a non-positive number only.
-        e = np.exp(-np.abs(a))
-        out = np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+        # SciPy's expit: one ufunc, numerically stable for large |x|, keeps float32/float64
+        # (seven NumPy ops for the same stable formula cost about ten times as much).
+        out = _expit(a).astype(a.dtype, copy=False)  # float16 comes back as float64
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         out, = ctx.saved_tensors
-        return grad * out * (1 - out)
+        return SigmoidBackward.apply(grad, out)
+
+
+class SigmoidBackward(Function):
+    """``grad * y * (1 - y)`` as one node (Chainer's ``SigmoidGrad``): the backward of
+    :func:`sigmoid`, itself differentiable (for double backward): d/d grad = y (1 - y),
+    d/d y = grad (1 - 2 y)."""
+
+    @staticmethod
+    def forward(ctx, g, y):
+        ctx.save_for_backward(g, y)
+        return g * y * (1 - y)
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, y = ctx.saved_tensors
+        ng, ny = ctx.needs_input_grad
+        return (gg * y * (1 - y) if ng else None), (gg * g * (1 - 2.0 * y) if ny else None)
 
 
 def sigmoid(input):
@@ -871,3 +1035,614 @@ def _float(t, op):
     if t.data.dtype.kind != "f":
         return t.to(_dt.get_default_dtype())
     return t
+
+
+# ---- more unary math ----------------------------------------------------------------------------
+class Tan(Function):
+    """Graph node of :func:`tan`: its forward and backward."""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = np.tan(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        out, = ctx.saved_tensors
+        return grad * (out * out + 1.0)
+
+
+def tan(input):
+    """Tangent (``torch.tan``); gradient ``1 + tan(x)^2`` from the saved output."""
+    return Tan.apply(_float(input, "tan"))
+
+
+class Asin(Function):
+    """Graph node of :func:`asin`: its forward and backward."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.arcsin(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * rsqrt(1.0 - a * a)
+
+
+def asin(input):
+    """Inverse sine (``torch.asin``); nan outside ``[-1, 1]``; gradient
+    ``1 / sqrt(1 - x^2)``."""
+    return Asin.apply(_float(input, "asin"))
+
+
+class Acos(Function):
+    """Graph node of :func:`acos`: its forward and backward."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.arccos(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return -grad * rsqrt(1.0 - a * a)
+
+
+def acos(input):
+    """Inverse cosine (``torch.acos``); nan outside ``[-1, 1]``; gradient
+    ``-1 / sqrt(1 - x^2)``."""
+    return Acos.apply(_float(input, "acos"))
+
+
+class Atan(Function):
+    """Graph node of :func:`atan`: its forward and backward."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.arctan(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad / (a * a + 1.0)
+
+
+def atan(input):
+    """Inverse tangent (``torch.atan``); gradient ``1 / (1 + x^2)``."""
+    return Atan.apply(_float(input, "atan"))
+
+
+class Atan2(Function):
+    """Graph node of :func:`atan2`: its forward and backward."""
+
+    @staticmethod
+    def forward(ctx, y, x):
+        ctx.save_for_backward(y, x)
+        return np.arctan2(y, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, x = ctx.saved_tensors
+        ny, nx = ctx.needs_input_grad
+        g = grad / (x * x + y * y)
+        return (g * x if ny else None), (-g * y if nx else None)
+
+
+def atan2(input, other):
+    """Quadrant-aware ``atan(input / other)`` with broadcasting (``torch.atan2``); integer
+    inputs compute in the default float dtype. Gradients ``x / (x^2 + y^2)`` w.r.t.
+    ``input = y`` and ``-y / (x^2 + y^2)`` w.r.t. ``other = x``."""
+    a, b = _operands(input, other)
+    if _data_kind(a) != "f" and _data_kind(b) != "f":
+        a = a.to(_dt.get_default_dtype()) if isinstance(a, Tensor) else float(a)
+        b = b.to(_dt.get_default_dtype()) if isinstance(b, Tensor) else float(b)
+    return Atan2.apply(a, b)
+
+
+class Sinh(Function):
+    """Graph node of :func:`sinh`: its forward and backward."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.sinh(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * cosh(a)
+
+
+def sinh(input):
+    """Hyperbolic sine (``torch.sinh``)."""
+    return Sinh.apply(_float(input, "sinh"))
+
+
+class Cosh(Function):
+    """Graph node of :func:`cosh`: its forward and backward."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.cosh(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * sinh(a)
+
+
+def cosh(input):
+    """Hyperbolic cosine (``torch.cosh``)."""
+    return Cosh.apply(_float(input, "cosh"))
+
+
+arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+
+
+def frac(input):
+    """Fractional part ``x - trunc(x)``, sign of ``x`` (``torch.frac``); gradient 1.
+
+    Raises:
+        TypeError: if ``input`` is not a Tensor.
+        NotImplementedError: for an integer/bool tensor (as PyTorch: "frac_cpu" not
+            implemented for integers).
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"frac: expected a Tensor, got {type(input).__name__}")
+    if input.data.dtype.kind != "f":
+        raise NotImplementedError(f"frac: not implemented for dtype {input.dtype} (shape "
+                                  f"{tuple(input.shape)}); expected a floating point tensor")
+    return sub(input, trunc(input))
+
+
+def lerp(input, end, weight):
+    """Linear interpolation ``input + weight * (end - input)`` with broadcasting
+    (``torch.lerp``); ``weight`` is a number or a Tensor. Gradients ``1 - weight``,
+    ``weight`` and ``end - input``.
+
+    Raises:
+        TypeError: if ``input`` or ``end`` is not a Tensor.
+        RuntimeError: if ``input`` and ``end`` (or a Tensor ``weight``) differ in dtype, as
+            PyTorch.
+    """
+    if not isinstance(input, Tensor) or not isinstance(end, Tensor):
+        raise TypeError(f"lerp: expected Tensors for input and end, got "
+                        f"{type(input).__name__} and {type(end).__name__}")
+    if input.dtype != end.dtype or (isinstance(weight, Tensor) and weight.dtype != input.dtype):
+        wd = weight.dtype if isinstance(weight, Tensor) else type(weight).__name__
+        raise RuntimeError(f"lerp: expected input, end and weight of the same dtype, got "
+                        f"{input.dtype}, {end.dtype} and {wd}")
+    return add(input, mul(weight, sub(end, input)) if isinstance(weight, Tensor)
+               else mul(sub(end, input), weight))
+
+
+class NanToNum(Function):
+    """Graph node of :func:`nan_to_num`: its forward and backward."""
+
+    @staticmethod
+    def forward(ctx, a, nan, posinf, neginf):
+        ctx.save_for_backward(a)
+        return np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        # PyTorch: grad * isfinite(x): no gradient into the replaced elements
+        return grad * isfinite(a), None, None, None
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """Replace NaN by ``nan``, +inf by ``posinf`` and -inf by ``neginf`` (defaults: the dtype's
+    largest and lowest finite values) (``torch.nan_to_num``). Integer tensors are returned
+    unchanged (as a copy)."""
+    if input.data.dtype.kind != "f":
+        return Tensor._make(input.data.copy(), False, None)
+    return NanToNum.apply(input, nan, posinf, neginf)
+
+
+# ---- activations -------------------------------------------------------------------------------
+# Each has its own Function (one node per call, as PyTorch) whose backward is written with Tensor
+# ops, so second derivatives work. Formulas and gradient conventions at the kinks follow
+# PyTorch's (aten/src/ATen/native/Activation.cpp and its derivatives.yaml).
+
+def _act_input(input, op, allow_int=False):
+    """Activations take a floating Tensor; integer tensors are rejected as PyTorch does
+    (``NotImplementedError``), except by the clamps (``hardtanh``, ``relu6``)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: expected a Tensor as input, got {type(input).__name__}")
+    if input.data.dtype.kind != "f" and not (allow_int and input.data.dtype.kind in "iu"):
+        raise NotImplementedError(f"{op}: not implemented for dtype {input.dtype} (shape "
+                                  f"{tuple(input.shape)}); expected a floating point tensor, "
+                                  "convert it with .float() first")
+    return input
+
+
+def _maybe_inplace(input, inplace, name, fn):
+    if inplace:
+        return input._inplace(name + "_", fn)
+    return fn(input)
+
+
+class LeakyRelu(Function):
+    """Graph node of :func:`leaky_relu`: its forward and backward."""
+
+    @staticmethod
+    def forward(ctx, a, slope):
+        ctx.slope = slope
+        ctx.save_for_backward(a)
+        return np.where(a > 0, a, a * a.dtype.type(slope))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return where(a > 0, grad, grad * ctx.slope), None
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """``x`` where ``x > 0`` else ``negative_slope * x`` (``F.leaky_relu``).
+
+    The gradient at 0 is ``negative_slope`` (PyTorch's convention). Shape: any; dtype: floating.
+
+    Raises:
+        NotImplementedError: for a non-floating input (as PyTorch).
+    """
+    _act_input(input, "leaky_relu")
+    return _maybe_inplace(input, inplace, "leaky_relu",
+                          lambda t: LeakyRelu.apply(t, float(negative_slope)))
+
+
+class Elu(Function):
+    """Graph node of the ELU family (:func:`elu`, :func:`selu`, :func:`celu`): PyTorch's
+    ``elu(x; alpha, scale, input_scale) = scale * x`` for ``x > 0``, else
+    ``scale * alpha * (exp(input_scale * x) - 1)``."""
+
+    @staticmethod
+    def forward(ctx, a, alpha, scale, input_scale):
+        ctx.alpha, ctx.scale, ctx.input_scale = alpha, scale, input_scale
+        neg = np.expm1(np.minimum(a, 0) * input_scale) * (scale * alpha)
+        out = np.where(a > 0, a * scale, neg).astype(a.dtype, copy=False)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        # d/dx for x <= 0: scale * alpha * input_scale * exp(input_scale * x)
+        #                = input_scale * (out + scale * alpha)
+        neg = grad * ((out + ctx.scale * ctx.alpha) * ctx.input_scale)
+        return where(a > 0, grad * ctx.scale, neg), None, None, None
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """Exponential linear unit (``F.elu``): ``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``
+    (Clevert et al., 2015, https://arxiv.org/abs/1511.07289). Shape: any; dtype: floating.
+
+    Raises:
+        NotImplementedError: for a non-floating input (as PyTorch).
+    """
+    _act_input(input, "elu")
+    return _maybe_inplace(input, inplace, "elu",
+                          lambda t: Elu.apply(t, float(alpha), 1.0, 1.0))
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    """Scaled ELU (``F.selu``): ``scale * (max(0, x) + min(0, alpha * (exp(x) - 1)))`` with
+    ``alpha = 1.6732632423543772848170429916717`` and
+    ``scale = 1.0507009873554804934193349852946`` (Klambauer et al., 2017,
+    https://arxiv.org/abs/1706.02515). Shape: any; dtype: floating.
+
+    Raises:
+        NotImplementedError: for a non-floating input (as PyTorch).
+    """
+    _act_input(input, "selu")
+    return _maybe_inplace(input, inplace, "selu",
+                          lambda t: Elu.apply(t, _SELU_ALPHA, _SELU_SCALE, 1.0))
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """Continuously differentiable ELU (``F.celu``):
+    ``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))`` (Barron, 2017,
+    https://arxiv.org/abs/1704.07483). Shape: any; dtype: floating.
+
+    Raises:
+        NotImplementedError: for a non-floating input (as PyTorch).
+        RuntimeError: if ``alpha == 0`` (as PyTorch: ZeroDivisionError in ``exp(x / alpha)``).
+    """
+    _act_input(input, "celu")
+    if alpha == 0:
+        raise RuntimeError("celu: ZeroDivisionError: alpha cannot be 0 for CELU "
+                           "(exp(x / alpha))")
+    return _maybe_inplace(input, inplace, "celu",
+                          lambda t: Elu.apply(t, float(alpha), 1.0, 1.0 / float(alpha)))
+
+
+def _erf_array(a):
+    from scipy.special import erf as _erf  # imported on first use (scipy is a runtime dep)
+    return _erf(a).astype(a.dtype, copy=False)
+
+
+class Erf(Function):
+    """Graph node of :func:`erf`: its forward and backward."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _erf_array(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * (exp(-(a * a)) * (2.0 / math.sqrt(math.pi)))
+
+
+def erf(input):
+    """Gauss error function ``2/sqrt(pi) * int_0^x exp(-t^2) dt`` (``torch.erf``); integer
+    inputs compute in the default float dtype. Gradient ``2/sqrt(pi) * exp(-x^2)``."""
+    return Erf.apply(_float(input, "erf"))
+
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+class Gelu(Function):
+    """Graph node of :func:`gelu`: its forward and backward (exact and tanh forms)."""
+
+    @staticmethod
+    def forward(ctx, a, approximate):
+        ctx.approximate = approximate
+        ctx.save_for_backward(a)
+        if approximate == "tanh":
+            inner = (a + 0.044715 * a * a * a) * _SQRT_2_OVER_PI
+            return (0.5 * a * (1.0 + np.tanh(inner))).astype(a.dtype, copy=False)
+        return (0.5 * a * (1.0 + _erf_array(a * _INV_SQRT_2))).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        if ctx.approximate == "tanh":
+            t = tanh((a + a * a * a * 0.044715) * _SQRT_2_OVER_PI)
+            dinner = (a * a * (3 * 0.044715) + 1.0) * _SQRT_2_OVER_PI
+            return grad * ((t + 1.0) * 0.5 + a * 0.5 * (1.0 - t * t) * dinner), None
+        cdf = (erf(a * _INV_SQRT_2) + 1.0) * 0.5
+        pdf = exp(a * a * -0.5) * _INV_SQRT_2PI
+        return grad * (cdf + a * pdf), None
+
+
+def gelu(input, approximate="none"):
+    """Gaussian error linear unit (``F.gelu``, Hendrycks & Gimpel, 2016,
+    https://arxiv.org/abs/1606.08415): ``x * Phi(x)`` with ``Phi`` the standard normal CDF
+    (``approximate='none'``), or ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``
+    (``approximate='tanh'``). Shape: any; dtype: floating.
+
+    Raises:
+        NotImplementedError: for a non-floating input (as PyTorch).
+        RuntimeError: for an ``approximate`` other than ``'none'`` or ``'tanh'`` (as PyTorch).
+    """
+    _act_input(input, "gelu")
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return Gelu.apply(input, approximate)
+
+
+def _sigmoid_array(a):
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+
+class Silu(Function):
+    """Graph node of :func:`silu`: its forward and backward."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return a * _sigmoid_array(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        s = sigmoid(a)
+        return grad * (s * (a * (1.0 - s) + 1.0))
+
+
+def silu(input, inplace=False):
+    """Sigmoid linear unit / swish ``x * sigmoid(x)`` (``F.silu``; Elfwing et al., 2017,
+    https://arxiv.org/abs/1702.03118). Shape: any; dtype: floating.
+
+    Raises:
+        NotImplementedError: for a non-floating input (as PyTorch).
+    """
+    _act_input(input, "silu")
+    return _maybe_inplace(input, inplace, "silu", Silu.apply)
+
+
+def _softplus_array(a):
+    # log(1 + exp(a)) without overflow
+    return (np.maximum(a, 0) + np.log1p(np.exp(-np.abs(a)))).astype(a.dtype, copy=False)
+
+
+class Mish(Function):
+    """Graph node of :func:`mish`: its forward and backward."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return a * np.tanh(_softplus_array(a))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        t = tanh(softplus(a))
+        return grad * (t + a * (1.0 - t * t) * sigmoid(a))
+
+
+def mish(input, inplace=False):
+    """``x * tanh(softplus(x))`` (``F.mish``; Misra, 2019, https://arxiv.org/abs/1908.08681).
+    Shape: any; dtype: floating.
+
+    Raises:
+        NotImplementedError: for a non-floating input (as PyTorch).
+    """
+    _act_input(input, "mish")
+    return _maybe_inplace(input, inplace, "mish", Mish.apply)
+
+
+class Softplus(Function):
+    """Graph node of :func:`softplus`: its forward and backward."""
+
+    @staticmethod
+    def forward(ctx, a, beta, threshold):
+        ctx.beta, ctx.threshold = beta, threshold
+        ctx.save_for_backward(a)
+        z = a * a.dtype.type(beta)
+        return np.where(z > threshold, a, _softplus_array(z) / a.dtype.type(beta))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        z = a * ctx.beta
+        return where(z > ctx.threshold, grad, grad * sigmoid(z)), None, None
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """``1/beta * log(1 + exp(beta * x))`` (``F.softplus``), computed without overflow; where
+    ``beta * x > threshold`` it is ``x`` (PyTorch's linear cut-off). Shape: any; dtype: floating.
+
+    Raises:
+        NotImplementedError: for a non-floating input (as PyTorch).
+    """
+    _act_input(input, "softplus")
+    return Softplus.apply(input, float(beta), float(threshold))
+
+
+class Hardtanh(Function):
+    """Graph node of :func:`hardtanh`: its forward and backward."""
+
+    @staticmethod
+    def forward(ctx, a, lo, hi):
+        ctx.lo, ctx.hi = lo, hi
+        ctx.save_for_backward(a)
+        return np.clip(a, a.dtype.type(lo), a.dtype.type(hi))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        # PyTorch's hardtanh_backward: no gradient at or beyond the bounds (exclusive)
+        return grad * ((a > ctx.lo) & (a < ctx.hi)), None, None
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """``clamp(x, min_val, max_val)`` (``F.hardtanh``). Unlike :func:`clamp`, the gradient is 0
+    *at* the bounds too (PyTorch's ``hardtanh_backward``). Shape: any; dtype: floating, or
+    integer (then not differentiable), as PyTorch.
+
+    Raises:
+        TypeError: if ``input`` is not a Tensor.
+        ValueError: if ``min_val > max_val``.
+    """
+    _act_input(input, "hardtanh", allow_int=True)
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val "
+                         f"({max_val})")
+    return _maybe_inplace(input, inplace, "hardtanh",
+                          lambda t: Hardtanh.apply(t, float(min_val), float(max_val)))
+
+
+def relu6(input, inplace=False):
+    """``min(max(0, x), 6)`` (``F.relu6``), i.e. ``hardtanh(x, 0, 6)``; zero gradient at 0
+    and 6. Shape: any; dtype: floating, or integer (then not differentiable), as PyTorch.
+
+    Raises:
+        TypeError: if ``input`` is not a Tensor.
+    """
+    _act_input(input, "relu6", allow_int=True)
+    return _maybe_inplace(input, inplace, "relu6", lambda t: Hardtanh.apply(t, 0.0, 6.0))
+
+
+class LogSigmoid(Function):
+    """Graph node of :func:`logsigmoid`: its forward and backward."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        # log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)): no overflow, no log(0)
+        return (np.minimum(a, 0) - np.log1p(np.exp(-np.abs(a)))).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * sigmoid(-a)
+
+
+def logsigmoid(input):
+    """``log(1 / (1 + exp(-x)))`` (``F.logsigmoid``), computed stably as
+    ``min(x, 0) - log1p(exp(-|x|))``; gradient ``sigmoid(-x)``. Shape: any; dtype: floating.
+
+    Raises:
+        NotImplementedError: for a non-floating input (as PyTorch).
+    """
+    _act_input(input, "logsigmoid")
+    return LogSigmoid.apply(input)
+
+
+class Hardsigmoid(Function):
+    """Graph node of :func:`hardsigmoid`: its forward and backward."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return (np.clip(a + 3, 0, 6) / 6).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * ((a > -3) & (a < 3)) * (1.0 / 6.0)
+
+
+def hardsigmoid(input, inplace=False):
+    """``relu6(x + 3) / 6`` (``F.hardsigmoid``); gradient ``1/6`` on ``(-3, 3)``, 0 elsewhere
+    (PyTorch's convention at the kinks). Shape: any; dtype: floating.
+
+    Raises:
+        NotImplementedError: for a non-floating input (as PyTorch).
+    """
+    _act_input(input, "hardsigmoid")
+    return _maybe_inplace(input, inplace, "hardsigmoid", Hardsigmoid.apply)
+
+
+class Hardswish(Function):
+    """Graph node of :func:`hardswish`: its forward and backward."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return (a * np.clip(a + 3, 0, 6) / 6).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        # PyTorch: 0 for x < -3, x/3 + 1/2 for -3 <= x <= 3, 1 for x > 3
+        mid = where(a > 3, grad, grad * (a * (1.0 / 3.0) + 0.5))
+        return where(a < -3, grad * 0, mid)
+
+
+def hardswish(input, inplace=False):
+    """``x * relu6(x + 3) / 6`` (``F.hardswish``; Howard et al., 2019, "Searching for
+    MobileNetV3", https://arxiv.org/abs/1905.02244). Shape: any; dtype: floating.
+
+    Raises:
+        NotImplementedError: for a non-floating input (as PyTorch).
+    """
+    _act_input(input, "hardswish")
+    return _maybe_inplace(input, inplace, "hardswish", Hardswish.apply)

@@ -7,6 +7,7 @@ matrix derivative results for forward and reverse mode AD", 2008): for ``C = A B
 the engine.
 """
 
+import collections
 import re
 
 import numpy as np
@@ -15,7 +16,10 @@ from ..function import Function
 from ..tensor import Tensor
 from .elementwise import _operands, promote_dtypes
 
-__all__ = ["matmul", "mm", "bmm", "mv", "dot", "outer", "einsum"]
+__all__ = ["matmul", "mm", "bmm", "mv", "dot", "outer", "einsum", "tensordot", "inverse", "det",
+           "slogdet", "logdet"]
+
+SlogDetResult = collections.namedtuple("SlogDetResult", ["sign", "logabsdet"])
 
 
 class MatMul(Function):
@@ -237,3 +241,283 @@ def _expand_ellipsis(ins, out, tensors, equation):
     if "..." in out:
         out = out.replace("...", batch)
     return new_ins, out
+
+
+# ---- tensordot -----------------------------------------------------------------------------------
+def tensordot(a, b, dims=2):
+    """Contract dimensions of ``a`` with dimensions of ``b`` (``torch.tensordot``).
+
+    ``dims`` is an int ``d`` (the last ``d`` dims of ``a`` with the first ``d`` of ``b``) or a
+    pair of sequences ``(dims_a, dims_b)``. The result has ``a``'s free dims then ``b``'s.
+    Computed as permute + reshape + one matrix product, so the gradient is the matmul
+    gradient routed back through the reshapes.
+
+    Raises:
+        RuntimeError: if contracted sizes differ or ``dims`` is invalid, naming the shapes.
+    """
+    from ..tensor import _wrap_dim
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, (int, np.integer)):
+        d = int(dims)
+        if d < 0 or d > a.ndim or d > b.ndim:
+            raise RuntimeError(f"tensordot: dims={d} is invalid for shapes {tuple(a.shape)} and "
+                               f"{tuple(b.shape)}")
+        da, db = list(range(a.ndim - d, a.ndim)), list(range(d))
+    else:
+        if len(dims) != 2:
+            raise RuntimeError(f"tensordot: dims must be an int or a pair of dim lists, got "
+                               f"{dims!r}")
+        da, db = dims
+        da = [da] if isinstance(da, (int, np.integer)) else list(da)
+        db = [db] if isinstance(db, (int, np.integer)) else list(db)
+        if len(da) != len(db):
+            raise RuntimeError(f"tensordot: both dimension lists should have same length, got "
+                               f"{da} and {db}")
+        da = [_wrap_dim(d, a.ndim, "tensordot") for d in da]
+        db = [_wrap_dim(d, b.ndim, "tensordot") for d in db]
+    for i, j in zip(da, db):
+        if a.shape[i] != b.shape[j]:
+            raise RuntimeError(f"tensordot: contracted dimensions need to match, but first has "
+                               f"size {a.shape[i]} in dim {i} and second has size {b.shape[j]} "
+                               f"in dim {j} (shapes {tuple(a.shape)} and {tuple(b.shape)})")
+    fa = [i for i in range(a.ndim) if i not in da]
+    fb = [j for j in range(b.ndim) if j not in db]
+    k = int(np.prod([a.shape[i] for i in da], dtype=np.int64))
+    out_shape = tuple(a.shape[i] for i in fa) + tuple(b.shape[j] for j in fb)
+    am = a.permute(fa + da).reshape(-1, k)
+    bm = b.permute(db + fb).reshape(k, -1)
+    return matmul(am, bm).reshape(out_shape)
+
+
+# ---- inverse, determinant, solve -----------------------------------------------------------------
+class LinAlgError(RuntimeError):
+    """A linear-algebra failure such as a singular matrix (``torch.linalg.LinAlgError``, also
+    a ``RuntimeError``)."""
+
+
+def _square_float(A, op):
+    if not isinstance(A, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(A).__name__}")
+    if A.data.dtype.kind != "f":
+        raise RuntimeError(f"{op}: Expected a floating point tensor as input. Got "
+                           f"{A.dtype} (shape {tuple(A.shape)})")
+    if A.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions, got "
+                           f"shape {tuple(A.shape)}")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"{op}: A must be batches of square matrices, but they are "
+                           f"{A.shape[-2]} by {A.shape[-1]} matrices (shape {tuple(A.shape)})")
+    return A
+
+
+def _lapack(fn, op, *arrays):
+    try:
+        return fn(*arrays)
+    except np.linalg.LinAlgError as e:
+        raise LinAlgError(f"{op}: the input matrix is singular ({e}); shape "
+                          f"{tuple(arrays[0].shape)}") from None
+
+
+class Inverse(Function):
+    """Graph node of :func:`inverse`. With ``Y = A^{-1}``: ``dA = -Y^T dY Y^T`` (Giles 2008,
+    sec. 2.2.3)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = _lapack(np.linalg.inv, "linalg.inv", a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, = ctx.saved_tensors
+        yt = y.mT
+        return -(yt @ grad @ yt)
+
+
+def inverse(input):
+    """Inverse of each square matrix in ``input`` of shape ``(*, n, n)`` (``torch.inverse``,
+    ``torch.linalg.inv``). Gradient ``-A^{-T} G A^{-T}`` (Giles, "An extended collection of
+    matrix derivative results for forward and reverse mode AD", 2008).
+
+    Raises:
+        RuntimeError: for a non-floating or non-square input.
+        LinAlgError: (a RuntimeError) for a singular matrix.
+    """
+    return Inverse.apply(_square_float(input, "linalg.inv"))
+
+
+class _SingularDetGrad(Function):
+    """The gradient of det at a singular matrix, ``G * adj(A)^T``, from an SVD: a first-order
+    result whose own derivative is not implemented (it raises). ``A`` is an input so that,
+    under ``create_graph``, the result stays connected to it (and a second derivative raises
+    instead of silently missing this term)."""
+
+    @staticmethod
+    def forward(ctx, grad_kd, adj_t, a):
+        return grad_kd * adj_t
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError("det: double backward at a singular matrix is not "
+                                  "implemented")
+
+
+def _adjugate_t(a):
+    """``adj(A)^T`` for each matrix of ``a`` (any rank), via the SVD ``A = U S V^T``:
+    ``adj(A) = det(U) det(V) V diag(prod_{j != i} s_j) U^T``."""
+    u, s, vt = np.linalg.svd(a)
+    n = s.shape[-1]
+    others = np.empty_like(s)
+    for i in range(n):
+        others[..., i] = np.prod(np.delete(s, i, axis=-1), axis=-1)
+    sign = np.linalg.det(u) * np.linalg.det(vt)
+    adj = np.einsum("...ji,...j,...kj->...ik", vt, others, u) * sign[..., None, None]
+    return np.swapaxes(adj, -1, -2)
+
+
+class Det(Function):
+    """Graph node of :func:`det`. ``d(det A) = det(A) A^{-T}`` (Giles 2008, sec. 2.2.4), i.e.
+    the transposed adjugate."""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = np.asarray(np.linalg.det(a))
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        g = grad.unsqueeze(-1).unsqueeze(-1)
+        if np.all(out.data != 0):
+            return g * out.unsqueeze(-1).unsqueeze(-1) * inverse(a).mT
+        # singular somewhere: the adjugate is still defined (PyTorch uses an SVD too)
+        adj_t = Tensor._make(_adjugate_t(a.data).astype(a.data.dtype), False, None)
+        return _SingularDetGrad.apply(g, adj_t, a)
+
+
+def det(input):
+    """Determinant of each square matrix in ``input`` of shape ``(*, n, n)``, result ``(*)``
+    (``torch.det``, ``torch.linalg.det``). Gradient ``G det(A) A^{-T}`` (Giles 2008); at a
+    singular matrix the transposed adjugate from an SVD (first order only).
+
+    Raises:
+        RuntimeError: for a non-floating or non-square input.
+    """
+    return Det.apply(_square_float(input, "linalg.det"))
+
+
+class SlogDet(Function):
+    """Graph node of :func:`slogdet` (the ``logabsdet`` output): ``d log|det A| = A^{-T}``
+    (Giles 2008, sec. 2.2.4)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        sign, logabs = np.linalg.slogdet(a)
+        ctx.sign = sign
+        ctx.save_for_backward(a)
+        return np.asarray(logabs)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad.unsqueeze(-1).unsqueeze(-1) * inverse(a).mT
+
+
+def slogdet(input):
+    """Sign and log absolute value of the determinant (``torch.slogdet``,
+    ``torch.linalg.slogdet``): a named pair ``(sign, logabsdet)``, each of shape ``(*)``.
+    ``sign`` carries no gradient; ``logabsdet``'s is ``A^{-T}`` (Giles 2008). A singular matrix
+    gives ``(0, -inf)``; its gradient raises :class:`LinAlgError`.
+
+    Raises:
+        RuntimeError: for a non-floating or non-square input.
+    """
+    A = _square_float(input, "linalg.slogdet")
+    return SlogDetResult(SlogDetSign.apply(A), SlogDet.apply(A))
+
+
+class SlogDetSign(Function):
+    """The ``sign`` output of :func:`slogdet`: piecewise constant, so a zero gradient (it is
+    part of the graph, as in PyTorch, where it requires grad too)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.in_shape = a.shape
+        return np.asarray(np.linalg.slogdet(a)[0], dtype=a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad * 0).unsqueeze(-1).unsqueeze(-1).expand(ctx.in_shape)
+
+
+def logdet(input):
+    """``log(det(A))`` (``torch.logdet``): ``nan`` for a negative determinant, ``-inf`` for a
+    singular matrix. Gradient ``A^{-T}``.
+
+    Raises:
+        RuntimeError: for a non-floating or non-square input.
+    """
+    sign, logabs = slogdet(input)
+    fix = np.where(sign.data < 0, np.nan, 0.0).astype(sign.data.dtype)
+    return logabs + Tensor._make(fix, False, None)
+
+
+class Solve(Function):
+    """Graph node of :func:`solve` (``B`` as matrices). With ``X = A^{-1} B``:
+    ``dB = A^{-T} dX`` and ``dA = -dB X^T`` (Giles 2008, sec. 2.3.1)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = _lapack(np.linalg.solve, "linalg.solve", a, b)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, x = ctx.saved_tensors
+        gb = Solve.apply(a.mT, grad)
+        ga = -(gb @ x.mT) if ctx.needs_input_grad[0] else None
+        return ga, gb
+
+
+def solve(A, B, *, left=True):
+    """Solve ``A X = B`` (or ``X A = B`` with ``left=False``) for square ``A`` of shape
+    ``(*, n, n)`` and ``B`` of shape ``(*, n, k)`` or ``(*, n)`` (a batch of vectors when ``B``
+    is 1-D or ``B.shape == A.shape[:-1]``, as ``torch.linalg.solve``); batch dims broadcast.
+    Gradients ``dB = A^{-T} dX``, ``dA = -dB X^T`` (Giles 2008).
+
+    Raises:
+        RuntimeError: for non-floating/non-square ``A``, or shapes that don't fit, naming both.
+        LinAlgError: (a RuntimeError) for a singular ``A``.
+    """
+    A = _square_float(A, "linalg.solve")
+    if not isinstance(B, Tensor):
+        raise TypeError(f"linalg.solve: expected B to be a Tensor, got {type(B).__name__}")
+    if B.dtype != A.dtype:
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found "
+                           f"A of type {A.dtype} and B of type {B.dtype} instead")
+    if not left:
+        if B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1])):
+            raise RuntimeError("linalg.solve: Vector broadcasting of the left hand side is not "
+                               "supported for left=False. In this case linalg.solve is "
+                               f"equivalent to B / A.squeeze(-1) (A {tuple(A.shape)}, B "
+                               f"{tuple(B.shape)})")
+        return solve(A.mT, B.mT).mT
+    n = A.shape[-1]
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    Bm = B.unsqueeze(-1) if vector else B
+    if Bm.ndim < 2 or Bm.shape[-2] != n:
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
+                           f"AX = B ({A.shape[-2]}x{A.shape[-1]} and "
+                           f"{'x'.join(str(s) for s in tuple(B.shape)[-2:])}); A has shape "
+                           f"{tuple(A.shape)}, B has shape {tuple(B.shape)}")
+    try:
+        np.broadcast_shapes(tuple(A.shape[:-2]), tuple(Bm.shape[:-2]))
+    except ValueError:
+        raise RuntimeError(f"linalg.solve: batch dimensions of A {tuple(A.shape)} and B "
+                           f"{tuple(B.shape)} do not broadcast") from None
+    X = Solve.apply(A, Bm)
+    return X.squeeze(-1) if vector else X

@@ -16,6 +16,7 @@ from ..function import Function
 from ..tensor import Tensor, _wrap_dim
 
 __all__ = ["sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std",
+           "prod", "cumsum", "cumprod", "norm",
            "logsumexp", "all", "any", "count_nonzero"]
 
 # PyTorch's torch.return_types.max / min: a named pair (values, indices).
@@ -289,3 +290,310 @@ def count_nonzero(input, dim=None):
     axis = None if dim is None else _dims(dim, input.data.ndim, "count_nonzero")
     return Tensor._make(np.asarray(np.count_nonzero(input.data, axis=axis), dtype=np.int64),
                         False, None)
+
+
+# ---- products and cumulative ops -----------------------------------------------------------------
+def _flip_cumsum_flip(x, dim):
+    """Reverse cumulative sum along ``dim`` (``out[i] = sum_{j >= i} x[j]``), in Tensor ops."""
+    return cumsum(x.flip((dim,)), dim).flip((dim,))
+
+
+class Cumsum(Function):
+    """Graph node of :func:`cumsum`: its forward and backward."""
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        ctx.dim = dim
+        return np.cumsum(a, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _flip_cumsum_flip(grad, ctx.dim), None
+
+
+def _cum_args(input, dim, dtype, op):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(input).__name__}")
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input.data.dtype.kind in "biu":
+        input = input.to(_dt.int64)
+    d = _wrap_dim(dim, input.data.ndim, op)
+    if input.data.ndim == 0:
+        input, d = input.reshape(1), 0  # 0-d: as a 1-element vector, reshaped back below
+    return input, d
+
+
+def cumsum(input, dim, *, dtype=None):
+    """Cumulative sum along ``dim`` (``torch.cumsum``); integer and bool inputs accumulate in
+    int64 (as PyTorch). Gradient: the reversed cumulative sum of the incoming gradient.
+
+    Raises:
+        IndexError: if ``dim`` is out of range.
+    """
+    x, d = _cum_args(input, dim, dtype, "cumsum")
+    out = Cumsum.apply(x, d)
+    return out.reshape(()) if input.data.ndim == 0 else out
+
+
+class Cumprod(Function):
+    """Graph node of :func:`cumprod`: its forward and backward."""
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        ctx.dim = dim
+        out = np.cumprod(a, axis=dim)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        d = ctx.dim
+        if not np.any(a.data == 0):
+            # dL/dx_i = sum_{j >= i} g_j y_j / x_i  (no zeros: the division is exact)
+            return _flip_cumsum_flip(grad * out, d) / a, None
+        # With zeros: dL/dx_i = L_i * S_i, where L_i = prod_{k < i} x_k (exclusive cumprod) and
+        # S_i = sum_{j >= i} g_j prod_{i < k <= j} x_k satisfies S_i = g_i + x_{i+1} S_{i+1};
+        # one reverse scan in Tensor ops (n steps), so it stays differentiable.
+        n = a.shape[d]
+        g = grad.unbind(d)
+        xs = a.unbind(d)
+        s = [None] * n
+        s[n - 1] = g[n - 1]
+        for i in range(n - 2, -1, -1):
+            s[i] = g[i] + xs[i + 1] * s[i + 1]
+        from .shape import stack
+        return _exclusive_cumprod(a, d) * stack(s, d), None
+
+
+def _exclusive_cumprod(a, d):
+    """``out[i] = prod_{k < i} a[k]`` along ``d`` (1 at i = 0), in Tensor ops."""
+    from .shape import cat, narrow
+    n = a.shape[d]
+    one_shape = list(a.shape)
+    one_shape[d] = 1
+    ones = Tensor._make(np.ones(one_shape, dtype=a.data.dtype), False, None)
+    if n == 1:
+        return ones
+    return cat([ones, cumprod(narrow(a, d, 0, n - 1), d)], d)
+
+
+def cumprod(input, dim, *, dtype=None):
+    """Cumulative product along ``dim`` (``torch.cumprod``); integer and bool inputs accumulate
+    in int64. The gradient is exact with zeros in the input (a reverse scan instead of a
+    division by the input, as in PyTorch's ``cumprod_backward``).
+
+    Raises:
+        IndexError: if ``dim`` is out of range.
+    """
+    x, d = _cum_args(input, dim, dtype, "cumprod")
+    out = Cumprod.apply(x, d)
+    return out.reshape(()) if input.data.ndim == 0 else out
+
+
+class Prod(Function):
+    """Graph node of :func:`prod`: its forward and backward."""
+
+    @staticmethod
+    def forward(ctx, a, dims, keepdim):
+        ctx.dims = dims
+        ctx.kd_shape = _keepdim_shape(a.shape, dims)
+        ctx.save_for_backward(a)
+        return np.prod(a, axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        if grad.shape != ctx.kd_shape:
+            grad = grad.reshape(ctx.kd_shape)
+        return grad * _prod_of_others(a, ctx.dims), None, None
+
+
+def _prod_of_others(a, dims):
+    """``out[i] = prod over the reduced dims of a, leaving out element i``: exact with zeros
+    (exclusive cumulative products from both ends, no division), in Tensor ops."""
+    if not dims:
+        return a * 0 + 1
+    nd = a.ndim
+    keep = [i for i in range(nd) if i not in dims]
+    perm = keep + list(dims)
+    x = a.permute(perm) if perm != list(range(nd)) else a
+    moved = x.shape
+    x = x.reshape(tuple(moved[:len(keep)]) + (-1,))
+    last = x.ndim - 1
+    left = _exclusive_cumprod(x, last)
+    right = _exclusive_cumprod(x.flip((last,)), last).flip((last,))
+    out = (left * right).reshape(moved)
+    inv = [0] * nd
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return out.permute(inv) if perm != list(range(nd)) else out
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product of the elements, of all (``dim=None``) or along ``dim`` (``torch.prod``);
+    integer and bool inputs give int64 (not differentiable). The gradient is exact when the
+    input has zeros: each element gets the product of the others (computed without division),
+    as PyTorch's ``prod_backward``.
+
+    Args:
+        dim (int, optional): the dimension to reduce (PyTorch takes one int; a tuple is also
+            accepted here).
+
+    Raises:
+        IndexError: if ``dim`` is out of range.
+    """
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input.data.dtype.kind in "biu":
+        input = input.to(_dt.int64)
+    dims = _dims(dim, input.data.ndim, "prod")
+    if dim is None:
+        keepdim = False
+    return Prod.apply(input, dims, keepdim)
+
+
+# ---- norms ---------------------------------------------------------------------------------------
+class PNorm(Function):
+    """``(sum |x|^p)^(1/p)`` over ``dims`` for a finite ``p`` other than 0 and 1."""
+
+    @staticmethod
+    def forward(ctx, a, dims, keepdim, p):
+        ctx.dims, ctx.p = dims, p
+        ctx.kd_shape = _keepdim_shape(a.shape, dims)
+        if p == 2:
+            out = np.sqrt(np.sum(a * a, axis=dims, keepdims=True))
+        else:
+            with np.errstate(divide="ignore"):  # p < 0 with zeros: |0|^p = inf, norm 0
+                out = np.sum(np.abs(a) ** p, axis=dims, keepdims=True) ** (1.0 / p)
+        out = out.astype(a.dtype, copy=False)
+        if not keepdim:
+            out = out.reshape([n for i, n in enumerate(a.shape) if i not in dims])
+        ctx.save_for_backward(a, out)  # the output itself, so double backward sees it
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        # d||x||_p / dx = sign(x) |x|^(p-1) / ||x||^(p-1); 0 where the norm is 0 (PyTorch's
+        # norm_backward masks it the same way).
+        from .elementwise import where
+        a, out = ctx.saved_tensors
+        p = ctx.p
+        if grad.shape != ctx.kd_shape:
+            grad = grad.reshape(ctx.kd_shape)
+            out = out.reshape(ctx.kd_shape)
+        zero = out == 0
+        safe = where(zero, 1.0, out)
+        if p == 2:
+            scale = where(zero, 0.0, grad / safe)
+            return a * scale, None, None, None
+        scale = where(zero, 0.0, grad / safe ** (p - 1))
+        return a.sign() * a.abs() ** (p - 1) * scale, None, None, None
+
+
+class ZeroNorm(Function):
+    """The "0-norm" (number of non-zero elements) over ``dims``: piecewise constant, so a zero
+    gradient (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, dims, keepdim):
+        ctx.in_shape = a.shape
+        ctx.kd_shape = _keepdim_shape(a.shape, dims)
+        return np.asarray(np.count_nonzero(a, axis=dims, keepdims=keepdim), dtype=a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad * 0).reshape(ctx.kd_shape).expand(ctx.in_shape), None, None
+
+
+def _float_input(input, op, dtype=None):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(input).__name__}")
+    if dtype is not None:
+        input = input.to(dtype)
+    if input.data.dtype.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating point input, got dtype {input.dtype} "
+                           f"(shape {tuple(input.shape)})")
+    return input
+
+
+def _vector_norm(input, ord=2, dim=None, keepdim=False, dtype=None, op="linalg.vector_norm"):
+    """The vector norm of ``input`` over ``dim`` (None: all elements); see
+    :func:`autograd.linalg.vector_norm`."""
+    import numbers
+    input = _float_input(input, op, dtype)
+    if isinstance(ord, str) or not isinstance(ord, numbers.Real):
+        raise TypeError(f"{op}: ord must be a number (2, 1, inf, -inf, 0, ...), got {ord!r}")
+    dims = _dims(dim, input.data.ndim, op)
+    if dim is None and keepdim:
+        dims = tuple(range(input.data.ndim))
+    ord = float(ord)
+    if ord == np.inf or ord == -np.inf:
+        if input.data.size == 0:
+            raise RuntimeError(f"{op}: cannot compute the {ord} norm of an empty tensor of "
+                               f"shape {tuple(input.shape)}")
+        return AMax.apply(input.abs(), dims, keepdim, ord > 0)
+    if ord == 0:
+        return ZeroNorm.apply(input, dims, keepdim)
+    if ord == 1:
+        return sum(input.abs(), dims, keepdim)
+    return PNorm.apply(input, dims, keepdim, ord)
+
+
+def _matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, dtype=None,
+                 op="linalg.matrix_norm"):
+    """The matrix norm of ``A`` over the two dims ``dim``; see
+    :func:`autograd.linalg.matrix_norm`."""
+    A = _float_input(A, op, dtype)
+    if A.data.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions, got "
+                           f"shape {tuple(A.shape)}")
+    if not isinstance(dim, (tuple, list)):
+        raise TypeError(f"{op}: dim must be a 2-tuple of ints, got {dim!r}")
+    if len(dim) != 2:
+        raise RuntimeError(f"{op}: dim must be a 2-tuple, got {tuple(dim)}")
+    d0, d1 = (_wrap_dim(d, A.data.ndim, op) for d in dim)
+    if d0 == d1:
+        raise RuntimeError(f"{op}: dims must be different, got ({dim[0]}, {dim[1]})")
+    if ord == "fro":
+        return _vector_norm(A, 2, (d0, d1), keepdim, op=op)
+    if ord == "nuc" or ord in (2, -2):
+        raise NotImplementedError(f"{op}: ord={ord!r} (singular values) is not implemented; "
+                                  "supported: 'fro', 1, -1, inf, -inf")
+    if ord in (1, -1, np.inf, -np.inf):
+        # 1: max column sum (sum over rows d0, then max over d1); inf: max row sum
+        rows, cols = (d0, d1) if ord in (1, -1) else (d1, d0)
+        s = sum(A.abs(), rows, keepdim=True)
+        out = AMax.apply(s, (cols,), True, ord > 0)
+        if not keepdim:
+            out = out.reshape([n for i, n in enumerate(out.shape) if i not in (d0, d1)])
+        return out
+    raise RuntimeError(f"{op}: Order {ord!r} not supported (expected 'fro', 'nuc', 1, -1, 2, "
+                       "-2, inf or -inf)")
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """The norm of ``input`` (``torch.norm``): ``p='fro'`` or a number gives the vector
+    ``p``-norm over ``dim`` (all elements when ``None``; ``'fro'`` is the 2-norm, also over a
+    2-tuple ``dim``); ``p`` may be ``1, 2, inf, -inf, 0`` or any other real.
+
+    Gradients follow PyTorch: 0 where the norm is 0; for ``inf``/``-inf`` the maximal elements
+    share the gradient evenly. ``p='nuc'`` is not implemented (``NotImplementedError``).
+
+    Raises:
+        RuntimeError: for a non-floating input or a bad ``p``.
+        IndexError: if a dim is out of range.
+    """
+    if isinstance(dim, int) and not isinstance(dim, bool):
+        dim = (dim,)
+    if p == "fro":
+        if dim is not None and len(dim) > 2:
+            raise RuntimeError(f"norm: 'fro' norm takes at most 2 dims, got dim={dim}")
+        return _vector_norm(input, 2, dim, keepdim, dtype, op="norm")
+    if p == "nuc":
+        return _matrix_norm(input, "nuc", dim if dim is not None else (-2, -1), keepdim,
+                            dtype, op="norm")
+    if isinstance(p, str):
+        raise RuntimeError(f"norm: p must be 'fro', 'nuc' or a number, got {p!r}")
+    return _vector_norm(input, p, dim, keepdim, dtype, op="norm")

@@ -11,14 +11,16 @@ import numbers
 
 import numpy as np
 
-from ..function import Function, sum_to
+from ..function import Function, _view_source, sum_to
 from ..tensor import Tensor, _wrap_dim
 from .elementwise import promote_dtypes
 
 __all__ = ["reshape", "view", "view_as", "flatten", "unflatten", "squeeze", "unsqueeze",
            "transpose", "swapaxes", "permute", "t", "expand", "expand_as", "broadcast_to",
            "repeat", "tile", "getitem", "setitem", "cat", "concat", "concatenate", "stack",
-           "split", "chunk", "unbind", "narrow", "flip", "movedim"]
+           "split", "chunk", "unbind", "narrow", "flip", "movedim", "roll", "gather",
+           "scatter", "scatter_add", "index_select", "masked_select", "take_along_dim", "tril",
+           "triu", "diag", "diagonal", "pad"]
 
 
 class Reshape(Function):
@@ -303,7 +305,7 @@ def tile(input, dims):
     return repeat(input, dims)
 
 
-# ---- indexing ---------------------------------------------------------------------------------------
+# ---- indexing ------------------------------------------------------------------------------------
 def _normalize_index(index, shape, op="index"):
     """Turn Tensors in an index into arrays; report whether advanced indexing is involved."""
     if not isinstance(index, tuple):
@@ -374,7 +376,10 @@ def getitem(input, index):
     try:
         if input.requires_grad:
             return GetItem.apply(input, idx, advanced)
-        return Tensor._make(np.asarray(input.data[idx]), False, None)
+        out = Tensor._make(np.asarray(input.data[idx]), False, None)
+        if _view_source((input,), out.data) is not None:  # a view: share the version counter
+            out._vc = input._version_counter()
+        return out
     except IndexError as e:
         raise IndexError(f"index {index!r} is invalid for a tensor of shape "
                          f"{tuple(input.shape)}: {e}") from None
@@ -423,7 +428,7 @@ def setitem(input, index, value):
     input._inplace("setitem", lambda t, v: IndexPut.apply(t, v, idx, advanced), value)
 
 
-# ---- joining and splitting ----------------------------------------------------------------------------
+# ---- joining and splitting -----------------------------------------------------------------------
 class Cat(Function):
     """Graph node of :func:`cat`: its forward and backward."""
 
@@ -580,3 +585,473 @@ def flip(input, dims):
     if input.data.ndim == 0:
         dims = ()  # dim 0 / -1 of a 0-d tensor is accepted, nothing to reverse
     return Flip.apply(input, dims)
+
+
+# ---- rolling, gathering and scattering -----------------------------------------------------------
+# gather/scatter/index_select/take_along_dim/masked_select/diag/diagonal and the non-constant
+# pads are all integer-array indexing: they reuse GetItem (forward) and IndexAdd/IndexPut
+# (its scatter-add transpose), whose backwards are each other, so second derivatives work and
+# repeated indices accumulate their gradients.
+
+class Roll(Function):
+    """Graph node of :func:`roll`: its forward and backward."""
+
+    @staticmethod
+    def forward(ctx, a, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        return np.roll(a, shifts, axis=dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Roll.apply(grad, tuple(-s for s in ctx.shifts), ctx.dims), None, None
+
+
+def roll(input, shifts, dims=None):
+    """Roll elements along ``dims`` by ``shifts`` (wrapping around; ``torch.roll``). With
+    ``dims=None`` the tensor is flattened, rolled and reshaped back. Gradient: the opposite
+    roll.
+
+    Raises:
+        RuntimeError: if ``shifts`` and ``dims`` have different lengths.
+        IndexError: if a dim is out of range.
+    """
+    shifts_t = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+    if dims is None:
+        if len(shifts_t) != 1:
+            raise RuntimeError(f"roll: with dims=None, shifts must be a single int, got "
+                               f"{shifts!r}")
+        return Roll.apply(reshape(input, -1), (int(shifts_t[0]),), (0,)).reshape(input.shape)
+    dims_t = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    if len(shifts_t) != len(dims_t):
+        raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {len(shifts_t)}, "
+                           f"dims: {len(dims_t)}")
+    nd = input.data.ndim
+    dims_t = tuple(_wrap_dim(d, nd, "roll") for d in dims_t)
+    if nd == 0:
+        return input.clone()
+    return Roll.apply(input, tuple(int(s) for s in shifts_t), dims_t)
+
+
+def _int_index(index, op, name="index"):
+    """An integer index argument as an int64 array.
+
+    Raises:
+        RuntimeError: if it is not an integer tensor/array (PyTorch's wording).
+    """
+    arr = index.data if isinstance(index, Tensor) else np.asarray(index)
+    if arr.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}(): Expected dtype int32/int64 for {name}, got {arr.dtype}")
+    return arr.astype(np.int64, copy=False)
+
+
+def _check_index_range(idx, n, dim, op, shape, exc=RuntimeError):
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = idx.min() if idx.min() < 0 else idx.max()
+        raise exc(f"{op}(): index {bad} is out of bounds for dimension {dim} with size {n} "
+                  f"(input shape {tuple(shape)})")
+
+
+def _gather_index(idx, dim):
+    """The advanced index selecting ``input[i][j]...[idx[i, j, ...]]...`` along ``dim``."""
+    nd = idx.ndim
+    out = []
+    for d in range(nd):
+        if d == dim:
+            out.append(idx)
+        else:
+            shp = [1] * nd
+            shp[d] = idx.shape[d]
+            out.append(np.arange(idx.shape[d]).reshape(shp))
+    return tuple(out)
+
+
+def _take(input, index):
+    """``input[index]`` for an already normalised advanced index (GetItem, no copy of checks)."""
+    if input.requires_grad:
+        return GetItem.apply(input, index, True)
+    return Tensor._make(np.asarray(input.data[index]), False, None)
+
+
+def _as_1d(input):
+    return reshape(input, 1) if input.data.ndim == 0 else input
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    """``out[i][j][k] = input[i][index[i][j][k]][k]`` for ``dim=1`` (``torch.gather``).
+
+    Shapes: ``index`` has as many dims as ``input`` and ``index.size(d) <= input.size(d)`` for
+    ``d != dim``; the output has ``index``'s shape and ``input``'s dtype. Gradient: scatter-add
+    into zeros (repeated indices accumulate). ``sparse_grad`` is accepted and ignored.
+
+    Raises:
+        RuntimeError: for a non-integer index, mismatched dims/sizes or an index out of range.
+        IndexError: if ``dim`` is out of range.
+    """
+    idx = _int_index(index, "gather")
+    nd = input.data.ndim
+    d = _wrap_dim(dim, nd, "gather")
+    if (nd > 0 and idx.ndim != nd) or (nd == 0 and idx.ndim > 1):
+        raise RuntimeError(f"gather(): Index tensor must have the same number of dimensions as "
+                           f"input tensor: index shape {idx.shape}, input shape "
+                           f"{tuple(input.shape)}")
+    if nd == 0:
+        out = gather(reshape(input, 1), 0, idx.reshape(-1))
+        return out.reshape(idx.shape)
+    for k in range(nd):
+        if k != d and idx.shape[k] > input.shape[k]:
+            raise RuntimeError(f"gather(): Size does not match at dimension {k}: expected index "
+                               f"{idx.shape} to be no larger than self {tuple(input.shape)} "
+                               f"apart from dimension {d}")
+    _check_index_range(idx, input.shape[d], d, "gather", input.shape)
+    return _take(input, _gather_index(idx, d))
+
+
+def take_along_dim(input, indices, dim=None):
+    """Pick values along ``dim`` at ``indices`` (``torch.take_along_dim``): with ``dim=None``,
+    from the flattened input at the flattened indices (a 1-D result); otherwise ``input`` and
+    ``indices`` are broadcast in every dimension but ``dim`` and :func:`gather` is applied.
+
+    Raises:
+        RuntimeError: for non-int64 indices, a dims mismatch or shapes that don't broadcast.
+        IndexError: if ``dim`` is out of range.
+    """
+    idx = _int_index(indices, "take_along_dim", "indices")
+    if dim is None:
+        return gather(reshape(input, -1), 0, idx.reshape(-1))
+    nd = input.data.ndim
+    d = _wrap_dim(dim, nd, "take_along_dim")
+    if idx.ndim != nd:
+        raise RuntimeError(f"take_along_dim(): input and indices should have the same number "
+                           f"of dimensions, but got {nd} dimensions for input (shape "
+                           f"{tuple(input.shape)}) and {idx.ndim} for indices (shape "
+                           f"{idx.shape})")
+    if nd == 0:
+        return gather(input, 0, idx)
+    try:
+        other = np.broadcast_shapes(tuple(1 if k == d else n for k, n in enumerate(input.shape)),
+                                    tuple(1 if k == d else n for k, n in enumerate(idx.shape)))
+    except ValueError:
+        raise RuntimeError(f"take_along_dim(): input of shape {tuple(input.shape)} and indices "
+                           f"of shape {idx.shape} are not broadcastable outside dim {d}") from None
+    in_shape = tuple(input.shape[k] if k == d else n for k, n in enumerate(other))
+    ix_shape = tuple(idx.shape[k] if k == d else n for k, n in enumerate(other))
+    return gather(expand(input, in_shape), d, np.broadcast_to(idx, ix_shape))
+
+
+def _scatter_checks(input, d, idx, src_shape, op):
+    nd = input.data.ndim
+    if idx.ndim != nd or (src_shape is not None and len(src_shape) != nd):
+        raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions as "
+                           f"self and src: index {idx.shape}, self {tuple(input.shape)}"
+                           + (f", src {tuple(src_shape)}" if src_shape is not None else ""))
+    for k in range(nd):
+        if (k != d and idx.shape[k] > input.shape[k]) or (
+                src_shape is not None and idx.shape[k] > src_shape[k]):
+            raise RuntimeError(f"{op}(): Expected index {list(idx.shape)} to be no larger than "
+                               f"self {list(input.shape)} apart from dimension {d} and to be "
+                               f"no larger size than src "
+                               f"{list(src_shape) if src_shape is not None else '(a value)'}")
+    _check_index_range(idx, input.shape[d], d, op, input.shape)
+
+
+def _src_part(src, idx_shape):
+    """``src`` cut to ``index``'s shape (PyTorch reads only that corner of ``src``)."""
+    if tuple(src.shape) == tuple(idx_shape):
+        return src
+    return getitem(src, tuple(slice(0, n) for n in idx_shape))
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    """Out-of-place scatter (``torch.scatter``): a copy of ``input`` with
+    ``out[i][index[i][j]] = src[i][j]`` for ``dim=1``. ``src`` is a Tensor (of ``input``'s
+    dtype; only its ``index.shape`` corner is read) or a number (``value``). ``reduce='add'``
+    is :func:`scatter_add`.
+
+    Gradients (PyTorch's): ``input`` gets the gradient except at the written positions;
+    ``src`` gets ``gather(grad, dim, index)``. Where ``index`` repeats a position, which write
+    wins is unspecified (as in PyTorch).
+
+    Raises:
+        RuntimeError: for mismatched dims/sizes/dtypes or an index out of range.
+        NotImplementedError: for ``reduce='multiply'``.
+    """
+    if src is None:
+        src = value
+    if src is None:
+        raise TypeError("scatter(): expected a src Tensor or a value")
+    if reduce is not None:
+        if reduce == "add":
+            if not isinstance(src, Tensor):
+                src = Tensor._make(np.full(np.shape(_int_index(index, "scatter")), src,
+                                           dtype=input.data.dtype), False, None)
+            return scatter_add(input, dim, index, src)
+        raise NotImplementedError(f"scatter(): reduce={reduce!r} is not implemented (only "
+                                  "'add'; use scatter_reduce-free formulations)")
+    idx = _int_index(index, "scatter")
+    nd = input.data.ndim
+    d = _wrap_dim(dim, nd, "scatter")
+    if nd == 0:
+        s = reshape(src, 1) if isinstance(src, Tensor) else src
+        return scatter(reshape(input, 1), 0, idx.reshape(-1), s).reshape(())
+    if isinstance(src, Tensor):
+        if src.dtype != input.dtype:
+            raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype, got "
+                               f"{input.dtype} and {src.dtype}")
+        _scatter_checks(input, d, idx, src.shape, "scatter")
+        v = _src_part(src, idx.shape)
+    else:
+        _scatter_checks(input, d, idx, None, "scatter")
+        v = np.asarray(src, dtype=input.data.dtype)
+    return IndexPut.apply(input, v, _gather_index(idx, d), True)
+
+
+def scatter_add(input, dim, index, src):
+    """``out = input.clone(); out[i][index[i][j]] += src[i][j]`` for ``dim=1``
+    (``torch.scatter_add``); repeated indices accumulate. Gradients: ``grad`` for ``input``,
+    ``gather(grad, dim, index)`` for ``src``.
+
+    Raises:
+        RuntimeError: for mismatched dims/sizes/dtypes or an index out of range.
+    """
+    idx = _int_index(index, "scatter_add")
+    nd = input.data.ndim
+    d = _wrap_dim(dim, nd, "scatter_add")
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_add(): src must be a Tensor, got {type(src).__name__}")
+    if src.dtype != input.dtype:
+        raise RuntimeError(f"scatter_add(): Expected self.dtype to be equal to src.dtype, got "
+                           f"{input.dtype} and {src.dtype}")
+    if nd == 0:
+        return scatter_add(reshape(input, 1), 0, idx.reshape(-1), reshape(src, 1)).reshape(())
+    _scatter_checks(input, d, idx, src.shape, "scatter_add")
+    v = _src_part(src, idx.shape)
+    return input + IndexAdd.apply(v, input.shape, _gather_index(idx, d), True)
+
+
+def index_select(input, dim, index):
+    """The entries of ``input`` along ``dim`` at ``index`` (a 1-D or 0-d integer tensor;
+    ``torch.index_select``); the result has ``len(index)`` in place of that dimension.
+
+    Raises:
+        IndexError: if ``index`` has more than one dimension, an entry is out of range, or
+            ``dim`` is out of range.
+        RuntimeError: for a non-integer index.
+    """
+    idx = _int_index(index, "index_select")
+    if idx.ndim > 1:
+        raise IndexError(f"index_select(): Index is supposed to be a vector, got shape "
+                         f"{idx.shape}")
+    idx = idx.reshape(-1)
+    nd = input.data.ndim
+    d = _wrap_dim(dim, nd, "index_select")
+    x = _as_1d(input)
+    _check_index_range(idx, x.shape[d], d, "index_select", input.shape, IndexError)
+    out = _take(x, (slice(None),) * d + (idx,))
+    return out
+
+
+def masked_select(input, mask):
+    """The elements of ``input`` where the bool ``mask`` is True, as a 1-D tensor
+    (``torch.masked_select``); ``input`` and ``mask`` broadcast together.
+
+    Raises:
+        RuntimeError: if ``mask`` is not bool or the shapes don't broadcast.
+    """
+    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {m.dtype}")
+    try:
+        shape = np.broadcast_shapes(tuple(input.shape), m.shape)
+    except ValueError:
+        raise RuntimeError(f"masked_select: the shape of the mask {m.shape} must be "
+                           f"broadcastable with the input's {tuple(input.shape)}") from None
+    x = expand(input, shape) if tuple(input.shape) != shape else input
+    return _take(x, (np.broadcast_to(m, shape),))
+
+
+# ---- triangles and diagonals ---------------------------------------------------------------------
+class Tri(Function):
+    """Graph node of :func:`tril` / :func:`triu`: its forward and backward."""
+
+    @staticmethod
+    def forward(ctx, a, k, lower):
+        ctx.k, ctx.lower = k, lower
+        return np.tril(a, k) if lower else np.triu(a, k)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Tri.apply(grad, ctx.k, ctx.lower), None, None
+
+
+def _tri(input, diagonal, lower, op):
+    if input.data.ndim < 2:
+        raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got shape "
+                           f"{tuple(input.shape)}")
+    return Tri.apply(input, int(diagonal), lower)
+
+
+def tril(input, diagonal=0):
+    """The lower triangle of the last two dims: elements with ``j - i <= diagonal`` kept, the
+    rest zeroed (``torch.tril``). Gradient: ``tril`` of the gradient.
+
+    Raises:
+        RuntimeError: for fewer than 2 dimensions.
+    """
+    return _tri(input, diagonal, True, "tril")
+
+
+def triu(input, diagonal=0):
+    """The upper triangle of the last two dims: elements with ``j - i >= diagonal`` kept
+    (``torch.triu``).
+
+    Raises:
+        RuntimeError: for fewer than 2 dimensions.
+    """
+    return _tri(input, diagonal, False, "triu")
+
+
+def _diag_index(n, m, k):
+    """Row and column indices of the ``k``-th diagonal of an ``n x m`` matrix."""
+    if k >= 0:
+        length = max(0, min(n, m - k))
+        r = np.arange(length)
+        return r, r + k
+    length = max(0, min(n + k, m))
+    r = np.arange(length)
+    return r - k, r
+
+
+def diag(input, diagonal=0):
+    """``torch.diag``: for a 1-D input of length ``n``, the square matrix of size
+    ``n + |diagonal|`` with the input on the ``diagonal``-th diagonal; for a 2-D input, its
+    ``diagonal``-th diagonal as a 1-D tensor (a copy here; a view in PyTorch).
+
+    Raises:
+        RuntimeError: for other than 1 or 2 dimensions.
+    """
+    nd = input.data.ndim
+    k = int(diagonal)
+    if nd == 1:
+        n = input.shape[0] + abs(k)
+        r, c = _diag_index(n, n, k)
+        return IndexAdd.apply(input, (n, n), (r, c), True)
+    if nd == 2:
+        return _take(input, _diag_index(input.shape[0], input.shape[1], k))
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {nd}D (shape "
+                       f"{tuple(input.shape)})")
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The diagonal (``offset`` above the main one if positive, below if negative) of the
+    matrices spanned by ``dim1`` and ``dim2`` (``torch.diagonal``): those two dims are removed
+    and the diagonal is appended as the last dim. A copy here (a view in PyTorch).
+
+    Raises:
+        RuntimeError: if ``dim1 == dim2`` or the input has fewer than 2 dims.
+        IndexError: if a dim is out of range.
+    """
+    nd = input.data.ndim
+    if nd < 2:
+        raise RuntimeError(f"diagonal(): input must have at least 2 dimensions, got shape "
+                           f"{tuple(input.shape)}")
+    d1, d2 = _wrap_dim(dim1, nd, "diagonal"), _wrap_dim(dim2, nd, "diagonal")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal(): dimensions cannot be identical {dim1}, {dim2}")
+    rest = [i for i in range(nd) if i not in (d1, d2)]
+    x = permute(input, tuple(rest + [d1, d2]))
+    r, c = _diag_index(input.shape[d1], input.shape[d2], int(offset))
+    return _take(x, (Ellipsis, r, c))
+
+
+# ---- padding -------------------------------------------------------------------------------------
+class ConstantPad(Function):
+    """Graph node of constant :func:`pad` (non-negative widths): its forward and backward."""
+
+    @staticmethod
+    def forward(ctx, a, widths, value):
+        ctx.slices = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, a.shape))
+        return np.pad(a, widths, mode="constant", constant_values=value)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return getitem(grad, ctx.slices), None, None
+
+
+_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pad ``input`` (``F.pad``). ``pad`` lists ``(left, right)`` widths starting from the
+    *last* dimension: ``(l_W, r_W, l_H, r_H, ...)``, PyTorch's order.
+
+    Modes: ``'constant'`` (fill with ``value``, default 0; negative widths crop), and for
+    ``'reflect'`` (mirror without repeating the edge), ``'replicate'`` (repeat the edge) and
+    ``'circular'`` (wrap around), PyTorch's supported layouts: 2 widths for a 2-D/3-D input,
+    4 for 3-D/4-D, 6 for 4-D/5-D. Gradients: the sliced gradient (constant) or the gradient
+    scattered back and summed over the copies (the other modes).
+
+    Raises:
+        RuntimeError: for an odd-length ``pad``, more widths than dims, widths too large for
+            the mode (reflect: ``< size``; circular: ``<= size``).
+        NotImplementedError: for an unknown mode or an unsupported layout (as PyTorch).
+    """
+    widths = [int(p) for p in pad]
+    nd = input.data.ndim
+    if len(widths) % 2:
+        raise RuntimeError(f"pad: Padding length must be divisible by 2, got {len(widths)} "
+                           f"({tuple(widths)})")
+    k = len(widths) // 2
+    if k > nd:
+        raise RuntimeError(f"pad: Padding length should be less than or equal to two times "
+                           f"the input dimension but got padding length {len(widths)} and "
+                           f"input of dimension {nd} (shape {tuple(input.shape)})")
+    if mode != "constant" and mode not in _PAD_MODES:
+        raise NotImplementedError(f"pad: Unrecognised padding mode {mode!r} (expected "
+                                  "'constant', 'reflect', 'replicate' or 'circular')")
+    if mode != "constant" and value is not None:
+        raise RuntimeError(f"pad: Padding mode {mode!r} doesn't take in value argument")
+    # per-dimension (lo, hi) from the first dim on
+    pairs = [(0, 0)] * (nd - k) + [(widths[2 * i], widths[2 * i + 1])
+                                   for i in range(k - 1, -1, -1)]
+    if mode != "constant" and not (nd - 1 <= k + 1 <= nd and 1 <= k <= 3):
+        raise NotImplementedError(
+            f"pad: Padding size {len(widths)} is not supported for {nd}D input tensor (shape "
+            f"{tuple(input.shape)}); for non-constant padding: 2D or 3D input with padding "
+            "size 2, 3D or 4D input with size 4, 4D or 5D input with size 6")
+    # negative widths crop first
+    if any(lo < 0 or hi < 0 for lo, hi in pairs):
+        sl = []
+        for (lo, hi), n in zip(pairs, input.shape):
+            start, stop = max(-lo, 0), n - max(-hi, 0)
+            if stop < start:
+                raise RuntimeError(f"pad: negative padding {tuple(widths)} removes more than "
+                                   f"the whole input of shape {tuple(input.shape)}")
+            sl.append(slice(start, stop))
+        input = getitem(input, tuple(sl))
+        pairs = [(max(lo, 0), max(hi, 0)) for lo, hi in pairs]
+    if mode == "constant":
+        if all(lo == 0 and hi == 0 for lo, hi in pairs):
+            return input if input.data.size == 0 else input.clone()
+        fill = 0 if value is None else value
+        return ConstantPad.apply(input, tuple(pairs), input.data.dtype.type(fill))
+    index = []
+    padded = range(nd - k, nd)
+    for j, d in enumerate(padded):
+        lo, hi = pairs[d]
+        n = input.shape[d]
+        if mode == "reflect" and (lo >= n or hi >= n):
+            raise RuntimeError(f"pad: Padding size should be less than the corresponding input "
+                               f"dimension, but got: padding ({lo}, {hi}) at dimension {d} of "
+                               f"input {tuple(input.shape)}")
+        if mode == "circular" and (lo > n or hi > n):
+            raise RuntimeError(f"pad: Padding value causes wrapping around more than once: "
+                               f"padding ({lo}, {hi}) at dimension {d} of input "
+                               f"{tuple(input.shape)}")
+        if n == 0:
+            raise RuntimeError(f"pad: cannot pad an empty dimension {d} (input shape "
+                               f"{tuple(input.shape)}) in mode {mode!r}")
+        idx = np.pad(np.arange(n), (lo, hi), mode=_PAD_MODES[mode])
+        shp = [1] * k
+        shp[j] = idx.size
+        index.append(idx.reshape(shp))
+    return _take(input, (Ellipsis, *index))

@@ -1,0 +1,197 @@
+"""Bad input to the op library: each case must raise the exception type PyTorch raises (the
+``torch`` fixture; skipped without it), with a message that names the op and the offending
+shapes/values/dtypes (checked with the fragments listed per case), and never a raw NumPy error.
+
+A few of our errors differ from PyTorch on purpose (documented in the op's docstring); they are
+tested on their own below.
+"""
+
+import numpy as np
+import pytest
+
+import autograd
+from autograd import Tensor
+
+
+def _F(M):
+    """``torch.nn.functional`` or ``nn.functional``."""
+    if M is autograd:
+        import nn.functional as F
+        return F
+    return M.nn.functional
+
+
+# name -> (fn(M), fragments our message must contain)
+BAD = {
+    # activations
+    "elu on int": (lambda M: _F(M).elu(M.arange(3)), ["elu", "int64"]),
+    "gelu on int": (lambda M: _F(M).gelu(M.arange(3)), ["gelu", "int64"]),
+    "softplus on int": (lambda M: _F(M).softplus(M.arange(3)), ["softplus", "int64"]),
+    "leaky_relu on int": (lambda M: _F(M).leaky_relu(M.arange(3)), ["leaky_relu", "int64"]),
+    "gelu approximate": (lambda M: _F(M).gelu(M.ones(2), approximate="fast"),
+                         ["gelu", "fast"]),
+    "celu alpha 0": (lambda M: M.celu(M.ones(2), 0.0), ["celu", "alpha"]),
+    "hardtanh min > max": (lambda M: _F(M).hardtanh(M.ones(2), 2.0, 1.0),
+                           ["hardtanh", "min_val", "max_val"]),
+    # elementwise
+    "frac on int": (lambda M: M.frac(M.arange(3)), ["frac", "int64"]),
+    "lerp dtypes": (lambda M: M.lerp(M.ones(2), M.ones(2, dtype=M.float64), 0.5),
+                    ["lerp", "float32", "float64"]),
+    # reductions
+    "prod dim": (lambda M: M.prod(M.ones(2, 3), 2), ["prod", "Dimension out of range"]),
+    "cumsum dim": (lambda M: M.cumsum(M.ones(2), 1), ["cumsum", "Dimension out of range"]),
+    "cumprod dim": (lambda M: M.ones(2, 2).cumprod(-3), ["cumprod", "Dimension out of range"]),
+    "norm of ints": (lambda M: M.norm(M.arange(3)), ["norm", "int64", "(3,)"]),
+    # shape / indexing
+    "roll shifts vs dims": (lambda M: M.roll(M.ones(2, 3), (1, 2), 0), ["roll", "shifts"]),
+    "gather index dims": (lambda M: M.gather(M.ones(2, 3), 1, M.tensor([0])),
+                          ["gather", "(1,)", "(2, 3)"]),
+    "gather float index": (lambda M: M.gather(M.ones(2, 3), 1, M.zeros(2, 3)),
+                           ["gather", "float32"]),
+    "gather index too big": (lambda M: M.gather(M.ones(2, 3), 1, M.tensor([[0], [3]])),
+                             ["gather", "3", "size 3"]),
+    "gather index larger": (lambda M: M.gather(M.ones(2, 3), 0, M.zeros(1, 4, dtype=M.int64)),
+                            ["gather", "(1, 4)", "(2, 3)"]),
+    "scatter dtypes": (lambda M: M.scatter(M.ones(2, 3), 1, M.tensor([[0]]),
+                                           M.ones(1, 1, dtype=M.float64)),
+                       ["scatter", "float32", "float64"]),
+    "scatter src too small": (lambda M: M.scatter(M.ones(2, 3), 1, M.tensor([[0, 1, 2]]),
+                                                  M.ones(1, 2)),
+                              ["scatter", "[1, 3]", "[1, 2]"]),
+    "scatter_add index dims": (lambda M: M.scatter_add(M.ones(2, 3), 0, M.tensor([0, 1]),
+                                                       M.ones(2, 3)),
+                               ["scatter_add", "(2,)", "(2, 3)"]),
+    "scatter_add out of range": (lambda M: M.scatter_add(M.ones(2, 3), 0,
+                                                         M.tensor([[0, 5, 0]]), M.ones(1, 3)),
+                                 ["scatter_add", "5", "size 2"]),
+    "index_select 2-d index": (lambda M: M.index_select(M.ones(3), 0, M.tensor([[0]])),
+                               ["index_select", "vector", "(1, 1)"]),
+    "index_select out of range": (lambda M: M.index_select(M.ones(3, 2), 0, M.tensor([3])),
+                                  ["index_select", "3", "(3, 2)"]),
+    "masked_select mask dtype": (lambda M: M.masked_select(M.ones(2, 3), M.ones(3)),
+                                 ["masked_select", "Bool", "float32"]),
+    "masked_select shapes": (lambda M: M.masked_select(M.ones(2, 3),
+                                                       M.ones(4, dtype=M.bool)),
+                             ["masked_select", "(4,)", "(2, 3)"]),
+    "take_along_dim float": (lambda M: M.take_along_dim(M.ones(2, 3), M.zeros(2, 1), 1),
+                             ["take_along_dim", "float32"]),
+    "take_along_dim dims": (lambda M: M.take_along_dim(M.ones(2, 3), M.tensor([0]), 1),
+                            ["take_along_dim", "(2, 3)", "(1,)"]),
+    "tril 1-d": (lambda M: M.tril(M.ones(3)), ["tril", "(3,)"]),
+    "triu 1-d": (lambda M: M.ones(3).triu(), ["triu", "(3,)"]),
+    "diag 3-d": (lambda M: M.diag(M.ones(2, 2, 2)), ["diag", "3D", "(2, 2, 2)"]),
+    "diagonal same dims": (lambda M: M.diagonal(M.ones(2, 2), 0, 1, 1), ["diagonal", "1, 1"]),
+    "diagonal dim range": (lambda M: M.ones(2, 2).diagonal(0, 0, 2),
+                           ["diagonal", "Dimension out of range"]),
+    "pad odd": (lambda M: _F(M).pad(M.ones(2, 3), (1,)), ["pad", "divisible by 2"]),
+    "pad too long": (lambda M: _F(M).pad(M.ones(2, 3), (1, 1, 1, 1, 1, 1)),
+                     ["pad", "6", "(2, 3)"]),
+    "pad reflect too big": (lambda M: _F(M).pad(M.ones(2, 3), (3, 3), mode="reflect"),
+                            ["pad", "(3, 3)", "(2, 3)"]),
+    "pad circular too big": (lambda M: _F(M).pad(M.ones(2, 3), (4, 4), mode="circular"),
+                             ["pad", "wrapping around"]),
+    "pad reflect 1-d": (lambda M: _F(M).pad(M.ones(2), (1, 1), mode="reflect"),
+                        ["pad", "1D", "(2,)"]),
+    "pad reflect 4 on 2-d": (lambda M: _F(M).pad(M.ones(2, 3), (1, 1, 1, 1), mode="reflect"),
+                             ["pad", "2D", "(2, 3)"]),
+    "pad mode": (lambda M: _F(M).pad(M.ones(2, 3), (1, 1), mode="mirror"), ["pad", "mirror"]),
+    "pad value with reflect": (lambda M: _F(M).pad(M.ones(2, 3), (1, 1), mode="reflect",
+                                                   value=1.0), ["pad", "value"]),
+    "pad crops everything": (lambda M: _F(M).pad(M.ones(2, 3), (-2, -2)), ["pad", "(2, 3)"]),
+    # linalg
+    "tensordot sizes": (lambda M: M.tensordot(M.ones(2, 3), M.ones(2, 3), dims=([0], [1])),
+                        ["tensordot", "size 2", "size 3"]),
+    "tensordot dims lengths": (lambda M: M.tensordot(M.ones(2, 3), M.ones(2, 3),
+                                                     dims=([0, 1], [0])), ["tensordot"]),
+    "inv non-square": (lambda M: M.linalg.inv(M.ones(2, 3)), ["linalg.inv", "2 by 3"]),
+    "inv of ints": (lambda M: M.linalg.inv(M.eye(2, dtype=M.int64)), ["linalg.inv", "int64"]),
+    "inv singular": (lambda M: M.linalg.inv(M.zeros(2, 2)), ["linalg.inv", "singular"]),
+    "det non-square": (lambda M: M.linalg.det(M.ones(2, 3)), ["linalg.det", "2 by 3"]),
+    "det 1-d": (lambda M: M.det(M.ones(3)), ["det", "(3,)"]),
+    "slogdet non-square": (lambda M: M.linalg.slogdet(M.ones(3, 2)),
+                           ["linalg.slogdet", "3 by 2"]),
+    "solve shapes": (lambda M: M.linalg.solve(M.eye(2), M.ones(3)),
+                     ["linalg.solve", "2x2", "(3,)"]),
+    "solve dtypes": (lambda M: M.linalg.solve(M.eye(2), M.ones(2, 2, dtype=M.float64)),
+                     ["linalg.solve", "float32", "float64"]),
+    "solve singular": (lambda M: M.linalg.solve(M.zeros(2, 2), M.ones(2)),
+                       ["linalg.solve", "singular"]),
+    "solve batch": (lambda M: M.linalg.solve(M.ones(2, 2, 2), M.ones(3, 2, 1)),
+                    ["linalg.solve", "(2, 2, 2)", "(3, 2, 1)"]),
+    "solve right vector": (lambda M: M.linalg.solve(M.eye(2), M.ones(2), left=False),
+                           ["linalg.solve", "left=False"]),
+    "linalg.norm 3-d with ord": (lambda M: M.linalg.norm(M.ones(2, 2, 2), ord=2),
+                                 ["linalg.norm", "3D"]),
+    "vector_norm str ord": (lambda M: M.linalg.vector_norm(M.ones(2, 2), ord="fro"),
+                            ["vector_norm", "fro"]),
+    "matrix_norm 1-d": (lambda M: M.linalg.matrix_norm(M.ones(2)), ["matrix_norm", "(2,)"]),
+    "matrix_norm dim": (lambda M: M.linalg.matrix_norm(M.ones(2, 2), dim=0),
+                        ["matrix_norm", "2-tuple"]),
+    "matrix_norm ord": (lambda M: M.linalg.matrix_norm(M.ones(2, 2), ord=3),
+                        ["matrix_norm", "3"]),
+}
+
+
+def _expected_type(torch_exc):
+    """PyTorch's ``_LinAlgError`` is a RuntimeError; ours is ``autograd.linalg.LinAlgError``."""
+    if type(torch_exc).__name__ in ("_LinAlgError", "LinAlgError"):
+        return autograd.linalg.LinAlgError
+    return type(torch_exc)
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_input_raises_like_torch_with_a_clear_message(torch, name):
+    fn, fragments = BAD[name]
+    with pytest.raises(Exception) as theirs:
+        fn(torch)
+    with pytest.raises(Exception) as ours:
+        fn(autograd)
+    expected = _expected_type(theirs.value)
+    assert issubclass(ours.type, expected), (
+        f"{name}: tapegrad raised {ours.type.__name__}: {ours.value}; torch raised "
+        f"{theirs.type.__name__}: {theirs.value}")
+    message = str(ours.value)
+    for fragment in fragments:
+        assert fragment in message, f"{name}: {fragment!r} missing from {message!r}"
+    assert not ours.type.__module__.startswith("numpy"), f"{name}: a raw NumPy error"
+
+
+# ---- where we differ from PyTorch on purpose -----------------------------------------------------
+def test_spectral_and_nuclear_norms_are_not_implemented():
+    x = autograd.ones(2, 2)
+    for fn in (lambda: autograd.linalg.matrix_norm(x, "nuc"),
+               lambda: autograd.linalg.matrix_norm(x, 2), lambda: autograd.norm(x, "nuc"),
+               lambda: autograd.linalg.norm(x, -2)):
+        with pytest.raises(NotImplementedError, match="singular values"):
+            fn()
+
+
+def test_scatter_reduce_multiply_is_not_implemented():
+    with pytest.raises(NotImplementedError, match="scatter.*multiply"):
+        autograd.scatter(autograd.ones(2, 2), 0, autograd.tensor([[0, 1]]), 2.0,
+                         reduce="multiply")
+
+
+def test_scatter_reduce_add_is_scatter_add():
+    x = autograd.zeros(2, 2)
+    out = autograd.scatter(x, 0, autograd.tensor([[0, 0]]), autograd.ones(1, 2), reduce="add")
+    np.testing.assert_array_equal(out.data, [[1, 1], [0, 0]])
+
+
+def test_linalg_error_is_a_runtime_error():
+    assert issubclass(autograd.linalg.LinAlgError, RuntimeError)
+
+
+def test_errors_name_the_op_for_bad_argument_types():
+    with pytest.raises(TypeError, match="elu"):
+        autograd.elu(np.ones(3))
+    with pytest.raises(TypeError, match="cumsum"):
+        autograd.cumsum([1.0, 2.0], 0)
+    with pytest.raises(TypeError, match="linalg.solve"):
+        autograd.linalg.solve(autograd.eye(2), [1.0, 2.0])
+
+
+def test_integer_tensors_cannot_require_grad():
+    for dtype in (autograd.int64, autograd.int32, autograd.bool):
+        with pytest.raises(RuntimeError, match="floating"):
+            Tensor(np.zeros(2, dtype=dtype), requires_grad=True)
