@@ -31,6 +31,9 @@ from .ops import *  # noqa: F401,F403
 from .factories import *  # noqa: F401,F403
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from .serialization import load, save  # safetensors is imported on first use
+from .threads import get_num_threads, set_num_threads  # Numba is imported on first use
 
 __version__ = "0.1.0"
 
@@ -68,7 +71,7 @@ class _Cuda:
 
 cuda = _Cuda()
 
-_LAZY = {"data", "datasets", "functional"}
+_LAZY = {"data", "datasets", "functional", "linalg"}
 
 
 def __getattr__(name):

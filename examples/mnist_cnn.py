@@ -117,17 +117,12 @@ def run(args):
         if args.threads:
             lib.set_num_threads(args.threads)
     else:
-        if args.threads:
-            os.environ.setdefault("NUMBA_NUM_THREADS", str(args.threads))
-            try:
-                from threadpoolctl import threadpool_limits
-                threadpool_limits(args.threads)
-            except ImportError:
-                pass
         import autograd as lib
         import nn
         import optim
         from autograd.data import DataLoader, TensorDataset
+        if args.threads:
+            lib.set_num_threads(args.threads)  # Numba's and BLAS's pools together
     from tqdm import tqdm
 
     lib.manual_seed(args.seed)

@@ -825,9 +825,10 @@ def test_linear(lead, fin, fout, bias, seed, layout):
     np.testing.assert_allclose(out.data, ref, rtol=1e-12, atol=1e-12)
     if bias:
         check_grad(lambda x, w, b: autograd.linear(relayout(x, layout), relayout(w, layout), b),
-                   x, w, b)
+                   x, w, b, gradgrad=True)
     else:
-        check_grad(lambda x, w: autograd.linear(relayout(x, layout), relayout(w, layout)), x, w)
+        check_grad(lambda x, w: autograd.linear(relayout(x, layout), relayout(w, layout)), x, w,
+                   gradgrad=True)
 
 
 def _nll_ref(logp, target, weight, ignore_index, reduction):

@@ -19,8 +19,8 @@ from ..function import Function
 from ..tensor import Tensor
 from .nn_ops import dropout, log_softmax, softmax
 
-__all__ = ["scaled_dot_product_attention", "cross_entropy_indices", "layer_norm",
-           "group_norm", "embedding"]
+# cross_entropy_indices is not a torch name: nn.functional.cross_entropy imports it directly
+__all__ = ["scaled_dot_product_attention", "layer_norm", "group_norm", "embedding"]
 
 
 _KERNELS = {}

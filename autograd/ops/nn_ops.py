@@ -106,7 +106,10 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, w, b):
         ctx.save_for_backward(x, w)
-        out = x @ w.T
+        if x.ndim > 2:  # one GEMM over all rows (NumPy's matmul would run one per batch item)
+            out = (x.reshape(-1, x.shape[-1]) @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
+        else:
+            out = x @ w.T
         if b is not None:
             out += b
         return out
@@ -115,7 +118,12 @@ class Linear(Function):
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad
-        gx = grad @ w if nx else None
+        gx = None
+        if nx:
+            if grad.ndim > 2:
+                gx = (grad.reshape(-1, grad.shape[-1]) @ w).reshape(x.shape)
+            else:
+                gx = grad @ w
         gw = None
         if nw:
             if grad.ndim == 2:
