@@ -23,18 +23,28 @@ def _inplace_suffix(inplace):
     return ", inplace=True" if inplace else ""
 
 
-class ReLU(Module):
-    """``max(x, 0)`` elementwise (``torch.nn.ReLU``). Shape: any, unchanged."""
+class _InplaceActivation(Module):
+    """An activation whose only argument is ``inplace``: ``forward`` calls the class's
+    ``_function`` (an ``nn.functional`` function taking ``(input, inplace)``); the repr shows
+    ``inplace=True`` where PyTorch's does."""
+
+    _show_inplace = True
 
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
 
     def forward(self, input):
-        return F.relu(input, inplace=self.inplace)
+        return type(self)._function(input, self.inplace)
 
     def extra_repr(self):
-        return "inplace=True" if self.inplace else ""
+        return "inplace=True" if self.inplace and self._show_inplace else ""
+
+
+class ReLU(_InplaceActivation):
+    """``max(x, 0)`` elementwise (``torch.nn.ReLU``). Shape: any, unchanged."""
+
+    _function = F.relu
 
 
 class Sigmoid(Module):
@@ -251,7 +261,7 @@ class ELU(Module):
         return f"alpha={self.alpha}{_inplace_suffix(self.inplace)}"
 
 
-class SELU(Module):
+class SELU(_InplaceActivation):
     """``scale * (max(0, x) + min(0, alpha * (exp(x) - 1)))`` with ``alpha = 1.6732632...``,
     ``scale = 1.0507009...`` (``torch.nn.SELU``; Klambauer et al., 2017,
     https://arxiv.org/abs/1706.02515). Pair it with ``init.kaiming_normal_(w,
@@ -268,15 +278,7 @@ class SELU(Module):
         (2, 3)
     """
 
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.selu(input, self.inplace)
-
-    def extra_repr(self):
-        return "inplace=True" if self.inplace else ""
+    _function = F.selu
 
 
 class CELU(Module):
@@ -334,7 +336,7 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class SiLU(Module):
+class SiLU(_InplaceActivation):
     """``x * sigmoid(x)``, also called swish (``torch.nn.SiLU``; Elfwing et al., 2017,
     https://arxiv.org/abs/1702.03118; Ramachandran et al., 2017).
 
@@ -349,18 +351,10 @@ class SiLU(Module):
         (2, 3)
     """
 
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.silu(input, inplace=self.inplace)
-
-    def extra_repr(self):
-        return "inplace=True" if self.inplace else ""
+    _function = F.silu
 
 
-class Mish(Module):
+class Mish(_InplaceActivation):
     """``x * tanh(softplus(x))`` (``torch.nn.Mish``; Misra, 2019,
     https://arxiv.org/abs/1908.08681).
 
@@ -375,15 +369,7 @@ class Mish(Module):
         (2, 3)
     """
 
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.mish(input, inplace=self.inplace)
-
-    def extra_repr(self):
-        return "inplace=True" if self.inplace else ""
+    _function = F.mish
 
 
 class Softplus(Module):
@@ -414,7 +400,7 @@ class Softplus(Module):
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
-class Hardsigmoid(Module):
+class Hardsigmoid(_InplaceActivation):
     """``0`` if ``x <= -3``, ``1`` if ``x >= 3``, else ``x / 6 + 1 / 2`` (``torch.nn.
     Hardsigmoid``; Howard et al., 2019, https://arxiv.org/abs/1905.02244).
 
@@ -429,15 +415,11 @@ class Hardsigmoid(Module):
         tensor([0.0000, 0.5000, 1.0000])
     """
 
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.hardsigmoid(input, self.inplace)
+    _function = F.hardsigmoid
+    _show_inplace = False  # PyTorch's repr omits it
 
 
-class Hardswish(Module):
+class Hardswish(_InplaceActivation):
     """``x * hardsigmoid(x)``: ``0`` if ``x <= -3``, ``x`` if ``x >= 3``, else
     ``x (x + 3) / 6`` (``torch.nn.Hardswish``; Howard et al., 2019,
     https://arxiv.org/abs/1905.02244).
@@ -453,12 +435,8 @@ class Hardswish(Module):
         (2, 3)
     """
 
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.hardswish(input, self.inplace)
+    _function = F.hardswish
+    _show_inplace = False  # PyTorch's repr omits it
 
 
 class LogSigmoid(Module):
