@@ -19,8 +19,6 @@ next to the repository if it exists, else the Python standard library's own sour
 
 import argparse
 import math
-import os
-import sys
 import time
 from pathlib import Path
 
@@ -31,8 +29,7 @@ import nn
 import nn.functional as F
 import optim
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "text" / "tinyshakespeare.txt"
+from _chartext import DEFAULT_DATA, CharData, load_text, save_plot  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -64,57 +61,6 @@ def parse_args(argv=None):
 
 
 # ---- data ---------------------------------------------------------------------------------------
-def stdlib_text(limit=1_200_000):
-    """The standard library's ``.py`` sources, concatenated (up to ``limit`` characters)."""
-    root = Path(os.path.dirname(os.__file__))
-    parts, n = [], 0
-    for path in sorted(root.glob("*.py")):
-        try:
-            s = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue
-        parts.append(s)
-        n += len(s)
-        if n >= limit:
-            break
-    return "".join(parts)[:limit], f"Python standard library sources ({root})"
-
-
-def load_text(path):
-    """``(text, description)`` from ``path``, the default Tiny Shakespeare file or the stdlib."""
-    if path is None:
-        if not DEFAULT_DATA.is_file():
-            return stdlib_text()
-        path = DEFAULT_DATA
-    path = Path(path)
-    if not path.is_file():
-        sys.exit(f"char_lstm: --data {path} is not a file")
-    return path.read_text(encoding="utf-8", errors="replace"), str(path)
-
-
-class CharData:
-    """Vocabulary, the encoded train/validation splits and random windows of them."""
-
-    def __init__(self, text, seq_len, seed):
-        self.chars = sorted(set(text))
-        self.stoi = {c: i for i, c in enumerate(self.chars)}
-        data = np.array([self.stoi[c] for c in text], dtype=np.int64)
-        n = int(len(data) * 0.9)
-        self.train, self.val = data[:n], data[n:]
-        self.seq_len = seq_len
-        if len(self.val) <= seq_len + 1:
-            sys.exit(f"char_lstm: the text ({len(text)} characters) is too short for windows of "
-                     f"{seq_len}")
-        self.rng = np.random.default_rng(seed)
-
-    def batch(self, split, batch_size, rng=None):
-        """``(x, y)`` int64 ``(B, T)``: windows and the same windows shifted by one."""
-        d = self.train if split == "train" else self.val
-        starts = (rng or self.rng).integers(0, len(d) - self.seq_len - 1, batch_size)
-        chunk = d[starts[:, None] + np.arange(self.seq_len + 1)]
-        return chunk[:, :-1], chunk[:, 1:]
-
-
 # ---- model --------------------------------------------------------------------------------------
 class CharLSTM(nn.Module):
     """Embedding -> LSTM -> Linear: ``(B, T)`` character ids -> ``(B, T, V)`` logits (and the
@@ -167,28 +113,6 @@ def sample(model, data, n_chars, temperature, rng, prompt="\n"):
     return "".join(out)
 
 
-def save_plot(path, steps, losses, val_steps, val_losses, title):
-    """Smoothed training loss and validation loss (nats/char) against steps, as a PNG."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4))
-    losses = np.asarray(losses)
-    k = max(1, len(losses) // 50)
-    smooth = np.convolve(losses, np.ones(k) / k, mode="valid")
-    ax.plot(steps[k - 1:k - 1 + len(smooth)], smooth, lw=1, label=f"train (mean of {k} steps)")
-    ax.plot(val_steps, val_losses, "o-", label="validation")
-    ax.set_xlabel("step")
-    ax.set_ylabel("cross-entropy (nats/char)")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
 def main(argv=None):
     """Train, printing validation loss and samples; returns the final validation loss."""
     args = parse_args(argv)
@@ -198,8 +122,8 @@ def main(argv=None):
         autograd.set_num_threads(args.threads)
     autograd.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    text, source = load_text(args.data)
-    data = CharData(text, args.seq_len, args.seed)
+    text, source = load_text(args.data, "char_lstm")
+    data = CharData(text, args.seq_len, args.seed, "char_lstm")
     V = len(data.chars)
     model = CharLSTM(V, args.embed, args.hidden, args.layers, args.dropout)
     n_params = sum(p.numel() for p in model.parameters())

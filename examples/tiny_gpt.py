@@ -24,8 +24,6 @@ PNG (``--plot``).
 
 import argparse
 import math
-import os
-import sys
 import time
 from pathlib import Path
 
@@ -36,8 +34,7 @@ import nn
 import nn.functional as F
 import optim
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "text" / "tinyshakespeare.txt"
+from _chartext import DEFAULT_DATA, CharData, load_text, save_plot  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -69,61 +66,6 @@ def parse_args(argv=None):
 
 
 # ---- data -------------------------------------------------------------------------------------
-def stdlib_text(limit=1_200_000):
-    """The standard library's own ``.py`` sources, concatenated (up to ``limit`` chars)."""
-    root = Path(os.__file__).resolve().parent
-    parts, n = [], 0
-    for path in sorted(root.glob("*.py")):
-        try:
-            s = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue
-        parts.append(s)
-        n += len(s)
-        if n >= limit:
-            break
-    return "".join(parts)[:limit], f"Python standard library sources in {root}"
-
-
-def load_text(path):
-    if path is None:
-        if DEFAULT_DATA.is_file():
-            path = DEFAULT_DATA
-        else:
-            return stdlib_text()
-    path = Path(path)
-    if not path.is_file():
-        sys.exit(f"tiny_gpt: --data {path} is not a file")
-    return path.read_text(encoding="utf-8", errors="replace"), str(path)
-
-
-class CharData:
-    """Character vocabulary, encoded train/validation splits and random batches."""
-
-    def __init__(self, text, block_size, seed):
-        self.chars = sorted(set(text))
-        self.stoi = {c: i for i, c in enumerate(self.chars)}
-        data = np.array([self.stoi[c] for c in text], dtype=np.int64)
-        n = int(len(data) * 0.9)
-        self.train, self.val = data[:n], data[n:]
-        self.block = block_size
-        if len(self.val) <= block_size + 1:
-            sys.exit(f"tiny_gpt: the text ({len(text)} chars) is too short for a block size "
-                     f"of {block_size}")
-        self.rng = np.random.default_rng(seed)
-
-    def batch(self, split, batch_size, rng=None):
-        d = self.train if split == "train" else self.val
-        rng = rng or self.rng
-        starts = rng.integers(0, len(d) - self.block - 1, batch_size)
-        idx = starts[:, None] + np.arange(self.block + 1)
-        chunk = d[idx]
-        return chunk[:, :-1], chunk[:, 1:]
-
-    def decode(self, ids):
-        return "".join(self.chars[i] for i in ids)
-
-
 # ---- model ------------------------------------------------------------------------------------
 class TinyGPT(nn.Module):
     """Token + position embeddings, ``n_layer`` pre-norm causal transformer blocks, LayerNorm,
@@ -193,27 +135,6 @@ def sample(model, data, n_chars, temperature, top_k, rng, prompt="\n"):
     return data.decode(ids[len(prompt):])
 
 
-def save_plot(path, steps, losses, val_steps, val_losses, title):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4))
-    losses = np.asarray(losses)
-    k = max(1, len(losses) // 50)
-    smooth = np.convolve(losses, np.ones(k) / k, mode="valid")
-    ax.plot(steps[:len(smooth)], smooth, label=f"train (mean of {k} steps)", lw=1)
-    ax.plot(val_steps, val_losses, "o-", label="validation")
-    ax.set_xlabel("step")
-    ax.set_ylabel("cross-entropy (nats/char)")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
 def main(argv=None):
     args = parse_args(argv)
     from tqdm import tqdm
@@ -222,8 +143,8 @@ def main(argv=None):
         autograd.set_num_threads(args.threads)
     autograd.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    text, source = load_text(args.data)
-    data = CharData(text, args.block_size, args.seed)
+    text, source = load_text(args.data, "tiny_gpt")
+    data = CharData(text, args.block_size, args.seed, "tiny_gpt")
     model = TinyGPT(len(data.chars), args.block_size, args.d_model, args.n_layer, args.n_head,
                     args.dropout)
     n_params = sum(p.numel() for p in model.parameters())
