@@ -266,11 +266,6 @@ class Function:
             self._hooks = []
         self._hooks.append(hook)
 
-    def release(self):
-        """Free the saved arrays (called by the engine unless ``retain_graph=True``)."""
-        if self._saved is not None:
-            self._saved = _RELEASED
-
     def __repr__(self):
         return f"<{self.name()}>"
 
