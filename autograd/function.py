@@ -45,7 +45,7 @@ from . import grad_mode
 __all__ = ["Function", "sum_to"]
 
 _seq = itertools.count()
-_RELEASED = ()           # ``_saved`` of a node whose saved arrays a backward pass freed
+_RELEASED = object()     # ``_saved`` of a node whose saved arrays a backward pass freed
 _NO_NEXT = tuple((None,) * n for n in range(8))
 _anomaly_mode = [False]  # set by autograd.anomaly_mode.detect_anomaly
 
