@@ -271,10 +271,15 @@ class Function:
 
     @staticmethod
     def forward(ctx, *arrays, **attrs):
+        """The op on NumPy arrays (inputs in the order given to ``apply``; Tensors arrive as
+        their arrays); returns one array. Subclasses must define it."""
         raise NotImplementedError
 
     @staticmethod
     def backward(ctx, grad):
+        """The vector-Jacobian product, written with Tensor ops: ``grad`` (a Tensor of the
+        output's shape) -> one gradient (Tensor or ``None``) per forward input. Subclasses must
+        define it."""
         raise NotImplementedError
 
 

@@ -31,6 +31,11 @@ __all__ = [*elementwise.__all__, *reduction.__all__, *shape.__all__, *linalg.__a
            *nn_ops.__all__, *_fused.__all__]
 from ..tensor import _register_methods
 
+def _tensor_where(self, condition, other):
+    """``x.where(condition, y)``: ``autograd.where(condition, x, y)`` (``torch.Tensor.where``)."""
+    return elementwise.where(condition, self, other)
+
+
 _register_methods({
     # elementwise
     "add": elementwise.add, "sub": elementwise.sub, "subtract": elementwise.sub,
@@ -43,7 +48,7 @@ _register_methods({
     "reciprocal": elementwise.reciprocal, "abs": elementwise.abs, "sin": elementwise.sin,
     "cos": elementwise.cos, "tanh": elementwise.tanh, "sigmoid": elementwise.sigmoid,
     "relu": elementwise.relu, "clamp": elementwise.clamp, "clip": elementwise.clamp,
-    "where": lambda self, condition, other: elementwise.where(condition, self, other),
+    "where": _tensor_where,
     "masked_fill": elementwise.masked_fill, "maximum": elementwise.maximum,
     "minimum": elementwise.minimum, "sign": elementwise.sign, "floor": elementwise.floor,
     "ceil": elementwise.ceil, "round": elementwise.round, "trunc": elementwise.trunc,
