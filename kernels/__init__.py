@@ -7,6 +7,9 @@ Public functions:
 
 * :func:`conv2d_forward`, :func:`conv2d_backward` -- im2col + BLAS GEMM convolution, run in
   cache-sized chunks of images (the backward recomputes the columns; nothing big is saved).
+* :func:`conv2d_winograd_forward`, :func:`conv2d_winograd_backward` -- Winograd F(2x2, 3x3)
+  for 3x3 kernels with stride 1 and dilation 1 (2.25x fewer multiplications than im2col;
+  :func:`winograd_applicable` says when it applies).
 * :func:`im2col`, :func:`col2im` -- the unfold / fold pair (``col2im`` is the adjoint).
 * :func:`conv2d_output_size` -- PyTorch's Conv2d output-size formula with argument checks.
 * :func:`conv_transpose2d_forward`, :func:`conv_transpose2d_backward` -- transposed
@@ -36,6 +39,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from .conv import (col2im, conv2d_backward, conv2d_forward, conv2d_output_size,  # noqa: E402
                    conv_transpose2d_backward, conv_transpose2d_forward,
                    conv_transpose2d_output_size, im2col)
+from .winograd import (conv2d_winograd_backward, conv2d_winograd_forward,  # noqa: E402
+                       winograd_applicable)
 from .pool import (adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward,  # noqa: E402
                    adaptive_max_pool2d_forward, avg_pool2d_backward, avg_pool2d_forward,
                    max_pool2d_backward, max_pool2d_forward, pool2d_output_size)
@@ -43,6 +48,9 @@ from .pool import (adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward,  #
 __all__ = [
     "conv2d_forward",
     "conv2d_backward",
+    "conv2d_winograd_forward",
+    "conv2d_winograd_backward",
+    "winograd_applicable",
     "im2col",
     "col2im",
     "conv2d_output_size",
