@@ -555,6 +555,21 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation):
     return out.reshape(N, C_out, H_out, W_out)
 
 
+def _backward_arrays(op, grad_out, x, weight):
+    """The float arrays of a convolution backward's inputs, checked: ``x`` 4-D and one dtype
+    for all three (shared by the im2col and Winograd backward passes)."""
+    grad_out = _float_array(op, "grad_out", grad_out)
+    weight = _float_array(op, "weight", weight)
+    x = _float_array(op, "x", x)
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected x of shape (N, C_in, H, W), got shape {x.shape}")
+    if weight.dtype != grad_out.dtype or x.dtype != grad_out.dtype:
+        raise TypeError(
+            f"{op}: grad_out has dtype {grad_out.dtype}, x {x.dtype} and weight {weight.dtype}; "
+            "expected one dtype")
+    return grad_out, x, weight
+
+
 def conv2d_backward(grad_out, x, weight, stride, padding, dilation,
                     need_input_grad=True, need_weight_grad=True, need_bias_grad=True):
     """Gradients of ``conv2d_forward`` with respect to x, weight and bias.
@@ -583,15 +598,7 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation,
     into the chunk's images (parallel over their planes; every ``+=`` stays in its plane).
     """
     op = "conv2d_backward"
-    grad_out = _float_array(op, "grad_out", grad_out)
-    weight = _float_array(op, "weight", weight)
-    x = _float_array(op, "x", x)
-    if x.ndim != 4:
-        raise ValueError(f"{op}: expected x of shape (N, C_in, H, W), got shape {x.shape}")
-    if weight.dtype != grad_out.dtype or x.dtype != grad_out.dtype:
-        raise TypeError(
-            f"{op}: grad_out has dtype {grad_out.dtype}, x {x.dtype} and weight {weight.dtype}; "
-            "expected one dtype")
+    grad_out, x, weight = _backward_arrays(op, grad_out, x, weight)
     k, s, p, d, H_out, W_out = _check_conv_args(op, x.shape, weight, stride, padding, dilation)
     N, C_in, H, W = x.shape
     C_out = weight.shape[0]

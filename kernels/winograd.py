@@ -63,7 +63,7 @@ import numpy as np
 from numba import get_num_threads, njit, prange, set_num_threads, threading_layer, uint64
 from threadpoolctl import ThreadpoolController
 
-from .conv import _bias_or_zeros, _check_conv_args, _float_array
+from .conv import _backward_arrays, _bias_or_zeros, _check_conv_args, _float_array
 
 __all__ = ["conv2d_winograd_forward", "conv2d_winograd_backward", "winograd_applicable"]
 
@@ -486,15 +486,7 @@ def conv2d_winograd_backward(grad_out, x, weight, padding, need_input_grad=True,
     GEMMs ``dU[xi] += dM[xi] @ V[xi]^T``, then ``G^T dU G``.
     """
     op = "conv2d_winograd_backward"
-    grad_out = _float_array(op, "grad_out", grad_out)
-    weight = _float_array(op, "weight", weight)
-    x = _float_array(op, "x", x)
-    if x.ndim != 4:
-        raise ValueError(f"{op}: expected x of shape (N, C_in, H, W), got shape {x.shape}")
-    if weight.dtype != grad_out.dtype or x.dtype != grad_out.dtype:
-        raise TypeError(
-            f"{op}: grad_out has dtype {grad_out.dtype}, x {x.dtype} and weight {weight.dtype}; "
-            "expected one dtype")
+    grad_out, x, weight = _backward_arrays(op, grad_out, x, weight)
     _check_3x3(op, weight)
     (top, left), Ho, Wo = _padding_lo(op, x.shape, weight, padding)
     N, C_in, H, W = x.shape
