@@ -22,6 +22,7 @@ from kernels import (
 )
 from kernels import conv as conv_module
 from kernels import pool as pool_module
+from test_conv_pool import ref_max_pool as ref_max_pool_modes
 
 FLOATS = (np.float32, np.float64)
 HYP = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -102,29 +103,8 @@ def ref_im2col(x, k, s, p, d):
 
 
 def ref_max_pool(x, k, s, p, d):
-    """PyTorch's rule: first maximum in row-major window order; a NaN wins (the last NaN)."""
-    N, C, H, W = x.shape
-    H_out = ref_out_size(H, k[0], s[0], p[0], d[0])
-    W_out = ref_out_size(W, k[1], s[1], p[1], d[1])
-    out = np.full((N, C, H_out, W_out), -np.inf, dtype=x.dtype)
-    idx = np.full((N, C, H_out, W_out), -1, dtype=np.int64)
-    for n in range(N):
-        for c in range(C):
-            for oh in range(H_out):
-                for ow in range(W_out):
-                    best = None
-                    for i in range(k[0]):
-                        for j in range(k[1]):
-                            h = oh * s[0] - p[0] + i * d[0]
-                            w = ow * s[1] - p[1] + j * d[1]
-                            if 0 <= h < H and 0 <= w < W:
-                                v = x[n, c, h, w]
-                                if best is None or v > best or np.isnan(v):
-                                    best = v
-                                    idx[n, c, oh, ow] = h * W + w
-                    if best is not None:
-                        out[n, c, oh, ow] = best
-    return out, idx
+    """The plain-NumPy max pool of ``test_conv_pool`` (floor mode): (out, flat argmax)."""
+    return ref_max_pool_modes(x, k, s, p, d, ceil_mode=False)
 
 
 def ref_max_pool_backward(g, idx, x_shape):
