@@ -15,7 +15,9 @@ The submodules ``autograd.data`` and ``autograd.datasets`` load on first use.
 
 import importlib
 
-from . import _runtime
+from . import _aliases, _runtime
+
+_aliases.install()             # autograd.autograd, autograd.utils.data (PyTorch's module paths)
 
 _runtime.tune_blas_threads()   # before NumPy loads (see _runtime's docstring)
 _runtime.tune_allocator()
@@ -71,10 +73,13 @@ class _Cuda:
 
 cuda = _Cuda()
 
-_LAZY = {"data", "datasets", "functional", "linalg"}
+_LAZY = {"data", "datasets", "functional", "linalg", "utils"}
 
 
 def __getattr__(name):
+    if name == "autograd":  # torch.autograd.X -> autograd.autograd.X is this namespace
+        import sys
+        return sys.modules[__name__]
     if name in _LAZY:
         module = importlib.import_module(f".{name}", __name__)
         globals()[name] = module

@@ -1,0 +1,13 @@
+"""``autograd.utils`` (``torch.utils``): ``autograd.utils.data`` is :mod:`autograd.data` (an alias
+installed by :mod:`autograd._aliases`, so ``from torch.utils.data import DataLoader`` ports by
+renaming ``torch`` to ``autograd``)."""
+
+import importlib
+
+
+def __getattr__(name):
+    if name == "data":
+        module = importlib.import_module("autograd.data")
+        globals()["data"] = module
+        return module
+    raise AttributeError(f"module 'autograd.utils' has no attribute '{name}'")
