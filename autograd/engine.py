@@ -44,7 +44,7 @@ def _check_roots(tensors, grad_tensors, op):
             raise RuntimeError(
                 f"{op}: element {i} of tensors does not require grad and does not have a grad_fn")
         if g is None:
-            if t.data.size != 1:
+            if t._data.size != 1:
                 raise RuntimeError(
                     f"{op}: grad can be implicitly created only for scalar outputs; the output "
                     f"has shape {tuple(t.shape)}: pass `gradient` (a tensor of that shape)")
@@ -125,13 +125,13 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None):
                 if target is None or ig is None:
                     continue
                 if target.__class__ is Tensor or isinstance(target, Tensor):
-                    d, t = ig.data, target.data
+                    d, t = ig._data, target._data
                     if d.shape != t.shape or (d.dtype is not t.dtype and d.dtype != t.dtype):
                         ig = _conform(ig, target, node)
                     prev = leaf_grads.get(target)
                     leaf_grads[target] = ig if prev is None else prev + ig
                     continue
-                d = ig.data
+                d = ig._data
                 if d.shape != target.shape or (d.dtype is not target.dtype
                                                and d.dtype != target.dtype):
                     ig = _conform(ig, target, node)
@@ -173,7 +173,7 @@ def _anomaly_check(node, in_grads):
     for i, ig in enumerate(in_grads):
         if ig is None or node.next[i] is None:
             continue
-        d = ig.data
+        d = ig._data
         if d.dtype.kind in "fc" and not np.isfinite(d).all():
             what = "nan" if np.isnan(d).any() else "inf"
             where = node._anomaly or ("  (creation traceback not recorded: the op was created "
@@ -212,12 +212,12 @@ def _accumulate(t, g, create_graph):
         return
     old = t._grad
     if old is None:
-        t._grad = Tensor._make(g.data.copy(), False, None)
-    elif (old.requires_grad or not old.data.flags.writeable or old.data.shape != g.data.shape
-          or old.data.dtype != g.data.dtype):
-        t._grad = Tensor._make(old.data + g.data, False, None)
+        t._grad = Tensor._make(g._data.copy(), False, None)
+    elif (old.requires_grad or not old._data.flags.writeable or old._data.shape != g._data.shape
+          or old._data.dtype != g._data.dtype):
+        t._grad = Tensor._make(old._data + g._data, False, None)
     else:
-        np.add(old.data, g.data, out=old.data)
+        np.add(old._data, g._data, out=old._data)
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -293,7 +293,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 "Set allow_unused=True if this is the desired behavior.")
         if g is not None and not create_graph:
             # a gradient may be a read-only broadcast view (from expand): hand out a plain array
-            data = g.data if g.data.flags.writeable else g.data.copy()
+            data = g._data if g._data.flags.writeable else g._data.copy()
             g = Tensor._make(data, False, None)
         result.append(g)
     return tuple(result)

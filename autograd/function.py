@@ -54,10 +54,10 @@ class _Output:
     """A saved output array (kept apart from inputs: it is re-wrapped with this node as its
     ``grad_fn`` when a double-backward graph is recorded)."""
 
-    __slots__ = ("data",)
+    __slots__ = ("_data",)
 
     def __init__(self, data):
-        self.data = data
+        self._data = data
 
 
 def _view_source(args, out):
@@ -67,7 +67,7 @@ def _view_source(args, out):
     base = out.base
     for a in args:
         if isinstance(a, Tensor):
-            d = a.data
+            d = a._data
             if d is out or base is not None and (base is d or base is d.base):
                 return a
     return None
@@ -118,7 +118,7 @@ class Function:
             record = False
             for a in args:
                 if isinstance(a, Tensor):
-                    arrays.append(a.data)
+                    arrays.append(a._data)
                     if a.requires_grad:
                         record = True
                         fn = a.grad_fn
@@ -138,7 +138,7 @@ class Function:
                 if out.__class__ is not np.ndarray:
                     out = np.asarray(out)  # NumPy returns scalars for 0-d results
                 result = object.__new__(Tensor)  # Tensor._make, inlined
-                result.data = out
+                result._data = out
                 result._grad = None
                 result.grad_fn = ctx
                 result.requires_grad = True
@@ -158,7 +158,7 @@ class Function:
                     ctx._anomaly = _creation_trace()
                 return result
         else:
-            arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+            arrays = [a._data if isinstance(a, Tensor) else a for a in args]
         n = len(args)
         ctx.next = _NO_NEXT[n] if n < 8 else (None,) * n
         out = cls.forward(ctx, *arrays, **attrs)
@@ -192,7 +192,7 @@ class Function:
                 resolved.append((arr, None, None))  # a Python number or None: a constant
                 continue
             for a in args:
-                if isinstance(a, Tensor) and a.data is arr:
+                if isinstance(a, Tensor) and a._data is arr:
                     vc = a._vc
                     if vc is None:
                         vc = a._vc = [0]
@@ -234,9 +234,9 @@ class Function:
                     f"expected version {version} instead.")
             if obj.__class__ is _Output:
                 if grad_mode._enabled:
-                    t = Tensor._make(obj.data, True, self)
+                    t = Tensor._make(obj._data, True, self)
                 else:
-                    t = Tensor._make(obj.data, False, None)
+                    t = Tensor._make(obj._data, False, None)
                 t._vc = vc
                 out.append(t)
             elif isinstance(obj, Tensor):

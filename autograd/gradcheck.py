@@ -37,9 +37,9 @@ def _numerical_jacobian(func, inputs, wrt, eps):
     """J[k][i] has shape (out_k.size, in_i.size)."""
     with grad_mode.no_grad():
         outs0 = _outputs(func, inputs)
-    jac = [[np.zeros((o.data.size, inputs[i].data.size)) for i in wrt] for o in outs0]
+    jac = [[np.zeros((o._data.size, inputs[i]._data.size)) for i in wrt] for o in outs0]
     for col, i in enumerate(wrt):
-        x = inputs[i].data
+        x = inputs[i]._data
         flat = x.reshape(-1) if x.flags.c_contiguous else None
         if flat is None:
             raise GradcheckError(f"gradcheck: input {i} must be contiguous to be perturbed")
@@ -47,11 +47,11 @@ def _numerical_jacobian(func, inputs, wrt, eps):
             orig = flat[j]
             flat[j] = orig + eps
             with grad_mode.no_grad():
-                plus = [o.data.astype(np.float64).reshape(-1).copy()
+                plus = [o._data.astype(np.float64).reshape(-1).copy()
                         for o in _outputs(func, inputs)]
             flat[j] = orig - eps
             with grad_mode.no_grad():
-                minus = [o.data.astype(np.float64).reshape(-1).copy()
+                minus = [o._data.astype(np.float64).reshape(-1).copy()
                          for o in _outputs(func, inputs)]
             flat[j] = orig
             for k in range(len(outs0)):
@@ -62,11 +62,11 @@ def _numerical_jacobian(func, inputs, wrt, eps):
 def _analytical_jacobian(func, inputs, wrt):
     outs = _outputs(func, inputs)
     tensors = [inputs[i] for i in wrt]
-    jac = [[np.zeros((o.data.size, inputs[i].data.size)) for i in wrt] for o in outs]
+    jac = [[np.zeros((o._data.size, inputs[i]._data.size)) for i in wrt] for o in outs]
     for k, o in enumerate(outs):
         if not o.requires_grad:
             continue
-        for r in range(o.data.size):
+        for r in range(o._data.size):
             v = np.zeros(o.shape, dtype=o.dtype)
             v.reshape(-1)[r] = 1
             gs = _grad(o, tensors, Tensor(v), retain_graph=True, allow_unused=True)
@@ -79,7 +79,7 @@ def _analytical_jacobian(func, inputs, wrt):
                 if g.dtype != t.dtype:
                     raise GradcheckError(f"gradcheck: gradient for input {wrt[col]} has dtype "
                                          f"{g.dtype}, expected {t.dtype}")
-                jac[k][col][r] = g.data.reshape(-1)
+                jac[k][col][r] = g._data.reshape(-1)
     return outs, jac
 
 

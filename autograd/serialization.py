@@ -169,7 +169,7 @@ class _Encoder:
             return {"type": "float", "value": "nan" if obj != obj else ("inf" if obj > 0
                                                                            else "-inf")}
         if isinstance(obj, Tensor):
-            return {"type": "tensor", "name": self.array_name(obj.data, path, where),
+            return {"type": "tensor", "name": self.array_name(obj._data, path, where),
                     "requires_grad": bool(obj.requires_grad)}
         if isinstance(obj, np.ndarray):
             return {"type": "ndarray", "name": self.array_name(obj, path, where)}

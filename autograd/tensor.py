@@ -1,9 +1,10 @@
 """``Tensor``: one NumPy array plus what reverse-mode autograd needs.
 
-A tensor holds ``data`` (a ``numpy.ndarray``), ``requires_grad``, ``grad`` (a Tensor or ``None``)
-and ``grad_fn`` (the :class:`~autograd.function.Function` node that produced it, ``None`` for
+A tensor holds one ``numpy.ndarray`` (the private slot ``_data``, which the ops and the engine
+read directly), ``requires_grad``, ``grad`` (a Tensor or ``None``) and ``grad_fn`` (the :class:`~autograd.function.Function` node that produced it, ``None`` for
 leaves). Every method that computes something calls an op from :mod:`autograd.ops`; this class
-only holds state, converts, and forwards.
+only holds state, converts, and forwards. ``t.data`` is PyTorch's: a detached Tensor over the same
+memory; ``t.numpy()`` is the array.
 
 Differences from PyTorch (each also noted where it applies):
 
@@ -44,15 +45,15 @@ class Tensor:
     ``torch.tensor``) or the factories (``zeros``, ``randn`` ...).
     """
 
-    __slots__ = ("data", "_grad", "grad_fn", "requires_grad", "_vc", "_hooks", "__weakref__")
+    __slots__ = ("_data", "_grad", "grad_fn", "requires_grad", "_vc", "_hooks", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
 
     def __init__(self, data, requires_grad=False):
         if isinstance(data, Tensor):
-            data = data.data
+            data = data._data
         if not isinstance(data, np.ndarray):
             data = _to_array(data, None)
-        self.data = data
+        self._data = data
         self._grad = None
         self.grad_fn = None
         self.requires_grad = False
@@ -65,13 +66,39 @@ class Tensor:
     def _make(data, requires_grad, grad_fn):
         """Fast internal constructor (no checks): used by every op."""
         t = object.__new__(Tensor)
-        t.data = data
+        t._data = data
         t._grad = None
         t.grad_fn = grad_fn
         t.requires_grad = requires_grad
         t._vc = None
         t._hooks = None
         return t
+
+    @property
+    def data(self):
+        """This tensor's values as a new Tensor over the same memory, detached from the graph
+        (``requires_grad=False``, no ``grad_fn``), as PyTorch's ``Tensor.data``.
+
+        Unlike :meth:`detach`, the result does not share this tensor's version counter, so an
+        in-place change made through it (``p.data.add_(p.grad, alpha=-lr)``,
+        ``m.weight.data.normal_(0, 0.02)``) is not seen by autograd's in-place check: like
+        PyTorch, this is the way to change a tensor behind autograd's back. Use
+        :meth:`numpy` (or ``np.asarray(t)``) for the NumPy array itself.
+
+        Assigning ``t.data = other`` (a Tensor of any shape and dtype) makes ``t`` hold
+        ``other``'s memory, as in PyTorch.
+
+        Raises:
+            TypeError: when the assigned value is not a Tensor.
+        """
+        return Tensor._make(self._data, False, None)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Tensor.data: assigned value must be a Tensor, got "
+                            f"{type(value).__name__} (wrap an array with autograd.from_numpy)")
+        self._data = value._data
 
     def _version_counter(self):
         vc = self._vc
@@ -110,29 +137,29 @@ class Tensor:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
                                 f"type {type(value).__name__}")
-            if value.data.shape != self.data.shape:
+            if value._data.shape != self._data.shape:
                 raise RuntimeError(f"assigned grad has data of a different size: "
-                                   f"{tuple(value.data.shape)} vs the tensor's "
-                                   f"{tuple(self.data.shape)}")
-            if value.data.dtype != self.data.dtype:
+                                   f"{tuple(value._data.shape)} vs the tensor's "
+                                   f"{tuple(self._data.shape)}")
+            if value._data.dtype != self._data.dtype:
                 raise RuntimeError(f"assigned grad has data of a different type: "
-                                   f"{value.data.dtype} vs the tensor's {self.data.dtype}")
+                                   f"{value._data.dtype} vs the tensor's {self._data.dtype}")
         self._grad = value
 
     @property
     def shape(self):
         """The shape, a tuple of ints (PyTorch returns ``torch.Size``, a tuple subclass)."""
-        return self.data.shape
+        return self._data.shape
 
     @property
     def dtype(self):
         """The dtype (a ``numpy.dtype``, e.g. ``autograd.float32``)."""
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self):
         """Number of dimensions."""
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def device(self):
@@ -163,22 +190,22 @@ class Tensor:
     def size(self, dim=None):
         """The shape, or the size of dimension ``dim`` (negative counts from the end)."""
         if dim is None:
-            return self.data.shape
-        return self.data.shape[_wrap_dim(dim, self.data.ndim, "size")]
+            return self._data.shape
+        return self._data.shape[_wrap_dim(dim, self._data.ndim, "size")]
 
     def dim(self):
         """Number of dimensions (``ndim``)."""
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self):
         """Number of elements."""
-        return self.data.size
+        return self._data.size
 
     nelement = numel
 
     def element_size(self):
         """Bytes per element."""
-        return self.data.itemsize
+        return self._data.itemsize
 
     def item(self):
         """The value of a one-element tensor as a Python number.
@@ -186,14 +213,14 @@ class Tensor:
         Raises:
             RuntimeError: if the tensor has more than one element.
         """
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(
-                f"item: a Tensor with {self.data.size} elements cannot be converted to Scalar")
-        return self.data.reshape(()).item()
+                f"item: a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.reshape(()).item()
 
     def tolist(self):
         """The values as (nested) Python lists, or a number for a 0-d tensor."""
-        return self.data.tolist()
+        return self._data.tolist()
 
     def numpy(self):
         """The underlying array (shared memory, like ``torch.Tensor.numpy``).
@@ -204,28 +231,28 @@ class Tensor:
         if self.requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
-        return self.data
+        return self._data
 
     def __array__(self, dtype=None, copy=None):
         if dtype is not None:
-            return self.data.astype(dtype, copy=False)
-        return self.data
+            return self._data.astype(dtype, copy=False)
+        return self._data
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))
 
     def __bool__(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {self.data.size} elements is "
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is "
                                "ambiguous")
-        return bool(self.data.reshape(()))
+        return bool(self._data.reshape(()))
 
     def __float__(self):
         return float(self.item())
@@ -234,7 +261,7 @@ class Tensor:
         return int(self.item())
 
     def __index__(self):
-        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an "
                             "index")
         return int(self.item())
@@ -251,10 +278,10 @@ class Tensor:
         Raises:
             RuntimeError: for a non-floating tensor, or for a non-leaf when turning it off.
         """
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError(
                 f"only Tensors of floating point dtype can require gradients, got "
-                f"{_dt.dtype_name(self.data.dtype)}")
+                f"{_dt.dtype_name(self._data.dtype)}")
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("you can only change requires_grad flags of leaf variables. "
                                "Use detach() to get a tensor that does not require grad.")
@@ -281,7 +308,7 @@ class Tensor:
 
     def detach(self):
         """A tensor sharing this one's data, cut from the graph (``requires_grad=False``)."""
-        t = Tensor._make(self.data, False, None)
+        t = Tensor._make(self._data, False, None)
         t._vc = self._version_counter()
         return t
 
@@ -347,14 +374,14 @@ class Tensor:
         if dtype is None:
             return self.clone() if copy else self
         dtype = _dt.to_dtype(dtype)
-        if dtype == self.data.dtype:
+        if dtype == self._data.dtype:
             return self.clone() if copy else self
         return _ops.cast(self, dtype)
 
     def type(self, dtype=None):
         """Return the dtype's name when called without argument; else convert (``to``)."""
         if dtype is None:
-            return _dt.dtype_name(self.data.dtype)
+            return _dt.dtype_name(self._data.dtype)
         return self.to(dtype)
 
     def type_as(self, other):
@@ -399,34 +426,34 @@ class Tensor:
 
     def contiguous(self):
         """Return ``self`` if its array is C-contiguous, else a contiguous copy (in the graph)."""
-        if self.data.flags.c_contiguous:
+        if self._data.flags.c_contiguous:
             return self
         return _ops.clone(self)
 
     def is_contiguous(self):
         """True if the array is C-contiguous."""
-        return self.data.flags.c_contiguous
+        return self._data.flags.c_contiguous
 
     def is_floating_point(self):
         """True for float16/32/64 tensors."""
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
     # --- arithmetic operators -----------------------------------------------------------------
     # The operators with a Python number skip straight to their node (the commonest op in a
     # model and the subject of the per-op overhead benchmark); everything else goes through the
     # op function, which promotes dtypes (autograd.ops.elementwise._operands).
     def __add__(self, other):
-        if (other.__class__ is float or other.__class__ is int) and self.data.dtype.kind == "f":
+        if (other.__class__ is float or other.__class__ is int) and self._data.dtype.kind == "f":
             return _AddScalar.apply(self, other)
         return _ops.add(self, other)
 
     def __radd__(self, other):
-        if (other.__class__ is float or other.__class__ is int) and self.data.dtype.kind == "f":
+        if (other.__class__ is float or other.__class__ is int) and self._data.dtype.kind == "f":
             return _AddScalar.apply(self, other)
         return _ops.add(other, self)
 
     def __sub__(self, other):
-        if (other.__class__ is float or other.__class__ is int) and self.data.dtype.kind == "f":
+        if (other.__class__ is float or other.__class__ is int) and self._data.dtype.kind == "f":
             return _SubScalar.apply(self, other)
         return _ops.sub(self, other)
 
@@ -434,17 +461,17 @@ class Tensor:
         return _ops.sub(other, self)
 
     def __mul__(self, other):
-        if (other.__class__ is float or other.__class__ is int) and self.data.dtype.kind == "f":
+        if (other.__class__ is float or other.__class__ is int) and self._data.dtype.kind == "f":
             return _MulScalar.apply(self, other)
         return _ops.mul(self, other)
 
     def __rmul__(self, other):
-        if (other.__class__ is float or other.__class__ is int) and self.data.dtype.kind == "f":
+        if (other.__class__ is float or other.__class__ is int) and self._data.dtype.kind == "f":
             return _MulScalar.apply(self, other)
         return _ops.mul(other, self)
 
     def __truediv__(self, other):
-        if (other.__class__ is float or other.__class__ is int) and self.data.dtype.kind == "f":
+        if (other.__class__ is float or other.__class__ is int) and self._data.dtype.kind == "f":
             return _DivScalar.apply(self, other)
         return _ops.div(self, other)
 
@@ -532,7 +559,7 @@ class Tensor:
         (PyTorch's rebase of history); the version counter is bumped so that any node that saved
         the old value refuses to backward.
         """
-        if not self.data.flags.writeable:
+        if not self._data.flags.writeable:
             raise RuntimeError(
                 f"{name}: unsupported operation: the tensor's memory is read-only (an expanded "
                 "tensor shares one element between several positions); call clone() first")
@@ -554,22 +581,22 @@ class Tensor:
             # counter (created lazily), so that the op can save it for backward; if the op did
             # save it (the counter now exists), it keeps a copy of the old values, which the
             # write below would otherwise overwrite (PyTorch saves ``original_self`` likewise).
-            old = Tensor._make(self.data, self.requires_grad, self.grad_fn)
+            old = Tensor._make(self._data, self.requires_grad, self.grad_fn)
             result = fn(old, *args)
             if result is old or any(result is a for a in args):
                 # an identity (copy_ of a same-shaped source): this tensor needs a node of its
                 # own, or it would share the source's grad_fn (or become a leaf)
                 result = _ops.clone(result)
             if old._vc is not None:
-                old.data = old.data.copy()
+                old._data = old._data.copy()
         else:
             with grad_mode.no_grad():
                 result = fn(self, *args)
-        if result.data.shape != self.data.shape:
+        if result._data.shape != self._data.shape:
             raise RuntimeError(
-                f"{name}: output with shape {tuple(self.data.shape)} doesn't match the broadcast "
-                f"shape {tuple(result.data.shape)}")
-        np.copyto(self.data, result.data, casting="unsafe")
+                f"{name}: output with shape {tuple(self._data.shape)} doesn't match the broadcast "
+                f"shape {tuple(result._data.shape)}")
+        np.copyto(self._data, result._data, casting="unsafe")
         self._bump_version()
         if recording:
             fn = self.grad_fn = result.grad_fn
@@ -658,10 +685,10 @@ class Tensor:
             # the fill is recorded as a ``masked_fill`` with an all-true mask.
             return self._inplace(name, lambda t: _ops.masked_fill(
                 t, np.ones((), dtype=np.bool_), values))
-        if not self.data.flags.writeable:
+        if not self._data.flags.writeable:
             raise RuntimeError(f"{name}: unsupported operation: the tensor's memory is read-only "
                                "(an expanded tensor); call clone() first")
-        self.data[...] = values
+        self._data[...] = values
         self._bump_version()
         return self
 
@@ -678,12 +705,12 @@ class Tensor:
     def uniform_(self, a=0.0, b=1.0, generator=None):
         """Fill with samples of U(a, b) in place."""
         rng = _random.get_rng(generator)
-        return self._fill_nograd("uniform_", rng.uniform(a, b, self.data.shape))
+        return self._fill_nograd("uniform_", rng.uniform(a, b, self._data.shape))
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
         """Fill with samples of N(mean, std^2) in place."""
         rng = _random.get_rng(generator)
-        return self._fill_nograd("normal_", rng.normal(mean, std, self.data.shape))
+        return self._fill_nograd("normal_", rng.normal(mean, std, self._data.shape))
 
     # Everything else (x.sum(), x.reshape(...), ...) is an op function of autograd.ops installed
     # as a method by _register_methods below.
@@ -691,7 +718,7 @@ class Tensor:
     @property
     def T(self):
         """The tensor with all dimensions reversed (a 2-D transpose)."""
-        return _ops.permute(self, tuple(range(self.data.ndim - 1, -1, -1)))
+        return _ops.permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
 
     @property
     def mT(self):
@@ -766,7 +793,7 @@ def _to_array(data, dtype):
     """Convert Python data (numbers, nested lists, arrays, tensors) to an ndarray following
     PyTorch's inference: floats -> default dtype, ints -> int64, bools -> bool."""
     if isinstance(data, Tensor):
-        arr = data.data
+        arr = data._data
     elif isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
         arr = np.array([_to_array(x, None) for x in data])
     else:
@@ -793,7 +820,7 @@ def _flat(data):
 
 def _format(t):
     """PyTorch-style repr: ``tensor([1., 2.], requires_grad=True)``."""
-    a = t.data
+    a = t._data
     extras = []
     kind = a.dtype.kind
     if kind == "f":

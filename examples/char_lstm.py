@@ -104,7 +104,7 @@ def sample(model, data, n_chars, temperature, rng, prompt="\n"):
     with autograd.no_grad():
         logits, state = model(autograd.tensor(np.array([ids], dtype=np.int64)))
         for _ in range(n_chars):
-            z = logits.data[0, -1].astype(np.float64) / max(temperature, 1e-6)
+            z = logits._data[0, -1].astype(np.float64) / max(temperature, 1e-6)
             p = np.exp(z - z.max())
             nxt = int(rng.choice(len(p), p=p / p.sum()))
             out.append(data.chars[nxt])

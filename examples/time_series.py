@@ -120,7 +120,7 @@ def predict(model, X):
     """One-step forecasts for every window of ``X`` (no graph, eval mode)."""
     model.eval()
     with autograd.no_grad():
-        out = np.concatenate([model(autograd.tensor(X[i:i + 512])).data
+        out = np.concatenate([model(autograd.tensor(X[i:i + 512]))._data
                               for i in range(0, len(X), 512)])
     model.train()
     return out

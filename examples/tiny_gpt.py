@@ -123,7 +123,7 @@ def sample(model, data, n_chars, temperature, top_k, rng, prompt="\n"):
     with autograd.no_grad():
         for _ in range(n_chars):
             ctx = np.array([ids[-model.block_size:]], dtype=np.int64)
-            logits = model(autograd.tensor(ctx)).data[0, -1].astype(np.float64)
+            logits = model(autograd.tensor(ctx))._data[0, -1].astype(np.float64)
             logits = logits / max(temperature, 1e-6)
             if top_k and top_k < logits.size:
                 kth = np.partition(logits, -top_k)[-top_k]

@@ -51,7 +51,7 @@ def _canonical_mask(mask, mask_name, other, other_name, dtype, check_other=True)
         warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. "
                       "Use same type for both instead.", UserWarning, stacklevel=4)
     if mask.dtype == np.bool_:
-        return Tensor(np.where(mask.data, -np.inf, 0.0).astype(dtype))
+        return Tensor(np.where(mask._data, -np.inf, 0.0).astype(dtype))
     return mask if mask.dtype == dtype else mask.to(dtype)
 
 
@@ -231,7 +231,7 @@ def _mha(query, key, value, num_heads, in_proj_weight, in_proj_bias, bias_k, bia
         dead = None
         if mask is not None:
             scores = scores + mask
-            dead = np.all(np.isneginf(mask.data), axis=-1, keepdims=True)
+            dead = np.all(np.isneginf(mask._data), axis=-1, keepdims=True)
             dead = dead if dead.any() else None
         if dead is not None:   # fully masked rows: zeros (as the fused kernel), not NaN
             dead = Tensor(np.broadcast_to(dead, scores.shape[:-1] + (1,)))

@@ -103,7 +103,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError(f"cross_entropy: {reduction!r} is not a valid value for reduction")
     if input.ndim == 0:
         raise ValueError("cross_entropy: input must have at least 1 dimension (C,)")
-    tgt = target.data if isinstance(target, Tensor) else np.asarray(target)
+    tgt = target._data if isinstance(target, Tensor) else np.asarray(target)
     if tgt.dtype.kind != "f":  # class indices: the fused op (it checks the dtype)
         return cross_entropy_indices(input, tgt, weight=weight, ignore_index=ignore_index,
                                      reduction=reduction, label_smoothing=label_smoothing)
@@ -197,12 +197,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         centered = input - mean
         var = (centered * centered).mean(axes, keepdim=True)
         if running_mean is not None:
-            rm = running_mean.data
-            rm[...] = (1 - momentum) * rm + momentum * mean.data.reshape(c).astype(rm.dtype)
+            rm = running_mean._data
+            rm[...] = (1 - momentum) * rm + momentum * mean._data.reshape(c).astype(rm.dtype)
             running_mean._bump_version()
         if running_var is not None:
-            rv = running_var.data
-            unbiased = var.data.reshape(c).astype(np.float64) * (n / max(n - 1, 1))
+            rv = running_var._data
+            unbiased = var._data.reshape(c).astype(np.float64) * (n / max(n - 1, 1))
             rv[...] = (1 - momentum) * rv + momentum * unbiased.astype(rv.dtype)
             running_var._bump_version()
         out = centered * (var + eps).rsqrt()
@@ -446,7 +446,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     # backward a sum); otherwise, for finite inputs and moderate sizes, a product with the
     # (n_out, n_in) interpolation matrix (BLAS, backward M^T @ grad). The general path gathers
     # with integer indexing (exact for inf/nan inputs, whose zeros in M would give 0 * inf).
-    finite = bool(np.isfinite(input.data).all())
+    finite = bool(np.isfinite(input._data).all())
     out = input
     for k, (n_in, n_out, sc) in enumerate(zip(spatial, out_size, scales)):
         axis = 2 + k
@@ -761,7 +761,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise ValueError(f"{op}: Using a target size {_fmt(target.shape)} that is different "
                          f"to the input size {_fmt(input.shape)} is deprecated. Please ensure "
                          "they have the same size.")
-    x = input.data
+    x = input._data
     bad = ~((x >= 0) & (x <= 1))
     if bad.any():
         raise LossArgumentError(
@@ -915,7 +915,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     def clamped_norm(x):
         n = _linalg.vector_norm(x, 2, dim, keepdim=True)
         # the value max(n, eps) with n's gradient (PyTorch clamps under no_grad)
-        return n + Tensor(np.maximum(n.data, eps) - n.data)
+        return n + Tensor(np.maximum(n._data, eps) - n._data)
 
     return ((x1 / clamped_norm(x1)) * (x2 / clamped_norm(x2))).sum(dim)
 
@@ -1168,10 +1168,10 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
             raise ValueError(f"{op}: var of shape {_fmt(var.shape)} is of incorrect size for "
                              f"input {_fmt(input.shape)} (expected the input's shape, its "
                              "last dimension 1, one dimension fewer, or a scalar)")
-    if (var.data < 0).any():
+    if (var._data < 0).any():
         raise ValueError(f"{op}: var has negative entry/entries")
     # the value max(var, eps), with var's gradient (PyTorch clamps under no_grad)
-    var = var + Tensor(np.maximum(var.data, eps) - var.data)
+    var = var + Tensor(np.maximum(var._data, eps) - var._data)
     d = input - target
     loss = (var.log() + d * d / var) * 0.5
     if full:

@@ -327,7 +327,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:
-                p.grad.data[...] = 0
+                p.grad._data[...] = 0
 
     def apply(self, fn):
         """Call ``fn(module)`` on every descendant and then on this module (children first, as
@@ -363,12 +363,12 @@ class Module:
         def convert(m):
             for p in m._parameters.values():
                 if p is not None and p.dtype.kind == "f" and p.dtype != dtype:
-                    p.data = p.data.astype(dtype)
+                    p._data = p._data.astype(dtype)
                     if p.grad is not None:
-                        p.grad = Tensor(p.grad.data.astype(dtype))
+                        p.grad = Tensor(p.grad._data.astype(dtype))
             for k, b in m._buffers.items():
                 if b is not None and b.dtype.kind == "f" and b.dtype != dtype:
-                    b.data = b.data.astype(dtype)
+                    b._data = b._data.astype(dtype)
         return self.apply(convert)
 
     def float(self):
@@ -496,7 +496,7 @@ class Module:
                 continue
             v = state_dict[k]
             if isinstance(v, Tensor):
-                arr = v.data
+                arr = v._data
             else:
                 try:
                     arr = np.asarray(v)
@@ -525,9 +525,9 @@ class Module:
                                + "\n\t".join(errors))
         for target, arr in updates:
             if assign:
-                target.data = np.array(arr, dtype=target.dtype, copy=True)
+                target._data = np.array(arr, dtype=target.dtype, copy=True)
             else:
-                target.data[...] = arr.astype(target.dtype, copy=False)
+                target._data[...] = arr.astype(target.dtype, copy=False)
             target._bump_version()
         return _IncompatibleKeys(missing, unexpected)
 

@@ -62,7 +62,7 @@ def _detect_is_causal_mask(mask, is_causal=None, size=None):
         sz = size if size is not None else mask.shape[-2]
         if tuple(mask.shape) == (sz, sz):
             causal = np.triu(np.ones((sz, sz), dtype=bool), 1)
-            m = mask.data
+            m = mask._data
             if m.dtype == np.bool_:
                 make_causal = bool(np.array_equal(m, causal))
             else:

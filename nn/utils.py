@@ -44,7 +44,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     if not tensors:
         return autograd.tensor(0.0)
     norm_type = float(norm_type)
-    total = _vector_norm([_vector_norm(t.data, norm_type) for t in tensors], norm_type)
+    total = _vector_norm([_vector_norm(t._data, norm_type) for t in tensors], norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from "
                            "`parameters` is non-finite, so it cannot be clipped. To disable this "
@@ -63,7 +63,7 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
         return
     for p in _params(parameters):
         if p.grad is not None:
-            g = p.grad.data
+            g = p.grad._data
             g *= g.dtype.type(coef)
             p.grad._bump_version()
 
@@ -103,7 +103,7 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     clip_value = float(clip_value)
     for p in _params(parameters):
         if p.grad is not None:
-            np.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+            np.clip(p.grad._data, -clip_value, clip_value, out=p.grad._data)
             p.grad._bump_version()
 
 
@@ -132,6 +132,6 @@ def vector_to_parameters(vec, parameters):
     start = 0
     for p in params:
         n = p.numel()
-        p.data[...] = vec.data[start:start + n].reshape(p.shape)
+        p._data[...] = vec._data[start:start + n].reshape(p.shape)
         p._bump_version()
         start += n

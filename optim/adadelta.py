@@ -77,8 +77,8 @@ class Adadelta(Optimizer):
                     state["square_avg"] = self._zeros_like(p)
                     state["acc_delta"] = self._zeros_like(p)
                 state["step"] += 1
-                adadelta_update(p.data, p.grad.data, state["square_avg"].data,
-                                state["acc_delta"].data, lr=group["lr"], rho=group["rho"],
+                adadelta_update(p._data, p.grad._data, state["square_avg"]._data,
+                                state["acc_delta"]._data, lr=group["lr"], rho=group["rho"],
                                 eps=group["eps"], weight_decay=group["weight_decay"],
                                 maximize=group["maximize"])
                 p._bump_version()

@@ -76,7 +76,7 @@ class Adagrad(Optimizer):
     def _init_state(self, p, group):
         state = self.state[p]
         state["step"] = 0
-        state["sum"] = Tensor(np.full_like(p.data, group["initial_accumulator_value"]))
+        state["sum"] = Tensor(np.full_like(p._data, group["initial_accumulator_value"]))
 
     @no_grad()
     def step(self, closure=None):
@@ -88,7 +88,7 @@ class Adagrad(Optimizer):
                 if not state:  # a parameter added later with add_param_group
                     self._init_state(p, group)
                 state["step"] += 1
-                adagrad_update(p.data, p.grad.data, state["sum"].data, state["step"],
+                adagrad_update(p._data, p.grad._data, state["sum"]._data, state["step"],
                                lr=group["lr"], lr_decay=group["lr_decay"],
                                weight_decay=group["weight_decay"], eps=group["eps"],
                                maximize=group["maximize"])

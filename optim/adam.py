@@ -112,8 +112,8 @@ class Adam(Optimizer):
                         state["max_exp_avg_sq"] = self._zeros_like(p)
                 state["step"] += 1
                 mx = state.get("max_exp_avg_sq")
-                adam_update(p.data, p.grad.data, state["exp_avg"].data,
-                            state["exp_avg_sq"].data, None if mx is None else mx.data,
+                adam_update(p._data, p.grad._data, state["exp_avg"]._data,
+                            state["exp_avg_sq"]._data, None if mx is None else mx._data,
                             state["step"], lr=group["lr"], beta1=beta1, beta2=beta2,
                             eps=group["eps"], weight_decay=group["weight_decay"],
                             amsgrad=group["amsgrad"], maximize=group["maximize"],

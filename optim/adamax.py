@@ -71,7 +71,7 @@ class Adamax(Optimizer):
                     state["exp_avg"] = self._zeros_like(p)
                     state["exp_inf"] = self._zeros_like(p)
                 state["step"] += 1
-                adamax_update(p.data, p.grad.data, state["exp_avg"].data, state["exp_inf"].data,
+                adamax_update(p._data, p.grad._data, state["exp_avg"]._data, state["exp_inf"]._data,
                               state["step"], lr=group["lr"], beta1=beta1, beta2=beta2,
                               eps=group["eps"], weight_decay=group["weight_decay"],
                               maximize=group["maximize"])

@@ -99,7 +99,7 @@ class NAdam(Optimizer):
                     state["exp_avg_sq"] = self._zeros_like(p)
                 state["step"] += 1
                 state["mu_product"] = nadam_update(
-                    p.data, p.grad.data, state["exp_avg"].data, state["exp_avg_sq"].data,
+                    p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
                     state["mu_product"], state["step"], lr=group["lr"], beta1=beta1,
                     beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
                     momentum_decay=group["momentum_decay"],

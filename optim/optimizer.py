@@ -24,7 +24,7 @@ def _copy_state_value(value, param):
     if not isinstance(value, Tensor):
         return copy.deepcopy(value)
     dtype = param.dtype if value.dtype.kind == "f" else value.dtype
-    return Tensor(np.array(value.data, dtype=dtype))
+    return Tensor(np.array(value._data, dtype=dtype))
 
 
 class Optimizer:
@@ -100,7 +100,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad.data[...] = 0
+                    p.grad._data[...] = 0
 
     def step(self, closure=None):
         """Update the parameters once. ``closure`` (optional) re-evaluates the loss and returns
@@ -118,7 +118,7 @@ class Optimizer:
     @staticmethod
     def _zeros_like(p):
         """A new state Tensor of zeros with ``p``'s shape and dtype."""
-        return Tensor(np.zeros_like(p.data))
+        return Tensor(np.zeros_like(p._data))
 
     def _params_with_grad(self, group):
         for p in group["params"]:

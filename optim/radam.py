@@ -97,8 +97,8 @@ class RAdam(Optimizer):
                     state["exp_avg"] = self._zeros_like(p)
                     state["exp_avg_sq"] = self._zeros_like(p)
                 state["step"] += 1
-                radam_update(p.data, p.grad.data, state["exp_avg"].data,
-                             state["exp_avg_sq"].data, state["step"], lr=group["lr"],
+                radam_update(p._data, p.grad._data, state["exp_avg"]._data,
+                             state["exp_avg_sq"]._data, state["step"], lr=group["lr"],
                              beta1=beta1, beta2=beta2, eps=group["eps"],
                              weight_decay=group["weight_decay"],
                              decoupled_weight_decay=group["decoupled_weight_decay"],

@@ -97,9 +97,9 @@ class RMSprop(Optimizer):
                 state["step"] += 1
                 buf = state.get("momentum_buffer")
                 grad_avg = state.get("grad_avg")
-                rmsprop_update(p.data, p.grad.data, state["square_avg"].data,
-                               None if grad_avg is None else grad_avg.data,
-                               None if buf is None else buf.data, lr=group["lr"],
+                rmsprop_update(p._data, p.grad._data, state["square_avg"]._data,
+                               None if grad_avg is None else grad_avg._data,
+                               None if buf is None else buf._data, lr=group["lr"],
                                alpha=group["alpha"], eps=group["eps"],
                                weight_decay=group["weight_decay"], momentum=group["momentum"],
                                centered=group["centered"], maximize=group["maximize"])

@@ -76,7 +76,7 @@ class SGD(Optimizer):
             for p in self._params_with_grad(group):
                 state = self.state[p]
                 buf = state.get("momentum_buffer")
-                new = sgd_update(p.data, p.grad.data, None if buf is None else buf.data,
+                new = sgd_update(p._data, p.grad._data, None if buf is None else buf._data,
                                  lr=group["lr"], momentum=group["momentum"],
                                  dampening=group["dampening"],
                                  weight_decay=group["weight_decay"],

@@ -117,7 +117,7 @@ def relayout(t, layout):
     out = t.permute(rev).contiguous().permute(rev)
     assert out.shape == t.shape
     if sum(n > 1 for n in t.shape) >= 2:  # otherwise every layout is contiguous
-        assert not out.data.flags.c_contiguous
+        assert not out._data.flags.c_contiguous
     return out
 
 

@@ -234,7 +234,7 @@ def test_matches_torch(torch, dtype, mask):
     tout = torch.nn.functional.scaled_dot_product_attention(*theirs, **tkw)
     assert out.shape == tuple(tout.shape) and out.dtype == dtype
     t = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), **t)
+    np.testing.assert_allclose(out._data, tout.detach().numpy(), **t)
     g = rng.standard_normal(out.shape).astype(dtype)
     out.backward(Tensor(g))
     tout.backward(torch.from_numpy(g))
@@ -262,11 +262,11 @@ def test_dropout_path_is_the_composed_reference():
     autograd.manual_seed(7)
     p = F.softmax(q @ k.mT / np.sqrt(3), -1)
     ref = F.dropout(p, 0.5) @ v
-    np.testing.assert_allclose(out.data, ref.data, rtol=1e-12)
+    np.testing.assert_allclose(out._data, ref._data, rtol=1e-12)
     out.sum().backward()
     assert q.grad is not None and k.grad is not None and v.grad is not None
     zero = F.scaled_dot_product_attention(q, k, v, dropout_p=1.0)
-    assert not zero.data.any()
+    assert not zero._data.any()
 
 
 def test_errors():

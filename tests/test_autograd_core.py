@@ -37,8 +37,8 @@ def test_reading_grad_of_a_non_leaf_warns_like_pytorch():
         z = x * 3.0
         z.retain_grad()
         z.sum().backward()
-        np.testing.assert_array_equal(z.grad.data, [1.0, 1.0])  # retained: no warning
-        np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+        np.testing.assert_array_equal(z.grad._data, [1.0, 1.0])  # retained: no warning
+        np.testing.assert_array_equal(x.grad._data, [3.0, 3.0])
 
 
 def test_assigning_grad_checks_shape_type_and_dtype():
@@ -90,14 +90,14 @@ def test_detect_anomaly_reports_nan_and_passes_finite_graphs():
             y.sum().backward()
         z = f64(1.0, 2.0)
         (z * z).sum().backward()  # finite: no error
-        np.testing.assert_array_equal(z.grad.data, [2.0, 4.0])
+        np.testing.assert_array_equal(z.grad._data, [2.0, 4.0])
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy: divide by zero
 def test_without_anomaly_mode_inf_gradients_pass_silently_like_pytorch():
     x, loss = _sqrt_at_zero()
     loss.backward()
-    assert np.isinf(x.grad.data[0]) and x.grad.data[1] == 0.25
+    assert np.isinf(x.grad._data[0]) and x.grad._data[1] == 0.25
 
 
 def test_set_detect_anomaly_as_call_and_context_manager():
@@ -144,7 +144,7 @@ def test_jacobian_matches_finite_differences(shape, seed):
 
     jac = AF.jacobian(f, Tensor(x))
     assert jac.shape == shape + shape
-    np.testing.assert_allclose(jac.data, _numeric_jacobian(f_np, x), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(jac._data, _numeric_jacobian(f_np, x), rtol=1e-6, atol=1e-8)
     assert not jac.requires_grad
 
 
@@ -158,13 +158,13 @@ def test_hessian_matches_finite_differences_of_the_gradient():
     def grad_np(v):
         t = Tensor(v, requires_grad=True)
         f(t).backward()
-        return t.grad.data
+        return t.grad._data
 
     x = rng.standard_normal(3)
     hess = AF.hessian(f, Tensor(x))
     assert hess.shape == (3, 3)
-    np.testing.assert_allclose(hess.data, _numeric_jacobian(grad_np, x), rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(hess.data, hess.data.T, rtol=1e-10)
+    np.testing.assert_allclose(hess._data, _numeric_jacobian(grad_np, x), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(hess._data, hess._data.T, rtol=1e-10)
 
 
 def test_functional_against_torch(torch):
@@ -195,7 +195,7 @@ def test_functional_against_torch(torch):
                 same(p, q)
         else:
             assert a.shape == tuple(b.shape)
-            np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(a._data, b.detach().numpy(), rtol=1e-10, atol=1e-12)
 
     same(AF.jacobian(two_outputs(autograd), ours), TF.jacobian(two_outputs(torch), theirs))
     same(AF.jacobian(lambda a: vector(autograd)(a, ours[1]), ours[0]),
@@ -215,7 +215,7 @@ def test_functional_create_graph_gives_differentiable_results():
     _, g = AF.vjp(lambda t: (t ** 3).sum(), x, create_graph=True)  # 3 x^2
     assert g.requires_grad
     g.sum().backward()  # d/dx sum(3 x^2) = 6 x
-    np.testing.assert_allclose(x.grad.data, 6 * x.data)
+    np.testing.assert_allclose(x.grad._data, 6 * x._data)
 
 
 def test_functional_errors_and_strict():
@@ -229,12 +229,12 @@ def test_functional_errors_and_strict():
     with pytest.raises(RuntimeError, match="single element"):
         AF.hessian(lambda t: t * 2.0, x)
     const = lambda t: Tensor(np.ones(2))  # noqa: E731
-    np.testing.assert_array_equal(AF.jacobian(const, x).data, np.zeros((2, 2)))
+    np.testing.assert_array_equal(AF.jacobian(const, x)._data, np.zeros((2, 2)))
     with pytest.raises(RuntimeError, match="strict"):
         AF.jacobian(const, x, strict=True)
     y = f64(3.0)
     _, (gx, gy) = AF.vjp(lambda a, b: (a * 2.0).sum(), (x, y))
-    np.testing.assert_array_equal(gy.data, [0.0])
+    np.testing.assert_array_equal(gy._data, [0.0])
     with pytest.raises(RuntimeError, match="independent of input 1"):
         AF.vjp(lambda a, b: (a * 2.0).sum(), (x, y), strict=True)
     assert x.grad is None and y.grad is None  # inputs are never touched
@@ -264,13 +264,13 @@ def test_hessian_vector_product_of_a_tanh_mlp_matches_finite_differences():
     hvp = autograd.grad(dot, params)
 
     def flat_grad(shift):
-        ps = [Tensor(p.data + shift * vi, requires_grad=True) for p, vi in zip(params, v)]
+        ps = [Tensor(p._data + shift * vi, requires_grad=True) for p, vi in zip(params, v)]
         return autograd.grad(_mlp_loss(ps, x, y), ps)
 
     eps = 1e-5
     plus, minus = flat_grad(eps), flat_grad(-eps)
     for h, gp, gm in zip(hvp, plus, minus):
-        np.testing.assert_allclose(h.data, (gp.data - gm.data) / (2 * eps), rtol=1e-5,
+        np.testing.assert_allclose(h._data, (gp._data - gm._data) / (2 * eps), rtol=1e-5,
                                    atol=1e-8)
 
 
@@ -300,7 +300,7 @@ def _train_critic(penalty, steps=150):
         opt.step()
     x_hat = (real * alpha + fake * (1.0 - alpha)).detach().requires_grad_()
     (g,) = autograd.grad(critic(x_hat).sum(), x_hat)
-    return gap.item(), np.linalg.norm(g.data, axis=1).mean()
+    return gap.item(), np.linalg.norm(g._data, axis=1).mean()
 
 
 def test_wgan_gradient_penalty_trains():
@@ -323,7 +323,7 @@ def test_gradient_penalty_gradients_match_torch(torch):
                                    torch.nn.Linear(32, 1)).double()
     with torch.no_grad():
         for p, q in zip(critic.parameters(), t_critic.parameters()):
-            q.copy_(torch.tensor(p.data))
+            q.copy_(torch.tensor(p._data))
     _gradient_penalty(critic, Tensor(real), Tensor(fake), Tensor(alpha)).backward()
     x_hat = (torch.tensor(real) * torch.tensor(alpha)
              + torch.tensor(fake) * (1 - torch.tensor(alpha))).requires_grad_()
@@ -333,14 +333,14 @@ def test_gradient_penalty_gradients_match_torch(torch):
         if q.grad is None:  # the last bias: the penalty does not depend on it
             assert p.grad is None
         else:
-            np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(p.grad._data, q.grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
 # ---- memory ---------------------------------------------------------------------------------------
 def test_saved_arrays_are_released_by_backward():
     x = Tensor(np.ones(1000), requires_grad=True)
     h = (x * 2.0).exp()  # exp saves its output
-    ref = weakref.ref(h.data)
+    ref = weakref.ref(h._data)
     loss = h.sum()
     del h
     assert ref() is not None  # kept alive by the graph for backward
@@ -353,13 +353,13 @@ def test_saved_arrays_are_released_by_backward():
 def test_retain_graph_keeps_saved_arrays():
     x = Tensor(np.ones(10), requires_grad=True)
     h = x.exp()
-    ref = weakref.ref(h.data)
+    ref = weakref.ref(h._data)
     loss = h.sum()
     del h
     loss.backward(retain_graph=True)
     assert ref() is not None
     loss.backward()
-    np.testing.assert_allclose(x.grad.data, 2 * np.e)
+    np.testing.assert_allclose(x.grad._data, 2 * np.e)
 
 
 def test_freed_graphs_are_collected_without_the_cycle_collector():
@@ -425,10 +425,10 @@ def test_scalar_operand_nodes_keep_dtype_names_and_signed_zero():
                     (x - 1, "SubBackward0"), (x / 3.0, "DivBackward0"),
                     (0.5 * x, "MulBackward0"), (2 + x, "AddBackward0")]:
         assert y.dtype == np.float32 and y.grad_fn.name() == name
-    np.testing.assert_array_equal((x / 3.0).data, x.data / np.float32(3.0))
-    np.testing.assert_array_equal((x * 0.1).data, x.data * 0.1)  # NumPy's weak-scalar result
+    np.testing.assert_array_equal((x / 3.0)._data, x._data / np.float32(3.0))
+    np.testing.assert_array_equal((x * 0.1)._data, x._data * 0.1)  # NumPy's weak-scalar result
     z = Tensor(np.array([1.0, 2.0]))
-    assert np.signbit((z * -0.0).data).all() and not np.signbit((z * 0.0).data).any()
+    assert np.signbit((z * -0.0)._data).all() and not np.signbit((z * 0.0)._data).any()
     i = Tensor(np.array([1, 2]))
     assert (i * 2).dtype == np.int64 and (i * 2.5).dtype == autograd.get_default_dtype()
     assert autograd.mul(3.0, x).grad_fn.name() == "MulBackward0"
@@ -465,7 +465,7 @@ def test_views_share_the_version_counter_of_their_base():
     with autograd.no_grad():
         x[:2].mul_(3.0)  # a no-grad view of a leaf: allowed, bumps the leaf's counter
     assert x._version == 1
-    np.testing.assert_array_equal(x.data, [3.0, 6.0, 3.0, 4.0])
+    np.testing.assert_array_equal(x._data, [3.0, 6.0, 3.0, 4.0])
     c = y * 2.0  # a new array, not a view: its own counter
     y.add_(1.0)
     assert c._version == 0
@@ -493,7 +493,7 @@ def test_a_view_whose_base_changed_in_place_refuses_to_be_used():
         v.sum()
     v2 = y[0:2]  # taken after the change: fine
     v2.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0, 0.0])
+    np.testing.assert_array_equal(x.grad._data, [2.0, 2.0, 0.0])
 
 
 def test_in_place_on_a_recorded_view_raises_instead_of_a_wrong_gradient():
@@ -505,4 +505,4 @@ def test_in_place_on_a_recorded_view_raises_instead_of_a_wrong_gradient():
         y.reshape(3, 1)[0] = 5.0
     y[0:2] = y[0:2] * 2.0  # the supported spelling: write into the base
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0, 1.0])
+    np.testing.assert_array_equal(x.grad._data, [2.0, 2.0, 1.0])

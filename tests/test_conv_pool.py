@@ -747,10 +747,10 @@ def test_conv_module_init_bounds_follow_fan_in():
     m = nn.ConvTranspose2d(64, 8, 3, groups=2)  # fan_in = weight.shape[1] * 9 = 36
     bound = 1 / math.sqrt(4 * 9)
     for t in (m.weight, m.bias):
-        a = np.abs(t.data)
+        a = np.abs(t._data)
         assert a.max() <= bound and a.max() > 0.8 * bound
     m = nn.Conv1d(8, 4, 5)  # fan_in = 8 * 5
-    assert np.abs(m.weight.data).max() <= 1 / math.sqrt(40)
+    assert np.abs(m.weight._data).max() <= 1 / math.sqrt(40)
     assert m.weight.dtype == np.float32
 
 

@@ -166,14 +166,14 @@ def test_mnist_small_files(tmp_path, small_sizes, fake_files, layout):
         assert len(ds) == len(y) and ds.train is train
         assert ds.data.dtype == np.uint8 and ds.data.shape == x.shape
         assert ds.targets.dtype == np.int64 and ds.targets.shape == y.shape
-        np.testing.assert_array_equal(ds.data.data, x)
-        np.testing.assert_array_equal(ds.targets.data, y)
+        np.testing.assert_array_equal(ds.data._data, x)
+        np.testing.assert_array_equal(ds.targets._data, y)
         img, label = ds[1]
         assert isinstance(img, Tensor) and img.shape == (1, 28, 28) and img.dtype == np.float32
         assert type(label) is int and label == y[1]
-        np.testing.assert_array_equal(img.data[0], x[1].astype(np.float32) / np.float32(255))
+        np.testing.assert_array_equal(img._data[0], x[1].astype(np.float32) / np.float32(255))
         img_last, label_last = ds[-1]
-        np.testing.assert_array_equal(img_last.data[0] * 255, x[-1])
+        np.testing.assert_array_equal(img_last._data[0] * 255, x[-1])
         assert label_last == y[-1]
         with pytest.raises(IndexError):
             ds[len(ds)]
@@ -190,20 +190,20 @@ def test_mnist_getitems_matches_getitem_and_transforms(tmp_path, small_sizes, fa
     assert images.shape == (5, 1, 28, 28) and images.dtype == np.float32
     assert labels.shape == (5,) and labels.dtype == np.int64
     per_item = default_collate([ds[i] for i in idx])
-    np.testing.assert_array_equal(images.data, per_item[0].data)
-    np.testing.assert_array_equal(labels.data, per_item[1].data)
-    assert 0.0 <= images.data.min() and images.data.max() <= 1.0
+    np.testing.assert_array_equal(images._data, per_item[0]._data)
+    np.testing.assert_array_equal(labels._data, per_item[1]._data)
+    assert 0.0 <= images._data.min() and images._data.max() <= 1.0
     with pytest.raises(IndexError):
         ds.__getitems__([0, 6])
 
-    tds = MNIST(tmp_path, transform=lambda t: Tensor(t.data * 2 - 1),
+    tds = MNIST(tmp_path, transform=lambda t: Tensor(t._data * 2 - 1),
                 target_transform=lambda y: y + 100)
     img, label = tds[2]
-    np.testing.assert_allclose(img.data[0], arrays["train"][0][2] / 255 * 2 - 1, atol=1e-6)
+    np.testing.assert_allclose(img._data[0], arrays["train"][0][2] / 255 * 2 - 1, atol=1e-6)
     assert label == arrays["train"][1][2] + 100
     b_img, b_lab = tds.__getitems__([2, 4])
-    np.testing.assert_array_equal(b_img.data[0], img.data)
-    assert b_lab.data.tolist() == [arrays["train"][1][2] + 100, arrays["train"][1][4] + 100]
+    np.testing.assert_array_equal(b_img._data[0], img._data)
+    assert b_lab._data.tolist() == [arrays["train"][1][2] + 100, arrays["train"][1][4] + 100]
 
 
 def test_mnist_cache_is_shared_and_read_only(tmp_path, small_sizes, fake_files, monkeypatch):
@@ -215,15 +215,15 @@ def test_mnist_cache_is_shared_and_read_only(tmp_path, small_sizes, fake_files, 
     real = mod.read_idx
     monkeypatch.setattr(mod, "read_idx", lambda *a, **k: calls.append(1) or real(*a, **k))
     b = MNIST(tmp_path)
-    assert calls == [] and b.data.data is a.data.data
-    assert not a.data.data.flags.writeable
+    assert calls == [] and b.data._data is a.data._data
+    assert not a.data._data.flags.writeable
     # A changed file is read again.
     rng = np.random.default_rng(5)
     x, y = fake_split(rng, 6)
     write(tmp_path / (FILES[0] + ".gz"), idx_bytes(x) + b"")
     os.utime(tmp_path / (FILES[0] + ".gz"), ns=(1, 1))
     c = MNIST(tmp_path)
-    assert calls and np.array_equal(c.data.data, x)
+    assert calls and np.array_equal(c.data._data, x)
 
 
 def test_mnist_missing_file_names_file_places_and_remedy(tmp_path, small_sizes):
@@ -257,7 +257,7 @@ def test_fashion_mnist_found_in_system_dir(tmp_path, small_sizes, fake_files, mo
     write_all(sysdir, raw)
     monkeypatch.setattr(FashionMNIST, "system_dirs", [str(sysdir)])
     ds = FashionMNIST(tmp_path / "elsewhere", train=False)
-    np.testing.assert_array_equal(ds.targets.data, arrays["test"][1])
+    np.testing.assert_array_equal(ds.targets._data, arrays["test"][1])
     assert ds.classes[0] == "T-shirt/top" and ds.classes[9] == "Ankle boot"
 
 
@@ -356,8 +356,8 @@ def test_download_from_mirrors_checks_md5_and_writes_atomically(tmp_path, small_
     (root / "t10k-labels-idx1-ubyte.gz").write_bytes(
         (tmp_path / "www" / "good" / "t10k-labels-idx1-ubyte.gz").read_bytes())
     ds = MNIST(root, train=True, download=True)
-    np.testing.assert_array_equal(ds.data.data, arrays["train"][0])
-    np.testing.assert_array_equal(ds.targets.data, arrays["train"][1])
+    np.testing.assert_array_equal(ds.data._data, arrays["train"][0])
+    np.testing.assert_array_equal(ds.targets._data, arrays["train"][1])
     raw = root / "MNIST" / "raw"
     assert sorted(os.listdir(raw)) == sorted(n + ".gz" for n in FILES[:3])
     for name in os.listdir(raw):
@@ -365,7 +365,7 @@ def test_download_from_mirrors_checks_md5_and_writes_atomically(tmp_path, small_
     assert "/good/t10k-labels-idx1-ubyte.gz" not in server.requests
     assert "/empty/train-images-idx3-ubyte.gz" in server.requests  # first mirror tried first
     test = MNIST(root, train=False)  # the test split now loads offline
-    np.testing.assert_array_equal(test.targets.data, arrays["test"][1])
+    np.testing.assert_array_equal(test.targets._data, arrays["test"][1])
 
     # Everything present: download=True makes no request at all.
     n = len(server.requests)
@@ -423,7 +423,7 @@ def test_tensor_dataset_items_and_size_check():
     ds = arange_ds(5)
     assert len(ds) == 5
     x, y = ds[2]
-    assert x.shape == (3,) and x.data.tolist() == [6.0, 7.0, 8.0]
+    assert x.shape == (3,) and x._data.tolist() == [6.0, 7.0, 8.0]
     assert y.shape == () and y.dtype == np.int64 and int(y) == 2
     assert int(ds[-1][1]) == 4
     with pytest.raises(IndexError):
@@ -462,7 +462,7 @@ def test_tensor_dataset_fast_path_equals_per_item_path():
             assert isinstance(a, list) and isinstance(b, list) and len(a) == len(b) == 3
             for ta, tb in zip(a, b):
                 assert ta.shape == tb.shape and ta.dtype == tb.dtype
-                np.testing.assert_array_equal(ta.data, tb.data)
+                np.testing.assert_array_equal(ta._data, tb._data)
     assert len(calls) == 10 and sorted(sum(calls[:5], [])) == list(range(23))
 
 
@@ -471,7 +471,7 @@ def test_subset_concat_and_add():
     sub = Subset(a, [3, 1])
     assert len(sub) == 2 and int(sub[0][1]) == 3 and int(sub[1][1]) == 1
     xb, yb = sub.__getitems__([1, 0])
-    assert yb.data.tolist() == [1, 3]
+    assert yb._data.tolist() == [1, 3]
     cat = a + b
     assert isinstance(cat, ConcatDataset) and len(cat) == 7 and cat.cumulative_sizes == [4, 7]
     assert [int(cat[i][1]) for i in range(7)] == [0, 1, 2, 3, 0, 1, 2]
@@ -483,7 +483,7 @@ def test_subset_concat_and_add():
     with pytest.raises(ValueError):
         ConcatDataset([])
     batches = list(DataLoader(cat, batch_size=3))
-    assert [bt[1].data.tolist() for bt in batches] == [[0, 1, 2], [3, 0, 1], [2]]
+    assert [bt[1]._data.tolist() for bt in batches] == [[0, 1, 2], [3, 0, 1], [2]]
 
 
 def test_random_split_sizes_disjoint_reproducible():
@@ -557,7 +557,7 @@ def test_samplers():
 # --- DataLoader -------------------------------------------------------------------------------
 
 def batch_ids(loader):
-    return [b[1].data.tolist() for b in loader]
+    return [b[1]._data.tolist() for b in loader]
 
 
 @pytest.mark.parametrize("n,bs", [(10, 3), (10, 5), (10, 1), (10, 10), (10, 20), (1, 4)])
@@ -602,7 +602,7 @@ def test_loader_shuffle_every_index_once_reproducible_and_new_each_epoch():
     assert sum(batch_ids(other), []) != epochs[0]
     # Features follow their labels through the shuffle.
     for xb, yb in loader:
-        np.testing.assert_array_equal(xb.data[:, 0], yb.data * 3)
+        np.testing.assert_array_equal(xb._data[:, 0], yb._data * 3)
     dropped = DataLoader(ds, batch_size=16, shuffle=True, drop_last=True,
                          generator=Generator().manual_seed(7))
     ids = sum(batch_ids(dropped), [])
@@ -644,7 +644,7 @@ def test_loader_options_and_errors():
     plain = [(np.full(2, i), i) for i in range(3)]
     items = list(DataLoader(plain, batch_size=None))
     assert len(items) == 3 and isinstance(items[1][0], Tensor)
-    assert items[1][0].data.tolist() == [1, 1] and items[1][1] == 1
+    assert items[1][0]._data.tolist() == [1, 1] and items[1][1] == 1
     # num_workers > 0 is accepted (loads in the main process) and gives the same batches
     assert batch_ids(DataLoader(ds, batch_size=3, num_workers=2, pin_memory=True,
                                 persistent_workers=True)) == batch_ids(DataLoader(ds, 3))
@@ -659,7 +659,7 @@ def test_loader_options_and_errors():
 def test_loader_over_plain_list_and_iterable_dataset():
     samples = [{"x": np.float32(i), "y": i % 2} for i in range(7)]
     batches = list(DataLoader(samples, batch_size=3))
-    assert [b["y"].data.tolist() for b in batches] == [[0, 1, 0], [1, 0, 1], [0]]
+    assert [b["y"]._data.tolist() for b in batches] == [[0, 1, 0], [1, 0, 1], [0]]
     assert batches[0]["x"].dtype == np.float32
 
     class Stream(IterableDataset):
@@ -667,9 +667,9 @@ def test_loader_over_plain_list_and_iterable_dataset():
             return iter(range(7))
 
     loader = DataLoader(Stream(), batch_size=3)
-    assert [b.data.tolist() for b in loader] == [[0, 1, 2], [3, 4, 5], [6]]
+    assert [b._data.tolist() for b in loader] == [[0, 1, 2], [3, 4, 5], [6]]
     loader = DataLoader(Stream(), batch_size=3, drop_last=True)
-    assert [b.data.tolist() for b in loader] == [[0, 1, 2], [3, 4, 5]]
+    assert [b._data.tolist() for b in loader] == [[0, 1, 2], [3, 4, 5]]
     with pytest.raises(TypeError):
         len(loader)
     with pytest.raises(ValueError):
@@ -683,29 +683,29 @@ def test_default_collate_types():
                          (Tensor(np.zeros((2, 2), np.float32)), 2, 1.5)])
     assert isinstance(b, list) and len(b) == 3
     assert b[0].shape == (2, 2, 2) and b[0].dtype == np.float32
-    np.testing.assert_array_equal(b[0].data[0], 1)
-    np.testing.assert_array_equal(b[0].data[1], 0)
-    assert b[1].dtype == np.int64 and b[1].data.tolist() == [1, 2]
-    assert b[2].dtype == np.float32 and b[2].data.tolist() == [0.5, 1.5]
+    np.testing.assert_array_equal(b[0]._data[0], 1)
+    np.testing.assert_array_equal(b[0]._data[1], 0)
+    assert b[1].dtype == np.int64 and b[1]._data.tolist() == [1, 2]
+    assert b[2].dtype == np.float32 and b[2]._data.tolist() == [0.5, 1.5]
 
     d = default_collate([{"a": np.arange(3, dtype=np.int16), "b": "s1", "c": True},
                          {"a": np.arange(3, 6, dtype=np.int16), "b": "s2", "c": False}])
     assert d["a"].shape == (2, 3) and d["a"].dtype == np.int16
-    assert d["a"].data.tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert d["a"]._data.tolist() == [[0, 1, 2], [3, 4, 5]]
     assert d["b"] == ["s1", "s2"]
-    assert d["c"].dtype == np.bool_ and d["c"].data.tolist() == [True, False]
+    assert d["c"].dtype == np.bool_ and d["c"]._data.tolist() == [True, False]
 
     n = default_collate([np.float64(1.5), np.float64(2.5)])
-    assert n.dtype == np.float64 and n.data.tolist() == [1.5, 2.5]
-    assert default_collate([3, 4]).data.tolist() == [3, 4]
+    assert n.dtype == np.float64 and n._data.tolist() == [1.5, 2.5]
+    assert default_collate([3, 4])._data.tolist() == [3, 4]
 
     Point = collections.namedtuple("Point", "x y")
     p = default_collate([Point(1, 2.0), Point(3, 4.0)])
-    assert isinstance(p, Point) and p.x.data.tolist() == [1, 3] and p.y.dtype == np.float32
+    assert isinstance(p, Point) and p.x._data.tolist() == [1, 3] and p.y.dtype == np.float32
 
     nested = default_collate([[(1, 2), {"k": [5]}], [(3, 4), {"k": [6]}]])
-    assert nested[0][0].data.tolist() == [1, 3] and nested[0][1].data.tolist() == [2, 4]
-    assert nested[1]["k"][0].data.tolist() == [5, 6]
+    assert nested[0][0]._data.tolist() == [1, 3] and nested[0][1]._data.tolist() == [2, 4]
+    assert nested[1]["k"][0]._data.tolist() == [5, 6]
 
 
 def test_default_collate_errors():
@@ -732,10 +732,10 @@ def test_default_collate_matches_pytorch():
     ours = default_collate(samples)
     theirs = torch_collate(samples)
     assert type(ours) is type(theirs) is list
-    np.testing.assert_array_equal(ours[0].data, theirs[0].numpy())
-    np.testing.assert_array_equal(ours[1].data, theirs[1].numpy())
+    np.testing.assert_array_equal(ours[0]._data, theirs[0].numpy())
+    np.testing.assert_array_equal(ours[1]._data, theirs[1].numpy())
     assert ours[1].dtype == np.int64 and theirs[1].dtype == torch.int64
-    np.testing.assert_array_equal(ours[2]["m"].data, theirs[2]["m"].numpy())
+    np.testing.assert_array_equal(ours[2]["m"]._data, theirs[2]["m"].numpy())
     assert str(ours[2]["m"].dtype) == "int32" and theirs[2]["m"].dtype == torch.int32
 
 
@@ -762,17 +762,17 @@ def test_real_mnist():
     assert train.data.shape == (60000, 28, 28) and train.data.dtype == np.uint8
     assert test.targets.shape == (10000,) and test.targets.dtype == np.int64
     # Class counts published for MNIST (shared/data/mnist/README.md).
-    assert np.bincount(train.targets.data).tolist() == \
+    assert np.bincount(train.targets._data).tolist() == \
         [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
-    assert np.bincount(test.targets.data).tolist() == \
+    assert np.bincount(test.targets._data).tolist() == \
         [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     # The usual normalisation constants, through the loader's fast path.
     total = total_sq = 0.0
     count = 0
     for images, labels in DataLoader(train, batch_size=10000):
         assert images.shape[1:] == (1, 28, 28) and images.dtype == np.float32
-        assert labels.data.min() >= 0 and labels.data.max() <= 9
-        x = images.data.astype(np.float64)
+        assert labels._data.min() >= 0 and labels._data.max() <= 9
+        x = images._data.astype(np.float64)
         total += x.sum()
         total_sq += (x * x).sum()
         count += x.size
@@ -781,7 +781,7 @@ def test_real_mnist():
     assert abs(mean - 0.1307) < 1e-4 and abs(std - 0.3081) < 1e-4
     img, label = train[0]
     assert label == 5 and img.shape == (1, 28, 28)  # the famous first digit
-    np.testing.assert_array_equal(img.data[0], train.data.data[0] / np.float32(255))
+    np.testing.assert_array_equal(img._data[0], train.data._data[0] / np.float32(255))
 
 
 @needs_mnist
@@ -790,9 +790,9 @@ def test_real_mnist_matches_torch_to_tensor():
     test = MNIST(MNIST_DIR, train=False)
     idx = [0, 1, 9999, 4321]
     images, labels = test.__getitems__(idx)
-    expected = torch.from_numpy(np.array(test.data.data[idx])).float().div(255).unsqueeze(1)
-    np.testing.assert_array_equal(images.data, expected.numpy())
-    assert labels.data.tolist() == [7, 2, 6, int(test.targets.data[4321])]
+    expected = torch.from_numpy(np.array(test.data._data[idx])).float().div(255).unsqueeze(1)
+    np.testing.assert_array_equal(images._data, expected.numpy())
+    assert labels._data.tolist() == [7, 2, 6, int(test.targets._data[4321])]
 
 
 @needs_fashion
@@ -802,9 +802,9 @@ def test_real_fashion_mnist():
     assert len(train) == 60000 and len(test) == 10000
     assert train.data.shape == (60000, 28, 28) and test.data.shape == (10000, 28, 28)
     # Fashion-MNIST is balanced: 6000 / 1000 per class.
-    assert np.bincount(train.targets.data).tolist() == [6000] * 10
-    assert np.bincount(test.targets.data).tolist() == [1000] * 10
-    assert 0.28 < train.data.data.mean() / 255 < 0.29  # 0.2860, the published mean
+    assert np.bincount(train.targets._data).tolist() == [6000] * 10
+    assert np.bincount(test.targets._data).tolist() == [1000] * 10
+    assert 0.28 < train.data._data.mean() / 255 < 0.29  # 0.2860, the published mean
 
 
 def test_grad_flows_through_tensor_dataset_and_collate():
@@ -813,9 +813,9 @@ def test_grad_flows_through_tensor_dataset_and_collate():
     xb, yb = ds.__getitems__([2, 0, 2])
     assert xb.requires_grad and not yb.requires_grad
     xb.sum().backward()
-    np.testing.assert_array_equal(w.grad.data, [[1, 1], [0, 0], [2, 2]])
+    np.testing.assert_array_equal(w.grad._data, [[1, 1], [0, 0], [2, 2]])
     w.grad = None
     b = default_collate([ds[0][0], ds[2][0]])
     assert b.requires_grad and b.shape == (2, 2)
     (b * b).sum().backward()
-    np.testing.assert_array_equal(w.grad.data, [[0, 2], [0, 0], [8, 10]])
+    np.testing.assert_array_equal(w.grad._data, [[0, 2], [0, 0], [8, 10]])

@@ -117,7 +117,7 @@ def test_ce_matches_torch(torch, dtype, shape, kw):
     loss = F.cross_entropy(a, Tensor(t), **ours_kw)
     ref = torch.nn.functional.cross_entropy(b, torch.from_numpy(t), **theirs_kw)
     assert loss.shape == tuple(ref.shape) and loss.dtype == dtype
-    np.testing.assert_allclose(loss.data, ref.detach().numpy(), **tol(dtype))
+    np.testing.assert_allclose(loss._data, ref.detach().numpy(), **tol(dtype))
     g = rng.standard_normal(loss.shape).astype(dtype)
     loss.backward(Tensor(g))
     ref.backward(torch.from_numpy(g))
@@ -131,19 +131,19 @@ def test_ce_is_one_node_and_probability_targets_still_work(torch):
     assert loss.grad_fn.next_functions == (x, None, None, None, None, None)
     p = np.random.default_rng(1).dirichlet(np.ones(3), 4)
     ours = F.cross_entropy(x, Tensor(p), label_smoothing=0.1)
-    ref = torch.nn.functional.cross_entropy(torch.from_numpy(x.data), torch.from_numpy(p),
+    ref = torch.nn.functional.cross_entropy(torch.from_numpy(x._data), torch.from_numpy(p),
                                             label_smoothing=0.1)
-    np.testing.assert_allclose(ours.data, ref.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours._data, ref.numpy(), rtol=1e-12)
 
 
 def test_ce_stable_for_huge_logits_and_all_ignored_mean_is_nan():
     x = Tensor(np.array([[1e4, 0.0, -1e4]], np.float32), requires_grad=True)
     loss = F.cross_entropy(x, Tensor(np.array([1])))
-    np.testing.assert_allclose(loss.data, 1e4, rtol=1e-6)
+    np.testing.assert_allclose(loss._data, 1e4, rtol=1e-6)
     loss.backward()
     np.testing.assert_allclose(x.grad.numpy(), [[1, -1, 0]], atol=1e-6)
     out = F.cross_entropy(Tensor(np.zeros((2, 3))), Tensor(np.array([-100, -100])))
-    assert np.isnan(out.data)
+    assert np.isnan(out._data)
 
 
 def test_ce_errors():
@@ -227,7 +227,7 @@ def test_layer_norm_matches_torch(torch, dtype, shape, ns, affine):
     theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
     y = F.layer_norm(ours[0], ns, *ours[1:], eps=1e-4)
     ty = torch.nn.functional.layer_norm(theirs[0], nsh, *theirs[1:], eps=1e-4)
-    np.testing.assert_allclose(y.data, ty.detach().numpy(), **tol(dtype))
+    np.testing.assert_allclose(y._data, ty.detach().numpy(), **tol(dtype))
     g = rng.standard_normal(shape).astype(dtype)
     y.backward(Tensor(g))
     ty.backward(torch.from_numpy(g))
@@ -271,7 +271,7 @@ def test_group_norm_matches_torch_and_gradcheck(torch, dtype, shape, groups):
     y = F.group_norm(ours[0], groups, ours[1], ours[2])
     ty = torch.nn.functional.group_norm(theirs[0], groups, theirs[1], theirs[2])
     t = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else tol(dtype)
-    np.testing.assert_allclose(y.data, ty.detach().numpy(), **t)
+    np.testing.assert_allclose(y._data, ty.detach().numpy(), **t)
     y.backward(Tensor(np.cos(arrays[0])))
     ty.backward(torch.from_numpy(np.cos(arrays[0])))
     for a, b in zip(ours, theirs):
@@ -329,8 +329,8 @@ def test_embedding_matches_torch(torch, dtype, kw):
     y = F.embedding(Tensor(idx), a, **kw)
     ty = torch.nn.functional.embedding(torch.from_numpy(idx), b, **kw)
     assert y.shape == (3, 5, 4)
-    np.testing.assert_allclose(y.data, ty.detach().numpy(), **tol(dtype))
-    np.testing.assert_allclose(a.data, b.detach().numpy(), **tol(dtype))  # max_norm renorm
+    np.testing.assert_allclose(y._data, ty.detach().numpy(), **tol(dtype))
+    np.testing.assert_allclose(a._data, b.detach().numpy(), **tol(dtype))  # max_norm renorm
     g = rng.standard_normal(y.shape).astype(dtype)
     y.backward(Tensor(g))
     ty.backward(torch.from_numpy(g))
@@ -358,9 +358,9 @@ def test_embedding_backward_op_is_differentiable(kw):
         with autograd.enable_grad():  # gradcheck's finite differences run under no_grad
             return autograd.grad(F.embedding(idx, W, **kw), W, g_, create_graph=True)[0]
     check_grad(weight_grad, g)
-    want = ref_embedding_grad(g.data, idx.data, 5, kw.get("padding_idx"),
+    want = ref_embedding_grad(g._data, idx._data, 5, kw.get("padding_idx"),
                               kw.get("scale_grad_by_freq", False))
-    np.testing.assert_allclose(weight_grad(g).data, want, rtol=1e-12)
+    np.testing.assert_allclose(weight_grad(g)._data, want, rtol=1e-12)
 
 
 def test_embedding_errors():
@@ -381,8 +381,8 @@ def test_embedding_max_norm_bumps_the_version_counter():
     W = Tensor(np.full((3, 2), 5.0), requires_grad=True)
     y = W * W  # saves W for its backward
     F.embedding(Tensor(np.array([0])), W, max_norm=1.0)
-    np.testing.assert_allclose(np.linalg.norm(W.data[0]), 1.0, rtol=1e-6)
-    np.testing.assert_array_equal(W.data[1:], 5.0)  # rows not looked up are untouched
+    np.testing.assert_allclose(np.linalg.norm(W._data[0]), 1.0, rtol=1e-6)
+    np.testing.assert_array_equal(W._data[1:], 5.0)  # rows not looked up are untouched
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
 
@@ -394,8 +394,8 @@ def test_layer_norm_module_matches_torch(torch):
     ours, theirs = nn.LayerNorm((3, 4)), torch.nn.LayerNorm((3, 4))
     assert repr(ours) == repr(theirs)
     assert list(ours.state_dict()) == list(theirs.state_dict())
-    np.testing.assert_array_equal(ours.weight.data, np.ones((3, 4), np.float32))
-    np.testing.assert_array_equal(ours.bias.data, np.zeros((3, 4), np.float32))
+    np.testing.assert_array_equal(ours.weight._data, np.ones((3, 4), np.float32))
+    np.testing.assert_array_equal(ours.bias._data, np.zeros((3, 4), np.float32))
     assert ours.weight.dtype == np.float32
     for kw in ({"elementwise_affine": False}, {"bias": False}, {"eps": 1e-3}):
         a, b = nn.LayerNorm(5, **kw), torch.nn.LayerNorm(5, **kw)
@@ -404,7 +404,7 @@ def test_layer_norm_module_matches_torch(torch):
     x = np.random.default_rng(0).standard_normal((2, 3, 4)).astype(np.float32)
     theirs.weight.data.uniform_()
     ours.load_state_dict({k: Tensor(v.numpy()) for k, v in theirs.state_dict().items()})
-    np.testing.assert_allclose(ours(Tensor(x)).data, theirs(torch.from_numpy(x)).detach().numpy(),
+    np.testing.assert_allclose(ours(Tensor(x))._data, theirs(torch.from_numpy(x)).detach().numpy(),
                                rtol=1e-5, atol=1e-6)
 
 
@@ -417,7 +417,7 @@ def test_group_norm_module_matches_torch(torch):
         assert repr(a) == repr(b)
         assert list(a.state_dict()) == list(b.state_dict())
     x = np.random.default_rng(0).standard_normal((2, 6, 3, 3)).astype(np.float32)
-    np.testing.assert_allclose(ours(Tensor(x)).data, theirs(torch.from_numpy(x)).detach().numpy(),
+    np.testing.assert_allclose(ours(Tensor(x))._data, theirs(torch.from_numpy(x)).detach().numpy(),
                                rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match="divisible"):
         nn.GroupNorm(4, 6)
@@ -432,9 +432,9 @@ def test_embedding_module_matches_torch(torch):
         assert a.weight.shape == (10, 3) and a.weight.dtype == np.float32
         assert a.padding_idx == b.padding_idx
         if b.padding_idx is not None:
-            assert not a.weight.data[a.padding_idx].any()
+            assert not a.weight._data[a.padding_idx].any()
     autograd.manual_seed(0)
-    w = nn.Embedding(2000, 8).weight.data
+    w = nn.Embedding(2000, 8).weight._data
     assert abs(w.mean()) < 0.05 and abs(w.std() - 1) < 0.05  # N(0, 1) initialisation
     emb = nn.Embedding(10, 3, padding_idx=0)
     out = emb(Tensor(np.array([[0, 2], [2, 9]])))
@@ -452,9 +452,9 @@ def test_embedding_from_pretrained(torch):
     ref = torch.nn.Embedding.from_pretrained(torch.from_numpy(table))
     assert repr(emb) == repr(ref)
     assert not emb.weight.requires_grad
-    np.testing.assert_array_equal(emb(Tensor(np.array([3, 1]))).data, table[[3, 1]])
+    np.testing.assert_array_equal(emb(Tensor(np.array([3, 1])))._data, table[[3, 1]])
     trainable = nn.Embedding.from_pretrained(Tensor(table), freeze=False, padding_idx=1)
     assert trainable.weight.requires_grad and trainable.padding_idx == 1
-    np.testing.assert_array_equal(trainable.weight.data[1], table[1])  # not zeroed, as PyTorch
+    np.testing.assert_array_equal(trainable.weight._data[1], table[1])  # not zeroed, as PyTorch
     with pytest.raises(ValueError, match="2-dimensional"):
         nn.Embedding.from_pretrained(Tensor(np.zeros(3)))

@@ -245,14 +245,14 @@ def compare_with_torch(torch, name, shape, seed, dtype, reduction, opt):
     tol = TOL[dtype]
     assert out.shape == tuple(tout.shape), (name, out.shape, tuple(tout.shape))
     assert out.dtype == np.dtype(str(tout.dtype).replace("torch.", "")), (out.dtype, tout.dtype)
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), **tol, err_msg=name)
+    np.testing.assert_allclose(out._data, tout.detach().numpy(), **tol, err_msg=name)
     g = rng.standard_normal(out.shape).astype(dtype)
     out.backward(Tensor(g))
     tout.backward(torch.tensor(g))
     for i, (t, tt) in enumerate(zip(ts, tts)):
         if flags[i]:
             assert t.grad is not None, (name, i)
-            np.testing.assert_allclose(t.grad.data, tt.grad.numpy(), **tol,
+            np.testing.assert_allclose(t.grad._data, tt.grad.numpy(), **tol,
                                        err_msg=f"{name}: gradient of input {i}")
 
 
@@ -313,7 +313,7 @@ def _avoid_kinks(name, ts):
     """Skip draws that sit within finite-difference reach of a kink (|d| = beta, d = 0, the
     hinge's corner): gradcheck's central differences are not defined there."""
     from hypothesis import assume
-    x = [t.data for t in ts]
+    x = [t._data for t in ts]
     if name.startswith(("l1", "smooth_l1", "huber")):
         d = np.abs(x[0] - x[1])
         assume(np.all(d > 1e-3))
@@ -351,8 +351,8 @@ BIG = np.array([[1e4, -1e4, 3e4], [-2e4, 0.5, 1e4]])
 
 def _finite_value_and_grad(loss, x):
     loss.backward()
-    assert np.all(np.isfinite(loss.data)), loss.data
-    assert np.all(np.isfinite(x.grad.data)), x.grad.data
+    assert np.all(np.isfinite(loss._data)), loss._data
+    assert np.all(np.isfinite(x.grad._data)), x.grad._data
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -369,7 +369,7 @@ def test_bce_with_logits_stable_at_1e4(torch, dtype):
                 tx, torch.tensor(target.astype(dtype)), **tkw)
             tl.backward()
             np.testing.assert_allclose(loss.item(), tl.item(), rtol=1e-6)
-            np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-5, atol=1e-7)
+            np.testing.assert_allclose(x.grad._data, tx.grad.numpy(), rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -382,7 +382,7 @@ def test_cross_entropy_stable_at_1e4(torch, dtype):
     tl = torch.nn.functional.cross_entropy(tx, torch.tensor(target))
     tl.backward()
     np.testing.assert_allclose(loss.item(), tl.item(), rtol=1e-6)
-    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(x.grad._data, tx.grad.numpy(), rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -401,7 +401,7 @@ def test_kl_div_of_log_softmax_stable_at_1e4(torch, dtype, log_target):
                                     reduction="batchmean", log_target=log_target)
     tl.backward()
     np.testing.assert_allclose(loss.item(), tl.item(), rtol=1e-6)
-    np.testing.assert_allclose(logits.grad.data, tx.grad.numpy(), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(logits.grad._data, tx.grad.numpy(), rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -432,7 +432,7 @@ def test_multilabel_soft_margin_stable_at_1e4(torch, dtype):
     tl = torch.nn.functional.multilabel_soft_margin_loss(tx, torch.tensor(y))
     tl.backward()
     np.testing.assert_allclose(loss.item(), tl.item(), rtol=1e-6)
-    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(x.grad._data, tx.grad.numpy(), rtol=1e-5, atol=1e-7)
 
 
 def test_bce_probabilities_at_the_edges(torch):
@@ -447,7 +447,7 @@ def test_bce_probabilities_at_the_edges(torch):
     tl.backward()
     np.testing.assert_allclose(loss.item(), tl.item(), rtol=1e-12)
     # +-1e12 = (x - y) / 1e-12 (PyTorch's 1e-12 is rounded to float32: a 4e-9 difference)
-    np.testing.assert_allclose(ours.grad.data, tx.grad.numpy(), rtol=1e-8)
+    np.testing.assert_allclose(ours.grad._data, tx.grad.numpy(), rtol=1e-8)
 
 
 def test_cosine_similarity_of_zero_vector_has_finite_gradient(torch):
@@ -458,8 +458,8 @@ def test_cosine_similarity_of_zero_vector_has_finite_gradient(torch):
     F.cosine_similarity(a, b).sum().backward()
     ta, tb = torch.tensor(x1, requires_grad=True), torch.tensor(x2, requires_grad=True)
     torch.nn.functional.cosine_similarity(ta, tb).sum().backward()
-    np.testing.assert_allclose(a.grad.data, ta.grad.numpy(), rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(b.grad.data, tb.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(a.grad._data, ta.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(b.grad._data, tb.grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
 # ---- errors -------------------------------------------------------------------------------------
@@ -540,8 +540,8 @@ def test_broadcast_target_warns_like_torch(torch):
             out = fn(x, y)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ref = getattr(torch.nn.functional, fn.__name__)(torch.tensor(x.data),
-                                                             torch.tensor(y.data))
+            ref = getattr(torch.nn.functional, fn.__name__)(torch.tensor(x._data),
+                                                             torch.tensor(y._data))
         np.testing.assert_allclose(out.item(), ref.item(), rtol=1e-12)
 
 
@@ -560,14 +560,14 @@ def test_legacy_size_average_reduce(size_average, reduce, expected):
     x, y = _t(2, 3), _t(2, 3)
     with pytest.warns(UserWarning, match=f"reduction='{expected}'"):
         out = F.l1_loss(x, y, size_average=size_average, reduce=reduce)
-    np.testing.assert_allclose(out.data, F.l1_loss(x, y, reduction=expected).data)
+    np.testing.assert_allclose(out._data, F.l1_loss(x, y, reduction=expected)._data)
     with pytest.warns(UserWarning, match=f"reduction='{expected}'"):
         module = nn.BCELoss(size_average=size_average, reduce=reduce)
     assert module.reduction == expected
     with pytest.warns(UserWarning, match=f"reduction='{expected}'"):
         out = F.kl_div(x, y, size_average=size_average, reduce=reduce)
-    np.testing.assert_allclose(out.data, F.kl_div(x, y, reduction=expected).data
-                               if expected != "mean" else (y.data * (np.log(y.data) - x.data))
+    np.testing.assert_allclose(out._data, F.kl_div(x, y, reduction=expected)._data
+                               if expected != "mean" else (y._data * (np.log(y._data) - x._data))
                                .mean())
 
 
@@ -621,10 +621,10 @@ def test_modules_match_torch(torch, i):
     a = [Tensor(v, requires_grad=j == 0) for j, v in enumerate(ins)]
     ta = [torch.tensor(v, requires_grad=j == 0) for j, v in enumerate(ins)]
     out, tout = ours(*a), theirs(*ta)
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out._data, tout.detach().numpy(), rtol=1e-10, atol=1e-12)
     out.sum().backward()
     tout.sum().backward()
-    np.testing.assert_allclose(a[0].grad.data, ta[0].grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(a[0].grad._data, ta[0].grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_module_reduction_is_checked():

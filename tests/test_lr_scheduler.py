@@ -422,9 +422,9 @@ def test_schedulers_drive_training():
     for _ in range(3):
         opt.zero_grad()
         w.sum().backward()  # gradient 1
-        before = float(w.data[0])
+        before = float(w._data[0])
         opt.step()
-        steps.append(before - float(w.data[0]))
+        steps.append(before - float(w._data[0]))
         sched.step()
     assert steps == [1.0, 0.5, 0.25]
     assert math.isclose(sched.get_last_lr()[0], 0.125)

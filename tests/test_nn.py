@@ -63,15 +63,15 @@ def test_setattr_rules_and_errors():
 def test_load_state_dict_roundtrip_and_strict_errors():
     a, b = Net(), Net()
     x = autograd.randn(2, 1, 8, 8)
-    assert not np.allclose(a(x).data, b(x).data)
+    assert not np.allclose(a(x)._data, b(x)._data)
     res = b.load_state_dict(a.state_dict())
     assert res.missing_keys == [] and res.unexpected_keys == []
-    np.testing.assert_array_equal(a(x).data, b(x).data)
+    np.testing.assert_array_equal(a(x)._data, b(x)._data)
 
     sd = a.state_dict()
     sd.pop("head.bias")
     sd["extra"] = autograd.zeros(1)
-    before = b.head.weight.data.copy()
+    before = b.head.weight._data.copy()
     with pytest.raises(RuntimeError, match='(?s)Missing key.*"head.bias".*Unexpected key.*"extra"'):
         b.load_state_dict(sd)
     res = b.load_state_dict(sd, strict=False)
@@ -79,10 +79,10 @@ def test_load_state_dict_roundtrip_and_strict_errors():
 
     sd = a.state_dict()
     sd["head.weight"] = autograd.zeros(5, 7)
-    b.head.weight.data[...] = before
+    b.head.weight._data[...] = before
     with pytest.raises(RuntimeError, match=r"(?s)size mismatch for head.weight.*\(5, 7\).*\(5, 36\)"):
         b.load_state_dict(sd)
-    np.testing.assert_array_equal(b.head.weight.data, before)  # untouched on failure
+    np.testing.assert_array_equal(b.head.weight._data, before)  # untouched on failure
 
 
 def test_train_eval_zero_grad_to_and_hooks():
@@ -141,29 +141,29 @@ def test_reprs_match_pytorch_text():
 def test_default_init_bounds_follow_pytorch():
     lin = nn.Linear(400, 300)
     bound = 1 / math.sqrt(400)
-    w = lin.weight.data
+    w = lin.weight._data
     assert w.dtype == np.float32 and w.shape == (300, 400)
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.95 * bound
     assert abs(w.std() - bound / math.sqrt(3)) < 0.02 * bound
-    assert np.abs(lin.bias.data).max() <= bound
+    assert np.abs(lin.bias._data).max() <= bound
     conv = nn.Conv2d(16, 32, 3)
     cb = 1 / math.sqrt(16 * 9)
-    assert np.abs(conv.weight.data).max() <= cb and np.abs(conv.weight.data).max() > 0.9 * cb
+    assert np.abs(conv.weight._data).max() <= cb and np.abs(conv.weight._data).max() > 0.9 * cb
     autograd.manual_seed(3)
-    a = nn.Linear(5, 5).weight.data.copy()
+    a = nn.Linear(5, 5).weight._data.copy()
     autograd.manual_seed(3)
-    np.testing.assert_array_equal(a, nn.Linear(5, 5).weight.data)
+    np.testing.assert_array_equal(a, nn.Linear(5, 5).weight._data)
 
 
 def test_init_functions():
     w = autograd.empty(64, 32)
     nn.init.xavier_uniform_(w)
     a = math.sqrt(6 / 96)
-    assert np.abs(w.data).max() <= a and np.abs(w.data).max() > 0.9 * a
+    assert np.abs(w._data).max() <= a and np.abs(w._data).max() > 0.9 * a
     nn.init.kaiming_normal_(w, nonlinearity="relu")
-    assert abs(w.data.std() - math.sqrt(2 / 32)) < 0.03
+    assert abs(w._data.std() - math.sqrt(2 / 32)) < 0.03
     nn.init.zeros_(w)
-    assert not w.data.any()
+    assert not w._data.any()
     assert nn.init.calculate_gain("tanh") == pytest.approx(5 / 3)
     with pytest.raises(ValueError):
         nn.init.calculate_gain("nope")
@@ -200,7 +200,7 @@ def test_grouped_conv_matches_per_group_convs():
     out = conv(x)
     w, b = conv.weight, conv.bias
     first = F.conv2d(x[:, :2], w[:3], b[:3], padding=1)
-    np.testing.assert_allclose(out.data[:, :3], first.data, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out._data[:, :3], first._data, rtol=1e-5, atol=1e-6)
 
 
 def test_cross_entropy_gradcheck_variants():
@@ -221,7 +221,7 @@ def test_cross_entropy_is_stable_for_huge_logits():
     loss.backward()
     assert np.isfinite(loss.item()) and loss.item() == pytest.approx((2e4 + 1e4 + np.log(2)) / 2,
                                                                       rel=1e-5)
-    assert np.isfinite(logits.grad.data).all()
+    assert np.isfinite(logits.grad._data).all()
 
 
 def test_loss_errors():
@@ -236,10 +236,10 @@ def test_loss_errors():
 def test_mse_and_dropout():
     x, y = _t64(3, 4), _t64(3, 4, seed=9)
     assert gradcheck(lambda a: F.mse_loss(a, y.detach()), (x,))
-    np.testing.assert_allclose(nn.MSELoss()(x, y).item(), ((x.data - y.data) ** 2).mean())
+    np.testing.assert_allclose(nn.MSELoss()(x, y).item(), ((x._data - y._data) ** 2).mean())
     d = nn.Dropout(0.25)
     z = autograd.ones(1000, 100)
-    out = d(z).data
+    out = d(z)._data
     kept = out != 0
     assert abs(kept.mean() - 0.75) < 0.01
     np.testing.assert_allclose(out[kept], 1 / 0.75, rtol=1e-6)
@@ -251,12 +251,12 @@ def test_mse_and_dropout():
 
 def test_activation_modules():
     x = autograd.tensor([-2.0, 0.5, 3.0])
-    np.testing.assert_allclose(nn.ReLU()(x).data, [0, 0.5, 3])
-    np.testing.assert_allclose(nn.Tanh()(x).data, np.tanh(x.data), rtol=1e-6)
-    np.testing.assert_allclose(nn.Sigmoid()(x).data, 1 / (1 + np.exp(-x.data)), rtol=1e-6)
-    np.testing.assert_allclose(nn.Softmax(dim=0)(x).data.sum(), 1.0, rtol=1e-6)
-    np.testing.assert_allclose(nn.LogSoftmax(dim=0)(x).data,
-                               np.log(nn.Softmax(dim=0)(x).data), rtol=1e-5)
+    np.testing.assert_allclose(nn.ReLU()(x)._data, [0, 0.5, 3])
+    np.testing.assert_allclose(nn.Tanh()(x)._data, np.tanh(x._data), rtol=1e-6)
+    np.testing.assert_allclose(nn.Sigmoid()(x)._data, 1 / (1 + np.exp(-x._data)), rtol=1e-6)
+    np.testing.assert_allclose(nn.Softmax(dim=0)(x)._data.sum(), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(nn.LogSoftmax(dim=0)(x)._data,
+                               np.log(nn.Softmax(dim=0)(x)._data), rtol=1e-5)
 
 
 # ---- against PyTorch ----------------------------------------------------------------------------
@@ -264,7 +264,7 @@ def _copy_into_torch(ours, theirs, torch):
     with torch.no_grad():
         for (n1, p1), (n2, p2) in zip(ours.named_parameters(), theirs.named_parameters()):
             assert n1 == n2 and tuple(p1.shape) == tuple(p2.shape)
-            p2.copy_(torch.from_numpy(p1.data.copy()))
+            p2.copy_(torch.from_numpy(p1._data.copy()))
 
 
 def test_lenet_forward_backward_matches_pytorch():
@@ -286,7 +286,7 @@ def test_lenet_forward_backward_matches_pytorch():
     tloss.backward()
     assert loss.item() == pytest.approx(tloss.item(), rel=1e-5)
     for (n, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
-        np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=1e-4, atol=1e-6,
+        np.testing.assert_allclose(p.grad._data, tp.grad.numpy(), rtol=1e-4, atol=1e-6,
                                    err_msg=n)
 
 
@@ -305,10 +305,10 @@ def test_losses_match_pytorch():
             lt = torch.nn.functional.cross_entropy(
                 theirs, torch.tensor(t), weight=None if weight is None else torch.tensor(weight),
                 **kw)
-            np.testing.assert_allclose(lo.data, lt.detach().numpy(), rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(lo._data, lt.detach().numpy(), rtol=1e-10, atol=1e-12)
             lo.sum().backward()
             lt.sum().backward()
-            np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-9,
+            np.testing.assert_allclose(ours.grad._data, theirs.grad.numpy(), rtol=1e-9,
                                        atol=1e-12)
     a, b = rng.standard_normal((3, 5)), rng.standard_normal((3, 5))
     np.testing.assert_allclose(
@@ -321,8 +321,8 @@ def test_inplace_relu_is_recorded_in_the_graph():
     x = a * 1.0
     out = F.relu(x, inplace=True)
     assert out is x
-    np.testing.assert_array_equal(x.data, [0, 2, 0, 4])
+    np.testing.assert_array_equal(x._data, [0, 2, 0, 4])
     (x * autograd.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
-    np.testing.assert_array_equal(a.grad.data, [0, 2, 0, 4])
+    np.testing.assert_array_equal(a.grad._data, [0, 2, 0, 4])
     with pytest.raises(RuntimeError, match="leaf Variable"):
         nn.ReLU(inplace=True)(autograd.randn(3, requires_grad=True))

@@ -39,16 +39,16 @@ def _compare_module(ours, theirs, arr, torch, atol=1e-10, inputs=1):
     xs = [_pair(a, torch) for a in (arr if inputs > 1 else [arr])]
     y = ours(*[x for x, _ in xs])
     yt = theirs(*[t for _, t in xs])
-    np.testing.assert_allclose(y.data, yt.detach().numpy(), atol=atol, rtol=1e-6)
+    np.testing.assert_allclose(y._data, yt.detach().numpy(), atol=atol, rtol=1e-6)
     assert y.dtype == autograd.float64 and y.shape == tuple(yt.shape)
     g = _rand(y.shape, seed=99)
     y.backward(autograd.tensor(g))
     yt.backward(torch.tensor(g))
     for x, t in xs:
-        np.testing.assert_allclose(x.grad.data, t.grad.numpy(), atol=atol, rtol=1e-6)
+        np.testing.assert_allclose(x.grad._data, t.grad.numpy(), atol=atol, rtol=1e-6)
     params_t = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
-        np.testing.assert_allclose(p.grad.data, params_t[name].grad.numpy(), atol=atol,
+        np.testing.assert_allclose(p.grad._data, params_t[name].grad.numpy(), atol=atol,
                                    rtol=1e-6, err_msg=name)
 
 
@@ -82,7 +82,7 @@ def test_inplace_activations_rewrite_their_input(torch, name, args):
     x = autograd.tensor(arr)
     out = getattr(nn, name)(*args)(x)
     assert out is x
-    np.testing.assert_allclose(x.data, getattr(torch.nn, name)(*args)(torch.tensor(arr)).numpy(),
+    np.testing.assert_allclose(x._data, getattr(torch.nn, name)(*args)(torch.tensor(arr)).numpy(),
                                atol=1e-12)
 
 
@@ -97,7 +97,7 @@ def test_prelu_gradcheck_input_and_weight(seed, channels):
 
 def test_prelu_errors_and_init():
     m = nn.PReLU(4, init=0.1)
-    assert m.weight.shape == (4,) and np.all(m.weight.data == np.float32(0.1))
+    assert m.weight.shape == (4,) and np.all(m.weight._data == np.float32(0.1))
     with pytest.raises(RuntimeError, match="parameter numbers = 4 and channel size = 3"):
         m(autograd.randn(2, 3))
     with pytest.raises(ValueError, match="must be greater than min_val"):
@@ -124,7 +124,7 @@ def test_batchnorm_train_eval_and_running_stats_match_pytorch(torch, cls, shape,
         theirs.zero_grad()
         _compare_module(ours, theirs, arr, torch, atol=1e-9)
     for name in ("running_mean", "running_var"):
-        np.testing.assert_allclose(getattr(ours, name).data,
+        np.testing.assert_allclose(getattr(ours, name)._data,
                                    getattr(theirs, name).numpy(), atol=1e-12)
     assert int(ours.num_batches_tracked.item()) == 3
     assert ours.num_batches_tracked.dtype == autograd.int64
@@ -138,9 +138,9 @@ def test_batchnorm_train_eval_and_running_stats_match_pytorch(torch, cls, shape,
     ours.train()
     x = autograd.tensor(arr)
     with autograd.no_grad():
-        train_out = ours(x).data
+        train_out = ours(x)._data
         ours.eval()
-        assert not np.allclose(train_out, ours(x).data)
+        assert not np.allclose(train_out, ours(x)._data)
     assert int(ours.num_batches_tracked.item()) == 4  # only the training pass counted
 
 
@@ -168,7 +168,7 @@ def test_batchnorm_bias_false_and_state_dict_from_torch(torch):
     ours.eval()
     theirs.eval()
     arr = _rand((5, 4), seed=4, dtype=np.float32)
-    np.testing.assert_allclose(ours(autograd.tensor(arr)).data,
+    np.testing.assert_allclose(ours(autograd.tensor(arr))._data,
                                theirs(torch.tensor(arr)).detach().numpy(), atol=1e-5)
     # a state dict without num_batches_tracked still loads (as in PyTorch)
     sd = {k: v.numpy() for k, v in theirs.state_dict().items() if k != "num_batches_tracked"}
@@ -213,14 +213,14 @@ def test_dropout2d_drops_whole_channels_and_is_identity_in_eval():
     assert repr(m) == "Dropout2d(p=0.4, inplace=False)"
     x = autograd.ones(40, 50, 3, 4, requires_grad=True)
     y = m(x)
-    per_channel = y.data.reshape(40, 50, -1)
+    per_channel = y._data.reshape(40, 50, -1)
     kept = per_channel[:, :, 0] != 0
     # every channel is either all zero or all 1 / (1 - p)
     np.testing.assert_array_equal(per_channel, np.broadcast_to(
         kept[:, :, None] * np.float32(1 / 0.6), per_channel.shape))
     assert abs(1 - kept.mean() - 0.4) < 0.05
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, y.data)  # the gradient is the same mask
+    np.testing.assert_allclose(x.grad._data, y._data)  # the gradient is the same mask
     m.eval()
     assert m(x) is x
     with pytest.raises(ValueError, match="between 0 and 1"):
@@ -231,9 +231,9 @@ def test_dropout2d_3d_input_p1_and_inplace(torch):
     x = autograd.ones(6, 8, 5)
     with pytest.warns(UserWarning, match="channel-wise 1D dropout"):
         y = F.dropout2d(x, 0.5)
-    d = y.data
+    d = y._data
     assert np.all((d == d[:, :, :1]))  # (N, C, L): masked per (n, c), as PyTorch
-    assert np.all(F.dropout2d(autograd.ones(2, 3, 2, 2), 1.0).data == 0)
+    assert np.all(F.dropout2d(autograd.ones(2, 3, 2, 2), 1.0)._data == 0)
     z = autograd.ones(4, 3, 2, 2)
     assert F.dropout2d(z, 0.5, inplace=True) is z
     with pytest.raises(RuntimeError, match="at least 2 dimensions"):
@@ -268,7 +268,7 @@ def test_bilinear_gradcheck(seed):
 def test_bilinear_init_and_errors():
     m = nn.Bilinear(16, 3, 5)
     assert m.weight.shape == (5, 16, 3) and m.bias.shape == (5,)
-    assert np.abs(m.weight.data).max() <= 0.25 and np.abs(m.weight.data).max() > 0.2
+    assert np.abs(m.weight._data).max() <= 0.25 and np.abs(m.weight._data).max() > 0.2
     with pytest.raises(RuntimeError, match="batch dimensions do not match at dim 0: got 5 and 4"):
         m(autograd.randn(5, 16), autograd.randn(4, 3))
     with pytest.raises(RuntimeError, match="input1 size does not match weight size: got 3"):
@@ -286,11 +286,11 @@ def test_interpolate_size_matches_pytorch(torch, seed, h, w, oh, ow, mode):
     x, xt = _pair(arr, torch)
     y = F.interpolate(x, size=(oh, ow), mode=mode[0], align_corners=mode[1])
     yt = torch.nn.functional.interpolate(xt, size=(oh, ow), mode=mode[0], align_corners=mode[1])
-    np.testing.assert_allclose(y.data, yt.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(y._data, yt.detach().numpy(), atol=1e-12)
     g = _rand(y.shape, seed=1)
     y.backward(autograd.tensor(g))
     yt.backward(torch.tensor(g))
-    np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(x.grad._data, xt.grad.numpy(), atol=1e-12)
 
 
 @pytest.mark.parametrize("mode", MODES_4D)
@@ -304,7 +304,7 @@ def test_interpolate_scale_factor_matches_pytorch(torch, mode, scale, recompute)
                                              mode=mode[0], align_corners=mode[1],
                                              recompute_scale_factor=recompute)
     assert ours.shape == tuple(theirs.shape)
-    np.testing.assert_allclose(ours.data, theirs.numpy(), atol=1e-12)
+    np.testing.assert_allclose(ours._data, theirs.numpy(), atol=1e-12)
 
 
 @pytest.mark.parametrize("mode,ac", [("nearest", None), ("nearest-exact", None),
@@ -316,7 +316,7 @@ def test_interpolate_3d_matches_pytorch(torch, mode, ac, size):
     theirs = torch.nn.functional.interpolate(torch.tensor(arr), size=size, mode=mode,
                                              align_corners=ac)
     assert ours.dtype == autograd.float32
-    np.testing.assert_allclose(ours.data, theirs.numpy(), atol=1e-6)
+    np.testing.assert_allclose(ours._data, theirs.numpy(), atol=1e-6)
 
 
 @pytest.mark.parametrize("mode", MODES_4D)
@@ -330,11 +330,11 @@ def test_interpolate_nonfinite_and_long_inputs_take_the_gather_path(torch, mode)
         y = F.interpolate(x, size=size, mode=mode[0], align_corners=mode[1])
         yt = torch.nn.functional.interpolate(xt, size=size, mode=mode[0],
                                              align_corners=mode[1])
-        np.testing.assert_allclose(y.data, yt.detach().numpy(), atol=1e-12)
+        np.testing.assert_allclose(y._data, yt.detach().numpy(), atol=1e-12)
         g = _rand(y.shape, seed=1)
         y.backward(autograd.tensor(g))
         yt.backward(torch.tensor(g))
-        np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), atol=1e-10)
+        np.testing.assert_allclose(x.grad._data, xt.grad.numpy(), atol=1e-10)
 
 
 @pytest.mark.parametrize("mode", MODES_4D)
@@ -358,7 +358,7 @@ def test_upsample_reprs_and_aliases(torch):
         assert repr(ours) == repr(theirs)
     arr = _rand((1, 1, 3, 3), seed=8)
     np.testing.assert_allclose(
-        nn.UpsamplingBilinear2d(scale_factor=2)(autograd.tensor(arr)).data,
+        nn.UpsamplingBilinear2d(scale_factor=2)(autograd.tensor(arr))._data,
         torch.nn.UpsamplingBilinear2d(scale_factor=2)(torch.tensor(arr)).numpy(), atol=1e-12)
 
 
@@ -480,7 +480,7 @@ def test_state_dict_repr_and_load_from_pytorch(torch):
     assert repr(ours.load_state_dict(theirs.state_dict())) == "<All keys matched successfully>"
     ours.eval()
     arr = _rand((2, 1, 8, 8), seed=1, dtype=np.float32)
-    np.testing.assert_allclose(ours(autograd.tensor(arr)).data,
+    np.testing.assert_allclose(ours(autograd.tensor(arr))._data,
                                theirs(torch.tensor(arr)).detach().numpy(), atol=1e-5)
 
 
@@ -494,15 +494,15 @@ def test_load_state_dict_error_text_matches_pytorch(torch):
     expected = str(theirs_err.value).replace("torch.Size([3, 3])", "(3, 3)").replace(
         "torch.Size([3, 2])", "(3, 2)")
     assert str(ours_err.value) == expected
-    before = ours.weight.data.copy()
+    before = ours.weight._data.copy()
     with pytest.raises(RuntimeError, match="size mismatch"):  # also when not strict
         ours.load_state_dict(bad, strict=False)
-    np.testing.assert_array_equal(ours.weight.data, before)
+    np.testing.assert_array_equal(ours.weight._data, before)
     res = ours.load_state_dict({"weight": np.zeros((3, 2)), "y": np.ones(1)}, strict=False)
     res_t = theirs.load_state_dict({"weight": torch.zeros(3, 2), "y": torch.ones(1)},
                                    strict=False)
     assert res == tuple(res_t) and repr(res) == repr(res_t)
-    assert res.missing_keys == ["bias"] and np.all(ours.weight.data == 0)
+    assert res.missing_keys == ["bias"] and np.all(ours.weight._data == 0)
     with pytest.raises(RuntimeError, match="expected Tensor or Tensor-like"):
         ours.load_state_dict({"weight": "abc", "bias": np.zeros(3)})
 
@@ -511,7 +511,7 @@ def test_load_state_dict_assign_replaces_arrays():
     m = nn.Linear(2, 2)
     w = np.arange(4, dtype=np.float64).reshape(2, 2)
     m.load_state_dict({"weight": w, "bias": np.zeros(2)}, assign=True)
-    assert m.weight.dtype == autograd.float32 and np.all(m.weight.data == w)
+    assert m.weight.dtype == autograd.float32 and np.all(m.weight._data == w)
     assert isinstance(m.weight, nn.Parameter)
 
 
@@ -544,7 +544,7 @@ def test_apply_requires_grad_and_zero_grad():
     assert order == ["Linear", "Linear", "Sequential", "Sequential"]  # children first
     net(autograd.randn(4, 2)).sum().backward()
     net.zero_grad(set_to_none=False)
-    assert all(p.grad is not None and np.all(p.grad.data == 0) for p in net.parameters())
+    assert all(p.grad is not None and np.all(p.grad._data == 0) for p in net.parameters())
     net.zero_grad()
     assert all(p.grad is None for p in net.parameters())
     assert net.requires_grad_(False) is net
@@ -568,12 +568,12 @@ def test_forward_hooks_prepend_kwargs_always_call_and_context_manager():
     m.register_forward_hook(lambda mod, args, kwargs, out: out + kwargs.get("scale", 0),
                             with_kwargs=True)
     x = autograd.ones(2)
-    np.testing.assert_allclose(m(x, scale=2.0).data, [6.0, 6.0])  # scale 3 then + 3
+    np.testing.assert_allclose(m(x, scale=2.0)._data, [6.0, 6.0])  # scale 3 then + 3
     assert calls == ["pre0", "pre1"]
     h.remove()
     with m.register_forward_hook(lambda mod, args, out: out * 0):
-        assert np.all(m(x).data == 0)
-    np.testing.assert_allclose(m(x).data, [1.0, 1.0])  # the context manager removed it
+        assert np.all(m(x)._data == 0)
+    np.testing.assert_allclose(m(x)._data, [1.0, 1.0])  # the context manager removed it
     seen = []
     m.register_forward_hook(lambda mod, args, out: seen.append(out), always_call=True)
     with pytest.raises(ValueError, match="boom"):
@@ -585,7 +585,7 @@ def test_summary_table_and_totals(capsys):
     net = _Net(nn, autograd)
     net.features[1].weight.requires_grad_(False)
     net.train()
-    before = net.features[1].running_mean.data.copy()
+    before = net.features[1].running_mean._data.copy()
     s = net.summary((2, 1, 8, 8))
     text = capsys.readouterr().out
     assert text.strip() == str(s).strip()
@@ -605,7 +605,7 @@ def test_summary_table_and_totals(capsys):
     assert "Non-trainable params: 4" in text
     # the summary leaves the model as it was: train mode, statistics, no hooks left
     assert net.training and all(m.training for m in net.modules())
-    np.testing.assert_array_equal(net.features[1].running_mean.data, before)
+    np.testing.assert_array_equal(net.features[1].running_mean._data, before)
     assert all(not m._forward_hooks for m in net.modules())
     quiet = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2)).summary((3, 4),
                                                                              print_fn=None)
@@ -635,12 +635,12 @@ def test_deterministic_inits_match_pytorch(torch):
     for shape in [(3, 5), (5, 3), (4, 4)]:
         t = torch.empty(shape)
         torch.nn.init.eye_(t)
-        np.testing.assert_array_equal(nn.init.eye_(autograd.empty(*shape)).data, t.numpy())
+        np.testing.assert_array_equal(nn.init.eye_(autograd.empty(*shape))._data, t.numpy())
     for shape, groups in [((4, 2, 3), 1), ((6, 3, 3, 3), 2), ((2, 4, 3, 3, 1), 1),
                           ((4, 2, 5, 4), 4)]:
         t = torch.empty(shape)
         torch.nn.init.dirac_(t, groups)
-        np.testing.assert_array_equal(nn.init.dirac_(autograd.empty(*shape), groups).data,
+        np.testing.assert_array_equal(nn.init.dirac_(autograd.empty(*shape), groups)._data,
                                       t.numpy())
     with pytest.raises(ValueError, match="Only tensors with 2 dimensions"):
         nn.init.eye_(autograd.empty(2, 2, 2))
@@ -652,20 +652,20 @@ def test_random_inits_have_the_right_distribution():
     autograd.manual_seed(0)
     for shape in [(3, 7), (7, 3), (4, 2, 3)]:
         w = nn.init.orthogonal_(autograd.empty(*shape, dtype=autograd.float64), gain=2.0)
-        flat = w.data.reshape(shape[0], -1)
+        flat = w._data.reshape(shape[0], -1)
         small = flat @ flat.T if flat.shape[0] <= flat.shape[1] else flat.T @ flat
         np.testing.assert_allclose(small, 4 * np.eye(len(small)), atol=1e-10)
     w = nn.init.trunc_normal_(autograd.empty(200, 100), mean=0.5, std=2.0, a=-1.0, b=1.5)
-    assert w.data.min() >= -1.0 and w.data.max() <= 1.5
+    assert w._data.min() >= -1.0 and w._data.max() <= 1.5
     # truncated N(0.5, 4) on [-1, 1.5] is close to uniform with a bump: mean ~ 0.19
     alpha, beta = (-1 - 0.5) / 2, (1.5 - 0.5) / 2
     pdf = [math.exp(-v * v / 2) / math.sqrt(2 * math.pi) for v in (alpha, beta)]
     cdf = [0.5 * (1 + math.erf(v / math.sqrt(2))) for v in (alpha, beta)]
     expected_mean = 0.5 + 2 * (pdf[0] - pdf[1]) / (cdf[1] - cdf[0])
-    assert abs(w.data.mean() - expected_mean) < 0.02
+    assert abs(w._data.mean() - expected_mean) < 0.02
     w = nn.init.sparse_(autograd.empty(10, 30), sparsity=0.25, std=0.5)
-    assert np.all((w.data == 0).sum(0) == 3)
-    assert 0.35 < w.data[w.data != 0].std() < 0.65
+    assert np.all((w._data == 0).sum(0) == 3)
+    assert 0.35 < w._data[w._data != 0].std() < 0.65
     with pytest.warns(UserWarning, match="zero-element"):
         nn.init.kaiming_uniform_(autograd.empty(0, 3))
     with pytest.warns(UserWarning, match="zero-element"):  # PyTorch warns too
@@ -689,7 +689,7 @@ def test_clip_grad_norm_matches_pytorch(torch, norm_type, max_norm):
     assert total.dtype == autograd.float32 and total.shape == ()
     np.testing.assert_allclose(total.item(), total_t.item(), rtol=1e-6)
     for p, q in zip(ours, theirs):
-        np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(p.grad._data, q.grad.numpy(), rtol=1e-5, atol=1e-7)
 
 
 def test_clip_grad_norm_nonfinite_and_value(torch):
@@ -698,11 +698,11 @@ def test_clip_grad_norm_nonfinite_and_value(torch):
     with pytest.raises(RuntimeError, match="non-finite"):
         nn.utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
     total = nn.utils.clip_grad_norm_(p, 1.0)
-    assert math.isnan(total.item()) and np.all(np.isnan(p.grad.data))  # as PyTorch
+    assert math.isnan(total.item()) and np.all(np.isnan(p.grad._data))  # as PyTorch
     assert nn.utils.clip_grad_norm_([nn.Parameter(autograd.zeros(1))], 1.0).item() == 0.0
     p.grad = autograd.tensor([-3.0, 0.5, 2.0])
     nn.utils.clip_grad_value_([p], 1.0)
-    np.testing.assert_array_equal(p.grad.data, [-1.0, 0.5, 1.0])
+    np.testing.assert_array_equal(p.grad._data, [-1.0, 0.5, 1.0])
 
 
 def test_parameters_vector_roundtrip(torch):
@@ -711,12 +711,12 @@ def test_parameters_vector_roundtrip(torch):
     _copy_params(m, mt)
     v = nn.utils.parameters_to_vector(m.parameters())
     np.testing.assert_allclose(
-        v.data, torch.nn.utils.parameters_to_vector(mt.parameters()).detach().numpy())
+        v._data, torch.nn.utils.parameters_to_vector(mt.parameters()).detach().numpy())
     (v * v).sum().backward()  # differentiable with respect to the parameters
-    np.testing.assert_allclose(m[0].weight.grad.data, 2 * m[0].weight.data)
+    np.testing.assert_allclose(m[0].weight.grad._data, 2 * m[0].weight._data)
     nn.utils.vector_to_parameters(autograd.arange(11, dtype=autograd.float32), m.parameters())
-    np.testing.assert_array_equal(m[0].weight.data, np.arange(6).reshape(2, 3))
-    np.testing.assert_array_equal(m[1].bias.data, [10])
+    np.testing.assert_array_equal(m[0].weight._data, np.arange(6).reshape(2, 3))
+    np.testing.assert_array_equal(m[1].bias._data, [10])
     with pytest.raises(ValueError, match="11 elements"):
         nn.utils.vector_to_parameters(autograd.zeros(3), m.parameters())
     with pytest.raises(TypeError, match="expected Tensor"):

@@ -175,7 +175,7 @@ def test_scatter_reduce_multiply_is_not_implemented():
 def test_scatter_reduce_add_is_scatter_add():
     x = autograd.zeros(2, 2)
     out = autograd.scatter(x, 0, autograd.tensor([[0, 0]]), autograd.ones(1, 2), reduce="add")
-    np.testing.assert_array_equal(out.data, [[1, 1], [0, 0]])
+    np.testing.assert_array_equal(out._data, [[1, 1], [0, 0]])
 
 
 def test_linalg_error_is_a_runtime_error():

@@ -74,7 +74,7 @@ class _CubeConstGrad(Function):
     @staticmethod
     def backward(ctx, grad):
         a, = ctx.saved_tensors
-        return grad * Tensor(3 * a.data ** 2)
+        return grad * Tensor(3 * a._data ** 2)
 
 
 def test_gradcheck_detects_a_wrong_gradient():
@@ -180,16 +180,16 @@ def test_unary(name, shape, seed, layout):
     x = leaf(_rng(seed), shape, kind)
     out = fn(x)
     assert out.shape == x.shape and out.dtype == F64
-    np.testing.assert_allclose(out.data, ref(x.data), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out._data, ref(x._data), rtol=1e-12, atol=1e-12)
     method = getattr(x, name)()  # the Tensor method is the same op
-    np.testing.assert_array_equal(method.data, out.data)
+    np.testing.assert_array_equal(method._data, out._data)
     check_grad(lambda x: fn(relayout(x, layout)), x)
 
 
 def test_abs_and_relu_gradient_at_zero_is_zero():
     x = Tensor(np.array([0.0, -1.0, 2.0]), requires_grad=True)
     (x.abs() + x.relu()).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0.0, -1.0, 2.0])
+    np.testing.assert_array_equal(x.grad._data, [0.0, -1.0, 2.0])
 
 
 # ---- clamp --------------------------------------------------------------------------------------
@@ -200,7 +200,7 @@ def test_clamp_scalar_bounds(bounds, shape, seed, layout):
     data = push_away(values(_rng(seed), shape), [b for b in bounds if b is not None])
     x = Tensor(data, requires_grad=True)
     out = autograd.clamp(x, lo, hi)
-    np.testing.assert_array_equal(out.data, np.clip(data, lo, hi))
+    np.testing.assert_array_equal(out._data, np.clip(data, lo, hi))
     check_grad(lambda x: relayout(x, layout).clamp(min=lo, max=hi), x)
 
 
@@ -210,10 +210,10 @@ def test_clamp_tensor_bounds(bs, seed):
     lo = Tensor(rng.uniform(-1.2, -0.2, bs.input_shapes[0]), requires_grad=True)
     hi = Tensor(rng.uniform(0.2, 1.2, bs.input_shapes[1]), requires_grad=True)
     full = np.broadcast_shapes(bs.result_shape, lo.shape, hi.shape)
-    x = Tensor(push_away(1.2 * rng.standard_normal(full), [lo.data, hi.data], 0.05),
+    x = Tensor(push_away(1.2 * rng.standard_normal(full), [lo._data, hi._data], 0.05),
                requires_grad=True)
     out = autograd.clamp(x, lo, hi)
-    np.testing.assert_array_equal(out.data, np.minimum(np.maximum(x.data, lo.data), hi.data))
+    np.testing.assert_array_equal(out._data, np.minimum(np.maximum(x._data, lo._data), hi._data))
     check_grad(lambda x, lo, hi: autograd.clamp(x, lo, hi), x, lo, hi)
     check_grad(lambda x, lo: x.clamp(min=lo), x, lo)
     check_grad(lambda x, hi: x.clamp(max=hi), x, hi)
@@ -223,7 +223,7 @@ def test_clamp_gradient_at_the_bounds_passes_through():
     # PyTorch: the gradient passes where min <= x <= max (inclusive)
     x = Tensor(np.array([-1.0, 0.0, 1.0, 2.0]), requires_grad=True)
     x.clamp(0.0, 1.0).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0.0, 1.0, 1.0, 0.0])
+    np.testing.assert_array_equal(x.grad._data, [0.0, 1.0, 1.0, 0.0])
 
 
 def test_clamp_tensor_bounds_min_above_max_gives_grad_to_max():
@@ -231,11 +231,11 @@ def test_clamp_tensor_bounds_min_above_max_gives_grad_to_max():
     lo = Tensor(np.array([2.0, 2.0]), requires_grad=True)
     hi = Tensor(np.array([1.0, 1.0]), requires_grad=True)
     out = autograd.clamp(x, lo, hi)
-    np.testing.assert_array_equal(out.data, [1.0, 1.0])  # torch.clamp: min > max gives max
+    np.testing.assert_array_equal(out._data, [1.0, 1.0])  # torch.clamp: min > max gives max
     out.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])
-    np.testing.assert_array_equal(lo.grad.data, [0.0, 0.0])
-    np.testing.assert_array_equal(hi.grad.data, [1.0, 1.0])
+    np.testing.assert_array_equal(x.grad._data, [0.0, 0.0])
+    np.testing.assert_array_equal(lo.grad._data, [0.0, 0.0])
+    np.testing.assert_array_equal(hi.grad._data, [1.0, 1.0])
 
 
 # ---- maximum / minimum / where / masked_fill ----------------------------------------------------
@@ -254,7 +254,7 @@ def test_maximum_minimum(name, bs, seed):
     fn = {"maximum": autograd.maximum, "minimum": autograd.minimum,
           "max2": lambda a, b: autograd.max(a, b), "min2": lambda a, b: autograd.min(a, b)}[name]
     ref = np.maximum if name in ("maximum", "max2") else np.minimum
-    np.testing.assert_array_equal(fn(a, b).data, ref(a.data, b.data))
+    np.testing.assert_array_equal(fn(a, b)._data, ref(a._data, b._data))
     check_grad(fn, a, b)
 
 
@@ -262,8 +262,8 @@ def test_maximum_ties_split_the_gradient():
     a = Tensor(np.array([1.0, 2.0]), requires_grad=True)
     b = Tensor(np.array([1.0, 3.0]), requires_grad=True)
     autograd.maximum(a, b).sum().backward()
-    np.testing.assert_array_equal(a.grad.data, [0.5, 0.0])
-    np.testing.assert_array_equal(b.grad.data, [0.5, 1.0])
+    np.testing.assert_array_equal(a.grad._data, [0.5, 0.0])
+    np.testing.assert_array_equal(b.grad._data, [0.5, 1.0])
 
 
 @given(bs=broadcastable_shapes(3), seed=seeds)
@@ -273,7 +273,7 @@ def test_where(bs, seed):
     a = leaf(rng, bs.input_shapes[1])
     b = leaf(rng, bs.input_shapes[2])
     out = autograd.where(cond, a, b)
-    np.testing.assert_array_equal(out.data, np.where(cond.data, a.data, b.data))
+    np.testing.assert_array_equal(out._data, np.where(cond._data, a._data, b._data))
     check_grad(lambda a, b: autograd.where(cond, a, b), a, b)
     check_grad(lambda a, b: a.where(cond, b), a, b)
     check_grad(lambda a: autograd.where(cond, a, 0.5), a)
@@ -286,7 +286,7 @@ def test_masked_fill(data, shape, seed):
     mask = Tensor(rng.random(mshape) < 0.5)
     x = leaf(rng, shape)
     out = x.masked_fill(mask, -7.0)
-    np.testing.assert_array_equal(out.data, np.where(mask.data, -7.0, x.data))
+    np.testing.assert_array_equal(out._data, np.where(mask._data, -7.0, x._data))
     check_grad(lambda x: x.masked_fill(mask, -7.0), x)
     value = Tensor(np.array(0.3), requires_grad=True)  # a 0-d tensor value gets a gradient too
     check_grad(lambda x, v: autograd.masked_fill(x, mask, v), x, value)
@@ -300,9 +300,9 @@ def test_sum_mean(op, data, shape, seed, keepdim, layout):
     x = leaf(_rng(seed), shape)
     out = getattr(x, op)(dim=dim, keepdim=keepdim)
     axis = dim if (dim is None or len(shape)) else None
-    ref = getattr(np, op)(x.data, axis=axis, keepdims=keepdim)
+    ref = getattr(np, op)(x._data, axis=axis, keepdims=keepdim)
     assert out.shape == ref.shape
-    np.testing.assert_allclose(out.data, ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out._data, ref, rtol=1e-12, atol=1e-12)
     check_grad(lambda x: getattr(relayout(x, layout), op)(dim=dim, keepdim=keepdim), x)
 
 
@@ -313,13 +313,13 @@ def test_max_min_dim(op, data, shape, seed, keepdim, layout):
     dim = data.draw(st.integers(-len(shape), len(shape) - 1))
     x = leaf(_rng(seed), shape, "distinct")
     values_, indices = getattr(autograd, op)(x, dim, keepdim=keepdim)
-    ref = getattr(np, op)(x.data, axis=dim, keepdims=keepdim)
-    argref = getattr(np, "arg" + op)(x.data, axis=dim, keepdims=keepdim)
-    np.testing.assert_array_equal(values_.data, ref)
-    np.testing.assert_array_equal(indices.data, argref)
+    ref = getattr(np, op)(x._data, axis=dim, keepdims=keepdim)
+    argref = getattr(np, "arg" + op)(x._data, axis=dim, keepdims=keepdim)
+    np.testing.assert_array_equal(values_._data, ref)
+    np.testing.assert_array_equal(indices._data, argref)
     assert indices.dtype == np.int64
     res = getattr(x, op)(dim=dim, keepdim=keepdim)
-    np.testing.assert_array_equal(res.values.data, ref)
+    np.testing.assert_array_equal(res.values._data, ref)
     check_grad(lambda x: getattr(relayout(x, layout), op)(dim, keepdim=keepdim).values, x)
 
 
@@ -329,7 +329,7 @@ def test_max_min_all(op, shape, seed):
     x = leaf(_rng(seed), shape, "distinct")
     out = getattr(x, op)()
     assert out.shape == ()
-    assert out.item() == getattr(np, op)(x.data)
+    assert out.item() == getattr(np, op)(x._data)
     check_grad(lambda x: getattr(x, op)(), x)
 
 
@@ -340,9 +340,9 @@ def test_amax_amin(op, data, shape, seed, keepdim, layout):
     dim = data.draw(dims_for(len(shape), allow_none=False))
     x = leaf(_rng(seed), shape, "distinct")
     out = getattr(x, op)(dim, keepdim=keepdim)
-    ref = getattr(np, op[1:])(x.data, axis=dim, keepdims=keepdim)
+    ref = getattr(np, op[1:])(x._data, axis=dim, keepdims=keepdim)
     assert out.shape == ref.shape
-    np.testing.assert_array_equal(out.data, ref)
+    np.testing.assert_array_equal(out._data, ref)
     check_grad(lambda x: getattr(relayout(x, layout), op)(dim, keepdim=keepdim), x)
 
 
@@ -370,10 +370,10 @@ def test_zero_dim_tensors_accept_dim_0(fn, expected):
 def test_amax_and_max_ties_share_the_gradient_evenly():
     x = Tensor(np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]), requires_grad=True)
     x.amax(dim=1).sum().backward()
-    np.testing.assert_allclose(x.grad.data, [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
+    np.testing.assert_allclose(x.grad._data, [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
     y = Tensor(np.array([1.0, 3.0, 3.0]), requires_grad=True)
     y.max().backward()
-    np.testing.assert_allclose(y.grad.data, [0, 0.5, 0.5])
+    np.testing.assert_allclose(y.grad._data, [0, 0.5, 0.5])
 
 
 @pytest.mark.parametrize("op", ["var", "std"])
@@ -387,11 +387,11 @@ def test_var_std(op, data, shape, seed, keepdim, correction, layout):
     assume(n - correction > 0 and (op == "var" or n > 1))
     x = leaf(_rng(seed), shape)
     out = getattr(x, op)(dim, correction=correction, keepdim=keepdim)
-    ref = getattr(np, op)(x.data, axis=axis, ddof=correction, keepdims=keepdim)
+    ref = getattr(np, op)(x._data, axis=axis, ddof=correction, keepdims=keepdim)
     assert out.shape == ref.shape
-    np.testing.assert_allclose(out.data, ref, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out._data, ref, rtol=1e-10, atol=1e-12)
     unbiased = getattr(x, op)(dim, unbiased=correction == 1, keepdim=keepdim)
-    np.testing.assert_allclose(unbiased.data, ref, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(unbiased._data, ref, rtol=1e-10, atol=1e-12)
     check_grad(lambda x: getattr(relayout(x, layout), op)(dim, correction=correction,
                                                            keepdim=keepdim), x)
 
@@ -403,11 +403,11 @@ def test_logsumexp(data, shape, seed, keepdim, scale):
     x = Tensor(values(_rng(seed), shape) * scale, requires_grad=True)
     out = x.logsumexp(dim, keepdim=keepdim)
     axis = dim
-    m = np.max(x.data, axis=axis, keepdims=True)
-    ref = np.log(np.sum(np.exp(x.data - m), axis=axis, keepdims=True)) + m
+    m = np.max(x._data, axis=axis, keepdims=True)
+    ref = np.log(np.sum(np.exp(x._data - m), axis=axis, keepdims=True)) + m
     if not keepdim:
         ref = np.squeeze(ref, axis=axis)
-    np.testing.assert_allclose(out.data, ref, rtol=1e-12)
+    np.testing.assert_allclose(out._data, ref, rtol=1e-12)
     check_grad(lambda x: x.logsumexp(dim, keepdim=keepdim), x)
 
 
@@ -429,7 +429,7 @@ def test_reshape_view(data, shape, seed, layout):
     target = data.draw(reshape_targets(shape))
     x = leaf(_rng(seed), shape)
     out = x.reshape(target)
-    np.testing.assert_array_equal(out.data, x.data.reshape(target))
+    np.testing.assert_array_equal(out._data, x._data.reshape(target))
     assert x.view(*target).shape == out.shape
     check_grad(lambda x: relayout(x, layout).reshape(target), x)
     check_grad(lambda x: relayout(x, layout).view(*target), x)
@@ -465,7 +465,7 @@ def test_squeeze_unsqueeze(data, shape, seed, layout):
         assert x.squeeze(d).shape == expect
         check_grad(lambda x: relayout(x, layout).squeeze(d), x)
     u = data.draw(st.integers(-nd - 1, nd))
-    assert x.unsqueeze(u).shape == np.expand_dims(x.data, u).shape
+    assert x.unsqueeze(u).shape == np.expand_dims(x._data, u).shape
     check_grad(lambda x: relayout(x, layout).unsqueeze(u), x)
 
 
@@ -474,26 +474,26 @@ def test_transpose_permute_movedim(data, shape, seed, layout):
     nd = len(shape)
     x = leaf(_rng(seed), shape)
     d0, d1 = data.draw(st.integers(-nd, nd - 1)), data.draw(st.integers(-nd, nd - 1))
-    np.testing.assert_array_equal(x.transpose(d0, d1).data, np.swapaxes(x.data, d0, d1))
+    np.testing.assert_array_equal(x.transpose(d0, d1)._data, np.swapaxes(x._data, d0, d1))
     check_grad(lambda x: relayout(x, layout).transpose(d0, d1), x)
     perm = tuple(data.draw(st.permutations(range(nd))))
-    np.testing.assert_array_equal(x.permute(*perm).data, x.data.transpose(perm))
+    np.testing.assert_array_equal(x.permute(*perm)._data, x._data.transpose(perm))
     check_grad(lambda x: relayout(x, layout).permute(perm), x)
     src, dst = data.draw(st.integers(-nd, nd - 1)), data.draw(st.integers(-nd, nd - 1))
-    np.testing.assert_array_equal(x.movedim(src, dst).data, np.moveaxis(x.data, src, dst))
+    np.testing.assert_array_equal(x.movedim(src, dst)._data, np.moveaxis(x._data, src, dst))
     check_grad(lambda x: relayout(x, layout).movedim(src, dst), x)
 
 
 @given(shape=shapes(), seed=seeds, layout=layouts)
 def test_t_T_mT(shape, seed, layout):
     x = leaf(_rng(seed), shape)
-    np.testing.assert_array_equal(x.T.data, x.data.transpose())
+    np.testing.assert_array_equal(x.T._data, x._data.transpose())
     check_grad(lambda x: relayout(x, layout).T, x)
     if len(shape) <= 2:
-        np.testing.assert_array_equal(x.t().data, x.data.T)
+        np.testing.assert_array_equal(x.t()._data, x._data.T)
         check_grad(lambda x: relayout(x, layout).t(), x)
     if len(shape) >= 2:
-        np.testing.assert_array_equal(x.mT.data, np.swapaxes(x.data, -1, -2))
+        np.testing.assert_array_equal(x.mT._data, np.swapaxes(x._data, -1, -2))
         check_grad(lambda x: relayout(x, layout).mT, x)
 
 
@@ -506,7 +506,7 @@ def test_expand(data, shape, seed, layout):
     x = leaf(_rng(seed), shape)
     out = x.expand(*sizes)
     full = tuple(lead) + tuple(n if s == -1 else s for n, s in zip(shape, tail))
-    np.testing.assert_array_equal(out.data, np.broadcast_to(x.data, full))
+    np.testing.assert_array_equal(out._data, np.broadcast_to(x._data, full))
     check_grad(lambda x: relayout(x, layout).expand(sizes), x)
     other = Tensor(np.zeros(full))
     check_grad(lambda x: relayout(x, layout).expand_as(other), x)
@@ -519,10 +519,10 @@ def test_repeat_tile(data, shape, seed, layout):
     reps = tuple(data.draw(st.lists(st.integers(1, 3), min_size=len(shape) + extra,
                                     max_size=len(shape) + extra)))
     x = leaf(_rng(seed), shape)
-    np.testing.assert_array_equal(x.repeat(*reps).data, np.tile(x.data, reps))
+    np.testing.assert_array_equal(x.repeat(*reps)._data, np.tile(x._data, reps))
     check_grad(lambda x: relayout(x, layout).repeat(reps), x)
     tiles = tuple(data.draw(st.lists(st.integers(1, 3), max_size=4)))
-    np.testing.assert_array_equal(x.tile(tiles).data, np.tile(x.data, tiles))
+    np.testing.assert_array_equal(x.tile(tiles)._data, np.tile(x._data, tiles))
     check_grad(lambda x: relayout(x, layout).tile(tiles), x)
 
 
@@ -531,13 +531,13 @@ def test_flip_narrow(data, shape, seed, layout):
     nd = len(shape)
     dims = tuple(data.draw(st.lists(st.integers(0, nd - 1), min_size=1, unique=True)))
     x = leaf(_rng(seed), shape)
-    np.testing.assert_array_equal(x.flip(dims).data, np.flip(x.data, dims))
+    np.testing.assert_array_equal(x.flip(dims)._data, np.flip(x._data, dims))
     check_grad(lambda x: relayout(x, layout).flip(dims), x)
     d = data.draw(st.integers(-nd, nd - 1))
     start = data.draw(st.integers(0, shape[d] - 1))
     length = data.draw(st.integers(0, shape[d] - start))
     out = x.narrow(d, start, length)
-    np.testing.assert_array_equal(out.data, np.take(x.data, range(start, start + length), d))
+    np.testing.assert_array_equal(out._data, np.take(x._data, range(start, start + length), d))
     check_grad(lambda x: relayout(x, layout).narrow(d, start, length), x)
 
 
@@ -554,7 +554,7 @@ def test_chunk_split_unbind(data, shape, seed, layout):
     check_grad(lambda x: relayout(x, layout).chunk(chunks, d), x)
     size = data.draw(st.integers(1, 4))
     parts = x.split(size, d)
-    np.testing.assert_array_equal(autograd.cat(parts, d).data, x.data)
+    np.testing.assert_array_equal(autograd.cat(parts, d)._data, x._data)
     check_grad(lambda x: relayout(x, layout).split(size, d), x)
     sections = []
     left = n
@@ -572,7 +572,7 @@ def test_chunk_split_unbind(data, shape, seed, layout):
 def test_getitem_basic(data, shape, seed, layout):
     index = data.draw(hnp.basic_indices(shape, allow_newaxis=True, allow_ellipsis=True))
     x = leaf(_rng(seed), shape)
-    np.testing.assert_array_equal(x[index].data, x.data[index])
+    np.testing.assert_array_equal(x[index]._data, x._data[index])
     check_grad(lambda x: relayout(x, layout)[index], x)
 
 
@@ -602,15 +602,15 @@ def test_getitem_advanced(name, make, shape, seed, layout):
     if isinstance(index, str):
         mshape = shape if index == "mask" else shape[:1]
         index = Tensor(rng.random(mshape) < 0.5)
-    np_index = index.data if isinstance(index, Tensor) else index
-    np.testing.assert_array_equal(x[index].data, x.data[np_index])
+    np_index = index._data if isinstance(index, Tensor) else index
+    np.testing.assert_array_equal(x[index]._data, x._data[np_index])
     check_grad(lambda x: relayout(x, layout)[index], x)
 
 
 def test_getitem_repeated_indices_accumulate():
     x = Tensor(np.arange(4.0), requires_grad=True)
     x[np.array([1, 1, 1, 3])].sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0.0, 3.0, 0.0, 1.0])
+    np.testing.assert_array_equal(x.grad._data, [0.0, 3.0, 0.0, 1.0])
 
 
 SETITEM = [
@@ -633,8 +633,8 @@ def test_setitem(name, make, data, shape, seed):
     mask = isinstance(index, str)
     if mask:
         index = Tensor(rng.random(shape) < 0.5)
-    np_index = index.data if isinstance(index, Tensor) else index
-    target = x.data[np_index].shape
+    np_index = index._data if isinstance(index, Tensor) else index
+    target = x._data[np_index].shape
     # NumPy's mask assignment takes 0-d/1-d values only: no extra leading 1s there
     vshape = data.draw(broadcastable_to(target, lead_ones=not mask))
     v = leaf(rng, vshape)
@@ -644,9 +644,9 @@ def test_setitem(name, make, data, shape, seed):
         y[index] = v
         return y * 2.0
 
-    ref = x.data.copy()
-    ref[np_index] = v.data
-    np.testing.assert_array_equal(fn(x, v).data, ref * 2.0)
+    ref = x._data.copy()
+    ref[np_index] = v._data
+    np.testing.assert_array_equal(fn(x, v)._data, ref * 2.0)
     check_grad(fn, x, v)
 
     def fn_const(x):
@@ -669,7 +669,7 @@ def test_setitem_into_a_constant_buffer_makes_it_differentiable():
     buf[1:3] = v
     assert buf.requires_grad and buf.grad_fn is not None
     (buf * Tensor(np.array([1.0, 10.0, 100.0, 1000.0]))).sum().backward()
-    np.testing.assert_array_equal(v.grad.data, [10.0, 100.0])
+    np.testing.assert_array_equal(v.grad._data, [10.0, 100.0])
 
 
 # ---- joining ------------------------------------------------------------------------------------
@@ -685,7 +685,7 @@ def test_cat(data, shape, seed, layout):
         s[d] = data.draw(st.integers(1, 3))
         xs.append(leaf(rng, s))
     out = autograd.cat(xs, d)
-    np.testing.assert_array_equal(out.data, np.concatenate([x.data for x in xs], d))
+    np.testing.assert_array_equal(out._data, np.concatenate([x._data for x in xs], d))
     check_grad(lambda *xs: autograd.cat([relayout(x, layout) for x in xs], dim=d), *xs)
 
 
@@ -697,7 +697,7 @@ def test_stack(data, shape, seed):
     rng = _rng(seed)
     xs = [leaf(rng, shape) for _ in range(k)]
     out = autograd.stack(xs, d)
-    np.testing.assert_array_equal(out.data, np.stack([x.data for x in xs], d))
+    np.testing.assert_array_equal(out._data, np.stack([x._data for x in xs], d))
     check_grad(lambda *xs: autograd.stack(xs, dim=d), *xs)
 
 
@@ -713,7 +713,7 @@ def test_matmul_1d_2d(n, k, m, seed, layout):
     cases = [(v, w), (v, b), (a, v), (a, b)]
     for p, q in cases:
         out = p @ q
-        np.testing.assert_allclose(out.data, p.data @ q.data, rtol=1e-12)
+        np.testing.assert_allclose(out._data, p._data @ q._data, rtol=1e-12)
         check_grad(lambda p, q: relayout(p, layout) @ relayout(q, layout), p, q)
         check_grad(lambda p, q: autograd.matmul(p, q), p, q)
 
@@ -726,7 +726,7 @@ def test_matmul_batched_broadcast(bs, n, k, m, seed, layout):
     b = leaf(rng, bs.input_shapes[1] + (k, m))
     out = a @ b
     assert out.shape == bs.result_shape + (n, m)
-    np.testing.assert_allclose(out.data, np.matmul(a.data, b.data), rtol=1e-12)
+    np.testing.assert_allclose(out._data, np.matmul(a._data, b._data), rtol=1e-12)
     check_grad(lambda a, b: relayout(a, layout) @ relayout(b, layout), a, b)
     # a vector on either side of a batch
     v = leaf(rng, (k,))
@@ -743,10 +743,10 @@ def test_mm_bmm_mv_dot_outer(b, n, k, m, seed):
     check_grad(autograd.mv, leaf(rng, (n, k)), leaf(rng, (k,)))
     x, y = leaf(rng, (k,)), leaf(rng, (k,))
     assert autograd.dot(x, y).shape == ()
-    np.testing.assert_allclose(autograd.dot(x, y).item(), x.data @ y.data)
+    np.testing.assert_allclose(autograd.dot(x, y).item(), x._data @ y._data)
     check_grad(autograd.dot, x, y)
     x, y = leaf(rng, (n,)), leaf(rng, (m,))
-    np.testing.assert_allclose(autograd.outer(x, y).data, np.outer(x.data, y.data))
+    np.testing.assert_allclose(autograd.outer(x, y)._data, np.outer(x._data, y._data))
     check_grad(autograd.outer, x, y)
 
 
@@ -784,7 +784,7 @@ def test_einsum(eq, subs, data, seed):
                            for c in s)) for s in subs.split()]
     out = autograd.einsum(eq, *ops)
     np_eq = eq.replace("z", "")
-    np.testing.assert_allclose(out.data, np.einsum(np_eq, *[o.data for o in ops]),
+    np.testing.assert_allclose(out._data, np.einsum(np_eq, *[o._data for o in ops]),
                                rtol=1e-12, atol=1e-12)
     check_grad(lambda *ops: autograd.einsum(eq, *ops), *ops)
     check_grad(lambda *ops: autograd.einsum(eq, list(ops)), *ops)
@@ -804,11 +804,11 @@ def test_softmax_log_softmax(op, data, shape, seed, scale, layout):
     d = data.draw(st.integers(-len(shape), len(shape) - 1))
     x = Tensor(values(_rng(seed), shape) * scale, requires_grad=True)
     out = getattr(autograd, op)(x, d)
-    e = np.exp(x.data - x.data.max(axis=d, keepdims=True))
+    e = np.exp(x._data - x._data.max(axis=d, keepdims=True))
     ref = e / e.sum(axis=d, keepdims=True)
     ref = ref if op == "softmax" else np.log(ref)
-    np.testing.assert_allclose(out.data, ref, rtol=1e-10, atol=1e-12)
-    np.testing.assert_array_equal(getattr(x, op)(d).data, out.data)
+    np.testing.assert_allclose(out._data, ref, rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(getattr(x, op)(d)._data, out._data)
     check_grad(lambda x: getattr(autograd, op)(relayout(x, layout), dim=d), x)
 
 
@@ -820,9 +820,9 @@ def test_linear(lead, fin, fout, bias, seed, layout):
     w = leaf(rng, (fout, fin))
     b = leaf(rng, (fout,)) if bias else None
     out = autograd.linear(x, w, b)
-    ref = x.data @ w.data.T + (b.data if bias else 0)
+    ref = x._data @ w._data.T + (b._data if bias else 0)
     assert out.shape == lead + (fout,)
-    np.testing.assert_allclose(out.data, ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out._data, ref, rtol=1e-12, atol=1e-12)
     if bias:
         check_grad(lambda x, w, b: autograd.linear(relayout(x, layout), relayout(w, layout), b),
                    x, w, b, gradgrad=True)
@@ -867,10 +867,10 @@ def test_nll_loss(reduction, n, c, spatial, use_weight, ignore, seed):
                                  reduction=reduction)
 
     out = fn(x)
-    ref = _nll_ref(autograd.log_softmax(x, 1).data, target,
-                   None if weight is None else weight.data, ignore_index, reduction)
+    ref = _nll_ref(autograd.log_softmax(x, 1)._data, target,
+                   None if weight is None else weight._data, ignore_index, reduction)
     assert out.shape == np.shape(ref)
-    np.testing.assert_allclose(out.data, ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out._data, ref, rtol=1e-12, atol=1e-12)
     check_grad(fn, x)
     # nll_loss directly on a leaf (its input is the log-probabilities)
     check_grad(lambda lp: autograd.nll_loss(lp, tgt, weight=weight, ignore_index=ignore_index,
@@ -883,12 +883,12 @@ def test_dropout_matches_its_mask(shape, p, seed):
     x = leaf(rng, shape, "away0")
     autograd.manual_seed(seed)
     y = autograd.dropout(x, p, training=True)
-    mask = (y.data != 0)
-    np.testing.assert_allclose(y.data, x.data * mask / (1 - p), rtol=1e-12)
+    mask = (y._data != 0)
+    np.testing.assert_allclose(y._data, x._data * mask / (1 - p), rtol=1e-12)
     y.backward(Tensor(np.ones(shape)))
-    np.testing.assert_allclose(x.grad.data, mask / (1 - p), rtol=1e-12)
+    np.testing.assert_allclose(x.grad._data, mask / (1 - p), rtol=1e-12)
     autograd.manual_seed(seed)  # the same seed gives the same mask
-    np.testing.assert_array_equal(autograd.dropout(x, p).data, y.data)
+    np.testing.assert_array_equal(autograd.dropout(x, p)._data, y._data)
 
     def fn(x):
         autograd.manual_seed(seed)  # a fixed mask for every evaluation
@@ -896,7 +896,7 @@ def test_dropout_matches_its_mask(shape, p, seed):
 
     check_grad(fn, x)
     assert autograd.dropout(x, p, training=False) is x
-    assert np.all(autograd.dropout(x, 1.0).data == 0)
+    assert np.all(autograd.dropout(x, 1.0)._data == 0)
 
 
 def test_dropout_in_place():
@@ -905,10 +905,10 @@ def test_dropout_in_place():
     autograd.manual_seed(5)
     out = autograd.dropout(h, 0.4, inplace=True)
     assert out is h and h._version == 1
-    mask = h.data != 0
-    np.testing.assert_allclose(h.data, x.data * mask / 0.6, rtol=1e-12)
+    mask = h._data != 0
+    np.testing.assert_allclose(h._data, x._data * mask / 0.6, rtol=1e-12)
     (h * h).sum().backward()
-    np.testing.assert_allclose(x.grad.data, 2 * x.data * mask / 0.36, rtol=1e-12)
+    np.testing.assert_allclose(x.grad._data, 2 * x._data * mask / 0.36, rtol=1e-12)
     with pytest.raises(RuntimeError, match="leaf Variable"):
         autograd.dropout(x, 0.4, inplace=True)
 
@@ -916,7 +916,7 @@ def test_dropout_in_place():
 def test_dropout_drops_about_p():
     autograd.manual_seed(0)
     x = Tensor(np.ones(20000))
-    kept = (autograd.dropout(x, 0.3).data != 0).mean()
+    kept = (autograd.dropout(x, 0.3)._data != 0).mean()
     assert abs(kept - 0.7) < 0.02
 
 
@@ -933,9 +933,9 @@ def test_cast_and_clone(shape, seed):
     assert z.dtype == np.float64
     (z * Tensor(np.full(shape, 3.0))).sum().backward()
     assert x32.grad.dtype == np.float32
-    np.testing.assert_array_equal(x32.grad.data, np.full(shape, 3.0, np.float32))
+    np.testing.assert_array_equal(x32.grad._data, np.full(shape, 3.0, np.float32))
     c = x.clone()
-    assert c.data is not x.data and not np.shares_memory(c.data, x.data)
+    assert c._data is not x._data and not np.shares_memory(c._data, x._data)
     check_grad(lambda x: x.clone() * x, x)
 
 
@@ -1065,7 +1065,7 @@ def test_activation(name, shape, seed, layout):
                requires_grad=True)
     out = fn(x)
     assert out.shape == x.shape and out.dtype == F64
-    np.testing.assert_allclose(out.data, ref(x.data), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(out._data, ref(x._data), rtol=1e-12, atol=1e-14)
     check_grad(lambda x: fn(relayout(x, layout)), x, gradgrad=True)
 
 
@@ -1077,7 +1077,7 @@ def test_activation_inplace_records_the_op(name):
     y = x * 1.0
     out = getattr(F, name)(y, inplace=True)
     assert out is y and y.grad_fn is not None
-    np.testing.assert_allclose(y.data, getattr(F, name)(x).data, rtol=1e-15)
+    np.testing.assert_allclose(y._data, getattr(F, name)(x)._data, rtol=1e-15)
     check_grad(lambda x: getattr(F, name)(x * 1.0, inplace=True), x)
 
 
@@ -1087,7 +1087,7 @@ def test_activation_kink_gradients_follow_pytorch():
     for name in ["leaky_relu", "hardtanh", "relu6", "hardsigmoid", "hardswish"]:
         x.grad = None
         getattr(autograd, name)(x).sum().backward()
-        grads[name] = x.grad.data
+        grads[name] = x.grad._data
     np.testing.assert_array_equal(grads["leaky_relu"], [0.01] * 4 + [1.0] * 3)
     np.testing.assert_array_equal(grads["hardtanh"], [0, 0, 0, 1, 0, 0, 0])  # exclusive
     np.testing.assert_array_equal(grads["relu6"], [0, 0, 0, 0, 1, 1, 0])
@@ -1101,9 +1101,9 @@ def test_activations_are_stable_for_large_inputs():
         x.grad = None
         out = getattr(autograd, name)(x)
         out.sum().backward()
-        assert np.all(np.isfinite(out.data)), name
-        assert np.all(np.isfinite(x.grad.data)), name
-    np.testing.assert_allclose(autograd.logsigmoid(x).data, [-1000.0, -50.0, -np.log(2), 0, 0],
+        assert np.all(np.isfinite(out._data)), name
+        assert np.all(np.isfinite(x.grad._data)), name
+    np.testing.assert_allclose(autograd.logsigmoid(x)._data, [-1000.0, -50.0, -np.log(2), 0, 0],
                                atol=1e-15)
 
 
@@ -1126,11 +1126,11 @@ def test_more_unary(name, shape, seed, layout):
     fn, draw_values, ref = MATH2[name]
     x = Tensor(np.asarray(draw_values(_rng(seed), shape), F64), requires_grad=True)
     if name == "frac":  # keep away from the integers, where frac jumps
-        x = Tensor(np.asarray(push_away(x.data, [np.round(x.data)]), F64), requires_grad=True)
+        x = Tensor(np.asarray(push_away(x._data, [np.round(x._data)]), F64), requires_grad=True)
     out = fn(x)
     assert out.shape == x.shape and out.dtype == F64
-    np.testing.assert_allclose(out.data, ref(x.data), rtol=1e-12, atol=1e-14)
-    np.testing.assert_array_equal(getattr(x, name)().data, out.data)  # the Tensor method
+    np.testing.assert_allclose(out._data, ref(x._data), rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(getattr(x, name)()._data, out._data)  # the Tensor method
     check_grad(lambda x: fn(relayout(x, layout)), x, gradgrad=True)
 
 
@@ -1138,7 +1138,7 @@ def test_more_unary(name, shape, seed, layout):
 def test_atan2(bs, seed, layout):
     rng = _rng(seed)
     y, x = leaf(rng, bs.input_shapes[0], "away0"), leaf(rng, bs.input_shapes[1], "away0")
-    np.testing.assert_allclose(autograd.atan2(y, x).data, np.arctan2(y.data, x.data))
+    np.testing.assert_allclose(autograd.atan2(y, x)._data, np.arctan2(y._data, x._data))
     check_grad(lambda y, x: autograd.atan2(relayout(y, layout), relayout(x, layout)), y, x,
                gradgrad=True)
 
@@ -1147,8 +1147,8 @@ def test_atan2(bs, seed, layout):
 def test_lerp(bs, seed, w, layout):
     rng = _rng(seed)
     a, b, wt = (leaf(rng, s) for s in bs.input_shapes)
-    np.testing.assert_allclose(autograd.lerp(a, b, wt).data,
-                               a.data + wt.data * (b.data - a.data), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(autograd.lerp(a, b, wt)._data,
+                               a._data + wt._data * (b._data - a._data), rtol=1e-12, atol=1e-14)
     check_grad(lambda a, b, wt: relayout(a, layout).lerp(b, relayout(wt, layout)), a, b, wt,
                gradgrad=True)
     check_grad(lambda a, b: autograd.lerp(a, relayout(b, layout), w), a, b, gradgrad=True)
@@ -1157,14 +1157,14 @@ def test_lerp(bs, seed, w, layout):
 def test_nan_to_num_gradient_is_zero_at_replaced_elements():
     x = Tensor(np.array([np.nan, np.inf, -np.inf, 2.0]), requires_grad=True)
     out = x.nan_to_num(nan=1.0, posinf=5.0, neginf=-5.0)
-    np.testing.assert_array_equal(out.data, [1.0, 5.0, -5.0, 2.0])
+    np.testing.assert_array_equal(out._data, [1.0, 5.0, -5.0, 2.0])
     out.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 0.0, 1.0])
+    np.testing.assert_array_equal(x.grad._data, [0.0, 0.0, 0.0, 1.0])
     for dtype in (np.float32, np.float64):  # defaults: 0 and the dtype's extreme finite values
         info = np.finfo(dtype)
-        out = Tensor(x.data.astype(dtype)).nan_to_num()
+        out = Tensor(x._data.astype(dtype)).nan_to_num()
         assert out.dtype == dtype
-        np.testing.assert_array_equal(out.data, np.array([0.0, info.max, info.min, 2.0], dtype))
+        np.testing.assert_array_equal(out._data, np.array([0.0, info.max, info.min, 2.0], dtype))
 
 
 @given(bs=broadcastable_shapes(2), seed=seeds)
@@ -1179,8 +1179,8 @@ def test_pow_exponent_gradient_at_zero_base_is_zero():
     a = Tensor(np.array([0.0, 2.0]), requires_grad=True)
     b = Tensor(np.array([2.0, 3.0]), requires_grad=True)
     (a ** b).sum().backward()
-    np.testing.assert_allclose(b.grad.data, [0.0, 8.0 * np.log(2.0)])
-    np.testing.assert_allclose(a.grad.data, [0.0, 12.0])
+    np.testing.assert_allclose(b.grad._data, [0.0, 8.0 * np.log(2.0)])
+    np.testing.assert_allclose(a.grad._data, [0.0, 12.0])
 
 
 # ---- prod, cumsum, cumprod, norm -----------------------------------------------------------------
@@ -1194,15 +1194,15 @@ def test_prod(data, shape, seed, keepdim, layout):
     x = _zeros_in(_rng(seed), shape)  # zeros (one or several per slice) are the hard case
     dim = data.draw(st.none() | st.integers(-max(len(shape), 1), max(len(shape), 1) - 1))
     out = autograd.prod(x, dim, keepdim=keepdim)
-    ref = np.prod(x.data, axis=dim if shape else None, keepdims=keepdim and dim is not None)
-    np.testing.assert_allclose(out.data, ref, rtol=1e-12)
+    ref = np.prod(x._data, axis=dim if shape else None, keepdims=keepdim and dim is not None)
+    np.testing.assert_allclose(out._data, ref, rtol=1e-12)
     check_grad(lambda x: relayout(x, layout).prod(dim, keepdim=keepdim), x, gradgrad=True)
 
 
 def test_prod_gradient_with_zeros_is_the_product_of_the_others():
     x = Tensor(np.array([[2.0, 0.0, 3.0], [0.0, 0.0, 5.0], [1.0, 2.0, 4.0]]), requires_grad=True)
     x.prod(1).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[0, 6, 0], [0, 0, 0], [8, 4, 2]])
+    np.testing.assert_array_equal(x.grad._data, [[0, 6, 0], [0, 0, 0], [8, 4, 2]])
 
 
 @pytest.mark.parametrize("op", ["cumsum", "cumprod"])
@@ -1211,9 +1211,9 @@ def test_cumsum_cumprod(op, data, shape, seed, layout):
     x = _zeros_in(_rng(seed), shape)
     dim = data.draw(st.integers(-max(len(shape), 1), max(len(shape), 1) - 1))
     out = getattr(autograd, op)(x, dim)
-    ref = getattr(np, op)(x.data.reshape(-1) if not shape else x.data, axis=0 if not shape
+    ref = getattr(np, op)(x._data.reshape(-1) if not shape else x._data, axis=0 if not shape
                           else dim).reshape(shape)
-    np.testing.assert_allclose(out.data, ref, rtol=1e-12)
+    np.testing.assert_allclose(out._data, ref, rtol=1e-12)
     check_grad(lambda x: getattr(relayout(x, layout), op)(dim), x, gradgrad=True)
 
 
@@ -1233,11 +1233,11 @@ def test_norm(p, data, shape, seed, keepdim, layout):
     if isinstance(dim, tuple) and len(dim) > 2:
         dim = dim[:2]
     x = leaf(_rng(seed), shape, "distinct")  # no ties (inf norms), no zeros (p < 1)
-    x = Tensor(np.asarray(push_away(x.data, [0.0]), F64), requires_grad=True)
+    x = Tensor(np.asarray(push_away(x._data, [0.0]), F64), requires_grad=True)
     out = autograd.norm(x, p, dim, keepdim)
     axis = dim if dim is None or isinstance(dim, tuple) else (dim,)
     q = 2.0 if p == "fro" else float(p)
-    a = np.abs(x.data)
+    a = np.abs(x._data)
     if np.isinf(q):
         ref = (np.max if q > 0 else np.min)(a, axis=axis, keepdims=keepdim)
     else:
@@ -1245,7 +1245,7 @@ def test_norm(p, data, shape, seed, keepdim, layout):
     if dim is None and keepdim:  # dim=None reduces everything, keepdim keeps all dims
         ref = np.reshape(ref, (1,) * len(shape))
     assert out.shape == np.shape(ref)
-    np.testing.assert_allclose(out.data, ref, rtol=1e-12)
+    np.testing.assert_allclose(out._data, ref, rtol=1e-12)
     check_grad(lambda x: relayout(x, layout).norm(p, axis, keepdim), x, gradgrad=True)
 
 
@@ -1254,7 +1254,7 @@ def test_norm_gradient_at_zero_is_zero():
     for p in [2, 3, "fro"]:
         x.grad = None
         autograd.norm(x, p).backward()
-        np.testing.assert_array_equal(x.grad.data, np.zeros((2, 3)))
+        np.testing.assert_array_equal(x.grad._data, np.zeros((2, 3)))
 
 
 # ---- shape and indexing --------------------------------------------------------------------------
@@ -1265,8 +1265,8 @@ def test_roll(data, shape, seed, layout):
                                     unique_by=lambda d: d % nd)))
     shifts = tuple(data.draw(st.integers(-5, 5)) for _ in dims)
     x = leaf(_rng(seed), shape)
-    np.testing.assert_array_equal(x.roll(shifts, dims).data, np.roll(x.data, shifts, dims))
-    np.testing.assert_array_equal(x.roll(3).data, np.roll(x.data, 3))
+    np.testing.assert_array_equal(x.roll(shifts, dims)._data, np.roll(x._data, shifts, dims))
+    np.testing.assert_array_equal(x.roll(3)._data, np.roll(x._data, 3))
     check_grad(lambda x: relayout(x, layout).roll(shifts, dims), x, gradgrad=True)
     check_grad(lambda x: relayout(x, layout).roll(-2), x)
 
@@ -1309,10 +1309,10 @@ def test_gather_scatter_add(data, shape, seed, layout):
     idx = Tensor(rng.integers(0, shape[d], ishape))  # repeats accumulate
     x = leaf(rng, shape)
     src = leaf(rng, tuple(n + data.draw(st.integers(0, 1)) for n in ishape))  # larger src ok
-    np.testing.assert_array_equal(x.gather(d, idx).data, _np_gather(x.data, dd, idx.data))
+    np.testing.assert_array_equal(x.gather(d, idx)._data, _np_gather(x._data, dd, idx._data))
     check_grad(lambda x: relayout(x, layout).gather(d, idx), x, gradgrad=True)
-    np.testing.assert_allclose(autograd.scatter_add(x, d, idx, src).data,
-                               _np_scatter(x.data, dd, idx.data, src.data, True), rtol=1e-12)
+    np.testing.assert_allclose(autograd.scatter_add(x, d, idx, src)._data,
+                               _np_scatter(x._data, dd, idx._data, src._data, True), rtol=1e-12)
     check_grad(lambda x, s: relayout(x, layout).scatter_add(d, idx, relayout(s, layout)), x, src,
                gradgrad=True)
 
@@ -1329,12 +1329,12 @@ def test_scatter(data, shape, seed, layout):
                                        for i, n in enumerate(ishape))), axis=dd)
     idx = Tensor(np.take(perm, np.arange(k), axis=dd))
     x, src = leaf(rng, shape), leaf(rng, tuple(n + 1 for n in ishape))
-    np.testing.assert_array_equal(autograd.scatter(x, d, idx, src).data,
-                                  _np_scatter(x.data, dd, idx.data, src.data, False))
+    np.testing.assert_array_equal(autograd.scatter(x, d, idx, src)._data,
+                                  _np_scatter(x._data, dd, idx._data, src._data, False))
     check_grad(lambda x, s: relayout(x, layout).scatter(d, idx, relayout(s, layout)), x, src,
                gradgrad=True)
-    np.testing.assert_array_equal(x.scatter(d, idx, -1.0).data,
-                                  _np_scatter(x.data, dd, idx.data, np.full(ishape, -1.0), False))
+    np.testing.assert_array_equal(x.scatter(d, idx, -1.0)._data,
+                                  _np_scatter(x._data, dd, idx._data, np.full(ishape, -1.0), False))
     check_grad(lambda x: x.scatter(d, idx, -1.0), x, gradgrad=True)
 
 
@@ -1345,12 +1345,12 @@ def test_index_select_masked_select_take_along_dim(data, shape, seed, layout):
     d = data.draw(st.integers(-nd, nd - 1))
     x = leaf(rng, shape)
     sel = Tensor(rng.integers(0, shape[d], data.draw(st.integers(0, 5))))
-    np.testing.assert_array_equal(x.index_select(d, sel).data, np.take(x.data, sel.data, d))
+    np.testing.assert_array_equal(x.index_select(d, sel)._data, np.take(x._data, sel._data, d))
     check_grad(lambda x: relayout(x, layout).index_select(d, sel), x, gradgrad=True)
 
     mask = Tensor(rng.random(data.draw(broadcastable_to(shape))) < 0.5)
-    np.testing.assert_array_equal(x.masked_select(mask).data,
-                                  x.data[np.broadcast_to(mask.data, shape)])
+    np.testing.assert_array_equal(x.masked_select(mask)._data,
+                                  x._data[np.broadcast_to(mask._data, shape)])
     check_grad(lambda x: relayout(x, layout).masked_select(mask), x, gradgrad=True)
 
     tshape = data.draw(broadcastable_to(shape))
@@ -1358,15 +1358,15 @@ def test_index_select_masked_select_take_along_dim(data, shape, seed, layout):
     tshape = tshape[:d % nd] + (data.draw(st.integers(1, 4)),) + tshape[d % nd + 1:]
     take = Tensor(rng.integers(0, shape[d], tshape))
     full = tuple(max(a, b) for a, b in zip(shape, tshape))
-    xb = np.broadcast_to(x.data, tuple(shape[i] if i == d % nd else n
+    xb = np.broadcast_to(x._data, tuple(shape[i] if i == d % nd else n
                                        for i, n in enumerate(full)))
-    ib = np.broadcast_to(take.data, tuple(tshape[i] if i == d % nd else n
+    ib = np.broadcast_to(take._data, tuple(tshape[i] if i == d % nd else n
                                           for i, n in enumerate(full)))
-    np.testing.assert_array_equal(autograd.take_along_dim(x, take, d).data,
+    np.testing.assert_array_equal(autograd.take_along_dim(x, take, d)._data,
                                   np.take_along_axis(xb, ib, d))
     check_grad(lambda x: autograd.take_along_dim(relayout(x, layout), take, d), x, gradgrad=True)
     flat = Tensor(rng.integers(0, x.numel(), (3,)))
-    np.testing.assert_array_equal(x.take_along_dim(flat).data, x.data.reshape(-1)[flat.data])
+    np.testing.assert_array_equal(x.take_along_dim(flat)._data, x._data.reshape(-1)[flat._data])
     check_grad(lambda x: relayout(x, layout).take_along_dim(flat), x)
 
 
@@ -1377,9 +1377,9 @@ def test_tril_triu_diagonal(data, shape, seed, layout):
     d1 = data.draw(st.integers(-nd, nd - 1))
     d2 = data.draw(st.integers(-nd, nd - 1).filter(lambda v: v % nd != d1 % nd))
     x = leaf(_rng(seed), shape)
-    np.testing.assert_array_equal(x.tril(k).data, np.tril(x.data, k))
-    np.testing.assert_array_equal(autograd.triu(x, k).data, np.triu(x.data, k))
-    np.testing.assert_array_equal(x.diagonal(k, d1, d2).data, np.diagonal(x.data, k, d1, d2))
+    np.testing.assert_array_equal(x.tril(k)._data, np.tril(x._data, k))
+    np.testing.assert_array_equal(autograd.triu(x, k)._data, np.triu(x._data, k))
+    np.testing.assert_array_equal(x.diagonal(k, d1, d2)._data, np.diagonal(x._data, k, d1, d2))
     check_grad(lambda x: relayout(x, layout).tril(k), x, gradgrad=True)
     check_grad(lambda x: relayout(x, layout).triu(k), x, gradgrad=True)
     check_grad(lambda x: relayout(x, layout).diagonal(k, d1, d2), x, gradgrad=True)
@@ -1390,8 +1390,8 @@ def test_tril_triu_diagonal(data, shape, seed, layout):
 def test_diag(n, m, k, seed, layout):
     rng = _rng(seed)
     v, a = leaf(rng, (n,)), leaf(rng, (n, m))
-    np.testing.assert_array_equal(v.diag(k).data, np.diag(v.data, k))
-    np.testing.assert_array_equal(autograd.diag(a, k).data, np.diag(a.data, k))
+    np.testing.assert_array_equal(v.diag(k)._data, np.diag(v._data, k))
+    np.testing.assert_array_equal(autograd.diag(a, k)._data, np.diag(a._data, k))
     check_grad(lambda v: autograd.diag(v, k), v, gradgrad=True)
     check_grad(lambda a: relayout(a, layout).diag(k), a, gradgrad=True)
 
@@ -1416,9 +1416,9 @@ def test_pad(mode, data, seed, layout):
                                    for i in range(k - 1, -1, -1)]
     crop = tuple(slice(max(-a, 0), n - max(-b, 0)) for (a, b), n in zip(pairs, shape))
     pos = [(max(a, 0), max(b, 0)) for a, b in pairs]
-    ref = (np.pad(x.data[crop], pos, mode="constant", constant_values=0.5) if mode == "constant"
-           else np.pad(x.data, pos, mode=_NP_PAD[mode]))
-    np.testing.assert_array_equal(out.data, ref)
+    ref = (np.pad(x._data[crop], pos, mode="constant", constant_values=0.5) if mode == "constant"
+           else np.pad(x._data, pos, mode=_NP_PAD[mode]))
+    np.testing.assert_array_equal(out._data, ref)
     check_grad(lambda x: F.pad(relayout(x, layout), widths, mode=mode), x, gradgrad=True)
 
 
@@ -1429,13 +1429,13 @@ def test_tensordot(data, seed, layout):
     d = data.draw(st.integers(0, min(2, len(sa))))
     sb = sa[len(sa) - d:] + data.draw(shapes(max_dims=1, max_side=3))
     a, b = leaf(rng, sa), leaf(rng, sb)
-    np.testing.assert_allclose(autograd.tensordot(a, b, d).data, np.tensordot(a.data, b.data, d),
+    np.testing.assert_allclose(autograd.tensordot(a, b, d)._data, np.tensordot(a._data, b._data, d),
                                rtol=1e-12, atol=1e-14)
     check_grad(lambda a, b: autograd.tensordot(relayout(a, layout), b, d), a, b, gradgrad=True)
     i = data.draw(st.integers(0, len(sa) - 1))
     c = leaf(rng, (2, sa[i]))
-    np.testing.assert_allclose(autograd.tensordot(a, c, dims=([i], [1])).data,
-                               np.tensordot(a.data, c.data, ([i], [1])), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(autograd.tensordot(a, c, dims=([i], [1]))._data,
+                               np.tensordot(a._data, c._data, ([i], [1])), rtol=1e-12, atol=1e-14)
     check_grad(lambda a, c: autograd.tensordot(a, relayout(c, layout), ([i], [1])), a, c,
                gradgrad=True)
 
@@ -1449,10 +1449,10 @@ def _well_conditioned(rng, shape):
 def test_inv_det_slogdet(batch, n, seed, layout):
     from autograd import linalg as L
     a = _well_conditioned(_rng(seed), batch + (n, n))
-    np.testing.assert_allclose(L.inv(a).data, np.linalg.inv(a.data), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(L.det(a).data, np.linalg.det(a.data), rtol=1e-10)
+    np.testing.assert_allclose(L.inv(a)._data, np.linalg.inv(a._data), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(L.det(a)._data, np.linalg.det(a._data), rtol=1e-10)
     sign, logabs = L.slogdet(a)
-    np.testing.assert_allclose(sign.data * np.exp(logabs.data), np.linalg.det(a.data),
+    np.testing.assert_allclose(sign._data * np.exp(logabs._data), np.linalg.det(a._data),
                                rtol=1e-10)
     check_grad(lambda a: L.inv(relayout(a, layout)), a, gradgrad=True)
     check_grad(lambda a: L.det(relayout(a, layout)), a, gradgrad=True)
@@ -1464,7 +1464,7 @@ def test_det_gradient_at_a_singular_matrix_is_the_cofactor_matrix():
     # rank 2: row 2 = 2 * row 1. d det / dA = cofactor matrix (PyTorch 2.13 returns 0 here).
     a = Tensor(np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 1.0, 1.0]]), requires_grad=True)
     autograd.det(a).backward()
-    np.testing.assert_allclose(a.grad.data, [[-2, -2, 2], [1, 1, -1], [0, 0, 0]], atol=1e-12)
+    np.testing.assert_allclose(a.grad._data, [[-2, -2, 2], [1, 1, -1], [0, 0, 0]], atol=1e-12)
     check_grad(autograd.det, a)
     a.grad = None
     g, = autograd.grad(autograd.det(a), a, create_graph=True)
@@ -1482,12 +1482,12 @@ def test_solve(bs, n, k, seed, layout):
     v = leaf(rng, (n,))
     x = L.solve(a, b)
     if b.ndim == a.ndim - 1 and b.shape == a.shape[:-1]:  # read as a batch of vectors (torch)
-        ref = np.linalg.solve(a.data, b.data[..., None])[..., 0]
+        ref = np.linalg.solve(a._data, b._data[..., None])[..., 0]
     else:
-        ref = np.linalg.solve(a.data, b.data)
+        ref = np.linalg.solve(a._data, b._data)
     assert x.shape == ref.shape
-    np.testing.assert_allclose(x.data, ref, rtol=1e-9, atol=1e-10)
-    np.testing.assert_allclose(L.solve(a, v).data, np.linalg.solve(a.data, v.data[:, None])[..., 0],
+    np.testing.assert_allclose(x._data, ref, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(L.solve(a, v)._data, np.linalg.solve(a._data, v._data[:, None])[..., 0],
                                rtol=1e-10, atol=1e-12)
     check_grad(lambda a, b: L.solve(relayout(a, layout), relayout(b, layout)), a, b,
                gradgrad=True)

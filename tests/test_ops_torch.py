@@ -697,7 +697,7 @@ def _compare(torch, name, arrays, fn, dtype, rng):
         assert o.shape == tuple(t.shape), f"{name} output {k}: shape {o.shape} vs {tuple(t.shape)}"
         assert str(o.dtype) == _torch_dtype_name(t), \
             f"{name} output {k}: dtype {o.dtype} vs {t.dtype}"
-        np.testing.assert_allclose(o.data, t.detach().numpy(), err_msg=f"{name} output {k}",
+        np.testing.assert_allclose(o._data, t.detach().numpy(), err_msg=f"{name} output {k}",
                                    **tol)
         assert o.requires_grad == t.requires_grad, f"{name} output {k}: requires_grad"
         if t.requires_grad:
@@ -714,12 +714,12 @@ def _compare(torch, name, arrays, fn, dtype, rng):
         if not t.requires_grad:
             continue
         if t.grad is None:
-            assert x.grad is None or not np.any(x.grad.data), f"{name} input {i}: unused"
+            assert x.grad is None or not np.any(x.grad._data), f"{name} input {i}: unused"
             continue
         assert x.grad is not None, f"{name}: no gradient for input {i}"
         assert x.grad.shape == tuple(t.grad.shape) and x.grad.dtype == x.dtype
         assert str(x.grad.dtype) == _torch_dtype_name(t.grad)
-        np.testing.assert_allclose(x.grad.data, t.grad.numpy(), err_msg=f"{name} grad {i}", **tol)
+        np.testing.assert_allclose(x.grad._data, t.grad.numpy(), err_msg=f"{name} grad {i}", **tol)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -746,10 +746,10 @@ def test_hardsigmoid_matches_torch(torch, dtype, shape, seed):
     g = rng.standard_normal(shape).astype(dtype)
     for o, ot in zip(outs, touts):
         assert str(o.dtype) == _torch_dtype_name(ot) and o.shape == tuple(ot.shape)
-        np.testing.assert_allclose(o.data, ot.detach().numpy(), **TOL[dtype])
+        np.testing.assert_allclose(o._data, ot.detach().numpy(), **TOL[dtype])
     sum((o * Tensor(g)).sum() for o in outs).backward()
     sum((o * torch.tensor(g)).sum() for o in touts).backward()
-    np.testing.assert_allclose(x.grad.data, t.grad.numpy(), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(x.grad._data, t.grad.numpy(), rtol=1e-7, atol=1e-9)
 
 
 @given(data=st.data(), seed=seeds)
@@ -766,10 +766,10 @@ def test_non_contiguous_inputs_match_torch(torch, data, seed):
     def fn(M, x, w):
         return ((x.exp() * x).sum(0) + (x @ w).sum(-1).unsqueeze(-1).mean()).sin()
     o, ot = fn(None, x, Tensor(w)), fn(None, t, torch.tensor(w))
-    np.testing.assert_allclose(o.data, ot.detach().numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(o._data, ot.detach().numpy(), rtol=1e-9, atol=1e-12)
     o.sum().backward()
     ot.sum().backward()
-    np.testing.assert_allclose(x.grad.data, t.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(x.grad._data, t.grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
 # ---- dtype rules --------------------------------------------------------------------------------
@@ -827,7 +827,7 @@ DTYPE_CASES = [
 def test_dtype_promotion_matches_torch(torch, name, fn):
     ours, theirs = fn(autograd), fn(torch)
     assert str(ours.dtype) == _torch_dtype_name(theirs), name
-    np.testing.assert_allclose(np.asarray(ours.data, dtype=np.float64),
+    np.testing.assert_allclose(np.asarray(ours._data, dtype=np.float64),
                                theirs.double().numpy(), rtol=1e-6)
 
 

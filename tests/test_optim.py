@@ -25,7 +25,7 @@ def _run_ours(opt_factory, steps=6):
         opt.zero_grad()
         loss.backward()
         opt.step()
-    return w.data
+    return w._data
 
 
 def _run_torch(torch, opt_factory, steps=6):
@@ -77,13 +77,13 @@ def test_sgd_momentum_by_hand():
     (w * w).sum().backward()
     opt.step()
     w1 = np.array([1.0, -2.0]) - 0.1 * g
-    np.testing.assert_allclose(w.data, w1)
-    np.testing.assert_allclose(opt.state[w]["momentum_buffer"].data, g)
+    np.testing.assert_allclose(w._data, w1)
+    np.testing.assert_allclose(opt.state[w]["momentum_buffer"]._data, g)
     opt.zero_grad()
     (w * w).sum().backward()
     opt.step()
     buf = 0.5 * g + 2 * w1
-    np.testing.assert_allclose(w.data, w1 - 0.1 * buf)
+    np.testing.assert_allclose(w._data, w1 - 0.1 * buf)
 
 
 def test_adam_first_step_is_lr_times_sign():
@@ -92,7 +92,7 @@ def test_adam_first_step_is_lr_times_sign():
     (w * autograd.tensor([1.0, 2.0, -5.0], dtype=autograd.float64)).sum().backward()
     opt.step()
     # bias-corrected m / sqrt(v) = sign(g) on the first step
-    np.testing.assert_allclose(w.data, [0.49, -3.01, 2.01], rtol=1e-6)
+    np.testing.assert_allclose(w._data, [0.49, -3.01, 2.01], rtol=1e-6)
     assert opt.state[w]["step"] == 1
     assert set(opt.state[w]) == {"step", "exp_avg", "exp_avg_sq"}
 
@@ -105,10 +105,10 @@ def test_param_groups_zero_grad_and_errors():
     assert [g["lr"] for g in opt.param_groups] == [0.1, 0.5]
     assert opt.param_groups[1]["momentum"] == 0.9
     b(a(autograd.randn(3, 2))).sum().backward()
-    before = b.weight.data.copy()
-    grad = b.weight.grad.data.copy()
+    before = b.weight._data.copy()
+    grad = b.weight.grad._data.copy()
     opt.step()
-    np.testing.assert_allclose(b.weight.data, before - 0.5 * grad, rtol=1e-6)
+    np.testing.assert_allclose(b.weight._data, before - 0.5 * grad, rtol=1e-6)
     opt.zero_grad()
     assert all(p.grad is None for g in opt.param_groups for p in g["params"])
     with pytest.raises(ValueError, match="Invalid learning rate"):
@@ -136,8 +136,8 @@ def test_optimizer_state_dict_roundtrip():
     opt2 = optim.Adam(model.parameters(), lr=0.5)
     opt2.load_state_dict(sd)
     assert opt2.param_groups[0]["lr"] == 0.01
-    np.testing.assert_array_equal(opt2.state[model.weight]["exp_avg"].data,
-                                  opt.state[model.weight]["exp_avg"].data)
+    np.testing.assert_array_equal(opt2.state[model.weight]["exp_avg"]._data,
+                                  opt.state[model.weight]["exp_avg"]._data)
 
 
 def test_xor_trains_with_sgd():
@@ -153,7 +153,7 @@ def test_xor_trains_with_sgd():
         loss.backward()
         opt.step()
     assert loss.item() < 0.01
-    np.testing.assert_array_equal((model(x).data > 0.5).astype(float), y.data)
+    np.testing.assert_array_equal((model(x)._data > 0.5).astype(float), y._data)
 
 
 @pytest.mark.parametrize("make", [lambda p: optim.SGD(p, lr=0.1), lambda p: optim.Adam(p)])
@@ -170,7 +170,7 @@ def test_step_with_closure_returns_loss_and_records_graph(make):
     with autograd.no_grad():          # step must re-enable grad for the closure
         loss = opt.step(closure)
     assert loss.item() == pytest.approx(5.0)
-    assert np.abs(w.data).sum() < 3.0
+    assert np.abs(w._data).sum() < 3.0
 
 
 # ---- every optimizer against PyTorch on a small float64 MLP -------------------------------------
@@ -315,7 +315,7 @@ def test_zero_grad_set_to_none_false_keeps_zeroed_arrays():
     grad = w.grad
     opt.zero_grad(set_to_none=False)
     assert w.grad is grad
-    np.testing.assert_array_equal(w.grad.data, [0.0, 0.0])
+    np.testing.assert_array_equal(w.grad._data, [0.0, 0.0])
     opt.zero_grad()
     assert w.grad is None
 
@@ -329,7 +329,7 @@ def test_optimizer_skips_parameters_without_grad():
         (a * 3).sum().backward()
         opt.step()
         opt.zero_grad()
-        assert b.data[0] == 1.0 and b not in opt.state and a in opt.state
+        assert b._data[0] == 1.0 and b not in opt.state and a in opt.state
 
 
 BAD_HYPERPARAMETERS = [
@@ -413,7 +413,7 @@ def test_state_dict_resumes_training_exactly(make):
     opt = make(list(params.values()))
     sched = CosineAnnealingLR(opt, T_max=15)
     _train_steps(params, opt, sched, x, y, 10)
-    saved = copy.deepcopy({"params": {k: p.data for k, p in params.items()},
+    saved = copy.deepcopy({"params": {k: p._data for k, p in params.items()},
                            "opt": opt.state_dict(), "sched": sched.state_dict()})
     _train_steps(params, opt, sched, x, y, 10)
 
@@ -424,7 +424,7 @@ def test_state_dict_resumes_training_exactly(make):
     sched2.load_state_dict(saved["sched"])
     _train_steps(fresh, opt2, sched2, x, y, 10)
     for k in params:
-        np.testing.assert_array_equal(fresh[k].data, params[k].data)
+        np.testing.assert_array_equal(fresh[k]._data, params[k]._data)
     assert sched2.get_last_lr() == sched.get_last_lr()
     assert opt2.state_dict()["param_groups"] == opt.state_dict()["param_groups"]
 

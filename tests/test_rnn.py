@@ -238,7 +238,7 @@ def test_gru_rnn_layer_gradcheck(case, kind):
     rng = np.random.default_rng(seed)
     xp, w, b, (h0,) = _op_inputs(rng, L, N, H, G, with_bias, with_h0)
     if kind == "relu":  # keep pre-activations away from the kink
-        xp.data += np.sign(xp.data) * 0.3
+        xp._data += np.sign(xp._data) * 0.3
 
     def fn(*a):
         it = iter(a)
@@ -297,7 +297,7 @@ def make_pair(torch, mode, input_size, hidden_size, dtype=np.float64, **kw):
     assert list(ours.state_dict()) == list(theirs.state_dict())
     with torch.no_grad():
         for name, p in theirs.named_parameters():
-            p.copy_(torch.from_numpy(getattr(ours, name).data.copy()))
+            p.copy_(torch.from_numpy(getattr(ours, name)._data.copy()))
     return ours, theirs
 
 
@@ -321,17 +321,17 @@ def run_both(torch, ours, theirs, x, states, lstm):
     pairs = []
     for o, t in zip(o_res, t_res):
         assert tuple(o.shape) == tuple(t.shape)
-        pairs.append((o.data, t.detach().numpy()))
+        pairs.append((o._data, t.detach().numpy()))
         g = rng.standard_normal(o.shape).astype(x.dtype)
         o_loss = o_loss + (o * Tensor(g)).sum()
         t_loss = t_loss + (t * torch.tensor(g)).sum()
     o_loss.backward()
     t_loss.backward()
-    pairs.append((ox.grad.data, tx.grad.numpy()))
+    pairs.append((ox.grad._data, tx.grad.numpy()))
     for o, t in zip(ost, tst):
-        pairs.append((o.grad.data, t.grad.numpy()))
+        pairs.append((o.grad._data, t.grad.numpy()))
     for name, p in theirs.named_parameters():
-        pairs.append((getattr(ours, name).grad.data, p.grad.numpy()))
+        pairs.append((getattr(ours, name).grad._data, p.grad.numpy()))
     return pairs
 
 
@@ -373,16 +373,16 @@ def test_layer_dropout_between_layers(torch):
     x = np.random.default_rng(0).standard_normal((5, 2, 3))
     ours.eval()
     theirs.eval()
-    out_eval = ours(Tensor(x))[0].data
+    out_eval = ours(Tensor(x))[0]._data
     np.testing.assert_allclose(out_eval, theirs(torch.tensor(x))[0].detach().numpy(),
                                rtol=1e-9, atol=1e-10)
     ours.train()
     autograd.manual_seed(0)
-    out_train = ours(Tensor(x))[0].data
+    out_train = ours(Tensor(x))[0]._data
     assert not np.allclose(out_train, out_eval)   # the mask changed the second layer's input
     ours.dropout = 1.0                            # everything dropped: layer 2 sees zeros
-    out_zero = ours(Tensor(x))[0].data
-    out_ref = ours(Tensor(np.zeros_like(x)))[0].data
+    out_zero = ours(Tensor(x))[0]._data
+    out_ref = ours(Tensor(np.zeros_like(x)))[0]._data
     np.testing.assert_allclose(out_zero, out_ref, rtol=0, atol=0)
     assert not np.allclose(out_zero, out_eval)
 
@@ -400,7 +400,7 @@ def test_cell_matches_torch(torch, cell, nl, batched, with_state):
     assert list(ours.state_dict()) == list(theirs.state_dict())
     with torch.no_grad():
         for name, p in theirs.named_parameters():
-            p.copy_(torch.from_numpy(getattr(ours, name).data.copy()))
+            p.copy_(torch.from_numpy(getattr(ours, name)._data.copy()))
     x = rng.standard_normal((N, I) if batched else (I,))
     ox, tx = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     sshape = (N, H) if batched else (H,)
@@ -417,17 +417,17 @@ def test_cell_matches_torch(torch, cell, nl, batched, with_state):
     o_loss, t_loss = 0, 0
     for k, (a, b) in enumerate(zip(o, t)):
         assert tuple(a.shape) == tuple(b.shape)
-        np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(a._data, b.detach().numpy(), rtol=1e-10, atol=1e-12)
         g = rng.standard_normal(a.shape)
         o_loss = o_loss + (a * Tensor(g)).sum()
         t_loss = t_loss + (b * torch.tensor(g)).sum()
     o_loss.backward()
     t_loss.backward()
-    np.testing.assert_allclose(ox.grad.data, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ox.grad._data, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
     for a, b in zip(os_, ts_):
-        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(a.grad._data, b.grad.numpy(), rtol=1e-10, atol=1e-12)
     for name, p in theirs.named_parameters():
-        np.testing.assert_allclose(getattr(ours, name).grad.data, p.grad.numpy(),
+        np.testing.assert_allclose(getattr(ours, name).grad._data, p.grad.numpy(),
                                    rtol=1e-10, atol=1e-12)
 
 
@@ -467,9 +467,9 @@ def test_initialisation_bounds(cls, G):
     for name, p in m.named_parameters():
         assert p.dtype == np.float32
         assert p.shape[0] == G * H
-        assert np.abs(p.data).max() <= bound
-        assert np.abs(p.data).max() > 0.8 * bound        # uniform over the whole range
-        assert abs(p.data.mean()) < 0.3 * bound
+        assert np.abs(p._data).max() <= bound
+        assert np.abs(p._data).max() > 0.8 * bound        # uniform over the whole range
+        assert abs(p._data.mean()) < 0.3 * bound
 
 
 def test_module_errors():
@@ -545,7 +545,7 @@ def _peak_bytes(L, H=16, N=4):
     (out.sum() + c.sum()).backward()
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert np.isfinite(x.grad.data).all() and np.isfinite(m.weight_hh_l0.grad.data).all()
+    assert np.isfinite(x.grad._data).all() and np.isfinite(m.weight_hh_l0.grad._data).all()
     return peak
 
 

@@ -31,7 +31,7 @@ def assert_same(a, b, where="obj"):
     assert type(a) is type(b), f"{where}: {type(a)} != {type(b)}"
     if isinstance(a, autograd.Tensor):
         assert a.requires_grad == b.requires_grad, where
-        assert_same(a.data, b.data, where + ".data")
+        assert_same(a._data, b._data, where + ".data")
     elif isinstance(a, (np.ndarray, np.generic)):
         assert a.dtype == b.dtype and a.shape == b.shape, where
         assert np.ascontiguousarray(a).tobytes() == np.ascontiguousarray(b).tobytes(), where
@@ -132,7 +132,7 @@ def test_roundtrip_module_state_dict_keeps_ordereddict_and_names(tmp_path):
     other = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
     other.load_state_dict(out)
     x = autograd.randn(5, 3)
-    np.testing.assert_array_equal(other(x).data, model(x).data)
+    np.testing.assert_array_equal(other(x)._data, model(x)._data)
 
 
 def test_lone_tensor_requires_grad_and_non_contiguous(tmp_path):
@@ -140,32 +140,32 @@ def test_lone_tensor_requires_grad_and_non_contiguous(tmp_path):
     t = autograd.Tensor(base.transpose(2, 0, 1), requires_grad=True)
     out = roundtrip_path(t, tmp_path / "t.safetensors")
     assert type(out) is autograd.Tensor and out.requires_grad and out.is_leaf
-    np.testing.assert_array_equal(out.data, t.data)
+    np.testing.assert_array_equal(out._data, t._data)
     assert tensor_names(tmp_path / "t.safetensors") == {"tensor"}
-    out.data[0, 0, 0] = 7.0  # loaded arrays are writable, and owned (not a map of the file)
+    out._data[0, 0, 0] = 7.0  # loaded arrays are writable, and owned (not a map of the file)
     autograd.save(autograd.Tensor(np.zeros((4, 2, 3))), tmp_path / "t.safetensors")
-    assert out.data[0, 0, 0] == 7.0 and out.data[1, 0, 0] == t.data[1, 0, 0]
+    assert out._data[0, 0, 0] == 7.0 and out._data[1, 0, 0] == t._data[1, 0, 0]
 
 
 def test_shared_tensors_are_stored_once_and_load_shared(tmp_path):
     w = autograd.randn(3, 3)
-    data = {"enc.weight": w, "dec.weight": w, "alias": w.detach(), "view": w.data[1:],
-            "lst": [w, w.data]}
+    data = {"enc.weight": w, "dec.weight": w, "alias": w.detach(), "view": w._data[1:],
+            "lst": [w, w._data]}
     path = tmp_path / "tied.safetensors"
     out = roundtrip_path(data, path)
     assert tensor_names(path) == {"enc.weight", "view"}
-    assert out["enc.weight"].data is out["dec.weight"].data is out["alias"].data
-    assert out["lst"][1] is out["enc.weight"].data
-    np.testing.assert_array_equal(out["view"], w.data[1:])
-    assert not np.shares_memory(out["view"], out["enc.weight"].data)  # partial overlap: copied
+    assert out["enc.weight"]._data is out["dec.weight"]._data is out["alias"]._data
+    assert out["lst"][1] is out["enc.weight"]._data
+    np.testing.assert_array_equal(out["view"], w._data[1:])
+    assert not np.shares_memory(out["view"], out["enc.weight"]._data)  # partial overlap: copied
 
 
 def test_name_clashes_get_suffixes(tmp_path):
     a, b = autograd.ones(2), autograd.zeros(2)
     out = roundtrip_path({"a.b": a, "a": {"b": b}}, tmp_path / "c.safetensors")
     assert tensor_names(tmp_path / "c.safetensors") == {"a.b", "a.b#2"}
-    np.testing.assert_array_equal(out["a.b"].data, a.data)
-    np.testing.assert_array_equal(out["a"]["b"].data, b.data)
+    np.testing.assert_array_equal(out["a.b"]._data, a._data)
+    np.testing.assert_array_equal(out["a"]["b"]._data, b._data)
 
 
 @pytest.mark.parametrize("obj, what", [
@@ -248,7 +248,7 @@ def test_save_through_symlink_and_path_errors(tmp_path):
     os.symlink(real, link)
     autograd.save(autograd.zeros(2), link)
     assert os.path.islink(link)
-    np.testing.assert_array_equal(autograd.load(real).data, np.zeros(2, np.float32))
+    np.testing.assert_array_equal(autograd.load(real)._data, np.zeros(2, np.float32))
     with pytest.raises(FileNotFoundError, match="does not exist"):
         autograd.save(autograd.ones(2), tmp_path / "missing" / "x.safetensors")
     with pytest.raises(IsADirectoryError):
@@ -384,9 +384,9 @@ def test_map_location_and_weights_only_accepted(tmp_path):
     for kw in [dict(map_location="cpu"), dict(map_location=autograd.device("cpu")),
                dict(map_location={"cuda:0": "cpu"}), dict(map_location=lambda s, loc: s),
                dict(weights_only=False), dict(weights_only=True, mmap=True)]:
-        np.testing.assert_array_equal(autograd.load(path, **kw)["a"].data, np.ones(2))
+        np.testing.assert_array_equal(autograd.load(path, **kw)["a"]._data, np.ones(2))
     with open(path, "rb") as fh:   # binary file objects
-        np.testing.assert_array_equal(autograd.load(fh)["a"].data, np.ones(2))
+        np.testing.assert_array_equal(autograd.load(fh)["a"]._data, np.ones(2))
 
 
 # ---- optimizers ---------------------------------------------------------------------------------
@@ -429,7 +429,7 @@ def test_optimizer_resumes_identically(make, seed, tmp_path_factory):
     opt2.load_state_dict(ck["optim"])
     _train(model2, opt2, xs[3:], ys[3:])
     for p, q in zip(model.parameters(), model2.parameters()):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p._data, q._data)
 
 
 # ---- PyTorch interop ----------------------------------------------------------------------------
@@ -462,7 +462,7 @@ def test_load_weights_saved_by_pytorch(pair, torch, tmp_path):
     x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
     with torch.no_grad():
         expected = tm(torch.from_numpy(x)).numpy()
-    np.testing.assert_allclose(am(autograd.Tensor(x)).data, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(am(autograd.Tensor(x))._data, expected, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("pair", [_mlp_pair, _cnn_pair], ids=["mlp", "cnn"])
@@ -473,11 +473,11 @@ def test_pytorch_loads_weights_saved_by_tapegrad(pair, torch, tmp_path):
     autograd.save(am.state_dict(), path)
     tm.load_state_dict(load_file(str(path)))
     for k, v in am.state_dict().items():
-        np.testing.assert_array_equal(tm.state_dict()[k].numpy(), v.data)
+        np.testing.assert_array_equal(tm.state_dict()[k].numpy(), v._data)
     x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
     with torch.no_grad():
         got = tm(torch.from_numpy(x)).numpy()
-    np.testing.assert_allclose(got, am(autograd.Tensor(x)).data, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got, am(autograd.Tensor(x))._data, rtol=1e-5, atol=1e-6)
 
 
 def test_pytorch_dtypes_and_bfloat16(torch, tmp_path):
@@ -491,7 +491,7 @@ def test_pytorch_dtypes_and_bfloat16(torch, tmp_path):
     for k, v in src.items():
         ref = v.float().numpy() if k == "bf16" else v.numpy()
         assert out[k].dtype == ref.dtype and out[k].shape == ref.shape, k
-        np.testing.assert_array_equal(out[k].data, ref)
+        np.testing.assert_array_equal(out[k]._data, ref)
     save_file({"f8": torch.zeros(2).to(torch.float8_e4m3fn)}, str(path))
     expect_error(path, "F8_E4M3")
 
@@ -508,7 +508,7 @@ def test_header_length_that_starts_like_a_pickle_still_loads(tmp_path):
             break
     else:
         pytest.fail("no padding gave a 0x280-byte header")
-    np.testing.assert_array_equal(autograd.load(path)["x"].data, np.arange(3.0))
+    np.testing.assert_array_equal(autograd.load(path)["x"]._data, np.arange(3.0))
 
 
 def test_awkward_keys_get_valid_tensor_names(tmp_path):

@@ -37,7 +37,7 @@ def load_torch_state(torch, ours, theirs):
         assert tuple(ours_sd[k].shape) == tuple(v.shape), k
     ours.load_state_dict({k: Tensor(v.detach().numpy().copy()) for k, v in sd.items()})
     for k, v in ours.state_dict().items():
-        np.testing.assert_array_equal(v.data, sd[k].detach().numpy())
+        np.testing.assert_array_equal(v._data, sd[k].detach().numpy())
 
 
 def run_both(torch, ours, theirs, arrays, fwd, seed=0, shared=None):
@@ -64,19 +64,19 @@ def run_both(torch, ours, theirs, arrays, fwd, seed=0, shared=None):
         if t_w is None:
             assert o_w is None
         else:
-            np.testing.assert_allclose(o_w.data, t_w.detach().numpy(), **TOL)
+            np.testing.assert_allclose(o_w._data, t_w.detach().numpy(), **TOL)
     assert tuple(o_out.shape) == tuple(t_out.shape)
     assert o_out.dtype == np.float64
-    np.testing.assert_allclose(o_out.data, t_out.detach().numpy(), **TOL)
+    np.testing.assert_allclose(o_out._data, t_out.detach().numpy(), **TOL)
     g = np.random.default_rng(seed).standard_normal(tuple(t_out.shape))
     t_out.backward(torch.tensor(g))
     o_out.backward(Tensor(g))
     for a, b in zip(o_in, t_in):
-        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), **TOL)
+        np.testing.assert_allclose(a.grad._data, b.grad.numpy(), **TOL)
     tp = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
         assert p.grad is not None, name
-        np.testing.assert_allclose(p.grad.data, tp[name].grad.numpy(), **TOL, err_msg=name)
+        np.testing.assert_allclose(p.grad._data, tp[name].grad.numpy(), **TOL, err_msg=name)
     return o_out
 
 
@@ -198,12 +198,12 @@ def test_mha_weights_shapes_and_rows():
     x = autograd.randn(L, N, E, dtype=F64)
     out, w = m(x, x, x)
     assert out.shape == (L, N, E) and w.shape == (N, L, L)
-    np.testing.assert_allclose(w.data.sum(-1), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(w._data.sum(-1), 1.0, rtol=1e-12)
     _, w = m(x, x, x, average_attn_weights=False)
     assert w.shape == (N, H, L, L)
     out2, none = m(x, x, x, need_weights=False)
     assert none is None
-    np.testing.assert_allclose(out2.data, out.data, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out2._data, out._data, rtol=1e-10, atol=1e-12)
 
 
 def test_mha_bool_mask_conventions_agree_with_float():
@@ -220,15 +220,15 @@ def test_mha_bool_mask_conventions_agree_with_float():
                  need_weights=need)
         b, _ = m(q, kv, kv, attn_mask=Tensor(np.where(bm, -np.inf, 0.0)),
                  key_padding_mask=Tensor(np.where(kpm, -np.inf, 0.0)), need_weights=need)
-        np.testing.assert_allclose(a.data, b.data, rtol=1e-12)
+        np.testing.assert_allclose(a._data, b._data, rtol=1e-12)
     # a masked key does not influence the output: changing it changes nothing
-    kv2 = kv.data.copy()
+    kv2 = kv._data.copy()
     kv2[S - 1, N - 1] += 10.0
     c, _ = m(q, kv, kv, key_padding_mask=Tensor(kpm))
     d, _ = m(q, Tensor(kv2), Tensor(kv2), key_padding_mask=Tensor(kpm))
-    np.testing.assert_allclose(c.data, d.data, rtol=1e-12)
+    np.testing.assert_allclose(c._data, d._data, rtol=1e-12)
     e, _ = m(q, Tensor(kv2), Tensor(kv2))
-    assert not np.allclose(c.data, e.data)
+    assert not np.allclose(c._data, e._data)
 
 
 def test_mha_fully_masked_row_gives_zeros_not_nan():
@@ -238,12 +238,12 @@ def test_mha_fully_masked_row_gives_zeros_not_nan():
     mask[0, :] = True
     for need in (True, False):
         out, w = m(x, x, x, attn_mask=Tensor(mask), need_weights=need)
-        assert np.isfinite(out.data).all()
-        np.testing.assert_allclose(out.data[0, 0], m.out_proj.bias.data)
+        assert np.isfinite(out._data).all()
+        np.testing.assert_allclose(out._data[0, 0], m.out_proj.bias._data)
         if need:
-            np.testing.assert_array_equal(w.data[0, 0], 0.0)
+            np.testing.assert_array_equal(w._data[0, 0], 0.0)
         out.sum().backward()
-        assert np.isfinite(x.grad.data).all()
+        assert np.isfinite(x.grad._data).all()
         x.grad = None
 
 
@@ -255,7 +255,7 @@ def test_mha_gradcheck(seed, need_weights, batch_first, mask):
     rng = np.random.default_rng(seed)
     n, length, e, h = 2, 3, 4, 2
     m = nn.MultiheadAttention(e, h, batch_first=batch_first, dtype=F64)
-    m.in_proj_bias.data[...] = rng.standard_normal(3 * e)
+    m.in_proj_bias._data[...] = rng.standard_normal(3 * e)
     q = Tensor(rng.standard_normal(seq_shape(batch_first, n, length, e)), requires_grad=True)
     kv = Tensor(rng.standard_normal(seq_shape(batch_first, n, length + 1, e)),
                 requires_grad=True)
@@ -454,7 +454,7 @@ def test_generate_square_subsequent_mask(torch):
         ours = nn.Transformer.generate_square_subsequent_mask(sz)
         theirs = torch.nn.Transformer.generate_square_subsequent_mask(sz)
         assert ours.dtype == np.float32
-        np.testing.assert_array_equal(ours.data, theirs.numpy())
+        np.testing.assert_array_equal(ours._data, theirs.numpy())
     assert nn.Transformer.generate_square_subsequent_mask(3, dtype=F64).dtype == np.float64
 
 
@@ -479,14 +479,14 @@ def test_state_dict_keys_match_torch(torch):
 def test_mha_init():
     m = nn.MultiheadAttention(16, 4)
     bound = np.sqrt(6.0 / (16 + 48))
-    w = m.in_proj_weight.data
+    w = m.in_proj_weight._data
     assert w.shape == (48, 16) and np.abs(w).max() <= bound and w.std() > bound / 4
-    np.testing.assert_array_equal(m.in_proj_bias.data, 0.0)
-    np.testing.assert_array_equal(m.out_proj.bias.data, 0.0)
+    np.testing.assert_array_equal(m.in_proj_bias._data, 0.0)
+    np.testing.assert_array_equal(m.out_proj.bias._data, 0.0)
     assert m.bias_k is None and m.in_proj_weight.dtype == np.float32
     s = nn.MultiheadAttention(16, 4, kdim=8, vdim=4)
     assert s.in_proj_weight is None and s.k_proj_weight.shape == (16, 8)
-    assert np.abs(s.v_proj_weight.data).max() <= np.sqrt(6.0 / 20)
+    assert np.abs(s.v_proj_weight._data).max() <= np.sqrt(6.0 / 20)
 
 
 def test_transformer_xavier_init():
@@ -494,7 +494,7 @@ def test_transformer_xavier_init():
     for name, p in model.named_parameters():
         if p.ndim > 1:
             fan_out, fan_in = p.shape
-            assert np.abs(p.data).max() <= np.sqrt(6.0 / (fan_in + fan_out)) + 1e-7, name
+            assert np.abs(p._data).max() <= np.sqrt(6.0 / (fan_in + fan_out)) + 1e-7, name
 
 
 def test_layers_are_deep_copies():
@@ -504,9 +504,9 @@ def test_layers_are_deep_copies():
     assert len(ids) == 3 * len(list(layer.parameters()))
     assert id(layer.linear1.weight) not in ids
     w0, w1 = enc.layers[0].linear1.weight, enc.layers[1].linear1.weight
-    np.testing.assert_array_equal(w0.data, w1.data)
-    w0.data[...] += 1.0
-    assert not np.allclose(w0.data, w1.data)
+    np.testing.assert_array_equal(w0._data, w1._data)
+    w0._data[...] += 1.0
+    assert not np.allclose(w0._data, w1._data)
     assert list(enc.state_dict())[0] == "layers.0.self_attn.in_proj_weight"
 
 
@@ -519,18 +519,18 @@ def test_dropout_train_eval():
     layer.eval()
     ref.eval()
     a, b = layer(x), layer(x)
-    np.testing.assert_array_equal(a.data, b.data)
-    np.testing.assert_allclose(a.data, ref(x).data, rtol=1e-12)
+    np.testing.assert_array_equal(a._data, b._data)
+    np.testing.assert_allclose(a._data, ref(x)._data, rtol=1e-12)
     layer.train()
     c, d = layer(x), layer(x)
-    assert not np.allclose(c.data, a.data) and not np.allclose(c.data, d.data)
+    assert not np.allclose(c._data, a._data) and not np.allclose(c._data, d._data)
     mha = nn.MultiheadAttention(E, H, dropout=0.5, dtype=F64)
     y = autograd.randn(L, N, E, dtype=F64)
     _, w = mha(y, y, y)
-    assert (w.data == 0).any() or not np.allclose(w.data.sum(-1), 1.0)
+    assert (w._data == 0).any() or not np.allclose(w._data.sum(-1), 1.0)
     mha.eval()
     _, w = mha(y, y, y)
-    np.testing.assert_allclose(w.data.sum(-1), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(w._data.sum(-1), 1.0, rtol=1e-12)
 
 
 def test_errors(torch):
@@ -586,4 +586,4 @@ def test_encoder_layer_float32_matches_torch(torch):
     out = ours(Tensor(x), src_mask=Tensor(mask), is_causal=True)
     ref = theirs(torch.tensor(x), src_mask=torch.tensor(mask), is_causal=True)
     assert out.dtype == np.float32
-    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(out._data, ref.detach().numpy(), rtol=1e-4, atol=1e-5)

@@ -263,11 +263,11 @@ def test_conv2d_op_uses_winograd_where_it_pays_and_matches_im2col():
     assert out.grad_fn.winograd  # 8 channels, 16 x 16 output: Winograd
     g = rng.standard_normal(out.shape)
     out.backward(autograd.Tensor(g))
-    ref = K.conv2d_forward(x.data, w.data, b.data, 1, 1, 1)
-    gx, gw, gb = K.conv2d_backward(g, x.data, w.data, 1, 1, 1)
-    np.testing.assert_allclose(out.data, ref, rtol=1e-10, atol=1e-10)
+    ref = K.conv2d_forward(x._data, w._data, b._data, 1, 1, 1)
+    gx, gw, gb = K.conv2d_backward(g, x._data, w._data, 1, 1, 1)
+    np.testing.assert_allclose(out._data, ref, rtol=1e-10, atol=1e-10)
     for got, want in ((x.grad, gx), (w.grad, gw), (b.grad, gb)):
-        np.testing.assert_allclose(got.data, want, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(got._data, want, rtol=1e-10, atol=1e-10)
     small = autograd.conv2d(x[:, :, :8, :8], w, b, padding=1)  # 8 x 8 output: im2col
     assert not small.grad_fn.winograd
     first = autograd.conv2d(x[:, :1], w[:, :1], b, padding=1)  # 1 input channel: im2col

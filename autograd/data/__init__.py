@@ -33,8 +33,8 @@ import warnings
 
 import numpy as np
 
-from .random import get_rng
-from .tensor import Tensor
+from ..random import get_rng
+from ..tensor import Tensor
 
 __all__ = [
     "Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
@@ -143,7 +143,7 @@ class TensorDataset(Dataset):
         if not -n <= i < n:
             raise IndexError(f"TensorDataset: index {i} is out of range for a dataset of "
                              f"size {n}")
-        return tuple(t[i] if t.requires_grad else Tensor(t.data[i, ...]) for t in self.tensors)
+        return tuple(t[i] if t.requires_grad else Tensor(t._data[i, ...]) for t in self.tensors)
 
     def __getitems__(self, indices):
         """The batch for ``indices``: ``[t[indices] for t in self.tensors]``, each of shape
@@ -153,7 +153,7 @@ class TensorDataset(Dataset):
             IndexError: an index out of range.
         """
         idx = _index_array(indices, len(self), "TensorDataset")
-        return [t[idx] if t.requires_grad else Tensor(t.data[idx])
+        return [t[idx] if t.requires_grad else Tensor(t._data[idx])
                 for t in self.tensors]
 
 
@@ -414,7 +414,7 @@ class WeightedRandomSampler(Sampler):
         if not isinstance(replacement, bool):
             raise TypeError("WeightedRandomSampler: replacement should be a boolean value, but "
                             f"got replacement={replacement!r}")
-        w = np.asarray(weights.data if isinstance(weights, Tensor) else weights,
+        w = np.asarray(weights._data if isinstance(weights, Tensor) else weights,
                        dtype=np.float64)
         if w.ndim != 1 or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
             raise ValueError("WeightedRandomSampler: weights must be a 1-D sequence of finite "
@@ -428,7 +428,7 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def _index_array(self):
-        w = self.weights.data
+        w = self.weights._data
         return get_rng(self.generator).choice(len(w), size=self.num_samples,
                                               replace=self.replacement, p=w / w.sum())
 
@@ -508,9 +508,9 @@ def _stack_tensors(batch):
             raise RuntimeError(f"default_collate: stack expects each tensor to be equal size, "
                                f"but got {first} at entry 0 and {tuple(t.shape)} at entry {k}")
     if any(t.requires_grad for t in batch):
-        from . import ops  # tracked stack only when needed (lazy: ops imports much)
+        from .. import ops  # tracked stack only when needed (lazy: ops imports much)
         return ops.stack(list(batch), 0)
-    return Tensor(np.stack([t.data for t in batch]))
+    return Tensor(np.stack([t._data for t in batch]))
 
 
 def _is_namedtuple(x):
@@ -566,7 +566,7 @@ def default_collate(batch):
     if isinstance(elem, numbers.Integral):
         return Tensor(np.array(batch, dtype=np.int64))
     if isinstance(elem, numbers.Real):
-        from .dtypes import get_default_dtype
+        from ..dtypes import get_default_dtype
         return Tensor(np.array(batch, dtype=get_default_dtype()))
     if isinstance(elem, (str, bytes)):
         return batch

@@ -43,11 +43,11 @@ def _operands(a, b):
     number, Tensor or number) with PyTorch's result dtype."""
     # fast path, the commonest call in a model: float tensor op Python number
     if b.__class__ is float or b.__class__ is int:
-        if a.__class__ is Tensor and a.data.dtype.kind == "f":
+        if a.__class__ is Tensor and a._data.dtype.kind == "f":
             return a, b
     ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
     if ta and tb:
-        da, db = a.data.dtype, b.data.dtype
+        da, db = a._data.dtype, b._data.dtype
         if da is db or da == db:
             return a, b
         fa, fb = da.kind == "f", db.kind == "f"
@@ -70,7 +70,7 @@ def _promote_for_scalar(t, x):
     """An integer/bool tensor combined with a Python float computes in the default float dtype
     (PyTorch: ``int_tensor + 1.5`` is float32); otherwise ``t`` is unchanged."""
     if (isinstance(x, (float, np.floating)) and not isinstance(x, np.ndarray)
-            and t.data.dtype.kind != "f"):
+            and t._data.dtype.kind != "f"):
         return t.to(_dt.get_default_dtype())
     return t
 
@@ -92,8 +92,8 @@ def _scalar_for(x, t):
             x = x.item()
         return x
     arr = _to_array(x, None)
-    if arr.dtype.kind == "f" and t.data.dtype.kind == "f":
-        arr = arr.astype(t.data.dtype, copy=False)
+    if arr.dtype.kind == "f" and t._data.dtype.kind == "f":
+        arr = arr.astype(t._data.dtype, copy=False)
     return Tensor._make(arr, False, None)
 
 
@@ -215,9 +215,9 @@ def add(input, other, alpha=1):
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     a, b = _operands(input, other)
-    if _is_number(b) and a.data.dtype.kind == "f":
+    if _is_number(b) and a._data.dtype.kind == "f":
         return AddScalar.apply(a, b)
-    if _is_number(a) and b.data.dtype.kind == "f":
+    if _is_number(a) and b._data.dtype.kind == "f":
         return AddScalar.apply(b, a)
     return Add.apply(a, b)
 
@@ -239,7 +239,7 @@ def sub(input, other, alpha=1):
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     a, b = _operands(input, other)
-    if _is_number(b) and a.data.dtype.kind == "f":
+    if _is_number(b) and a._data.dtype.kind == "f":
         return SubScalar.apply(a, b)
     return Sub.apply(a, b)
 
@@ -265,9 +265,9 @@ class Mul(Function):
 def mul(input, other):
     """``input * other`` with broadcasting (``torch.mul``)."""
     a, b = _operands(input, other)
-    if _is_number(b) and a.data.dtype.kind == "f":
+    if _is_number(b) and a._data.dtype.kind == "f":
         return MulScalar.apply(a, b)
-    if _is_number(a) and b.data.dtype.kind == "f":
+    if _is_number(a) and b._data.dtype.kind == "f":
         return MulScalar.apply(b, a)
     return Mul.apply(a, b)
 
@@ -312,7 +312,7 @@ def div(input, other, rounding_mode=None):
     if _data_kind(a) != "f" and _data_kind(b) != "f":
         a = a.to(_dt.get_default_dtype()) if isinstance(a, Tensor) else float(a)
         b = b.to(_dt.get_default_dtype()) if isinstance(b, Tensor) else float(b)
-    if _is_number(b) and a.data.dtype.kind == "f":
+    if _is_number(b) and a._data.dtype.kind == "f":
         return DivScalar.apply(a, b)
     return Div.apply(a, b)
 
@@ -321,19 +321,19 @@ divide = true_divide = div
 
 
 def _data(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _data_kind(x):
     if isinstance(x, Tensor):
-        return x.data.dtype.kind
+        return x._data.dtype.kind
     return np.asarray(x).dtype.kind
 
 
 def _result_dtype(a, b):
     if isinstance(a, Tensor) and isinstance(b, Tensor):
-        return np.result_type(a.data, b.data)
-    return (a if isinstance(a, Tensor) else b).data.dtype
+        return np.result_type(a._data, b._data)
+    return (a if isinstance(a, Tensor) else b)._data.dtype
 
 
 def floor_divide(input, other):
@@ -400,7 +400,7 @@ def pow(input, exponent):
     (PyTorch's convention); it is nan for negative bases, as in PyTorch.
     """
     a, b = _operands(input, exponent)
-    if isinstance(b, Tensor) or isinstance(a, Tensor) and a.data.dtype.kind == "f":
+    if isinstance(b, Tensor) or isinstance(a, Tensor) and a._data.dtype.kind == "f":
         return Pow.apply(a, b)
     # integer tensor ** number: not differentiable
     return Tensor._make(np.asarray(np.power(_data(a), _data(b))), False, None)
@@ -546,8 +546,8 @@ class Abs(Function):
 
 def abs(input):
     """Absolute value (``torch.abs``); gradient ``sign(x)``, 0 at 0 (PyTorch's choice)."""
-    if input.data.dtype.kind != "f":
-        return Tensor._make(np.abs(input.data), False, None)
+    if input._data.dtype.kind != "f":
+        return Tensor._make(np.abs(input._data), False, None)
     return Abs.apply(input)
 
 
@@ -755,8 +755,8 @@ def _bound(b, t):
     if b is None:
         return None
     if isinstance(b, Tensor):
-        return b.to(t.dtype) if b.data.dtype != t.data.dtype else b
-    return np.asarray(b, dtype=t.data.dtype)
+        return b.to(t.dtype) if b._data.dtype != t._data.dtype else b
+    return np.asarray(b, dtype=t._data.dtype)
 
 
 class Maximum(Function):
@@ -829,7 +829,7 @@ def where(condition, input=None, other=None):
     if input is None and other is None:
         return tuple(Tensor._make(i.astype(np.int64), False, None)
                      for i in np.nonzero(_data(condition)))
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got {cond.dtype}")
     ta, tb = isinstance(input, Tensor), isinstance(other, Tensor)
@@ -854,7 +854,7 @@ def masked_fill(input, mask, value):
         TypeError: if ``mask`` is not bool.
         RuntimeError: if ``mask`` does not broadcast to ``input``'s shape.
     """
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise TypeError(f"masked_fill: mask must be a bool tensor, got {m.dtype}")
     if np.broadcast_shapes(m.shape, input.shape) != input.shape:
@@ -879,8 +879,8 @@ class _ZeroGrad(Function):
 
 
 def _piecewise_constant(input, fn):
-    if input.data.dtype.kind != "f":
-        return Tensor._make(np.asarray(fn(input.data)), False, None)
+    if input._data.dtype.kind != "f":
+        return Tensor._make(np.asarray(fn(input._data)), False, None)
     return _ZeroGrad.apply(input, fn)
 
 
@@ -927,7 +927,7 @@ def cast(input, dtype):
     """Convert to ``dtype``; differentiable between floating dtypes (used by ``Tensor.to``)."""
     if input.requires_grad and dtype.kind == "f":
         return Cast.apply(input, dtype)
-    return Tensor._make(input.data.astype(dtype), False, None)
+    return Tensor._make(input._data.astype(dtype), False, None)
 
 
 class Clone(Function):
@@ -995,7 +995,7 @@ def ge(input, other):
 
 def logical_not(input):
     """Elementwise not (``torch.logical_not``; ``~`` on bool tensors)."""
-    return Tensor._make(np.asarray(np.logical_not(input.data)), False, None)
+    return Tensor._make(np.asarray(np.logical_not(input._data)), False, None)
 
 
 def logical_and(input, other):
@@ -1015,24 +1015,24 @@ def logical_xor(input, other):
 
 def isnan(input):
     """True where the element is NaN."""
-    return Tensor._make(np.isnan(input.data), False, None)
+    return Tensor._make(np.isnan(input._data), False, None)
 
 
 def isinf(input):
     """True where the element is +-inf."""
-    return Tensor._make(np.isinf(input.data), False, None)
+    return Tensor._make(np.isinf(input._data), False, None)
 
 
 def isfinite(input):
     """True where the element is finite."""
-    return Tensor._make(np.isfinite(input.data), False, None)
+    return Tensor._make(np.isfinite(input._data), False, None)
 
 
 def _float(t, op):
     """Math ops on integer tensors compute in the default float dtype (PyTorch's rule)."""
     if not isinstance(t, Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(t).__name__}")
-    if t.data.dtype.kind != "f":
+    if t._data.dtype.kind != "f":
         return t.to(_dt.get_default_dtype())
     return t
 
@@ -1195,7 +1195,7 @@ def frac(input):
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"frac: expected a Tensor, got {type(input).__name__}")
-    if input.data.dtype.kind != "f":
+    if input._data.dtype.kind != "f":
         raise NotImplementedError(f"frac: not implemented for dtype {input.dtype} (shape "
                                   f"{tuple(input.shape)}); expected a floating point tensor")
     return sub(input, trunc(input))
@@ -1241,8 +1241,8 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """Replace NaN by ``nan``, +inf by ``posinf`` and -inf by ``neginf`` (defaults: the dtype's
     largest and lowest finite values) (``torch.nan_to_num``). Integer tensors are returned
     unchanged (as a copy)."""
-    if input.data.dtype.kind != "f":
-        return Tensor._make(input.data.copy(), False, None)
+    if input._data.dtype.kind != "f":
+        return Tensor._make(input._data.copy(), False, None)
     return NanToNum.apply(input, nan, posinf, neginf)
 
 
@@ -1256,7 +1256,7 @@ def _act_input(input, op, allow_int=False):
     (``NotImplementedError``), except by the clamps (``hardtanh``, ``relu6``)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: expected a Tensor as input, got {type(input).__name__}")
-    if input.data.dtype.kind != "f" and not (allow_int and input.data.dtype.kind in "iu"):
+    if input._data.dtype.kind != "f" and not (allow_int and input._data.dtype.kind in "iu"):
         raise NotImplementedError(f"{op}: not implemented for dtype {input.dtype} (shape "
                                   f"{tuple(input.shape)}); expected a floating point tensor, "
                                   "convert it with .float() first")

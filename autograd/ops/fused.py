@@ -52,7 +52,7 @@ def _additive_mask(attn_mask, is_causal, L, S, dtype):
     float mask and/or the causal rule; ``None`` when there is none."""
     add = None
     if attn_mask is not None:
-        m = attn_mask.data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
+        m = attn_mask._data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
         if m.dtype == np.bool_:
             add = np.where(m, 0.0, -np.inf).astype(dtype)
         elif m.dtype.kind == "f":
@@ -75,7 +75,7 @@ def _attention_probs(q, k, scale, mask_t, add):
         if m is None:
             continue
         s = s + (m if isinstance(m, Tensor) else _const(m))
-        arr = m.data if isinstance(m, Tensor) else m
+        arr = m._data if isinstance(m, Tensor) else m
         d = np.all(np.isneginf(arr), axis=-1, keepdims=True)
         dead = d if dead is None else dead | d
     if dead is not None and dead.any():
@@ -126,9 +126,9 @@ class ScaledDotProductAttention(Function):
         L, E = q.shape[-2:]
         S, Ev = v.shape[-2:]
         B = lse.shape[0]
-        gq, gk, gv = KA.sdpa_backward(grad.data.reshape(B, L, Ev), q.data.reshape(B, L, E),
-                                      k.data.reshape(B, S, E), v.data.reshape(B, S, Ev),
-                                      out.data.reshape(B, L, Ev), lse.data, mask3, midx,
+        gq, gk, gv = KA.sdpa_backward(grad._data.reshape(B, L, Ev), q._data.reshape(B, L, E),
+                                      k._data.reshape(B, S, E), v._data.reshape(B, S, Ev),
+                                      out._data.reshape(B, L, Ev), lse._data, mask3, midx,
                                       is_causal, scale)
         return (_const(gq.reshape(q.shape)) if nq else None,
                 _const(gk.reshape(k.shape)) if nk else None,
@@ -284,7 +284,7 @@ class CrossEntropyIndices(Function):
                     (eps / C) * valid.astype(x.dtype)[:, None, :])
             return (g * c3).reshape(x.shape), None, None, None, None, None
         KF = _kernels("fused")
-        gx = KF.cross_entropy_backward(coef.data, x.data.reshape(N, C, D), t2, lse.data,
+        gx = KF.cross_entropy_backward(coef._data, x._data.reshape(N, C, D), t2, lse._data,
                                        weight, ignore_index, eps)
         return _const(gx.reshape(x.shape)), None, None, None, None, None
 
@@ -315,7 +315,7 @@ def cross_entropy_indices(input, target, weight=None, ignore_index=-100, reducti
                          f"{label_smoothing}")
     if input.dtype.kind != "f":
         raise TypeError(f"{op}: expected floating-point logits, got {input.dtype}")
-    tgt = target.data if isinstance(target, Tensor) else np.asarray(target)
+    tgt = target._data if isinstance(target, Tensor) else np.asarray(target)
     if tgt.dtype.kind not in "iu":
         raise TypeError(f"{op}: expected target of an integer dtype (class indices), got "
                         f"{tgt.dtype}")
@@ -330,7 +330,7 @@ def cross_entropy_indices(input, target, weight=None, ignore_index=-100, reducti
     c = input.shape[1]
     w = None
     if weight is not None:
-        w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+        w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
         if w.shape != (c,):
             raise ValueError(f"{op}: weight must have shape ({c},), got {w.shape}")
         w = np.ascontiguousarray(w, dtype=input.dtype)
@@ -375,9 +375,9 @@ class LayerNorm(Function):
         KF = _kernels("fused")
         M = mean.shape[0]
         D = int(np.prod(x.shape[x.ndim - nd:], dtype=np.int64))
-        gx, gw, gb = KF.layer_norm_backward(grad.data.reshape(M, D), x.data.reshape(M, D),
-                                            None if weight is None else weight.data,
-                                            mean.data, rstd.data, need_input_grad=nx)
+        gx, gw, gb = KF.layer_norm_backward(grad._data.reshape(M, D), x._data.reshape(M, D),
+                                            None if weight is None else weight._data,
+                                            mean._data, rstd._data, need_input_grad=nx)
         wshape = x.shape[x.ndim - nd:]
         return (_const(gx.reshape(x.shape)) if nx else None,
                 _const(gw.reshape(wshape)) if nw else None,
@@ -473,7 +473,7 @@ class Embedding(Function):
     def backward(ctx, grad):
         idx, = ctx.saved_tensors
         num, padding_idx, by_freq = ctx.conf
-        return EmbeddingBackward.apply(grad, idx.data, num, padding_idx, by_freq), None, None, \
+        return EmbeddingBackward.apply(grad, idx._data, num, padding_idx, by_freq), None, None, \
             None
 
 
@@ -493,14 +493,14 @@ class EmbeddingBackward(Function):
     def backward(ctx, gg):
         idx, = ctx.saved_tensors
         padding_idx, by_freq = ctx.conf
-        out = Embedding.apply(gg, idx.data, None, False)
+        out = Embedding.apply(gg, idx._data, None, False)
         factor = np.ones(idx.shape, dtype=gg.dtype)
         if by_freq:
-            flat = idx.data.reshape(-1)
+            flat = idx._data.reshape(-1)
             counts = np.bincount(flat, minlength=gg.shape[0])
-            factor = (1.0 / counts[idx.data]).astype(gg.dtype)
+            factor = (1.0 / counts[idx._data]).astype(gg.dtype)
         if padding_idx is not None:
-            factor = factor * (idx.data != padding_idx)
+            factor = factor * (idx._data != padding_idx)
         if by_freq or padding_idx is not None:
             out = out * _const(factor[..., None])
         return out, None, None, None, None
@@ -534,7 +534,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     if weight.ndim != 2:
         raise ValueError(f"{op}: weight must be 2-D (num_embeddings, embedding_dim), got shape "
                          f"{tuple(weight.shape)}")
-    idx = input.data if isinstance(input, Tensor) else np.asarray(input)
+    idx = input._data if isinstance(input, Tensor) else np.asarray(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{op}: expected integer indices (Long or Int), got dtype {idx.dtype}")
     num = weight.shape[0]
@@ -549,7 +549,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         raise IndexError(f"{op}: index out of range in self (index {int(bad)}, "
                          f"num_embeddings {num})")
     if max_norm is not None:
-        _kernels("fused").embedding_renorm_(weight.data, idx, float(max_norm),
+        _kernels("fused").embedding_renorm_(weight._data, idx, float(max_norm),
                                              float(norm_type))
         weight._bump_version()
     return Embedding.apply(weight, idx, padding_idx, bool(scale_grad_by_freq))

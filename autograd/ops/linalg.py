@@ -70,8 +70,8 @@ def matmul(input, other):
 
 def _matmul(input, other, op):
     a, b = _operands(input, other)
-    sa, sb = np.shape(a.data if isinstance(a, Tensor) else a), \
-        np.shape(b.data if isinstance(b, Tensor) else b)
+    sa, sb = np.shape(a._data if isinstance(a, Tensor) else a), \
+        np.shape(b._data if isinstance(b, Tensor) else b)
     if len(sa) == 0 or len(sb) == 0:
         raise RuntimeError(f"{op}: both arguments need to be at least 1D, but they are "
                            f"{len(sa)}D and {len(sb)}D")
@@ -222,7 +222,7 @@ def einsum(equation, *operands):
             elif n != 1 and n != prev:
                 raise ValueError(f"einsum: subscript {c!r} has size {n} in one operand and "
                                  f"{prev} in another ({equation!r})")
-    dtype = promote_dtypes([x.data.dtype for x in tensors])
+    dtype = promote_dtypes([x._data.dtype for x in tensors])
     tensors = [x.to(dtype) if x.dtype != dtype else x for x in tensors]
     return Einsum.apply(*tensors, inputs=tuple(ins), output=out)
 
@@ -299,7 +299,7 @@ class LinAlgError(RuntimeError):
 def _square_float(A, op):
     if not isinstance(A, Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(A).__name__}")
-    if A.data.dtype.kind != "f":
+    if A._data.dtype.kind != "f":
         raise RuntimeError(f"{op}: Expected a floating point tensor as input. Got "
                            f"{A.dtype} (shape {tuple(A.shape)})")
     if A.ndim < 2:
@@ -391,10 +391,10 @@ class Det(Function):
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
         g = grad.unsqueeze(-1).unsqueeze(-1)
-        if np.all(out.data != 0):
+        if np.all(out._data != 0):
             return g * out.unsqueeze(-1).unsqueeze(-1) * inverse(a).mT
         # singular somewhere: the adjugate is still defined (PyTorch uses an SVD too)
-        adj_t = Tensor._make(_adjugate_t(a.data).astype(a.data.dtype), False, None)
+        adj_t = Tensor._make(_adjugate_t(a._data).astype(a._data.dtype), False, None)
         return _SingularDetGrad.apply(g, adj_t, a)
 
 
@@ -461,7 +461,7 @@ def logdet(input):
         RuntimeError: for a non-floating or non-square input.
     """
     sign, logabs = slogdet(input)
-    fix = np.where(sign.data < 0, np.nan, 0.0).astype(sign.data.dtype)
+    fix = np.where(sign._data < 0, np.nan, 0.0).astype(sign._data.dtype)
     return logabs + Tensor._make(fix, False, None)
 
 

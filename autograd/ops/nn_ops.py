@@ -338,10 +338,10 @@ class Conv2d(Function):
         nx, nw, nb = ctx.needs_input_grad[:3]
         if ctx.winograd:
             gx, gw, gb = K.conv2d_winograd_backward(
-                grad.data, x.data, w.data, ctx.conf[1], need_input_grad=nx,
+                grad._data, x._data, w._data, ctx.conf[1], need_input_grad=nx,
                 need_weight_grad=nw, need_bias_grad=nb)
         else:
-            gx, gw, gb = K.conv2d_backward(grad.data, x.data, w.data, *ctx.conf,
+            gx, gw, gb = K.conv2d_backward(grad._data, x._data, w._data, *ctx.conf,
                                            need_input_grad=nx, need_weight_grad=nw,
                                            need_bias_grad=nb)
         return _kernel_grads("conv2d", (grad, x, w), (gx, gw, gb)) + (None, None, None)
@@ -456,7 +456,7 @@ class ConvTranspose2d(Function):
     def backward(ctx, grad):
         x, w, x2 = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad[:3]
-        gx, gw, gb = K.conv_transpose2d_backward(grad.data, ctx.x_shape, w.data, x2.data,
+        gx, gw, gb = K.conv_transpose2d_backward(grad._data, ctx.x_shape, w._data, x2._data,
                                                  *ctx.conf, need_input_grad=nx,
                                                  need_weight_grad=nw, need_bias_grad=nb)
         return _kernel_grads("conv_transpose2d", (grad, x, w), (gx, gw, gb)) + (None,) * 4
@@ -524,7 +524,7 @@ class MaxPool2d(Function):
     @staticmethod
     def backward(ctx, grad):
         x, argmax = ctx.saved_tensors
-        gx = K.max_pool2d_backward(grad.data, argmax.data, ctx.x_shape)
+        gx = K.max_pool2d_backward(grad._data, argmax._data, ctx.x_shape)
         return _kernel_grads(ctx.op, (grad, x), (gx,)) + (None,) * (len(ctx.needs_input_grad) - 1)
 
 
@@ -874,7 +874,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"nll_loss: {reduction!r} is not a valid value for reduction")
-    tgt = target.data if isinstance(target, Tensor) else np.asarray(target)
+    tgt = target._data if isinstance(target, Tensor) else np.asarray(target)
     if tgt.dtype.kind not in "iu":
         raise TypeError(f"nll_loss: expected target of an integer dtype (class indices), got "
                         f"{tgt.dtype}; for probabilities use cross_entropy with float targets")
@@ -894,7 +894,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
         x = input.movedim(1, -1).reshape(-1, c)
     w = None
     if weight is not None:
-        w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+        w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
         if w.shape != (c,):
             raise ValueError(f"nll_loss: weight must have shape ({c},), got {w.shape}")
         w = w.astype(input.dtype, copy=False)

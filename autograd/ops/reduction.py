@@ -71,9 +71,9 @@ def sum(input, dim=None, keepdim=False, dtype=None):
     """
     if dtype is not None:
         input = input.to(dtype)
-    elif input.data.dtype.kind in "biu":
+    elif input._data.dtype.kind in "biu":
         input = input.to(_dt.int64)
-    dims = _dims(dim, input.data.ndim, "sum")
+    dims = _dims(dim, input._data.ndim, "sum")
     return Sum.apply(input, dims, keepdim)
 
 
@@ -105,10 +105,10 @@ def mean(input, dim=None, keepdim=False, dtype=None):
     """
     if dtype is not None:
         input = input.to(dtype)
-    elif input.data.dtype.kind != "f":
+    elif input._data.dtype.kind != "f":
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {_dt.dtype_name(input.dtype)}")
-    dims = _dims(dim, input.data.ndim, "mean")
+    dims = _dims(dim, input._data.ndim, "mean")
     return Mean.apply(input, dims, keepdim)
 
 
@@ -130,7 +130,7 @@ class MaxDim(Function):
         if not ctx.keepdim:
             grad = grad.unsqueeze(ctx.dim)
         onehot = np.zeros(ctx.in_shape, dtype=bool)
-        np.put_along_axis(onehot, idx.data, True, axis=ctx.dim)
+        np.put_along_axis(onehot, idx._data, True, axis=ctx.dim)
         return grad * Tensor._make(onehot, False, None)
 
 
@@ -150,7 +150,7 @@ class AMax(Function):
     @staticmethod
     def backward(ctx, grad):
         a, out_kd = ctx.saved_tensors
-        mask = (a == out_kd).data
+        mask = (a == out_kd)._data
         count = mask.sum(axis=ctx.dims, keepdims=True)
         weight = Tensor._make((mask / count).astype(a.dtype), False, None)
         return grad.reshape(ctx.kd_shape) * weight
@@ -158,10 +158,10 @@ class AMax(Function):
 
 def _check_nonempty(input, dims, op):
     for d in dims:
-        if input.data.shape[d] == 0:
+        if input._data.shape[d] == 0:
             raise IndexError(f"{op}: expected reduction dim {d} to have non-zero size, got "
                              f"shape {tuple(input.shape)}")
-    if input.data.size == 0:
+    if input._data.size == 0:
         raise RuntimeError(f"{op}: cannot reduce an empty tensor of shape {tuple(input.shape)}")
 
 
@@ -171,12 +171,12 @@ def _max_min(input, dim, keepdim, is_max, op):
         return maximum(input, dim) if is_max else minimum(input, dim)
     if dim is None:
         _check_nonempty(input, (), op)
-        return AMax.apply(input, tuple(range(input.data.ndim)), False, is_max)
-    d = _wrap_dim(dim, input.data.ndim, op)
-    if input.data.ndim == 0:
+        return AMax.apply(input, tuple(range(input._data.ndim)), False, is_max)
+    d = _wrap_dim(dim, input._data.ndim, op)
+    if input._data.ndim == 0:
         return MaxMin(input.clone(), Tensor._make(np.zeros((), np.int64), False, None))
     _check_nonempty(input, (d,), op)
-    arg = np.argmax(input.data, axis=d) if is_max else np.argmin(input.data, axis=d)
+    arg = np.argmax(input._data, axis=d) if is_max else np.argmin(input._data, axis=d)
     idx_kd = np.expand_dims(arg, d)
     values = MaxDim.apply(input, d, keepdim, idx_kd)
     indices = idx_kd if keepdim else arg
@@ -205,14 +205,14 @@ def min(input, dim=None, keepdim=False):
 def amax(input, dim=(), keepdim=False):
     """Maximum over ``dim`` (int or tuple; ``()``/``None`` means all), ties sharing the
     gradient evenly (``torch.amax``)."""
-    dims = _dims(dim if dim != () else None, input.data.ndim, "amax")
+    dims = _dims(dim if dim != () else None, input._data.ndim, "amax")
     _check_nonempty(input, dims, "amax")
     return AMax.apply(input, dims, keepdim, True)
 
 
 def amin(input, dim=(), keepdim=False):
     """Minimum over ``dim`` (``torch.amin``)."""
-    dims = _dims(dim if dim != () else None, input.data.ndim, "amin")
+    dims = _dims(dim if dim != () else None, input._data.ndim, "amin")
     _check_nonempty(input, dims, "amin")
     return AMax.apply(input, dims, keepdim, False)
 
@@ -229,7 +229,7 @@ def argmin(input, dim=None, keepdim=False):
 
 
 def _arg(input, dim, keepdim, fn, op):
-    a = input.data
+    a = input._data
     if a.size == 0:
         raise RuntimeError(f"{op}: cannot be computed on an empty tensor of shape {a.shape}")
     if dim is None:
@@ -247,10 +247,10 @@ def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
     deviations divided by ``N - correction``. ``unbiased=False`` means ``correction=0``."""
     if unbiased is not None:
         correction = 1 if unbiased else 0
-    dims = _dims(dim, input.data.ndim, "var")
+    dims = _dims(dim, input._data.ndim, "var")
     n = 1
     for d in dims:
-        n *= input.data.shape[d]
+        n *= input._data.shape[d]
     mu = mean(input, dims, keepdim=True)
     dev = input - mu
     return sum(dev * dev, dims, keepdim=keepdim) / builtins.max(n - correction, 0)
@@ -264,8 +264,8 @@ def std(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
 def logsumexp(input, dim, keepdim=False):
     """``log(sum(exp(x), dim))`` computed stably by subtracting the maximum
     (``torch.logsumexp``); the gradient is ``softmax(x)``."""
-    dims = _dims(dim, input.data.ndim, "logsumexp")
-    m = Tensor._make(np.max(input.data, axis=dims, keepdims=True), False, None)
+    dims = _dims(dim, input._data.ndim, "logsumexp")
+    m = Tensor._make(np.max(input._data, axis=dims, keepdims=True), False, None)
     m = m.masked_fill(~m.isfinite(), 0.0)
     out = ((input - m).exp().sum(dims, keepdim=True)).log() + m
     if not keepdim:
@@ -275,20 +275,20 @@ def logsumexp(input, dim, keepdim=False):
 
 def all(input, dim=None, keepdim=False):
     """True if every element (along ``dim``) is non-zero (``torch.all``); bool result."""
-    axis = None if dim is None else _dims(dim, input.data.ndim, "all")
-    return Tensor._make(np.asarray(np.all(input.data, axis=axis, keepdims=keepdim)), False, None)
+    axis = None if dim is None else _dims(dim, input._data.ndim, "all")
+    return Tensor._make(np.asarray(np.all(input._data, axis=axis, keepdims=keepdim)), False, None)
 
 
 def any(input, dim=None, keepdim=False):
     """True if any element (along ``dim``) is non-zero (``torch.any``); bool result."""
-    axis = None if dim is None else _dims(dim, input.data.ndim, "any")
-    return Tensor._make(np.asarray(np.any(input.data, axis=axis, keepdims=keepdim)), False, None)
+    axis = None if dim is None else _dims(dim, input._data.ndim, "any")
+    return Tensor._make(np.asarray(np.any(input._data, axis=axis, keepdims=keepdim)), False, None)
 
 
 def count_nonzero(input, dim=None):
     """Number of non-zero elements (along ``dim``), int64."""
-    axis = None if dim is None else _dims(dim, input.data.ndim, "count_nonzero")
-    return Tensor._make(np.asarray(np.count_nonzero(input.data, axis=axis), dtype=np.int64),
+    axis = None if dim is None else _dims(dim, input._data.ndim, "count_nonzero")
+    return Tensor._make(np.asarray(np.count_nonzero(input._data, axis=axis), dtype=np.int64),
                         False, None)
 
 
@@ -316,10 +316,10 @@ def _cum_args(input, dim, dtype, op):
         raise TypeError(f"{op}: expected a Tensor, got {type(input).__name__}")
     if dtype is not None:
         input = input.to(dtype)
-    elif input.data.dtype.kind in "biu":
+    elif input._data.dtype.kind in "biu":
         input = input.to(_dt.int64)
-    d = _wrap_dim(dim, input.data.ndim, op)
-    if input.data.ndim == 0:
+    d = _wrap_dim(dim, input._data.ndim, op)
+    if input._data.ndim == 0:
         input, d = input.reshape(1), 0  # 0-d: as a 1-element vector, reshaped back below
     return input, d
 
@@ -333,7 +333,7 @@ def cumsum(input, dim, *, dtype=None):
     """
     x, d = _cum_args(input, dim, dtype, "cumsum")
     out = Cumsum.apply(x, d)
-    return out.reshape(()) if input.data.ndim == 0 else out
+    return out.reshape(()) if input._data.ndim == 0 else out
 
 
 class Cumprod(Function):
@@ -350,7 +350,7 @@ class Cumprod(Function):
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
         d = ctx.dim
-        if not np.any(a.data == 0):
+        if not np.any(a._data == 0):
             # dL/dx_i = sum_{j >= i} g_j y_j / x_i  (no zeros: the division is exact)
             return _flip_cumsum_flip(grad * out, d) / a, None
         # With zeros: dL/dx_i = L_i * S_i, where L_i = prod_{k < i} x_k (exclusive cumprod) and
@@ -373,7 +373,7 @@ def _exclusive_cumprod(a, d):
     n = a.shape[d]
     one_shape = list(a.shape)
     one_shape[d] = 1
-    ones = Tensor._make(np.ones(one_shape, dtype=a.data.dtype), False, None)
+    ones = Tensor._make(np.ones(one_shape, dtype=a._data.dtype), False, None)
     if n == 1:
         return ones
     return cat([ones, cumprod(narrow(a, d, 0, n - 1), d)], d)
@@ -389,7 +389,7 @@ def cumprod(input, dim, *, dtype=None):
     """
     x, d = _cum_args(input, dim, dtype, "cumprod")
     out = Cumprod.apply(x, d)
-    return out.reshape(()) if input.data.ndim == 0 else out
+    return out.reshape(()) if input._data.ndim == 0 else out
 
 
 class Prod(Function):
@@ -446,9 +446,9 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     """
     if dtype is not None:
         input = input.to(dtype)
-    elif input.data.dtype.kind in "biu":
+    elif input._data.dtype.kind in "biu":
         input = input.to(_dt.int64)
-    dims = _dims(dim, input.data.ndim, "prod")
+    dims = _dims(dim, input._data.ndim, "prod")
     if dim is None:
         keepdim = False
     return Prod.apply(input, dims, keepdim)
@@ -512,7 +512,7 @@ def _float_input(input, op, dtype=None):
         raise TypeError(f"{op}: expected a Tensor, got {type(input).__name__}")
     if dtype is not None:
         input = input.to(dtype)
-    if input.data.dtype.kind != "f":
+    if input._data.dtype.kind != "f":
         raise RuntimeError(f"{op}: expected a floating point input, got dtype {input.dtype} "
                            f"(shape {tuple(input.shape)})")
     return input
@@ -525,12 +525,12 @@ def _vector_norm(input, ord=2, dim=None, keepdim=False, dtype=None, op="linalg.v
     input = _float_input(input, op, dtype)
     if isinstance(ord, str) or not isinstance(ord, numbers.Real):
         raise TypeError(f"{op}: ord must be a number (2, 1, inf, -inf, 0, ...), got {ord!r}")
-    dims = _dims(dim, input.data.ndim, op)
+    dims = _dims(dim, input._data.ndim, op)
     if dim is None and keepdim:
-        dims = tuple(range(input.data.ndim))
+        dims = tuple(range(input._data.ndim))
     ord = float(ord)
     if ord == np.inf or ord == -np.inf:
-        if input.data.size == 0:
+        if input._data.size == 0:
             raise RuntimeError(f"{op}: cannot compute the {ord} norm of an empty tensor of "
                                f"shape {tuple(input.shape)}")
         return AMax.apply(input.abs(), dims, keepdim, ord > 0)
@@ -546,14 +546,14 @@ def _matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, dtype=None,
     """The matrix norm of ``A`` over the two dims ``dim``; see
     :func:`autograd.linalg.matrix_norm`."""
     A = _float_input(A, op, dtype)
-    if A.data.ndim < 2:
+    if A._data.ndim < 2:
         raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions, got "
                            f"shape {tuple(A.shape)}")
     if not isinstance(dim, (tuple, list)):
         raise TypeError(f"{op}: dim must be a 2-tuple of ints, got {dim!r}")
     if len(dim) != 2:
         raise RuntimeError(f"{op}: dim must be a 2-tuple, got {tuple(dim)}")
-    d0, d1 = (_wrap_dim(d, A.data.ndim, op) for d in dim)
+    d0, d1 = (_wrap_dim(d, A._data.ndim, op) for d in dim)
     if d0 == d1:
         raise RuntimeError(f"{op}: dims must be different, got ({dim[0]}, {dim[1]})")
     if ord == "fro":

@@ -61,7 +61,7 @@ class RNNSequence(Function):
         w_hh, h0, out = ctx.saved_tensors
         relu, reverse = ctx.conf
         nx, nw, nb, nh = ctx.needs_input_grad[:4]
-        dxp, dW, db, dh0 = _kernels().rnn_backward(grad.data, w_hh.data, h0.data, out.data,
+        dxp, dW, db, dh0 = _kernels().rnn_backward(grad._data, w_hh._data, h0._data, out._data,
                                                    relu=relu, reverse=reverse,
                                                    need_w=nw or nb)
         return _kernel_grads("rnn_layer", (grad, w_hh, out),
@@ -94,10 +94,10 @@ class LSTMSequence(Function):
     def backward(ctx, grad):
         w_hh, h0, c0, packed, cs, gates = ctx.saved_tensors
         nx, nw, nb, nh, nc = ctx.needs_input_grad[:5]
-        g = grad.data
+        g = grad._data
         L = g.shape[0] - 1
         dxp, dW, db, dh0, dc0 = _kernels().lstm_backward(
-            g[:L], g[L], w_hh.data, h0.data, c0.data, packed.data[:L], cs.data, gates.data,
+            g[:L], g[L], w_hh._data, h0._data, c0._data, packed._data[:L], cs._data, gates._data,
             reverse=ctx.reverse, need_w=nw or nb)
         return _kernel_grads("lstm_layer", (grad, w_hh, packed),
                              (dxp if nx else None, dW if nw else None, db if nb else None,
@@ -123,8 +123,8 @@ class GRUSequence(Function):
     def backward(ctx, grad):
         w_hh, h0, out, gates = ctx.saved_tensors
         nx, nw, nb, nh = ctx.needs_input_grad[:4]
-        dxp, dW, db, dh0 = _kernels().gru_backward(grad.data, w_hh.data, h0.data, out.data,
-                                                   gates.data, reverse=ctx.reverse,
+        dxp, dW, db, dh0 = _kernels().gru_backward(grad._data, w_hh._data, h0._data, out._data,
+                                                   gates._data, reverse=ctx.reverse,
                                                    need_w=nw or nb)
         return _kernel_grads("gru_layer", (grad, w_hh, out),
                              (dxp if nx else None, dW if nw else None, db if nb else None,

@@ -72,8 +72,8 @@ def reshape(input, *shape):
     Raises:
         RuntimeError: if the number of elements does not match, naming both shapes.
     """
-    shape = _infer_shape(_shape_args(shape), input.data.size, "reshape", input.shape)
-    if shape == input.data.shape:
+    shape = _infer_shape(_shape_args(shape), input._data.size, "reshape", input.shape)
+    if shape == input._data.shape:
         return input
     return Reshape.apply(input, shape)
 
@@ -91,7 +91,7 @@ def view_as(input, other):
 
 def flatten(input, start_dim=0, end_dim=-1):
     """Merge dimensions ``start_dim..end_dim`` into one (``torch.flatten``)."""
-    nd = input.data.ndim
+    nd = input._data.ndim
     if nd == 0:
         return reshape(input, 1)
     s = _wrap_dim(start_dim, nd, "flatten")
@@ -100,13 +100,13 @@ def flatten(input, start_dim=0, end_dim=-1):
         raise RuntimeError(f"flatten: start_dim ({start_dim}) cannot come after end_dim "
                            f"({end_dim})")
     shape = input.shape
-    return reshape(input, shape[:s] + (-1,) + shape[e + 1:]) if input.data.size else \
+    return reshape(input, shape[:s] + (-1,) + shape[e + 1:]) if input._data.size else \
         reshape(input, shape[:s] + (int(np.prod(shape[s:e + 1])),) + shape[e + 1:])
 
 
 def unflatten(input, dim, sizes):
     """Split dimension ``dim`` into ``sizes`` (``torch.unflatten``)."""
-    d = _wrap_dim(dim, input.data.ndim, "unflatten")
+    d = _wrap_dim(dim, input._data.ndim, "unflatten")
     shape = input.shape
     return reshape(input, shape[:d] + tuple(sizes) + shape[d + 1:])
 
@@ -119,7 +119,7 @@ def squeeze(input, dim=None):
         new = tuple(n for n in shape if n != 1)
     else:
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-        dims = {_wrap_dim(d, input.data.ndim, "squeeze") for d in dims}
+        dims = {_wrap_dim(d, input._data.ndim, "squeeze") for d in dims}
         new = tuple(n for i, n in enumerate(shape) if not (i in dims and n == 1))
     return reshape(input, new)
 
@@ -127,7 +127,7 @@ def squeeze(input, dim=None):
 def unsqueeze(input, dim):
     """Insert a dimension of size 1 at ``dim`` (``torch.unsqueeze``; ``dim`` in
     ``[-ndim-1, ndim]``)."""
-    nd = input.data.ndim + 1
+    nd = input._data.ndim + 1
     d = _wrap_dim(dim, nd, "unsqueeze")
     shape = input.shape
     return Reshape.apply(input, shape[:d] + (1,) + shape[d:])
@@ -153,7 +153,7 @@ def permute(input, *dims):
         RuntimeError: if ``dims`` is not a permutation of the input's dimensions.
     """
     dims = _shape_args(dims)
-    nd = input.data.ndim
+    nd = input._data.ndim
     if len(dims) != nd:
         raise RuntimeError(f"permute: number of dims don't match: input has {nd} dims "
                            f"(shape {tuple(input.shape)}), got dims {tuple(dims)}")
@@ -167,7 +167,7 @@ def permute(input, *dims):
 
 def transpose(input, dim0, dim1):
     """Swap two dimensions (``torch.transpose``); a view."""
-    nd = input.data.ndim
+    nd = input._data.ndim
     if nd == 0:
         return input
     d0, d1 = _wrap_dim(dim0, nd, "transpose"), _wrap_dim(dim1, nd, "transpose")
@@ -181,7 +181,7 @@ swapaxes = transpose
 
 def movedim(input, source, destination):
     """Move dimension ``source`` to position ``destination`` (``torch.movedim``, ints only)."""
-    nd = input.data.ndim
+    nd = input._data.ndim
     s, d = _wrap_dim(source, nd, "movedim"), _wrap_dim(destination, nd, "movedim")
     if nd == 0:
         return input
@@ -196,10 +196,10 @@ def t(input):
     Raises:
         RuntimeError: for more than 2 dimensions.
     """
-    if input.data.ndim > 2:
+    if input._data.ndim > 2:
         raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, but self is "
-                           f"{input.data.ndim}D (shape {tuple(input.shape)})")
-    return transpose(input, 0, 1) if input.data.ndim == 2 else input
+                           f"{input._data.ndim}D (shape {tuple(input.shape)})")
+    return transpose(input, 0, 1) if input._data.ndim == 2 else input
 
 
 class Expand(Function):
@@ -291,17 +291,17 @@ def repeat(input, *repeats):
         RuntimeError: if fewer repeats than dimensions are given.
     """
     reps = tuple(int(r) for r in _shape_args(repeats))
-    if len(reps) < input.data.ndim:
+    if len(reps) < input._data.ndim:
         raise RuntimeError(f"repeat: number of repeat dims ({len(reps)}) can not be smaller "
-                           f"than number of tensor dims ({input.data.ndim})")
+                           f"than number of tensor dims ({input._data.ndim})")
     return Repeat.apply(input, reps)
 
 
 def tile(input, dims):
     """``torch.tile``: like ``repeat``, with missing leading repeats taken as 1."""
     dims = tuple(dims)
-    if len(dims) < input.data.ndim:
-        dims = (1,) * (input.data.ndim - len(dims)) + dims
+    if len(dims) < input._data.ndim:
+        dims = (1,) * (input._data.ndim - len(dims)) + dims
     return repeat(input, dims)
 
 
@@ -314,7 +314,7 @@ def _normalize_index(index, shape, op="index"):
     advanced = False
     for ix in index:
         if isinstance(ix, Tensor):
-            ix = ix.data
+            ix = ix._data
         if isinstance(ix, (list, np.ndarray)):
             ix = np.asarray(ix)
             if ix.dtype.kind not in "biu":
@@ -376,8 +376,8 @@ def getitem(input, index):
     try:
         if input.requires_grad:
             return GetItem.apply(input, idx, advanced)
-        out = Tensor._make(np.asarray(input.data[idx]), False, None)
-        if _view_source((input,), out.data) is not None:  # a view: share the version counter
+        out = Tensor._make(np.asarray(input._data[idx]), False, None)
+        if _view_source((input,), out._data) is not None:  # a view: share the version counter
             out._vc = input._version_counter()
         return out
     except IndexError as e:
@@ -463,7 +463,7 @@ def cat(tensors, dim=0):
     tensors = [x if isinstance(x, Tensor) else Tensor(x) for x in tensors]
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
-    nd = tensors[0].data.ndim
+    nd = tensors[0]._data.ndim
     d = _wrap_dim(dim, nd, "cat")
     ref = tensors[0].shape
     for i, x in enumerate(tensors):
@@ -472,7 +472,7 @@ def cat(tensors, dim=0):
             raise RuntimeError(f"cat: sizes of tensors must match except in dimension {d}: "
                                f"tensor 0 has shape {tuple(ref)}, tensor {i} has shape "
                                f"{tuple(s)}")
-    dtype = promote_dtypes([x.data.dtype for x in tensors])
+    dtype = promote_dtypes([x._data.dtype for x in tensors])
     tensors = [x.to(dtype) if x.dtype != dtype else x for x in tensors]
     return Cat.apply(*tensors, dim=d)
 
@@ -505,7 +505,7 @@ def split(tensor, split_size_or_sections, dim=0):
     Raises:
         RuntimeError: if the sizes in a list don't add up to the dimension's size.
     """
-    d = _wrap_dim(dim, tensor.data.ndim, "split")
+    d = _wrap_dim(dim, tensor._data.ndim, "split")
     n = tensor.shape[d]
     if isinstance(split_size_or_sections, numbers.Integral):
         step = int(split_size_or_sections)
@@ -527,7 +527,7 @@ def split(tensor, split_size_or_sections, dim=0):
 
 def chunk(input, chunks, dim=0):
     """Split into ``chunks`` pieces of size ``ceil(n / chunks)`` (``torch.chunk``)."""
-    d = _wrap_dim(dim, input.data.ndim, "chunk")
+    d = _wrap_dim(dim, input._data.ndim, "chunk")
     n = input.shape[d]
     if chunks <= 0:
         raise RuntimeError(f"chunk: chunks must be positive, got {chunks}")
@@ -537,8 +537,8 @@ def chunk(input, chunks, dim=0):
 
 def unbind(input, dim=0):
     """The slices along ``dim`` as a tuple, that dimension removed (``torch.unbind``)."""
-    d = _wrap_dim(dim, input.data.ndim, "unbind")
-    sl = [slice(None)] * input.data.ndim
+    d = _wrap_dim(dim, input._data.ndim, "unbind")
+    sl = [slice(None)] * input._data.ndim
     out = []
     for i in range(input.shape[d]):
         sl[d] = i
@@ -552,14 +552,14 @@ def narrow(input, dim, start, length):
     Raises:
         IndexError/RuntimeError: if the range leaves the dimension.
     """
-    d = _wrap_dim(dim, input.data.ndim, "narrow")
+    d = _wrap_dim(dim, input._data.ndim, "narrow")
     n = input.shape[d]
     if start < 0:
         start += n
     if start < 0 or length < 0 or start + length > n:
         raise RuntimeError(f"narrow: start ({start}) + length ({length}) exceeds dimension size "
                            f"({n}) of shape {tuple(input.shape)}")
-    sl = [slice(None)] * input.data.ndim
+    sl = [slice(None)] * input._data.ndim
     sl[d] = slice(start, start + length)
     return getitem(input, tuple(sl))
 
@@ -581,8 +581,8 @@ def flip(input, dims):
     """Reverse the order of elements along ``dims`` (``torch.flip``)."""
     if isinstance(dims, numbers.Integral):
         dims = (dims,)
-    dims = tuple(_wrap_dim(d, input.data.ndim, "flip") for d in dims)
-    if input.data.ndim == 0:
+    dims = tuple(_wrap_dim(d, input._data.ndim, "flip") for d in dims)
+    if input._data.ndim == 0:
         dims = ()  # dim 0 / -1 of a 0-d tensor is accepted, nothing to reverse
     return Flip.apply(input, dims)
 
@@ -625,7 +625,7 @@ def roll(input, shifts, dims=None):
     if len(shifts_t) != len(dims_t):
         raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {len(shifts_t)}, "
                            f"dims: {len(dims_t)}")
-    nd = input.data.ndim
+    nd = input._data.ndim
     dims_t = tuple(_wrap_dim(d, nd, "roll") for d in dims_t)
     if nd == 0:
         return input.clone()
@@ -638,7 +638,7 @@ def _int_index(index, op, name="index"):
     Raises:
         RuntimeError: if it is not an integer tensor/array (PyTorch's wording).
     """
-    arr = index.data if isinstance(index, Tensor) else np.asarray(index)
+    arr = index._data if isinstance(index, Tensor) else np.asarray(index)
     if arr.dtype.kind not in "iu":
         raise RuntimeError(f"{op}(): Expected dtype int32/int64 for {name}, got {arr.dtype}")
     return arr.astype(np.int64, copy=False)
@@ -669,11 +669,11 @@ def _take(input, index):
     """``input[index]`` for an already normalised advanced index (GetItem, no copy of checks)."""
     if input.requires_grad:
         return GetItem.apply(input, index, True)
-    return Tensor._make(np.asarray(input.data[index]), False, None)
+    return Tensor._make(np.asarray(input._data[index]), False, None)
 
 
 def _as_1d(input):
-    return reshape(input, 1) if input.data.ndim == 0 else input
+    return reshape(input, 1) if input._data.ndim == 0 else input
 
 
 def gather(input, dim, index, *, sparse_grad=False):
@@ -688,7 +688,7 @@ def gather(input, dim, index, *, sparse_grad=False):
         IndexError: if ``dim`` is out of range.
     """
     idx = _int_index(index, "gather")
-    nd = input.data.ndim
+    nd = input._data.ndim
     d = _wrap_dim(dim, nd, "gather")
     if (nd > 0 and idx.ndim != nd) or (nd == 0 and idx.ndim > 1):
         raise RuntimeError(f"gather(): Index tensor must have the same number of dimensions as "
@@ -718,7 +718,7 @@ def take_along_dim(input, indices, dim=None):
     idx = _int_index(indices, "take_along_dim", "indices")
     if dim is None:
         return gather(reshape(input, -1), 0, idx.reshape(-1))
-    nd = input.data.ndim
+    nd = input._data.ndim
     d = _wrap_dim(dim, nd, "take_along_dim")
     if idx.ndim != nd:
         raise RuntimeError(f"take_along_dim(): input and indices should have the same number "
@@ -739,7 +739,7 @@ def take_along_dim(input, indices, dim=None):
 
 
 def _scatter_checks(input, d, idx, src_shape, op):
-    nd = input.data.ndim
+    nd = input._data.ndim
     if idx.ndim != nd or (src_shape is not None and len(src_shape) != nd):
         raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions as "
                            f"self and src: index {idx.shape}, self {tuple(input.shape)}"
@@ -783,12 +783,12 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
         if reduce == "add":
             if not isinstance(src, Tensor):
                 src = Tensor._make(np.full(np.shape(_int_index(index, "scatter")), src,
-                                           dtype=input.data.dtype), False, None)
+                                           dtype=input._data.dtype), False, None)
             return scatter_add(input, dim, index, src)
         raise NotImplementedError(f"scatter(): reduce={reduce!r} is not implemented (only "
                                   "'add'; use scatter_reduce-free formulations)")
     idx = _int_index(index, "scatter")
-    nd = input.data.ndim
+    nd = input._data.ndim
     d = _wrap_dim(dim, nd, "scatter")
     if nd == 0:
         s = reshape(src, 1) if isinstance(src, Tensor) else src
@@ -801,7 +801,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
         v = _src_part(src, idx.shape)
     else:
         _scatter_checks(input, d, idx, None, "scatter")
-        v = np.asarray(src, dtype=input.data.dtype)
+        v = np.asarray(src, dtype=input._data.dtype)
     return IndexPut.apply(input, v, _gather_index(idx, d), True)
 
 
@@ -814,7 +814,7 @@ def scatter_add(input, dim, index, src):
         RuntimeError: for mismatched dims/sizes/dtypes or an index out of range.
     """
     idx = _int_index(index, "scatter_add")
-    nd = input.data.ndim
+    nd = input._data.ndim
     d = _wrap_dim(dim, nd, "scatter_add")
     if not isinstance(src, Tensor):
         raise TypeError(f"scatter_add(): src must be a Tensor, got {type(src).__name__}")
@@ -842,7 +842,7 @@ def index_select(input, dim, index):
         raise IndexError(f"index_select(): Index is supposed to be a vector, got shape "
                          f"{idx.shape}")
     idx = idx.reshape(-1)
-    nd = input.data.ndim
+    nd = input._data.ndim
     d = _wrap_dim(dim, nd, "index_select")
     x = _as_1d(input)
     _check_index_range(idx, x.shape[d], d, "index_select", input.shape, IndexError)
@@ -857,7 +857,7 @@ def masked_select(input, mask):
     Raises:
         RuntimeError: if ``mask`` is not bool or the shapes don't broadcast.
     """
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {m.dtype}")
     try:
@@ -884,7 +884,7 @@ class Tri(Function):
 
 
 def _tri(input, diagonal, lower, op):
-    if input.data.ndim < 2:
+    if input._data.ndim < 2:
         raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got shape "
                            f"{tuple(input.shape)}")
     return Tri.apply(input, int(diagonal), lower)
@@ -929,7 +929,7 @@ def diag(input, diagonal=0):
     Raises:
         RuntimeError: for other than 1 or 2 dimensions.
     """
-    nd = input.data.ndim
+    nd = input._data.ndim
     k = int(diagonal)
     if nd == 1:
         n = input.shape[0] + abs(k)
@@ -950,7 +950,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
         RuntimeError: if ``dim1 == dim2`` or the input has fewer than 2 dims.
         IndexError: if a dim is out of range.
     """
-    nd = input.data.ndim
+    nd = input._data.ndim
     if nd < 2:
         raise RuntimeError(f"diagonal(): input must have at least 2 dimensions, got shape "
                            f"{tuple(input.shape)}")
@@ -996,7 +996,7 @@ def pad(input, pad, mode="constant", value=None):
         NotImplementedError: for an unknown mode or an unsupported layout (as PyTorch).
     """
     widths = [int(p) for p in pad]
-    nd = input.data.ndim
+    nd = input._data.ndim
     if len(widths) % 2:
         raise RuntimeError(f"pad: Padding length must be divisible by 2, got {len(widths)} "
                            f"({tuple(widths)})")
@@ -1031,9 +1031,9 @@ def pad(input, pad, mode="constant", value=None):
         pairs = [(max(lo, 0), max(hi, 0)) for lo, hi in pairs]
     if mode == "constant":
         if all(lo == 0 and hi == 0 for lo, hi in pairs):
-            return input if input.data.size == 0 else input.clone()
+            return input if input._data.size == 0 else input.clone()
         fill = 0 if value is None else value
-        return ConstantPad.apply(input, tuple(pairs), input.data.dtype.type(fill))
+        return ConstantPad.apply(input, tuple(pairs), input._data.dtype.type(fill))
     index = []
     padded = range(nd - k, nd)
     for j, d in enumerate(padded):
