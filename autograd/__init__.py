@@ -26,9 +26,12 @@ from . import dtypes  # noqa: E402
 from .dtypes import (bool, double, float, float16, float32, float64, get_default_dtype, half,  # noqa: A004
                      int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
 from .tensor import Tensor, device_ as device
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .function import Function
+from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
+                        no_grad, set_grad_enabled)
+from .function import Function, once_differentiable
 from .engine import backward, grad
+from . import engine as _engine_mod
+from . import graph
 from .ops import *  # noqa: F401,F403
 from .factories import *  # noqa: F401,F403
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
@@ -38,6 +41,27 @@ from .serialization import load, save  # safetensors is imported on first use
 from .threads import get_num_threads, set_num_threads  # Numba is imported on first use
 
 __version__ = "0.1.0"
+
+
+class _VariableMeta(type):
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor)
+
+
+class Variable(metaclass=_VariableMeta):
+    """PyTorch's deprecated ``torch.autograd.Variable``: ``Variable(t, requires_grad=False)``
+    returns ``t`` itself (with ``requires_grad`` set when asked), as Variables and Tensors merged
+    in PyTorch 0.4; ``isinstance(t, Variable)`` is true for every Tensor.
+    ``Variable._execution_engine.queue_callback(fn)`` queues ``fn`` to run at the end of the
+    backward pass now running (:func:`autograd.engine.queue_callback`)."""
+
+    _execution_engine = _engine_mod.execution_engine
+
+    def __new__(cls, data=None, requires_grad=False, volatile=False):
+        t = data if isinstance(data, Tensor) else Tensor(data if data is not None else [])
+        if requires_grad:
+            t.requires_grad_(True)
+        return t
 
 
 def is_tensor(obj):

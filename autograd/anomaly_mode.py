@@ -14,7 +14,7 @@ error message.
 
 import traceback
 
-from . import function
+from . import graph as function
 
 __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]
 

@@ -1,6 +1,6 @@
 """The backward engine: ``Tensor.backward`` and ``autograd.grad``.
 
-The graph is the tape of :class:`autograd.function.Function` nodes that ops record. Each node has
+The graph is the tape of :class:`autograd.graph.Node` nodes that ops record. Each node has
 a creation sequence number ``seq``; a node's inputs were all created before it, so every node
 that consumes a tensor has a larger ``seq`` than the node that produced it. The engine therefore
 pops nodes from a heap in *decreasing* ``seq``: when a node is popped, every gradient flowing into
@@ -12,21 +12,26 @@ For each popped node the engine
 1. runs the tensor hooks registered on it, and stores ``.grad`` for a ``retain_grad`` tensor;
 2. calls ``node.backward(node, grad)`` under ``no_grad`` (or with grad enabled if
    ``create_graph=True``);
-3. undoes broadcasting with :func:`~autograd.function.sum_to` (the one place it is done), casts
+3. undoes broadcasting with :func:`~autograd.graph.sum_to` (the one place it is done), casts
    the gradient to the input's dtype and checks its shape;
 4. frees the node's saved arrays unless ``retain_graph=True`` and drops the gradient it consumed.
 
 Leaves (tensors with ``requires_grad=True`` and no ``grad_fn``) collect their summed gradient,
-run their hooks, and accumulate it into ``.grad`` at the end.
+run their hooks, and accumulate it into ``.grad`` at the end of the walk; a leaf with leaf hooks
+(``register_post_accumulate_grad_hook``, hooks on its ``AccumulateGrad`` node) is finished as soon
+as its last incoming edge has run, which a count of its edges made before the walk tells (only
+when such leaves exist). Callbacks queued during the pass (:func:`queue_callback`) run last.
 """
 
 import heapq
+import threading
 import weakref
 
 from . import grad_mode
-from .function import _RELEASED, _anomaly_mode, sum_to
+from . import graph as _graph
+from .graph import _RELEASED, _anomaly_mode, sum_to
 
-__all__ = ["backward", "grad"]
+__all__ = ["backward", "grad", "queue_callback"]
 
 
 def _check_roots(tensors, grad_tensors, op):
@@ -83,6 +88,12 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None):
     heap = []  # (-seq, node): seq is unique per node, so nodes themselves are never compared
     push, pop = heapq.heappush, heapq.heappop
     anomaly = _anomaly_mode[0]
+    # Leaves with leaf hooks (post-accumulate-grad hooks, AccumulateGrad hooks) are finished as
+    # soon as their last incoming edge has run, not after the walk: ``pending`` counts the edges
+    # still to come for each of them. Without such leaves (the common case) it stays None.
+    pending = _pending_edges(roots) if _graph._hooked else None
+    callbacks = _callbacks_stack()
+    callbacks.append([])
 
     prev_mode = grad_mode._set(create_graph)
     try:
@@ -90,6 +101,8 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None):
             if t.grad_fn is None:
                 prev = leaf_grads.get(t)
                 leaf_grads[t] = g if prev is None else prev + g
+                if pending is not None:
+                    _leaf_edge_done(t, leaf_grads, pending, capture, create_graph)
             elif t.grad_fn in grads:
                 grads[t.grad_fn] = grads[t.grad_fn] + g
             else:
@@ -119,10 +132,16 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None):
             nxt = node.next
             if len(in_grads) != len(nxt):
                 _check_count(node, in_grads)
+            if node._post_hooks is not None:
+                in_grads = _run_post_hooks(node, in_grads, g)
             if anomaly:
                 _anomaly_check(node, in_grads)
             for target, ig in zip(nxt, in_grads):
-                if target is None or ig is None:
+                if target is None:
+                    continue
+                if ig is None:
+                    if pending is not None and target in pending:
+                        _leaf_edge_done(target, leaf_grads, pending, capture, create_graph)
                     continue
                 if target.__class__ is Tensor or isinstance(target, Tensor):
                     d, t = ig._data, target._data
@@ -130,6 +149,8 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None):
                         ig = _conform(ig, target, node)
                     prev = leaf_grads.get(target)
                     leaf_grads[target] = ig if prev is None else prev + ig
+                    if pending is not None and target in pending:
+                        _leaf_edge_done(target, leaf_grads, pending, capture, create_graph)
                     continue
                 d = ig._data
                 if d.shape != target.shape or (d.dtype is not target.dtype
@@ -145,18 +166,132 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None):
                 node._saved = _RELEASED
 
         for leaf, g in leaf_grads.items():
-            if leaf._hooks is not None:
-                for hook in leaf._hooks:
-                    r = hook(g)
-                    if r is not None:
-                        g = r
-            if capture is not None:
-                if leaf in capture:
-                    capture[leaf] = g
-            else:
-                _accumulate(leaf, g, create_graph)
+            _finish_leaf(leaf, g, capture, create_graph)
+        queued = callbacks[-1]
+        while queued:  # a callback may queue another one
+            queued.pop(0)()
     finally:
+        callbacks.pop()
         grad_mode._set(prev_mode)
+
+
+def _finish_leaf(leaf, g, capture, create_graph):
+    """The leaf's share of backward once its gradient ``g`` is complete: tensor hooks, then
+    (``Tensor.backward``) accumulation into ``.grad`` with the leaf hooks around it, or
+    (``autograd.grad``) the capture."""
+    if leaf._hooks is not None:
+        for hook in leaf._hooks:
+            r = hook(g)
+            if r is not None:
+                g = r
+    ex = _graph.leaf_extras(leaf, create=False) if _graph._hooked else None
+    acc = None if ex is None else ex.acc
+    if acc is not None:
+        for hook in acc._pre_hooks:
+            r = hook((g,))
+            if r is not None:
+                g = r[0]
+    if capture is not None:
+        if leaf in capture:
+            capture[leaf] = g
+        return
+    _accumulate(leaf, g, create_graph)
+    if ex is not None:
+        for hook in ex.post_accumulate:
+            hook(leaf)
+        if acc is not None:
+            for hook in acc._post_hooks:
+                hook((), (g,))
+
+
+def _pending_edges(roots):
+    """For each leaf with leaf hooks reachable from ``roots``: how many graph edges (and roots)
+    lead to it. A walk over the reachable nodes, made only when such leaves exist."""
+    hooked = _graph._hooked
+    pending = {}
+    seen = set()
+    stack = []
+    for t in roots:
+        fn = t.grad_fn
+        if fn is None:
+            if id(t) in hooked:
+                pending[t] = pending.get(t, 0) + 1
+        elif fn not in seen:
+            seen.add(fn)
+            stack.append(fn)
+    while stack:
+        node = stack.pop()
+        for n in node.next:
+            if n is None:
+                continue
+            if isinstance(n, Tensor):
+                if id(n) in hooked:
+                    pending[n] = pending.get(n, 0) + 1
+            elif n not in seen:
+                seen.add(n)
+                stack.append(n)
+    return pending
+
+
+def _leaf_edge_done(leaf, leaf_grads, pending, capture, create_graph):
+    """One more edge into a hooked leaf has run; finish the leaf when it was the last."""
+    left = pending[leaf] - 1
+    if left:
+        pending[leaf] = left
+        return
+    del pending[leaf]
+    g = leaf_grads.pop(leaf, None)
+    if g is not None:
+        _finish_leaf(leaf, g, capture, create_graph)
+
+
+def _run_post_hooks(node, in_grads, grad_output):
+    """``Node.register_hook`` hooks: ``fn(grad_inputs, grad_outputs)`` may replace the inputs'
+    gradients."""
+    grad_inputs = tuple(in_grads) + (None,) * (len(node.next) - len(in_grads))
+    for hook in node._post_hooks:
+        r = hook(grad_inputs, (grad_output,))
+        if r is not None:
+            grad_inputs = tuple(r) if isinstance(r, (tuple, list)) else (r,)
+    return grad_inputs
+
+
+_tls = threading.local()
+
+
+def _callbacks_stack():
+    """This thread's stack of running backward passes, each a list of queued callbacks."""
+    stack = getattr(_tls, "callbacks", None)
+    if stack is None:
+        stack = _tls.callbacks = []
+    return stack
+
+
+def queue_callback(callback):
+    """Run ``callback()`` (no arguments) at the end of the backward pass now running in this
+    thread, after every leaf's ``.grad`` is updated (PyTorch's
+    ``Variable._execution_engine.queue_callback``, which DistributedDataParallel uses to wait for
+    its gradient all-reduces).
+
+    Raises:
+        RuntimeError: when no backward pass is running in this thread.
+    """
+    stack = _callbacks_stack()
+    if not stack:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    stack[-1].append(callback)
+
+
+class _ExecutionEngine:
+    """``Variable._execution_engine``: the one method code outside PyTorch uses from it."""
+
+    @staticmethod
+    def queue_callback(callback):
+        """See :func:`queue_callback`."""
+        queue_callback(callback)
+
+
+execution_engine = _ExecutionEngine()
 
 
 def _check_count(node, in_grads):

@@ -1,317 +1,430 @@
-"""``Function``: one differentiable op, forward and backward declared together.
+"""PyTorch's custom ``autograd.Function`` (``torch.autograd.Function``): forward and backward
+written by the user, on Tensors.
 
-Every op of the library is a subclass::
+::
 
-    class Mul(Function):
+    class Exp(autograd.Function):
         @staticmethod
-        def forward(ctx, a, b):          # NumPy arrays in ...
-            ctx.save_for_backward(a, b)
-            return a * b                 # ... one NumPy array out
+        def forward(ctx, x):             # Tensors in (run under no_grad) ...
+            y = x.exp()
+            ctx.save_for_backward(y)
+            return y                     # ... a Tensor or a tuple of Tensors out
         @staticmethod
-        def backward(ctx, grad):         # Tensors in ...
-            a, b = ctx.saved_tensors
-            return grad * b, grad * a    # ... one Tensor (or None) per forward input
+        def backward(ctx, grad_y):       # one gradient per output ...
+            y, = ctx.saved_tensors
+            return grad_y * y            # ... one gradient (or None) per forward input
 
-``Mul.apply(x, y)`` runs ``forward`` on the inputs' arrays, wraps the result in a ``Tensor`` and,
-when grad mode is on and an input requires grad, makes the ``Mul`` instance the output's
-``grad_fn``: the instance *is* the graph node (PyTorch's ``ctx``). It records
+    z = Exp.apply(x)
 
-- ``next``: per forward input, the input's ``grad_fn`` (a non-leaf), the input itself (a leaf that
-  requires grad; its gradient is accumulated into ``.grad``), or ``None``;
-- ``seq``: a creation sequence number; the engine runs nodes in decreasing ``seq`` (see
-  :mod:`autograd.engine`);
-- ``shape``/``dtype`` of the output, which the engine uses to undo broadcasting in one place
-  (:func:`sum_to`) and to check the gradients it is handed.
+The ``setup_context`` form (PyTorch >= 2.0) is supported too: ``forward(*args)`` without ``ctx``
+and ``setup_context(ctx, inputs, output)`` that saves what backward needs.
 
-``backward`` is written with Tensor ops. The engine runs it under ``no_grad`` unless
-``create_graph=True``, in which case the same Tensor ops record a graph of the backward pass, so
-higher-order gradients work for every op built this way. ``backward`` may return gradients with
-the *broadcast* shape; the engine sums them back to each input's shape.
+``ctx`` is the graph node itself (``z.grad_fn``, named ``ExpBackward``), so attributes set on it
+in ``forward`` are there in ``backward``. It offers PyTorch's ``save_for_backward``,
+``saved_tensors`` (checked against in-place changes, and connected to the graph so a backward
+written with Tensor ops is itself differentiable), ``needs_input_grad``, ``mark_dirty``,
+``mark_non_differentiable`` and ``set_materialize_grads``. Non-tensor arguments are passed
+through unchanged and get ``None`` as their gradient. :func:`once_differentiable` marks a
+backward that is not itself differentiable.
 
-Arrays passed to ``ctx.save_for_backward`` that are an input's array come back from
-``ctx.saved_tensors`` as that input Tensor (so double backward connects to the graph); the
-output's array comes back as the output (with this node as ``grad_fn`` under ``create_graph``);
-any other array comes back as a constant Tensor, and a Python number (a scalar operand) comes
-back unchanged, so ``grad * b`` keeps PyTorch's scalar dtype rule. Saved inputs and outputs are
-checked against in-place modification (PyTorch's version-counter rule).
+Each ``Function`` subclass gets a graph-node class of its own (``<Name>Backward``), built on the
+library's array-level :class:`autograd.graph.Node`, so the engine runs user functions exactly
+like the library's ops. A function with several outputs gives each output a small node of its
+own that hands its gradient to the shared one.
 """
 
-import itertools
+import functools
 
 import numpy as np
 
 from . import grad_mode
+from .graph import _RELEASED, Node, _seq
 
-__all__ = ["Function", "sum_to"]
+__all__ = ["Function", "FunctionCtx", "once_differentiable", "InplaceFunction",
+           "NestedIOFunction"]
 
-_seq = itertools.count()
-_RELEASED = object()     # ``_saved`` of a node whose saved arrays a backward pass freed
-_NO_NEXT = tuple((None,) * n for n in range(8))
-_anomaly_mode = [False]  # set by autograd.anomaly_mode.detect_anomaly
-
-
-class _Output:
-    """A saved output array (kept apart from inputs: it is re-wrapped with this node as its
-    ``grad_fn`` when a double-backward graph is recorded)."""
-
-    __slots__ = ("_data",)
-
-    def __init__(self, data):
-        self._data = data
+_grad = grad_mode._state
 
 
-def _view_source(args, out):
-    """The input Tensor whose memory ``out`` views (NumPy keeps the memory's owner as
-    ``.base``), or ``None``. (An op that hands back one of its input arrays unchanged returns
-    its first input; ``apply`` checks that case by identity.)"""
-    base = out.base
-    for a in args:
-        if isinstance(a, Tensor):
-            d = a._data
-            if d is out or base is not None and (base is d or base is d.base):
-                return a
-    return None
+class FunctionCtx:
+    """What ``ctx`` offers inside a custom :class:`Function` (PyTorch's
+    ``torch.autograd.function.FunctionCtx``). The ctx a Function receives is its graph node,
+    which has these methods; this class exists for ``isinstance`` checks and type hints."""
+
+    def save_for_backward(self, *tensors):
+        """Keep ``tensors`` (inputs, outputs, or Tensors computed in forward; ``None`` allowed)
+        for ``backward``, where ``ctx.saved_tensors`` returns them.
+
+        Raises:
+            TypeError: for an argument that is neither a Tensor nor ``None``.
+        """
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(f"save_for_backward can only save variables, but argument {i} "
+                                f"is of type {type(t).__name__}")
+        self._to_save = tensors
+
+    def mark_dirty(self, *tensors):
+        """Declare inputs that ``forward`` modified in place (they must be returned as outputs).
+        Their history is replaced by this node and their version bumped."""
+        self._dirty = tensors
+
+    def mark_non_differentiable(self, *tensors):
+        """Declare outputs that have no gradient (indices, masks): they get
+        ``requires_grad=False`` and ``backward`` receives zeros (or ``None``) for them."""
+        self._non_differentiable = tensors
+
+    def set_materialize_grads(self, value):
+        """With ``True`` (the default) ``backward`` receives zero tensors for outputs that got no
+        gradient; with ``False`` it receives ``None`` for them."""
+        self._materialize = bool(value)
 
 
-def _stale_view(t, cls):
-    raise RuntimeError(
-        f"{cls.name()}: an input of shape {tuple(t.shape)} is a view ({t.grad_fn.name()}) "
-        "whose base was modified by an in-place operation after the view was taken, so its "
-        "recorded history no longer describes its values. PyTorch would rebase the view's "
-        "history; tapegrad does not: take the view after the in-place operation, or clone() it "
-        "before.")
+class _FunctionNode(Node, FunctionCtx):
+    """The graph node (and ``ctx``) of one call of a custom Function."""
 
+    _fn_cls = None                  # the user's Function subclass
+    _to_save = None
+    _dirty = ()
+    _non_differentiable = ()
+    _materialize = True
+    _n_outputs = 1
+    _pending = None                 # multi-output: per output, the gradient handed over
+    _needs = ()                     # needs_input_grad, fixed at the call
 
-def _creation_trace():
-    from .anomaly_mode import creation_trace
-    return creation_trace()
-
-
-class Function:
-    """Base class of every differentiable op (see the module docstring).
-
-    Subclasses define ``forward(ctx, *arrays, **attrs) -> ndarray`` and
-    ``backward(ctx, grad: Tensor) -> Tensor | None | tuple``, and are called through
-    ``apply(*inputs, **attrs)``, where inputs are Tensors or plain values (Python numbers,
-    arrays), which are treated as constants.
-    """
-
-    __slots__ = ("next", "seq", "shape", "dtype", "_saved", "__dict__")
-
-    # Rarely set per node: class-level defaults keep them out of the per-op cost.
-    _hooks = None        # tensor hooks of the output (Tensor.register_hook on a non-leaf)
-    _retain = None       # weakref to the output for retain_grad()
-    _anomaly = None      # creation traceback under autograd.detect_anomaly()
-    _view = None         # for an op whose output views an input's memory: the shared version
-                         # counter's value when the view was made
-
-    # --- hot path -------------------------------------------------------------------------
-    # Per-op overhead is a measured benchmark (``tiny_ops``): this method and the engine's loop
-    # are written for it (no per-call allocations that the answer does not need).
     @classmethod
-    def apply(cls, *args, **attrs):
-        ctx = object.__new__(cls)
-        ctx._saved = None
-        if grad_mode._enabled:
-            arrays = []
-            nxt = []
-            record = False
-            for a in args:
-                if isinstance(a, Tensor):
-                    arrays.append(a._data)
-                    if a.requires_grad:
-                        record = True
-                        fn = a.grad_fn
-                        if fn is None:
-                            nxt.append(a)
-                        else:
-                            if fn._view is not None and a._vc[0] != fn._view:
-                                _stale_view(a, cls)
-                            nxt.append(fn)
-                        continue
-                else:
-                    arrays.append(a)
-                nxt.append(None)
-            if record:
-                ctx.next = nxt
-                raw = out = cls.forward(ctx, *arrays, **attrs)
-                if out.__class__ is not np.ndarray:
-                    out = np.asarray(out)  # NumPy returns scalars for 0-d results
-                result = object.__new__(Tensor)  # Tensor._make, inlined
-                result._data = out
-                result._grad = None
-                result.grad_fn = ctx
-                result.requires_grad = True
-                result._vc = None
-                result._hooks = None
-                ctx.seq = next(_seq)
-                ctx.shape = out.shape
-                ctx.dtype = out.dtype
-                if out.base is not None or out is arrays[0]:
-                    view_of = _view_source(args, out)
-                    if view_of is not None:  # share memory, so share the version counter
-                        result._vc = vc = view_of._version_counter()
-                        ctx._view = vc[0]
-                if ctx._saved is not None:
-                    ctx._resolve_saved(args, raw, out, result)
-                if _anomaly_mode[0]:
-                    ctx._anomaly = _creation_trace()
-                return result
-        else:
-            arrays = [a._data if isinstance(a, Tensor) else a for a in args]
-        n = len(args)
-        ctx.next = _NO_NEXT[n] if n < 8 else (None,) * n
-        out = cls.forward(ctx, *arrays, **attrs)
-        if out.__class__ is not np.ndarray:
-            out = np.asarray(out)
-        result = Tensor._make(out, False, None)
-        if out.base is not None or arrays and out is arrays[0]:
-            view_of = _view_source(args, out)
-            if view_of is not None:
-                result._vc = view_of._version_counter()
-        return result
+    def name(cls):
+        """``'<FunctionName>Backward'``, PyTorch's name for a custom Function's node."""
+        return cls._fn_cls.__name__ + "Backward"
+
+    save_for_backward = FunctionCtx.save_for_backward  # not Node's array-level one
 
     @property
     def needs_input_grad(self):
-        """Per forward input, whether it needs a gradient (a tuple of bools, as in PyTorch);
-        available in ``forward`` and ``backward``."""
-        return tuple([n is not None for n in self.next])
-
-    # --- what forward and backward use ------------------------------------------------------
-    def save_for_backward(self, *arrays):
-        """Called in ``forward`` with the arrays ``backward`` will need (inputs, output or
-        temporaries; ``None`` or Python numbers pass through). Only stored when a graph is being
-        recorded. Save only what backward needs (``ctx.needs_input_grad`` says which inputs
-        need a gradient)."""
-        self._saved = arrays
-
-    def _resolve_saved(self, args, raw, out, result):
-        resolved = []
-        for arr in self._saved:
-            if arr.__class__ is not np.ndarray and arr is not raw:
-                resolved.append((arr, None, None))  # a Python number or None: a constant
-                continue
-            for a in args:
-                if isinstance(a, Tensor) and a._data is arr:
-                    vc = a._vc
-                    if vc is None:
-                        vc = a._vc = [0]
-                    resolved.append((a, vc[0], vc))
-                    break
-            else:
-                if arr is raw:
-                    resolved.append((_Output(out), 0, result._version_counter()))
-                else:
-                    resolved.append((arr, None, None))
-        self._saved = resolved
+        """Per argument of ``apply``: whether it is a Tensor that needs a gradient."""
+        return self._needs
 
     @property
     def saved_tensors(self):
-        """The saved values as Tensors, in the order given to ``save_for_backward``.
+        """The tensors given to ``save_for_backward``, in order (an output comes back with this
+        node as its ``grad_fn``).
 
         Raises:
-            RuntimeError: if the graph was already freed by a backward pass without
-                ``retain_graph=True``, or if a saved input/output was modified in place.
+            RuntimeError: if the graph was freed by a backward without ``retain_graph=True``, or
+                if a saved tensor was modified in place since it was saved.
         """
-        saved = self._saved
-        if saved is _RELEASED:
-            raise RuntimeError(
-                f"{self.name()}: Trying to backward through the graph a second time (or directly "
-                "access saved tensors after they have already been freed). Saved intermediate "
-                "values of the graph are freed when you call .backward() or autograd.grad(). "
-                "Specify retain_graph=True if you need to backward through the graph a second "
-                "time or if you need to access saved tensors after calling backward.")
-        if saved is None:
-            return ()
-        out = []
-        for obj, version, vc in saved:
-            if vc is not None and vc[0] != version:
-                what = ("its output" if obj.__class__ is _Output
-                        else f"an input of shape {tuple(obj.shape)}")
-                raise RuntimeError(
-                    f"one of the variables needed for gradient computation has been modified by "
-                    f"an inplace operation: {what} saved by {self.name()} is at version {vc[0]}; "
-                    f"expected version {version} instead.")
-            if obj.__class__ is _Output:
-                if grad_mode._enabled:
-                    t = Tensor._make(obj._data, True, self)
-                else:
-                    t = Tensor._make(obj._data, False, None)
-                t._vc = vc
-                out.append(t)
-            elif isinstance(obj, Tensor):
-                out.append(obj)
-            elif isinstance(obj, np.ndarray):
-                out.append(Tensor._make(obj, False, None))
-            else:
-                out.append(obj)  # a Python number (a scalar operand) or None stays as it is
-        return tuple(out)
+        return Node.saved_tensors.fget(self)
 
-    # --- graph-node API ------------------------------------------------------------------------
-    @classmethod
-    def name(cls):
-        """PyTorch-style node name, e.g. ``'MulBackward0'``."""
-        return cls.__name__ + "Backward0"
-
-    @property
-    def next_functions(self):
-        """Per input: the input's node (a ``Function`` or, for a leaf, the leaf Tensor), or
-        ``None``; PyTorch exposes the same graph under this name."""
-        return tuple(self.next)
-
-    def register_hook(self, hook):
-        """Register ``hook(grad) -> Tensor | None`` run on the gradient flowing into this node
-        (used by ``Tensor.register_hook`` on non-leaf tensors)."""
-        if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(hook)
-
-    def __repr__(self):
-        return f"<{self.name()}>"
+    saved_variables = saved_tensors
 
     @staticmethod
-    def forward(ctx, *arrays, **attrs):
-        """The op on NumPy arrays (inputs in the order given to ``apply``; Tensors arrive as
-        their arrays); returns one array. Subclasses must define it."""
+    def backward(node, grad):
+        """Called by the engine: hand the output gradients to the user's ``backward`` and check
+        what it returns."""
+        fn_cls = node._fn_cls
+        if node._n_outputs == 1:
+            grads = (grad,)
+        else:
+            pend = node._pending or [None] * node._n_outputs
+            node._pending = None
+            grads = tuple(pend)
+        if node._materialize:
+            grads = tuple(g if g is not None else _zeros_like_output(node, i)
+                          for i, g in enumerate(grads))
+        result = fn_cls.backward(node, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        n_in = len(node.next)
+        if len(result) != n_in:
+            if len(result) > n_in and all(r is None for r in result[n_in:]):
+                result = result[:n_in]
+            else:
+                raise RuntimeError(
+                    f"function {node.name()} returned an incorrect number of gradients "
+                    f"(expected {n_in}, got {len(result)})")
+        out = []
+        for i, (r, target) in enumerate(zip(result, node.next)):
+            if r is None or target is None:
+                out.append(None)
+                continue
+            if not isinstance(r, Tensor):
+                raise TypeError(f"function {node.name()} returned a gradient of type "
+                                f"{type(r).__name__} at index {i}; expected a Tensor or None")
+            if r.dtype != target.dtype:
+                r = r.to(target.dtype)
+            out.append(r)
+        return tuple(out)
+
+
+def _zeros_like_output(node, i):
+    shape, dtype = node._out_meta[i]
+    return Tensor._make(np.zeros(shape, dtype=dtype), False, None)
+
+
+class _OutputNode(Node):
+    """Output ``i`` of a Function with several outputs: its backward stores the gradient on the
+    shared node and hands that node a placeholder gradient, so the engine runs the shared node
+    once, after every output's gradient has arrived (it has the smaller sequence number)."""
+
+    @classmethod
+    def name(cls):
+        return "OutputBackward"
+
+    def _name(self):
+        return self.next[0].name()
+
+    @staticmethod
+    def backward(node, grad):
+        owner = node.next[0]
+        pend = owner._pending
+        if pend is None:
+            pend = owner._pending = [None] * owner._n_outputs
+        i = node._index
+        pend[i] = grad if pend[i] is None else pend[i] + grad
+        return (_TOKEN,)
+
+    def __repr__(self):
+        return f"<{self._name()}>"
+
+
+# The stand-in gradient each output node hands the shared node (whose real gradients are in
+# ``_pending``); the shared node's shape and dtype are this array's, so the engine passes it on.
+_TOKEN_ARRAY = np.zeros((), dtype=np.float64)
+
+
+class _FunctionMeta(type):
+    """Gives every Function subclass its graph-node class (``<Name>Backward``)."""
+
+    def __init__(cls, name, bases, attrs):
+        super().__init__(name, bases, attrs)
+        cls._backward_cls = type(name + "Backward", (_FunctionNode,), {"_fn_cls": cls})
+
+
+class Function(metaclass=_FunctionMeta):
+    """Base class of user-defined differentiable operations (``torch.autograd.Function``).
+
+    Subclasses define the static methods ``forward(ctx, *args, **kwargs)`` (or ``forward(*args,
+    **kwargs)`` plus ``setup_context(ctx, inputs, output)``) and ``backward(ctx,
+    *grad_outputs)``, and are called through :meth:`apply`. See the module docstring.
+
+    ``forward`` runs under ``no_grad`` and receives the arguments unchanged (Tensors as
+    Tensors); it returns a Tensor or a tuple of Tensors (non-tensor elements pass through).
+    ``backward`` receives one gradient per output and returns one gradient (a Tensor or
+    ``None``) per argument of ``apply``; a gradient of a broadcast shape is summed back to the
+    input's shape. ``backward`` runs under ``no_grad`` unless ``create_graph=True``, when the
+    Tensor ops it uses are recorded, so it is differentiable (unless decorated with
+    :func:`once_differentiable`).
+
+    Raises:
+        RuntimeError: when instantiated and called the legacy way (``MyFn()(x)``), when
+            ``backward`` returns the wrong number of gradients, or when a ``mark_dirty`` input is
+            a leaf that requires grad.
+    """
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(
+            "Legacy autograd function with non-static forward method is deprecated. Please use "
+            "new-style autograd function with static forward method. (Example: "
+            "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
+
+    @staticmethod
+    def forward(*args, **kwargs):
+        """The computation, on Tensors (see the class docstring). Subclasses must define it."""
+        raise NotImplementedError("You must implement the forward function for custom "
+                                  "autograd.Function.")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """Optional (PyTorch >= 2.0): save what backward needs, given the inputs (a tuple of the
+        arguments of ``apply``) and the output of a ``forward`` that takes no ``ctx``."""
         raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        """The vector-Jacobian product (see the class docstring). Subclasses must define it."""
+        raise NotImplementedError("You must implement either the backward or vjp method for "
+                                  "your custom autograd.Function to use it with backward mode "
+                                  "AD.")
+
+    vjp = backward
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run ``forward`` and, when grad mode is on and a Tensor argument requires grad, record
+        the call in the graph. Returns what ``forward`` returns."""
+        node_cls = cls._backward_cls
+        ctx = object.__new__(node_cls)
+        ctx._saved = None
+        nxt = []
+        needs = []
+        record = False
+        enabled = _grad.enabled
+        for a in args:
+            if isinstance(a, Tensor) and a.requires_grad and enabled:
+                record = True
+                fn = a.grad_fn
+                nxt.append(a if fn is None else fn)
+                needs.append(True)
+            else:
+                nxt.append(None)
+                needs.append(False)
+        ctx.next = nxt
+        ctx._needs = tuple(needs)
+        uses_setup = cls.setup_context is not Function.setup_context
+        prev = grad_mode._set(False)
+        try:
+            if uses_setup:
+                output = cls.forward(*args, **kwargs)
+            else:
+                output = cls.forward(ctx, *args, **kwargs)
+        finally:
+            grad_mode._set(prev)
+        if uses_setup:
+            cls.setup_context(ctx, args, output)
+        if not record:
+            for t in ctx._dirty:
+                t._bump_version()
+            return output
+        return _record(ctx, args, output)
+
+
+def _record(ctx, args, output):
+    """Attach ``ctx`` as the grad_fn of the Tensor outputs of one call."""
+    is_tuple = isinstance(output, tuple)
+    outs = list(output) if is_tuple else [output]
+    dirty = {id(t) for t in ctx._dirty}
+    non_diff = {id(t) for t in ctx._non_differentiable}
+    input_ids = {id(a) for a in args if isinstance(a, Tensor)}
+    tensor_idx = [i for i, o in enumerate(outs) if isinstance(o, Tensor)]
+    for t in ctx._dirty:
+        if t.requires_grad and t.grad_fn is None and id(t) in input_ids:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+    ctx.seq = next(_seq)
+    diff = []
+    for i in tensor_idx:
+        o = outs[i]
+        if id(o) in input_ids and id(o) not in dirty:
+            # an input returned as it is: the output is a new tensor over the same memory
+            # (PyTorch makes it a view), so the input keeps its own history
+            src = o
+            o = outs[i] = Tensor._make(src._data, False, None)
+            o._vc = src._version_counter()
+        if id(o) in non_diff or o._data.dtype.kind not in "fc":
+            o.requires_grad = False
+            o.grad_fn = None
+            continue
+        diff.append(i)
+    ctx._out_meta = [(outs[i].shape, outs[i].dtype) if isinstance(outs[i], Tensor) else None
+                     for i in range(len(outs))]
+    differentiable = [outs[i] for i in diff]
+    if len(tensor_idx) == 1 and diff == tensor_idx:
+        ctx._n_outputs = 1
+        o = outs[diff[0]]
+        ctx.shape, ctx.dtype = o.shape, o.dtype
+        ctx._out_meta = [ctx._out_meta[diff[0]]]
+        _attach(o, ctx)
+    else:
+        ctx._n_outputs = len(diff)
+        ctx._out_meta = [ctx._out_meta[i] for i in diff]
+        ctx.shape, ctx.dtype = _TOKEN_ARRAY.shape, _TOKEN_ARRAY.dtype
+        for k, o in enumerate(differentiable):
+            slot = object.__new__(_OutputNode)
+            slot._saved = None
+            slot.next = [ctx]
+            slot.seq = next(_seq)
+            slot.shape, slot.dtype = o.shape, o.dtype
+            slot._index = k
+            _attach(o, slot)
+    for t in ctx._dirty:
+        t._bump_version()
+    _resolve_saved(ctx, differentiable)
+    return tuple(outs) if is_tuple else outs[0]
+
+
+def _attach(o, node):
+    o.grad_fn = node
+    o.requires_grad = True
+
+
+def _resolve_saved(ctx, outputs):
+    """Turn ``save_for_backward``'s tensors into the node's saved entries: outputs are kept as
+    arrays and re-wrapped with the node as ``grad_fn`` on unpacking (no reference cycle between
+    an output and its node); other tensors are kept with their version for the in-place check."""
+    from .graph import _Output
+    to_save = ctx._to_save
+    if to_save is None:
+        return
+    ctx._to_save = None
+    out_ids = {id(o): o for o in outputs}
+    resolved = []
+    for t in to_save:
+        if t is None:
+            resolved.append((None, None, None))
+        elif id(t) in out_ids and ctx._n_outputs == 1:
+            resolved.append((_Output(t._data), t._version, t._version_counter()))
+        else:
+            vc = t._version_counter()
+            resolved.append((t, vc[0], vc))
+    ctx._saved = resolved
+
+
+def once_differentiable(fn):
+    """Decorator for a custom Function's ``backward`` that is not itself differentiable
+    (``torch.autograd.function.once_differentiable``): it runs under ``no_grad``, and
+    differentiating its result (double backward) raises a clear error instead of silently
+    giving zero."""
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        with grad_mode.no_grad():
+            outputs = fn(ctx, *args)
+        if not _grad.enabled:
+            return outputs
+        requires = any(isinstance(a, Tensor) and a.requires_grad for a in args)
+        if not requires:
+            return outputs
+        single = not isinstance(outputs, tuple)
+        outs = (outputs,) if single else outputs
+        wrapped = tuple(_DelayedError.apply(o, name=ctx.name()) if isinstance(o, Tensor)
+                        and o._data.dtype.kind == "f" else o for o in outs)
+        return wrapped[0] if single else wrapped
+
+    return wrapper
+
+
+class _DelayedError(Node):
+    """Identity in forward; its backward raises (the result of a ``once_differentiable``
+    backward taken in a recorded graph)."""
+
+    @staticmethod
+    def forward(ctx, a, name):
+        ctx.fn_name = name
+        return a
 
     @staticmethod
     def backward(ctx, grad):
-        """The vector-Jacobian product, written with Tensor ops: ``grad`` (a Tensor of the
-        output's shape) -> one gradient (Tensor or ``None``) per forward input. Subclasses must
-        define it."""
-        raise NotImplementedError
+        raise RuntimeError(f"trying to differentiate twice a function that was marked with "
+                           f"@once_differentiable ({ctx.fn_name})")
 
 
-def sum_to(grad, shape):
-    """Sum ``grad`` (a Tensor) down to ``shape``: the one place broadcasting is undone.
+class InplaceFunction(Function):
+    """A Function that may work in place (``torch.autograd.function.InplaceFunction``): the
+    constructor's ``inplace`` flag is kept as ``self.inplace`` for subclasses' use."""
 
-    Leading dimensions that broadcasting added are summed away; dimensions of size 1 in
-    ``shape`` that were broadcast are summed with ``keepdim``. Written with Tensor ops, so it is
-    itself differentiable (its gradient is an ``expand``).
-
-    Raises:
-        RuntimeError: if ``grad.shape`` cannot have been broadcast from ``shape``.
-    """
-    gshape = grad.shape
-    if gshape == shape:
-        return grad
-    lead = len(gshape) - len(shape)
-    if lead < 0:
-        raise RuntimeError(f"sum_to: gradient of shape {gshape} cannot be summed to {shape}")
-    dims = list(range(lead))
-    for i, n in enumerate(shape):
-        g = gshape[lead + i]
-        if n == 1 and g != 1:
-            dims.append(lead + i)
-        elif n != g:
-            raise RuntimeError(f"sum_to: gradient of shape {gshape} cannot be summed to {shape}")
-    if len(dims) == lead:  # only added leading dims (a bias): one reduction, no reshape
-        return grad.sum(dim=tuple(dims))
-    grad = grad.sum(dim=tuple(dims), keepdim=True)
-    if lead:
-        grad = grad.reshape(shape)
-    return grad
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
 
 
-from .tensor import Tensor  # noqa: E402  (circular: Tensor methods call Functions)
+class NestedIOFunction(Function):
+    """Placeholder for PyTorch's legacy ``NestedIOFunction`` (deprecated there): subclassing
+    works, calling raises as any legacy function does."""
+
+
+from .tensor import Tensor  # noqa: E402  (circular: Tensor methods call ops)
+
+_TOKEN = Tensor._make(_TOKEN_ARRAY, False, None)

@@ -1,7 +1,7 @@
 """``Tensor``: one NumPy array plus what reverse-mode autograd needs.
 
 A tensor holds one ``numpy.ndarray`` (the private slot ``_data``, which the ops and the engine
-read directly), ``requires_grad``, ``grad`` (a Tensor or ``None``) and ``grad_fn`` (the :class:`~autograd.function.Function` node that produced it, ``None`` for
+read directly), ``requires_grad``, ``grad`` (a Tensor or ``None``) and ``grad_fn`` (the :class:`~autograd.graph.Node` node that produced it, ``None`` for
 leaves). Every method that computes something calls an op from :mod:`autograd.ops`; this class
 only holds state, converts, and forwards. ``t.data`` is PyTorch's: a detached Tensor over the same
 memory; ``t.numpy()`` is the array.
@@ -234,9 +234,42 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
-        if dtype is not None:
-            return self._data.astype(dtype, copy=False)
-        return self._data
+        """NumPy's array protocol (``np.asarray(t)``, ``np.array(t)``, ``np.copy(t)``).
+
+        ``copy=None`` (``np.asarray``) shares this tensor's memory when no dtype conversion is
+        needed; ``copy=True`` (``np.array``, ``np.copy``) always returns a new array;
+        ``copy=False`` shares or raises ``ValueError`` when a copy is needed (NumPy 2's rule).
+
+        Raises:
+            RuntimeError: if the tensor requires grad, as PyTorch does ("use
+                tensor.detach().numpy()").
+            ValueError: ``copy=False`` with a dtype that needs a conversion.
+        """
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        a = self._data
+        if dtype is not None and np.dtype(dtype) != a.dtype:
+            if copy is False:
+                raise ValueError(f"Unable to avoid copy while creating an array as requested: "
+                                 f"the tensor is {a.dtype}, {np.dtype(dtype)} was asked for")
+            return a.astype(dtype)
+        return a.copy() if copy else a
+
+    def __dlpack__(self, *args, **kwargs):
+        """DLPack export (``np.from_dlpack(t)``, ``torch.from_dlpack(t)``): shares memory.
+
+        Raises:
+            RuntimeError: if the tensor requires grad (PyTorch's rule: detach it first).
+        """
+        if self.requires_grad:
+            raise RuntimeError("Can't export tensors that require gradient, use "
+                               "tensor.detach()")
+        return self._data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self):
+        """``(1, 0)``: DLPack's CPU device."""
+        return self._data.__dlpack_device__()
 
     def __len__(self):
         if self._data.ndim == 0:
@@ -328,7 +361,7 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
-            self.grad_fn.register_hook(hook)
+            self.grad_fn._add_tensor_hook(hook)
             hooks = self.grad_fn._hooks
         else:
             if self._hooks is None:
@@ -336,6 +369,26 @@ class Tensor:
             self._hooks.append(hook)
             hooks = self._hooks
         return _RemovableHandle(hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Register ``hook(tensor) -> None`` on a leaf, called during backward as soon as this
+        leaf's ``.grad`` holds its gradient for that backward (PyTorch >= 2.1): before the walk
+        reaches the rest of the graph, so an optimizer step or a gradient all-reduce can start
+        there. Returns a handle with ``remove()``. ``autograd.grad`` does not call it (it
+        does not touch ``.grad``).
+
+        Raises:
+            RuntimeError: if the tensor does not require grad or is not a leaf.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        ex = _graph.leaf_extras(self)
+        ex.post_accumulate.append(hook)
+        _graph.mark_hooked(self)
+        return _RemovableHandle(ex.post_accumulate, hook)
 
     def retain_grad(self):
         """Make backward fill ``.grad`` of this non-leaf tensor (a no-op on leaves)."""
@@ -563,7 +616,7 @@ class Tensor:
             raise RuntimeError(
                 f"{name}: unsupported operation: the tensor's memory is read-only (an expanded "
                 "tensor shares one element between several positions); call clone() first")
-        recording = grad_mode._enabled and (
+        recording = grad_mode._state.enabled and (
             self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args))
         if recording and self.requires_grad and self.grad_fn is None:
             raise RuntimeError(
@@ -676,7 +729,7 @@ class Tensor:
         return self.div_(other)
 
     def _fill_nograd(self, name, values):
-        if grad_mode._enabled and self.requires_grad:
+        if grad_mode._state.enabled and self.requires_grad:
             if self.grad_fn is None:
                 raise RuntimeError(
                     f"{name}: a leaf Variable that requires grad is being used in an in-place "
@@ -759,19 +812,6 @@ class device_:
 
 
 _CPU = device_("cpu")
-
-
-class _RemovableHandle:
-    __slots__ = ("_hooks", "_hook")
-
-    def __init__(self, hooks, hook):
-        self._hooks = hooks
-        self._hook = hook
-
-    def remove(self):
-        """Unregister the hook."""
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
 
 
 def _wrap_dim(dim, ndim, op):
@@ -867,6 +907,8 @@ def _register_methods(methods):
 
 
 from . import engine as _engine  # noqa: E402
+from . import graph as _graph  # noqa: E402
+from .graph import RemovableHandle as _RemovableHandle  # noqa: E402
 from . import ops as _ops  # noqa: E402
 from .ops.elementwise import AddScalar as _AddScalar, MulScalar as _MulScalar, SubScalar as _SubScalar, DivScalar as _DivScalar  # noqa: E402,E501
 from . import random as _random  # noqa: E402

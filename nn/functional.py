@@ -499,7 +499,7 @@ import math as _math  # noqa: E402
 import warnings as _warnings  # noqa: E402
 
 from autograd import linalg as _linalg  # noqa: E402
-from autograd.function import Function as _Function  # noqa: E402
+from autograd.graph import Node as _Node  # noqa: E402
 from autograd.ops.elementwise import logsigmoid as _logsigmoid  # noqa: E402
 from autograd.ops.elementwise import softplus as _softplus  # noqa: E402
 
@@ -703,7 +703,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     return _weighted_reduce(loss, weight, reduction, op, mean_by_weight=False)
 
 
-class BinaryCrossEntropy(_Function):
+class BinaryCrossEntropy(_Node):
     """Graph node of :func:`binary_cross_entropy` (unweighted, unreduced): its forward and
     backward.
 

@@ -404,7 +404,8 @@ def test_requires_grad_propagation_and_is_leaf():
     c = Tensor(np.array([2.0]))
     y = x * c
     assert y.requires_grad and not y.is_leaf and x.is_leaf and c.is_leaf
-    assert y.grad_fn.next_functions[0] is x and y.grad_fn.next_functions[1] is None
+    assert y.grad_fn.next_functions[0][0].variable is x
+    assert y.grad_fn.next_functions[1] == (None, 0)
     with pytest.warns(UserWarning, match="not a leaf Tensor"):
         assert y.grad is None  # non-leaf .grad stays None without retain_grad
     with pytest.raises(RuntimeError):

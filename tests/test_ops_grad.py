@@ -14,7 +14,7 @@ from hypothesis.extra import numpy as hnp
 
 import autograd
 from autograd import Tensor
-from autograd.function import Function
+from autograd.graph import Node as Function
 from conftest import (broadcastable_shapes, check_grad, dims_for, layouts, leaf, relayout,
                       seeds, shapes, values)
 

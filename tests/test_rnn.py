@@ -520,10 +520,10 @@ def _count_nodes(t):
     seen, stack = set(), [t.grad_fn]
     while stack:
         fn = stack.pop()
-        if fn is None or id(fn) in seen or isinstance(fn, Tensor):
+        if fn is None or id(fn) in seen or isinstance(fn, autograd.graph.AccumulateGrad):
             continue
         seen.add(id(fn))
-        stack.extend(fn.next_functions)
+        stack.extend(node for node, _ in fn.next_functions)
     return len(seen)
 
 

@@ -1,8 +1,8 @@
 """Elementwise ops: arithmetic with NumPy broadcasting, unary math, activations, comparisons.
 
-Each op is a :class:`~autograd.function.Function` (forward on arrays, backward with Tensor ops)
+Each op is a :class:`~autograd.graph.Node` (forward on arrays, backward with Tensor ops)
 followed by the function users call. Backward formulas may return gradients in the broadcast
-shape: the engine sums them back to each input's shape (:func:`autograd.function.sum_to`).
+shape: the engine sums them back to each input's shape (:func:`autograd.graph.sum_to`).
 
 Dtype promotion follows PyTorch's rules for the common cases: a Python number does not change
 a floating tensor's dtype (``float32 * 2.5`` stays ``float32``); an integer or bool tensor
@@ -17,7 +17,7 @@ import numbers
 import numpy as np
 
 from .. import dtypes as _dt
-from ..function import Function
+from ..graph import Node
 from ..tensor import Tensor, _to_array
 
 __all__ = [
@@ -119,7 +119,7 @@ def _weak_scalar(s, dtype):
     return z
 
 
-class AddScalar(Function):
+class AddScalar(Node):
     """Graph node of ``tensor + number`` (from :func:`add`); named ``AddBackward0``."""
 
     __slots__ = ()
@@ -137,7 +137,7 @@ class AddScalar(Function):
         return "AddBackward0"
 
 
-class SubScalar(Function):
+class SubScalar(Node):
     """Graph node of ``tensor - number`` (from :func:`sub`); named ``SubBackward0``."""
 
     __slots__ = ()
@@ -155,7 +155,7 @@ class SubScalar(Function):
         return "SubBackward0"
 
 
-class MulScalar(Function):
+class MulScalar(Node):
     """Graph node of ``tensor * number`` (from :func:`mul`); named ``MulBackward0``."""
 
     __slots__ = ("scalar",)
@@ -174,7 +174,7 @@ class MulScalar(Function):
         return "MulBackward0"
 
 
-class DivScalar(Function):
+class DivScalar(Node):
     """Graph node of ``tensor / number`` (from :func:`div`); named ``DivBackward0``."""
 
     __slots__ = ("scalar",)
@@ -198,7 +198,7 @@ def _is_number(x):
 
 
 # ---- arithmetic -------------------------------------------------------------------------------
-class Add(Function):
+class Add(Node):
     """Graph node of :func:`add`: its forward and backward."""
 
     @staticmethod
@@ -222,7 +222,7 @@ def add(input, other, alpha=1):
     return Add.apply(a, b)
 
 
-class Sub(Function):
+class Sub(Node):
     """Graph node of :func:`sub`: its forward and backward."""
 
     @staticmethod
@@ -247,7 +247,7 @@ def sub(input, other, alpha=1):
 subtract = sub
 
 
-class Mul(Function):
+class Mul(Node):
     """Graph node of :func:`mul`: its forward and backward."""
 
     @staticmethod
@@ -275,7 +275,7 @@ def mul(input, other):
 multiply = mul
 
 
-class Div(Function):
+class Div(Node):
     """Graph node of :func:`div`: its forward and backward."""
 
     @staticmethod
@@ -347,7 +347,7 @@ def remainder(input, other):
     return Tensor._make(np.asarray(np.remainder(_data(a), _data(b))), False, None)
 
 
-class Neg(Function):
+class Neg(Node):
     """Graph node of :func:`neg`: its forward and backward."""
 
     @staticmethod
@@ -367,7 +367,7 @@ def neg(input):
 negative = neg
 
 
-class Pow(Function):
+class Pow(Node):
     """Graph node of :func:`pow`: its forward and backward."""
 
     @staticmethod
@@ -407,7 +407,7 @@ def pow(input, exponent):
 
 
 # ---- unary math ---------------------------------------------------------------------------------
-class Exp(Function):
+class Exp(Node):
     """Graph node of :func:`exp`: its forward and backward."""
 
     @staticmethod
@@ -427,7 +427,7 @@ def exp(input):
     return Exp.apply(_float(input, "exp"))
 
 
-class Expm1(Function):
+class Expm1(Node):
     """Graph node of :func:`expm1`: its forward and backward."""
 
     @staticmethod
@@ -447,7 +447,7 @@ def expm1(input):
     return Expm1.apply(_float(input, "expm1"))
 
 
-class Log(Function):
+class Log(Node):
     """Graph node of :func:`log`: its forward and backward."""
 
     @staticmethod
@@ -476,7 +476,7 @@ def log10(input):
     return log(input) * (1.0 / math.log(10.0))
 
 
-class Log1p(Function):
+class Log1p(Node):
     """Graph node of :func:`log1p`: its forward and backward."""
 
     @staticmethod
@@ -495,7 +495,7 @@ def log1p(input):
     return Log1p.apply(_float(input, "log1p"))
 
 
-class Sqrt(Function):
+class Sqrt(Node):
     """Graph node of :func:`sqrt`: its forward and backward."""
 
     @staticmethod
@@ -530,7 +530,7 @@ def reciprocal(input):
     return div(1.0, _float(input, "reciprocal"))
 
 
-class Abs(Function):
+class Abs(Node):
     """Graph node of :func:`abs`: its forward and backward."""
 
     @staticmethod
@@ -551,7 +551,7 @@ def abs(input):
     return Abs.apply(input)
 
 
-class Sin(Function):
+class Sin(Node):
     """Graph node of :func:`sin`: its forward and backward."""
 
     @staticmethod
@@ -570,7 +570,7 @@ def sin(input):
     return Sin.apply(_float(input, "sin"))
 
 
-class Cos(Function):
+class Cos(Node):
     """Graph node of :func:`cos`: its forward and backward."""
 
     @staticmethod
@@ -589,7 +589,7 @@ def cos(input):
     return Cos.apply(_float(input, "cos"))
 
 
-class Tanh(Function):
+class Tanh(Node):
     """Graph node of :func:`tanh`: its forward and backward."""
 
     @staticmethod
@@ -604,7 +604,7 @@ class Tanh(Function):
         return TanhBackward.apply(grad, out)
 
 
-class TanhBackward(Function):
+class TanhBackward(Node):
     """``grad * (1 - y^2)`` as one node (Chainer's ``TanhGrad``): the backward of :func:`tanh`
     in one graph node instead of three, itself differentiable (for double backward):
     d/d grad = 1 - y^2, d/d y = -2 grad y."""
@@ -635,7 +635,7 @@ def _expit(a):
     return expit(a)
 
 
-class Sigmoid(Function):
+class Sigmoid(Node):
     """Graph node of :func:`sigmoid`: its forward and backward."""
 
     @staticmethod
@@ -652,7 +652,7 @@ class Sigmoid(Function):
         return SigmoidBackward.apply(grad, out)
 
 
-class SigmoidBackward(Function):
+class SigmoidBackward(Node):
     """``grad * y * (1 - y)`` as one node (Chainer's ``SigmoidGrad``): the backward of
     :func:`sigmoid`, itself differentiable (for double backward): d/d grad = y (1 - y),
     d/d y = grad (1 - 2 y)."""
@@ -675,7 +675,7 @@ def sigmoid(input):
     return Sigmoid.apply(_float(input, "sigmoid"))
 
 
-class Relu(Function):
+class Relu(Node):
     """Graph node of :func:`relu`: its forward and backward."""
 
     @staticmethod
@@ -695,7 +695,7 @@ def relu(input):
     return Relu.apply(input)
 
 
-class Clamp(Function):
+class Clamp(Node):
     """Graph node of :func:`clamp`: its forward and backward."""
 
     @staticmethod
@@ -759,7 +759,7 @@ def _bound(b, t):
     return np.asarray(b, dtype=t._data.dtype)
 
 
-class Maximum(Function):
+class Maximum(Node):
     """Graph node of :func:`maximum`: its forward and backward."""
 
     @staticmethod
@@ -780,7 +780,7 @@ def maximum(input, other):
     return Maximum.apply(*_operands(input, other))
 
 
-class Minimum(Function):
+class Minimum(Node):
     """Graph node of :func:`minimum`: its forward and backward."""
 
     @staticmethod
@@ -800,7 +800,7 @@ def minimum(input, other):
     return Minimum.apply(*_operands(input, other))
 
 
-class Where(Function):
+class Where(Node):
     """Graph node of :func:`where`: its forward and backward."""
 
     @staticmethod
@@ -866,7 +866,7 @@ def masked_fill(input, mask, value):
     return Where.apply(m, np.asarray(value, dtype=input.dtype), input)
 
 
-class _ZeroGrad(Function):
+class _ZeroGrad(Node):
     """Piecewise-constant ops (floor, ceil, round, trunc, sign): zero gradient, as PyTorch."""
 
     @staticmethod
@@ -910,7 +910,7 @@ def trunc(input):
 
 
 # ---- dtype and copies -------------------------------------------------------------------------
-class Cast(Function):
+class Cast(Node):
     """Graph node of :func:`cast`: its forward and backward."""
 
     @staticmethod
@@ -930,7 +930,7 @@ def cast(input, dtype):
     return Tensor._make(input._data.astype(dtype), False, None)
 
 
-class Clone(Function):
+class Clone(Node):
     """Graph node of :func:`clone`: its forward and backward."""
 
     @staticmethod
@@ -1038,7 +1038,7 @@ def _float(t, op):
 
 
 # ---- more unary math ----------------------------------------------------------------------------
-class Tan(Function):
+class Tan(Node):
     """Graph node of :func:`tan`: its forward and backward."""
 
     @staticmethod
@@ -1058,7 +1058,7 @@ def tan(input):
     return Tan.apply(_float(input, "tan"))
 
 
-class Asin(Function):
+class Asin(Node):
     """Graph node of :func:`asin`: its forward and backward."""
 
     @staticmethod
@@ -1078,7 +1078,7 @@ def asin(input):
     return Asin.apply(_float(input, "asin"))
 
 
-class Acos(Function):
+class Acos(Node):
     """Graph node of :func:`acos`: its forward and backward."""
 
     @staticmethod
@@ -1098,7 +1098,7 @@ def acos(input):
     return Acos.apply(_float(input, "acos"))
 
 
-class Atan(Function):
+class Atan(Node):
     """Graph node of :func:`atan`: its forward and backward."""
 
     @staticmethod
@@ -1117,7 +1117,7 @@ def atan(input):
     return Atan.apply(_float(input, "atan"))
 
 
-class Atan2(Function):
+class Atan2(Node):
     """Graph node of :func:`atan2`: its forward and backward."""
 
     @staticmethod
@@ -1144,7 +1144,7 @@ def atan2(input, other):
     return Atan2.apply(a, b)
 
 
-class Sinh(Function):
+class Sinh(Node):
     """Graph node of :func:`sinh`: its forward and backward."""
 
     @staticmethod
@@ -1163,7 +1163,7 @@ def sinh(input):
     return Sinh.apply(_float(input, "sinh"))
 
 
-class Cosh(Function):
+class Cosh(Node):
     """Graph node of :func:`cosh`: its forward and backward."""
 
     @staticmethod
@@ -1222,7 +1222,7 @@ def lerp(input, end, weight):
                else mul(sub(end, input), weight))
 
 
-class NanToNum(Function):
+class NanToNum(Node):
     """Graph node of :func:`nan_to_num`: its forward and backward."""
 
     @staticmethod
@@ -1269,7 +1269,7 @@ def _maybe_inplace(input, inplace, name, fn):
     return fn(input)
 
 
-class LeakyRelu(Function):
+class LeakyRelu(Node):
     """Graph node of :func:`leaky_relu`: its forward and backward."""
 
     @staticmethod
@@ -1297,7 +1297,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
                           lambda t: LeakyRelu.apply(t, float(negative_slope)))
 
 
-class Elu(Function):
+class Elu(Node):
     """Graph node of the ELU family (:func:`elu`, :func:`selu`, :func:`celu`): PyTorch's
     ``elu(x; alpha, scale, input_scale) = scale * x`` for ``x > 0``, else
     ``scale * alpha * (exp(input_scale * x) - 1)``."""
@@ -1371,7 +1371,7 @@ def _erf_array(a):
     return _erf(a).astype(a.dtype, copy=False)
 
 
-class Erf(Function):
+class Erf(Node):
     """Graph node of :func:`erf`: its forward and backward."""
 
     @staticmethod
@@ -1396,7 +1396,7 @@ _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
-class Gelu(Function):
+class Gelu(Node):
     """Graph node of :func:`gelu`: its forward and backward (exact and tanh forms)."""
 
     @staticmethod
@@ -1441,7 +1441,7 @@ def _sigmoid_array(a):
     return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
 
 
-class Silu(Function):
+class Silu(Node):
     """Graph node of :func:`silu`: its forward and backward."""
 
     @staticmethod
@@ -1472,7 +1472,7 @@ def _softplus_array(a):
     return (np.maximum(a, 0) + np.log1p(np.exp(-np.abs(a)))).astype(a.dtype, copy=False)
 
 
-class Mish(Function):
+class Mish(Node):
     """Graph node of :func:`mish`: its forward and backward."""
 
     @staticmethod
@@ -1498,7 +1498,7 @@ def mish(input, inplace=False):
     return _maybe_inplace(input, inplace, "mish", Mish.apply)
 
 
-class Softplus(Function):
+class Softplus(Node):
     """Graph node of :func:`softplus`: its forward and backward."""
 
     @staticmethod
@@ -1526,7 +1526,7 @@ def softplus(input, beta=1.0, threshold=20.0):
     return Softplus.apply(input, float(beta), float(threshold))
 
 
-class Hardtanh(Function):
+class Hardtanh(Node):
     """Graph node of :func:`hardtanh`: its forward and backward."""
 
     @staticmethod
@@ -1570,7 +1570,7 @@ def relu6(input, inplace=False):
     return _maybe_inplace(input, inplace, "relu6", lambda t: Hardtanh.apply(t, 0.0, 6.0))
 
 
-class LogSigmoid(Function):
+class LogSigmoid(Node):
     """Graph node of :func:`logsigmoid`: its forward and backward."""
 
     @staticmethod
@@ -1596,7 +1596,7 @@ def logsigmoid(input):
     return LogSigmoid.apply(input)
 
 
-class Hardsigmoid(Function):
+class Hardsigmoid(Node):
     """Graph node of :func:`hardsigmoid`: its forward and backward."""
 
     @staticmethod
@@ -1621,7 +1621,7 @@ def hardsigmoid(input, inplace=False):
     return _maybe_inplace(input, inplace, "hardsigmoid", Hardsigmoid.apply)
 
 
-class Hardswish(Function):
+class Hardswish(Node):
     """Graph node of :func:`hardswish`: its forward and backward."""
 
     @staticmethod

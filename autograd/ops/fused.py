@@ -15,7 +15,7 @@ import numbers
 import numpy as np
 
 from .. import grad_mode
-from ..function import Function
+from ..graph import Node
 from ..tensor import Tensor
 from .nn_ops import dropout, log_softmax, softmax
 
@@ -85,7 +85,7 @@ def _attention_probs(q, k, scale, mask_t, add):
     return softmax(s, -1)
 
 
-class ScaledDotProductAttention(Function):
+class ScaledDotProductAttention(Node):
     """Graph node of :func:`scaled_dot_product_attention` (the fused kernel path)."""
 
     @staticmethod
@@ -112,7 +112,7 @@ class ScaledDotProductAttention(Function):
         q, k, v, out, lse = ctx.saved_tensors
         add, mask3, midx, is_causal, scale = ctx.conf
         nq, nk, nv = ctx.needs_input_grad[:3]
-        if grad_mode._enabled:  # create_graph: differentiable recomputation
+        if grad_mode._state.enabled:  # create_graph: differentiable recomputation
             causal = _additive_mask(None, True, q.shape[-2], k.shape[-2], q.dtype) \
                 if is_causal else None
             p = _attention_probs(q, k, scale, None, add if add is not None else causal)
@@ -210,7 +210,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             raise RuntimeError(f"{_SDPA}: attn_mask of shape {mask_shape} does not broadcast to "
                                f"the attention weights' shape {batch + (L, S)}")
     grad_mask = (isinstance(attn_mask, Tensor) and attn_mask.requires_grad
-                 and grad_mode._enabled)
+                 and grad_mode._state.enabled)
     if dropout_p > 0.0 or grad_mask:
         add = None if grad_mask else _additive_mask(attn_mask, is_causal, L, S, query.dtype)
         mask_t = attn_mask.to(query.dtype) if grad_mask else None
@@ -231,7 +231,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 # cross-entropy with class indices
 # ======================================================================================
 
-class CrossEntropyIndices(Function):
+class CrossEntropyIndices(Node):
     """Graph node of :func:`cross_entropy_indices` (log-softmax + NLL in one kernel)."""
 
     @staticmethod
@@ -269,7 +269,7 @@ class CrossEntropyIndices(Function):
             coef = grad / ctx.denom
         else:
             coef = grad.reshape(N, D) if reduction == "none" else grad
-        if grad_mode._enabled:  # create_graph: the same formula with Tensor ops
+        if grad_mode._state.enabled:  # create_graph: the same formula with Tensor ops
             valid = (t2 != ignore_index)
             t = np.where(valid, t2, 0)
             onehot = np.zeros((N, C, D), dtype=x.dtype)
@@ -345,7 +345,7 @@ def cross_entropy_indices(input, target, weight=None, ignore_index=-100, reducti
 # layer norm / group norm
 # ======================================================================================
 
-class LayerNorm(Function):
+class LayerNorm(Node):
     """Graph node of :func:`layer_norm` (one kernel each way)."""
 
     @staticmethod
@@ -363,7 +363,7 @@ class LayerNorm(Function):
         x, weight, mean, rstd = ctx.saved_tensors
         nd, eps = ctx.conf
         nx, nw, nb = ctx.needs_input_grad[:3]
-        if grad_mode._enabled:  # create_graph: recompute with Tensor ops
+        if grad_mode._state.enabled:  # create_graph: recompute with Tensor ops
             dims = tuple(range(-nd, 0))
             xc = x - x.mean(dims, keepdim=True)
             rs = ((xc * xc).mean(dims, keepdim=True) + eps).rsqrt()
@@ -459,7 +459,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
 # embedding
 # ======================================================================================
 
-class Embedding(Function):
+class Embedding(Node):
     """Graph node of :func:`embedding`: a gather of weight rows; backward is
     :class:`EmbeddingBackward` (a scatter-add), itself differentiable."""
 
@@ -477,7 +477,7 @@ class Embedding(Function):
             None
 
 
-class EmbeddingBackward(Function):
+class EmbeddingBackward(Node):
     """The weight gradient of :func:`embedding` as an op: scatter-add of the gradient rows into
     the rows they were gathered from (kernel), with the padding row left at zero and the
     optional ``1 / count`` scaling. Its own backward gathers again."""

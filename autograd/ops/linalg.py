@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 
-from ..function import Function
+from ..graph import Node
 from ..tensor import Tensor
 from .elementwise import _operands, promote_dtypes
 
@@ -22,7 +22,7 @@ __all__ = ["matmul", "mm", "bmm", "mv", "dot", "outer", "einsum", "tensordot", "
 SlogDetResult = collections.namedtuple("SlogDetResult", ["sign", "logabsdet"])
 
 
-class MatMul(Function):
+class MatMul(Node):
     """Graph node of :func:`matmul`: its forward and backward."""
 
     @staticmethod
@@ -139,7 +139,7 @@ def outer(input, vec2):
 _EINSUM_OK = re.compile(r"^[a-zA-Z,\->. ]*$")
 
 
-class Einsum(Function):
+class Einsum(Node):
     """Graph node of :func:`einsum`: its forward and backward."""
 
     @staticmethod
@@ -319,7 +319,7 @@ def _lapack(fn, op, *arrays):
                           f"{tuple(arrays[0].shape)}") from None
 
 
-class Inverse(Function):
+class Inverse(Node):
     """Graph node of :func:`inverse`. With ``Y = A^{-1}``: ``dA = -Y^T dY Y^T`` (Giles 2008,
     sec. 2.2.3)."""
 
@@ -348,7 +348,7 @@ def inverse(input):
     return Inverse.apply(_square_float(input, "linalg.inv"))
 
 
-class _SingularDetGrad(Function):
+class _SingularDetGrad(Node):
     """The gradient of det at a singular matrix, ``G * adj(A)^T``, from an SVD: a first-order
     result whose own derivative is not implemented (it raises). ``A`` is an input so that,
     under ``create_graph``, the result stays connected to it (and a second derivative raises
@@ -377,7 +377,7 @@ def _adjugate_t(a):
     return np.swapaxes(adj, -1, -2)
 
 
-class Det(Function):
+class Det(Node):
     """Graph node of :func:`det`. ``d(det A) = det(A) A^{-T}`` (Giles 2008, sec. 2.2.4), i.e.
     the transposed adjugate."""
 
@@ -409,7 +409,7 @@ def det(input):
     return Det.apply(_square_float(input, "linalg.det"))
 
 
-class SlogDet(Function):
+class SlogDet(Node):
     """Graph node of :func:`slogdet` (the ``logabsdet`` output): ``d log|det A| = A^{-T}``
     (Giles 2008, sec. 2.2.4)."""
 
@@ -439,7 +439,7 @@ def slogdet(input):
     return SlogDetResult(SlogDetSign.apply(A), SlogDet.apply(A))
 
 
-class SlogDetSign(Function):
+class SlogDetSign(Node):
     """The ``sign`` output of :func:`slogdet`: piecewise constant, so a zero gradient (it is
     part of the graph, as in PyTorch, where it requires grad too)."""
 
@@ -465,7 +465,7 @@ def logdet(input):
     return logabs + Tensor._make(fix, False, None)
 
 
-class Solve(Function):
+class Solve(Node):
     """Graph node of :func:`solve` (``B`` as matrices). With ``X = A^{-1} B``:
     ``dB = A^{-T} dX`` and ``dA = -dB X^T`` (Giles 2008, sec. 2.3.1)."""
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import grad_mode
 from .. import random as _random
-from ..function import Function
+from ..graph import Node
 from ..tensor import Tensor, _wrap_dim
 
 __all__ = ["softmax", "log_softmax", "linear", "conv1d", "conv2d", "conv_transpose2d",
@@ -50,7 +50,7 @@ def _softmax_args(input, dim, dtype, op):
     return input, _wrap_dim(dim, input.ndim, op)
 
 
-class Softmax(Function):
+class Softmax(Node):
     """Graph node of :func:`softmax`: its forward and backward."""
 
     @staticmethod
@@ -77,7 +77,7 @@ def softmax(input, dim=None, dtype=None):
     return Softmax.apply(*_softmax_args(input, dim, dtype, "softmax"))
 
 
-class LogSoftmax(Function):
+class LogSoftmax(Node):
     """Graph node of :func:`log_softmax`: its forward and backward."""
 
     @staticmethod
@@ -100,7 +100,7 @@ def log_softmax(input, dim=None, dtype=None):
     return LogSoftmax.apply(*_softmax_args(input, dim, dtype, "log_softmax"))
 
 
-class Linear(Function):
+class Linear(Node):
     """Graph node of :func:`linear`: its forward and backward."""
 
     @staticmethod
@@ -163,7 +163,7 @@ def linear(input, weight, bias=None):
     return Linear.apply(input, weight, bias)
 
 
-class KernelGradient(Function):
+class KernelGradient(Node):
     """Carries a kernel's gradient into a graph recorded with ``create_graph=True``.
 
     Its inputs are the tensors the gradient depends on, so the graph stays connected; its
@@ -189,7 +189,7 @@ def _kernel_grads(op, depends_on, arrays):
     for arr in arrays:
         if arr is None:
             out.append(None)
-        elif grad_mode._enabled:
+        elif grad_mode._state.enabled:
             out.append(KernelGradient.apply(*depends_on, result=arr, op=op))
         else:
             out.append(Tensor._make(arr, False, None))
@@ -318,7 +318,7 @@ def _grouped(fn, input, weight, bias, groups, conf):
     return cat([fn.apply(x, w, b, *conf) for x, w, b in zip(xs, ws, bs)], 1)
 
 
-class Conv2d(Function):
+class Conv2d(Node):
     """Graph node of :func:`conv2d` (and :func:`conv1d`): its forward and backward."""
 
     @staticmethod
@@ -441,7 +441,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out.squeeze(0) if unbatched else out
 
 
-class ConvTranspose2d(Function):
+class ConvTranspose2d(Node):
     """Graph node of :func:`conv_transpose2d`: its forward and backward."""
 
     @staticmethod
@@ -505,7 +505,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 
 # ---- pooling ------------------------------------------------------------------------------------
-class MaxPool2d(Function):
+class MaxPool2d(Node):
     """Graph node of :func:`max_pool2d` (and :func:`max_pool1d`): its forward and backward."""
 
     op = "max_pool2d"
@@ -621,7 +621,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                      return_indices, 1)
 
 
-class AvgPool2d(Function):
+class AvgPool2d(Node):
     """Graph node of :func:`avg_pool2d`. Average pooling is linear, so its backward is its
     adjoint (:class:`AvgPool2dBackward`), whose own backward is this op again: higher-order
     gradients work."""
@@ -637,7 +637,7 @@ class AvgPool2d(Function):
         return AvgPool2dBackward.apply(grad, ctx.x_shape, ctx.conf), None
 
 
-class AvgPool2dBackward(Function):
+class AvgPool2dBackward(Node):
     """The gradient of :class:`AvgPool2d` as an op (the adjoint of average pooling)."""
 
     @staticmethod
@@ -701,7 +701,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                      count_include_pad, None, 1)
 
 
-class AdaptiveAvgPool2d(Function):
+class AdaptiveAvgPool2d(Node):
     """Graph node of :func:`adaptive_avg_pool2d`; like :class:`AvgPool2d`, its backward is its
     adjoint op, so higher-order gradients work."""
 
@@ -716,7 +716,7 @@ class AdaptiveAvgPool2d(Function):
         return AdaptiveAvgPool2dBackward.apply(grad, ctx.x_shape), None
 
 
-class AdaptiveAvgPool2dBackward(Function):
+class AdaptiveAvgPool2dBackward(Node):
     """The gradient of :class:`AdaptiveAvgPool2d` as an op."""
 
     @staticmethod
@@ -820,7 +820,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return input * scale
 
 
-class NLLLoss(Function):
+class NLLLoss(Node):
     """Graph node of :func:`nll_loss`: its forward and backward."""
 
     @staticmethod

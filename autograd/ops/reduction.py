@@ -12,7 +12,7 @@ import collections
 import numpy as np
 
 from .. import dtypes as _dt
-from ..function import Function
+from ..graph import Node
 from ..tensor import Tensor, _wrap_dim
 
 __all__ = ["sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std",
@@ -41,7 +41,7 @@ def _keepdim_shape(shape, dims):
     return tuple(1 if i in dims else n for i, n in enumerate(shape))
 
 
-class Sum(Function):
+class Sum(Node):
     """Graph node of :func:`sum`: its forward and backward."""
 
     @staticmethod
@@ -77,7 +77,7 @@ def sum(input, dim=None, keepdim=False, dtype=None):
     return Sum.apply(input, dims, keepdim)
 
 
-class Mean(Function):
+class Mean(Node):
     """Graph node of :func:`mean`: its forward and backward."""
 
     @staticmethod
@@ -112,7 +112,7 @@ def mean(input, dim=None, keepdim=False, dtype=None):
     return Mean.apply(input, dims, keepdim)
 
 
-class MaxDim(Function):
+class MaxDim(Node):
     """max/min along one dim: the gradient goes to the returned index only (PyTorch)."""
 
     @staticmethod
@@ -134,7 +134,7 @@ class MaxDim(Function):
         return grad * Tensor._make(onehot, False, None)
 
 
-class AMax(Function):
+class AMax(Node):
     """amax/amin over dims: ties share the gradient evenly (PyTorch's amax rule)."""
 
     @staticmethod
@@ -298,7 +298,7 @@ def _flip_cumsum_flip(x, dim):
     return cumsum(x.flip((dim,)), dim).flip((dim,))
 
 
-class Cumsum(Function):
+class Cumsum(Node):
     """Graph node of :func:`cumsum`: its forward and backward."""
 
     @staticmethod
@@ -336,7 +336,7 @@ def cumsum(input, dim, *, dtype=None):
     return out.reshape(()) if input._data.ndim == 0 else out
 
 
-class Cumprod(Function):
+class Cumprod(Node):
     """Graph node of :func:`cumprod`: its forward and backward."""
 
     @staticmethod
@@ -392,7 +392,7 @@ def cumprod(input, dim, *, dtype=None):
     return out.reshape(()) if input._data.ndim == 0 else out
 
 
-class Prod(Function):
+class Prod(Node):
     """Graph node of :func:`prod`: its forward and backward."""
 
     @staticmethod
@@ -455,7 +455,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 
 
 # ---- norms ---------------------------------------------------------------------------------------
-class PNorm(Function):
+class PNorm(Node):
     """``(sum |x|^p)^(1/p)`` over ``dims`` for a finite ``p`` other than 0 and 1."""
 
     @staticmethod
@@ -492,7 +492,7 @@ class PNorm(Function):
         return a.sign() * a.abs() ** (p - 1) * scale, None, None, None
 
 
-class ZeroNorm(Function):
+class ZeroNorm(Node):
     """The "0-norm" (number of non-zero elements) over ``dims``: piecewise constant, so a zero
     gradient (as PyTorch)."""
 

@@ -20,7 +20,7 @@ Gate order and equations follow PyTorch's ``nn.LSTM``/``nn.GRU``/``nn.RNN`` docu
 
 import numpy as np
 
-from ..function import Function
+from ..graph import Node
 from ..tensor import Tensor
 from .nn_ops import _kernel_grads
 
@@ -43,7 +43,7 @@ def _zeros_if_none(a, N, H, dtype):
     return np.zeros((N, H), dtype) if a is None else a
 
 
-class RNNSequence(Function):
+class RNNSequence(Node):
     """Graph node of :func:`rnn_layer`: the Elman recurrence over a whole sequence."""
 
     @staticmethod
@@ -69,7 +69,7 @@ class RNNSequence(Function):
                               dh0 if nh else None))
 
 
-class LSTMSequence(Function):
+class LSTMSequence(Node):
     """Graph node of :func:`lstm_layer`. Its output packs ``(L + 1, N, H)``: rows ``0..L-1``
     are the hidden states, row ``L`` is ``c_n`` (one node, so ``h_n`` and ``c_n`` are slices
     and their gradients arrive summed into one array)."""
@@ -104,7 +104,7 @@ class LSTMSequence(Function):
                               dh0 if nh else None, dc0 if nc else None))
 
 
-class GRUSequence(Function):
+class GRUSequence(Node):
     """Graph node of :func:`gru_layer`: the GRU recurrence over a whole sequence."""
 
     @staticmethod

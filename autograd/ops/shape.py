@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from ..function import Function, _view_source, sum_to
+from ..graph import Node, _view_source, sum_to
 from ..tensor import Tensor, _wrap_dim
 from .elementwise import promote_dtypes
 
@@ -23,7 +23,7 @@ __all__ = ["reshape", "view", "view_as", "flatten", "unflatten", "squeeze", "uns
            "triu", "diag", "diagonal", "pad"]
 
 
-class Reshape(Function):
+class Reshape(Node):
     """Graph node of :func:`reshape`: its forward and backward."""
 
     @staticmethod
@@ -133,7 +133,7 @@ def unsqueeze(input, dim):
     return Reshape.apply(input, shape[:d] + (1,) + shape[d:])
 
 
-class Permute(Function):
+class Permute(Node):
     """Graph node of :func:`permute`: its forward and backward."""
 
     @staticmethod
@@ -202,7 +202,7 @@ def t(input):
     return transpose(input, 0, 1) if input._data.ndim == 2 else input
 
 
-class Expand(Function):
+class Expand(Node):
     """Graph node of :func:`expand`: its forward and backward."""
 
     @staticmethod
@@ -262,7 +262,7 @@ def broadcast_to(input, shape):
     return expand(input, tuple(shape))
 
 
-class Repeat(Function):
+class Repeat(Node):
     """Graph node of :func:`repeat`: its forward and backward."""
 
     @staticmethod
@@ -330,7 +330,7 @@ def _normalize_index(index, shape, op="index"):
     return tuple(out), advanced
 
 
-class GetItem(Function):
+class GetItem(Node):
     """Graph node of :func:`getitem`: its forward and backward."""
 
     @staticmethod
@@ -345,7 +345,7 @@ class GetItem(Function):
         return IndexAdd.apply(grad, ctx.in_shape, ctx.index, ctx.advanced)
 
 
-class IndexAdd(Function):
+class IndexAdd(Node):
     """Scatter-add ``src`` into zeros of ``shape`` at ``index``: GetItem's gradient."""
 
     @staticmethod
@@ -385,7 +385,7 @@ def getitem(input, index):
                          f"{tuple(input.shape)}: {e}") from None
 
 
-class IndexPut(Function):
+class IndexPut(Node):
     """``out = a.copy(); out[index] = v``: differentiable ``__setitem__``."""
 
     @staticmethod
@@ -429,7 +429,7 @@ def setitem(input, index, value):
 
 
 # ---- joining and splitting -----------------------------------------------------------------------
-class Cat(Function):
+class Cat(Node):
     """Graph node of :func:`cat`: its forward and backward."""
 
     @staticmethod
@@ -564,7 +564,7 @@ def narrow(input, dim, start, length):
     return getitem(input, tuple(sl))
 
 
-class Flip(Function):
+class Flip(Node):
     """Graph node of :func:`flip`: its forward and backward."""
 
     @staticmethod
@@ -593,7 +593,7 @@ def flip(input, dims):
 # (its scatter-add transpose), whose backwards are each other, so second derivatives work and
 # repeated indices accumulate their gradients.
 
-class Roll(Function):
+class Roll(Node):
     """Graph node of :func:`roll`: its forward and backward."""
 
     @staticmethod
@@ -870,7 +870,7 @@ def masked_select(input, mask):
 
 
 # ---- triangles and diagonals ---------------------------------------------------------------------
-class Tri(Function):
+class Tri(Node):
     """Graph node of :func:`tril` / :func:`triu`: its forward and backward."""
 
     @staticmethod
@@ -964,7 +964,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 
 
 # ---- padding -------------------------------------------------------------------------------------
-class ConstantPad(Function):
+class ConstantPad(Node):
     """Graph node of constant :func:`pad` (non-negative widths): its forward and backward."""
 
     @staticmethod
