@@ -425,7 +425,7 @@ class _LeafExtras:
         self.acc = None
         self.post_accumulate = []
         key = id(t)
-        self.ref = weakref.ref(t, lambda r, key=key: _forget(key))
+        self.ref = weakref.ref(t, lambda r, key=key, forget=_forget: forget(key))
 
 
 # Keyed by id(): a Tensor's ``==`` is elementwise, so Tensors cannot be weak dictionary keys.
@@ -433,10 +433,11 @@ _leaf_extras = {}  # id(leaf) -> _LeafExtras
 _hooked = set()    # id() of the leaves that have had a leaf hook registered
 
 
-def _forget(key):
-    """Weakref callback: the leaf with this id() is gone (it runs before the id can be reused)."""
-    _leaf_extras.pop(key, None)
-    _hooked.discard(key)
+def _forget(key, extras=_leaf_extras, hooked=_hooked):
+    """Weakref callback: the leaf with this id() is gone (it runs before the id can be reused).
+    The dicts are bound as defaults: at interpreter exit the module's globals may be gone."""
+    extras.pop(key, None)
+    hooked.discard(key)
 
 
 def leaf_extras(t, create=True):
