@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from autograd import Tensor, no_grad
+from autograd import Tensor
 
 from .optimizer import Optimizer, required
 
@@ -68,20 +68,16 @@ class SGD(Optimizer):
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
 
-    @no_grad()
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns ``closure()``'s loss."""
-        loss = self._evaluate(closure)
-        for group in self.param_groups:
-            for p in self._params_with_grad(group):
-                state = self.state[p]
-                buf = state.get("momentum_buffer")
-                new = sgd_update(p._data, p.grad._data, None if buf is None else buf._data,
-                                 lr=group["lr"], momentum=group["momentum"],
-                                 dampening=group["dampening"],
-                                 weight_decay=group["weight_decay"],
-                                 nesterov=group["nesterov"], maximize=group["maximize"])
-                if new is not None and buf is None:
-                    state["momentum_buffer"] = Tensor(new)
-                p._bump_version()
-        return loss
+    def init_state(self, state, p, group):
+        """Nothing: the momentum buffer is created by the first update (PyTorch's rule: it
+        starts as a copy of the gradient)."""
+
+    def update(self, p, state, group):
+        """:func:`sgd_update` on the parameter's arrays."""
+        buf = state.get("momentum_buffer")
+        new = sgd_update(p._data, p.grad._data, None if buf is None else buf._data,
+                         lr=group["lr"], momentum=group["momentum"],
+                         dampening=group["dampening"], weight_decay=group["weight_decay"],
+                         nesterov=group["nesterov"], maximize=group["maximize"])
+        if new is not None and buf is None:
+            state["momentum_buffer"] = Tensor(new)

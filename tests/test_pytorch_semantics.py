@@ -489,10 +489,14 @@ def test_variable_alias():
 
 
 # ---- grad mode: thread-local, inference_mode ----------------------------------------------------
+_init_lock = threading.Lock()  # the default generator is process-wide (as PyTorch's)
+
+
 def _train(seed, steps, out, key, barrier=None):
-    autograd.manual_seed(seed)
+    with _init_lock:
+        autograd.manual_seed(seed)
+        model = nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 1))
     rng = np.random.default_rng(seed)
-    model = nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 1))
     opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     x = Tensor(rng.standard_normal((32, 4)).astype(np.float32))
     y = Tensor(rng.standard_normal((32, 1)).astype(np.float32))
