@@ -15,6 +15,7 @@ Differences from PyTorch (each also noted where it applies):
 
 import numbers
 import warnings
+import weakref
 
 import numpy as np
 
@@ -22,10 +23,6 @@ from . import dtypes as _dt
 from . import grad_mode
 
 __all__ = ["Tensor"]
-
-
-def _is_tensor(x):
-    return isinstance(x, Tensor)
 
 
 class Tensor:
@@ -361,14 +358,10 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
-            self.grad_fn._add_tensor_hook(hook)
-            hooks = self.grad_fn._hooks
-        else:
-            if self._hooks is None:
-                self._hooks = []
-            self._hooks.append(hook)
-            hooks = self._hooks
-        return _RemovableHandle(hooks, hook)
+            return self.grad_fn._add_tensor_hook(hook)
+        if self._hooks is None:
+            self._hooks = {}
+        return _add_hook(self._hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
         """Register ``hook(tensor) -> None`` on a leaf, called during backward as soon as this
@@ -386,9 +379,8 @@ class Tensor:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
                                "tensors")
         ex = _graph.leaf_extras(self)
-        ex.post_accumulate.append(hook)
         _graph.mark_hooked(self)
-        return _RemovableHandle(ex.post_accumulate, hook)
+        return _add_hook(ex.post_accumulate, hook)
 
     def retain_grad(self):
         """Make backward fill ``.grad`` of this non-leaf tensor (a no-op on leaves)."""
@@ -396,7 +388,7 @@ class Tensor:
             if not self.requires_grad:
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
             return
-        self.grad_fn._retain = _engine.make_retain_ref(self)
+        self.grad_fn._retain = weakref.ref(self)  # the node keeps .grad of this tensor
 
     # --- conversion ---------------------------------------------------------------------------
     def to(self, *args, **kwargs):
@@ -908,7 +900,7 @@ def _register_methods(methods):
 
 from . import engine as _engine  # noqa: E402
 from . import graph as _graph  # noqa: E402
-from .graph import RemovableHandle as _RemovableHandle  # noqa: E402
+from .utils.hooks import add_hook as _add_hook  # noqa: E402
 from . import ops as _ops  # noqa: E402
 from .ops.elementwise import AddScalar as _AddScalar, MulScalar as _MulScalar, SubScalar as _SubScalar, DivScalar as _DivScalar  # noqa: E402,E501
 from . import random as _random  # noqa: E402

@@ -12,6 +12,7 @@ import numpy as np
 
 import autograd
 from autograd import Tensor
+from autograd.utils.hooks import add_hook
 
 from .parameter import Parameter
 
@@ -115,7 +116,14 @@ class Module:
     # --- registration ---------------------------------------------------------------------------
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
-            raise AttributeError("cannot assign module attributes before Module.__init__() call")
+            # as PyTorch: plain attributes may be set before super().__init__(), parameters and
+            # submodules may not (there is nowhere to register them yet)
+            if isinstance(value, Parameter):
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            if isinstance(value, Module):
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            object.__setattr__(self, name, value)
+            return
         params = self._parameters
         if isinstance(value, Parameter):
             self._remove_from(name, self._buffers, self._modules)
@@ -396,7 +404,7 @@ class Module:
         Returns:
             a handle whose ``remove()`` unregisters the hook (also a context manager).
         """
-        handle = _Handle(self._forward_hooks, hook, prepend, self._hook_options)
+        handle = add_hook(self._forward_hooks, hook, prepend, extra_dict=self._hook_options)
         self._hook_options[handle.id] = (with_kwargs, always_call)
         return handle
 
@@ -413,7 +421,7 @@ class Module:
         Returns:
             a handle whose ``remove()`` unregisters the hook (also a context manager).
         """
-        handle = _Handle(self._forward_pre_hooks, hook, prepend, self._hook_options)
+        handle = add_hook(self._forward_pre_hooks, hook, prepend, extra_dict=self._hook_options)
         self._hook_options[handle.id] = (with_kwargs, False)
         return handle
 
@@ -708,32 +716,3 @@ def _summary(model, input_size, dtype, print_fn):
     if print_fn is not None:
         print_fn(str(result))
     return result
-
-
-class _Handle:
-    """Returned by the ``register_*_hook`` methods: ``remove()`` unregisters the hook; usable as
-    a context manager (``with m.register_forward_hook(f): ...``), like PyTorch's
-    ``RemovableHandle``."""
-
-    _next_id = 0
-
-    def __init__(self, store, hook, prepend=False, options=None):
-        self.store = store
-        self.options = options
-        self.id = _Handle._next_id
-        _Handle._next_id += 1
-        store[self.id] = hook
-        if prepend:
-            store.move_to_end(self.id, last=False)
-
-    def remove(self):
-        """Unregister the hook."""
-        self.store.pop(self.id, None)
-        if self.options is not None:
-            self.options.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()

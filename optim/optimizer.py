@@ -31,6 +31,7 @@ from collections import defaultdict
 import numpy as np
 
 from autograd import Tensor, enable_grad, no_grad
+from autograd.utils.hooks import add_hook
 
 __all__ = ["Optimizer"]
 
@@ -49,28 +50,6 @@ def _copy_state_value(value, param):
         return copy.deepcopy(value)
     dtype = param.dtype if value.dtype.kind == "f" else value.dtype
     return Tensor(np.array(value._data, dtype=dtype))
-
-
-class _Handle:
-    """What ``register_step_*_hook`` returns: ``remove()`` unregisters the hook."""
-
-    _next_id = 0
-
-    def __init__(self, hooks, hook):
-        _Handle._next_id += 1
-        self._hooks, self._id = hooks, _Handle._next_id
-        hooks[self._id] = hook
-
-    def remove(self):
-        """Unregister the hook."""
-        self._hooks.pop(self._id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-        return False
 
 
 class Optimizer:
@@ -199,12 +178,12 @@ class Optimizer:
         """Register ``hook(optimizer, args, kwargs) -> None or (args, kwargs)``, run before each
         :meth:`step` (``torch.optim.Optimizer.register_step_pre_hook``); returns a handle with
         ``remove()``."""
-        return _Handle(self._step_pre_hooks, hook)
+        return add_hook(self._step_pre_hooks, hook)
 
     def register_step_post_hook(self, hook):
         """Register ``hook(optimizer, args, kwargs) -> None``, run after each :meth:`step`;
         returns a handle with ``remove()``."""
-        return _Handle(self._step_post_hooks, hook)
+        return add_hook(self._step_post_hooks, hook)
 
     @staticmethod
     def _evaluate(closure):

@@ -4,7 +4,7 @@ import numpy as np
 
 from autograd import Tensor
 
-from .optimizer import Optimizer, required
+from .optimizer import Optimizer
 
 __all__ = ["SGD", "sgd_update"]
 
@@ -56,7 +56,7 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
                  nesterov=False, *, maximize=False):
-        if lr is not required and lr < 0.0:
+        if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
             raise ValueError(f"Invalid momentum value: {momentum}")
