@@ -102,7 +102,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None):
             if t.grad_fn is None:
                 prev = leaf_grads.get(t)
                 leaf_grads[t] = g if prev is None else prev + g
-                if pending is not None:
+                if pending is not None and t in pending:
                     _leaf_edge_done(t, leaf_grads, pending, capture, create_graph)
             elif t.grad_fn in grads:
                 grads[t.grad_fn] = grads[t.grad_fn] + g

@@ -446,6 +446,19 @@ def test_post_accumulate_grad_hook_fires_when_the_leaf_is_complete():
         h.register_post_accumulate_grad_hook(lambda t: None)
 
 
+def test_leaf_roots_and_unhooked_leaves_while_some_leaf_has_hooks():
+    hooked = nn.Parameter(autograd.ones(2))
+    fired = []
+    hooked.register_post_accumulate_grad_hook(lambda t: fired.append(t.grad.numpy().copy()))
+    plain = f64(3)
+    plain.backward(Tensor(np.ones(3)))  # a leaf root that is not hooked
+    np.testing.assert_allclose(plain.grad.numpy(), 1.0)
+    hooked.backward(Tensor(np.full(2, 2.0, dtype=np.float32)))  # a hooked leaf as the root
+    (hooked * plain[:2].float()).sum().backward()
+    assert len(fired) == 2
+    np.testing.assert_allclose(fired[1], 2.0 + plain.detach().numpy()[:2], rtol=1e-6)
+
+
 def test_post_accumulate_grad_hook_optimizer_in_backward():
     """PyTorch's "optimizer step in backward" recipe."""
     model = nn.Linear(3, 2)
