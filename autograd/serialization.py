@@ -118,15 +118,17 @@ hold) are widened to float32 exactly; the float8 types raise :class:`Serializati
 Safety and errors
 -----------------
 :func:`save` to a path writes a temporary file ``.NAME.HOST.PID.RANDOM.tmp`` in the same
-directory (``HOST`` 8 hex digits of the host name's CRC-32, ``PID`` the writer's process id)
-while holding an exclusive ``flock`` on it (taken on ``.NAME.HOST.PID.RANDOM.new`` before that
-is renamed to ``.tmp``, so a ``.tmp`` file is locked from the moment it has its name), fsyncs it,
-then ``os.replace``-s it over the target (and fsyncs the directory), so an exception, a full disk
-or a kill while saving leaves any previous file intact. Each save first reclaims the temporary
-files of the same target that killed saves left: those no live process holds locked and that
-either nobody modified for an hour or are ``.tmp`` files whose writer process (same host) is gone
-(a zombie counts as gone); a temporary file another live process is writing is never removed.
-Write errors, a full disk included, raise ``OSError``.
+directory (``HOST`` 8 hex digits of the host name's CRC-32, ``PID`` the writer's process id,
+``RANDOM`` 12 hex digits and an attempt digit) while holding an exclusive ``flock`` on it (taken
+on the same name ending ``.new``, renamed to ``.tmp`` once locked, so a ``.tmp`` file is locked
+from the moment it has its name), fsyncs it, then ``os.replace``-s it over the target (and fsyncs
+the directory), so an exception, a full disk or a kill while saving leaves any previous file
+intact. Each save first reclaims the temporary files of the same target that killed saves left:
+those no live process holds locked and that either nobody modified for an hour or whose writer
+process (same host) is gone (a zombie counts as gone); a temporary file another live process is
+writing is never removed (a ``.new`` file removed in the instant before its writer locked it,
+which only a writer in another pid namespace can suffer, is simply created again). Write errors,
+a full disk included, raise ``OSError``.
 
 :func:`load` reads the header and the data through one file descriptor (so a concurrent atomic
 save cannot mix two files) into arrays it owns, after checking the header against the file size
@@ -707,8 +709,8 @@ except ImportError:   # Windows: no advisory locks; stale temporary files go by 
     fcntl = None
 
 _O_FLAGS = getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
-_TEMP_RE = re.compile(r"(?P<host>[0-9a-f]{8})\.(?P<pid>[0-9]{1,10})\.[0-9a-f]{12}\."
-                      r"(?P<ext>tmp|new)")
+_TEMP_RE = re.compile(r"(?P<host>[0-9a-f]{8})\.(?P<pid>[0-9]{1,10})\.[0-9a-f]{12}"
+                      r"(?:\.[0-9])?\.(?:tmp|new)")
 _LEGACY_TEMP_RE = re.compile(r"[0-9a-f]{12}\.tmp")   # tapegrad before the pid was in the name
 _host = None
 
@@ -789,37 +791,42 @@ def _reclaim_stale_temps(directory, base):
         if not stat.S_ISREG(st.st_mode):
             continue
         old = now - st.st_mtime > _STALE_AFTER_S
-        # a ".new" file is a writer's between its creation and its lock (or one killed there,
-        # empty): only age reclaims it. A ".tmp" file was locked before it got its name
-        gone = (m is not None and m["ext"] == "tmp" and m["host"] == _host_tag()
-                and _pid_is_gone(int(m["pid"])))
+        gone = (m is not None and m["host"] == _host_tag() and _pid_is_gone(int(m["pid"])))
         if old or gone:
             _remove_if_unlocked(path)
 
 
-def _create_locked(stem, tmp):
-    """Create the temporary file ``tmp`` holding its exclusive lock from the moment it has its
-    name: created as ``stem + ".new"``, locked, then renamed (so every ``.tmp`` file whose lock
-    is free has no live writer). The lock is held until the file is renamed over the target."""
+def _create_locked(stem):
+    """Create and return ``(fd, path)`` of a temporary file ``stem + ".tmp"`` that holds its
+    exclusive lock from the moment it has that name: created as ``stem + ".new"``, locked, then
+    renamed, so a ``.tmp`` file whose lock is free has no live writer. The lock is held until
+    the file is renamed over the target. If a reclaiming save removed the ``.new`` file in the
+    instant before it was locked (a writer it could not see as alive: another pid namespace),
+    nothing was written yet and creation starts again under a new name."""
     flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | _O_FLAGS
     if fcntl is None:   # created with mode 0o666 & ~umask, like open(path, "wb")
-        return os.open(tmp, flags, 0o666)
-    new = stem + ".new"
-    fd = os.open(new, flags, 0o666)
-    try:
+        return os.open(stem + ".tmp", flags, 0o666), stem + ".tmp"
+    for attempt in range(8):
+        new, tmp = f"{stem}.{attempt}.new", f"{stem}.{attempt}.tmp"
+        fd = os.open(new, flags, 0o666)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        except OSError:  # no locking on this file system: the pid / age rule decides
-            pass
-        os.rename(new, tmp)
-    except BaseException:
-        os.close(fd)
-        try:
-            os.unlink(new)
-        except OSError:
-            pass
-        raise
-    return fd
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError:  # no locking on this file system: the pid / age rule decides
+                pass
+            os.rename(new, tmp)
+            return fd, tmp
+        except FileNotFoundError:
+            os.close(fd)
+        except BaseException:
+            os.close(fd)
+            try:
+                os.unlink(new)
+            except OSError:
+                pass
+            raise
+    raise OSError(f"autograd.save: could not create a temporary file {stem}.*.tmp (removed by "
+                  "another process each time)")
 
 
 def _save_to_path(head, arrays, path):
@@ -834,8 +841,7 @@ def _save_to_path(head, arrays, path):
     _reclaim_stale_temps(directory, base)
     stem = os.path.join(directory,
                         f".{base}.{_host_tag()}.{os.getpid()}.{os.urandom(6).hex()}")
-    tmp = stem + ".tmp"
-    fd = _create_locked(stem, tmp)
+    fd, tmp = _create_locked(stem)
     try:
         if os.path.exists(target):
             os.chmod(tmp, os.stat(target).st_mode & 0o7777)   # keep the old file's mode

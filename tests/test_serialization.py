@@ -376,9 +376,9 @@ def test_stale_temporary_files_are_reclaimed_but_never_a_live_writers(tmp_path):
     other = "0" * 8 if host != "0" * 8 else "1" * 8
     other_host = tmp_path / f".ck.safetensors.{other}.{_dead_pid()}.0123456789ab.tmp"
     unrelated = tmp_path / ".ck.safetensors.notes.tmp"
-    # a writer between create and lock (its ".new" name): only age reclaims it
-    fresh_new = tmp_path / f".ck.safetensors.{host}.{_dead_pid()}.0123456789ab.new"
-    old_new = tmp_path / f".ck.safetensors.{host}.{_dead_pid()}.ba9876543210.new"
+    # killed between create and lock (the ".new" name)
+    fresh_new = tmp_path / f".ck.safetensors.{host}.{_dead_pid()}.0123456789ab.0.new"
+    old_new = tmp_path / f".ck.safetensors.{host}.{os.getppid()}.ba9876543210.new"
     for p in [dead, legacy, fresh_legacy, other_target, other_host, unrelated, fresh_new,
               old_new]:
         p.write_bytes(b"x" * 1000)
@@ -398,10 +398,10 @@ def test_stale_temporary_files_are_reclaimed_but_never_a_live_writers(tmp_path):
         assert os.path.exists(live_path)
         autograd.save({"step": 1}, path)
         left = temp_files(tmp_path)
-        for p in [dead, legacy, old_new]:
+        for p in [dead, legacy, old_new, fresh_new]:
             assert p.name not in left, p.name                              # reclaimed
         assert os.path.basename(live_path) in left    # locked by a live writer, even if old
-        for p in [fresh_legacy, other_target, other_host, unrelated, fresh_new]:
+        for p in [fresh_legacy, other_target, other_host, unrelated]:
             assert p.name in left, p.name                                  # not ours to judge
         assert autograd.load(path) == {"step": 1}
     finally:
@@ -409,6 +409,26 @@ def test_stale_temporary_files_are_reclaimed_but_never_a_live_writers(tmp_path):
         writer.wait()
     autograd.save({"step": 2}, path)   # the writer died: its temporary file goes too
     assert os.path.basename(live_path) not in temp_files(tmp_path)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="flock")
+def test_a_temporary_file_removed_before_its_lock_is_created_again(tmp_path, monkeypatch):
+    # a reclaiming save in another pid namespace may remove a ".new" file in the instant
+    # between its creation and its lock: nothing was written, the writer starts again
+    path = tmp_path / "ck.safetensors"
+    real = os.rename
+    calls = []
+
+    def reclaimed_first(src, dst):
+        calls.append(src)
+        if len(calls) == 1:
+            os.unlink(src)
+        return real(src, dst)
+    monkeypatch.setattr(ser.os, "rename", reclaimed_first)
+    autograd.save({"step": 1}, path)
+    monkeypatch.undo()
+    assert len(calls) == 2 and calls[0].endswith(".0.new") and calls[1].endswith(".1.new")
+    assert autograd.load(path) == {"step": 1} and temp_files(tmp_path) == []
 
 
 def _saver_loop(path, w_fd, size):
