@@ -770,6 +770,64 @@ class Tensor:
         """Transpose of the last two dimensions (batched matrix transpose)."""
         return _ops.transpose(self, -2, -1)
 
+    # --- pickling and copying (pickle, copy, multiprocessing, autograd.save of whole objects) ---
+    def __reduce_ex__(self, protocol):
+        """Pickle as PyTorch pickles a tensor: its class (a subclass such as ``nn.Parameter``
+        keeps its type), its array (dtype, shape and layout) and ``requires_grad``, plus the
+        instance ``__dict__`` of a subclass that has one. As in PyTorch, ``.grad``,
+        ``grad_fn`` and hooks are not pickled, so a non-leaf loads as a leaf. ``copy.copy``
+        goes through here too and shares the array (PyTorch shares the storage)."""
+        import copyreg
+        extra = getattr(self, "__dict__", None) or None
+        return copyreg.__newobj__, (type(self),), (self._data, self.requires_grad, extra)
+
+    def __setstate__(self, state):
+        """Restore what :meth:`__reduce_ex__` returned: ``(ndarray, requires_grad, dict or
+        None)``.
+
+        Raises:
+            TypeError: for a state of any other form (a damaged or hostile pickle).
+            RuntimeError: ``requires_grad=True`` for a non-floating array.
+        """
+        if not (type(state) is tuple and len(state) == 3 and isinstance(state[0], np.ndarray)
+                and type(state[1]) is bool and (state[2] is None or type(state[2]) is dict)):
+            raise TypeError(f"Tensor.__setstate__: expected (ndarray, bool, dict or None), got "
+                            f"a {type(state).__name__}")
+        data, requires_grad, extra = state
+        self._data, self._grad, self.grad_fn = data, None, None
+        self.requires_grad, self._vc, self._hooks = False, None, None
+        if requires_grad:
+            self.requires_grad_(True)
+        if extra:
+            if not hasattr(self, "__dict__"):
+                raise TypeError(f"Tensor.__setstate__: {type(self).__name__} has no __dict__ "
+                                "for the attributes in the pickle")
+            self.__dict__.update(extra)
+
+    def __deepcopy__(self, memo):
+        """``copy.deepcopy``: a leaf with a copy of the array, the same ``requires_grad`` and
+        type, and a deep copy of ``.grad`` (as ``torch.Tensor.__deepcopy__``).
+
+        Raises:
+            RuntimeError: for a non-leaf (PyTorch's message).
+        """
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the "
+                "deepcopy protocol at the moment.  If you were attempting to deepcopy a module, "
+                "this may be because of a torch.nn.utils.weight_norm usage, see "
+                "https://github.com/pytorch/pytorch/pull/103001")
+        import copy
+        new = memo.get(id(self))
+        if new is None:
+            new = memo[id(self)] = type(self).__new__(type(self))
+            extra = getattr(self, "__dict__", None) or None
+            new.__setstate__((copy.deepcopy(self._data, memo), self.requires_grad,
+                              copy.deepcopy(extra, memo)))
+            if self._grad is not None:
+                new._grad = copy.deepcopy(self._grad, memo)
+        return new
+
 
 class device_:
     """A device (``torch.device``): only ``'cpu'`` exists.
