@@ -984,3 +984,37 @@ class record_function:
                 return fn(*a, **k)
         return wrapper
 
+
+
+class _FlopCounter:
+    """A recording profiler with ``with_flops`` whose running total can be read at any time
+    (``Module.summary``'s Mult-Adds): ``mark()`` returns a position in the event list and
+    ``flops_since(position)`` the FLOPs of the ops recorded after it. When another profiler is
+    already recording, counts nothing (``available`` is False)."""
+
+    def __init__(self):
+        self._prof = profile(with_flops=True)
+        self.available = False
+
+    def __enter__(self):
+        try:
+            self._prof.__enter__()
+            self.available = True
+        except RuntimeError:
+            self.available = False
+        return self
+
+    def __exit__(self, *exc):
+        if self.available:
+            self._prof.__exit__(*exc)
+        return False
+
+    def mark(self):
+        rec = self._prof._rec
+        return len(rec.rows) if rec is not None else 0
+
+    def flops_since(self, position):
+        rec = self._prof._rec
+        if rec is None:
+            return 0
+        return sum(r[7] for r in rec.rows[position:])
