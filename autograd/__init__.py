@@ -97,7 +97,7 @@ class _Cuda:
 
 cuda = _Cuda()
 
-_LAZY = {"data", "datasets", "functional", "linalg", "utils"}
+_LAZY = {"data", "datasets", "functional", "linalg", "utils", "viz", "profiler", "onnx"}
 
 
 def __getattr__(name):

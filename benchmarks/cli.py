@@ -69,6 +69,8 @@ def build_parser():
     p.add_argument("--markdown", action="store_true",
                    help="print the table as GitHub Markdown (for the README)")
     p.add_argument("--list", action="store_true", help="list the workloads and exit")
+    p.add_argument("--profile", default=None, metavar="NAME",
+                   help="print the profiler's table for one workload (benchmarks/profiling.py)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     return p
 
@@ -110,6 +112,9 @@ def main(argv=None):
     if args.list:
         list_workloads()
         return 0
+    if args.profile:
+        from .profiling import main as profile_main
+        return profile_main(args)
 
     from . import report, runner
 
