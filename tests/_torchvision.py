@@ -66,3 +66,18 @@ def import_torchvision():
     except Exception as e:  # noqa: BLE001 - any failure means: skip
         raise ImportError(f"torchvision cannot be imported: {type(e).__name__}: {e}") from e
     return torchvision
+
+
+try:
+    import pytest
+except ImportError:  # imported outside pytest (benchmarks, scripts)
+    pytest = None
+
+if pytest is not None:
+    @pytest.fixture(scope="session")
+    def torchvision():
+        """torchvision 0.28 (see the module docstring), or skip the test cleanly."""
+        try:
+            return import_torchvision()
+        except ImportError as e:
+            pytest.skip(f"torchvision is not available: {e}")

@@ -7,8 +7,8 @@ of www.cs.toronto.edu/~kriz/cifar.html, in either of their two official versions
   ``test_batch``, ``batches.meta``; ``cifar-100-python/``: ``train``, ``test``, ``meta``),
   torchvision's layout. Each file is a Python 2 pickle of a dict. It is read by
   :class:`RestrictedUnpickler`, which builds only dicts, lists, strings, bytes, numbers and NumPy
-  arrays (``numpy.core.multiarray._reconstruct``, ``numpy.ndarray``, ``numpy.dtype``) and
-  refuses every other global, so a hostile file cannot run code; the result is then checked
+  arrays (``numpy.core.multiarray._reconstruct``, ``numpy.ndarray``, ``numpy.dtype``, plus
+  ``_codecs.encode`` for bytes in Python 3 protocol-2 pickles) and refuses every other global, so a hostile file cannot run code; the result is then checked
   against the known layout (keys, dtypes, shapes, label range).
 - the *binary* version (``cifar-10-batches-bin/``: ``data_batch_1.bin`` .. ``_5.bin``,
   ``test_batch.bin``, ``batches.meta.txt``; ``cifar-100-binary/``: ``train.bin``, ``test.bin``,
@@ -42,7 +42,8 @@ class RestrictedUnpickler(pickle.Unpickler):
     """A ``pickle.Unpickler`` that builds only the objects of CIFAR's python archives.
 
     Allowed globals: ``numpy.core.multiarray._reconstruct`` (and its NumPy 2 home
-    ``numpy._core.multiarray._reconstruct``), ``numpy.ndarray``, ``numpy.dtype``. Everything else
+    ``numpy._core.multiarray._reconstruct``), ``numpy.ndarray``, ``numpy.dtype``, and
+    ``_codecs.encode`` (str to bytes, how Python 3 writes bytes at protocol 2). Everything else
     the pickle may build is a builtin container or scalar (dict, list, tuple, str, bytes, int,
     float, bool, None), which the pickle protocol makes without a global.
 
@@ -56,6 +57,7 @@ class RestrictedUnpickler(pickle.Unpickler):
         ("numpy._core.multiarray", "_reconstruct"),
         ("numpy", "ndarray"),
         ("numpy", "dtype"),
+        ("_codecs", "encode"),  # how Python 3's protocol-2 pickles spell bytes: str -> bytes
     }
 
     def find_class(self, module, name):
