@@ -533,12 +533,33 @@ def _resize_array(a, oh, ow, mode, antialias):
     x, dtype = _to_float(a)
     wh = _resample_weights(h, oh, mode, antialias, x.dtype)
     ww = _resample_weights(w, ow, mode, antialias, x.dtype)
-    # Width first, then height, skipping an unchanged axis (ATen's separable AA kernel order).
-    out = np.matmul(x, ww.T) if ow != w else x
-    out = np.matmul(wh, out) if oh != h else out
+    # Width first, then height, skipping an unchanged axis (ATen's separable AA kernel order),
+    # each output a sum over its taps in order (ATen's loop), not a BLAS dot product, so the
+    # float32 roundings (and hence uint8 results) are PyTorch's.
+    out = _apply_taps(x, ww, -1) if ow != w else x
+    out = _apply_taps(out, wh, -2) if oh != h else out
     if mode is InterpolationMode.BICUBIC and dtype == np.uint8:
         out = np.clip(out, 0, 255)
     return _cast_back(out, dtype)
+
+
+def _apply_taps(x, wmat, axis):
+    """``sum_j wmat[o, j] * x[..., j, ...]`` along ``axis``, accumulated tap by tap in order
+    over each output's nonzero window (one vectorised multiply-add per tap)."""
+    nz = wmat != 0
+    first = np.where(nz.any(axis=1), nz.argmax(axis=1), 0)
+    last = wmat.shape[1] - np.where(nz.any(axis=1), nz[:, ::-1].argmax(axis=1), wmat.shape[1])
+    k = int((last - first).max()) if wmat.size else 0
+    xm = np.moveaxis(x, axis, -1)
+    wide = np.float64 if x.dtype == np.float32 else np.longdouble
+    out = np.zeros(xm.shape[:-1] + (wmat.shape[0],), dtype=x.dtype)
+    for t in range(max(k, 1)):
+        idx = np.minimum(first + t, wmat.shape[1] - 1)
+        wt = np.where(first + t < last, wmat[np.arange(wmat.shape[0]), idx], 0).astype(x.dtype)
+        # One fused multiply-add per tap, as ATen's compiled loop does: the product is exact
+        # in the wider type and the sum rounded once.
+        out = (out.astype(wide) + xm[..., idx].astype(wide) * wt.astype(wide)).astype(x.dtype)
+    return np.moveaxis(out, -1, axis)
 
 
 def _nearest_src(n_in, n_out, exact):
@@ -556,13 +577,20 @@ def _nearest_src(n_in, n_out, exact):
 
 
 def _aa_filter(mode):
+    """(support half-width, filter(x, float type)) of ATen's / PIL's antialiasing filters:
+    triangle for bilinear; Keys' cubic convolution with a = -0.5 for bicubic."""
     if mode is InterpolationMode.BILINEAR:
-        return 1.0, lambda x: np.maximum(1.0 - np.abs(x), 0.0)
+        def triangle(x, ft=np.float64):
+            x = np.abs(x)
+            return np.where(x < 1.0, (1.0 - x.astype(np.float64)), 0.0).astype(ft)
+        return 1.0, triangle
 
-    def cubic(x, a=-0.5):  # Keys' cubic convolution, a = -0.5 (PIL's and ATen's AA value)
-        x = np.abs(x)
-        return np.where(x < 1.0, ((a + 2) * x - (a + 3)) * x * x + 1,
-                        np.where(x < 2.0, (((x - 5) * x + 8) * x - 4) * a, 0.0))
+    def cubic(x, ft=np.float64):
+        a = ft(-0.5)
+        x = np.abs(x).astype(ft)
+        one = ((a + ft(2)) * x - (a + ft(3))) * x * x + ft(1)
+        two = (((x - ft(5)) * x + ft(8)) * x - ft(4)) * a
+        return np.where(x < 1.0, one, np.where(x < 2.0, two, ft(0))).astype(ft)
     return 2.0, cubic
 
 
@@ -576,23 +604,25 @@ def _resample_weights(n_in, n_out, mode, antialias, dtype):
     scale = n_in / n_out
     wmat = np.zeros((n_out, n_in), dtype=np.float64)
     if antialias:
-        # ATen computes the taps in the input's float type (opmath of float32 is float32).
+        # ATen's _compute_weights_aa, with its C++ types: the tap math is in the input's float
+        # type, except where a double literal (0.5) promotes an expression to double.
         ft = np.dtype(dtype).type
         fscale = ft(n_in) / ft(n_out)
         support_half, fn = _aa_filter(mode)
-        support = ft(support_half) * fscale if fscale >= 1.0 else ft(support_half)
-        invscale = ft(1.0) / fscale if fscale >= 1.0 else ft(1.0)
+        support = ft(support_half * float(fscale)) if fscale >= 1.0 else ft(support_half)
+        invscale = ft(1.0 / float(fscale)) if fscale >= 1.0 else ft(1.0)
         for i in range(n_out):
-            center = fscale * (ft(i) + ft(0.5))
-            xmin = max(int(center - support + ft(0.5)), 0)
-            xmax = min(int(center + support + ft(0.5)), n_in)
-            j = np.arange(xmin, xmax).astype(ft)
-            wts = fn((j - center + ft(0.5)) * invscale).astype(ft)
+            center = ft(float(fscale) * (i + 0.5))
+            xmin = max(int(float(center) - float(support) + 0.5), 0)
+            xmax = min(int(float(center) + float(support) + 0.5), n_in)
+            j = np.arange(xmin, xmax, dtype=np.float64)
+            arg = ((j - float(center) + 0.5) * float(invscale)).astype(ft)
+            wts = fn(arg, ft)
             total = ft(0)
             for v in wts:
                 total = ft(total + v)
             if total != 0:
-                wts = wts / total
+                wts = (wts / total).astype(ft)
             wmat[i, xmin:xmax] = wts
         return wmat.astype(dtype)
     src = scale * (np.arange(n_out) + 0.5) - 0.5
