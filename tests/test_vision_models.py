@@ -11,8 +11,8 @@ import optim
 from _torchvision import torchvision  # noqa: F401  (fixture)
 from vision import models
 
-SMALL = {"resnet18": 64, "resnet34": 48, "resnet50": 48, "mobilenet_v2": 48,
-         "squeezenet1_1": 64, "alexnet": 64, "vgg11": 32}
+SMALL = {"resnet18": 64, "resnet34": 32, "resnet50": 32, "mobilenet_v2": 32,
+         "squeezenet1_1": 48, "alexnet": 64, "vgg11": 32}
 
 
 def _randomise_bn(torch, model):
@@ -65,8 +65,7 @@ def test_model_matches_torchvision(torchvision, name):
     np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4 * float(np.abs(ref).max()))
 
 
-@pytest.mark.parametrize("name", ["vgg16", "resnet101", "vgg11_bn", "resnext50_32x4d",
-                                  "squeezenet1_0", "wide_resnet50_2"])
+@pytest.mark.parametrize("name", ["vgg16", "vgg11_bn", "resnext50_32x4d", "squeezenet1_0"])
 def test_other_trees_match_torchvision(torchvision, name):
     """Keys and shapes only, torchvision's side built on the meta device (no memory)."""
     import torch
