@@ -50,9 +50,9 @@ def _randint(low, high):
 
 
 class _Transform(nn.Module):
-    """Base: ``__call__`` skips Module hooks' machinery cost only in name; ``_batch`` is the
+    """Base of the Module transforms (torchvision's are ``nn.Module`` too). ``_batch`` is the
     per-sample batch path (see :mod:`vision.transforms._batch`): ``(array (N, C, H, W), pil)``
-    -> ``(array, pil)`` or ``None`` when there is none."""
+    -> ``(array, pil)``, or ``None`` when there is none."""
 
     def _batch(self, a, pil):
         return None
