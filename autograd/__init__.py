@@ -97,7 +97,7 @@ class _Cuda:
 
 cuda = _Cuda()
 
-_LAZY = {"data", "datasets", "functional", "linalg", "utils"}
+_LAZY = {"data", "datasets", "distributed", "functional", "linalg", "utils"}
 
 
 def __getattr__(name):
