@@ -92,7 +92,7 @@ def run(args):
     def prepare(x):
         return ((x.astype(np.float32) / 255.0 - mean) / std)[:, None, :, :]
 
-    train_set = TensorDataset(lib.from_numpy(prepare(x_train)), lib.from_numpy(y_train))
+    train_set = TensorDataset(lib.from_numpy(prepare(x_train)), lib.from_numpy(y_train.copy()))
     xte, yte = prepare(x_test), y_test
     if rank == 0:
         print(f"backend {args.backend}: {source}: {len(train_set)} train / {len(xte)} test "
@@ -132,7 +132,7 @@ def run(args):
         # each rank evaluates a shard of the test set; the counts are summed
         share = slice(rank, None, world)
         mine = evaluate(lib, model.module, lib.from_numpy(np.ascontiguousarray(xte[share])),
-                        lib.from_numpy(yte[share]))
+                        lib.from_numpy(yte[share].copy()))
         correct = lib.tensor([round(mine * len(yte[share]) / 100.0)])
         dist.all_reduce(correct)
         accuracy = 100.0 * int(correct.item()) / len(yte)
