@@ -459,6 +459,15 @@ def test_leaf_roots_and_unhooked_leaves_while_some_leaf_has_hooks():
     np.testing.assert_allclose(fired[1], 2.0 + plain.detach().numpy()[:2], rtol=1e-6)
 
 
+def test_removed_leaf_hooks_stop_the_edge_count():
+    p = nn.Parameter(autograd.ones(2))
+    handle = p.register_post_accumulate_grad_hook(lambda t: None)
+    assert autograd.graph.any_hooked()
+    handle.remove()
+    (p * 2).sum().backward()
+    assert id(p) not in autograd.graph._hooked
+
+
 def test_post_accumulate_grad_hook_optimizer_in_backward():
     """PyTorch's "optimizer step in backward" recipe."""
     model = nn.Linear(3, 2)
