@@ -70,18 +70,18 @@ def test_ce_kernel_matches_numpy_reference(case, dtype):
     N, C, D, use_w, eps, _, seed = case
     x, t, w = ce_arrays(N, C, D, seed, dtype)
     w = w if use_w else None
-    loss, lse = KF.cross_entropy_forward(x, t, w, -100, eps)
+    loss, mx, ls = KF.cross_entropy_forward(x, t, w, -100, eps)
     ref_loss, ref_grad = ref_ce_rows(x, t, w, -100, eps)
     assert loss.dtype == dtype
     np.testing.assert_allclose(loss, ref_loss, **tol(dtype))
     coef = np.random.default_rng(seed).standard_normal((N, D)).astype(dtype)
-    g = KF.cross_entropy_backward(coef, x, t, lse, w, -100, eps)
+    g = KF.cross_entropy_backward(coef, x, t, mx, ls, w, -100, eps)
     np.testing.assert_allclose(g, ref_grad * coef[:, None, :], **tol(dtype))
     for par in (True, False):
-        l2, lse2 = KF.cross_entropy_forward(x, t, w, -100, eps, parallel=par)
+        l2, mx2, ls2 = KF.cross_entropy_forward(x, t, w, -100, eps, parallel=par)
         np.testing.assert_array_equal(l2, loss)
         np.testing.assert_array_equal(
-            KF.cross_entropy_backward(coef, x, t, lse2, w, -100, eps, parallel=par), g)
+            KF.cross_entropy_backward(coef, x, t, mx2, ls2, w, -100, eps, parallel=par), g)
 
 
 @given(ce_case())
@@ -145,6 +145,44 @@ def test_ce_stable_for_huge_logits_and_all_ignored_mean_is_nan():
     np.testing.assert_allclose(x.grad.numpy(), [[1, -1, 0]], atol=1e-6)
     out = F.cross_entropy(Tensor(np.zeros((2, 3))), Tensor(np.array([-100, -100])))
     assert np.isnan(out._data)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("big", [1e4, 1e30])
+@pytest.mark.parametrize("eps", [0.0, 0.2])
+def test_ce_no_cancellation_at_large_logits(dtype, big, eps):
+    """A row of logits near ``big`` is the same distribution as the same row near 0: the loss
+    and gradient may not depend on the offset (``lse - x`` cancelled: loss 0, gradient
+    ``[0, 1, 1, 1]`` for a uniform row of 1e30; 1e-4 relative error at 1e4 in float32)."""
+    if big > np.finfo(dtype).max / 10:
+        pytest.skip("offset not representable")
+    small = np.array([[0.0, 0.0, 0.0, 0.0], [0.5, -1.0, 0.25, 2.0]])
+    x = (small + big).astype(dtype)
+    shift = (x - x.max(1, keepdims=True)).astype(np.float64)  # exact: the values are close
+    t = np.array([0, 2])
+    ref_loss, ref_grad = ref_ce_rows(shift[:, :, None], t[:, None], None, -100, eps)
+    a = Tensor(x, requires_grad=True)
+    loss = F.cross_entropy(a, Tensor(t), reduction="sum", label_smoothing=eps)
+    loss.backward()
+    np.testing.assert_allclose(loss._data, ref_loss.sum(), rtol=1e-6)
+    np.testing.assert_allclose(a.grad.numpy(), ref_grad[:, :, 0], rtol=1e-6, atol=1e-7)
+    if eps == 0:  # the issue's uniform row (PyTorch: 1.386, [-.75, .25, .25, .25])
+        np.testing.assert_allclose(ref_loss[0, 0], np.log(4))
+        np.testing.assert_allclose(ref_grad[0, :, 0], [-0.75, 0.25, 0.25, 0.25])
+
+
+def test_ce_large_logits_match_torch(torch):
+    for dtype, big in ((np.float32, 1e4), (np.float32, 1e30), (np.float64, 1e300)):
+        x = (np.array([[0.0, 0.0, 0.0, 0.0], [0.5, -1.0, 0.25, 2.0]]) + big).astype(dtype)
+        t = np.array([1, 3])
+        for eps in (0.0, 0.1):
+            a, b = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+            ours = F.cross_entropy(a, Tensor(t), label_smoothing=eps)
+            ref = torch.nn.functional.cross_entropy(b, torch.from_numpy(t), label_smoothing=eps)
+            ours.backward()
+            ref.backward()
+            np.testing.assert_allclose(ours._data, ref.detach().numpy(), rtol=1e-6)
+            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-6, atol=1e-7)
 
 
 def test_ce_errors():

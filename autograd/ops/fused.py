@@ -241,7 +241,8 @@ class CrossEntropyIndices(Node):
         D = x.size // (N * C) if N * C else int(np.prod(x.shape[2:], dtype=np.int64))
         x3 = x.reshape(N, C, D)
         t2 = target.reshape(N, D)
-        loss, lse = KF.cross_entropy_forward(x3, t2, weight, ignore_index, label_smoothing)
+        loss, mx, lsum = KF.cross_entropy_forward(x3, t2, weight, ignore_index,
+                                                  label_smoothing)
         valid = t2 != ignore_index
         if reduction == "mean":
             if weight is None:
@@ -256,12 +257,12 @@ class CrossEntropyIndices(Node):
         else:
             out = loss.reshape(target.shape)
         ctx.conf = (t2, weight, ignore_index, label_smoothing, reduction)
-        ctx.save_for_backward(x, lse)
+        ctx.save_for_backward(x, mx, lsum)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, lse = ctx.saved_tensors
+        x, mx, lsum = ctx.saved_tensors
         t2, weight, ignore_index, eps, reduction = ctx.conf
         N, C = x.shape[0], x.shape[1]
         D = t2.shape[1]
@@ -284,8 +285,8 @@ class CrossEntropyIndices(Node):
                     (eps / C) * valid.astype(x.dtype)[:, None, :])
             return (g * c3).reshape(x.shape), None, None, None, None, None
         KF = _kernels("fused")
-        gx = KF.cross_entropy_backward(coef._data, x._data.reshape(N, C, D), t2, lse._data,
-                                       weight, ignore_index, eps)
+        gx = KF.cross_entropy_backward(coef._data, x._data.reshape(N, C, D), t2, mx._data,
+                                       lsum._data, weight, ignore_index, eps)
         return _const(gx.reshape(x.shape)), None, None, None, None, None
 
 
