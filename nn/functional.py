@@ -501,7 +501,6 @@ import warnings as _warnings  # noqa: E402
 from autograd import linalg as _linalg  # noqa: E402
 from autograd.graph import Node as _Node  # noqa: E402
 from autograd.ops.elementwise import logsigmoid as _logsigmoid  # noqa: E402
-from autograd.ops.elementwise import softplus as _softplus  # noqa: E402
 
 __all__ += ["l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
             "binary_cross_entropy_with_logits", "kl_div", "cosine_embedding_loss",
@@ -650,11 +649,45 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     return _weighted_reduce((input - target).abs(), weight, reduction, op)
 
 
+class SmoothL1(_Node):
+    """Graph node of :func:`smooth_l1_loss` and :func:`huber_loss` (elementwise, unreduced) on
+    ``d = input - target``: its forward and backward.
+
+    Forward ``0.5 d^2 / beta`` if ``|d| < beta`` else ``|d| - 0.5 beta``; Huber is ``beta``
+    times it (``0.5 d^2`` / ``delta (|d| - 0.5 delta)``). Backward, as PyTorch's
+    (``smooth_l1_backward`` / ``huber_backward`` in ATen): ``g clamp(d / beta, -1, 1)`` and
+    ``g clamp(d, -delta, delta)``, so ``d = +-inf`` gives ``+-g`` (``+-g delta``) and NaN gives
+    NaN. (A ``where`` of the two branches would differentiate the unused quadratic at
+    ``d = inf``: ``0 * inf = NaN``.) Tensor ops: double backward works.
+    """
+
+    @staticmethod
+    def forward(ctx, d, beta, huber):
+        ctx.beta, ctx.huber = beta, huber
+        ctx.save_for_backward(d)
+        ad = np.abs(d)
+        with np.errstate(invalid="ignore", over="ignore"):
+            if huber:
+                out = np.where(ad < beta, 0.5 * d * d, beta * (ad - 0.5 * beta))
+            else:
+                out = np.where(ad < beta, 0.5 * d * d / beta, ad - 0.5 * beta)
+        return out.astype(d.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        d, = ctx.saved_tensors
+        beta = ctx.beta
+        if ctx.huber:
+            return grad * d.clamp(-beta, beta), None, None
+        return grad * (d / beta).clamp(-1.0, 1.0), None, None
+
+
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """Smooth L1 loss (``F.smooth_l1_loss``; Girshick, 2015, "Fast R-CNN"; formula from the
     PyTorch doc of ``torch.nn.SmoothL1Loss``): with ``d = x - y``,
     ``l = 0.5 d^2 / beta`` if ``|d| < beta``, else ``|d| - 0.5 beta``. ``beta = 0`` is the L1
-    loss.
+    loss. The gradient is PyTorch's ``clamp(d / beta, -1, 1)``: ``+-1`` at ``d = +-inf``, NaN
+    at NaN.
 
     Shapes: input ``(*)``, target broadcastable to it (PyTorch's warning when they differ).
 
@@ -669,17 +702,16 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     input, target, reduction, _ = _elementwise_loss_args(op, input, target, size_average,
                                                          reduce, reduction)
     d = input - target
-    ad = d.abs()
     if beta == 0:
-        return _reduce(ad, reduction, op)
-    loss = autograd.where(ad < beta, d * d * (0.5 / beta), ad - 0.5 * beta)
-    return _reduce(loss, reduction, op)
+        return _reduce(d.abs(), reduction, op)
+    return _reduce(SmoothL1.apply(d, float(beta), False), reduction, op)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """Huber loss (``F.huber_loss``; Huber, 1964; formula from the PyTorch doc of
     ``torch.nn.HuberLoss``): with ``d = x - y``, ``l = 0.5 d^2`` if ``|d| < delta``, else
-    ``delta (|d| - 0.5 delta)``; i.e. ``delta * smooth_l1_loss(beta=delta)``.
+    ``delta (|d| - 0.5 delta)``; i.e. ``delta * smooth_l1_loss(beta=delta)``. The gradient is
+    PyTorch's ``clamp(d, -delta, delta)``: ``+-delta`` at ``d = +-inf``, NaN at NaN.
 
     Shapes: input ``(*)``, target broadcastable to it (PyTorch's warning when they differ);
     ``weight`` (optional) the input's shape, then ``'mean'`` is ``mean(w l)`` (as PyTorch's,
@@ -697,9 +729,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
                                 f"{delta}")
     input, target, reduction, weight = _elementwise_loss_args(op, input, target, None, None,
                                                               reduction, weight)
-    d = input - target
-    ad = d.abs()
-    loss = autograd.where(ad < delta, d * d * 0.5, (ad - 0.5 * delta) * delta)
+    loss = SmoothL1.apply(input - target, float(delta), True)
     return _weighted_reduce(loss, weight, reduction, op, mean_by_weight=False)
 
 
@@ -708,8 +738,8 @@ class BinaryCrossEntropy(_Node):
     backward.
 
     Forward ``-(y max(log x, -100) + (1 - y) max(log(1 - x), -100))``; backward, as PyTorch's,
-    ``dx = g (x - y) / max(x (1 - x), 1e-12)`` and
-    ``dy = g (max(log(1 - x), -100) - max(log x, -100))`` (Tensor ops: double backward works).
+    ``dx = g (x - y) / max(x (1 - x), 1e-12)`` and ``dy = -g logit(x)`` (not clamped: ``+-inf``
+    at ``x = 0`` / ``1``) (Tensor ops: double backward works).
     """
 
     @staticmethod
@@ -728,8 +758,8 @@ class BinaryCrossEntropy(_Node):
         with np.errstate(divide="ignore", invalid="ignore"):
             if nx:
                 gx = grad * (x - y) / (x * (1 - x)).clamp(min=1e-12)
-            if ny:
-                gy = grad * ((-x).log1p().clamp(min=-100) - x.log().clamp(min=-100))
+            if ny:  # PyTorch's binary_cross_entropy_target_backward: -logit(x), unclamped
+                gy = -grad * (x / (1 - x)).log()
         return gx, gy
 
 
@@ -741,15 +771,15 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     ``1`` gives a finite loss) and the gradient's denominator ``x (1 - x)`` clamped at ``1e-12``,
     as PyTorch. For logits use :func:`binary_cross_entropy_with_logits` (stable).
 
-    Shapes: input ``(*)`` with values in ``[0, 1]``; target the same shape (any values; a
-    non-floating target is cast to the input's dtype, where PyTorch raises); ``weight``
-    broadcastable to the input's shape.
+    Shapes: input ``(*)`` with values in ``[0, 1]``; target the same shape, also in
+    ``[0, 1]`` (a non-floating target is cast to the input's dtype, where PyTorch raises);
+    ``weight`` broadcastable to the input's shape.
 
     Raises:
         ValueError: for an unknown reduction, or a target of another shape (PyTorch's
             ValueError).
-        LossArgumentError: for input values outside ``[0, 1]`` (or NaN), or a weight that
-            does not broadcast to the input.
+        LossArgumentError: for input or target values outside ``[0, 1]`` (or NaN), as
+            PyTorch, or a weight that does not broadcast to the input.
         TypeError: for a non-floating or non-Tensor input.
     """
     op = "binary_cross_entropy"
@@ -761,13 +791,15 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise ValueError(f"{op}: Using a target size {_fmt(target.shape)} that is different "
                          f"to the input size {_fmt(input.shape)} is deprecated. Please ensure "
                          "they have the same size.")
-    x = input._data
-    bad = ~((x >= 0) & (x <= 1))
-    if bad.any():
-        raise LossArgumentError(
-            f"{op}: all elements of input should be between 0 and 1, got {x[bad].ravel()[0]} "
-            f"({int(bad.sum())} of {x.size} outside; input shape {_fmt(input.shape)}); for "
-            "logits use binary_cross_entropy_with_logits")
+    for name, t in (("input", input), ("target", target)):
+        v = t._data
+        bad = ~((v >= 0) & (v <= 1))
+        if bad.any():
+            raise LossArgumentError(
+                f"{op}: all elements of {name} should be between 0 and 1, got "
+                f"{v[bad].ravel()[0]} ({int(bad.sum())} of {v.size} outside; {name} shape "
+                f"{_fmt(t.shape)})" + ("; for logits use binary_cross_entropy_with_logits"
+                                       if name == "input" else ""))
     if target.dtype != input.dtype:
         target = target.to(input.dtype)
     w = _weight_like(weight, input, op)
@@ -814,10 +846,28 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return _reduce(loss, reduction, op)
 
 
+class _XLogX(_Node):
+    """``torch.xlogy(t, t)``: ``t log t`` with ``0 log 0 = 0`` (NaN stays NaN), and PyTorch's
+    gradient, the sum of ``xlogy``'s two partial derivatives: ``xlogy(t != 0, t) + t / t``.
+    That is ``log t + 1``, but NaN at ``t = 0`` (``0 / 0``), at ``t = inf`` and for ``t < 0``,
+    as in PyTorch (so ``kl_div``'s target gradient matches PyTorch's there)."""
+
+    @staticmethod
+    def forward(ctx, t):
+        ctx.save_for_backward(t)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(t == 0, 0, t * np.log(t)).astype(t.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        t, = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return grad * (autograd.where(t != 0, t.log(), 0.0) + t / t)
+
+
 def _xlogx(t):
-    """``t log t`` with ``0 log 0 = 0`` (``torch.xlogy(t, t)``), without NaN gradients at 0."""
-    zero = t == 0
-    return (t * t.masked_fill(zero, 1.0).log()).masked_fill(zero, 0.0)
+    """``t log t`` with ``0 log 0 = 0`` (``torch.xlogy(t, t)``, its gradient too)."""
+    return _XLogX.apply(t)
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
@@ -832,7 +882,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
     Shapes: input ``(*)``; target broadcastable to it. Differs from PyTorch: a target of another
     shape gets the broadcasting warning of the other pointwise losses (PyTorch broadcasts
-    silently).
+    silently). The target's gradient is PyTorch's (``xlogy``'s): NaN where the target is 0.
 
     Raises:
         ValueError: for an unknown reduction.
@@ -859,6 +909,17 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         total = loss.sum()
         return total / input.shape[0] if input.ndim else total
     return _reduce(loss, reduction, op)
+
+
+def _clamp_value(t, lo):
+    """``t`` with the values of ``max(t, lo)`` and the gradient of ``t`` (PyTorch clamps in
+    place under ``no_grad``): ``t`` plus the constant ``lo - t`` where ``t < lo``. Adding
+    ``max(t, lo) - t`` everywhere instead made ``t = inf`` NaN (``inf - inf``)."""
+    a = t._data
+    low = a < lo
+    if not low.any():
+        return t
+    return t + Tensor(np.where(low, lo - a, 0).astype(a.dtype, copy=False))
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
@@ -915,7 +976,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     def clamped_norm(x):
         n = _linalg.vector_norm(x, 2, dim, keepdim=True)
         # the value max(n, eps) with n's gradient (PyTorch clamps under no_grad)
-        return n + Tensor(np.maximum(n._data, eps) - n._data)
+        return _clamp_value(n, eps)
 
     return ((x1 / clamped_norm(x1)) * (x2 / clamped_norm(x2))).sum(dim)
 
@@ -1029,7 +1090,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
         d_neg = d_neg.minimum(pairwise_distance(positive, negative, p, eps))
-    loss = (d_pos - d_neg + margin).clamp(min=0)
+    loss = (margin + d_pos - d_neg).clamp(min=0)  # PyTorch's order (it rounds differently)
     return _reduce(loss, reduction, op)
 
 
@@ -1055,12 +1116,36 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     return _reduce(margin_term + self_term, reduction, op)
 
 
+class SoftMargin(_Node):
+    """Graph node of :func:`soft_margin_loss` (unreduced): PyTorch's formulas (ATen's
+    ``soft_margin_loss`` and its backward), ``l = log1p(z)`` with ``z = exp(-y x)``,
+    ``dl/dx = -y z / (1 + z)``, ``dl/dy = -x z / (1 + z)`` (PyTorch has no target gradient).
+    Tensor ops in the backward: double backward works."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.log1p(np.exp(-y * x)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        nx, ny = ctx.needs_input_grad
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = (-y * x).exp()
+            s = grad * z / (1 + z)
+            return (-y * s if nx else None), (-x * s if ny else None)
+
+
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Two-class logistic loss (``F.soft_margin_loss``; formula from the PyTorch doc of
     ``torch.nn.SoftMarginLoss``): ``l = log(1 + exp(-y x))``, ``y`` in ``{1, -1}``.
 
-    Differs from PyTorch: computed as ``softplus(-y x)``, finite for any ``|x|`` (PyTorch's
-    ``log1p(exp(.))`` overflows to ``inf`` for ``-y x`` above ~89 in float32).
+    Computed as PyTorch computes it, ``log1p(exp(-y x))``, so it behaves as PyTorch's at
+    every value: where ``exp(-y x)`` overflows (``-y x`` above about 88.7 in float32, 709.8
+    in float64) the loss is ``inf`` and the gradient NaN (``inf / inf``). For logits of any
+    size use :func:`binary_cross_entropy_with_logits` (``y = (t + 1) / 2``), which is stable.
 
     Shapes: input ``(*)``, target broadcastable to it (PyTorch's warning when they differ).
 
@@ -1073,8 +1158,14 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, op)
     input, target = _pointwise_operands(op, input, target)
-    # threshold=inf: always the exact (and overflow-free) form, no linear cut-off
-    return _reduce(_softplus(-target * input, threshold=_math.inf), reduction, op)
+    if target.dtype != input.dtype:
+        target = target.to(input.dtype)
+    shape = np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+    if tuple(input.shape) != shape:
+        input = input.broadcast_to(shape)
+    if tuple(target.shape) != shape:
+        target = target.broadcast_to(shape)
+    return _reduce(SoftMargin.apply(input, target), reduction, op)
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
@@ -1131,11 +1222,10 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
         loss = input.exp() - target * input
     else:
         loss = input - target * (input + eps).log()
-    if full:
-        big = target > 1
-        safe = target.masked_fill(~big, 2.0)
-        stirling = safe * safe.log() - safe + (safe * (2 * _math.pi)).log() * 0.5
-        loss = loss + autograd.where(big, stirling, 0.0)
+    if full:  # PyTorch's composition, so also its gradients (NaN target gradient at y <= 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            stirling = target * target.log() - target + (target * (2 * _math.pi)).log() * 0.5
+            loss = loss + stirling.masked_fill(target <= 1, 0.0)
     return _reduce(loss, reduction, op)
 
 
@@ -1171,7 +1261,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if (var._data < 0).any():
         raise ValueError(f"{op}: var has negative entry/entries")
     # the value max(var, eps), with var's gradient (PyTorch clamps under no_grad)
-    var = var + Tensor(np.maximum(var._data, eps) - var._data)
+    var = _clamp_value(var, eps)
     d = input - target
     loss = (var.log() + d * d / var) * 0.5
     if full:

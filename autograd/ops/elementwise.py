@@ -288,7 +288,8 @@ class Div(Node):
         a, b = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
         ga = grad / b if na else None
-        gb = -grad * a / (b * b) if nb else None
+        # PyTorch's order: b * b overflows for |b| > 1.8e19 in float32 (a zero gradient)
+        gb = -grad * ((a / b) / b) if nb else None
         return ga, gb
 
 
@@ -545,7 +546,8 @@ class Abs(Node):
 
 
 def abs(input):
-    """Absolute value (``torch.abs``); gradient ``sign(x)``, 0 at 0 (PyTorch's choice)."""
+    """Absolute value (``torch.abs``); gradient ``sign(x)``, 0 at 0 and at NaN (PyTorch's
+    choice)."""
     if input._data.dtype.kind != "f":
         return Tensor._make(np.abs(input._data), False, None)
     return Abs.apply(input)
@@ -884,9 +886,17 @@ def _piecewise_constant(input, fn):
     return _ZeroGrad.apply(input, fn)
 
 
+def _sign(a):
+    """PyTorch's ``sign``: ``(0 < a) - (a < 0)``, so NaN gives 0 (NumPy's ``sign`` gives NaN;
+    PyTorch's 0 is also why ``abs`` and ``l1_loss`` have a zero gradient at NaN)."""
+    if a.dtype == np.bool_:
+        return a.copy()
+    return np.subtract(a > 0, a < 0, dtype=a.dtype)
+
+
 def sign(input):
-    """-1, 0 or 1 (``torch.sign``); zero gradient."""
-    return _piecewise_constant(input, np.sign)
+    """-1, 0 or 1 (``torch.sign``), and 0 for NaN as in PyTorch; zero gradient."""
+    return _piecewise_constant(input, _sign)
 
 
 def floor(input):
