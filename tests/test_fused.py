@@ -408,8 +408,11 @@ def test_embedding_errors():
         F.embedding(Tensor(np.array([0, 4])), W)
     with pytest.raises(IndexError, match="index out of range"):
         F.embedding(Tensor(np.array([-1])), W)
-    with pytest.raises(TypeError, match="integer indices"):
-        F.embedding(Tensor(np.array([0.0])), W)
+    for bad in (np.array([0.0]), np.array([0], np.uint8), np.array([True])):  # as PyTorch
+        with pytest.raises(RuntimeError, match=f"embedding.*int64.*got {bad.dtype}"):
+            F.embedding(Tensor(bad), W)
+    np.testing.assert_array_equal(F.embedding(Tensor(np.array([1], np.int32)), W)._data,
+                                  W._data[[1]])
     with pytest.raises(ValueError, match="padding_idx"):
         F.embedding(Tensor(np.array([0])), W, padding_idx=4)
     with pytest.raises(ValueError, match="2-D"):
@@ -497,3 +500,67 @@ def test_embedding_from_pretrained(torch):
     np.testing.assert_array_equal(trainable.weight._data[1], table[1])  # not zeroed, as PyTorch
     with pytest.raises(ValueError, match="2-dimensional"):
         nn.Embedding.from_pretrained(Tensor(np.zeros(3)))
+
+
+# ======================================================================================
+# dtypes: PyTorch's CPU rules (float16 in float32; the "mixed dtype" case; no integers)
+# ======================================================================================
+def _half(a):
+    return Tensor(np.asarray(a, dtype=np.float16), requires_grad=True)
+
+
+@pytest.mark.parametrize("param_dtype", [np.float16, np.float32])
+def test_layer_and_group_norm_of_float16(param_dtype):
+    """float16 inputs (with float16 or float32 parameters, PyTorch's mixed case) run the
+    float32 kernel: the result and the input gradient are float16, each parameter's
+    gradient has its own dtype."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 4, 3))
+    for fn, shape, pshape in ((lambda x, w, b: F.layer_norm(x, (3,), w, b), x.shape, (3,)),
+                              (lambda x, w, b: F.group_norm(x, 2, w, b), x.shape, (4,))):
+        w = Tensor(rng.uniform(0.5, 2, pshape).astype(param_dtype), requires_grad=True)
+        b = Tensor(rng.standard_normal(pshape).astype(param_dtype), requires_grad=True)
+        xh = _half(x)
+        out = fn(xh, w, b)
+        assert out.dtype == np.float16
+        ref = fn(Tensor(xh._data.astype(np.float64)), Tensor(w._data.astype(np.float64)),
+                 Tensor(b._data.astype(np.float64)))
+        np.testing.assert_allclose(out._data, ref._data, rtol=1e-2, atol=1e-2)
+        out.sum().backward()
+        assert xh.grad.dtype == np.float16
+        assert w.grad.dtype == param_dtype and b.grad.dtype == param_dtype
+
+
+def test_norm_and_cross_entropy_dtype_errors():
+    x = Tensor(np.ones((2, 4)))
+    with pytest.raises(RuntimeError, match="layer_norm: mixed dtype.*float64.*float32"):
+        F.layer_norm(x, (4,), Tensor(np.ones(4, np.float32)))
+    with pytest.raises(RuntimeError, match="group_norm: mixed dtype"):
+        F.group_norm(Tensor(np.ones((2, 4), np.float32)), 2, _half(np.ones(4)))
+    for fn in (lambda t: F.layer_norm(t, (4,)), lambda t: F.group_norm(t, 2),
+               lambda t: F.cross_entropy(t, Tensor(np.array([0, 1])))):
+        for dt in (np.int64, np.bool_):
+            with pytest.raises(NotImplementedError, match=np.dtype(dt).name):
+                fn(Tensor(np.ones((2, 4), dt)))
+    with pytest.raises(RuntimeError, match="cross_entropy.*float16"):
+        F.cross_entropy(_half(np.ones((2, 4))), Tensor(np.array([0, 1])),
+                        weight=Tensor(np.ones(4, np.float32)))
+
+
+def test_cross_entropy_and_embedding_of_float16():
+    rng = np.random.default_rng(1)
+    logits = rng.standard_normal((3, 5))
+    t = Tensor(np.array([0, 4, 2]))
+    xh = _half(logits)
+    loss = F.cross_entropy(xh, t, label_smoothing=0.1)
+    assert loss.dtype == np.float16
+    ref = F.cross_entropy(Tensor(xh._data.astype(np.float64)), t, label_smoothing=0.1)
+    np.testing.assert_allclose(float(loss._data), float(ref._data), rtol=2e-3)
+    loss.backward()
+    assert xh.grad.dtype == np.float16
+    emb = nn.Embedding(6, 3).to(autograd.float16)
+    out = emb(Tensor(np.array([[1, 2], [2, 5]])))
+    assert out.dtype == np.float16
+    out.sum().backward()
+    assert emb.weight.grad.dtype == np.float16
+    np.testing.assert_array_equal(emb.weight.grad._data[:, 0], [0, 1, 2, 0, 0, 1])
