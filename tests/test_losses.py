@@ -576,8 +576,43 @@ def test_broadcast_target_warns_like_torch(torch):
 def test_non_tensor_input_is_a_type_error():
     with pytest.raises(TypeError, match="l1_loss"):
         F.l1_loss(np.ones(3), _t(3))
-    with pytest.raises(TypeError, match="binary_cross_entropy_with_logits.*floating"):
+    with pytest.raises(NotImplementedError, match="binary_cross_entropy_with_logits.*int64"):
         F.binary_cross_entropy_with_logits(Tensor(np.ones(3, dtype=np.int64)), _t(3))
+
+
+def test_integer_and_bool_inputs_follow_pytorch():
+    """PyTorch promotes integer inputs in some losses (mse, l1, smooth_l1, poisson, the
+    distances...), refuses them in others; bool is refused where its subtraction is."""
+    ints = Tensor(np.array([[1, 2], [3, 4]]))
+    y = Tensor(np.array([[0.5, 2.0], [1.0, 4.5]], np.float32), requires_grad=True)
+    for fn, want in ((F.mse_loss, (0.25 + 4 + 0.25) / 4), (F.l1_loss, (0.5 + 2 + 0.5) / 4),
+                     (F.smooth_l1_loss, (0.125 + 1.5 + 0.125) / 4)):
+        out = fn(ints, y)
+        assert out.dtype == np.float32
+        np.testing.assert_allclose(out.item(), want, rtol=1e-6)
+        out.backward()
+    assert F.mse_loss(ints > 2, y).dtype == np.float32      # bool too, as PyTorch
+    np.testing.assert_allclose(F.pairwise_distance(ints, y)._data,
+                               np.linalg.norm(ints._data - y._data + 1e-6, axis=1), rtol=1e-6)
+    with pytest.raises(RuntimeError, match="l1_loss.*bool"):
+        F.l1_loss(ints > 2, y)
+    with pytest.raises(RuntimeError, match="huber_loss.*int64"):
+        F.huber_loss(ints, y)
+    with pytest.raises(RuntimeError, match="kl_div: Integral.*int64"):
+        F.kl_div(ints, y, reduction="batchmean")
+    with pytest.raises(NotImplementedError, match="multilabel_soft_margin_loss.*int64"):
+        F.multilabel_soft_margin_loss(ints, y)
+    half = Tensor(np.ones((2, 2), np.float16) / 2)
+    for fn in (F.huber_loss, F.binary_cross_entropy):   # PyTorch: no dtype promotion here
+        with pytest.raises(RuntimeError, match=fn.__name__ + ".*float16.*float32"):
+            fn(half, Tensor(np.ones((2, 2), np.float32) / 2))
+    assert F.soft_margin_loss(half, Tensor(np.ones((2, 2), np.float32))).dtype == np.float16
+    assert F.binary_cross_entropy_with_logits(
+        Tensor(np.ones(2)), Tensor(np.ones(2, np.float32))).dtype == np.float32
+    out = F.multilabel_soft_margin_loss(Tensor(np.zeros((2, 3, 4))), Tensor(np.ones((2, 3, 4))),
+                                        reduction="none")
+    assert out.shape == (2, 3)     # any rank: the last dim holds the classes (PyTorch)
+    np.testing.assert_allclose(out._data, np.log(2))
 
 
 # ---- legacy size_average / reduce ---------------------------------------------------------------
