@@ -451,6 +451,30 @@ def test_prelu_weight_gradient_at_inf_is_pytorchs():
     np.testing.assert_array_equal(w.grad._data, [-2.0])       # it was NaN (0 * inf)
 
 
+def test_size_arguments_must_be_ints_as_in_pytorch(torch):
+    """Linear(4.5, 3) was accepted (a weight of shape (3, 4.5) failed later or never) and
+    LayerNorm(4.5) became LayerNorm(4); PyTorch raises TypeError."""
+    for make in (lambda M: M.Linear(4.5, 3), lambda M: M.Linear(4, 3.0),
+                 lambda M: M.Bilinear(4.5, 3, 2), lambda M: M.Conv2d(3, 4, 2.5),
+                 lambda M: M.LayerNorm(4.5)):
+        with pytest.raises(TypeError):
+            make(torch.nn)
+        with pytest.raises(TypeError, match=r"(Linear|Bilinear|Conv2d|LayerNorm): \w+ must be"):
+            make(nn)
+    assert nn.Linear(np.int64(4), 3).weight.shape == (3, 4)
+
+
+def test_unflatten_error_names_the_op(torch):
+    for shape in ((2, 7, 4), (6, 4)):
+        with pytest.raises(RuntimeError) as theirs:
+            torch.nn.Unflatten(1, (2, 3))(torch.ones(shape))
+        with pytest.raises(RuntimeError, match=r"unflatten: Provided sizes \[2, 3\] don't "
+                                               r"multiply up to the size of dim 1"):
+            nn.Unflatten(1, (2, 3))(autograd.ones(*shape))
+        assert "unflatten" in str(theirs.value)
+    assert nn.Unflatten(1, (2, -1))(autograd.ones(2, 6, 4)).shape == (2, 2, 3, 4)
+
+
 # ---- containers -------------------------------------------------------------------------------
 def test_module_dict_parameter_list_and_dict_keys_and_reprs_match_pytorch(torch):
     def build(lib):
