@@ -57,6 +57,26 @@ BAD = {
                        ["dropout", "int64"]),
     "conv_transpose2d on int32": (lambda M: _F(M).conv_transpose2d(
         M.ones(1, 2, 3, 3, dtype=M.int32), M.ones(2, 1, 2, 2)), ["conv_transpose2d", "int32"]),
+    # shapes that do not broadcast: PyTorch's message, with the op named
+    **{f"{name} broadcast": (fn, [name, "The size of tensor a (4) must match the size of tensor b "
+                                        "(3) at non-singleton dimension 1"])
+       for name, fn in (
+           ("add", lambda M: M.ones(3, 4) + M.ones(4, 3)),
+           ("sub", lambda M: M.ones(3, 4) - M.ones(4, 3)),
+           ("mul", lambda M: M.ones(3, 4) * M.ones(4, 3)),
+           ("div", lambda M: M.ones(3, 4) / M.ones(4, 3)),
+           ("pow", lambda M: M.ones(3, 4) ** M.ones(4, 3)),
+           ("maximum", lambda M: M.maximum(M.ones(3, 4), M.ones(4, 3))),
+           ("minimum", lambda M: M.minimum(M.ones(3, 4), M.ones(4, 3))),
+           ("atan2", lambda M: M.atan2(M.ones(3, 4), M.ones(4, 3))),
+           ("where", lambda M: M.where(M.ones(3, 4) > 0, M.ones(3, 4), M.ones(4, 3))),
+           ("eq", lambda M: M.ones(3, 4) == M.ones(4, 3)),
+           ("lt", lambda M: M.ones(3, 4) < M.ones(4, 3)),
+           ("remainder", lambda M: M.remainder(M.ones(3, 4), M.ones(4, 3))),
+           ("clamp", lambda M: M.clamp(M.ones(3, 4), M.ones(4, 3))))},
+    "mul broadcast 3-d": (lambda M: M.ones(2, 3, 4) * M.ones(5, 1, 4),
+                          ["mul", "tensor a (2) must match the size of tensor b (5) at "
+                                  "non-singleton dimension 0"]),
     # elementwise
     "frac on int": (lambda M: M.frac(M.arange(3)), ["frac", "int64"]),
     "lerp dtypes": (lambda M: M.lerp(M.ones(2), M.ones(2, dtype=M.float64), 0.5),
@@ -230,3 +250,16 @@ def test_nll_loss_of_integer_log_probabilities_raises():
         F.softmax(Tensor(np.ones(3, dtype=bool)), 0)
     np.testing.assert_allclose(F.softmax(Tensor(np.arange(2)), 0, dtype=autograd.float64)._data,
                                [0.26894142, 0.73105858])   # dtype= casts first, as PyTorch
+
+
+def test_broadcast_error_is_pytorchs_and_names_the_op():
+    """(3, 4) + (4, 3) raised NumPy's "operands could not be broadcast together" naming no op."""
+    with pytest.raises(RuntimeError) as e:
+        Tensor(np.ones((3, 4)), requires_grad=True) + Tensor(np.ones((4, 3)))
+    assert str(e.value).startswith("add: The size of tensor a (4) must match the size of "
+                                   "tensor b (3) at non-singleton dimension 1")
+    with pytest.raises(RuntimeError, match=r"where: The size of tensor a \(5\) must match the "
+                                           r"size of tensor b \(4\) at non-singleton dimension 1"):
+        autograd.where(Tensor(np.ones((2, 5)) > 0), Tensor(np.ones((3, 4))), 0.0)
+    with pytest.raises(RuntimeError, match="at non-singleton dimension 0"):
+        Tensor(np.ones((0, 3))) + Tensor(np.ones((2, 3)))

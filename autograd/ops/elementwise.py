@@ -37,6 +37,30 @@ __all__ = [
 ]
 
 
+# ---- broadcasting errors --------------------------------------------------------------------
+def broadcast_error(op, *operands):
+    """PyTorch's error for operands whose shapes do not broadcast, naming the op: "The size of
+    tensor a (4) must match the size of tensor b (3) at non-singleton dimension 1" (the shapes
+    are combined left to right, each pair compared from the last dim, as PyTorch's
+    ``infer_size``). ``None`` when the shapes do broadcast (the caller re-raises what it
+    caught). Called only after NumPy has raised, so the success path costs nothing (a ``try``
+    is free in Python 3.11)."""
+    shapes = [tuple(np.shape(a)) for a in operands if a is not None]
+    cur = shapes[0]
+    for nxt in shapes[1:]:
+        nd = max(len(cur), len(nxt))
+        pa = (1,) * (nd - len(cur)) + cur
+        pb = (1,) * (nd - len(nxt)) + nxt
+        for i in range(nd - 1, -1, -1):
+            if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
+                listed = " and ".join(str(sh) for sh in shapes)
+                return RuntimeError(f"{op}: The size of tensor a ({pa[i]}) must match the size "
+                                    f"of tensor b ({pb[i]}) at non-singleton dimension {i} "
+                                    f"(operand shapes {listed})")
+        cur = tuple(y if x == 1 else x for x, y in zip(pa, pb))
+    return None
+
+
 # ---- operand handling -----------------------------------------------------------------------
 def _operands(a, b):
     """Promote a binary op's operands: Tensors, Python numbers or array-likes -> (Tensor or
@@ -203,7 +227,10 @@ class Add(Node):
 
     @staticmethod
     def forward(ctx, a, b):
-        return a + b
+        try:
+            return a + b
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("add", a, b) or e from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -227,7 +254,10 @@ class Sub(Node):
 
     @staticmethod
     def forward(ctx, a, b):
-        return a - b
+        try:
+            return a - b
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("sub", a, b) or e from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -252,8 +282,11 @@ class Mul(Node):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return a * b
+        try:
+            ctx.save_for_backward(a, b)
+            return a * b
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("mul", a, b) or e from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -280,8 +313,11 @@ class Div(Node):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return a / b
+        try:
+            ctx.save_for_backward(a, b)
+            return a / b
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("div", a, b) or e from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -306,8 +342,11 @@ def div(input, other, rounding_mode=None):
         if rounding_mode not in ("floor", "trunc"):
             raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', "
                              f"got {rounding_mode!r}")
-        q = _data(a) / _data(b) if rounding_mode == "trunc" else None
-        arr = np.trunc(q) if q is not None else np.floor_divide(_data(a), _data(b))
+        try:
+            q = _data(a) / _data(b) if rounding_mode == "trunc" else None
+            arr = np.trunc(q) if q is not None else np.floor_divide(_data(a), _data(b))
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("div", _data(a), _data(b)) or e from None
         dt = _result_dtype(a, b)
         return Tensor._make(np.asarray(arr).astype(dt, copy=False), False, None)
     if _data_kind(a) != "f" and _data_kind(b) != "f":
@@ -345,7 +384,7 @@ def floor_divide(input, other):
 def remainder(input, other):
     """Python-style remainder, sign of the divisor (``torch.remainder``); not differentiable."""
     a, b = _operands(input, other)
-    return Tensor._make(np.asarray(np.remainder(_data(a), _data(b))), False, None)
+    return _compare(np.remainder, a, b, "remainder")
 
 
 class Neg(Node):
@@ -373,9 +412,12 @@ class Pow(Node):
 
     @staticmethod
     def forward(ctx, a, b):
-        out = np.power(a, b)
-        ctx.save_for_backward(a, b, out)
-        return out
+        try:
+            out = np.power(a, b)
+            ctx.save_for_backward(a, b, out)
+            return out
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("pow", a, b) or e from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -404,7 +446,7 @@ def pow(input, exponent):
     if isinstance(b, Tensor) or isinstance(a, Tensor) and a._data.dtype.kind == "f":
         return Pow.apply(a, b)
     # integer tensor ** number: not differentiable
-    return Tensor._make(np.asarray(np.power(_data(a), _data(b))), False, None)
+    return _compare(np.power, a, b, "pow")
 
 
 # ---- unary math ---------------------------------------------------------------------------------
@@ -704,12 +746,15 @@ class Clamp(Node):
     def forward(ctx, a, lo, hi):
         ctx.has_lo, ctx.has_hi = lo is not None, hi is not None
         ctx.save_for_backward(a, *(b for b in (lo, hi) if b is not None))
-        out = a
-        if lo is not None:
-            out = np.maximum(out, lo)
-        if hi is not None:
-            out = np.minimum(out, hi)
-        return out
+        try:
+            out = a
+            if lo is not None:
+                out = np.maximum(out, lo)
+            if hi is not None:
+                out = np.minimum(out, hi)
+            return out
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("clamp", a, lo, hi) or e from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -766,8 +811,11 @@ class Maximum(Node):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return np.maximum(a, b)
+        try:
+            ctx.save_for_backward(a, b)
+            return np.maximum(a, b)
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("maximum", a, b) or e from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -787,8 +835,11 @@ class Minimum(Node):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return np.minimum(a, b)
+        try:
+            ctx.save_for_backward(a, b)
+            return np.minimum(a, b)
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("minimum", a, b) or e from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -807,8 +858,11 @@ class Where(Node):
 
     @staticmethod
     def forward(ctx, cond, a, b):
-        ctx.save_for_backward(cond)
-        return np.where(cond, a, b)
+        try:
+            ctx.save_for_backward(cond)
+            return np.where(cond, a, b)
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("where", cond, a, b) or e from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -969,8 +1023,17 @@ def expand_as_copy(src, like):
 
 
 # ---- comparisons and logic (bool results, not differentiable) -------------------------------------
-def _compare(ufunc, a, b):
-    return Tensor._make(np.asarray(ufunc(_data(a), _data(b))), False, None)
+_TORCH_NAMES = {"equal": "eq", "not_equal": "ne", "less": "lt", "less_equal": "le",
+                "greater": "gt", "greater_equal": "ge"}
+
+
+def _compare(ufunc, a, b, op=None):
+    """``ufunc`` on the arrays of ``a`` and ``b``, as a constant tensor (not differentiable)."""
+    try:
+        return Tensor._make(np.asarray(ufunc(_data(a), _data(b))), False, None)
+    except ValueError as e:  # shapes that do not broadcast
+        name = op or _TORCH_NAMES.get(ufunc.__name__, ufunc.__name__)
+        raise broadcast_error(name, _data(a), _data(b)) or e from None
 
 
 def eq(input, other):
@@ -1133,7 +1196,10 @@ class Atan2(Node):
     @staticmethod
     def forward(ctx, y, x):
         ctx.save_for_backward(y, x)
-        return np.arctan2(y, x)
+        try:
+            return np.arctan2(y, x)
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("atan2", y, x) or e from None
 
     @staticmethod
     def backward(ctx, grad):
