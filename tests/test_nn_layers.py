@@ -475,6 +475,31 @@ def test_unflatten_error_names_the_op(torch):
     assert nn.Unflatten(1, (2, -1))(autograd.ones(2, 6, 4)).shape == (2, 2, 3, 4)
 
 
+def test_relu_gradient_at_nan_is_pytorchs():
+    """PyTorch's threshold_backward zeroes the gradient where relu(x) <= 0, so NaN passes it
+    on (it was zeroed)."""
+    x = autograd.tensor([np.nan, -1.0, 0.0, 2.0], requires_grad=True)
+    nn.ReLU()(x).sum().backward()
+    np.testing.assert_array_equal(x.grad._data, [1.0, 0.0, 0.0, 1.0])
+
+
+def test_attention_of_float16_runs_in_float32(torch):
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+    ref = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+    ref.load_state_dict({k: torch.from_numpy(v.numpy().copy())
+                         for k, v in layer.state_dict().items()})
+    layer.to(autograd.float16)
+    ref = ref.to(torch.float16)
+    arr = _rand((2, 3, 8), seed=6).astype(np.float16)
+    x = autograd.tensor(arr, requires_grad=True)
+    out = layer(x)
+    assert out.dtype == np.float16
+    np.testing.assert_allclose(out._data.astype(np.float32),
+                               ref(torch.from_numpy(arr)).detach().numpy(), atol=2e-2)
+    out.sum().backward()
+    assert x.grad.dtype == np.float16 and layer.linear1.weight.grad.dtype == np.float16
+
+
 # ---- containers -------------------------------------------------------------------------------
 def test_module_dict_parameter_list_and_dict_keys_and_reprs_match_pytorch(torch):
     def build(lib):
