@@ -262,7 +262,7 @@ def test_getitem_cases_match_torch(torch, index):
         np.testing.assert_array_equal(b[1], a[1])
         np.testing.assert_array_equal(b[2], a[2])
     elif not isinstance(a, ValueError) and not isinstance(index, float):
-        assert str(b) == str(a)  # IndexError messages word for word
+        assert str(b).startswith(str(a))  # PyTorch's IndexError messages, then the shape
 
 
 def test_getitem_with_tensors_of_each_library(torch):
@@ -295,7 +295,7 @@ def test_getitem_with_tensors_of_each_library(torch):
             np.testing.assert_array_equal(b[1], a[1])
             np.testing.assert_array_equal(b[2], a[2])
         else:
-            assert str(b) == str(a)
+            assert str(b).startswith(str(a))
 
 
 def test_multidim_bool_list_with_ellipsis(torch):

@@ -9,6 +9,8 @@ slice assignment otherwise.
 
 import numbers
 import operator
+import os
+import sys
 import warnings
 
 import numpy as np
@@ -335,6 +337,17 @@ _SEQ_AS_TUPLE_WARNING = (
 _INT, _SLICE, _NONE, _ELLIPSIS, _BOOL, _ARR, _MASK = range(7)
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _warn_user(message):
+    """A UserWarning attributed to the first caller outside the ``autograd`` package."""
+    frame, level = sys._getframe(0), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, UserWarning, stacklevel=level)
+
+
 def _is_plain_basic(index):
     """True for the common, cheap case: an int, a slice with a positive (or no) step, None, or
     a tuple of those (no Ellipsis, no bool), whose PyTorch meaning is NumPy's."""
@@ -359,7 +372,7 @@ def _index_items(index):
         for e in index:
             if e is None or e is Ellipsis or isinstance(
                     e, (Tensor, np.ndarray, list, tuple, range, slice)):
-                warnings.warn(_SEQ_AS_TUPLE_WARNING, UserWarning, stacklevel=5)
+                _warn_user(_SEQ_AS_TUPLE_WARNING)
                 return tuple(index)
     return (index,)
 
@@ -418,9 +431,8 @@ def _classify(ix):
                          f"Variables are valid indices (got {type(ix).__name__})")
     kind = arr.dtype.kind
     if arr.dtype == np.uint8:
-        warnings.warn("indexing with dtype uint8 is deprecated, please use a dtype bool "
-                      "instead (PyTorch reads a uint8 index as a mask, and so does tapegrad)",
-                      UserWarning, stacklevel=5)
+        _warn_user("indexing with dtype uint8 is deprecated, please use a dtype bool instead "
+                   "(PyTorch reads a uint8 index as a mask, and so does tapegrad)")
         arr, kind = arr.astype(np.bool_), "b"
     if kind == "b":
         return (_BOOL, bool(arr)) if arr.ndim == 0 else (_MASK, arr)
@@ -446,13 +458,20 @@ def _parse_index(index, shape):
     """PyTorch's index ``index`` of a tensor of ``shape`` as ``(basic, adv)`` (see above).
 
     Raises:
-        IndexError: PyTorch's messages: too many indices, an int or tensor entry out of range,
+        IndexError: PyTorch's messages (too many indices, an int or tensor entry out of range,
             a mask whose shape does not match, index tensors that do not broadcast, an invalid
-            index type.
+            index type), followed by the indexed tensor's shape.
         ValueError: a slice step that is not positive.
     """
+    try:
+        return _parse(index, shape)
+    except IndexError as e:
+        raise IndexError(f"{e} (indexing a tensor of shape {tuple(shape)})") from None
+
+
+def _parse(index, shape):
     items = []
-    for ix in _index_items(index):  # (a loop, not a comprehension: the warnings' stacklevel)
+    for ix in _index_items(index):
         items.append(_classify(ix))
     ndim = len(shape)
     specified = 0
@@ -663,7 +682,8 @@ def getitem(input, index):
     Raises:
         IndexError: PyTorch's messages for an index out of range ("index 5 is out of bounds
             for dimension 0 with size 3"), too many indices, a mask of the wrong shape, index
-            tensors that do not broadcast, and float/complex index tensors.
+            tensors that do not broadcast, and float/complex index tensors, each followed by
+            "(indexing a tensor of shape ...)".
         ValueError: for a slice step that is not positive ("step must be greater than zero";
             use :func:`flip`).
     """
