@@ -38,7 +38,7 @@ def _finish(arr, dtype, requires_grad, device, op, out=None):
     if dtype is not None:
         arr = arr.astype(_dt.to_dtype(dtype), copy=False)
     if out is not None:
-        return _write_out(arr, out, dtype, requires_grad, op)
+        return _write_out(arr, out, requires_grad, op)
     t = Tensor._make(arr, False, None)
     if requires_grad:
         if arr.dtype.kind != "f":
@@ -48,7 +48,7 @@ def _finish(arr, dtype, requires_grad, device, op, out=None):
     return t
 
 
-def _write_out(arr, out, dtype, requires_grad, op):
+def _write_out(arr, out, requires_grad, op):
     """``out=``: write ``arr`` into ``out`` (resized if its shape differs, as PyTorch resizes)
     and return ``out``.
 
@@ -59,9 +59,9 @@ def _write_out(arr, out, dtype, requires_grad, op):
     """
     if not isinstance(out, Tensor):
         raise TypeError(f"{op}(): argument 'out' must be Tensor, not {type(out).__name__}")
-    if dtype is not None and _dt.to_dtype(dtype) != out.dtype:
-        raise RuntimeError(f"{op}(): dtype {_dt.dtype_name(_dt.to_dtype(dtype))} does not match "
-                           f"the dtype of out= ({_dt.dtype_name(out.dtype)})")
+    if arr.dtype != out.dtype:
+        raise RuntimeError(f"{op}(): dtype {_dt.dtype_name(arr.dtype)} does not match the dtype "
+                           f"of out= ({_dt.dtype_name(out.dtype)})")
     if requires_grad or (out.requires_grad and grad_mode._state.enabled):
         raise RuntimeError(f"{op}(): functions with out=... arguments don't support automatic "
                            "differentiation, but one of the arguments requires grad.")

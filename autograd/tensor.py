@@ -797,8 +797,12 @@ class Tensor:
     # Random initialisers: NumPy's PCG64 stream of the default generator (autograd.manual_seed)
     # or of ``generator=``; samples are drawn in float64 and cast to this tensor's dtype. The
     # distributions are PyTorch's (same parameters, supports and errors), not its bit streams.
-    def _random_kind(self, name, kinds):
+    def _random_kind(self, name, kinds, continuous=None):
         kind = self._data.dtype.kind
+        if kind not in kinds and continuous:  # PyTorch's wording (and type) for these two
+            raise RuntimeError(f"{continuous} distribution is a continuous probability "
+                               f"distribution. dtype must be a floating point but you specified "
+                               f"{_dt.dtype_name(self._data.dtype)}")
         if kind not in kinds:
             raise NotImplementedError(
                 f'"{name}" not implemented for {_dt.dtype_name(self._data.dtype)} tensors (as in '
@@ -835,9 +839,9 @@ class Tensor:
             RuntimeError: if ``std < 0``.
             NotImplementedError: for a non-floating tensor.
         """
-        self._random_kind("normal_", "f")
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        self._random_kind("normal_", "f")
         return self._random_fill("normal_", _random.get_rng(generator).normal(
             mean, std, self._data.shape))
 
@@ -912,10 +916,9 @@ class Tensor:
         (density ``lambd * exp(-lambd * x)``, mean ``1 / lambd``); returns ``self``.
 
         Raises:
-            RuntimeError: if ``lambd <= 0``.
-            NotImplementedError: for a non-floating tensor.
+            RuntimeError: if ``lambd <= 0``, or for a non-floating tensor (as PyTorch).
         """
-        self._random_kind("exponential_", "f")
+        self._random_kind("exponential_", "f", "Exponential")
         if not lambd > 0:
             raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
         return self._random_fill("exponential_", _random.get_rng(generator).exponential(
@@ -930,9 +933,9 @@ class Tensor:
             RuntimeError: unless ``0 < p < 1`` (PyTorch's bound).
             NotImplementedError: for a bool tensor.
         """
-        self._random_kind("geometric_", "fiu")
         if not 0 < p < 1:
             raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+        self._random_kind("geometric_", "fiu")
         return self._random_fill("geometric_", _random.get_rng(generator).geometric(
             p, self._data.shape))
 
@@ -944,9 +947,9 @@ class Tensor:
             RuntimeError: if ``std <= 0``.
             NotImplementedError: for a non-floating tensor.
         """
-        self._random_kind("log_normal_", "f")
         if not std > 0:
             raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+        self._random_kind("log_normal_", "f")
         return self._random_fill("log_normal_", _random.get_rng(generator).lognormal(
             mean, std, self._data.shape))
 
@@ -955,10 +958,9 @@ class Tensor:
         ``1 / (pi * sigma * (1 + ((x - median) / sigma)^2))``; returns ``self``.
 
         Raises:
-            RuntimeError: if ``sigma <= 0``.
-            NotImplementedError: for a non-floating tensor.
+            RuntimeError: if ``sigma <= 0``, or for a non-floating tensor (as PyTorch).
         """
-        self._random_kind("cauchy_", "f")
+        self._random_kind("cauchy_", "f", "Cauchy")
         if not sigma > 0:
             raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
         return self._random_fill("cauchy_", median + sigma * _random.get_rng(

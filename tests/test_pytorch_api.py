@@ -456,3 +456,429 @@ def test_setitem_errors_match_torch(torch):
             lib.zeros(3, requires_grad=True)[0] = 1.0
         with pytest.raises(TypeError, match="can't assign a str"):
             lib.zeros(3)[0] = "a"
+
+
+# ================================================================================================
+# factories and in-place initialisers
+# ================================================================================================
+def test_new_factories_match_torch(torch):
+    for dt in ("float32", "float64", "int64"):
+        x_t = torch.zeros(2, 3, dtype=getattr(torch, dt))
+        x_a = autograd.zeros(2, 3, dtype=getattr(autograd, dt))
+        exact = [  # deterministic values: compared elementwise
+            lambda x, L: x.new_zeros(4, 2), lambda x, L: x.new_zeros((4, 2)),
+            lambda x, L: x.new_ones(3), lambda x, L: x.new_full((2,), 7),
+            lambda x, L: x.new_full((2, 1), 2.5), lambda x, L: x.new_tensor([1, 2, 3]),
+            lambda x, L: x.new_tensor([[1.5], [2.5]]), lambda x, L: x.new_zeros(2, dtype=L.int32),
+            lambda x, L: x.new_ones(2, dtype=L.bool), lambda x, L: x.new_tensor([1, 2],
+                                                                            dtype=L.float64),
+            lambda x, L: x.new([1, 2]), lambda x, L: x.new(), lambda x, L: L.ones_like(x),
+            lambda x, L: L.zeros_like(x, dtype=L.float64), lambda x, L: L.full_like(x, 3),
+        ]
+        shaped = [  # uninitialised or random: shape and dtype only
+            lambda x, L: x.new_empty((2, 2)), lambda x, L: x.new(2, 3),
+            lambda x, L: L.empty_like(x, dtype=L.int32), lambda x, L: L.randint_like(x, 5),
+            lambda x, L: L.randint_like(x, 2, 3),
+        ]
+        for make in exact + shaped:
+            a, b = make(x_t, torch), make(x_a, autograd)
+            assert tuple(a.shape) == b.shape
+            assert str(a.dtype).replace("torch.", "") == autograd.dtypes.dtype_name(b.dtype)
+            if make in exact:
+                np.testing.assert_array_equal(b.numpy(), a.numpy())
+    f = autograd.zeros(2)
+    r = f.new_ones(3, requires_grad=True)
+    assert r.requires_grad and r.is_leaf
+    assert autograd.zeros_like(f, requires_grad=True).requires_grad
+    with pytest.raises(TypeError, match="must be tuple of ints"):
+        f.new_full(2, 7)
+    with pytest.raises(RuntimeError, match="floating point"):
+        autograd.zeros(2, dtype=autograd.int64).new_zeros(2, requires_grad=True)
+    for fn in (autograd.rand_like, autograd.randn_like):
+        with pytest.raises(NotImplementedError):
+            fn(autograd.zeros(2, dtype=autograd.int64))
+        with pytest.raises(NotImplementedError):
+            torch_fn = getattr(torch, fn.__name__)
+            torch_fn(torch.zeros(2, dtype=torch.int64))
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        autograd.zeros(2, requires_gard=True)
+
+
+def test_factories_out_and_size():
+    c = autograd.zeros(2, 2)
+    same = c
+    autograd.rand(2, 2, out=c)
+    assert c is same and (c.numpy() > 0).any() and c._version == 1
+    autograd.zeros(3, out=c)
+    assert c.shape == (3,)  # resized, as PyTorch
+    i = autograd.zeros(2, dtype=autograd.int64)
+    assert autograd.arange(2, out=i).dtype == autograd.int64
+    with pytest.raises(RuntimeError, match="does not match the dtype of out"):
+        autograd.zeros(2, dtype=autograd.float64, out=c)
+    s = autograd.Size([2, 3, 4])
+    assert s == (2, 3, 4) and s.numel() == 24 and isinstance(s[1:], autograd.Size)
+    x = autograd.zeros(2, 3, 4)
+    assert isinstance(x.shape, autograd.Size) and x.size()[1:] == (3, 4)
+    assert autograd.numel(x) == 24 and x.view(-1, 4).shape == (6, 4)
+    assert autograd.arange(autograd.tensor(3)).dtype == autograd.int64
+
+
+INITIALISERS = [
+    # (call, floating only, check(samples))
+    ("uniform_", lambda t, g: t.uniform_(-2.0, 3.0, generator=g), "uniform"),
+    ("normal_", lambda t, g: t.normal_(1.5, 0.5, generator=g), "normal"),
+    ("bernoulli_", lambda t, g: t.bernoulli_(0.3, generator=g), "bernoulli"),
+    ("random_", lambda t, g: t.random_(3, 10, generator=g), "random"),
+    ("exponential_", lambda t, g: t.exponential_(2.0, generator=g), "exponential"),
+    ("geometric_", lambda t, g: t.geometric_(0.25, generator=g), "geometric"),
+    ("log_normal_", lambda t, g: t.log_normal_(0.5, 0.75, generator=g), "log_normal"),
+    ("cauchy_", lambda t, g: t.cauchy_(1.0, 2.0, generator=g), "cauchy"),
+]
+
+
+@pytest.mark.parametrize("name,call,dist", INITIALISERS, ids=[i[0] for i in INITIALISERS])
+def test_initialiser_distributions(name, call, dist):
+    """Moments and goodness of fit (scipy's KS test) on 200,000 draws, at fixed seeds."""
+    stats = pytest.importorskip("scipy.stats")
+    n = 200_000
+    g = autograd.Generator().manual_seed(1234)
+    x = call(autograd.empty(n, dtype=autograd.float64), g).numpy()
+    se = lambda var: 6 * math.sqrt(var / n)  # noqa: E731 - six standard errors
+    if dist == "uniform":
+        assert x.min() >= -2.0 and x.max() < 3.0
+        assert abs(x.mean() - 0.5) < se(25 / 12) and abs(x.var() - 25 / 12) < 0.05
+        assert stats.kstest(x, stats.uniform(-2, 5).cdf).pvalue > 1e-3
+    elif dist == "normal":
+        assert abs(x.mean() - 1.5) < se(0.25) and abs(x.std() - 0.5) < 0.005
+        assert stats.kstest(x, stats.norm(1.5, 0.5).cdf).pvalue > 1e-3
+    elif dist == "bernoulli":
+        assert set(np.unique(x)) == {0.0, 1.0} and abs(x.mean() - 0.3) < se(0.21)
+    elif dist == "random":
+        assert set(np.unique(x)) == set(range(3, 10)) and abs(x.mean() - 6) < se(4)
+        counts = np.bincount(x.astype(int))[3:]
+        assert stats.chisquare(counts).pvalue > 1e-3
+    elif dist == "exponential":
+        assert x.min() >= 0 and abs(x.mean() - 0.5) < se(0.25)
+        assert stats.kstest(x, stats.expon(scale=0.5).cdf).pvalue > 1e-3
+    elif dist == "geometric":
+        assert x.min() == 1 and np.all(x == np.round(x))
+        assert abs(x.mean() - 4) < se(0.75 / 0.0625)
+        assert abs(np.mean(x == 1) - 0.25) < se(0.1875)  # P(X = 1) = p: trials include the hit
+    elif dist == "log_normal":
+        lx = np.log(x)
+        assert abs(lx.mean() - 0.5) < se(0.5625) and abs(lx.std() - 0.75) < 0.01
+        assert stats.kstest(x, stats.lognorm(s=0.75, scale=math.exp(0.5)).cdf).pvalue > 1e-3
+    else:
+        assert abs(np.median(x) - 1.0) < 0.03
+        q1, q3 = np.percentile(x, [25, 75])
+        assert abs(q1 - (1.0 - 2.0)) < 0.05 and abs(q3 - (1.0 + 2.0)) < 0.05
+        assert stats.kstest(x, stats.cauchy(1.0, 2.0).cdf).pvalue > 1e-3
+
+
+@pytest.mark.parametrize("name,call,dist", INITIALISERS, ids=[i[0] for i in INITIALISERS])
+def test_initialisers_are_seeded_and_in_place(name, call, dist):
+    def draw(seed_fn):
+        t = autograd.empty(50)
+        seed_fn()
+        out = call(t, None)
+        assert out is t and t.dtype == autograd.float32
+        return t.numpy().copy()
+
+    a = draw(lambda: autograd.manual_seed(7))
+    b = draw(lambda: autograd.manual_seed(7))
+    c = draw(lambda: autograd.manual_seed(8))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c) or dist == "bernoulli" and False
+    g1, g2 = autograd.Generator().manual_seed(3), autograd.Generator().manual_seed(3)
+    autograd.manual_seed(0)
+    x1 = call(autograd.empty(50), g1).numpy()
+    autograd.randn(10)  # the default stream moves; the generator's does not
+    x2 = call(autograd.empty(50), g2).numpy()
+    np.testing.assert_array_equal(x1, x2)
+
+
+def test_initialiser_dtypes_and_errors_match_torch(torch):
+    calls = [
+        ("uniform_", (), {}), ("uniform_", (2.0, 1.0), {}), ("normal_", (0.0, -1.0), {}),
+        ("bernoulli_", (1.5,), {}), ("bernoulli_", (0.5,), {}), ("random_", (5, 5), {}),
+        ("random_", (5,), {}), ("random_", (), {}), ("exponential_", (-1.0,), {}),
+        ("geometric_", (0.0,), {}), ("geometric_", (0.5,), {}), ("log_normal_", (0.0, -1.0), {}),
+        ("cauchy_", (0.0, -1.0), {}), ("normal_", (), {}), ("exponential_", (), {}),
+        ("random_", (0, 300), {}),
+    ]
+    for dt in ("float32", "float64", "int64", "int32", "uint8", "bool"):
+        for name, args, kw in calls:
+            def run(lib):
+                t = lib.zeros(64, dtype=getattr(lib, dt))
+                out = getattr(t, name)(*args, **kw)
+                assert out is t
+                return t.numpy().copy()
+
+            a, b = _outcome(lambda: run(torch)), _outcome(lambda: run(autograd))
+            if isinstance(a, Exception) or isinstance(b, Exception):
+                assert type(a) is type(b), (dt, name, args, a, b)
+                continue
+            assert a.dtype == b.dtype
+            if name == "random_" and args == (5,):
+                assert b.min() >= 0 and b.max() < 5
+            if name == "bernoulli_":
+                assert set(np.unique(b)) <= {0, 1}
+    with pytest.raises(RuntimeError, match="0-dimension value tensor"):
+        autograd.zeros(3).fill_(autograd.tensor([2.0, 3.0]))
+    p = torch.zeros(2, 3).bernoulli_(torch.tensor([0.0, 1.0, 1.0]))
+    q = autograd.zeros(2, 3).bernoulli_(autograd.tensor([0.0, 1.0, 1.0]))
+    np.testing.assert_array_equal(q.numpy(), p.numpy())  # p = 0 and 1 are certain
+    r = autograd.zeros(2000, dtype=autograd.float32).random_()
+    assert r.max() <= 2 ** 24 and r.min() >= 0 and r.max() > 2 ** 20
+
+
+def test_in_place_init_through_data_and_autograd_rules(torch):
+    for lib in (torch, autograd):
+        p = (torch.nn if lib is torch else nn).Parameter(lib.zeros(4, 3))
+        v = p._version
+        p.data.normal_(0.0, 0.02)                    # DCGAN's weights_init
+        p.data.uniform_(-0.1, 0.1)
+        p.data.fill_(0.5)
+        p.data.zero_()
+        p.data.copy_(lib.ones(4, 3))
+        p.data.bernoulli_(0.5)
+        assert p._version == v and p.requires_grad   # .data is behind autograd's back
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            p.normal_()
+        with lib.no_grad():
+            p.uniform_(0, 1)                         # nn.init's way
+        y = p * 2.0
+        y.normal_()                                  # a non-leaf: zero gradient to its past
+        (y * 3).sum().backward()
+        np.testing.assert_array_equal(p.grad.numpy(), np.zeros((4, 3)))
+        w = lib.tensor(2.0, requires_grad=True)
+        z = lib.ones(3) * 1.0
+        z.fill_(w)                                   # fill_ with a 0-d tensor is differentiable
+        z.sum().backward()
+        assert w.grad.item() == 3.0
+
+
+def test_samplers():
+    autograd.manual_seed(0)
+    probs = autograd.tensor([[0.0, 1.0, 3.0], [5.0, 0.0, 1.0]])
+    s = autograd.multinomial(probs, 2)
+    assert s.shape == (2, 2) and s.dtype == autograd.int64
+    assert sorted(s[0].tolist()) == [1, 2] and sorted(s[1].tolist()) == [0, 2]
+    with pytest.raises(RuntimeError, match="not enough non-negative category"):
+        autograd.multinomial(autograd.tensor([5.0, 0.0, 0.0]), 2)
+    with pytest.raises(RuntimeError, match="without replacement"):
+        autograd.multinomial(probs, 4)
+    with pytest.raises(RuntimeError, match="inf"):
+        autograd.multinomial(autograd.tensor([1.0, -1.0]), 1)
+    d = autograd.multinomial(autograd.tensor([1.0, 3.0]), 40_000, replacement=True)
+    assert abs(d.double().mean().item() - 0.75) < 0.02
+    w = autograd.tensor([0.2, 0.8]).multinomial(1)  # the Tensor method (word_language_model)
+    assert w.shape == (1,)
+    b = autograd.bernoulli(autograd.full((10_000,), 0.25))
+    assert abs(b.mean().item() - 0.25) < 0.03
+    n = autograd.normal(autograd.zeros(20_000), autograd.full((20_000,), 2.0))
+    assert abs(n.std().item() - 2.0) < 0.05
+    assert autograd.normal(0.0, 1.0, size=(2, 3)).shape == (2, 3)
+    assert autograd.poisson(autograd.full((5,), 3.0)).dtype == autograd.float32
+    autograd.manual_seed(5)
+    st1 = autograd.get_rng_state()
+    a = autograd.rand(3).numpy()
+    autograd.set_rng_state(st1)
+    np.testing.assert_array_equal(autograd.rand(3).numpy(), a)
+    autograd.set_rng_state(st1)
+    with autograd.random.fork_rng():
+        autograd.rand(5)
+    np.testing.assert_array_equal(autograd.rand(3).numpy(), a)
+
+
+def test_in_place_shape_changes_and_scatter_(torch):
+    for lib in (torch, autograd):
+        b = lib.zeros(3, 5)
+        assert b.unsqueeze_(0).shape == (1, 3, 5) and b.squeeze_().shape == (3, 5)
+        assert b.t_().shape == (5, 3) and b.transpose_(0, 1).shape == (3, 5)
+    idx = np.array([[0], [2], [1]])
+    a = autograd.zeros(3, 4).scatter_(1, autograd.tensor(idx), 1.0)
+    t = torch.zeros(3, 4).scatter_(1, torch.tensor(idx), 1.0)
+    np.testing.assert_array_equal(a.numpy(), t.numpy())  # one-hot rows (pytorch/examples rpc)
+    assert autograd.LongTensor(6).random_(0, 10).dtype == autograd.int64
+
+
+# ================================================================================================
+# devices and backends on a CPU-only install
+# ================================================================================================
+DEVICE_SPECS = [("cuda",), ("cuda:0",), ("mps",), ("cpu", 0), ("cpu",), ("cuda", 1),
+                ("cpu:0",), ("meta",), ("xpu:1",)]
+BAD_DEVICE_SPECS = [("gpu",), ("cuda:-1",), ("cuda:x",), ("cuda:0", 1), (-1,), ("",), (None,),
+                    ("CPU",), ("cuda: 0",), ("cuda:01",), ("cuda", -1), ("cuda", "1"), (0,)]
+
+
+def test_device_objects_match_torch(torch):
+    for spec in DEVICE_SPECS:
+        a, b = torch.device(*spec), autograd.device(*spec)
+        assert (repr(b), str(b), b.type, b.index) == (repr(a), str(a), a.type, a.index)
+        assert autograd.device(b) == b and hash(autograd.device(*spec)) == hash(b)
+    for x, y in [(("cuda",), ("cuda:0",)), (("cpu",), ("cpu", 0)), (("cuda", 1), ("cuda:1",))]:
+        assert (autograd.device(*x) == autograd.device(*y)) == (torch.device(*x) ==
+                                                                torch.device(*y))
+    for spec in BAD_DEVICE_SPECS:
+        a, b = _outcome(lambda: torch.device(*spec)), _outcome(lambda: autograd.device(*spec))
+        assert isinstance(a, Exception) and type(a) is type(b), (spec, a, b)
+        if isinstance(a, RuntimeError):
+            assert str(b) == str(a)
+    assert autograd.device(type="cuda", index=2) == autograd.device("cuda:2")
+    assert {autograd.device("cpu"): 1}[autograd.device("cpu")] == 1
+    assert autograd.device("cpu") == "cpu"  # differs from PyTorch (False there): documented
+
+
+def test_placing_anything_off_the_cpu_raises():
+    x = autograd.zeros(2)
+    cuda = autograd.device("cuda")
+    for fn in [lambda: x.to("cuda"), lambda: x.to(cuda), lambda: x.to("cuda:1", autograd.float64),
+               lambda: x.to(device="mps"), lambda: x.to(0), lambda: x.cuda(),
+               lambda: autograd.zeros(2, device="cuda"), lambda: autograd.randn(2, device=cuda),
+               lambda: autograd.tensor([1.0], device="cuda"), lambda: x.new_zeros(2, device="mps"),
+               lambda: nn.Linear(2, 2).to("cuda"), lambda: nn.Linear(2, 2).to(cuda),
+               lambda: nn.Linear(2, 2).cuda(), lambda: autograd.set_default_device("cuda")]:
+        with pytest.raises(RuntimeError, match="tapegrad runs on the CPU only"):
+            fn()
+    with pytest.raises(RuntimeError, match="CPU only"):
+        with autograd.device("meta"):
+            pass
+    cpu = autograd.device("cpu")
+    assert x.to("cpu") is x and x.to(cpu) is x and x.cpu() is x and x.to(x) is x
+    assert x.to("cpu", autograd.float64).dtype == autograd.float64
+    assert x.to(device=cpu, dtype=autograd.float64, non_blocking=True).dtype == autograd.float64
+    assert x.device == cpu and x.is_cpu and not x.is_cuda and x.get_device() == -1
+    m = nn.Linear(2, 2)
+    assert m.to(cpu) is m and m.to("cpu", autograd.float64).weight.dtype == autograd.float64
+    with autograd.device("cpu"):
+        assert autograd.zeros(1).device == cpu
+    assert autograd.get_default_device() == cpu
+    assert autograd.arange(3).to(cpu).tolist() == [0, 1, 2]
+
+
+def test_cuda_accelerator_backends_as_a_cpu_only_torch(torch):
+    import autograd.backends.cudnn as cudnn
+    import autograd.cuda
+    assert autograd.cuda.is_available() is torch.cuda.is_available() is False
+    assert autograd.cuda.device_count() == torch.cuda.device_count() == 0
+    assert autograd.cuda.is_initialized() is False and autograd.cuda.is_bf16_supported() is False
+    for fn in ("manual_seed", "manual_seed_all"):
+        assert getattr(autograd.cuda, fn)(0) is None
+    for fn in ("synchronize", "empty_cache", "reset_peak_memory_stats", "ipc_collect"):
+        getattr(autograd.cuda, fn)()
+    assert autograd.cuda.memory_allocated() == autograd.cuda.max_memory_allocated() == 0
+    for fn in (autograd.cuda.current_device, autograd.cuda.get_device_name):
+        with pytest.raises(RuntimeError, match="CPU only"):
+            fn()
+    acc = autograd.accelerator
+    assert acc.is_available() is torch.accelerator.is_available() is False
+    assert acc.current_accelerator() is torch.accelerator.current_accelerator() is None
+    assert acc.device_count() == 0
+    for fn in (acc.current_device_index, lambda: acc.set_device_index(0), acc.synchronize):
+        a, b = _outcome(lambda: fn()), _outcome(fn)
+        assert isinstance(b, RuntimeError)
+    assert str(_outcome(torch.accelerator.current_device_index)) == str(
+        _outcome(acc.current_device_index))
+    for name in ("enabled", "benchmark", "deterministic", "allow_tf32"):
+        assert getattr(cudnn, name) == getattr(torch.backends.cudnn, name)
+    cudnn.benchmark = True
+    assert autograd.backends.cudnn.benchmark is True
+    cudnn.benchmark = False
+    with cudnn.flags(enabled=False):
+        assert autograd.backends.cudnn.enabled is False
+    assert autograd.backends.cudnn.enabled is True
+    assert autograd.backends.cudnn.is_available() == torch.backends.cudnn.is_available()
+    assert autograd.backends.mps.is_available() is torch.backends.mps.is_available() is False
+    assert autograd.backends.cuda.matmul.allow_tf32 == torch.backends.cuda.matmul.allow_tf32
+    autograd.backends.cuda.matmul.allow_tf32 = True
+    autograd.backends.cuda.matmul.allow_tf32 = False
+    assert autograd.backends.mkldnn.is_available() in (True, False)
+
+
+def test_determinism_precision_compile_jit():
+    assert autograd.are_deterministic_algorithms_enabled() is False
+    autograd.use_deterministic_algorithms(True, warn_only=True)
+    assert autograd.are_deterministic_algorithms_enabled()
+    assert autograd.is_deterministic_algorithms_warn_only_enabled()
+    autograd.use_deterministic_algorithms(False)
+    with pytest.raises(TypeError, match="must be bool"):
+        autograd.use_deterministic_algorithms("yes")
+    assert autograd.get_float32_matmul_precision() == "highest"
+    autograd.set_float32_matmul_precision("high")
+    assert autograd.get_float32_matmul_precision() == "high"
+    with pytest.warns(UserWarning, match="no effect"):
+        autograd.set_float32_matmul_precision("bogus")
+    autograd.set_float32_matmul_precision("highest")
+    m = nn.Linear(2, 2)
+    assert autograd.compile(m) is m and autograd.compile(m, mode="max-autotune") is m
+
+    @autograd.compile
+    def f(x):
+        return x * 2
+
+    @autograd.compile(fullgraph=True)
+    def g(x):
+        return x + 1
+
+    assert f(3) == 6 and g(3) == 4
+    with pytest.raises(RuntimeError, match="callable"):
+        autograd.compile(3)
+    assert autograd.jit.script(m) is m and autograd.jit.trace(m, autograd.zeros(1, 2)) is m
+    assert autograd.jit.is_scripting() is False and autograd.jit.ignore(f) is f
+    with pytest.raises(NotImplementedError, match="state_dict"):
+        autograd.jit.save(m, "m.pt")
+
+
+def test_amp_is_a_no_op_in_a_training_loop():
+    def train(use_amp):
+        autograd.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+        opt = __import__("optim").SGD(model.parameters(), lr=0.1)
+        scaler = autograd.amp.GradScaler("cpu", enabled=use_amp)
+        x, y = autograd.randn(16, 4), autograd.randn(16, 1)
+        losses = []
+        for _ in range(5):
+            opt.zero_grad()
+            with autograd.amp.autocast(device_type="cpu", dtype=autograd.float16,
+                                       enabled=use_amp):
+                loss = F.mse_loss(model(x), y)
+            scaler.scale(loss).backward()
+            scaler.unscale_(opt)
+            scaler.step(opt)
+            scaler.update()
+            losses.append(loss.item())
+        return losses
+
+    assert train(True) == train(False)
+    assert autograd.autocast is autograd.amp.autocast
+    assert autograd.cuda.amp.GradScaler().get_scale() == 1.0
+    with autograd.autocast("cpu"):
+        pass
+
+    @autograd.amp.autocast("cpu")
+    def h():
+        return 5
+
+    assert h() == 5
+
+
+def test_pytorch_examples_device_selection_runs_unchanged():
+    """The device preamble of pytorch/examples' programs (mnist, vae, dcgan ...), renamed."""
+    torch = autograd
+    use_accel = torch.accelerator.is_available()
+    device = torch.accelerator.current_accelerator() if use_accel else torch.device("cpu")
+    use_cuda = torch.cuda.is_available()
+    use_mps = torch.backends.mps.is_available()
+    device2 = torch.device("cuda" if use_cuda else "mps" if use_mps else "cpu")
+    torch.backends.cudnn.benchmark = True
+    torch.manual_seed(1)
+    torch.cuda.manual_seed_all(1)
+    kwargs = {"num_workers": 1, "pin_memory": True} if use_cuda else {}
+    model = nn.Linear(3, 2).to(device)
+    data = torch.randn(4, 3).to(device)
+    target = (torch.arange(4) % 2).to(device2)
+    loss = F.cross_entropy(model(data), target)
+    loss.backward()
+    assert str(device) == "cpu" and kwargs == {} and model.weight.grad is not None
+    torch.backends.cudnn.benchmark = False
