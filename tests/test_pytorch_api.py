@@ -882,3 +882,76 @@ def test_pytorch_examples_device_selection_runs_unchanged():
     loss.backward()
     assert str(device) == "cpu" and kwargs == {} and model.weight.grad is not None
     torch.backends.cudnn.benchmark = False
+
+
+# ================================================================================================
+# PixelShuffle / PixelUnshuffle
+# ================================================================================================
+@settings(max_examples=30)
+@given(lead=st.lists(st.integers(1, 2), max_size=2).map(tuple), c=st.integers(1, 3),
+       r=st.integers(1, 3), h=st.integers(1, 3), w=st.integers(1, 3), seed=seeds)
+def test_pixel_shuffle_matches_torch(torch, lead, c, r, h, w, seed):
+    rng = np.random.default_rng(seed)
+    for fn, shape, factor in [("pixel_shuffle", lead + (c * r * r, h, w), r),
+                              ("pixel_unshuffle", lead + (c, h * r, w * r), r)]:
+        x = rng.normal(size=shape)
+        g = rng.normal(size=shape)  # same size as the output
+        outs = []
+        for lib, fns in ((torch, torch.nn.functional), (autograd, F)):
+            t = lib.tensor(x, requires_grad=True)
+            y = getattr(fns, fn)(t, factor)
+            (y * lib.tensor(g.reshape(tuple(y.shape)))).sum().backward()
+            outs.append((y.detach().numpy(), t.grad.numpy()))
+        np.testing.assert_array_equal(outs[1][0], outs[0][0])
+        np.testing.assert_array_equal(outs[1][1], outs[0][1])
+    assert autograd.gradgradcheck(lambda t: F.pixel_shuffle(t, r) * t.sum(), (
+        autograd.tensor(rng.normal(size=(1, r * r, 2, 2)), requires_grad=True),))
+
+
+def test_pixel_shuffle_modules_and_errors_match_torch(torch):
+    x = np.arange(2 * 8 * 3 * 3, dtype=np.float64).reshape(2, 8, 3, 3)
+    m_t, m_a = torch.nn.PixelShuffle(2), nn.PixelShuffle(2)
+    y = m_a(autograd.tensor(x))
+    np.testing.assert_array_equal(y.numpy(), m_t(torch.tensor(x)).numpy())
+    back = nn.PixelUnshuffle(2)(y)
+    np.testing.assert_array_equal(back.numpy(), x)
+    assert repr(m_a) == repr(m_t) and repr(nn.PixelUnshuffle(3)) == repr(
+        torch.nn.PixelUnshuffle(3))
+    bad = [("pixel_shuffle", (2, 5, 3, 3), 2), ("pixel_shuffle", (4, 4), 2),
+           ("pixel_shuffle", (1, 4, 2, 2), 0), ("pixel_unshuffle", (1, 1, 5, 4), 2),
+           ("pixel_unshuffle", (1, 1, 4, 5), 2), ("pixel_unshuffle", (4, 4), 2)]
+    for fn, shape, r in bad:
+        a = _outcome(lambda: getattr(torch.nn.functional, fn)(torch.zeros(shape), r))
+        b = _outcome(lambda: getattr(F, fn)(autograd.zeros(shape), r))
+        assert isinstance(a, RuntimeError) and type(b) is type(a), (fn, shape, a, b)
+        assert str(b) == str(a)
+
+
+def test_super_resolution_model_style_trains_like_torch(torch):
+    """A sub-pixel convolution net in the style of pytorch/examples' super_resolution (conv,
+    ReLU, conv to ``r^2`` channels, PixelShuffle), orthogonal init, Adam: same losses."""
+    rng = np.random.default_rng(0)
+    lo = rng.random((4, 1, 6, 6))
+    hi = rng.random((4, 1, 12, 12))
+
+    def run(lib, nn_mod, optim_mod):
+        net = nn_mod.Sequential(nn_mod.Conv2d(1, 8, 3, padding=1), nn_mod.ReLU(),
+                                nn_mod.Conv2d(8, 4, 3, padding=1), nn_mod.PixelShuffle(2))
+        for i, p in enumerate(net.parameters()):  # identical starting weights
+            with lib.no_grad():
+                p.copy_(lib.tensor(np.random.default_rng(i).normal(0, 0.2, tuple(p.shape)),
+                                   dtype=lib.float32))
+        opt = optim_mod.Adam(net.parameters(), lr=1e-2)
+        losses = []
+        for _ in range(10):
+            opt.zero_grad()
+            loss = nn_mod.functional.mse_loss(net(lib.tensor(lo, dtype=lib.float32)),
+                                              lib.tensor(hi, dtype=lib.float32))
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        return np.array(losses)
+
+    import optim
+    np.testing.assert_allclose(run(autograd, nn, optim), run(torch, torch.nn, torch.optim),
+                               rtol=1e-4)
