@@ -454,8 +454,12 @@ def _shape_list(shape):
     return "[" + ", ".join(str(int(s)) for s in shape) + "]"
 
 
-def _parse_index(index, shape):
+def _parse_index(index, shape, check=False):
     """PyTorch's index ``index`` of a tensor of ``shape`` as ``(basic, adv)`` (see above).
+
+    The entries of index tensors are range-checked only with ``check=True``: reductions over
+    them cost more than the indexing itself, so the ops index first and, when NumPy raises,
+    parse again with ``check=True`` for PyTorch's message.
 
     Raises:
         IndexError: PyTorch's messages (too many indices, an int or tensor entry out of range,
@@ -464,12 +468,12 @@ def _parse_index(index, shape):
         ValueError: a slice step that is not positive.
     """
     try:
-        return _parse(index, shape)
+        return _parse(index, shape, check)
     except IndexError as e:
         raise IndexError(f"{e} (indexing a tensor of shape {tuple(shape)})") from None
 
 
-def _parse(index, shape):
+def _parse(index, shape, check):
     items = []
     for ix in _index_items(index):
         items.append(_classify(ix))
@@ -547,7 +551,7 @@ def _parse(index, shape):
     # step 3: checks in PyTorch's order, then the NumPy advanced index of the basic result
     shapes = []
     for p, a in adv:
-        if a.dtype == np.bool_:
+        if a.dtype.kind == "b":
             for j in range(a.ndim):
                 if a.shape[j] != rshape[p + j]:
                     raise IndexError(f"The shape of the mask {_shape_list(a.shape)} at index {j} "
@@ -557,7 +561,8 @@ def _parse(index, shape):
         else:
             shapes.append(a.shape)
     try:
-        np.broadcast_shapes(*shapes)
+        if len(shapes) > 1:
+            np.broadcast_shapes(*shapes)
     except ValueError:
         raise IndexError("shape mismatch: indexing tensors could not be broadcast together with "
                          "shapes " + ", ".join(_shape_list(s) for s in shapes)) from None
@@ -565,9 +570,9 @@ def _parse(index, shape):
     k = 0  # PyTorch counts the index tensors for its out-of-range message
     for p, a in adv:
         out += [_ALL] * (p - len(out))
-        if a.dtype != np.bool_:
+        if a.dtype.kind != "b":
             n = rshape[p]
-            if a.size and (a.min() < -n or a.max() >= n):
+            if check and a.size and (a.min() < -n or a.max() >= n):
                 bad = a[(a < -n) | (a >= n)].flat[0]
                 raise IndexError(f"index {bad} is out of bounds for dimension {k} with size {n}")
             k += 1
@@ -594,7 +599,7 @@ def _adv_shape(shape, adv):
         if a.__class__ is slice:
             (before if i < arrays[0] else after).append(shape[d])
             d += 1
-        elif a.dtype == np.bool_:
+        elif a.dtype.kind == "b":
             bshapes.append((int(np.count_nonzero(a)),))
             d += a.ndim
         else:
@@ -616,7 +621,7 @@ def _index_array(a, basic, adv):
 
 def _only_masks(adv):
     """True when ``adv`` holds no integer array (masks select each element once)."""
-    return not any(isinstance(x, np.ndarray) and x.dtype != np.bool_ for x in adv)
+    return not any(isinstance(x, np.ndarray) and x.dtype.kind != "b" for x in adv)
 
 
 class GetItem(Node):
@@ -700,9 +705,13 @@ def getitem(input, index):
             raise
     else:
         basic, adv = _parse_index(index, input.shape)
-        if input.requires_grad:
-            return GetItem.apply(input, basic, adv)
-        out = _index_array(input._data, basic, adv)
+        try:
+            if input.requires_grad:
+                return GetItem.apply(input, basic, adv)
+            out = _index_array(input._data, basic, adv)
+        except IndexError:
+            _parse_index(index, input.shape, check=True)  # raises PyTorch's message
+            raise
     t = Tensor._make(out, False, None)
     if adv is None:  # a view: share the version counter
         t._vc = input._version_counter()
@@ -819,19 +828,23 @@ def setitem(input, index, value):
         view = input._data if basic is None else input._data[basic]
     target = view.shape if adv is None else _adv_shape(view.shape, adv)
     value = _value_for(input, value, target, adv is not None)
-    if grad_mode._state.enabled and (input.requires_grad or (
-            isinstance(value, Tensor) and value.requires_grad)):
-        input._inplace("setitem", lambda t, v: IndexPut.apply(t, v, basic, adv), value)
-        return
-    if not input._data.flags.writeable:
-        raise RuntimeError("setitem: unsupported operation: the tensor's memory is read-only (an "
-                           "expanded tensor shares one element between several positions); call "
-                           "clone() first")
-    v = value._data if isinstance(value, Tensor) else value
-    if adv is None:
-        view[...] = v
-    else:
-        view[adv] = np.broadcast_to(v, target)
+    try:
+        if grad_mode._state.enabled and (input.requires_grad or (
+                isinstance(value, Tensor) and value.requires_grad)):
+            input._inplace("setitem", lambda t, v: IndexPut.apply(t, v, basic, adv), value)
+            return
+        if not input._data.flags.writeable:
+            raise RuntimeError("setitem: unsupported operation: the tensor's memory is read-only "
+                               "(an expanded tensor shares one element between several "
+                               "positions); call clone() first")
+        v = value._data if isinstance(value, Tensor) else value
+        if adv is None:
+            view[...] = v
+        else:
+            view[adv] = np.broadcast_to(v, target)
+    except IndexError:
+        _parse_index(index, input.shape, check=True)  # raises PyTorch's message
+        raise
     input._bump_version()
 
 
