@@ -495,6 +495,18 @@ class Tensor:
         """-1, PyTorch's answer for a CPU tensor."""
         return -1
 
+    def is_pinned(self, device=None):
+        """Always ``False``: there is no accelerator to pin memory for."""
+        return False
+
+    def pin_memory(self, device=None):
+        """Raises, as a CPU-only PyTorch does (pinned memory serves accelerator transfers).
+
+        Raises:
+            RuntimeError: always (PyTorch's message).
+        """
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+
     def clone(self):
         """A copy of the data that stays in the graph (gradient flows back unchanged)."""
         return _ops.clone(self)
@@ -1014,6 +1026,41 @@ class Tensor:
         returns ``self``."""
         return self._inplace("scatter_", lambda t: _ops.scatter(t, dim, index, src, value=value,
                                                                reduce=reduce))
+
+    def index_add_(self, dim, index, source, *, alpha=1):
+        """In place :func:`autograd.index_add` (repeated indices accumulate); returns
+        ``self``."""
+        return self._inplace("index_add_", lambda t, s: _ops.index_add(t, dim, index, s,
+                                                                       alpha=alpha), source)
+
+    def index_copy_(self, dim, index, source):
+        """In place :func:`autograd.index_copy`; returns ``self``."""
+        return self._inplace("index_copy_", lambda t, s: _ops.index_copy(t, dim, index, s),
+                             source)
+
+    def index_fill_(self, dim, index, value):
+        """In place :func:`autograd.index_fill`; returns ``self``."""
+        if isinstance(value, Tensor):
+            return self._inplace("index_fill_", lambda t, v: _ops.index_fill(t, dim, index, v),
+                                 value)
+        return self._inplace("index_fill_", lambda t: _ops.index_fill(t, dim, index, value))
+
+    def index_put_(self, indices, values, accumulate=False):
+        """In place :func:`autograd.index_put`; returns ``self``."""
+        if isinstance(values, Tensor):
+            return self._inplace("index_put_", lambda t, v: _ops.index_put(
+                t, indices, v, accumulate), values)
+        return self._inplace("index_put_", lambda t: _ops.index_put(t, indices, values,
+                                                                    accumulate))
+
+    def masked_scatter_(self, mask, source):
+        """In place :func:`autograd.masked_scatter`; returns ``self``."""
+        return self._inplace("masked_scatter_", lambda t, s: _ops.masked_scatter(t, mask, s),
+                             source)
+
+    def put_(self, index, source, accumulate=False):
+        """In place :func:`autograd.put` (flat positions); returns ``self``."""
+        return self._inplace("put_", lambda t, s: _ops.put(t, index, s, accumulate), source)
 
     def scatter_add_(self, dim, index, src):
         """In place :func:`autograd.scatter_add`; returns ``self``."""

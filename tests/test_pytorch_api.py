@@ -955,3 +955,105 @@ def test_super_resolution_model_style_trains_like_torch(torch):
     import optim
     np.testing.assert_allclose(run(autograd, nn, optim), run(torch, torch.nn, torch.optim),
                                rtol=1e-4)
+
+
+# ---- index_* families, take/put, nonzero, masked_scatter, repeat_interleave ---------------------
+def _both(torch, make):
+    """Run ``make(lib, x, s)`` (x: a (3, 4) leaf, s: a (3, 2) leaf, float64) on both libraries:
+    forward values and both gradients of a weighted sum, or the exception."""
+    rng = np.random.default_rng(0)
+    x0, s0 = rng.normal(size=(3, 4)), rng.normal(size=(3, 2))
+
+    def run(lib):
+        x = lib.tensor(x0, requires_grad=True)
+        s = lib.tensor(s0, requires_grad=True)
+        out = make(lib, x, s)
+        if isinstance(out, tuple):
+            return tuple(o.numpy() for o in out)
+        w = lib.tensor(np.cos(np.arange(out.numel(), dtype=np.float64)).reshape(tuple(out.shape)))
+        if out.requires_grad:
+            (out * w).sum().backward()
+        grads = [t.grad.numpy() if t.grad is not None else None for t in (x, s)]
+        return out.detach().numpy(), grads
+
+    return _outcome(lambda: run(torch)), _outcome(lambda: run(autograd))
+
+
+INDEX_OPS = [
+    lambda L, x, s: x.index_add(1, L.tensor([0, 0]), s, alpha=2.0),   # repeats accumulate
+    lambda L, x, s: L.index_add(x, 1, L.tensor([3, 1]), s),
+    lambda L, x, s: x.index_copy(1, L.tensor([2, 0]), s),
+    lambda L, x, s: x.index_fill(1, L.tensor([1, 3]), -1.0),
+    lambda L, x, s: x.index_fill(0, L.tensor([2]), s[0, 0]),
+    lambda L, x, s: x.index_put((L.tensor([0, 0, 2]), L.tensor([1, 1, 3])), s[:, 0],
+                                accumulate=True),
+    lambda L, x, s: x.index_put((L.tensor([0, 2]),), s[:2, :1]),
+    lambda L, x, s: x.take(L.tensor([[0, 11], [-1, 5]])),
+    lambda L, x, s: x.put(L.tensor([0, 0, 7]), s[:, 1], accumulate=True),
+    lambda L, x, s: x.masked_scatter(x > 0.2, s.reshape(-1).repeat(2)),
+    lambda L, x, s: x.repeat_interleave(2, dim=0),
+    lambda L, x, s: x.repeat_interleave(L.tensor([1, 0, 2]), dim=0),
+    lambda L, x, s: x.repeat_interleave(2),
+    lambda L, x, s: L.repeat_interleave(L.tensor([1, 0, 2])).double(),
+    lambda L, x, s: (x > 0).nonzero().double(),
+    lambda L, x, s: tuple(t.double() for t in (x > 0).nonzero(as_tuple=True)),
+    lambda L, x, s: L.argwhere(x > 0).double(),
+    # errors
+    lambda L, x, s: x.index_add(1, L.tensor([0, 4]), s),
+    lambda L, x, s: x.index_add(1, L.tensor([0, 0]), L.ones(3, 3, dtype=L.float64)),
+    lambda L, x, s: x.take(L.tensor([12])),
+    lambda L, x, s: x.masked_scatter(x > -10, s),
+    lambda L, x, s: x.repeat_interleave(L.tensor([1, 2]), dim=0),
+    lambda L, x, s: x.repeat_interleave(-1, dim=0),
+]
+
+
+@pytest.mark.parametrize("k", range(len(INDEX_OPS)))
+def test_index_family_matches_torch(torch, k):
+    a, b = _both(torch, INDEX_OPS[k])
+    if not _same_outcome(a, b):
+        if isinstance(a, IndexError) or "bounds" in str(a) or "source" in str(a):
+            assert str(b).startswith(str(a)) or str(a) in str(b), (a, b)
+        return
+    if isinstance(a, tuple) and not isinstance(a[1], list):
+        for u, v in zip(a, b):
+            np.testing.assert_array_equal(v, u)
+        return
+    np.testing.assert_allclose(b[0], a[0], rtol=1e-12)
+    for ga, gb in zip(a[1], b[1]):
+        assert (ga is None) == (gb is None)
+        if ga is not None:
+            np.testing.assert_allclose(gb, ga, rtol=1e-12)
+
+
+def test_index_family_in_place_forms(torch):
+    for lib in (torch, autograd):
+        x = lib.zeros(3, 4)
+        x.index_add_(0, lib.tensor([0, 0, 2]), lib.ones(3, 4))
+        x.index_fill_(1, lib.tensor([3]), 7.0)
+        x.index_copy_(0, lib.tensor([1]), lib.full((1, 4), 2.0))
+        x.index_put_((lib.tensor([0]), lib.tensor([0])), lib.tensor([9.0]), accumulate=True)
+        x.masked_scatter_(x == 0, lib.arange(12.0))
+        x.put_(lib.tensor([5]), lib.tensor([-3.0]))
+        if lib is torch:
+            ref = x.numpy()
+        else:
+            np.testing.assert_array_equal(x.numpy(), ref)
+    assert autograd.zeros(2).is_pinned() is False
+    with pytest.raises(RuntimeError, match="accelerator"):
+        autograd.zeros(2).pin_memory()
+
+
+def test_index_family_second_derivatives():
+    rng = np.random.default_rng(0)
+    x = autograd.tensor(rng.normal(size=(3, 4)), requires_grad=True)
+    s = autograd.tensor(rng.normal(size=(3, 2)), requires_grad=True)
+    i = autograd.tensor([1, 1])
+    for fn in [lambda x, s: x.index_add(1, i, s) ** 2, lambda x, s: x.index_copy(1, i[:1].repeat(
+               2) * 0 + autograd.tensor([0, 3]), s) ** 2,
+               lambda x, s: x.masked_scatter(x > 0, s.reshape(-1).repeat(2)) ** 2,
+               lambda x, s: x.take(autograd.tensor([0, 0, 5])) * s.sum(),
+               lambda x, s: x.repeat_interleave(autograd.tensor([2, 0, 1]), dim=0) * s.sum(),
+               lambda x, s: x[[0, 0], :, None][:, [1, 2]] * s.sum()]:
+        assert autograd.gradcheck(fn, (x, s))
+        assert autograd.gradgradcheck(fn, (x, s))

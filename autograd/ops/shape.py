@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import grad_mode
 from ..graph import Node, sum_to
-from ..tensor import Tensor, _wrap_dim
+from ..tensor import Tensor, _register_methods, _wrap_dim
 from .elementwise import promote_dtypes
 
 __all__ = ["reshape", "view", "view_as", "flatten", "unflatten", "squeeze", "unsqueeze",
@@ -25,7 +25,9 @@ __all__ = ["reshape", "view", "view_as", "flatten", "unflatten", "squeeze", "uns
            "repeat", "tile", "getitem", "setitem", "cat", "concat", "concatenate", "stack",
            "split", "chunk", "unbind", "narrow", "flip", "movedim", "roll", "gather",
            "scatter", "scatter_add", "index_select", "masked_select", "take_along_dim", "tril",
-           "triu", "diag", "diagonal", "pad"]
+           "triu", "diag", "diagonal", "pad", "index_add", "index_copy", "index_fill",
+           "index_put", "take", "put", "nonzero", "argwhere", "masked_scatter",
+           "repeat_interleave"]
 
 
 class Reshape(Node):
@@ -1475,3 +1477,264 @@ def pad(input, pad, mode="constant", value=None):
         shp[j] = idx.size
         index.append(idx.reshape(shp))
     return _take(input, (Ellipsis, *index))
+
+
+# ---- index_* families, take/put, nonzero, masked_scatter, repeat_interleave ------------------------
+# All are GetItem / IndexAdd / IndexPut on an advanced index ``(:, ..., idx)`` at ``dim``, so
+# their gradients (and second derivatives) come from those three nodes.
+def _dim_index(input, dim, index, op):
+    """``(normalised dim, int64 1-D index, NumPy advanced index selecting it at dim)``.
+
+    Raises:
+        IndexError: for a dim out of range or an index with more than one dimension.
+        RuntimeError: for a non-integer index, or an entry out of range (PyTorch's message).
+    """
+    idx = _int_index(index, op)
+    if idx.ndim > 1:
+        raise IndexError(f"{op}(): Index is supposed to be a vector, got shape {idx.shape}")
+    idx = idx.reshape(-1)
+    nd = max(input._data.ndim, 1)
+    d = _wrap_dim(dim, nd, op)
+    n = input.shape[d] if input._data.ndim else 1
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = idx[(idx < -n) | (idx >= n)][0]
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
+    return d, idx, (slice(None),) * d + (idx,)
+
+
+def _source_for(input, d, idx, source, op):
+    if not isinstance(source, Tensor):
+        raise TypeError(f"{op}(): source must be a Tensor, got {type(source).__name__}")
+    if source.dtype != input.dtype:
+        raise RuntimeError(f"{op}(): self ({_dt_name(input.dtype)}) and source "
+                           f"({_dt_name(source.dtype)}) must have the same scalar type")
+    want = tuple(input.shape[:d]) + (idx.size,) + tuple(input.shape[d + 1:])
+    if tuple(source.shape) != want:
+        if source._data.ndim == len(want) and source.shape[d] != idx.size:
+            raise RuntimeError(f"{op}_(): Number of indices ({idx.size}) should be equal to "
+                               f"source.size(dim): ({source.shape[d]}), for dim: {d}")
+        raise RuntimeError(f"{op}(): source of shape {tuple(source.shape)} does not match the "
+                           f"indexed shape {want} (input {tuple(input.shape)}, dim {d})")
+    return source
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    """``input`` with ``alpha * source`` added at ``index`` along ``dim``
+    (``torch.index_add``): ``out[:, index[j]] += alpha * source[:, j]`` for ``dim=1``; repeated
+    indices accumulate. ``source`` has ``input``'s shape with ``len(index)`` at ``dim``.
+    Gradients: ``grad`` for ``input``, ``alpha * grad.index_select(dim, index)`` for ``source``.
+
+    Raises:
+        RuntimeError: for a source of the wrong shape or dtype, or an index out of range.
+    """
+    d, idx, adv = _dim_index(input, dim, index, "index_add")
+    src = _source_for(input, d, idx, source, "index_add")
+    if alpha != 1:
+        src = src * alpha
+    return input + IndexAdd.apply(src, input.shape, None, adv)
+
+
+def index_copy(input, dim, index, source):
+    """``input`` with ``source``'s slices written at ``index`` along ``dim``
+    (``torch.index_copy``); with repeated indices which write wins is unspecified.
+
+    Raises:
+        RuntimeError: for a source of the wrong shape or dtype, or an index out of range.
+    """
+    d, idx, adv = _dim_index(input, dim, index, "index_copy")
+    src = _source_for(input, d, idx, source, "index_copy")
+    return IndexPut.apply(input, src, None, adv)
+
+
+def index_fill(input, dim, index, value):
+    """``input`` with ``value`` (a number or a 0-d Tensor, which gets the gradient's sum over
+    the filled positions) at ``index`` along ``dim`` (``torch.index_fill``).
+
+    Raises:
+        RuntimeError: for an index out of range, or a Tensor value with dimensions.
+    """
+    _, _, adv = _dim_index(input, dim, index, "index_fill")
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but "
+                               f"got tensor with {value._data.ndim} dimension(s).")
+        v = value.to(input.dtype)
+    else:
+        v = np.asarray(value, dtype=input._data.dtype)
+    return IndexPut.apply(input, v, None, adv)
+
+
+def index_put(input, indices, values, accumulate=False):
+    """``input`` with ``values`` written at ``input[indices]`` (``torch.index_put``;
+    ``indices`` a tuple of integer or bool tensors, one per leading dimension), or added there
+    with ``accumulate=True`` (repeated indices then accumulate). ``values`` broadcasts to the
+    indexed shape. Gradients as :func:`setitem` (and for ``accumulate``, ``grad`` for
+    ``input``).
+
+    Raises:
+        IndexError: as :func:`getitem`.
+        RuntimeError: when ``values`` does not broadcast, or has another dtype.
+    """
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"index_put(): indices must be a tuple of Tensors, got "
+                        f"{type(indices).__name__}")
+    index = tuple(indices)
+    basic, adv = _parse_index(index, input.shape, check=True)
+    view_shape = np.empty(input.shape, dtype=np.bool_)[basic].shape if basic is not None \
+        else input.shape
+    target = view_shape if adv is None else _adv_shape(view_shape, adv)
+    value = _value_for(input, values, target, adv is not None, "index_put")
+    if not accumulate:
+        return IndexPut.apply(input, value, basic, adv)
+    if not isinstance(value, Tensor):
+        value = Tensor._make(np.asarray(value), False, None)
+    return input + IndexAdd.apply(expand(value, target) if tuple(value.shape) != target
+                                  else value, input.shape, basic, adv)
+
+
+def take(input, index):
+    """The elements of ``input`` read as a 1-D tensor at ``index`` (any shape; negative
+    entries count from the end): the result has ``index``'s shape (``torch.take``).
+
+    Raises:
+        IndexError: for an entry out of range (PyTorch's message).
+        RuntimeError: for a non-integer index.
+    """
+    idx = _int_index(index, "take")
+    n = input._data.size
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = idx[(idx < -n) | (idx >= n)].flat[0]
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
+                         f"elements.")
+    return _take(reshape(input, -1), (idx,))
+
+
+def put(input, index, source, accumulate=False):
+    """``input`` with ``source``'s elements written at the flat positions ``index``
+    (``torch.put``; ``source`` has as many elements as ``index``), or added there with
+    ``accumulate=True``.
+
+    Raises:
+        IndexError: for an entry out of range.
+        RuntimeError: when ``source`` and ``index`` differ in size.
+    """
+    idx = _int_index(index, "put")
+    n = input._data.size
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = idx[(idx < -n) | (idx >= n)].flat[0]
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
+                         f"elements.")
+    if not isinstance(source, Tensor) or source._data.size != idx.size:
+        raise RuntimeError(f"put_(): Expected source and index to have the same number of "
+                           f"elements, but got source of {getattr(source, 'shape', '?')} and "
+                           f"index of {idx.size}")
+    flat = reshape(input, -1)
+    src = reshape(source.to(input.dtype), -1)
+    if accumulate:
+        out = flat + IndexAdd.apply(src, flat.shape, None, (idx.reshape(-1),))
+    else:
+        out = IndexPut.apply(flat, src, None, (idx.reshape(-1),))
+    return reshape(out, input.shape)
+
+
+def nonzero(input, *, as_tuple=False):
+    """The indices of the non-zero elements (``torch.nonzero``): an int64 tensor of shape
+    ``(count, ndim)`` (a 0-d input counts as 1-D), or with ``as_tuple=True`` one 1-D tensor per
+    dimension. Not differentiable.
+    """
+    a = input._data if input._data.ndim else input._data.reshape(1)
+    nz = np.nonzero(a)
+    if as_tuple:
+        return tuple(Tensor._make(i.astype(np.int64), False, None) for i in nz)
+    out = np.stack(nz, axis=1).astype(np.int64) if input._data.ndim else \
+        np.zeros((len(nz[0]), 0), dtype=np.int64)
+    return Tensor._make(out, False, None)
+
+
+def argwhere(input):
+    """``nonzero(input)`` (``torch.argwhere``)."""
+    return nonzero(input)
+
+
+def masked_scatter(input, mask, source):
+    """``input`` with the positions where ``mask`` (bool, broadcastable to ``input``) is True
+    filled, in row-major order, with the leading elements of ``source``
+    (``torch.masked_scatter``). Gradients: ``input`` gets the gradient off the mask; ``source``
+    gets it at its leading elements (zero elsewhere).
+
+    Raises:
+        RuntimeError: for a non-bool mask, shapes that do not broadcast, or a source with
+            fewer elements than the mask has ones (PyTorch's message).
+    """
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with "
+                           f"dtype {m.dtype}")
+    try:
+        m = np.broadcast_to(m, input.shape)
+    except ValueError:
+        raise RuntimeError(f"masked_scatter: the mask of shape {m.shape} does not broadcast "
+                           f"to the input's shape {tuple(input.shape)}") from None
+    k = int(np.count_nonzero(m))
+    if not isinstance(source, Tensor):
+        raise TypeError(f"masked_scatter(): source must be a Tensor, got "
+                        f"{type(source).__name__}")
+    if source._data.size < k:
+        raise RuntimeError("Number of elements of source < number of ones in mask")
+    src = reshape(source.to(input.dtype), -1)
+    if src._data.size != k:
+        src = getitem(src, slice(0, k))
+    return IndexPut.apply(input, src, None, (m,))
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Repeat each element (``dim=None``: of the flattened input) or each slice along ``dim``
+    ``repeats`` times (an int, or a 1-D integer tensor with one count per slice)
+    (``torch.repeat_interleave``). ``repeat_interleave(repeats_tensor)`` alone gives
+    ``arange(len(repeats))`` repeated by ``repeats``. Gradient: the sum over the copies.
+
+    Raises:
+        RuntimeError: for negative repeats, or a repeats tensor of the wrong length.
+    """
+    if repeats is None:
+        counts = _int_index(input, "repeat_interleave", "repeats").reshape(-1)
+        if counts.size and counts.min() < 0:
+            raise RuntimeError("repeats can not be negative")
+        return Tensor._make(np.repeat(np.arange(counts.size, dtype=np.int64), counts), False,
+                            None)
+    if dim is None:
+        input, d = reshape(input, -1), 0
+    else:
+        d = _wrap_dim(dim, max(input._data.ndim, 1), "repeat_interleave")
+        input = _as_1d(input)
+    n = input.shape[d]
+    if isinstance(repeats, Tensor) or isinstance(repeats, (list, tuple, np.ndarray)):
+        counts = _int_index(repeats, "repeat_interleave", "repeats").reshape(-1)
+        if counts.size == 1:
+            counts = np.full(n, counts[0])
+        if counts.size != n:
+            raise RuntimeError(f"repeats must have the same size as input along dim, but got "
+                               f"repeats.size(0) = {counts.size} and input.size({d}) = {n}")
+    else:
+        counts = np.full(n, int(repeats))
+    if counts.size and counts.min() < 0:
+        raise RuntimeError("Repeats must be non-negative")
+    idx = np.repeat(np.arange(n, dtype=np.int64), counts)
+    if output_size is not None and int(output_size) != idx.size:
+        raise RuntimeError(f"repeat_interleave: output_size {output_size} does not match the "
+                           f"total of repeats {idx.size}")
+    return _take(input, (slice(None),) * d + (idx,))
+
+
+def _tensor_nonzero(self, *, as_tuple=False):
+    return nonzero(self, as_tuple=as_tuple)
+
+
+# The methods of this block (x.index_add(...), x.take(...) ...), installed with the module:
+# autograd/ops/__init__.py's table lists the older ones.
+_register_methods({
+    "index_add": index_add, "index_copy": index_copy, "index_fill": index_fill,
+    "index_put": index_put, "take": take, "put": put, "nonzero": _tensor_nonzero,
+    "argwhere": argwhere, "masked_scatter": masked_scatter,
+    "repeat_interleave": repeat_interleave,
+})
