@@ -78,7 +78,7 @@ def numel(input):
 # ``autograd.cuda``, ``autograd.accelerator``, ``autograd.backends`` (``cudnn``, ``cuda``, ``mps``
 # ...), ``autograd.amp`` and ``autograd.jit`` are real modules, so ``import autograd.cuda`` and
 # ``import autograd.backends.cudnn as cudnn`` work as PyTorch's do.
-from . import accelerator, amp, backends, cuda, jit  # noqa: E402
+from . import accelerator, amp, backends, cuda, jit, version  # noqa: E402
 from .amp import autocast  # noqa: E402
 from .backends import (are_deterministic_algorithms_enabled,  # noqa: E402
                        get_float32_matmul_precision,

@@ -1057,3 +1057,9 @@ def test_index_family_second_derivatives():
                lambda x, s: x[[0, 0], :, None][:, [1, 2]] * s.sum()]:
         assert autograd.gradcheck(fn, (x, s))
         assert autograd.gradgradcheck(fn, (x, s))
+
+
+def test_version_module():
+    import autograd.version
+    assert autograd.version.__version__ == autograd.__version__
+    assert autograd.version.cuda is None
