@@ -13,8 +13,8 @@ __all__ = ["compile", "script", "trace", "ignore", "unused", "export", "is_scrip
            "is_tracing", "annotate", "save", "load"]
 
 
-def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,  # noqa: A001
-            options=None, disable=False):
+def compile(model=None, *, fullgraph=False, dynamic=None,  # noqa: A001 - PyTorch's name
+            backend="inductor", mode=None, options=None, disable=False):
     """``torch.compile`` as the identity: returns ``model`` (a Module or a function)
     unchanged; called without ``model`` (``@autograd.compile(mode="max-autotune")``) it returns
     a decorator that does the same. The keyword arguments are accepted and ignored.

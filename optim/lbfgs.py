@@ -265,10 +265,10 @@ class LBFGS(Optimizer):
             return [LBFGS._get(x) for x in v]
         return v
 
-    @no_grad()
     def step(self, closure):
         """Up to ``max_iter`` L-BFGS iterations; returns the loss of the first evaluation
-        (before this step's updates), as PyTorch.
+        (before this step's updates), as PyTorch. The optimizer's step pre- and post-hooks (when
+        the base class has them) run around it.
 
         Raises:
             TypeError: without a closure.
@@ -276,6 +276,17 @@ class LBFGS(Optimizer):
         if closure is None:
             raise TypeError("LBFGS.step() requires a closure that re-evaluates the model and "
                             "returns the loss")
+        for hook in tuple(getattr(self, "_step_pre_hooks", {}).values()):
+            r = hook(self, (closure,), {})
+            if r is not None:
+                (closure,), _ = r
+        with no_grad():
+            loss = self._step(closure)
+        for hook in tuple(getattr(self, "_step_post_hooks", {}).values()):
+            hook(self, (closure,), {})
+        return loss
+
+    def _step(self, closure):
         group = self.param_groups[0]
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tol_grad, tol_change = group["tolerance_grad"], group["tolerance_change"]

@@ -466,7 +466,7 @@ def _rosenbrock_run(lib, opt_cls, dtype, steps, **kw):
 
     traj, losses = [], []
     for _ in range(steps):
-        losses.append(float(opt.step(closure)))
+        losses.append(float(opt.step(closure).detach()))
         traj.append(x.detach().numpy().copy())
     return np.array(traj), np.array(losses), opt.state[x]
 

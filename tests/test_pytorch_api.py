@@ -776,8 +776,7 @@ def test_cuda_accelerator_backends_as_a_cpu_only_torch(torch):
     assert acc.current_accelerator() is torch.accelerator.current_accelerator() is None
     assert acc.device_count() == 0
     for fn in (acc.current_device_index, lambda: acc.set_device_index(0), acc.synchronize):
-        a, b = _outcome(lambda: fn()), _outcome(fn)
-        assert isinstance(b, RuntimeError)
+        assert isinstance(_outcome(fn), RuntimeError)
     assert str(_outcome(torch.accelerator.current_device_index)) == str(
         _outcome(acc.current_device_index))
     for name in ("enabled", "benchmark", "deterministic", "allow_tf32"):

@@ -1479,7 +1479,7 @@ def pad(input, pad, mode="constant", value=None):
     return _take(input, (Ellipsis, *index))
 
 
-# ---- index_* families, take/put, nonzero, masked_scatter, repeat_interleave ------------------------
+# ---- index_* families, take/put, nonzero, masked_scatter, repeat_interleave -----------------
 # All are GetItem / IndexAdd / IndexPut on an advanced index ``(:, ..., idx)`` at ``dim``, so
 # their gradients (and second derivatives) come from those three nodes.
 def _dim_index(input, dim, index, op):
