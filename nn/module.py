@@ -12,9 +12,10 @@ import numpy as np
 
 import autograd
 from autograd import Tensor
-from autograd.tensor import _require_cpu
 
 from .parameter import Parameter
+
+_require_cpu = autograd.tensor._require_cpu  # raises for a device other than the CPU
 
 __all__ = ["Module", "ModelSummary"]
 
