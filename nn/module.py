@@ -15,7 +15,7 @@ from autograd import Tensor
 
 from .parameter import Parameter
 
-_require_cpu = autograd.tensor._require_cpu  # raises for a device other than the CPU
+from autograd.tensor import _require_cpu  # noqa: E402 - raises for a device but the CPU
 
 __all__ = ["Module", "ModelSummary"]
 
