@@ -422,8 +422,7 @@ class Tensor:
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
-            elif isinstance(a, (str, device_)) or (
-                    isinstance(a, numbers.Integral) and not isinstance(a, builtins.bool)):
+            elif _is_device(a):
                 device = a
             elif a is not None:
                 dtype = a
@@ -1101,7 +1100,9 @@ class device_:
         index (int or None): the device index, if one was given.
 
     Differs from PyTorch: comparing with a string parses it (``device("cpu") == "cpu"`` is
-    True; PyTorch compares only device objects and says False).
+    True; PyTorch compares only device objects and says False), and another library's device
+    object (anything with a string ``type`` and an ``index``, e.g. a ``torch.device``) is
+    accepted, so ``map_location=torch.device("cpu")`` works.
 
     Raises:
         RuntimeError: PyTorch's messages for an unknown type ("Expected one of cpu, cuda, ...
@@ -1122,6 +1123,9 @@ class device_:
             if type < 0:
                 raise RuntimeError("Device index must not be negative")
             raise RuntimeError("Cannot access accelerator device when none is available.")
+        if (index is None and not isinstance(type, str) and isinstance(
+                getattr(type, "type", None), str)):  # another library's device (torch.device)
+            type, index = type.type, getattr(type, "index", None)
         if not isinstance(type, str):
             raise TypeError(f"device() received an invalid combination of arguments - got "
                             f"({builtins.type(type).__name__}), but expected one of: "
@@ -1184,6 +1188,13 @@ class device_:
 
 
 _CPU = device_("cpu")
+
+
+def _is_device(a):
+    """True for what ``to(...)`` reads as a device: a device, a string, an int accelerator
+    index, or another library's device object (a string ``type`` attribute)."""
+    return (isinstance(a, (str, device_)) or isinstance(getattr(a, "type", None), str)
+            or (isinstance(a, numbers.Integral) and not isinstance(a, builtins.bool)))
 
 
 def _require_cpu(device, what):

@@ -15,7 +15,7 @@ from autograd import Tensor
 
 from .parameter import Parameter
 
-from autograd.tensor import _require_cpu  # noqa: E402 - raises for a device but the CPU
+from autograd.tensor import _is_device, _require_cpu  # noqa: E402 - CPU-only checks
 
 __all__ = ["Module", "ModelSummary"]
 
@@ -359,8 +359,7 @@ class Module:
         if kwargs:
             raise TypeError(f"Module.to() got unexpected keyword arguments {sorted(kwargs)}")
         for a in args:
-            if isinstance(a, (str, autograd.device)) or (
-                    isinstance(a, int) and not isinstance(a, bool)):
+            if _is_device(a):
                 device = a
             elif isinstance(a, Tensor):
                 dtype = a.dtype

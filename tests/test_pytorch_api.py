@@ -1062,3 +1062,23 @@ def test_version_module():
     import autograd.version
     assert autograd.version.__version__ == autograd.__version__
     assert autograd.version.cuda is None
+
+
+def test_torch_device_objects_are_understood(torch):
+    assert autograd.device(torch.device("cpu")) == autograd.device("cpu")
+    assert autograd.device(torch.device("cuda", 1)) == autograd.device("cuda:1")
+    assert autograd.zeros(2).to(torch.device("cpu")).device == autograd.device("cpu")
+    with pytest.raises(RuntimeError, match="CPU only"):
+        autograd.zeros(2).to(torch.device("cuda"))
+
+
+def test_getitem_graph_nodes_are_single_numpy_indices():
+    """Each GetItem node holds one NumPy index (the ONNX exporter reads them so): ints and
+    advanced items together become a basic node followed by an advanced one."""
+    x = autograd.randn(3, 4, 5, requires_grad=True)
+    y = x[1, :, [0, 1]]
+    assert y.shape == (4, 2)
+    node = y.grad_fn
+    assert node.advanced is True and node.next[0].advanced is False
+    z = x[:, [0, 2]]
+    assert z.grad_fn.advanced is True and z.grad_fn.next[0] is x

@@ -627,18 +627,32 @@ def _only_masks(adv):
 
 
 class GetItem(Node):
-    """Graph node of :func:`getitem`: ``a[basic][adv]`` (see the indexing notes above)."""
+    """Graph node of one NumPy index, ``a[index]``: a basic index (ints, slices, None,
+    Ellipsis; ``advanced=False``, the result a view) or an advanced one (``advanced=True``).
+    :func:`getitem`'s two steps are two of these nodes when both are present (see
+    :func:`_get`), so that each node is one NumPy index, as the graph's consumers (the ONNX
+    exporter) read it."""
 
     @staticmethod
-    def forward(ctx, a, basic, adv):
+    def forward(ctx, a, index, advanced):
         ctx.in_shape = a.shape
-        ctx.basic = basic
-        ctx.adv = adv
-        return _index_array(a, basic, adv)
+        ctx.index = index
+        ctx.advanced = advanced
+        return a[index]
 
     @staticmethod
     def backward(ctx, grad):
-        return IndexAdd.apply(grad, ctx.in_shape, ctx.basic, ctx.adv), None, None
+        basic, adv = (None, ctx.index) if ctx.advanced else (ctx.index, None)
+        return IndexAdd.apply(grad, ctx.in_shape, basic, adv), None, None
+
+
+def _get(t, basic, adv):
+    """``t[basic][adv]`` through GetItem nodes (one per step that is present)."""
+    if basic is not None:
+        t = GetItem.apply(t, basic, False)
+    if adv is not None:
+        t = GetItem.apply(t, adv, True)
+    return t
 
 
 class IndexAdd(Node):
@@ -661,7 +675,7 @@ class IndexAdd(Node):
 
     @staticmethod
     def backward(ctx, grad):
-        return GetItem.apply(grad, ctx.basic, ctx.adv), None, None, None
+        return _get(grad, ctx.basic, ctx.adv), None, None, None
 
 
 def getitem(input, index):
@@ -700,7 +714,7 @@ def getitem(input, index):
         adv = None
         try:
             if input.requires_grad:
-                return GetItem.apply(input, basic, None)
+                return GetItem.apply(input, basic, False)
             out = input._data[basic]
         except IndexError:
             _parse_index(index, input.shape)  # raises PyTorch's message
@@ -709,7 +723,7 @@ def getitem(input, index):
         basic, adv = _parse_index(index, input.shape)
         try:
             if input.requires_grad:
-                return GetItem.apply(input, basic, adv)
+                return _get(input, basic, adv)
             out = _index_array(input._data, basic, adv)
         except IndexError:
             _parse_index(index, input.shape, check=True)  # raises PyTorch's message
@@ -749,7 +763,7 @@ class IndexPut(Node):
                 view[ctx.adv] = False
             ga = grad * Tensor._make(mask, False, None)
         if nv:  # the engine sums a broadcast value's gradient back to its shape
-            gv = GetItem.apply(grad, ctx.basic, ctx.adv)
+            gv = _get(grad, ctx.basic, ctx.adv)
         return ga, gv, None, None
 
 
@@ -1090,7 +1104,7 @@ def _gather_index(idx, dim):
 def _take(input, index):
     """``input[index]`` for an already normalised advanced index (GetItem, no copy of checks)."""
     if input.requires_grad:
-        return GetItem.apply(input, None, index)
+        return GetItem.apply(input, index, True)
     return Tensor._make(np.asarray(input._data[index]), False, None)
 
 
