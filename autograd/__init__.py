@@ -86,6 +86,7 @@ from .backends import (are_deterministic_algorithms_enabled,  # noqa: E402
                        set_float32_matmul_precision, use_deterministic_algorithms)
 from .jit import compile  # noqa: E402,A004
 from .random import fork_rng, get_rng_state, set_rng_state  # noqa: E402
+from .tensor import _require_cpu  # noqa: E402  (for nn's device= arguments)
 # ------------------------------------------------------------------------------------------------
 
 _LAZY = {"data", "datasets", "functional", "linalg", "utils"}

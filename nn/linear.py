@@ -113,7 +113,7 @@ class Bilinear(Module):
                  dtype=None):
         super().__init__()
         if device is not None:
-            autograd.device(device)
+            autograd._require_cpu(device, "nn.Bilinear")
         if min(in1_features, in2_features, out_features) <= 0:
             raise ValueError(f"Bilinear: in1_features, in2_features and out_features must be "
                              f"positive, got {in1_features}, {in2_features} and {out_features}")

@@ -1082,3 +1082,12 @@ def test_getitem_graph_nodes_are_single_numpy_indices():
     assert node.advanced is True and node.next[0].advanced is False
     z = x[:, [0, 2]]
     assert z.grad_fn.advanced is True and z.grad_fn.next[0] is x
+
+
+def test_layers_with_a_device_argument_refuse_other_devices():
+    for make in (lambda d: nn.Bilinear(2, 2, 2, device=d), lambda d: nn.BatchNorm1d(3, device=d),
+                 lambda d: nn.LSTM(2, 3, device=d), lambda d: nn.GRUCell(2, 3, device=d),
+                 lambda d: nn.PReLU(device=d), lambda d: nn.MultiheadAttention(4, 2, device=d)):
+        make("cpu")
+        with pytest.raises(RuntimeError, match="CPU only"):
+            make("cuda")
