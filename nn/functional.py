@@ -30,9 +30,11 @@ from autograd.ops.elementwise import (celu, elu, gelu, hardsigmoid, hardswish,  
                                       hardtanh, leaky_relu, logsigmoid, mish, relu6, selu,
                                       silu, softplus)
 from autograd.ops.shape import pad  # noqa: E402
+from .pixelshuffle import pixel_shuffle, pixel_unshuffle  # noqa: E402
 
 __all__ += ["leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "softplus",
             "hardtanh", "relu6", "logsigmoid", "hardsigmoid", "hardswish", "pad"]
+__all__ += ["pixel_shuffle", "pixel_unshuffle"]
 
 
 def relu(input, inplace=False):

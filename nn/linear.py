@@ -128,7 +128,7 @@ class Bilinear(Module):
                  dtype=None):
         super().__init__()
         if device is not None:
-            autograd.device(device)
+            autograd._require_cpu(device, "nn.Bilinear")
         in1_features = _int_arg("Bilinear", "in1_features", in1_features)
         in2_features = _int_arg("Bilinear", "in2_features", in2_features)
         out_features = _int_arg("Bilinear", "out_features", out_features)
