@@ -42,6 +42,13 @@ from .threads import get_num_threads, set_num_threads  # Numba is imported on fi
 
 __version__ = "0.1.0"
 
+# PyTorch's constants ``torch.pi``, ``torch.e``, ``torch.inf``, ``torch.nan`` (Python floats)
+import math as _math  # noqa: E402
+pi = _math.pi
+e = _math.e
+inf = _math.inf
+nan = _math.nan
+
 
 class _VariableMeta(type):
     def __instancecheck__(cls, obj):
@@ -97,6 +104,10 @@ def __getattr__(name):
     if name == "autograd":  # torch.autograd.X -> autograd.autograd.X is this namespace
         import sys
         return sys.modules[__name__]
+    if name in ("nn", "optim"):  # torch.nn.X -> autograd.nn.X is the top-level nn (lazily)
+        module = importlib.import_module(f"{__name__}.{name}")
+        globals()[name] = module
+        return module
     if name in _LAZY:
         module = importlib.import_module(f".{name}", __name__)
         globals()[name] = module
