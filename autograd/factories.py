@@ -26,7 +26,8 @@ from .tensor import Tensor, _register_methods, _require_cpu, _to_array, device_
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty",
            "zeros_like", "ones_like", "full_like", "empty_like", "rand_like", "randn_like",
            "randint_like", "randn", "rand", "randint", "randperm", "arange", "linspace", "eye",
-           "FloatTensor", "DoubleTensor", "LongTensor", "BoolTensor", "bernoulli",
+           "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor",
+           "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "bernoulli",
            "multinomial", "normal", "poisson", "Size", "set_default_device",
            "get_default_device"]
 
@@ -383,21 +384,42 @@ def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False, **
                    None, requires_grad, device, "eye", out)
 
 
+class _LegacyTensorType(type):
+    """Metaclass of the legacy typed constructors: ``isinstance(t, autograd.FloatTensor)`` is
+    true for every float32 Tensor, as PyTorch's ``isinstance(t, torch.FloatTensor)``."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj._data.dtype == cls._legacy_dtype
+
+
 def _legacy(dtype, name):
-    def make(*args):
-        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+    def __new__(cls, *args, device=None):
+        _require_cpu(device, name)
+        if not args:
+            return empty(0, dtype=dtype)
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            return args[0].to(dtype)
+        if len(args) == 1 and not (isinstance(args[0], numbers.Integral)
+                                   or type(args[0]) is Size):
             return tensor(args[0], dtype=dtype)
-        return zeros(*args, dtype=dtype)
-    make.__name__ = name
-    make.__doc__ = (f"Legacy constructor ``torch.{name}``: ``{name}(data)`` copies data as "
-                    f"{_dt.dtype_name(dtype)}; ``{name}(*sizes)`` gives zeros of that shape "
-                    f"(PyTorch leaves them uninitialised).")
-    return make
+        return empty(*args, dtype=dtype)
+
+    doc = (f"Legacy constructor ``torch.{name}``: ``{name}(data)`` copies ``data`` as "
+           f"{_dt.dtype_name(dtype)}; ``{name}(*sizes)`` is an uninitialised tensor of that "
+           f"shape; ``{name}(tensor)`` converts. ``isinstance(t, {name})`` is true for every "
+           f"{_dt.dtype_name(dtype)} Tensor, and ``t.type({name})`` converts to it.")
+    return _LegacyTensorType(name, (), {"__new__": __new__, "__doc__": doc,
+                                        "_legacy_dtype": dtype, "__module__": __name__})
 
 
 FloatTensor = _legacy(_dt.float32, "FloatTensor")
 DoubleTensor = _legacy(_dt.float64, "DoubleTensor")
+HalfTensor = _legacy(_dt.float16, "HalfTensor")
 LongTensor = _legacy(_dt.int64, "LongTensor")
+IntTensor = _legacy(_dt.int32, "IntTensor")
+ShortTensor = _legacy(_dt.int16, "ShortTensor")
+CharTensor = _legacy(_dt.int8, "CharTensor")
+ByteTensor = _legacy(_dt.uint8, "ByteTensor")
 BoolTensor = _legacy(_dt.bool, "BoolTensor")
 
 

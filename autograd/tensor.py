@@ -29,15 +29,29 @@ __all__ = ["Tensor"]
 class Tensor:
     """A multi-dimensional array that records the ops applied to it for reverse-mode autograd.
 
+    Called as PyTorch's legacy constructor ``torch.Tensor(...)``:
+
+    - ``Tensor(*sizes)`` / ``Tensor(size)`` (ints, or an :class:`autograd.Size`): an
+      *uninitialised* tensor of that shape with the default dtype (float32), as
+      ``torch.Tensor(2, 3)``; ``Tensor()`` is an empty 1-D one;
+    - ``Tensor(sequence)`` (a list or tuple of numbers or tensors): a copy as the default
+      floating dtype, as ``torch.Tensor([1, 2])`` (float32, not int64);
+    - ``Tensor(tensor)``: a tensor over the same memory.
+
     Args:
-        data (array_like or numpy.ndarray): the values. A NumPy array is wrapped without copy and
-            keeps its dtype (like ``torch.from_numpy``); Python floats become the default dtype
-            (``float32``), Python ints ``int64``, bools ``bool``.
-        requires_grad (bool): record ops on this tensor so that ``backward`` fills ``.grad``.
-            Only floating tensors can require grad.
+        *args: sizes, or one ``data`` argument (above).
+        requires_grad (bool, keyword): record ops on this tensor so that ``backward`` fills
+            ``.grad``. Only floating tensors can require grad.
+        device: only the CPU (or ``None``).
+
+    Differs from PyTorch: a NumPy array ``data`` is wrapped without copy and keeps its dtype
+    (like ``torch.from_numpy``; PyTorch copies it as float32): library code relies on this. A
+    Python scalar becomes a 0-d tensor (ints ``int64`` ... ) where PyTorch raises: a Python
+    *int* alone is a size, as in PyTorch (``Tensor(5)`` has shape ``(5,)``).
 
     Raises:
-        RuntimeError: if ``requires_grad=True`` for a non-floating dtype.
+        RuntimeError: if ``requires_grad=True`` for a non-floating dtype, or a negative size.
+        TypeError: for several arguments that are not all ints.
 
     Users usually create tensors with :func:`autograd.tensor` (which copies, like
     ``torch.tensor``) or the factories (``zeros``, ``randn`` ...).
@@ -46,11 +60,27 @@ class Tensor:
     __slots__ = ("_data", "_grad", "grad_fn", "requires_grad", "_vc", "_hooks", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
 
-    def __init__(self, data, requires_grad=False):
-        if isinstance(data, Tensor):
-            data = data._data
-        if not isinstance(data, np.ndarray):
-            data = _to_array(data, None)
+    def __init__(self, *args, requires_grad=False, device=None):
+        if len(args) == 1:
+            data = args[0]
+            if isinstance(data, np.ndarray):
+                pass
+            elif isinstance(data, Tensor):
+                data = data._data
+            elif _is_size_type(data):
+                data = _legacy_empty(tuple(data))
+            elif isinstance(data, (list, tuple)):
+                data = _to_array(data, _dt.get_default_dtype())
+            elif isinstance(data, numbers.Integral) and not isinstance(data, (bool, np.bool_)):
+                data = _legacy_empty(args)
+            else:
+                data = _to_array(data, None)
+        elif args:
+            data = _legacy_empty(args)
+        else:
+            data = np.empty((0,), _dt.get_default_dtype())
+        if device is not None:
+            _require_cpu(device, "Tensor")
         self._data = data
         self._grad = None
         self.grad_fn = None
@@ -1289,6 +1319,26 @@ def _two_args(op, args, kwargs, names, defaults):
             raise TypeError(f"{op}() got multiple values for argument '{k}'")
         vals[i] = v
     return vals[0], vals[1]
+
+
+def _is_size(args):
+    return all(isinstance(a, numbers.Integral) and not isinstance(a, (bool, np.bool_))
+               for a in args)
+
+
+def _is_size_type(obj):
+    return type(obj).__name__ == "Size" and type(obj).__module__ == "autograd.factories"
+
+
+def _legacy_empty(sizes):
+    """``torch.Tensor(*sizes)``: an uninitialised default-dtype array of that shape."""
+    if not _is_size(sizes):
+        raise TypeError(f"Tensor(): expected sizes (ints) or one sequence of data, got "
+                        f"{sizes!r}")
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(f"Tensor(): Trying to create tensor with negative dimension: "
+                           f"{list(sizes)}")
+    return np.empty(tuple(int(s) for s in sizes), _dt.get_default_dtype())
 
 
 def _wrap_dim(dim, ndim, op):

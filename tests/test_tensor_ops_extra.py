@@ -52,3 +52,50 @@ def test_constants():
 def test_constants_match_torch(torch):
     for name in ("pi", "e", "inf"):
         assert getattr(autograd, name) == getattr(torch, name)
+
+
+# ---- 2. the legacy Tensor(...) constructor and typed constructors -------------------------------
+def test_legacy_tensor_constructor_shapes_and_dtypes():
+    assert Tensor(2, 3).shape == (2, 3) and Tensor(2, 3).dtype == autograd.float32
+    assert Tensor(5).shape == (5,)
+    assert Tensor().shape == (0,) and Tensor().dtype == autograd.float32
+    assert Tensor(autograd.Size([2, 4])).shape == (2, 4)
+    t = Tensor([1, 2])
+    assert t.dtype == autograd.float32 and t.tolist() == [1.0, 2.0]
+    assert Tensor(1, 3).fill_(-10000.0).tolist() == [[-10000.0] * 3]
+    arr = np.arange(3)
+    assert np.shares_memory(Tensor(arr)._data, arr) and Tensor(arr).dtype == np.int64
+    with pytest.raises(TypeError, match="sizes"):
+        Tensor(2, "a")
+    with pytest.raises(RuntimeError, match="negative dimension"):
+        Tensor(2, -1)
+    assert Tensor(np.zeros(2), requires_grad=True).requires_grad
+
+
+def test_legacy_tensor_constructor_matches_torch(torch):
+    for args in [(2, 3), (5,), ([1, 2],), ([[1.5, 2], [3, 4]],), ((1, 2),), ()]:
+        ours, theirs = Tensor(*args), torch.Tensor(*args)
+        assert ours.shape == tuple(theirs.shape), args
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", ""), args
+        if args and isinstance(args[0], (list, tuple)):
+            np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_typed_legacy_constructors(torch):
+    for name in ("FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "ByteTensor",
+                 "BoolTensor", "HalfTensor", "ShortTensor", "CharTensor"):
+        ours, theirs = getattr(autograd, name), getattr(torch, name)
+        a, b = ours([1, 0, 2]), theirs([1, 0, 2])
+        assert str(a.dtype) == str(b.dtype).replace("torch.", ""), name
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+        assert ours(2, 3).shape == tuple(theirs(2, 3).shape)
+        assert isinstance(a, ours)
+    assert not isinstance(autograd.zeros(2), autograd.LongTensor)
+    assert autograd.zeros(2).type(autograd.DoubleTensor).dtype == autograd.float64
+    assert autograd.ones(2).to(autograd.LongTensor).dtype == autograd.int64
+
+
+def test_parameter_of_legacy_tensor():
+    import nn
+    p = nn.Parameter(Tensor(3, 4))
+    assert p.shape == (3, 4) and p.requires_grad and p.dtype == autograd.float32
