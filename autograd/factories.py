@@ -89,6 +89,21 @@ def _check_ignored(op, kwargs):
             raise TypeError(f"{op}() got an unexpected keyword argument '{k}'")
 
 
+def _size_kw(op, size, kwargs):
+    """The sizes of a ``*size`` factory, also accepted as PyTorch's keyword ``size=``
+    (``torch.empty(size=(3, 4))``); then the other keywords are checked (:func:`_check_ignored`).
+
+    Raises:
+        TypeError: for sizes given both ways, or an unexpected keyword argument.
+    """
+    if "size" in kwargs:
+        if size:
+            raise TypeError(f"{op}() got multiple values for argument 'size'")
+        size = (kwargs.pop("size"),)
+    _check_ignored(op, kwargs)
+    return size
+
+
 def _dtype_for(dtype, out):
     """The dtype a factory makes: the one asked for, else ``out``'s, else ``None``."""
     if dtype is None and out is not None and isinstance(out, Tensor):
@@ -165,7 +180,7 @@ def _float_dtype(dtype):
 def zeros(*size, out=None, dtype=None, device=None, requires_grad=False, **ignored):
     """A tensor of zeros of shape ``size`` (``torch.zeros``; ``layout``/``pin_memory``
     keywords are accepted and ignored)."""
-    _check_ignored("zeros", ignored)
+    size = _size_kw("zeros", size, ignored)
     dtype = _dtype_for(dtype, out)
     return _finish(np.zeros(_size(size), _float_dtype(dtype)), None, requires_grad, device,
                    "zeros", out)
@@ -173,7 +188,7 @@ def zeros(*size, out=None, dtype=None, device=None, requires_grad=False, **ignor
 
 def ones(*size, out=None, dtype=None, device=None, requires_grad=False, **ignored):
     """A tensor of ones of shape ``size`` (``torch.ones``)."""
-    _check_ignored("ones", ignored)
+    size = _size_kw("ones", size, ignored)
     dtype = _dtype_for(dtype, out)
     return _finish(np.ones(_size(size), _float_dtype(dtype)), None, requires_grad, device,
                    "ones", out)
@@ -182,7 +197,7 @@ def ones(*size, out=None, dtype=None, device=None, requires_grad=False, **ignore
 def empty(*size, out=None, dtype=None, device=None, requires_grad=False, **ignored):
     """An uninitialised tensor of shape ``size`` (``torch.empty``; ``memory_format``,
     ``layout``, ``pin_memory`` are accepted and ignored)."""
-    _check_ignored("empty", ignored)
+    size = _size_kw("empty", size, ignored)
     dtype = _dtype_for(dtype, out)
     return _finish(np.empty(_size(size), _float_dtype(dtype)), None, requires_grad, device,
                    "empty", out)
@@ -286,7 +301,7 @@ def randn(*size, generator=None, out=None, dtype=None, device=None, requires_gra
     Raises:
         NotImplementedError: for a non-floating dtype (as PyTorch).
     """
-    _check_ignored("randn", ignored)
+    size = _size_kw("randn", size, ignored)
     dt = _floating(_dtype_for(dtype, out), "randn")
     arr = get_rng(generator).standard_normal(_size(size), dtype=np.float64).astype(dt)
     return _finish(arr, None, requires_grad, device, "randn", out)
@@ -299,7 +314,7 @@ def rand(*size, generator=None, out=None, dtype=None, device=None, requires_grad
     Raises:
         NotImplementedError: for a non-floating dtype (as PyTorch).
     """
-    _check_ignored("rand", ignored)
+    size = _size_kw("rand", size, ignored)
     dt = _floating(_dtype_for(dtype, out), "rand")
     arr = get_rng(generator).random(_size(size), dtype=np.float64).astype(dt)
     if dt != np.float64:  # the cast may round up to 1: keep [0, 1)
@@ -431,20 +446,20 @@ def _new_dtype(self, dtype):
 def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **ignored):
     """``t.new_zeros(size)``: zeros of shape ``size`` (ints or one sequence) with ``t``'s dtype
     unless ``dtype`` is given (``torch.Tensor.new_zeros``)."""
-    _check_ignored("new_zeros", ignored)
+    size = _size_kw("new_zeros", size, ignored)
     return zeros(*size, dtype=_new_dtype(self, dtype), device=device,
                  requires_grad=requires_grad)
 
 
 def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **ignored):
     """``t.new_ones(size)``: ones with ``t``'s dtype unless ``dtype`` is given."""
-    _check_ignored("new_ones", ignored)
+    size = _size_kw("new_ones", size, ignored)
     return ones(*size, dtype=_new_dtype(self, dtype), device=device, requires_grad=requires_grad)
 
 
 def new_empty(self, *size, dtype=None, device=None, requires_grad=False, **ignored):
     """``t.new_empty(size)``: uninitialised, with ``t``'s dtype unless ``dtype`` is given."""
-    _check_ignored("new_empty", ignored)
+    size = _size_kw("new_empty", size, ignored)
     return empty(*size, dtype=_new_dtype(self, dtype), device=device,
                  requires_grad=requires_grad)
 

@@ -512,6 +512,53 @@ class Tensor:
         """Always ``False``."""
         return False
 
+    @property
+    def is_mps(self):
+        """Always ``False`` (CPU only)."""
+        return False
+
+    @property
+    def is_xpu(self):
+        """Always ``False`` (CPU only)."""
+        return False
+
+    @property
+    def is_mkldnn(self):
+        """Always ``False`` (CPU only, plain strided arrays)."""
+        return False
+
+    @property
+    def is_sparse(self):
+        """Always ``False``: tensors are dense (no sparse layouts)."""
+        return False
+
+    @property
+    def is_sparse_csr(self):
+        """Always ``False``: tensors are dense."""
+        return False
+
+    @property
+    def is_quantized(self):
+        """Always ``False``: no quantized dtypes."""
+        return False
+
+    @property
+    def is_nested(self):
+        """Always ``False``: no nested tensors."""
+        return False
+
+    def is_complex(self):
+        """True for a complex dtype (tapegrad's ops are real-valued)."""
+        return self._data.dtype.kind == "c"
+
+    def is_signed(self):
+        """True unless the dtype is unsigned or bool (``torch.Tensor.is_signed``)."""
+        return self._data.dtype.kind not in "ub"
+
+    def is_inference(self):
+        """Always ``False``: tensors made under ``inference_mode`` are ordinary tensors here."""
+        return False
+
     def get_device(self):
         """-1, PyTorch's answer for a CPU tensor."""
         return -1

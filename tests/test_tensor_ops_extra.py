@@ -99,3 +99,43 @@ def test_parameter_of_legacy_tensor():
     import nn
     p = nn.Parameter(Tensor(3, 4))
     assert p.shape == (3, 4) and p.requires_grad and p.dtype == autograd.float32
+
+
+# ---- 3. size= on factories, the default device, device predicates -------------------------------
+def test_size_keyword_on_factories(torch):
+    for name in ("empty", "zeros", "ones", "rand", "randn"):
+        ours = getattr(autograd, name)(size=(3, 4))
+        theirs = getattr(torch, name)(size=(3, 4))
+        assert ours.shape == tuple(theirs.shape) == (3, 4), name
+        assert getattr(autograd, name)(size=[2]).shape == (2,)
+    np.testing.assert_array_equal(autograd.full(size=(2, 3), fill_value=1.5).numpy(),
+                                  torch.full(size=(2, 3), fill_value=1.5).numpy())
+    assert autograd.zeros(size=(2,), dtype=autograd.int64).dtype == autograd.int64
+    assert autograd.ones(2).new_zeros(size=(3,)).shape == (3,)
+
+
+def test_size_keyword_errors():
+    with pytest.raises(TypeError, match="multiple values for argument 'size'"):
+        autograd.zeros(2, size=(3,))
+    with pytest.raises(TypeError, match="unexpected keyword argument 'shape'"):
+        autograd.zeros(shape=(3,))
+
+
+def test_default_device():
+    autograd.set_default_device("cpu")
+    autograd.set_default_device(None)
+    autograd.set_default_device(autograd.device("cpu"))
+    assert autograd.get_default_device() == autograd.device("cpu")
+    with pytest.raises(RuntimeError, match="CPU only"):
+        autograd.set_default_device("cuda")
+
+
+def test_device_predicates(torch):
+    ours, theirs = autograd.zeros(2), torch.zeros(2)
+    for name in ("is_cpu", "is_cuda", "is_mps", "is_xpu", "is_meta", "is_sparse",
+                 "is_quantized", "is_mkldnn", "is_nested", "is_sparse_csr"):
+        assert getattr(ours, name) is getattr(theirs, name), name
+    assert ours.is_complex() is theirs.is_complex() is False
+    for dt in ("float32", "int64", "uint8", "bool"):
+        assert (autograd.zeros(1, dtype=getattr(autograd, dt)).is_signed()
+                is torch.zeros(1, dtype=getattr(torch, dt)).is_signed()), dt
