@@ -632,8 +632,9 @@ class Size(tuple, metaclass=_SizeMeta):
     """A shape (``torch.Size``): a tuple of ints with :meth:`numel`.
 
     ``autograd.Size([2, 3]) == (2, 3)``, and ``isinstance(x.shape, autograd.Size)`` holds for
-    every shape. Differs from PyTorch: ``x.shape`` and ``x.size()`` are plain tuples (no per-op
-    cost), so they print as ``(2, 3)`` and have no ``numel()``; use ``x.numel()``.
+    every shape. ``x.size()`` returns a ``Size``. Differs from PyTorch: ``x.shape`` is a plain
+    tuple (no per-access cost), so it prints as ``(2, 3)`` and has no ``numel()``; use
+    ``x.size()`` or ``x.numel()``.
 
     Raises:
         TypeError: for entries that are not ints.

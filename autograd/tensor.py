@@ -216,9 +216,11 @@ class Tensor:
         return self.grad_fn is not None and self.grad_fn._retain is not None
 
     def size(self, dim=None):
-        """The shape, or the size of dimension ``dim`` (negative counts from the end)."""
+        """The shape as an :class:`autograd.Size` (PyTorch's ``torch.Size``, a tuple subclass
+        that prints as ``autograd.Size([2, 3])``), or the size of dimension ``dim`` (an int;
+        negative counts from the end). (``x.shape`` is a plain tuple: no per-access cost.)"""
         if dim is None:
-            return self._data.shape
+            return tuple.__new__(_Size, self._data.shape)
         return self._data.shape[_wrap_dim(dim, self._data.ndim, "size")]
 
     def dim(self):
@@ -331,6 +333,18 @@ class Tensor:
 
     def __repr__(self):
         return _format(self)
+
+    def __format__(self, format_spec):
+        """``format(t, spec)``: a 0-d tensor formats as its Python number
+        (``'{:+.2f}'.format(t)``), as PyTorch; any other tensor only with an empty spec (its
+        ``str``).
+
+        Raises:
+            TypeError: for a non-empty spec on a tensor that is not 0-d (as PyTorch).
+        """
+        if self._data.ndim == 0:
+            return self.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
 
     # --- autograd -----------------------------------------------------------------------------
     def requires_grad_(self, requires_grad=True):
@@ -1441,12 +1455,13 @@ def _format(t):
         finite = a[np.isfinite(a)].astype(np.float64)  # float16 cannot hold 1e8
         if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
             opts = dict(floatmode="unique", precision=0)
-            formatter = {"float_kind": lambda v: _int_float(v)}
+            formatter = {"float_kind": _padded(_int_float, finite)}
         else:
             large = finite.size and (np.abs(finite).max() >= 1e8 or
                                      (np.abs(finite[finite != 0]).min(initial=1) < 1e-4))
             opts = dict(floatmode="fixed", precision=4)
-            formatter = {"float_kind": (lambda v: f"{v:.4e}")} if large else None
+            formatter = ({"float_kind": _padded(lambda v: f"{v:.4e}", finite)} if large
+                         else None)
         body = np.array2string(a, separator=", ", prefix="tensor(", formatter=formatter,
                                threshold=1000, edgeitems=3, **opts)
         if a.dtype != _dt.get_default_dtype():
@@ -1468,6 +1483,15 @@ def _format(t):
     return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
 
+def _padded(fmt, finite):
+    """``fmt`` right-aligned to the widest finite value, as PyTorch pads its columns
+    (``tensor([ 1., 23.])``); non-finite values are padded to that width, never widen it."""
+    width = 0
+    if finite.size:
+        width = max(len(fmt(finite.max())), len(fmt(finite.min())))
+    return lambda v: fmt(v).rjust(width)
+
+
 def _int_float(v):
     if not np.isfinite(v):
         return str(v)
@@ -1486,3 +1510,4 @@ from .utils.hooks import add_hook as _add_hook  # noqa: E402
 from . import ops as _ops  # noqa: E402
 from .ops.elementwise import AddScalar as _AddScalar, MulScalar as _MulScalar, SubScalar as _SubScalar, DivScalar as _DivScalar  # noqa: E402,E501
 from . import random as _random  # noqa: E402
+from .factories import Size as _Size  # noqa: E402

@@ -139,3 +139,33 @@ def test_device_predicates(torch):
     for dt in ("float32", "int64", "uint8", "bool"):
         assert (autograd.zeros(1, dtype=getattr(autograd, dt)).is_signed()
                 is torch.zeros(1, dtype=getattr(torch, dt)).is_signed()), dt
+
+
+# ---- 4. __format__, Size, repr padding -----------------------------------------------------------
+def test_format_0d_and_errors(torch):
+    for v in (1.2345, -3.0):
+        for spec in ("+.2f", ".3e", "", "8.1f"):
+            assert format(autograd.tensor(v), spec) == format(torch.tensor(v), spec)
+    assert "{:+.2f} x^{} ".format(autograd.tensor(0.5), 2) == "+0.50 x^2 "
+    assert f"{autograd.tensor(3):03d}" == "003"
+    assert format(autograd.ones(2)) == str(autograd.ones(2))
+    with pytest.raises(TypeError, match="unsupported format string"):
+        "{:.2f}".format(autograd.ones(2))
+    with pytest.raises(TypeError):
+        "{:.2f}".format(torch.ones(2))
+
+
+def test_size_returns_size():
+    s = autograd.zeros(64, 1, 28, 28).size()
+    assert isinstance(s, autograd.Size) and type(s) is autograd.Size
+    assert s == (64, 1, 28, 28) and s.numel() == 64 * 28 * 28
+    assert repr(s) == "autograd.Size([64, 1, 28, 28])"
+    assert type(s[1:]) is autograd.Size and s[0] == 64
+    assert autograd.zeros(2, 3).size(-1) == 3
+
+
+def test_repr_pads_columns_like_torch(torch):
+    cases = [[1.0, 23.0], [1.0, math.inf], [-1.0, 23.0], [1.0, math.nan, 100.0], [1e-5, 1.0],
+             [1e9, 1.0], [[1.0, -2.0], [300.0, 4.0]], [1.5, -23.25], [0.0, 1e10], [1, 23, -4]]
+    for v in cases:
+        assert repr(autograd.tensor(v)) == repr(torch.tensor(v)), v
