@@ -169,3 +169,83 @@ def test_repr_pads_columns_like_torch(torch):
              [1e9, 1.0], [[1.0, -2.0], [300.0, 4.0]], [1.5, -23.25], [0.0, 1e10], [1, 23, -4]]
     for v in cases:
         assert repr(autograd.tensor(v)) == repr(torch.tensor(v)), v
+
+
+# ---- 5. out= ------------------------------------------------------------------------------------
+_OUT_CASES = [
+    ("add", lambda M, a, b: (a, b), {}), ("sub", lambda M, a, b: (a, b), {"alpha": 2}),
+    ("mul", lambda M, a, b: (a, b), {}), ("div", lambda M, a, b: (a, b), {}),
+    ("matmul", lambda M, a, b: (a, b.T), {}), ("mm", lambda M, a, b: (a, b.T), {}),
+    ("exp", lambda M, a, b: (a,), {}), ("abs", lambda M, a, b: (a,), {}),
+    ("tanh", lambda M, a, b: (a,), {}), ("sqrt", lambda M, a, b: (a.abs(),), {}),
+    ("clamp", lambda M, a, b: (a,), {"min": -0.5, "max": 0.5}),
+    ("maximum", lambda M, a, b: (a, b), {}), ("pow", lambda M, a, b: (a.abs(), 2), {}),
+    ("sum", lambda M, a, b: (a, 1), {}), ("mean", lambda M, a, b: (a,), {"dim": 0}),
+    ("prod", lambda M, a, b: (a, 1), {}), ("cumsum", lambda M, a, b: (a, 1), {}),
+    ("cat", lambda M, a, b: ([a, b],), {"dim": 1}), ("stack", lambda M, a, b: ([a, b],), {}),
+    ("tril", lambda M, a, b: (a,), {}), ("outer", lambda M, a, b: (a[0], b[0]), {}),
+]
+
+
+@pytest.mark.parametrize("name,args,kwargs", _OUT_CASES, ids=[c[0] for c in _OUT_CASES])
+def test_out_matches_torch_and_returns_out(torch, name, args, kwargs):
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
+    ours_args = args(autograd, autograd.tensor(a), autograd.tensor(b))
+    theirs_args = args(torch, torch.tensor(a), torch.tensor(b))
+    expected = getattr(torch, name)(*theirs_args, **kwargs)
+    for start in (expected.shape, (0,)):  # the right shape, and an empty out that is resized
+        out = autograd.empty(*start, dtype=autograd.float64)
+        data = out._data
+        got = getattr(autograd, name)(*ours_args, **kwargs, out=out)
+        assert got is out
+        assert out.shape == tuple(expected.shape)
+        np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-12, atol=1e-12)
+        if start == tuple(expected.shape):
+            assert out._data is data  # written in place, not replaced
+
+
+def test_out_resize_warns_and_casts(torch):
+    out = autograd.zeros(1)
+    with pytest.warns(UserWarning, match="resized"):
+        autograd.add(autograd.ones(3), 1.0, out=out)
+    assert out.tolist() == [2.0, 2.0, 2.0]
+    out = autograd.zeros(2, dtype=autograd.float32)
+    autograd.add(autograd.ones(2, dtype=autograd.float64), 1.0, out=out)  # float64 -> float32
+    assert out.dtype == autograd.float32 and out.tolist() == [2.0, 2.0]
+    out = autograd.zeros(2, dtype=autograd.float64)
+    autograd.add(autograd.tensor([1, 2]), 1, out=out)  # int64 -> float64
+    assert out.tolist() == [2.0, 3.0]
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type Long"):
+        autograd.add(autograd.ones(2), 1.5, out=autograd.zeros(2, dtype=autograd.int64))
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type Long"):
+        torch.add(torch.ones(2), 1.5, out=torch.zeros(2, dtype=torch.int64))
+
+
+def test_out_refuses_autograd():
+    x = autograd.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        autograd.exp(x, out=autograd.zeros(2))
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        autograd.cat([x, x], out=autograd.zeros(4))
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        autograd.add(autograd.ones(2), 1.0, out=autograd.zeros(2, requires_grad=True))
+    with autograd.no_grad():
+        out = autograd.zeros(2)
+        assert autograd.exp(x, out=out) is out
+    with pytest.raises(TypeError, match="argument 'out' must be Tensor"):
+        autograd.exp(autograd.ones(2), out=np.zeros(2))
+
+
+def test_out_tutorial_idioms():
+    t = autograd.rand(3, 3)
+    c = autograd.zeros(3, 3)
+    d = autograd.matmul(t, t.T, out=c)
+    assert c is d
+    np.testing.assert_allclose(c.numpy(), t.numpy() @ t.numpy().T, rtol=1e-6)
+    r = autograd.rand(2, 2, out=c)
+    assert r is c and c.shape == (2, 2)
+    x = autograd.ones(5, 3)
+    result = autograd.empty(5, 3)
+    autograd.add(x, x, out=result)
+    assert result.tolist() == [[2.0] * 3] * 5

@@ -11,6 +11,11 @@
 - :mod:`.fused` — scaled_dot_product_attention, cross-entropy with class indices, layer_norm,
   group_norm, embedding (Numba kernels, one node each).
 
+The common ops (arithmetic, unary math, comparisons, ``clamp``/``where``, reductions such as
+``sum``/``mean``/``prod``/``cumsum``, ``matmul``/``mm``/``bmm``, ``cat``/``stack``, ``gather``,
+``tril``/``triu`` ...) take PyTorch's keyword ``out=`` (:mod:`._out`: written into, resized
+if needed, returned; no autograd through it).
+
 Importing this package also installs the ops as ``Tensor`` methods (``x.sum()``,
 ``x.reshape(...)``), in one table below.
 """

@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..graph import Node
+from ._out import with_out as _with_out
 from ..tensor import Tensor, _to_array
 
 __all__ = [
@@ -237,8 +238,10 @@ class Add(Node):
         return grad, grad
 
 
-def add(input, other, alpha=1):
+def add(input, other, alpha=1, *, out=None):
     """``input + alpha * other`` with broadcasting (``torch.add``)."""
+    if out is not None:
+        return _with_out("add", add, out, input, other, alpha=alpha)
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     a, b = _operands(input, other)
@@ -264,8 +267,10 @@ class Sub(Node):
         return grad, -grad
 
 
-def sub(input, other, alpha=1):
+def sub(input, other, alpha=1, *, out=None):
     """``input - alpha * other`` with broadcasting (``torch.sub``)."""
+    if out is not None:
+        return _with_out("sub", sub, out, input, other, alpha=alpha)
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     a, b = _operands(input, other)
@@ -295,8 +300,10 @@ class Mul(Node):
         return (grad * b if na else None), (grad * a if nb else None)
 
 
-def mul(input, other):
+def mul(input, other, *, out=None):
     """``input * other`` with broadcasting (``torch.mul``)."""
+    if out is not None:
+        return _with_out("mul", mul, out, input, other)
     a, b = _operands(input, other)
     if _is_number(b) and a._data.dtype.kind == "f":
         return MulScalar.apply(a, b)
@@ -329,7 +336,7 @@ class Div(Node):
         return ga, gb
 
 
-def div(input, other, rounding_mode=None):
+def div(input, other, rounding_mode=None, *, out=None):
     """``input / other`` (true division; integers give the default float dtype) with
     broadcasting (``torch.div``). ``rounding_mode='floor'``/``'trunc'`` round the quotient
     (not differentiable).
@@ -337,6 +344,8 @@ def div(input, other, rounding_mode=None):
     Raises:
         ValueError: for an unknown ``rounding_mode``.
     """
+    if out is not None:
+        return _with_out("div", div, out, input, other, rounding_mode=rounding_mode)
     a, b = _operands(input, other)
     if rounding_mode is not None:
         if rounding_mode not in ("floor", "trunc"):
@@ -399,8 +408,10 @@ class Neg(Node):
         return -grad
 
 
-def neg(input):
+def neg(input, *, out=None):
     """``-input`` (``torch.neg``)."""
+    if out is not None:
+        return _with_out("neg", neg, out, input)
     return Neg.apply(input)
 
 
@@ -436,12 +447,14 @@ class Pow(Node):
         return ga, gb
 
 
-def pow(input, exponent):
+def pow(input, exponent, *, out=None):
     """``input ** exponent`` with broadcasting; either may be a Tensor (``torch.pow``).
 
     The gradient w.r.t. the exponent, ``a^b log a``, is 0 where ``a == 0`` and ``b >= 0``
     (PyTorch's convention); it is nan for negative bases, as in PyTorch.
     """
+    if out is not None:
+        return _with_out("pow", pow, out, input, exponent)
     a, b = _operands(input, exponent)
     if isinstance(b, Tensor) or isinstance(a, Tensor) and a._data.dtype.kind == "f":
         return Pow.apply(a, b)
@@ -465,8 +478,10 @@ class Exp(Node):
         return grad * out
 
 
-def exp(input):
+def exp(input, *, out=None):
     """``e ** input`` (``torch.exp``)."""
+    if out is not None:
+        return _with_out("exp", exp, out, input)
     return Exp.apply(_float(input, "exp"))
 
 
@@ -485,8 +500,10 @@ class Expm1(Node):
         return grad * (out + 1)
 
 
-def expm1(input):
+def expm1(input, *, out=None):
     """``exp(input) - 1``, accurate near 0 (``torch.expm1``)."""
+    if out is not None:
+        return _with_out("expm1", expm1, out, input)
     return Expm1.apply(_float(input, "expm1"))
 
 
@@ -504,8 +521,10 @@ class Log(Node):
         return grad / a
 
 
-def log(input):
+def log(input, *, out=None):
     """Natural logarithm (``torch.log``); ``-inf`` at 0 and ``nan`` below, as PyTorch."""
+    if out is not None:
+        return _with_out("log", log, out, input)
     return Log.apply(_float(input, "log"))
 
 
@@ -533,8 +552,10 @@ class Log1p(Node):
         return grad / (a + 1)
 
 
-def log1p(input):
+def log1p(input, *, out=None):
     """``log(1 + input)``, accurate near 0 (``torch.log1p``)."""
+    if out is not None:
+        return _with_out("log1p", log1p, out, input)
     return Log1p.apply(_float(input, "log1p"))
 
 
@@ -553,8 +574,10 @@ class Sqrt(Node):
         return grad / (out * 2)
 
 
-def sqrt(input):
+def sqrt(input, *, out=None):
     """Square root (``torch.sqrt``); the gradient at 0 is ``inf``, as PyTorch's."""
+    if out is not None:
+        return _with_out("sqrt", sqrt, out, input)
     return Sqrt.apply(_float(input, "sqrt"))
 
 
@@ -563,13 +586,17 @@ def rsqrt(input):
     return pow(_float(input, "rsqrt"), -0.5)
 
 
-def square(input):
+def square(input, *, out=None):
     """``input * input`` (``torch.square``)."""
+    if out is not None:
+        return _with_out("square", square, out, input)
     return mul(input, input)
 
 
-def reciprocal(input):
+def reciprocal(input, *, out=None):
     """``1 / input`` (``torch.reciprocal``)."""
+    if out is not None:
+        return _with_out("reciprocal", reciprocal, out, input)
     return div(1.0, _float(input, "reciprocal"))
 
 
@@ -587,9 +614,11 @@ class Abs(Node):
         return grad * sign(a)
 
 
-def abs(input):
+def abs(input, *, out=None):
     """Absolute value (``torch.abs``); gradient ``sign(x)``, 0 at 0 and at NaN (PyTorch's
     choice)."""
+    if out is not None:
+        return _with_out("abs", abs, out, input)
     if input._data.dtype.kind != "f":
         return Tensor._make(np.abs(input._data), False, None)
     return Abs.apply(input)
@@ -609,8 +638,10 @@ class Sin(Node):
         return grad * cos(a)
 
 
-def sin(input):
+def sin(input, *, out=None):
     """Sine (``torch.sin``)."""
+    if out is not None:
+        return _with_out("sin", sin, out, input)
     return Sin.apply(_float(input, "sin"))
 
 
@@ -628,8 +659,10 @@ class Cos(Node):
         return -grad * sin(a)
 
 
-def cos(input):
+def cos(input, *, out=None):
     """Cosine (``torch.cos``)."""
+    if out is not None:
+        return _with_out("cos", cos, out, input)
     return Cos.apply(_float(input, "cos"))
 
 
@@ -665,8 +698,10 @@ class TanhBackward(Node):
         return (gg * (1 - y * y) if ng else None), (gg * g * y * -2.0 if ny else None)
 
 
-def tanh(input):
+def tanh(input, *, out=None):
     """Hyperbolic tangent (``torch.tanh``); backward uses the saved output: ``1 - y^2``."""
+    if out is not None:
+        return _with_out("tanh", tanh, out, input)
     return Tanh.apply(_float(input, "tanh"))
 
 
@@ -713,9 +748,11 @@ class SigmoidBackward(Node):
         return (gg * y * (1 - y) if ng else None), (gg * g * (1 - 2.0 * y) if ny else None)
 
 
-def sigmoid(input):
+def sigmoid(input, *, out=None):
     """Logistic sigmoid ``1 / (1 + exp(-x))`` (``torch.sigmoid``), computed without overflow;
     backward uses the saved output: ``y (1 - y)``."""
+    if out is not None:
+        return _with_out("sigmoid", sigmoid, out, input)
     return Sigmoid.apply(_float(input, "sigmoid"))
 
 
@@ -787,7 +824,7 @@ class Clamp(Node):
         return ga, glo, ghi
 
 
-def clamp(input, min=None, max=None):
+def clamp(input, min=None, max=None, *, out=None):
     """Clamp every element into ``[min, max]`` (``torch.clamp``); bounds may be numbers or
     Tensors (broadcast). The gradient passes where ``min <= x <= max`` (inclusive, as PyTorch);
     a Tensor bound receives the gradient where it is the active bound (where ``min > max`` the
@@ -796,6 +833,8 @@ def clamp(input, min=None, max=None):
     Raises:
         ValueError: if both ``min`` and ``max`` are ``None``.
     """
+    if out is not None:
+        return _with_out("clamp", clamp, out, input, min=min, max=max)
     if min is None and max is None:
         raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
     lo = _bound(min, input)
@@ -833,8 +872,10 @@ class Maximum(Node):
         return grad * wa, grad * (1 - wa)
 
 
-def maximum(input, other):
+def maximum(input, other, *, out=None):
     """Elementwise maximum (``torch.maximum``); ties split the gradient in half."""
+    if out is not None:
+        return _with_out("maximum", maximum, out, input, other)
     return Maximum.apply(*_operands(input, other))
 
 
@@ -856,8 +897,10 @@ class Minimum(Node):
         return grad * wa, grad * (1 - wa)
 
 
-def minimum(input, other):
+def minimum(input, other, *, out=None):
     """Elementwise minimum (``torch.minimum``); ties split the gradient in half."""
+    if out is not None:
+        return _with_out("minimum", minimum, out, input, other)
     return Minimum.apply(*_operands(input, other))
 
 
@@ -882,7 +925,7 @@ class Where(Node):
         return None, ga, gb
 
 
-def where(condition, input=None, other=None):
+def where(condition, input=None, other=None, *, out=None):
     """``input`` where ``condition`` else ``other``, broadcast together (``torch.where``).
     With only ``condition``, returns the indices of its non-zero elements (a tuple of int64
     Tensors, like ``torch.where(condition)``).
@@ -890,6 +933,8 @@ def where(condition, input=None, other=None):
     Raises:
         TypeError: if ``condition`` is not a bool tensor.
     """
+    if out is not None:
+        return _with_out("where", where, out, condition, input=input, other=other)
     if input is None and other is None:
         return tuple(Tensor._make(i.astype(np.int64), False, None)
                      for i in np.nonzero(_data(condition)))
@@ -956,28 +1001,38 @@ def _sign(a):
     return np.subtract(a > 0, a < 0, dtype=a.dtype)
 
 
-def sign(input):
+def sign(input, *, out=None):
     """-1, 0 or 1 (``torch.sign``), and 0 for NaN as in PyTorch; zero gradient."""
+    if out is not None:
+        return _with_out("sign", sign, out, input)
     return _piecewise_constant(input, _sign)
 
 
-def floor(input):
+def floor(input, *, out=None):
     """Round down (``torch.floor``); zero gradient."""
+    if out is not None:
+        return _with_out("floor", floor, out, input)
     return _piecewise_constant(input, np.floor)
 
 
-def ceil(input):
+def ceil(input, *, out=None):
     """Round up (``torch.ceil``); zero gradient."""
+    if out is not None:
+        return _with_out("ceil", ceil, out, input)
     return _piecewise_constant(input, np.ceil)
 
 
-def round(input, decimals=0):
+def round(input, decimals=0, *, out=None):
     """Round half to even (``torch.round``); zero gradient."""
+    if out is not None:
+        return _with_out("round", round, out, input, decimals=decimals)
     return _piecewise_constant(input, lambda a: np.round(a, decimals))
 
 
-def trunc(input):
+def trunc(input, *, out=None):
     """Round toward zero (``torch.trunc``); zero gradient."""
+    if out is not None:
+        return _with_out("trunc", trunc, out, input)
     return _piecewise_constant(input, np.trunc)
 
 
@@ -1044,33 +1099,45 @@ def _compare(ufunc, a, b, op=None):
         raise broadcast_error(name, _data(a), _data(b)) or e from None
 
 
-def eq(input, other):
+def eq(input, other, *, out=None):
     """Elementwise ``==`` (``torch.eq``); a bool tensor."""
+    if out is not None:
+        return _with_out("eq", eq, out, input, other)
     return _compare(np.equal, input, other)
 
 
-def ne(input, other):
+def ne(input, other, *, out=None):
     """Elementwise ``!=`` (``torch.ne``); a bool tensor."""
+    if out is not None:
+        return _with_out("ne", ne, out, input, other)
     return _compare(np.not_equal, input, other)
 
 
-def lt(input, other):
+def lt(input, other, *, out=None):
     """Elementwise ``<`` (``torch.lt``); a bool tensor."""
+    if out is not None:
+        return _with_out("lt", lt, out, input, other)
     return _compare(np.less, input, other)
 
 
-def le(input, other):
+def le(input, other, *, out=None):
     """Elementwise ``<=`` (``torch.le``); a bool tensor."""
+    if out is not None:
+        return _with_out("le", le, out, input, other)
     return _compare(np.less_equal, input, other)
 
 
-def gt(input, other):
+def gt(input, other, *, out=None):
     """Elementwise ``>`` (``torch.gt``); a bool tensor."""
+    if out is not None:
+        return _with_out("gt", gt, out, input, other)
     return _compare(np.greater, input, other)
 
 
-def ge(input, other):
+def ge(input, other, *, out=None):
     """Elementwise ``>=`` (``torch.ge``); a bool tensor."""
+    if out is not None:
+        return _with_out("ge", ge, out, input, other)
     return _compare(np.greater_equal, input, other)
 
 
@@ -1217,10 +1284,12 @@ class Atan2(Node):
         return (g * x if ny else None), (-g * y if nx else None)
 
 
-def atan2(input, other):
+def atan2(input, other, *, out=None):
     """Quadrant-aware ``atan(input / other)`` with broadcasting (``torch.atan2``); integer
     inputs compute in the default float dtype. Gradients ``x / (x^2 + y^2)`` w.r.t.
     ``input = y`` and ``-y / (x^2 + y^2)`` w.r.t. ``other = x``."""
+    if out is not None:
+        return _with_out("atan2", atan2, out, input, other)
     a, b = _operands(input, other)
     if _data_kind(a) != "f" and _data_kind(b) != "f":
         a = a.to(_dt.get_default_dtype()) if isinstance(a, Tensor) else float(a)
@@ -1285,7 +1354,7 @@ def frac(input):
     return sub(input, trunc(input))
 
 
-def lerp(input, end, weight):
+def lerp(input, end, weight, *, out=None):
     """Linear interpolation ``input + weight * (end - input)`` with broadcasting
     (``torch.lerp``); ``weight`` is a number or a Tensor. Gradients ``1 - weight``,
     ``weight`` and ``end - input``.
@@ -1295,6 +1364,8 @@ def lerp(input, end, weight):
         RuntimeError: if ``input`` and ``end`` (or a Tensor ``weight``) differ in dtype, as
             PyTorch.
     """
+    if out is not None:
+        return _with_out("lerp", lerp, out, input, end, weight)
     if not isinstance(input, Tensor) or not isinstance(end, Tensor):
         raise TypeError(f"lerp: expected Tensors for input and end, got "
                         f"{type(input).__name__} and {type(end).__name__}")
@@ -1469,9 +1540,11 @@ class Erf(Node):
         return grad * (exp(-(a * a)) * (2.0 / math.sqrt(math.pi)))
 
 
-def erf(input):
+def erf(input, *, out=None):
     """Gauss error function ``2/sqrt(pi) * int_0^x exp(-t^2) dt`` (``torch.erf``); integer
     inputs compute in the default float dtype. Gradient ``2/sqrt(pi) * exp(-x^2)``."""
+    if out is not None:
+        return _with_out("erf", erf, out, input)
     return Erf.apply(_float(input, "erf"))
 
 

@@ -13,6 +13,7 @@ import re
 import numpy as np
 
 from ..graph import Node
+from ._out import with_out as _with_out
 from ..tensor import Tensor
 from .elementwise import _operands, promote_dtypes
 
@@ -56,7 +57,7 @@ class MatMul(Node):
         return ga, gb
 
 
-def matmul(input, other):
+def matmul(input, other, *, out=None):
     """Matrix product with NumPy/PyTorch semantics (``torch.matmul``): 1-D operands are
     promoted and the added dimension removed; leading batch dimensions broadcast.
 
@@ -65,6 +66,8 @@ def matmul(input, other):
     Raises:
         RuntimeError: if the inner dimensions differ or an operand is 0-d, naming both shapes.
     """
+    if out is not None:
+        return _with_out("matmul", matmul, out, input, other)
     return _matmul(input, other, "matmul")
 
 
@@ -87,25 +90,29 @@ def _matmul(input, other, op):
                            f"broadcast") from e
 
 
-def mm(input, mat2):
+def mm(input, mat2, *, out=None):
     """Product of two matrices, ``(n, k) @ (k, m) -> (n, m)`` (``torch.mm``).
 
     Raises:
         RuntimeError: if an operand is not 2-D or the inner dimensions differ.
     """
+    if out is not None:
+        return _with_out("mm", mm, out, input, mat2)
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got shapes {tuple(input.shape)} and "
                            f"{tuple(mat2.shape)}")
     return _matmul(input, mat2, "mm")
 
 
-def bmm(input, mat2):
+def bmm(input, mat2, *, out=None):
     """Batched product, ``(b, n, k) @ (b, k, m) -> (b, n, m)`` (``torch.bmm``; no
     broadcasting).
 
     Raises:
         RuntimeError: if an operand is not 3-D or the batch/inner dimensions differ.
     """
+    if out is not None:
+        return _with_out("bmm", bmm, out, input, mat2)
     if input.ndim != 3 or mat2.ndim != 3:
         raise RuntimeError(f"bmm: expected 3-D tensors, got shapes {tuple(input.shape)} and "
                            f"{tuple(mat2.shape)}")
@@ -115,24 +122,30 @@ def bmm(input, mat2):
     return _matmul(input, mat2, "bmm")
 
 
-def mv(input, vec):
+def mv(input, vec, *, out=None):
     """Matrix-vector product, ``(n, m) @ (m,) -> (n,)`` (``torch.mv``)."""
+    if out is not None:
+        return _with_out("mv", mv, out, input, vec)
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"mv: expected a 2-D matrix and a 1-D vector, got shapes "
                            f"{tuple(input.shape)} and {tuple(vec.shape)}")
     return _matmul(input, vec, "mv")
 
 
-def dot(input, other):
+def dot(input, other, *, out=None):
     """Inner product of two 1-D tensors of equal length (``torch.dot``); 0-d result."""
+    if out is not None:
+        return _with_out("dot", dot, out, input, other)
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"dot: 1D tensors expected, but got {input.ndim}D and "
                            f"{other.ndim}D tensors")
     return _matmul(input, other, "dot")
 
 
-def outer(input, vec2):
+def outer(input, vec2, *, out=None):
     """Outer product, ``(n,) x (m,) -> (n, m)`` (``torch.outer``)."""
+    if out is not None:
+        return _with_out("outer", outer, out, input, vec2)
     return input.reshape(-1, 1) * vec2.reshape(1, -1)
 
 
