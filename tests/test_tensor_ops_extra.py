@@ -249,3 +249,286 @@ def test_out_tutorial_idioms():
     result = autograd.empty(5, 3)
     autograd.add(x, x, out=result)
     assert result.tolist() == [[2.0] * 3] * 5
+
+
+# ---- 6. sorting and selection, remainder, bitwise, comparisons, addc*, in-place variants -------
+def _distinct(rng, shape):
+    """float64 values with no ties (so every index choice is unique)."""
+    n = int(np.prod(shape)) if shape else 1
+    return (rng.permutation(n).astype(np.float64) / 3.0 - 1.0).reshape(shape)
+
+
+def _both(torch, a, requires_grad=True):
+    return (autograd.tensor(a, requires_grad=requires_grad),
+            torch.tensor(a, requires_grad=requires_grad))
+
+
+def _check_pair(ours, theirs):
+    assert type(ours).__name__ == type(theirs).__name__.split(".")[-1]
+    np.testing.assert_allclose(ours.values.detach().numpy(), theirs.values.detach().numpy())
+    np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
+    assert ours.indices.dtype == autograd.int64
+
+
+@pytest.mark.parametrize("shape,dim", [((5,), 0), ((3, 4), 1), ((3, 4), 0), ((2, 3, 4), -2)])
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_values_indices_grad(torch, shape, dim, descending):
+    rng = np.random.default_rng(1)
+    a = _distinct(rng, shape)
+    x, tx = _both(torch, a)
+    ours, theirs = autograd.sort(x, dim, descending), torch.sort(tx, dim, descending)
+    _check_pair(ours, theirs)
+    w = rng.standard_normal(shape)
+    (ours.values * autograd.tensor(w)).sum().backward()
+    (theirs.values * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
+    np.testing.assert_array_equal(autograd.argsort(x, dim, descending).numpy(),
+                                  torch.argsort(tx, dim, descending).numpy())
+    assert autograd.gradcheck(lambda t: autograd.sort(t, dim, descending).values, (x,))
+
+
+def test_sort_stable_ties_and_nan(torch):
+    a = np.array([2.0, 1.0, 2.0, np.nan, 1.0, 0.0])
+    for desc in (False, True):
+        ours = autograd.sort(autograd.tensor(a), descending=desc, stable=True)
+        theirs = torch.sort(torch.tensor(a), descending=desc, stable=True)
+        _check_pair(ours, theirs)
+    ints = np.array([3, 1, 3, 2, 1])
+    _check_pair(autograd.tensor(ints).sort(descending=True, stable=True),
+                torch.tensor(ints).sort(descending=True, stable=True))
+    assert autograd.msort(autograd.tensor([[2.0, 1.0], [1.0, 3.0]])).tolist() == [[1.0, 1.0],
+                                                                                  [2.0, 3.0]]
+
+
+@pytest.mark.parametrize("largest", [True, False])
+def test_topk(torch, largest):
+    rng = np.random.default_rng(2)
+    a = _distinct(rng, (3, 6))
+    x, tx = _both(torch, a)
+    ours, theirs = autograd.topk(x, 3, largest=largest), torch.topk(tx, 3, largest=largest)
+    _check_pair(ours, theirs)
+    _check_pair(x.topk(2, dim=0, largest=largest), tx.topk(2, dim=0, largest=largest))
+    ours.values.sum().backward()
+    theirs.values.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+    assert autograd.gradcheck(lambda t: autograd.topk(t, 2, dim=1, largest=largest).values,
+                              (x,))
+    with pytest.raises(RuntimeError, match="selected index k out of range"):
+        autograd.topk(x, 7)
+
+
+def test_kthvalue_and_median(torch):
+    rng = np.random.default_rng(3)
+    a = _distinct(rng, (3, 5))
+    x, tx = _both(torch, a)
+    _check_pair(autograd.kthvalue(x, 2), torch.kthvalue(tx, 2))
+    _check_pair(x.kthvalue(3, dim=0, keepdim=True), tx.kthvalue(3, dim=0, keepdim=True))
+    _check_pair(autograd.median(x, 1), torch.median(tx, 1))
+    _check_pair(x.median(dim=0, keepdim=True), tx.median(dim=0, keepdim=True))
+    even = _distinct(rng, (4,))
+    assert autograd.median(autograd.tensor(even)).item() == torch.median(torch.tensor(even)).item()
+    m, tm = autograd.median(x), torch.median(tx)
+    assert m.shape == () and m.item() == tm.item()
+    m.backward()
+    tm.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+    assert autograd.gradcheck(lambda t: autograd.kthvalue(t, 2, 1).values, (x,))
+    assert autograd.gradcheck(lambda t: autograd.median(t, 0).values, (x,))
+    with pytest.raises(RuntimeError, match="selected number k out of range"):
+        autograd.kthvalue(x, 6)
+
+
+def test_median_nan(torch):
+    a = np.array([[1.0, np.nan, 2.0], [3.0, 1.0, 2.0]])
+    assert math.isnan(autograd.median(autograd.tensor(a)).item())
+    _check_pair(autograd.median(autograd.tensor(a), 1), torch.median(torch.tensor(a), 1))
+    np.testing.assert_allclose(autograd.nanmedian(autograd.tensor(a), 1).values.numpy(),
+                               torch.nanmedian(torch.tensor(a), 1).values.numpy())
+    assert autograd.nanmedian(autograd.tensor(a)).item() == torch.nanmedian(
+        torch.tensor(a)).item()
+
+
+def test_sort_out_pair(torch):
+    x = autograd.tensor([3.0, 1.0, 2.0])
+    v, i = autograd.zeros(3), autograd.zeros(3, dtype=autograd.int64)
+    r = autograd.sort(x, out=(v, i))
+    assert r.values is v and r.indices is i and i.tolist() == [1, 2, 0]
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"return_inverse": True}, {"return_counts": True},
+                                    {"return_inverse": True, "return_counts": True},
+                                    {"dim": 0, "return_inverse": True, "return_counts": True},
+                                    {"dim": 1, "return_counts": True}])
+def test_unique(torch, kwargs):
+    a = np.array([[1, 2, 1], [1, 2, 1], [3, 4, 3]])
+    ours = autograd.unique(autograd.tensor(a), **kwargs)
+    theirs = torch.unique(torch.tensor(a), **kwargs)
+    ours = ours if isinstance(ours, tuple) else (ours,)
+    theirs = theirs if isinstance(theirs, tuple) else (theirs,)
+    assert len(ours) == len(theirs)
+    for o, t in zip(ours, theirs):
+        np.testing.assert_array_equal(o.numpy(), t.numpy())
+        assert o.dtype == autograd.int64
+
+
+def test_unique_consecutive(torch):
+    a = np.array([1, 1, 2, 2, 3, 1, 1, 2])
+    for kw in ({}, {"return_inverse": True, "return_counts": True}):
+        ours = autograd.unique_consecutive(autograd.tensor(a), **kw)
+        theirs = torch.unique_consecutive(torch.tensor(a), **kw)
+        for o, t in zip(ours if kw else (ours,), theirs if kw else (theirs,)):
+            np.testing.assert_array_equal(o.numpy(), t.numpy())
+    m = np.array([[1, 1], [1, 1], [2, 0]])
+    for o, t in zip(autograd.unique_consecutive(autograd.tensor(m), return_counts=True, dim=0),
+                    torch.unique_consecutive(torch.tensor(m), return_counts=True, dim=0)):
+        np.testing.assert_array_equal(o.numpy(), t.numpy())
+
+
+def test_cross(torch):
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    (x, tx), (y, ty) = _both(torch, a), _both(torch, b)
+    ours, theirs = autograd.linalg.cross(x, y), torch.linalg.cross(tx, ty)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(autograd.cross(x, y, dim=1).detach().numpy(),
+                               theirs.detach().numpy(), rtol=1e-12)
+    with pytest.warns(UserWarning, match="without specifying the dim"):
+        np.testing.assert_allclose(x.cross(y).detach().numpy(), theirs.detach().numpy())
+    p, q = rng.standard_normal((2, 1, 3)), rng.standard_normal((1, 5, 3))
+    assert autograd.linalg.cross(_t(p), _t(q)).shape == tuple(
+        torch.linalg.cross(torch.tensor(p), torch.tensor(q)).shape)
+    assert autograd.gradcheck(lambda u, v: autograd.linalg.cross(u, v), (x, y))
+    with pytest.raises(RuntimeError, match="must have length 3"):
+        autograd.linalg.cross(autograd.ones(2, 4), autograd.ones(2, 4))
+    with pytest.raises(RuntimeError, match="no dimension of size 3"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            autograd.cross(autograd.ones(2, 4), autograd.ones(2, 4))
+
+
+@pytest.mark.parametrize("name", ["remainder", "fmod"])
+def test_remainder_fmod(torch, name):
+    rng = np.random.default_rng(5)
+    a = rng.uniform(-5, 5, (3, 4))
+    b = rng.uniform(0.5, 2, (4,)) * rng.choice([-1, 1], 4)
+    (x, tx), (y, ty) = _both(torch, a), _both(torch, b)
+    ours, theirs = getattr(autograd, name)(x, y), getattr(torch, name)(tx, ty)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12)
+    ours.sum().backward()
+    theirs.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
+    np.testing.assert_allclose(y.grad.numpy(), ty.grad.numpy())
+    assert autograd.gradcheck(lambda u, v: getattr(autograd, name)(u, v), (x, y))
+    np.testing.assert_allclose(getattr(autograd, name)(x, -1.5).detach().numpy(),
+                               getattr(torch, name)(tx, -1.5).detach().numpy())
+    ia, ib = np.array([-7, 5, 3]), np.array([2, -3, 3])
+    np.testing.assert_array_equal(getattr(autograd, name)(_t(ia), _t(ib)).numpy(),
+                                  getattr(torch, name)(torch.tensor(ia), torch.tensor(ib)).numpy())
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        getattr(autograd, name)(_t(ia), 0)
+    np.testing.assert_array_equal((_t(ia) % 2).numpy(), (torch.tensor(ia) % 2).numpy())
+
+
+def test_bitwise(torch):
+    a, b = np.array([12, -3, 7, 0]), np.array([10, 5, -1, 3])
+    for name in ("bitwise_and", "bitwise_or", "bitwise_xor"):
+        np.testing.assert_array_equal(
+            getattr(autograd, name)(_t(a), _t(b)).numpy(),
+            getattr(torch, name)(torch.tensor(a), torch.tensor(b)).numpy())
+        np.testing.assert_array_equal(
+            getattr(autograd, name)(_t(a), 6).numpy(),
+            getattr(torch, name)(torch.tensor(a), 6).numpy())
+    np.testing.assert_array_equal(autograd.bitwise_not(_t(a)).numpy(),
+                                  torch.bitwise_not(torch.tensor(a)).numpy())
+    np.testing.assert_array_equal((_t(a) & _t(b)).numpy(), (torch.tensor(a) & torch.tensor(b)).numpy())
+    np.testing.assert_array_equal((_t(a) ^ 3).numpy(), (torch.tensor(a) ^ 3).numpy())
+    np.testing.assert_array_equal((~_t(a)).numpy(), (~torch.tensor(a)).numpy())
+    m, n = np.array([True, False, True]), np.array([True, True, False])
+    np.testing.assert_array_equal((_t(m) | _t(n)).numpy(), (torch.tensor(m) | torch.tensor(n)).numpy())
+    assert (~_t(m)).dtype == autograd.bool
+    with pytest.raises(NotImplementedError, match="not implemented for 'Float'"):
+        autograd.bitwise_and(autograd.ones(2), autograd.ones(2))
+    with pytest.raises(NotImplementedError, match="not implemented for 'Float'"):
+        torch.bitwise_and(torch.ones(2), torch.ones(2))
+    x = _t(a)
+    x.bitwise_xor_(_t(b))
+    np.testing.assert_array_equal(x.numpy(), np.bitwise_xor(a, b))
+
+
+def test_isclose_allclose_equal(torch):
+    a = np.array([1.0, 2.0, np.nan, 1e-9])
+    b = np.array([1.0 + 1e-7, 2.1, np.nan, 0.0])
+    for kw in ({}, {"equal_nan": True}, {"rtol": 0.1}, {"atol": 0.0, "rtol": 0.0}):
+        np.testing.assert_array_equal(autograd.isclose(_t(a), _t(b), **kw).numpy(),
+                                      torch.isclose(torch.tensor(a), torch.tensor(b), **kw).numpy())
+        assert autograd.allclose(_t(a), _t(b), **kw) is torch.allclose(torch.tensor(a),
+                                                                       torch.tensor(b), **kw)
+    assert autograd.allclose(_t(a[:2]), _t(a[:2])) is True
+    assert _t(a[:2]).allclose(_t(b[:2]), rtol=0.1)
+    assert autograd.equal(_t([1, 2]), _t([1, 2])) is torch.equal(torch.tensor([1, 2]),
+                                                                 torch.tensor([1, 2])) is True
+    assert autograd.equal(_t([1, 2]), _t([1, 2, 3])) is False
+    assert autograd.equal(_t(a), _t(a)) is torch.equal(torch.tensor(a), torch.tensor(a)) is False
+    with pytest.raises(RuntimeError, match="Float did not match Double"):
+        autograd.isclose(autograd.ones(2), autograd.ones(2, dtype=autograd.float64))
+
+
+@pytest.mark.parametrize("name", ["addcmul", "addcdiv"])
+def test_addcmul_addcdiv(torch, name):
+    rng = np.random.default_rng(6)
+    a, b, c = rng.standard_normal((3, 4)), rng.standard_normal((4,)), rng.uniform(1, 2, (3, 1))
+    ours_in = [autograd.tensor(v, requires_grad=True) for v in (a, b, c)]
+    theirs_in = [torch.tensor(v, requires_grad=True) for v in (a, b, c)]
+    ours = getattr(autograd, name)(*ours_in, value=0.5)
+    theirs = getattr(torch, name)(*theirs_in, value=0.5)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12)
+    ours.sum().backward()
+    theirs.sum().backward()
+    for o, t in zip(ours_in, theirs_in):
+        np.testing.assert_allclose(o.grad.numpy(), t.grad.numpy(), rtol=1e-12)
+    assert autograd.gradcheck(lambda *t: getattr(autograd, name)(*t, value=2.0), ours_in)
+    x, tx = autograd.tensor(a), torch.tensor(a)
+    r = getattr(x, name + "_")(autograd.tensor(b), autograd.tensor(c), value=3)
+    getattr(tx, name + "_")(torch.tensor(b), torch.tensor(c), value=3)
+    assert r is x
+    np.testing.assert_allclose(x.numpy(), tx.numpy(), rtol=1e-12)
+
+
+_UNARY_INPLACE = ["abs_", "sin_", "cos_", "tan_", "exp_", "log_", "sqrt_", "neg_", "tanh_",
+                  "sigmoid_", "relu_", "floor_", "ceil_", "round_", "trunc_", "sign_",
+                  "reciprocal_", "square_", "rsqrt_", "log1p_", "expm1_", "log2_", "log10_",
+                  "frac_", "erf_", "sinh_", "cosh_", "asin_", "acos_", "atan_", "negative_",
+                  "absolute_"]
+
+
+@pytest.mark.parametrize("name", _UNARY_INPLACE)
+def test_unary_inplace_matches_torch(torch, name):
+    a = np.array([0.1, 0.5, 0.75, 0.9]) * np.array([1, -1, 1, -1])
+    if name in ("log_", "sqrt_", "rsqrt_", "log2_", "log10_", "log1p_"):
+        a = np.abs(a)
+    x, tx = autograd.tensor(a), torch.tensor(a)
+    assert getattr(x, name)() is x
+    getattr(tx, name)()
+    np.testing.assert_allclose(x.numpy(), tx.numpy(), rtol=1e-12, atol=1e-15)
+    if hasattr(torch, name):  # torch.sin_(x) and friends
+        y, ty = autograd.tensor(a), torch.tensor(a)
+        assert getattr(autograd, name)(y) is y
+        getattr(torch, name)(ty)
+        np.testing.assert_allclose(y.numpy(), ty.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_inplace_autograd_history(torch):
+    a = np.array([0.3, -0.2, 0.7])
+    x, tx = _both(torch, a)
+    y, ty = x * 2, tx * 2
+    y.sin_()
+    ty.sin_()
+    y.clamp_min_(0.0).sum().backward()
+    ty.clamp_min_(0.0).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+    leaf = autograd.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        leaf.cos_()
+    z = autograd.tensor([1.5, -2.5])
+    np.testing.assert_array_equal(z.clamp_max(0.0).numpy(), [0.0, -2.5])
+    assert z.fmod_(2.0) is z and z.tolist() == [1.5, -0.5]

@@ -11,6 +11,7 @@ float for Python floats); true division of integers gives the default float; flo
 float64 gives float64.
 """
 
+import builtins
 import math
 import numbers
 
@@ -28,6 +29,8 @@ __all__ = [
     "where", "masked_fill", "maximum", "minimum", "sign", "floor", "ceil", "round", "trunc",
     "eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and", "logical_or",
     "logical_xor", "isnan", "isinf", "isfinite", "cast", "clone", "floor_divide", "remainder",
+    "fmod", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "isclose", "allclose", "equal",
+    "addcmul", "addcdiv",
     "expand_as_copy",
     # activations
     "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "softplus", "hardtanh",
@@ -390,10 +393,73 @@ def floor_divide(input, other):
     return div(input, other, rounding_mode="floor")
 
 
-def remainder(input, other):
-    """Python-style remainder, sign of the divisor (``torch.remainder``); not differentiable."""
+class Remainder(Node):
+    """Graph node of :func:`remainder` and :func:`fmod` (floating operands): the gradient is
+    ``grad`` for the dividend and ``-grad * q`` for the divisor, with ``q = floor(a / b)``
+    (``remainder``) or ``trunc(a / b)`` (``fmod``), as PyTorch's derivatives.yaml."""
+
+    @staticmethod
+    def forward(ctx, a, b, floor):
+        try:
+            out = np.remainder(a, b) if floor else np.fmod(a, b)
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("remainder" if floor else "fmod", a, b) or e from None
+        ctx.floor = floor
+        ctx.ab = (a, b) if not isinstance(b, (int, float)) else None
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        if ctx.ab is None or not ctx.needs_input_grad[1]:
+            return grad, None
+        a, b = ctx.ab
+        q = np.floor(a / b) if ctx.floor else np.trunc(a / b)
+        return grad, -grad * Tensor._make(q.astype(grad.dtype, copy=False), False, None)
+
+
+def _mod(input, other, floor, op):
     a, b = _operands(input, other)
-    return _compare(np.remainder, a, b, "remainder")
+    ta = isinstance(a, Tensor)
+    t = a if ta else b
+    if t._data.dtype.kind == "f":
+        if not ta:
+            a = Tensor._make(np.asarray(a, dtype=b._data.dtype), False, None)
+        if isinstance(b, Tensor) or _is_number(b):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return Remainder.apply(a, b, floor)
+    divisor = b._data if isinstance(b, Tensor) else np.asarray(b)
+    if divisor.dtype.kind in "iub" and t._data.dtype.kind in "iub" and (divisor == 0).any():
+        raise RuntimeError("ZeroDivisionError")  # PyTorch's message for an integer % 0
+    return _compare(np.remainder if floor else np.fmod, a, b, op)
+
+
+def remainder(input, other, *, out=None):
+    """Python-style modulus ``input - floor(input / other) * other``: the result has the sign
+    of the divisor (``torch.remainder``; ``%``). Either operand may be a number.
+
+    Differentiable for floating tensors: ``d/d input = 1``, ``d/d other = -floor(input /
+    other)``. Integer operands give an integer result (no gradient).
+
+    Raises:
+        RuntimeError: ``ZeroDivisionError`` for an integer division by zero (as PyTorch); shapes
+            that do not broadcast.
+    """
+    if out is not None:
+        return _with_out("remainder", remainder, out, input, other)
+    return _mod(input, other, True, "remainder")
+
+
+def fmod(input, other, *, out=None):
+    """C-style remainder ``input - trunc(input / other) * other``: the result has the sign of
+    the dividend (``torch.fmod``). Differentiable like :func:`remainder`, with ``trunc``.
+
+    Raises:
+        RuntimeError: ``ZeroDivisionError`` for an integer division by zero; shapes that do not
+            broadcast.
+    """
+    if out is not None:
+        return _with_out("fmod", fmod, out, input, other)
+    return _mod(input, other, False, "fmod")
 
 
 class Neg(Node):
@@ -1159,6 +1225,145 @@ def logical_or(input, other):
 def logical_xor(input, other):
     """Elementwise xor (``^`` on bool tensors)."""
     return _compare(np.logical_xor, input, other)
+
+
+_TORCH_TYPES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def _torch_type(dtype):
+    """PyTorch's scalar-type name of ``dtype`` (``Float`` for float32), as its messages say."""
+    return _TORCH_TYPES.get(str(dtype), str(dtype))
+
+
+def _bitwise(ufunc, input, other, op):
+    for x in (input, other):
+        if isinstance(x, Tensor) and x._data.dtype.kind not in "iub":
+            raise NotImplementedError(f'"{op}_cpu" not implemented for '
+                                      f"'{_torch_type(x._data.dtype)}' (bitwise ops take "
+                                      "integer or bool tensors)")
+        if isinstance(x, float):
+            raise TypeError(f"{op}: expected an int or bool scalar, got float {x!r}")
+    if not isinstance(input, Tensor):
+        input = Tensor._make(_to_array(input, None), False, None)
+    a, b = _operands(input, other)
+    return _compare(ufunc, a, b, op)
+
+
+def bitwise_and(input, other, *, out=None):
+    """Elementwise bitwise AND of integer or bool tensors (``torch.bitwise_and``; ``&``); logical
+    AND for bool. ``other`` may be a Python int/bool.
+
+    Raises:
+        NotImplementedError: for a floating tensor (as PyTorch).
+    """
+    if out is not None:
+        return _with_out("bitwise_and", bitwise_and, out, input, other)
+    return _bitwise(np.bitwise_and, input, other, "bitwise_and")
+
+
+def bitwise_or(input, other, *, out=None):
+    """Elementwise bitwise OR (``torch.bitwise_or``; ``|``); see :func:`bitwise_and`."""
+    if out is not None:
+        return _with_out("bitwise_or", bitwise_or, out, input, other)
+    return _bitwise(np.bitwise_or, input, other, "bitwise_or")
+
+
+def bitwise_xor(input, other, *, out=None):
+    """Elementwise bitwise XOR (``torch.bitwise_xor``; ``^``); see :func:`bitwise_and`."""
+    if out is not None:
+        return _with_out("bitwise_xor", bitwise_xor, out, input, other)
+    return _bitwise(np.bitwise_xor, input, other, "bitwise_xor")
+
+
+def bitwise_not(input, *, out=None):
+    """Elementwise bitwise NOT (``torch.bitwise_not``; ``~``): ``-x - 1`` for integers, logical
+    not for bool.
+
+    Raises:
+        NotImplementedError: for a floating tensor (as PyTorch).
+    """
+    if out is not None:
+        return _with_out("bitwise_not", bitwise_not, out, input)
+    if input._data.dtype.kind not in "iub":
+        raise NotImplementedError(f'"bitwise_not_cpu" not implemented for '
+                                  f"'{_torch_type(input._data.dtype)}'")
+    return Tensor._make(np.asarray(np.invert(input._data)), False, None)
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Elementwise ``|input - other| <= atol + rtol * |other|`` as a bool tensor
+    (``torch.isclose``); NaNs compare equal only with ``equal_nan=True``.
+
+    Raises:
+        RuntimeError: for tensors of different dtypes (as PyTorch), or a negative tolerance.
+    """
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError(f"isclose(): expected two Tensors, got {type(input).__name__} and "
+                        f"{type(other).__name__}")
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError(f"isclose(): {_torch_type(input._data.dtype)} did not match "
+                           f"{_torch_type(other._data.dtype)}")
+    if rtol < 0 or atol < 0:
+        raise RuntimeError(f"isclose(): rtol and atol must be non-negative, got rtol={rtol}, "
+                           f"atol={atol}")
+    try:
+        with np.errstate(invalid="ignore", over="ignore"):
+            r = np.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    except ValueError as e:
+        raise broadcast_error("isclose", input._data, other._data) or e from None
+    return Tensor._make(np.asarray(r), False, None)
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """``True`` if every element of ``input`` is close to ``other`` (``torch.allclose``; a
+    Python bool): ``isclose(...).all()``.
+
+    Raises:
+        RuntimeError: as :func:`isclose`.
+    """
+    return builtins.bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+def equal(input, other):
+    """``True`` if both tensors have the same shape and elements (``torch.equal``; a Python
+    bool; NaN is not equal to itself). Tensors of different dtypes compare by value."""
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError(f"equal(): argument 'other' must be Tensor, not "
+                        f"{type(other).__name__}")
+    a, b = input._data, other._data
+    return a.shape == b.shape and builtins.bool(np.array_equal(a, b))
+
+
+def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+    """``input + value * tensor1 * tensor2`` with broadcasting (``torch.addcmul``);
+    differentiable in all three tensors."""
+    if out is not None:
+        return _with_out("addcmul", addcmul, out, input, tensor1, tensor2, value=value)
+    prod = mul(tensor1, tensor2)
+    return add(input, prod if value == 1 else mul(prod, value))
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
+    """``input + value * tensor1 / tensor2`` with broadcasting (``torch.addcdiv``);
+    differentiable in all three tensors.
+
+    Raises:
+        RuntimeError: for two integer ``tensor1``/``tensor2`` (PyTorch refuses integer
+            division here).
+    """
+    if out is not None:
+        return _with_out("addcdiv", addcdiv, out, input, tensor1, tensor2, value=value)
+    if all(isinstance(t, Tensor) and t._data.dtype.kind in "iub" for t in (tensor1, tensor2)):
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a "
+                           "future release addcdiv will perform a true division of tensor1 and "
+                           "tensor2. The historic addcdiv behavior can be implemented as "
+                           "(input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for "
+                           "integer inputs and as (input + value * tensor1 / tensor2) for float "
+                           "inputs. The future addcdiv behavior is just the latter "
+                           "implementation: (input + value * tensor1 / tensor2), for all dtypes.")
+    q = div(tensor1, tensor2)
+    return add(input, q if value == 1 else mul(q, value))
 
 
 def isnan(input):

@@ -17,7 +17,7 @@ from ._out import with_out as _with_out
 from ..tensor import Tensor
 from .elementwise import _operands, promote_dtypes
 
-__all__ = ["matmul", "mm", "bmm", "mv", "dot", "outer", "einsum", "tensordot", "inverse", "det",
+__all__ = ["matmul", "mm", "bmm", "mv", "dot", "outer", "cross", "einsum", "tensordot", "inverse", "det",
            "slogdet", "logdet"]
 
 SlogDetResult = collections.namedtuple("SlogDetResult", ["sign", "logabsdet"])
@@ -140,6 +140,62 @@ def dot(input, other, *, out=None):
         raise RuntimeError(f"dot: 1D tensors expected, but got {input.ndim}D and "
                            f"{other.ndim}D tensors")
     return _matmul(input, other, "dot")
+
+
+def _cross_dim(input, other, dim, op):
+    if input._data.ndim != other._data.ndim:
+        raise RuntimeError(f"{op}: inputs must have the same number of dimensions (got shapes "
+                           f"{tuple(input.shape)} and {tuple(other.shape)})")
+    if dim is None:  # torch.cross's deprecated default: the first dimension of size 3
+        import warnings
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease "
+                      "either pass the dim explicitly or simply use torch.linalg.cross.\nThe "
+                      "default value of dim will change to agree with that of linalg.cross in "
+                      "a future release.", UserWarning, stacklevel=3)
+        for k, (m, n) in enumerate(zip(input.shape, other.shape)):
+            if m == 3 and n == 3:
+                return k
+        raise RuntimeError(f"no dimension of size 3 in input (cross of shapes "
+                           f"{tuple(input.shape)} and {tuple(other.shape)})")
+    from ..tensor import _wrap_dim
+    d = _wrap_dim(dim, input._data.ndim, op)
+    if input.shape[d] != 3 or other.shape[d] != 3:
+        raise RuntimeError(f"{op}: inputs dimension {dim} must have length 3. Got "
+                           f"{input.shape[d]} and {other.shape[d]}")
+    return d
+
+
+def _cross(input, other, d):
+    from .shape import roll
+    a, b = _operands(input, other)
+    # (a1 b2 - a2 b1, a2 b0 - a0 b2, a0 b1 - a1 b0) with rolls along d
+    a1, a2 = roll(a, -1, d), roll(a, -2, d)
+    b1, b2 = roll(b, -1, d), roll(b, -2, d)
+    return a1 * b2 - a2 * b1
+
+
+def cross(input, other, dim=None, *, out=None):
+    """Cross product of 3-vectors along ``dim`` (``torch.cross``), broadcasting the other
+    dimensions; differentiable in both inputs. Formula: ``(a1 b2 - a2 b1, a2 b0 - a0 b2,
+    a0 b1 - a1 b0)``.
+
+    ``dim=None`` (deprecated in PyTorch, with its warning) uses the first dimension of size 3;
+    prefer :func:`autograd.linalg.cross` (``dim=-1``).
+
+    Raises:
+        RuntimeError: for different numbers of dimensions, a ``dim`` whose size is not 3, or no
+            dimension of size 3.
+    """
+    if out is not None:
+        return _with_out("cross", cross, out, input, other, dim=dim)
+    return _cross(input, other, _cross_dim(input, other, dim, "cross"))
+
+
+def linalg_cross(input, other, *, dim=-1, out=None):
+    """``torch.linalg.cross``: :func:`cross` along ``dim`` (default the last)."""
+    if out is not None:
+        return _with_out("linalg.cross", linalg_cross, out, input, other, dim=dim)
+    return _cross(input, other, _cross_dim(input, other, dim, "linalg.cross"))
 
 
 def outer(input, vec2, *, out=None):
