@@ -14,8 +14,19 @@ The submodules ``autograd.data`` and ``autograd.datasets`` load on first use.
 """
 
 import importlib
+import warnings as _warnings
 
 from . import _aliases, _runtime
+
+# NumPy's floating-point RuntimeWarnings ("divide by zero encountered in log", "invalid value
+# encountered in sqrt", "overflow encountered in exp") raised inside the library's own code: the
+# ops follow IEEE arithmetic (log(0) = -inf, sqrt(-1) = nan, 1/0 = inf) and PyTorch returns those
+# values silently. One filter, matched only when NumPy warns and only for warnings attributed to
+# tapegrad's modules (autograd.*, nn.*, optim.*), so it costs nothing per op (np.errstate around
+# each op would cost several microseconds) and leaves warnings from user code alone.
+_warnings.filterwarnings(
+    "ignore", message=r"(divide by zero|invalid value|overflow|underflow) encountered",
+    category=RuntimeWarning, module=r"(autograd|nn|optim)(\.|$)")
 
 _aliases.install()             # autograd.autograd, autograd.utils.data (PyTorch's module paths)
 

@@ -532,3 +532,22 @@ def test_inplace_autograd_history(torch):
     z = autograd.tensor([1.5, -2.5])
     np.testing.assert_array_equal(z.clamp_max(0.0).numpy(), [0.0, -2.5])
     assert z.fmod_(2.0) is z and z.tolist() == [1.5, -0.5]
+
+
+# ---- 7. NumPy floating-point warnings do not leak from the library ------------------------------
+def test_numpy_fp_warnings_silent_in_ops_but_not_in_user_code():
+    code = (
+        "import numpy as np, autograd\n"
+        "x = autograd.log(autograd.tril(autograd.ones(3, 3)))\n"
+        "assert np.isneginf(x.numpy()[0, 1])\n"
+        "y = autograd.tensor([0.0, -1.0, 1000.0], requires_grad=True)\n"
+        "(autograd.sqrt(y).sum() + autograd.log(y).sum() + autograd.exp(y).sum()"
+        " + (1 / y).sum() + (y / 0).sum()).backward()\n"
+        "print('OPS-DONE', flush=True)\n"
+        "np.log(np.zeros(1))  # the user's own NumPy call still warns\n")
+    r = subprocess.run([sys.executable, "-W", "always::RuntimeWarning", "-c", code],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "OPS-DONE" in r.stdout
+    warned = [line for line in r.stderr.splitlines() if "RuntimeWarning" in line]
+    assert len(warned) == 1 and "<string>:7" in warned[0], r.stderr
