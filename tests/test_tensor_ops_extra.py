@@ -551,3 +551,57 @@ def test_numpy_fp_warnings_silent_in_ops_but_not_in_user_code():
     assert "OPS-DONE" in r.stdout
     warned = [line for line in r.stderr.splitlines() if "RuntimeWarning" in line]
     assert len(warned) == 1 and "<string>:7" in warned[0], r.stderr
+
+
+# ---- 8. TensorDataset slicing, cat of 0-d tensors, legacy loss reductions ----------------------
+def test_tensor_dataset_slicing(torch):
+    from autograd.data import TensorDataset
+    x, y = np.arange(10.0).reshape(5, 2), np.arange(5)
+    ours = TensorDataset(autograd.tensor(x), autograd.tensor(y))
+    theirs = torch.utils.data.TensorDataset(torch.tensor(x), torch.tensor(y))
+    for index in (slice(1, 3), slice(None, None, 2), [0, 2, 4], np.array([4, 1])):
+        xb, yb = ours[index]
+        txb, tyb = theirs[index if not isinstance(index, np.ndarray) else torch.tensor(index)]
+        np.testing.assert_array_equal(xb.numpy(), txb.numpy())
+        np.testing.assert_array_equal(yb.numpy(), tyb.numpy())
+    xb, yb = ours[autograd.tensor(1)]
+    assert xb.tolist() == [2.0, 3.0] and yb.item() == 1
+    bs = 2
+    batches = [ours[i * bs: i * bs + bs] for i in range(3)]  # tu_nn_tutorial's idiom
+    assert [b[0].shape[0] for b in batches] == [2, 2, 1]
+    with pytest.raises(IndexError):
+        ours[5]
+
+
+def test_cat_zero_dim_error(torch):
+    with pytest.raises(RuntimeError, match=r"zero-dimensional tensor \(at position 0\) cannot "
+                                           r"be concatenated"):
+        autograd.cat([autograd.tensor(1.0), autograd.tensor(2.0)])
+    with pytest.raises(RuntimeError, match=r"zero-dimensional tensor \(at position 1\)"):
+        autograd.cat([autograd.ones(1), autograd.tensor(2.0)])
+    with pytest.raises(RuntimeError, match=r"zero-dimensional tensor \(at position 0\) cannot "
+                                           r"be concatenated"):
+        torch.cat([torch.tensor(1.0), torch.tensor(2.0)])
+
+
+@pytest.mark.parametrize("legacy,reduction", [({"size_average": False}, "sum"),
+                                              ({"size_average": True}, "mean"),
+                                              ({"reduce": False}, "none"),
+                                              ({"size_average": False, "reduce": True}, "sum")])
+@pytest.mark.parametrize("name", ["nll_loss", "cross_entropy"])
+def test_legacy_reduction_args(torch, name, legacy, reduction):
+    import nn.functional as F
+    import torch.nn.functional as TF
+    rng = np.random.default_rng(7)
+    a, t = rng.standard_normal((4, 3)), np.array([0, 2, 1, 2])
+    x, tx = _both(torch, a)
+    with pytest.warns(UserWarning, match=f"reduction='{reduction}' instead"):
+        ours = getattr(F, name)(x, autograd.tensor(t), **legacy)
+    with pytest.warns(UserWarning, match=f"reduction='{reduction}' instead"):
+        theirs = getattr(TF, name)(tx, torch.tensor(t), **legacy)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12)
+    plain = getattr(F, name)(autograd.tensor(a), autograd.tensor(t), reduction=reduction)
+    np.testing.assert_allclose(ours.detach().numpy(), plain.numpy(), rtol=1e-12)
+    ours.sum().backward()
+    theirs.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)

@@ -906,6 +906,10 @@ def cat(tensors, dim=0, *, out=None):
     tensors = [x if isinstance(x, Tensor) else Tensor(x) for x in tensors]
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
+    for i, x in enumerate(tensors):
+        if x._data.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
+                               "concatenated (use stack, or reshape it to (1,) first)")
     nd = tensors[0]._data.ndim
     d = _wrap_dim(dim, nd, "cat")
     ref = tensors[0].shape
