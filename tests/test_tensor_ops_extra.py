@@ -605,3 +605,54 @@ def test_legacy_reduction_args(torch, name, legacy, reduction):
     ours.sum().backward()
     theirs.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+
+
+# ---- without PyTorch: the new ops against NumPy, and their gradients ----------------------------
+def test_new_ops_against_numpy():
+    rng = np.random.default_rng(8)
+    a = _distinct(rng, (3, 5))
+    x = autograd.tensor(a, requires_grad=True)
+    s = autograd.sort(x, 1, descending=True)
+    np.testing.assert_array_equal(s.values.detach().numpy(), -np.sort(-a, 1))
+    np.testing.assert_array_equal(s.indices.numpy(), np.argsort(-a, 1))
+    t = autograd.topk(x, 2, dim=0)
+    np.testing.assert_array_equal(t.values.detach().numpy(), -np.sort(-a, 0)[:2])
+    k = autograd.kthvalue(x, 2, 1)
+    np.testing.assert_array_equal(k.values.detach().numpy(), np.sort(a, 1)[:, 1])
+    np.testing.assert_array_equal(autograd.median(x, 1).values.detach().numpy(),
+                                  np.sort(a, 1)[:, 2])
+    assert autograd.median(x).item() == np.sort(a.ravel())[(a.size - 1) // 2]
+    (t.values.sum() + k.values.sum()).backward()
+    grad = np.zeros_like(a)
+    np.add.at(grad, (t.indices.numpy(), np.arange(5)[None, :].repeat(2, 0)), 1.0)
+    np.add.at(grad, (np.arange(3), k.indices.numpy()), 1.0)
+    np.testing.assert_array_equal(x.grad.numpy(), grad)
+    for fn in (lambda u: autograd.sort(u, 0).values, lambda u: autograd.topk(u, 3).values,
+               lambda u: autograd.kthvalue(u, 4, 1, keepdim=True).values,
+               lambda u: autograd.median(u)):
+        assert autograd.gradcheck(fn, (x,))
+    ints = np.array([[3, 1, 3], [2, 2, 1]])
+    vals, inv, cnt = autograd.unique(autograd.tensor(ints), return_inverse=True,
+                                     return_counts=True)
+    ev, ei, ec = np.unique(ints, return_inverse=True, return_counts=True)
+    np.testing.assert_array_equal(vals.numpy(), ev)
+    np.testing.assert_array_equal(inv.numpy(), ei.reshape(ints.shape))
+    np.testing.assert_array_equal(cnt.numpy(), ec)
+    u, v = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
+    np.testing.assert_allclose(autograd.linalg.cross(_t(u), _t(v)).numpy(), np.cross(u, v),
+                               rtol=1e-12)
+    p = autograd.tensor(rng.uniform(-4, 4, 6), requires_grad=True)
+    q = autograd.tensor(rng.uniform(0.5, 2, 6) * rng.choice([-1, 1], 6), requires_grad=True)
+    np.testing.assert_allclose(autograd.remainder(p, q).detach().numpy(),
+                               np.remainder(p.detach().numpy(), q.detach().numpy()))
+    np.testing.assert_allclose(autograd.fmod(p, q).detach().numpy(),
+                               np.fmod(p.detach().numpy(), q.detach().numpy()))
+    assert autograd.gradcheck(autograd.remainder, (p, q))
+    assert autograd.gradcheck(autograd.fmod, (p, q))
+    r = autograd.tensor(rng.standard_normal(6), requires_grad=True)
+    assert autograd.gradcheck(lambda *z: autograd.addcdiv(*z, value=0.5), (p, r, q))
+    np.testing.assert_array_equal(autograd.bitwise_xor(_t([1, 2]), _t([3, 3])).numpy(), [2, 1])
+    assert autograd.allclose(autograd.ones(2), autograd.ones(2) + 1e-9)
+    assert not autograd.equal(autograd.ones(2), autograd.zeros(2))
+    y = autograd.tensor([0.25, 4.0])
+    assert y.sqrt_() is y and y.tolist() == [0.5, 2.0]
