@@ -1247,7 +1247,16 @@ def _bitwise(ufunc, input, other, op):
     if not isinstance(input, Tensor):
         input = Tensor._make(_to_array(input, None), False, None)
     a, b = _operands(input, other)
+    if all(x._data.dtype.kind == "b" if isinstance(x, Tensor) else isinstance(x, bool)
+           for x in (a, b)):
+        # bool operands: the same values as the logical op, recorded as it (so a bool mask
+        # ``m1 & m2`` stays what the ONNX exporter and older code know)
+        ufunc = _LOGICAL[ufunc]
     return _compare(ufunc, a, b, op)
+
+
+_LOGICAL = {np.bitwise_and: np.logical_and, np.bitwise_or: np.logical_or,
+            np.bitwise_xor: np.logical_xor}
 
 
 def bitwise_and(input, other, *, out=None):
@@ -1288,6 +1297,8 @@ def bitwise_not(input, *, out=None):
     if input._data.dtype.kind not in "iub":
         raise NotImplementedError(f'"bitwise_not_cpu" not implemented for '
                                   f"'{_torch_type(input._data.dtype)}'")
+    if input._data.dtype.kind == "b":
+        return logical_not(input)
     return Tensor._make(np.asarray(np.invert(input._data)), False, None)
 
 
