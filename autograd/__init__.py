@@ -23,7 +23,9 @@ from . import _aliases, _runtime
 # ops follow IEEE arithmetic (log(0) = -inf, sqrt(-1) = nan, 1/0 = inf) and PyTorch returns those
 # values silently. One filter, matched only when NumPy warns and only for warnings attributed to
 # tapegrad's modules (autograd.*, nn.*, optim.*), so it costs nothing per op (np.errstate around
-# each op would cost several microseconds) and leaves warnings from user code alone.
+# each op would cost several microseconds) and leaves warnings from user code alone. Limitation:
+# a ``warnings.catch_warnings()`` block that is open while autograd is *first imported* (pytest's
+# collection does this) restores the filter list on exit, dropping this filter for the process.
 _warnings.filterwarnings(
     "ignore", message=r"(divide by zero|invalid value|overflow|underflow) encountered",
     category=RuntimeWarning, module=r"(autograd|nn|optim)(\.|$)")

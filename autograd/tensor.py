@@ -227,6 +227,40 @@ class Tensor:
         """Number of dimensions (``ndim``)."""
         return self._data.ndim
 
+    def ndimension(self):
+        """Number of dimensions (``torch.Tensor.ndimension``, an alias of :meth:`dim`)."""
+        return self._data.ndim
+
+    @property
+    def nbytes(self):
+        """Bytes taken by the elements, ``numel() * itemsize``."""
+        return self._data.nbytes
+
+    @property
+    def itemsize(self):
+        """Bytes per element (``element_size()``)."""
+        return self._data.itemsize
+
+    def is_same_size(self, other):
+        """True if ``other`` has this tensor's shape."""
+        return self._data.shape == other._data.shape
+
+    def is_nonzero(self):
+        """The truth value of a one-element tensor (``torch.Tensor.is_nonzero``).
+
+        Raises:
+            RuntimeError: for a tensor with no or several elements (as PyTorch).
+        """
+        if self._data.size == 0:
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+        if self._data.size > 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return builtins.bool(self._data.reshape(-1)[0])
+
+    def reshape_as(self, other):
+        """``self.reshape(other.shape)`` (``torch.Tensor.reshape_as``)."""
+        return _ops.reshape(self, other._data.shape)
+
     def numel(self):
         """Number of elements."""
         return self._data.size

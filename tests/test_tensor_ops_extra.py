@@ -656,3 +656,80 @@ def test_new_ops_against_numpy():
     assert not autograd.equal(autograd.ones(2), autograd.zeros(2))
     y = autograd.tensor([0.25, 4.0])
     assert y.sqrt_() is y and y.tolist() == [0.5, 2.0]
+
+
+# ---- more of torch.Tensor's common surface --------------------------------------------------------
+@pytest.mark.parametrize("name", ["logaddexp", "hypot", "xlogy"])
+def test_binary_extras(torch, name):
+    rng = np.random.default_rng(9)
+    a = rng.standard_normal((3, 4))
+    b = rng.uniform(0.5, 2.0, (4,))
+    if name == "xlogy":
+        a[0, :2] = 0.0
+    (x, tx), (y, ty) = _both(torch, a), _both(torch, b)
+    ours, theirs = getattr(autograd, name)(x, y), getattr(torch, name)(tx, ty)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12)
+    ours.sum().backward()
+    theirs.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(y.grad.numpy(), ty.grad.numpy(), rtol=1e-12)
+    assert autograd.gradcheck(lambda u, v: getattr(autograd, name)(u, v),
+                              (autograd.tensor(a, requires_grad=True), y))
+    two = np.full((4,), 2.0)
+    np.testing.assert_allclose(getattr(x.detach(), name)(_t(two)).numpy(),
+                               getattr(tx.detach(), name)(torch.tensor(two)).numpy(), rtol=1e-12)
+
+
+def test_xlogy_zero_and_logaddexp_inf(torch):
+    z = np.array([0.0, 0.0, 1.0])
+    y = np.array([0.0, np.nan, 0.0])
+    np.testing.assert_array_equal(autograd.xlogy(_t(z), _t(y)).numpy(),
+                                  torch.xlogy(torch.tensor(z), torch.tensor(y)).numpy())
+    m = np.array([-np.inf, 1.0])
+    np.testing.assert_array_equal(autograd.logaddexp(_t(m), _t(m)).numpy(),
+                                  torch.logaddexp(torch.tensor(m), torch.tensor(m)).numpy())
+
+
+def test_reduction_and_shape_extras(torch):
+    rng = np.random.default_rng(10)
+    a = rng.standard_normal((3, 4))
+    a_nan = a.copy()
+    a_nan[1, 2] = np.nan
+    for name, fn in [("nansum", lambda M, t: M.nansum(t, 1)), ("nanmean", lambda M, t: M.nanmean(t, 0)),
+                     ("nansum_all", lambda M, t: M.nansum(t)), ("trace", lambda M, t: M.trace(t)),
+                     ("diff", lambda M, t: M.diff(t, n=2, dim=1)),
+                     ("diff_pre", lambda M, t: M.diff(t, dim=0, prepend=t[:1] * 2)),
+                     ("fliplr", lambda M, t: M.fliplr(t)), ("flipud", lambda M, t: M.flipud(t)),
+                     ("select", lambda M, t: M.select(t, 1, -2)), ("ravel", lambda M, t: M.ravel(t)),
+                     ("moveaxis", lambda M, t: M.moveaxis(t, 0, 1)),
+                     ("swapdims", lambda M, t: M.swapdims(t, 0, 1)),
+                     ("deg2rad", lambda M, t: M.deg2rad(t)), ("rad2deg", lambda M, t: M.rad2deg(t))]:
+        data = a_nan if name.startswith("nan") else a
+        x, tx = _both(torch, data)
+        ours, theirs = fn(autograd, x), fn(torch, tx)
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12,
+                                   err_msg=name)
+        ours.sum().backward()
+        theirs.sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12, err_msg=name)
+        if not name.startswith("nan"):
+            assert autograd.gradcheck(lambda t: fn(autograd, t), (autograd.tensor(a, requires_grad=True),))
+    b = np.array([True, False, False, True])
+    np.testing.assert_array_equal(autograd.diff(_t(b)).numpy(), torch.diff(torch.tensor(b)).numpy())
+    with pytest.raises(RuntimeError, match="expected a matrix"):
+        autograd.trace(autograd.ones(3))
+
+
+def test_tensor_attribute_extras(torch):
+    x, tx = autograd.zeros(2, 3), torch.zeros(2, 3)
+    assert x.ndimension() == tx.ndimension() == 2
+    assert x.nbytes == tx.nbytes and x.itemsize == tx.itemsize
+    assert x.is_same_size(autograd.ones(2, 3)) and not x.is_same_size(autograd.ones(3))
+    assert autograd.tensor([2.0]).is_nonzero() is torch.tensor([2.0]).is_nonzero() is True
+    assert autograd.tensor(0).is_nonzero() is False
+    with pytest.raises(RuntimeError, match="more than one value is ambiguous"):
+        x.is_nonzero()
+    assert x.reshape_as(autograd.ones(3, 2)).shape == (3, 2)
+    assert autograd.positive(x) is x
+    with pytest.raises(TypeError):
+        autograd.positive(autograd.ones(2, dtype=autograd.bool))

@@ -107,6 +107,12 @@ _register_methods({
     "unique_consecutive": sorting.unique_consecutive, "cross": linalg.cross,
     "absolute": elementwise.abs, "greater": elementwise.gt, "greater_equal": elementwise.ge,
     "less": elementwise.lt, "less_equal": elementwise.le, "not_equal": elementwise.ne,
+    "logaddexp": elementwise.logaddexp, "hypot": elementwise.hypot, "xlogy": elementwise.xlogy,
+    "deg2rad": elementwise.deg2rad, "rad2deg": elementwise.rad2deg,
+    "positive": elementwise.positive, "nansum": reduction.nansum,
+    "nanmean": reduction.nanmean, "trace": reduction.trace, "diff": shape.diff,
+    "fliplr": shape.fliplr, "flipud": shape.flipud, "select": shape.select,
+    "ravel": shape.ravel, "moveaxis": shape.movedim, "swapdims": shape.transpose,
 })
 
 
@@ -151,7 +157,8 @@ _INPLACE = {
     "divide": elementwise.div, "true_divide": elementwise.div, "subtract": elementwise.sub,
     "tril": shape.tril, "triu": shape.triu, "cumsum": reduction.cumsum,
     "cumprod": reduction.cumprod, "maximum": elementwise.maximum,
-    "minimum": elementwise.minimum,
+    "minimum": elementwise.minimum, "hypot": elementwise.hypot, "xlogy": elementwise.xlogy,
+    "deg2rad": elementwise.deg2rad, "rad2deg": elementwise.rad2deg,
 }
 _inplace_methods = {n + "_": _make_inplace(n, f) for n, f in _INPLACE.items()}
 _register_methods({k: v for k, v in _inplace_methods.items()
@@ -187,7 +194,7 @@ _MODULE_INPLACE = ["abs_", "acos_", "arccos_", "arcsin_", "arctan_", "asin_", "a
                    "exp_", "expm1_", "floor_", "frac_", "log10_", "log1p_", "log2_", "log_",
                    "nan_to_num_", "neg_", "negative_", "reciprocal_", "relu_", "round_",
                    "rsqrt_", "sigmoid_", "sin_", "sinh_", "sqrt_", "square_", "tan_", "tanh_",
-                   "trunc_", "fill_", "zero_", "detach_"]
+                   "trunc_", "fill_", "zero_", "detach_", "deg2rad_", "rad2deg_", "xlogy_"]
 for _n in _MODULE_INPLACE:
     globals()[_n] = _module_inplace(_n)
 __all__ += _MODULE_INPLACE

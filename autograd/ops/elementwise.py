@@ -30,7 +30,7 @@ __all__ = [
     "eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and", "logical_or",
     "logical_xor", "isnan", "isinf", "isfinite", "cast", "clone", "floor_divide", "remainder",
     "fmod", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "isclose", "allclose", "equal",
-    "addcmul", "addcdiv",
+    "addcmul", "addcdiv", "logaddexp", "hypot", "xlogy", "deg2rad", "rad2deg", "positive",
     "expand_as_copy",
     # activations
     "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "softplus", "hardtanh",
@@ -2023,3 +2023,128 @@ def hardswish(input, inplace=False):
     """
     _act_input(input, "hardswish")
     return _maybe_inplace(input, inplace, "hardswish", Hardswish.apply)
+
+
+# ---- logaddexp, hypot, xlogy, angle conversions ----------------------------------------------
+class LogAddExp(Node):
+    """Graph node of :func:`logaddexp`: ``out = log(e^a + e^b)``; gradients ``e^(a - out)``
+    and ``e^(b - out)`` (the softmax weights of the pair)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        try:
+            out = np.logaddexp(a, b)
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("logaddexp", a, b) or e from None
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        return (grad * exp(a - out) if na else None), (grad * exp(b - out) if nb else None)
+
+
+def logaddexp(input, other, *, out=None):
+    """``log(exp(input) + exp(other))`` without overflow (``torch.logaddexp``), with
+    broadcasting; differentiable in both."""
+    if out is not None:
+        return _with_out("logaddexp", logaddexp, out, input, other)
+    a, b = _operands(_float(input, "logaddexp"), other)
+    if not isinstance(b, Tensor):
+        b = Tensor._make(np.asarray(b, dtype=a._data.dtype), False, None)
+    return LogAddExp.apply(a, b)
+
+
+class Hypot(Node):
+    """Graph node of :func:`hypot`: ``out = sqrt(a^2 + b^2)``; gradients ``a / out`` and
+    ``b / out``."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        try:
+            out = np.hypot(a, b)
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("hypot", a, b) or e from None
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        g = grad / out
+        return (g * a if na else None), (g * b if nb else None)
+
+
+def hypot(input, other, *, out=None):
+    """``sqrt(input^2 + other^2)`` elementwise (``torch.hypot``), with broadcasting;
+    differentiable in both (the gradient is nan where both are 0, as PyTorch's)."""
+    if out is not None:
+        return _with_out("hypot", hypot, out, input, other)
+    a, b = _operands(_float(input, "hypot"), other)
+    if not isinstance(b, Tensor):
+        b = Tensor._make(np.asarray(b, dtype=a._data.dtype), False, None)
+    return Hypot.apply(a, b)
+
+
+class Xlogy(Node):
+    """Graph node of :func:`xlogy`: ``out = x log(y)``, 0 where ``x == 0`` (unless ``y`` is
+    NaN); gradients ``log(y)`` and ``x / y``, as PyTorch computes them."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        try:
+            with np.errstate(divide="ignore", invalid="ignore"):  # log(0) * 0 where x == 0
+                out = np.where((x == 0) & ~np.isnan(y), 0, x * np.log(y)).astype(x.dtype,
+                                                                                copy=False)
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("xlogy", x, y) or e from None
+        ctx.save_for_backward(x, y)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        nx, ny = ctx.needs_input_grad
+        return (grad * log(y) if nx else None), (grad * x / y if ny else None)
+
+
+def xlogy(input, other, *, out=None):
+    """``input * log(other)``, 0 where ``input == 0`` (``torch.xlogy``; NaN in ``other`` still
+    gives NaN), with broadcasting. Differentiable: ``d/d input = log(other)``,
+    ``d/d other = input / other`` (PyTorch's values)."""
+    if out is not None:
+        return _with_out("xlogy", xlogy, out, input, other)
+    if not isinstance(input, Tensor):
+        input = Tensor._make(_to_array(input, None), False, None)
+    x, y = _operands(_float(input, "xlogy"), other)
+    if not isinstance(y, Tensor):
+        y = Tensor._make(np.asarray(y, dtype=x._data.dtype), False, None)
+    return Xlogy.apply(x, y)
+
+
+def deg2rad(input, *, out=None):
+    """Degrees to radians, ``input * pi / 180`` (``torch.deg2rad``)."""
+    if out is not None:
+        return _with_out("deg2rad", deg2rad, out, input)
+    return mul(_float(input, "deg2rad"), math.pi / 180.0)
+
+
+def rad2deg(input, *, out=None):
+    """Radians to degrees, ``input * 180 / pi`` (``torch.rad2deg``)."""
+    if out is not None:
+        return _with_out("rad2deg", rad2deg, out, input)
+    return mul(_float(input, "rad2deg"), 180.0 / math.pi)
+
+
+def positive(input):
+    """``input`` itself (``torch.positive``, unary ``+``).
+
+    Raises:
+        TypeError: for a bool tensor (as PyTorch).
+    """
+    if input._data.dtype.kind == "b":
+        raise TypeError("The `+` operator, on a bool tensor is not supported.")
+    return input

@@ -18,7 +18,7 @@ from ..tensor import Tensor, _wrap_dim
 
 __all__ = ["sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std",
            "prod", "cumsum", "cumprod", "norm",
-           "logsumexp", "all", "any", "count_nonzero"]
+           "logsumexp", "all", "any", "count_nonzero", "nansum", "nanmean", "trace"]
 
 # PyTorch's torch.return_types.max / min: a named pair (values, indices).
 MaxMin = collections.namedtuple("MaxMin", ["values", "indices"])
@@ -624,3 +624,44 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if isinstance(p, str):
         raise RuntimeError(f"norm: p must be 'fro', 'nuc' or a number, got {p!r}")
     return _vector_norm(input, p, dim, keepdim, dtype, op="norm")
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """:func:`sum` treating NaN as 0 (``torch.nansum``); no gradient flows to the NaNs."""
+    if out is not None:
+        return _with_out("nansum", nansum, out, input, dim=dim, keepdim=keepdim, dtype=dtype)
+    if input._data.dtype.kind != "f":
+        return sum(input, dim, keepdim, dtype)
+    from .elementwise import where
+    mask = Tensor._make(np.isnan(input._data), False, None)
+    zero = Tensor._make(np.zeros((), input._data.dtype), False, None)
+    return sum(where(mask, zero, input), dim, keepdim, dtype)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """:func:`mean` of the non-NaN elements (``torch.nanmean``): NaN where a slice is all NaN.
+
+    Raises:
+        RuntimeError: for a non-floating input (as PyTorch).
+    """
+    if out is not None:
+        return _with_out("nanmean", nanmean, out, input, dim=dim, keepdim=keepdim, dtype=dtype)
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"nanmean(): expected input to have floating point dtype but got "
+                           f"{_dt.dtype_name(input._data.dtype)}")
+    dims = _dims(dim, input._data.ndim, "nanmean")
+    count = (~np.isnan(input._data)).sum(axis=dims, keepdims=keepdim).astype(input._data.dtype)
+    return nansum(input, dim, keepdim, dtype=dtype) / Tensor._make(count, False, None)
+
+
+def trace(input):
+    """Sum of the main diagonal of a 2-D tensor (``torch.trace``); differentiable.
+
+    Raises:
+        RuntimeError: for an input that is not 2-D (as PyTorch).
+    """
+    if input._data.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim "
+                           f"{input._data.ndim} (shape {tuple(input.shape)})")
+    from .shape import diagonal
+    return sum(diagonal(input))

@@ -21,7 +21,7 @@ from ._out import with_out as _with_out
 from ..tensor import Tensor, _register_methods, _wrap_dim
 from .elementwise import promote_dtypes
 
-__all__ = ["reshape", "view", "view_as", "flatten", "unflatten", "squeeze", "unsqueeze",
+__all__ = ["diff", "fliplr", "flipud", "select", "ravel", "moveaxis", "swapdims", "reshape", "view", "view_as", "flatten", "unflatten", "squeeze", "unsqueeze",
            "transpose", "swapaxes", "permute", "t", "expand", "expand_as", "broadcast_to",
            "repeat", "tile", "getitem", "setitem", "cat", "concat", "concatenate", "stack",
            "split", "chunk", "unbind", "narrow", "flip", "movedim", "roll", "gather",
@@ -1775,3 +1775,74 @@ _register_methods({
     "argwhere": argwhere, "masked_scatter": masked_scatter,
     "repeat_interleave": repeat_interleave,
 })
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """The ``n``-th forward difference along ``dim`` (``torch.diff``): ``out[i] = x[i + 1] -
+    x[i]`` applied ``n`` times, after concatenating ``prepend``/``append`` along ``dim``.
+    Differentiable; bool tensors give ``x[i + 1] != x[i]``.
+
+    Raises:
+        RuntimeError: for a 0-d input or a negative ``n``.
+    """
+    if input._data.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    d = _wrap_dim(dim, input._data.ndim, "diff")
+    parts = [t for t in (prepend, input, append) if t is not None]
+    x = cat(parts, d) if len(parts) > 1 else input
+    for _ in range(n):
+        m = x.shape[d]
+        if m == 0:
+            break
+        hi, lo = narrow(x, d, 1, m - 1), narrow(x, d, 0, m - 1)
+        if x._data.dtype.kind == "b":
+            x = Tensor._make(hi._data != lo._data, False, None)
+        else:
+            x = hi - lo
+    return x
+
+
+def fliplr(input):
+    """Reverse the columns, ``flip(input, [1])`` (``torch.fliplr``).
+
+    Raises:
+        RuntimeError: for fewer than 2 dimensions."""
+    if input._data.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, [1])
+
+
+def flipud(input):
+    """Reverse the rows, ``flip(input, [0])`` (``torch.flipud``).
+
+    Raises:
+        RuntimeError: for a 0-d input."""
+    if input._data.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, [0])
+
+
+def select(input, dim, index):
+    """The slice at ``index`` along ``dim``, with that dimension removed (``torch.select``;
+    ``x.select(1, 2) == x[:, 2]``); a view, differentiable.
+
+    Raises:
+        IndexError: for ``dim`` or ``index`` out of range.
+    """
+    d = _wrap_dim(dim, input._data.ndim, "select")
+    n = input._data.shape[d]
+    if not -n <= index < n:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(input.shape)} at dimension {d}")
+    return getitem(input, (slice(None),) * d + (int(index),))
+
+
+def ravel(input):
+    """``input`` flattened to 1-D (``torch.ravel``), a view where possible."""
+    return reshape(input, -1)
+
+
+moveaxis = movedim
+swapdims = transpose
