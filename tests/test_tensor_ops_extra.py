@@ -733,3 +733,63 @@ def test_tensor_attribute_extras(torch):
     assert autograd.positive(x) is x
     with pytest.raises(TypeError):
         autograd.positive(autograd.ones(2, dtype=autograd.bool))
+
+
+# ---- svd ----------------------------------------------------------------------------------------
+def _svd_loss(M, r, w):
+    """A loss that does not depend on the singular vectors' signs (squares of U and Vh)."""
+    return (r.U ** 2 * w).sum() + r.S.sum() + (r.Vh ** 2 * 0.3).sum() + (r.S ** 2).sum()
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 5), (2, 3, 3)])
+def test_linalg_svd_values_and_grad(torch, shape):
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal(shape)
+    x, tx = _both(torch, a)
+    ours, theirs = autograd.linalg.svd(x, full_matrices=False), torch.linalg.svd(
+        tx, full_matrices=False)
+    np.testing.assert_allclose(ours.S.detach().numpy(), theirs.S.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(np.abs(ours.U.detach().numpy()), np.abs(theirs.U.detach().numpy()),
+                               rtol=1e-8, atol=1e-10)
+    recon = (ours.U * ours.S.unsqueeze(-2)) @ ours.Vh
+    np.testing.assert_allclose(recon.detach().numpy(), a, rtol=1e-10, atol=1e-12)
+    w = np.arange(np.prod(ours.U.shape), dtype=np.float64).reshape(ours.U.shape)
+    _svd_loss(autograd, ours, autograd.tensor(w)).backward()
+    _svd_loss(torch, theirs, torch.tensor(w)).backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-7, atol=1e-9)
+    assert autograd.gradcheck(
+        lambda t: _svd_loss(autograd, autograd.linalg.svd(t, full_matrices=False),
+                            autograd.tensor(w)), (autograd.tensor(a, requires_grad=True),))
+    assert autograd.gradcheck(autograd.linalg.svdvals, (autograd.tensor(a, requires_grad=True),))
+
+
+def test_svd_legacy_and_full(torch):
+    a = np.random.default_rng(12).standard_normal((4, 2))
+    ours, theirs = autograd.svd(_t(a)), torch.svd(torch.tensor(a))
+    assert [tuple(t.shape) for t in ours] == [tuple(t.shape) for t in theirs]
+    np.testing.assert_allclose(((ours.U * ours.S) @ ours.V.T).numpy(), a, rtol=1e-10)
+    full, tfull = autograd.linalg.svd(_t(a)), torch.linalg.svd(torch.tensor(a))
+    assert [tuple(t.shape) for t in full] == [tuple(t.shape) for t in tfull]
+    assert autograd.svd(_t(a), some=False).U.shape == (4, 4)
+    no_uv, tno_uv = autograd.svd(_t(a), compute_uv=False), torch.svd(torch.tensor(a),
+                                                                      compute_uv=False)
+    assert [tuple(t.shape) for t in no_uv] == [tuple(t.shape) for t in tno_uv]
+    assert not no_uv.U.numpy().any()
+    x = autograd.tensor(a, requires_grad=True)
+    with pytest.raises(NotImplementedError, match="full_matrices=False"):
+        autograd.linalg.svd(x).U.sum().backward()
+    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        autograd.linalg.svd(autograd.ones(3))
+
+
+def test_svd_without_torch():
+    a = np.random.default_rng(13).standard_normal((3, 4))
+    r = autograd.linalg.svd(_t(a), full_matrices=False)
+    np.testing.assert_allclose(r.S.numpy(), np.linalg.svd(a, compute_uv=False), rtol=1e-12)
+    np.testing.assert_allclose(((r.U * r.S.unsqueeze(-2)) @ r.Vh).numpy(), a, atol=1e-12)
+    x = autograd.tensor(a, requires_grad=True)
+    assert autograd.gradcheck(autograd.linalg.svdvals, (x,))
+    # a sign-invariant function of U and Vh: the projectors U U^T and Vh^T Vh
+    assert autograd.gradcheck(lambda t: (lambda q: (q.U @ q.U.mT * 2.0).sum()
+                                         + (q.Vh.mT @ q.Vh)[0].sum())(
+        autograd.linalg.svd(t, full_matrices=False)), (x,))

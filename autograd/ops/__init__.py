@@ -105,6 +105,7 @@ _register_methods({
     "topk": sorting.topk, "kthvalue": sorting.kthvalue, "median": sorting.median,
     "nanmedian": sorting.nanmedian, "unique": sorting.unique,
     "unique_consecutive": sorting.unique_consecutive, "cross": linalg.cross,
+    "svd": linalg.svd,
     "absolute": elementwise.abs, "greater": elementwise.gt, "greater_equal": elementwise.ge,
     "less": elementwise.lt, "less_equal": elementwise.le, "not_equal": elementwise.ne,
     "logaddexp": elementwise.logaddexp, "hypot": elementwise.hypot, "xlogy": elementwise.xlogy,

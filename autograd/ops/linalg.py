@@ -17,7 +17,7 @@ from ._out import with_out as _with_out
 from ..tensor import Tensor
 from .elementwise import _operands, promote_dtypes
 
-__all__ = ["matmul", "mm", "bmm", "mv", "dot", "outer", "cross", "einsum", "tensordot", "inverse", "det",
+__all__ = ["matmul", "mm", "bmm", "mv", "dot", "outer", "cross", "svd", "einsum", "tensordot", "inverse", "det",
            "slogdet", "logdet"]
 
 SlogDetResult = collections.namedtuple("SlogDetResult", ["sign", "logabsdet"])
@@ -590,3 +590,138 @@ def solve(A, B, *, left=True):
                            f"{tuple(B.shape)} do not broadcast") from None
     X = Solve.apply(A, Bm)
     return X.squeeze(-1) if vector else X
+
+
+# ---- singular value decomposition ---------------------------------------------------------------
+SvdResult = collections.namedtuple("svd", ["U", "S", "Vh"])
+SvdLegacyResult = collections.namedtuple("svd", ["U", "S", "V"])
+
+
+class SvdPacked(Node):
+    """Graph node of the SVD ``A = U diag(S) Vh``. A node has one output, so the three factors
+    travel packed along the last axis (``[U.ravel(), S, Vh.ravel()]`` per matrix) and
+    :func:`_svd` slices them out; the packed gradient is split back here.
+
+    Backward (thin SVD, distinct non-zero singular values; J. Townsend, "Differentiating the
+    Singular Value Decomposition", 2016), with ``F_ij = 1 / (s_j^2 - s_i^2)`` (0 on the
+    diagonal)::
+
+        dA = U [ (F o (U^T dU - dU^T U)) S + diag(dS) + S (F o (V^T dV - dV^T V)) ] V^T
+             + (I - U U^T) dU S^-1 V^T + U S^-1 dV^T (I - V V^T)
+
+    Repeated singular values give inf/nan gradients, as in PyTorch.
+    """
+
+    @staticmethod
+    def forward(ctx, a, full):
+        u, s, vh = np.linalg.svd(a, full_matrices=full)
+        m, n = a.shape[-2:]
+        ctx.full_rect = full and m != n
+        ctx.parts = (u.shape, s.shape, vh.shape)
+        ctx.usv = (u, s, vh)
+        batch = a.shape[:-2]
+        return np.concatenate([u.reshape(batch + (-1,)), s, vh.reshape(batch + (-1,))],
+                              axis=-1).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if ctx.full_rect:
+            raise NotImplementedError(
+                "linalg.svd: the derivative with full_matrices=True of a non-square matrix is "
+                "not implemented (the extra singular vectors are not unique); use "
+                "full_matrices=False")
+        ush, ssh, vsh = ctx.parts
+        nu, ns = int(np.prod(ush[-2:])), ssh[-1]
+        gu = grad[..., :nu].reshape(ush)
+        gs = grad[..., nu:nu + ns]
+        gvh = grad[..., nu + ns:].reshape(vsh)
+        u_, s_, vh_ = ctx.usv
+        dt = grad.dtype
+        U = Tensor._make(u_.astype(dt, copy=False), False, None)
+        V = Tensor._make(np.swapaxes(vh_, -1, -2).astype(dt, copy=False), False, None)
+        S = Tensor._make(s_.astype(dt, copy=False), False, None)
+        s2 = s_.astype(np.float64) ** 2
+        with np.errstate(divide="ignore"):
+            f = 1.0 / (s2[..., None, :] - s2[..., :, None])
+        k = s_.shape[-1]
+        f[..., np.arange(k), np.arange(k)] = 0.0
+        F = Tensor._make(f.astype(dt), False, None)
+        gv = gvh.mT
+        J = F * (U.mT @ gu - gu.mT @ U)
+        K = F * (V.mT @ gv - gv.mT @ V)
+        eye = Tensor._make(np.eye(k, dtype=dt), False, None)
+        inner = J * S.unsqueeze(-2) + eye * gs.unsqueeze(-2) + S.unsqueeze(-1) * K
+        ga = U @ inner @ V.mT
+        m, n = ush[-2], vsh[-1]
+        inv_s = Tensor._make((1.0 / s_).astype(dt, copy=False), False, None)
+        if m > k:
+            ga = ga + (gu - U @ (U.mT @ gu)) @ (inv_s.unsqueeze(-1) * V.mT)
+        if n > k:
+            ga = ga + (U * inv_s.unsqueeze(-2)) @ (gv.mT - (gv.mT @ V) @ V.mT)
+        return ga, None
+
+
+def _svd(input, full_matrices, op):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(input).__name__}")
+    if input._data.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions (got "
+                           f"shape {tuple(input.shape)})")
+    a = input if input._data.dtype.kind == "f" else input.to(np.float32)
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    mu, nv = (m, n) if full_matrices else (k, k)
+    packed = SvdPacked.apply(a, full_matrices)
+    batch = tuple(a.shape[:-2])
+    U = packed[..., :m * mu].reshape(batch + (m, mu))
+    S = packed[..., m * mu:m * mu + k]
+    Vh = packed[..., m * mu + k:].reshape(batch + (nv, n))
+    return U, S, Vh
+
+
+def linalg_svd(A, full_matrices=True, *, driver=None, out=None):
+    """``torch.linalg.svd``: ``A = U diag(S) Vh`` for ``A`` of shape ``(*, m, n)``; a named
+    triple ``(U, S, Vh)`` with ``U`` ``(*, m, m)`` / ``(*, m, k)``, ``S`` ``(*, k)`` descending,
+    ``Vh`` ``(*, n, n)`` / ``(*, k, n)`` (``k = min(m, n)``; the second shapes with
+    ``full_matrices=False``). Computed by LAPACK through ``numpy.linalg.svd``; the signs of the
+    singular vectors may differ from PyTorch's (both are valid).
+
+    Differentiable (see :class:`SvdPacked`): loss functions should not depend on the sign of
+    the singular vectors, as in PyTorch. ``driver`` is accepted and ignored (CPU).
+
+    Raises:
+        RuntimeError: for fewer than 2 dimensions.
+        NotImplementedError: at backward, for ``full_matrices=True`` with ``m != n``.
+    """
+    if out is not None:
+        raise TypeError("linalg.svd: out= is not supported")
+    return SvdResult(*_svd(A, full_matrices, "linalg.svd"))
+
+
+def linalg_svdvals(A, *, driver=None, out=None):
+    """``torch.linalg.svdvals``: the singular values ``(*, min(m, n))``, descending;
+    differentiable."""
+    if out is not None:
+        return _with_out("linalg.svdvals", linalg_svdvals, out, A)
+    return _svd(A, False, "linalg.svdvals")[1]
+
+
+def svd(input, some=True, compute_uv=True, *, out=None):
+    """``torch.svd`` (deprecated in PyTorch for :func:`autograd.linalg.svd`): a named triple
+    ``(U, S, V)`` with ``input = U diag(S) V^T`` -- ``V``, not ``Vh``. ``some=True`` gives the
+    reduced factors, ``some=False`` the full ones. With ``compute_uv=False``, ``U`` and ``V``
+    are zero-filled ``(*, m, m)`` and ``(*, n, n)`` (as PyTorch) and only ``S`` is
+    differentiable.
+
+    Raises:
+        RuntimeError: for fewer than 2 dimensions.
+    """
+    if out is not None:
+        raise TypeError("svd: out= is not supported")
+    if not compute_uv:  # PyTorch: zero-filled full-size U (*, m, m) and V (*, n, n)
+        S = _svd(input, False, "svd")[1]
+        *batch, m, n = input.shape
+        return SvdLegacyResult(Tensor._make(np.zeros((*batch, m, m), S.dtype), False, None), S,
+                               Tensor._make(np.zeros((*batch, n, n), S.dtype), False, None))
+    U, S, Vh = _svd(input, not some, "svd")
+    return SvdLegacyResult(U, S, Vh.mT)
