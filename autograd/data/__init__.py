@@ -138,6 +138,16 @@ class TensorDataset(Dataset):
         return self.tensors[0].shape[0] if self.tensors else 0
 
     def __getitem__(self, index):
+        """``tuple(t[index] for t in self.tensors)``: one sample for an int index; for a slice,
+        a list/array of indices or an index tensor, a batch (``ds[i:j]``), as PyTorch (which
+        indexes every tensor with ``index``).
+
+        Raises:
+            IndexError: for an int index out of range.
+        """
+        if not isinstance(index, (int, np.integer)) and not (
+                isinstance(index, Tensor) and index.ndim == 0 and index.dtype.kind in "iu"):
+            return tuple(t[index] for t in self.tensors)
         n = len(self)
         i = operator.index(index)
         if not -n <= i < n:
