@@ -115,6 +115,7 @@ LAUNCHER_VARS = ("LOCAL_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRA
 BLAS_COUNT_VARS = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "MKL_NUM_THREADS",
                    "OMP_NUM_THREADS")
 THREADING_LAYER_PRIORITY = "omp tbb workqueue"
+WORKER_NAME_PREFIX = "tapegrad-dataloader-worker"  # autograd/data/dataloader.py names them so
 
 _M_TRIM_THRESHOLD = -1  # glibc's malloc.h
 _M_MMAP_THRESHOLD = -3
@@ -431,10 +432,16 @@ def _numba_omp_started():
 
 def configure():
     """Apply the import-time settings (idempotent); called by ``autograd/__init__.py`` first."""
-    global _configured, _omp_in_time
+    global _configured, _omp_in_time, _worker
     if _configured:
         return
     _configured = True
+    # a DataLoader worker that imports autograd while unpickling its dataset: 1 thread from the
+    # start (multiprocessing names the process before it unpickles the task)
+    mp_process = sys.modules.get("multiprocessing.process")
+    if mp_process is not None and mp_process.current_process().name.startswith(
+            WORKER_NAME_PREFIX):
+        _worker = True
     # rule 1: sleeping idle workers
     _omp_in_time = not _numba_omp_started()
     _setenv("OMP_WAIT_POLICY", "PASSIVE")

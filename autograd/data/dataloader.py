@@ -22,6 +22,7 @@ import weakref
 from . import BatchSampler, IterableDataset, RandomSampler, SequentialSampler  # noqa: F401
 from . import default_collate, default_convert
 from . import _worker
+from .. import _runtime
 from ..random import get_rng
 
 __all__ = ["DataLoader", "DEFAULT_START_METHOD"]
@@ -384,7 +385,7 @@ class _WorkerPool:
                 p = ctx.Process(target=_worker.worker_loop,
                                 args=(child, loader.dataset, spec, wid, n, self.base_seed,
                                       loader.worker_init_fn),
-                                name=f"tapegrad-dataloader-worker-{wid}", daemon=True)
+                                name=f"{_runtime.WORKER_NAME_PREFIX}-{wid}", daemon=True)
                 self.conns.append(parent)
                 try:
                     p.start()
@@ -427,7 +428,6 @@ def _cores():
 
 
 def _warn_if_fork_unsafe():
-    from .. import _runtime
     if _runtime._numba_omp_started():
         warnings.warn("DataLoader: multiprocessing_context='fork' after Numba's OpenMP thread "
                       "pool has started: GNU OpenMP is not fork-safe and a worker may hang in "
