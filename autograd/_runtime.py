@@ -418,9 +418,28 @@ governor = _Governor()
 
 
 def _after_fork_in_child():
+    """A forked child has only the forking thread: forget the governor's thread and its
+    measurements (and the kernels' BLAS guard, which it may have held), then start it again."""
     governor.reset_after_fork()
+    kernels_blas = sys.modules.get("kernels._blas")
+    if kernels_blas is not None:
+        kernels_blas._guard = threading.Lock()
     if not _worker:
         governor.start(governor.ceiling)
+
+
+def _in_forkserver_server():
+    """True while multiprocessing's fork server imports its preload modules (the main script):
+    no governor thread there, since it forks every worker and fork copies no threads."""
+    forkserver = sys.modules.get("multiprocessing.forkserver")
+    if forkserver is None:
+        return False
+    frame = sys._getframe()
+    while frame is not None:
+        if frame.f_code is forkserver.main.__code__:
+            return True
+        frame = frame.f_back
+    return False
 
 
 # ---- import-time configuration -------------------------------------------------------------------
@@ -460,7 +479,8 @@ def configure():
     n = default_num_threads()
     _apply_default(n)
     # rule 3
-    governor.start(n)
+    if not _in_forkserver_server():
+        governor.start(n)
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=_after_fork_in_child)
     tune_allocator()
