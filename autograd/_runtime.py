@@ -582,6 +582,21 @@ def get_num_threads():
     return default_num_threads()
 
 
+def user_num_threads():
+    """The thread count the user chose, or ``None``: the last :func:`set_num_threads` value,
+    else ``NUMBA_NUM_THREADS``, else ``OMP_NUM_THREADS`` (its first entry) when the user set it
+    (the values this module set itself, in :data:`ENV_SET`, are not a choice). A launcher's
+    local world size is not a choice either: ``autograd.distributed`` refines that default when
+    the process group starts, counting the ranks that share this one's cores."""
+    if _current is not None:
+        return _current
+    for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS"):
+        n = _env_int(name)
+        if n and ENV_SET.get(name) != os.environ.get(name):
+            return n
+    return None
+
+
 def info():
     """What is in force, as a dict (for tests, bug reports and the benchmark's JSON):
     ``num_threads``, ``default_num_threads``, ``cpu_count``, ``local_world_size``,

@@ -816,7 +816,8 @@ def conv_transpose2d_backward(grad_out, x_shape, weight, x2, stride, padding, ou
                              f"{(C_in, N * L)} and {grad_out.dtype}")
     grad_x = grad_weight = grad_bias = None
     if need_bias_grad:
-        grad_bias = grad_out.reshape(N, C_out, -1).sum(axis=2).sum(axis=0)
+        # (N, C_out, H_out * W_out), not -1: a -1 is ambiguous for an empty batch (N = 0)
+        grad_bias = grad_out.reshape(N, C_out, H_out * W_out).sum(axis=2).sum(axis=0)
     if need_input_grad or need_weight_grad:
         cols = np.empty((K, N * L), dtype=grad_out.dtype)
         _im2col_parallel(grad_out, cols, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], H, W)

@@ -8,10 +8,16 @@ thread start (``parallel=None``), and tests check both against each other.
 Cross-entropy (PyTorch's ``cross_entropy`` with class indices, ``label_smoothing`` eps,
 per-class weights ``w``, ``W = sum_c w_c``; Szegedy et al., 2016 for the smoothing)::
 
-    lse_r  = log sum_c exp(x_rc)                       (stable: the row maximum is subtracted)
-    loss_r = (1 - eps) * w_t (lse_r - x_rt) + eps / C * sum_c w_c (lse_r - x_rc)
+    m_r    = max_c x_rc,   s_r = log sum_c exp(x_rc - m_r)     (so lse_r = m_r + s_r)
+    loss_r = (1 - eps) * w_t (s_r - z_rt) + eps / C * sum_c w_c (s_r - z_rc),   z_rc = x_rc - m_r
     dloss_r / dx_rc = (1 - eps) * w_t (p_rc - [c == t]) + eps / C * (W p_rc - w_c),
-    p_rc = exp(x_rc - lse_r)
+    p_rc = exp(z_rc - s_r)
+
+Nothing is ever computed as ``lse_r - x_rc``: once ``|m_r|`` dwarfs ``s_r`` (logits 1e30, or
+1e4 in float32) ``m_r + s_r`` rounds to ``m_r`` and that difference cancels (a loss of 0 and
+probabilities of 1). The shifted logits ``z`` and ``s`` are what PyTorch's ``log_softmax``
+works with too, so the results agree at any magnitude; the forward hands ``m`` and ``s`` (not
+their rounded sum) to the backward.
 
 Rows whose target is ``ignore_index`` give loss 0 and gradient 0. The logits are read in the
 ``(N, C, D)`` layout of ``(N, C, d1, ...)`` inputs (``D = d1 * ...``; ``D = 1`` for ``(N, C)``),
@@ -61,8 +67,8 @@ def _float(op, name, a):
 # ---------------------------------------------------------------------------
 
 @njit(cache=True, fastmath=_FM)
-def _ce_row(x, n, d, t, w, has_w, eps, loss, lse):
-    """Loss and log-sum-exp of row (n, d) of x (N, C, D) with target t."""
+def _ce_row(x, n, d, t, w, has_w, eps, loss, mx, lsum):
+    """Loss, row maximum and shifted log-sum-exp of row (n, d) of x (N, C, D), target t."""
     C = x.shape[1]
     zero = eps * 0  # typed constants (eps is finite and has the array dtype)
     one = zero + 1
@@ -74,21 +80,22 @@ def _ce_row(x, n, d, t, w, has_w, eps, loss, lse):
     tot = zero
     for c in range(C):
         tot += np.exp(x[n, c, d] - m)
-    ls = m + np.log(tot)
-    lse[n, d] = ls
+    ls = np.log(tot)
+    mx[n, d] = m
+    lsum[n, d] = ls
     wt = w[t] if has_w else one
-    out = (one - eps) * wt * (ls - x[n, t, d])
+    out = (one - eps) * wt * (ls - (x[n, t, d] - m))
     if eps != 0:
         sm = zero
         for c in range(C):
             wc = w[c] if has_w else one
-            sm += wc * (ls - x[n, c, d])
+            sm += wc * (ls - (x[n, c, d] - m))
         out += eps / C * sm
     loss[n, d] = out
 
 
 @njit(cache=True, parallel=True)
-def _ce_fwd_parallel(x, target, w, has_w, ignore_index, eps, loss, lse):
+def _ce_fwd_parallel(x, target, w, has_w, ignore_index, eps, loss, mx, lsum):
     N, D = target.shape
     for r in prange(N * D):
         n = r // D
@@ -96,42 +103,45 @@ def _ce_fwd_parallel(x, target, w, has_w, ignore_index, eps, loss, lse):
         t = target[n, d]
         if t == ignore_index:
             loss[n, d] = 0
-            lse[n, d] = 0
+            mx[n, d] = 0
+            lsum[n, d] = 0
         else:
-            _ce_row(x, n, d, t, w, has_w, eps, loss, lse)
+            _ce_row(x, n, d, t, w, has_w, eps, loss, mx, lsum)
 
 
 @njit(cache=True)
-def _ce_fwd_serial(x, target, w, has_w, ignore_index, eps, loss, lse):
+def _ce_fwd_serial(x, target, w, has_w, ignore_index, eps, loss, mx, lsum):
     N, D = target.shape
     for n in range(N):
         for d in range(D):
             t = target[n, d]
             if t == ignore_index:
                 loss[n, d] = 0
-                lse[n, d] = 0
+                mx[n, d] = 0
+                lsum[n, d] = 0
             else:
-                _ce_row(x, n, d, t, w, has_w, eps, loss, lse)
+                _ce_row(x, n, d, t, w, has_w, eps, loss, mx, lsum)
 
 
 @njit(cache=True, fastmath=_FM)
-def _ce_grad_row(x, n, d, t, w, has_w, wsum, eps, coef, lse, gx):
+def _ce_grad_row(x, n, d, t, w, has_w, wsum, eps, coef, mx, lsum, gx):
     C = x.shape[1]
     one = eps * 0 + 1
-    ls = lse[n, d]
+    m = mx[n, d]
+    ls = lsum[n, d]
     k = coef[n, d]
     wt = w[t] if has_w else one
     a = k * (one - eps) * wt
     b = k * eps / C
     for c in range(C):
-        p = np.exp(x[n, c, d] - ls)
+        p = np.exp((x[n, c, d] - m) - ls)
         wc = w[c] if has_w else one
         gx[n, c, d] = a * p + b * (wsum * p - wc)
     gx[n, t, d] -= a
 
 
 @njit(cache=True, parallel=True)
-def _ce_bwd_parallel(x, target, w, has_w, wsum, ignore_index, eps, coef, lse, gx):
+def _ce_bwd_parallel(x, target, w, has_w, wsum, ignore_index, eps, coef, mx, lsum, gx):
     N, D = target.shape
     C = x.shape[1]
     for r in prange(N * D):
@@ -142,11 +152,11 @@ def _ce_bwd_parallel(x, target, w, has_w, wsum, ignore_index, eps, coef, lse, gx
             for c in range(C):
                 gx[n, c, d] = 0
         else:
-            _ce_grad_row(x, n, d, t, w, has_w, wsum, eps, coef, lse, gx)
+            _ce_grad_row(x, n, d, t, w, has_w, wsum, eps, coef, mx, lsum, gx)
 
 
 @njit(cache=True)
-def _ce_bwd_serial(x, target, w, has_w, wsum, ignore_index, eps, coef, lse, gx):
+def _ce_bwd_serial(x, target, w, has_w, wsum, ignore_index, eps, coef, mx, lsum, gx):
     N, D = target.shape
     C = x.shape[1]
     for n in range(N):
@@ -156,7 +166,7 @@ def _ce_bwd_serial(x, target, w, has_w, wsum, ignore_index, eps, coef, lse, gx):
                 for c in range(C):
                     gx[n, c, d] = 0
             else:
-                _ce_grad_row(x, n, d, t, w, has_w, wsum, eps, coef, lse, gx)
+                _ce_grad_row(x, n, d, t, w, has_w, wsum, eps, coef, mx, lsum, gx)
 
 
 def _ce_args(op, x, target, weight):
@@ -189,8 +199,9 @@ def cross_entropy_forward(x, target, weight=None, ignore_index=-100, label_smoot
         label_smoothing: eps in ``[0, 1]``.
 
     Returns:
-        ``(loss, lse)``, both ``(N, D)`` in x's dtype: the unreduced loss (0 where ignored)
-        and the per-row log-sum-exp (saved for the backward).
+        ``(loss, rowmax, logsum)``, each ``(N, D)`` in x's dtype: the unreduced loss (0 where
+        ignored), and the row maximum ``m`` and shifted log-sum-exp ``s`` (``lse = m + s``,
+        kept apart: see the module docstring) that the backward needs.
 
     Raises:
         TypeError/ValueError: bad dtype or shapes. IndexError: a target outside ``[0, C)``.
@@ -204,17 +215,19 @@ def cross_entropy_forward(x, target, weight=None, ignore_index=-100, label_smoot
         raise IndexError(f"{op}: target {int(target[bad][0])} is out of bounds for {C} classes "
                          f"(ignore_index={ignore_index})")
     loss = np.empty(target.shape, dtype=x.dtype)
-    lse = np.empty(target.shape, dtype=x.dtype)
+    mx = np.empty(target.shape, dtype=x.dtype)
+    lsum = np.empty(target.shape, dtype=x.dtype)
     if C == 0 or target.size == 0:
         loss[...] = 0
-        lse[...] = -np.inf
-        return loss, lse
+        mx[...] = -np.inf
+        lsum[...] = 0
+        return loss, mx, lsum
     fn = _ce_fwd_parallel if _use_parallel(parallel, x.size) else _ce_fwd_serial
-    fn(x, target, w, has_w, ignore_index, x.dtype.type(label_smoothing), loss, lse)
-    return loss, lse
+    fn(x, target, w, has_w, ignore_index, x.dtype.type(label_smoothing), loss, mx, lsum)
+    return loss, mx, lsum
 
 
-def cross_entropy_backward(coef, x, target, lse, weight=None, ignore_index=-100,
+def cross_entropy_backward(coef, x, target, rowmax, logsum, weight=None, ignore_index=-100,
                            label_smoothing=0.0, parallel=None):
     """Gradient of ``sum_r coef_r * loss_r`` with respect to the logits.
 
@@ -222,7 +235,7 @@ def cross_entropy_backward(coef, x, target, lse, weight=None, ignore_index=-100,
         coef: ``(N, D)`` per-row factor (the incoming gradient, already divided by the
             reduction's denominator for ``'mean'``).
         x, target, weight, ignore_index, label_smoothing: as for the forward.
-        lse: the forward's log-sum-exp ``(N, D)``.
+        rowmax, logsum: the forward's row maximum and shifted log-sum-exp ``(N, D)``.
 
     Returns:
         ``grad_x`` ``(N, C, D)`` in x's dtype (zero rows where the target is ignored).
@@ -230,13 +243,15 @@ def cross_entropy_backward(coef, x, target, lse, weight=None, ignore_index=-100,
     op = "cross_entropy"
     x, target, w, has_w = _ce_args(op, x, target, weight)
     coef = np.ascontiguousarray(np.broadcast_to(coef, target.shape), dtype=x.dtype)
-    lse = np.ascontiguousarray(lse, dtype=x.dtype)
+    mx = np.ascontiguousarray(rowmax, dtype=x.dtype)
+    lsum = np.ascontiguousarray(logsum, dtype=x.dtype)
     gx = np.empty_like(x)
     if x.size == 0:
         return gx
     fn = _ce_bwd_parallel if _use_parallel(parallel, x.size) else _ce_bwd_serial
     wsum = x.dtype.type(w.sum() if has_w else x.shape[1])
-    fn(x, target, w, has_w, wsum, ignore_index, x.dtype.type(label_smoothing), coef, lse, gx)
+    fn(x, target, w, has_w, wsum, ignore_index, x.dtype.type(label_smoothing), coef, mx, lsum,
+       gx)
     return gx
 
 

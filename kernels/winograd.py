@@ -57,13 +57,29 @@ ms); ``OPENBLAS_THREAD_TIMEOUT=4`` in the environment removes that.
 Accuracy: F(2x2, 3x3) transforms have coefficients 0, +-1, +-1/2, so float32 results differ
 from a direct convolution by a few ulps times the size of the sums (measured against float64
 in the tests).
+
+Non-finite values: the transforms are exact only where their sums cancel, and NaN or inf do
+not cancel. ``G^T dU G`` mixes a filter's 16 transformed entries into all 9 taps, so one NaN
+pixel at the border of an unpadded image made ``grad_weight[o, c]`` NaN at all 9 taps (144
+entries for 16 output channels, where a direct convolution and PyTorch give the 16 of the one
+tap that sees the pixel); an inf meets its own negative inside a transform (``inf - inf``)
+and gives NaN where a direct convolution gives inf. So both entry points run the im2col kernels,
+whose NaN/inf propagation is a direct convolution's (PyTorch's), whenever an array they
+transform holds a NaN or an inf. The checks: ``np.isfinite(a).all()`` on ``x`` and the
+filter (one vectorised pass, about 0.12 ms per million float32 values: 1-2% of the forward +
+backward of the benchmark layer below), while ``grad_out`` is checked for free by the
+float64 plane sums that the weight gradient's transform takes anyway (its Winograd result is
+dropped and im2col recomputes it in the rare non-finite case). Summing ``v - v`` inside the
+input transform instead cost 4-5% (a dependency chain in its copy loop). ``bias`` is only
+added, so it is not checked.
 """
 
 import numpy as np
 from numba import get_num_threads, njit, prange, set_num_threads, threading_layer, uint64
 from threadpoolctl import ThreadpoolController
 
-from .conv import _backward_arrays, _bias_or_zeros, _check_conv_args, _float_array
+from .conv import (_backward_arrays, _bias_or_zeros, _check_conv_args, _float_array,
+                   conv2d_backward, conv2d_forward)
 
 __all__ = ["conv2d_winograd_forward", "conv2d_winograd_backward", "winograd_applicable"]
 
@@ -387,6 +403,10 @@ def _winograd_conv(x, U, bias, top, left, Ho, Wo):
     c = _chunk_images(N, 16 * (C_in + C_out) * T * x.itemsize)
 
     def task(starts):
+        with np.errstate(invalid="ignore"):  # NaN of a non-finite input: the result is dropped
+            return chunks(starts)
+
+    def chunks(starts):
         nimg = 0
         for n0 in starts:
             if min(c, N - n0) != nimg:
@@ -423,6 +443,11 @@ def _padding_lo(op, x_shape, weight, padding):
     return p, Ho, Wo
 
 
+def _finite(a):
+    """No NaN and no inf in ``a`` (one vectorised pass)."""
+    return bool(np.isfinite(a).all())
+
+
 def conv2d_winograd_forward(x, weight, bias, padding):
     """2-D cross-correlation with a 3x3 kernel, stride 1, dilation 1, groups 1 by Winograd
     F(2x2, 3x3); the same result as ``conv2d_forward(x, weight, bias, 1, padding, 1)``.
@@ -435,7 +460,8 @@ def conv2d_winograd_forward(x, weight, bias, padding):
 
     Returns:
         ``out`` of shape ``(N, C_out, H_out, W_out)``, ``H_out = H + top + bottom - 2``
-        (same for W), dtype of ``x``.
+        (same for W), dtype of ``x``. When ``x`` or ``weight`` holds a NaN or an inf, it is
+        computed by the im2col kernel instead (see the module docstring).
 
     Raises:
         TypeError: non-float or mismatched dtypes, a bad padding argument.
@@ -457,6 +483,8 @@ def conv2d_winograd_forward(x, weight, bias, padding):
         raise TypeError(f"{op}: x has dtype {x.dtype} but weight has dtype {weight.dtype}")
     _check_3x3(op, weight)
     (top, left), Ho, Wo = _padding_lo(op, x.shape, weight, padding)
+    if not (_finite(x) and _finite(weight)):  # see "Non-finite values"
+        return conv2d_forward(x, weight, bias, 1, padding, 1)
     bias = _bias_or_zeros(op, bias, weight.shape[0], x.dtype, weight.shape)
     return _winograd_conv(x, _filter_transform(weight), bias, top, left, Ho, Wo)
 
@@ -474,7 +502,9 @@ def conv2d_winograd_backward(grad_out, x, weight, padding, need_input_grad=True,
 
     Returns:
         ``(grad_x, grad_weight, grad_bias)``, shapes of x, weight and ``(C_out,)``, dtype of
-        ``grad_out``, or ``None`` where not requested (as ``conv2d_backward``).
+        ``grad_out``, or ``None`` where not requested (as ``conv2d_backward``). When an array
+        that a requested gradient transforms (``grad_out``, and ``weight`` for ``grad_x``,
+        ``x`` for ``grad_weight``) holds a NaN or an inf, the im2col backward runs instead.
 
     Raises:
         TypeError, ValueError: as the forward, plus ``grad_out`` not of the forward output
@@ -498,6 +528,19 @@ def conv2d_winograd_backward(grad_out, x, weight, padding, need_input_grad=True,
             f"{x.shape} and weight shape {weight.shape}")
     dt = grad_out.dtype
     grad_x = grad_weight = grad_bias = None
+
+    def im2col():
+        """A NaN or an inf in an array that a transform reads: the direct convolution's
+        answer (see "Non-finite values")."""
+        return conv2d_backward(grad_out, x, weight, 1, padding, 1, need_input_grad=need_input_grad,
+                               need_weight_grad=need_weight_grad, need_bias_grad=need_bias_grad)
+
+    # grad_out is checked for free by the weight gradient's plane sums (below); without it,
+    # here
+    if not ((not need_input_grad or _finite(weight))
+            and (not need_weight_grad or _finite(x))
+            and (need_weight_grad or not need_input_grad or _finite(grad_out))):
+        return im2col()
     if need_input_grad:
         wt = weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
         grad_x = _winograd_conv(grad_out, _filter_transform(wt), np.zeros(C_in, dtype=dt),
@@ -511,6 +554,10 @@ def conv2d_winograd_backward(grad_out, x, weight, padding, need_input_grad=True,
         c = _chunk_images(N, 16 * (C_in + C_out) * T * x.itemsize) if N else 1
 
         def task(starts):
+            with np.errstate(invalid="ignore"):  # NaN of a non-finite input: result dropped
+                return chunks(starts)
+
+        def chunks(starts):
             psum = np.empty((c, C_out), dtype=np.float64)
             gb = np.zeros(C_out, dtype=np.float64)
             dU = np.zeros((16, C_out, C_in), dtype=np.float64)
@@ -534,6 +581,10 @@ def conv2d_winograd_backward(grad_out, x, weight, padding, need_input_grad=True,
         parts = _run_chunks(task, N, c)
         dU = sum(p[0] for p in parts)
         gb = sum(p[1] for p in parts)
+        # the float64 plane sums of grad_out are finite iff grad_out is (for float32 data;
+        # float64 data near its maximum may overflow them, and then im2col runs: still right)
+        if not np.isfinite(gb).all():
+            return im2col()
         grad_weight = _filter_transform_adjoint(dU, dt)
         if need_bias_grad:
             grad_bias = gb.astype(dt)

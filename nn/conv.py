@@ -6,6 +6,7 @@ done by the Numba kernels behind :func:`nn.functional.conv1d`, ``conv2d`` and
 """
 
 import math
+import numbers
 
 import autograd
 
@@ -17,8 +18,18 @@ from .parameter import Parameter
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
 
 
-def _ntuple(v, n):
-    return (v,) * n if isinstance(v, int) else tuple(v)
+def _ntuple(v, n, layer="conv", name="size"):
+    """``v`` as a tuple of ``n`` ints (an int is repeated); ``TypeError`` naming the layer and
+    argument for floats and other non-integers (PyTorch refuses them too)."""
+    if isinstance(v, numbers.Integral):
+        return (int(v),) * n
+    try:
+        items = tuple(v)
+    except TypeError:
+        items = None
+    if items is None or not all(isinstance(i, numbers.Integral) for i in items):
+        raise TypeError(f"{layer}: {name} must be an int or a tuple of {n} ints, got {v!r}")
+    return tuple(int(i) for i in items)
 
 
 class _ConvNd(Module):
@@ -49,12 +60,13 @@ class _ConvNd(Module):
                     " (transposed convolutions take int/tuple padding only)"))
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.kernel_size = _ntuple(kernel_size, n)
-        self.stride = _ntuple(stride, n)
-        self.padding = padding if isinstance(padding, str) else _ntuple(padding, n)
-        self.dilation = _ntuple(dilation, n)
+        self.kernel_size = _ntuple(kernel_size, n, name, "kernel_size")
+        self.stride = _ntuple(stride, n, name, "stride")
+        self.padding = (padding if isinstance(padding, str)
+                        else _ntuple(padding, n, name, "padding"))
+        self.dilation = _ntuple(dilation, n, name, "dilation")
         self.transposed = self._transposed
-        self.output_padding = _ntuple(output_padding, n)
+        self.output_padding = _ntuple(output_padding, n, name, "output_padding")
         self.groups = groups
         self.padding_mode = padding_mode
         if min(self.kernel_size) <= 0 or min(self.stride) <= 0:

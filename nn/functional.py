@@ -30,9 +30,11 @@ from autograd.ops.elementwise import (celu, elu, gelu, hardsigmoid, hardswish,  
                                       hardtanh, leaky_relu, logsigmoid, mish, relu6, selu,
                                       silu, softplus)
 from autograd.ops.shape import pad  # noqa: E402
+from .pixelshuffle import pixel_shuffle, pixel_unshuffle  # noqa: E402
 
 __all__ += ["leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "softplus",
             "hardtanh", "relu6", "logsigmoid", "hardsigmoid", "hardswish", "pad"]
+__all__ += ["pixel_shuffle", "pixel_unshuffle"]
 
 
 def relu(input, inplace=False):
@@ -141,7 +143,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     Raises:
         ValueError: for an unknown reduction.
         LossArgumentError: for shapes that do not broadcast, or a weight of another shape.
-        TypeError: for a non-floating or non-Tensor input.
+        TypeError: for a non-Tensor input. (Integer and bool inputs are promoted to the target's
+            floating dtype, as PyTorch.)
     """
     op = "mse_loss"
     input, target, reduction, weight = _elementwise_loss_args(op, input, target, size_average,
@@ -167,12 +170,38 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     Shapes: input ``(N, C)`` or ``(N, C, d1, ...)``; ``running_mean``, ``running_var``,
     ``weight``, ``bias`` ``(C,)``; output like the input.
 
+    Dtypes: PyTorch's CPU rule: the statistics and affine tensors have the input's dtype, or
+    the input is float16 and they are float32 (computed in float32, the result rounded back to
+    float16).
+
     Raises:
         ValueError: for an input of fewer than 2 dims, a batch with one value per channel when
             training, or a bad ``eps``.
-        RuntimeError: if a statistic or affine tensor does not have ``C`` elements, or the
-            running statistics are missing in evaluation mode.
+        RuntimeError: if a statistic or affine tensor does not have ``C`` elements, has a
+            dtype PyTorch refuses ("mixed dtype"), or the running statistics are missing in
+            evaluation mode.
+        NotImplementedError: for an integer or bool input (as PyTorch).
     """
+    from autograd.ops.nn_ops import not_implemented_for
+    if input.dtype.kind != "f":
+        raise not_implemented_for("batch_norm", input)
+    named = [(n, t) for n, t in (("running_mean", running_mean), ("running_var", running_var),
+                                 ("weight", weight), ("bias", bias)) if t is not None]
+    if any(t.dtype != input.dtype for _, t in named):
+        if not (input.dtype == np.float16 and all(t.dtype == np.float32 for _, t in named)):
+            raise RuntimeError("batch_norm: mixed dtype (CPU): all inputs must share the same "
+                               "dtype (or be a float16 input with float32 parameters), got "
+                               f"input {input.dtype}, "
+                               + ", ".join(f"{n} {t.dtype}" for n, t in named))
+    if input.dtype == np.float16:  # in float32 (the running statistics are updated in place)
+        w = None if weight is None else weight.to(autograd.float32)
+        b = None if bias is None else bias.to(autograd.float32)
+        return _batch_norm(input.to(autograd.float32), running_mean, running_var, w, b,
+                           training, momentum, eps).to(autograd.float16)
+    return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps):
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected an input of shape (N, C, *), got "
                          f"{tuple(input.shape)}")
@@ -231,7 +260,8 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
 
     Raises:
         ValueError: if ``p`` is not in ``[0, 1]``.
-        RuntimeError: for an input of fewer than 2 dims.
+        RuntimeError: for an input of fewer than 2 dims, or an integer/bool input when it
+            drops (as PyTorch).
     """
     import warnings
     if not 0.0 <= p <= 1.0:
@@ -256,6 +286,8 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
                            f"input, got shape {tuple(input.shape)}")
     if not training or p == 0.0:
         return input
+    from autograd.ops.nn_ops import _dropout_dtype
+    _dropout_dtype("dropout2d", input)
     from autograd.random import get_rng
     mshape = tuple(input.shape[:2]) + (1,) * (nd - 2)
     if p == 1.0:
@@ -277,7 +309,8 @@ def bilinear(input1, input2, weight, bias=None):
     matmul ``x1 @ A`` (viewed as ``(H_in1, H_out * H_in2)``) and a product-sum with ``x2``.
 
     Raises:
-        RuntimeError: for mismatched leading dims or feature sizes.
+        RuntimeError: for mismatched leading dims, feature sizes or dtypes (PyTorch's rule:
+            all four tensors of one dtype).
     """
     if weight.ndim != 3:
         raise RuntimeError(f"bilinear(): weight must be 3-D (H_out, H_in1, H_in2), got shape "
@@ -297,6 +330,10 @@ def bilinear(input1, input2, weight, bias=None):
     if input2.shape[-1] != j:
         raise RuntimeError(f"bilinear(): input2 size does not match weight size: got "
                            f"{input2.shape[-1]} but expected {j}")
+    tensors = (("input1", input1), ("input2", input2), ("weight", weight), ("bias", bias))
+    if len({t.dtype for _, t in tensors if t is not None}) > 1:
+        raise RuntimeError("bilinear(): All tensors must have the same dtype, got "
+                           + ", ".join(f"{n}: {t.dtype}" for n, t in tensors if t is not None))
     batch = tuple(input1.shape[:-1])
     b = int(np.prod(batch, dtype=np.int64))
     x1 = input1.reshape(b, i)
@@ -315,8 +352,12 @@ def prelu(input, weight):
     fewer than 2 dims have one channel).
 
     Raises:
-        RuntimeError: if ``weight`` has neither 1 nor ``C`` elements.
+        RuntimeError: if ``weight`` has neither 1 nor ``C`` elements, or another dtype than
+            the input (PyTorch: "Type promoting not supported").
     """
+    if input.dtype != weight.dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported: got input of dtype "
+                           f"{input.dtype} and weight of dtype {weight.dtype}")
     n = weight.numel()
     if n != 1:
         c = input.shape[1] if input.ndim >= 2 else 1
@@ -326,10 +367,14 @@ def prelu(input, weight):
         weight = weight.reshape((1, c) + (1,) * (input.ndim - 2))
     elif input.ndim < weight.ndim:
         weight = weight.reshape(())
-    return autograd.where(input > 0, input, weight * input)
+    # the slope multiplies only the non-positive part (where(x > 0, 0, x)): weight * input
+    # would give the weight a 0 * inf = NaN gradient at x = +inf (PyTorch: 0)
+    pos = input > 0
+    return autograd.where(pos, input, weight * autograd.where(pos, 0.0, input))
 
 
-_INTERP_MODES = ("nearest", "nearest-exact", "linear", "bilinear")
+_INTERP_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear")
+_LINEAR_RANK = {"linear": 3, "bilinear": 4, "trilinear": 5}
 
 
 def _interp_output_size(input, size, scale_factor, op):
@@ -400,22 +445,33 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     """Resize the spatial dims of ``input`` (``F.interpolate``).
 
     Modes: ``'nearest'`` (source index ``floor(dst * in / out)``, PyTorch's legacy rule),
-    ``'nearest-exact'`` (``floor((dst + 0.5) * in / out)``), ``'linear'`` (3-D input) and
-    ``'bilinear'`` (4-D input), with ``align_corners`` False (half-pixel centres, the default)
-    or True (corner pixels aligned). When ``scale_factor`` is given (and
+    ``'nearest-exact'`` (``floor((dst + 0.5) * in / out)``), ``'linear'`` (3-D input),
+    ``'bilinear'`` (4-D) and ``'trilinear'`` (5-D), with ``align_corners`` False (half-pixel
+    centres, the default) or True (corner pixels aligned). When ``scale_factor`` is given (and
     ``recompute_scale_factor`` is not True) the kernel uses ``1 / scale_factor`` as PyTorch does.
-    Differentiable: it is built from integer indexing (gather) and weighted sums.
+    Differentiable: it is built from integer indexing (gather) and weighted sums, one spatial
+    axis at a time (the linear modes are separable).
 
-    Shapes: input ``(N, C, L_in)`` or ``(N, C, H_in, W_in)``; output ``(N, C, L_out)`` or
-    ``(N, C, H_out, W_out)`` with ``H_out = size[0]`` or ``floor(H_in * scale_factor[0])``.
+    Shapes: input ``(N, C, L_in)``, ``(N, C, H_in, W_in)`` or ``(N, C, D_in, H_in, W_in)``;
+    output ``(N, C, *size)`` or ``floor(in * scale_factor)`` per spatial dim.
 
-    Differs from PyTorch: no 5-D input, no ``'bicubic'``/``'trilinear'``/``'area'`` modes and
-    no ``antialias`` (these raise ``NotImplementedError``).
+    Dtypes: floating inputs; uint8 too for the nearest modes and bilinear (as PyTorch:
+    nearest gathers exactly; bilinear is computed in float32 and rounded to the nearest
+    integer, where PyTorch's fixed-point uint8 kernel may differ by 1). Other integer dtypes
+    and bool (and uint8 for linear/trilinear) raise PyTorch's ``NotImplementedError``.
+
+    Non-finite inputs: the linear modes weigh the two neighbours of each axis separately, so
+    an ``inf`` spreads NaN (``0 * inf``) exactly where some neighbour weight is 0; PyTorch's
+    kernel turns a slightly different set of positions into NaN (for example the ``inf``
+    itself when an axis keeps its size in 'trilinear').
+
+    Differs from PyTorch: no ``'bicubic'``/``'area'``/``'lanczos'`` modes and no
+    ``antialias`` (these raise ``NotImplementedError``).
 
     Raises:
         ValueError: for both or neither of size/scale_factor, align_corners with a nearest
             mode, or a size of the wrong length.
-        NotImplementedError: for an unsupported mode / input rank.
+        NotImplementedError: for an unsupported mode, input rank or dtype.
         RuntimeError: for an empty input or output size.
     """
     if mode in ("nearest", "nearest-exact", "area") and align_corners is not None:
@@ -424,17 +480,27 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported by tapegrad")
     if mode not in _INTERP_MODES:
-        raise NotImplementedError(f"Input Error: Only 3D and 4D input Tensors supported (got "
-                                  f"{input.ndim}D) for the modes: nearest | linear | bilinear | "
-                                  f"nearest-exact (got {mode})")
-    if input.ndim not in (3, 4):
-        raise NotImplementedError(f"interpolate: got {input.ndim}D input of shape "
-                                  f"{tuple(input.shape)}; tapegrad supports 3D (N, C, L) and 4D "
-                                  "(N, C, H, W) inputs")
-    if mode == "bilinear" and input.ndim != 4:
-        raise NotImplementedError(f"Got {input.ndim}D input, but bilinear mode needs 4D input")
-    if mode == "linear" and input.ndim != 3:
-        raise NotImplementedError(f"Got {input.ndim}D input, but linear mode needs 3D input")
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported by tapegrad "
+                                  f"({input.ndim}D input, got {mode}); supported: "
+                                  + " | ".join(_INTERP_MODES))
+    if input.ndim not in (3, 4, 5):
+        raise NotImplementedError(f"interpolate: Input Error: Only 3D, 4D and 5D input Tensors "
+                                  f"supported (got {input.ndim}D, shape {tuple(input.shape)}) "
+                                  f"for the modes: " + " | ".join(_INTERP_MODES) +
+                                  f" (got {mode})")
+    want = _LINEAR_RANK.get(mode)
+    if want is not None and input.ndim != want:
+        raise NotImplementedError(f"interpolate: Got {input.ndim}D input, but {mode} mode needs "
+                                  f"{want}D input")
+    # PyTorch's kernels' dtypes: floats; uint8 for the nearest modes and bilinear
+    if input.dtype.kind != "f" and (input.dtype != np.uint8 or mode in ("linear", "trilinear")):
+        from autograd.ops.nn_ops import not_implemented_for
+        raise not_implemented_for("interpolate", input, "a floating point tensor" + (
+            "" if mode in ("linear", "trilinear") else " or uint8"))
+    if input.dtype == np.uint8 and want is not None:
+        out = interpolate(input.to(autograd.float32), size, scale_factor, mode, align_corners,
+                          recompute_scale_factor)
+        return Tensor(np.clip(np.rint(out._data), 0, 255).astype(np.uint8))
     out_size, scales = _interp_output_size(input, size, scale_factor, "interpolate")
     if recompute_scale_factor:
         scales = (None,) * len(scales)
@@ -501,7 +567,6 @@ import warnings as _warnings  # noqa: E402
 from autograd import linalg as _linalg  # noqa: E402
 from autograd.graph import Node as _Node  # noqa: E402
 from autograd.ops.elementwise import logsigmoid as _logsigmoid  # noqa: E402
-from autograd.ops.elementwise import softplus as _softplus  # noqa: E402
 
 __all__ += ["l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
             "binary_cross_entropy_with_logits", "kl_div", "cosine_embedding_loss",
@@ -538,25 +603,68 @@ def _check_reduction(reduction, op, allowed=_REDUCTIONS):
                          + ", ".join(repr(r) for r in allowed) + ")")
 
 
+# What each loss does with an integer or bool input (PyTorch's behaviour, probed op by op):
+# "any": integers and bool are promoted (with the other operand) to a floating dtype;
+# "ints": integers are, bool raises PyTorch's RuntimeError (its subtraction refuses bool);
+# "cast" / "integral" / "mean" / "same": PyTorch's RuntimeError of that op;
+# "kernel": PyTorch's NotImplementedError (the op's kernel has no integer version).
+_INPUT_DTYPES = {
+    "l1_loss": "ints", "mse_loss": "any", "smooth_l1_loss": "any", "huber_loss": "cast",
+    "soft_margin_loss": "cast", "kl_div": "integral", "hinge_embedding_loss": "mean",
+    "poisson_nll_loss": "any", "gaussian_nll_loss": "ints", "binary_cross_entropy": "same",
+    "binary_cross_entropy_with_logits": "kernel", "multilabel_soft_margin_loss": "kernel",
+    "cosine_embedding_loss": "any", "margin_ranking_loss": "ints",
+    "triplet_margin_loss": "ints", "pairwise_distance": "ints", "cosine_similarity": "any",
+}
+
+
 def _loss_input(x, name, op):
-    """``x`` must be a floating Tensor (it is what the loss differentiates)."""
+    """``x`` must be a Tensor; an integer or bool ``x`` is accepted or refused as PyTorch's
+    op does (``_INPUT_DTYPES``), with PyTorch's exception type and a message naming the op
+    and the dtype. An accepted one is promoted later by :func:`_promote`."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: expected {name} to be a Tensor, got {type(x).__name__}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{op}: expected {name} of a floating dtype, got {x.dtype} (shape "
-                        f"{tuple(x.shape)})")
-    return x
+    if x.dtype.kind == "f":
+        return x
+    from autograd.ops.nn_ops import TORCH_DTYPE_NAMES, not_implemented_for
+    rule = _INPUT_DTYPES.get(op, "cast")
+    is_bool = x.dtype.kind == "b"
+    where = f"{name} has dtype {x.dtype}, shape {tuple(x.shape)}"
+    if rule == "any" or (rule == "ints" and not is_bool):
+        return x
+    if rule == "kernel":
+        raise not_implemented_for(op, x)
+    if is_bool and rule in ("ints", "mean"):
+        raise RuntimeError(f"{op}: subtraction with a bool tensor is not supported ({where}); "
+                           "convert it with .float() first")
+    if is_bool and op == "soft_margin_loss":
+        raise RuntimeError(f"{op}: negation of a bool tensor is not supported ({where})")
+    torch_name = TORCH_DTYPE_NAMES.get(x.dtype.name, x.dtype.name)
+    why = {"integral": "Integral inputs not supported",
+           "mean": "could not infer the output dtype: the input must be floating point",
+           "same": f"expected {name} and target of one floating dtype (Found dtype Float but "
+                   f"expected {torch_name})"}.get(
+        rule, f"result type Float can't be cast to the desired output type {torch_name}")
+    raise RuntimeError(f"{op}: {why} ({where})")
+
+
+def _promote(x, other):
+    """An integer/bool loss input that PyTorch accepts, in the floating dtype it computes in:
+    ``other``'s when floating, else the default dtype."""
+    if x.dtype.kind == "f":
+        return x
+    return x.to(other.dtype if other.dtype.kind == "f" else autograd.get_default_dtype())
 
 
 def _loss_target(t, like, name, op):
     """A Tensor target as given (dtype promotion as in any op); array-likes and numbers become
-    constant tensors, in ``like``'s dtype when floating."""
+    constant tensors, in ``like``'s dtype when it is floating."""
     if isinstance(t, Tensor):
         return t
     if t is None:
         raise TypeError(f"{op}: {name} must be a Tensor, got None")
     arr = np.asarray(t)
-    if arr.dtype.kind in "fb" or arr.dtype.kind in "iu" and like.dtype.kind == "f":
+    if like.dtype.kind == "f" and arr.dtype.kind in "fbiu":
         arr = arr.astype(like.dtype)
     return Tensor(arr)
 
@@ -580,6 +688,7 @@ def _pointwise_operands(op, input, target, warn=True, stacklevel=3):
     when they differ) or a :class:`LossArgumentError` naming both."""
     _loss_input(input, "input", op)
     target = _loss_target(target, input, "target", op)
+    input = _promote(input, target)
     if target.shape != input.shape:
         _broadcast_or_raise(op, input=input, target=target)
         if warn:
@@ -588,6 +697,17 @@ def _pointwise_operands(op, input, target, warn=True, stacklevel=3):
                            "incorrect results due to broadcasting. Please ensure they have the "
                            "same size.", stacklevel=stacklevel)
     return input, target
+
+
+def _same_dtype(op, input, target):
+    """PyTorch's huber_loss and binary_cross_entropy kernels take input and target of one
+    dtype (no promotion): RuntimeError otherwise."""
+    if target.dtype != input.dtype:
+        from autograd.ops.nn_ops import TORCH_DTYPE_NAMES
+        raise RuntimeError(f"{op}: expected target of the input's dtype {input.dtype}, got "
+                           f"{target.dtype} (PyTorch: Found dtype "
+                           f"{TORCH_DTYPE_NAMES.get(target.dtype.name, target.dtype.name)} but "
+                           f"expected {TORCH_DTYPE_NAMES.get(input.dtype.name)})")
 
 
 def _weight_like(weight, input, op, name="weight", exact=False):
@@ -642,7 +762,9 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
         ValueError: for an unknown reduction.
         LossArgumentError: for shapes that do not broadcast, or a weight of another shape
             (PyTorch raises RuntimeError / ValueError).
-        TypeError: for a non-floating or non-Tensor input.
+        TypeError: for a non-Tensor input.
+        RuntimeError: for a bool input (PyTorch's subtraction refuses bool; integer inputs are
+            promoted, as PyTorch).
     """
     op = "l1_loss"
     input, target, reduction, weight = _elementwise_loss_args(op, input, target, size_average,
@@ -650,18 +772,53 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     return _weighted_reduce((input - target).abs(), weight, reduction, op)
 
 
+class SmoothL1(_Node):
+    """Graph node of :func:`smooth_l1_loss` and :func:`huber_loss` (elementwise, unreduced) on
+    ``d = input - target``: its forward and backward.
+
+    Forward ``0.5 d^2 / beta`` if ``|d| < beta`` else ``|d| - 0.5 beta``; Huber is ``beta``
+    times it (``0.5 d^2`` / ``delta (|d| - 0.5 delta)``). Backward, as PyTorch's
+    (``smooth_l1_backward`` / ``huber_backward`` in ATen): ``g clamp(d / beta, -1, 1)`` and
+    ``g clamp(d, -delta, delta)``, so ``d = +-inf`` gives ``+-g`` (``+-g delta``) and NaN gives
+    NaN. (A ``where`` of the two branches would differentiate the unused quadratic at
+    ``d = inf``: ``0 * inf = NaN``.) Tensor ops: double backward works.
+    """
+
+    @staticmethod
+    def forward(ctx, d, beta, huber):
+        ctx.beta, ctx.huber = beta, huber
+        ctx.save_for_backward(d)
+        ad = np.abs(d)
+        with np.errstate(invalid="ignore", over="ignore"):
+            if huber:
+                out = np.where(ad < beta, 0.5 * d * d, beta * (ad - 0.5 * beta))
+            else:
+                out = np.where(ad < beta, 0.5 * d * d / beta, ad - 0.5 * beta)
+        return out.astype(d.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        d, = ctx.saved_tensors
+        beta = ctx.beta
+        if ctx.huber:
+            return grad * d.clamp(-beta, beta), None, None
+        return grad * (d / beta).clamp(-1.0, 1.0), None, None
+
+
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """Smooth L1 loss (``F.smooth_l1_loss``; Girshick, 2015, "Fast R-CNN"; formula from the
     PyTorch doc of ``torch.nn.SmoothL1Loss``): with ``d = x - y``,
     ``l = 0.5 d^2 / beta`` if ``|d| < beta``, else ``|d| - 0.5 beta``. ``beta = 0`` is the L1
-    loss.
+    loss. The gradient is PyTorch's ``clamp(d / beta, -1, 1)``: ``+-1`` at ``d = +-inf``, NaN
+    at NaN.
 
     Shapes: input ``(*)``, target broadcastable to it (PyTorch's warning when they differ).
 
     Raises:
         ValueError: for an unknown reduction.
         LossArgumentError: for ``beta < 0`` or shapes that do not broadcast.
-        TypeError: for a non-floating or non-Tensor input.
+        TypeError: for a non-Tensor input. (Integer and bool inputs are promoted to the target's
+            floating dtype, as PyTorch.)
     """
     op = "smooth_l1_loss"
     if beta < 0:
@@ -669,17 +826,16 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     input, target, reduction, _ = _elementwise_loss_args(op, input, target, size_average,
                                                          reduce, reduction)
     d = input - target
-    ad = d.abs()
     if beta == 0:
-        return _reduce(ad, reduction, op)
-    loss = autograd.where(ad < beta, d * d * (0.5 / beta), ad - 0.5 * beta)
-    return _reduce(loss, reduction, op)
+        return _reduce(d.abs(), reduction, op)
+    return _reduce(SmoothL1.apply(d, float(beta), False), reduction, op)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """Huber loss (``F.huber_loss``; Huber, 1964; formula from the PyTorch doc of
     ``torch.nn.HuberLoss``): with ``d = x - y``, ``l = 0.5 d^2`` if ``|d| < delta``, else
-    ``delta (|d| - 0.5 delta)``; i.e. ``delta * smooth_l1_loss(beta=delta)``.
+    ``delta (|d| - 0.5 delta)``; i.e. ``delta * smooth_l1_loss(beta=delta)``. The gradient is
+    PyTorch's ``clamp(d, -delta, delta)``: ``+-delta`` at ``d = +-inf``, NaN at NaN.
 
     Shapes: input ``(*)``, target broadcastable to it (PyTorch's warning when they differ);
     ``weight`` (optional) the input's shape, then ``'mean'`` is ``mean(w l)`` (as PyTorch's,
@@ -689,7 +845,9 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
         ValueError: for an unknown reduction.
         LossArgumentError: for ``delta <= 0``, shapes that do not broadcast, or a weight of
             another shape.
-        TypeError: for a non-floating or non-Tensor input.
+        TypeError: for a non-Tensor input.
+        RuntimeError: for an integer or bool input or a target of another dtype than the input (as
+            PyTorch).
     """
     op = "huber_loss"
     if not delta > 0:
@@ -697,9 +855,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
                                 f"{delta}")
     input, target, reduction, weight = _elementwise_loss_args(op, input, target, None, None,
                                                               reduction, weight)
-    d = input - target
-    ad = d.abs()
-    loss = autograd.where(ad < delta, d * d * 0.5, (ad - 0.5 * delta) * delta)
+    _same_dtype(op, input, target)
+    loss = SmoothL1.apply(input - target, float(delta), True)
     return _weighted_reduce(loss, weight, reduction, op, mean_by_weight=False)
 
 
@@ -708,8 +865,8 @@ class BinaryCrossEntropy(_Node):
     backward.
 
     Forward ``-(y max(log x, -100) + (1 - y) max(log(1 - x), -100))``; backward, as PyTorch's,
-    ``dx = g (x - y) / max(x (1 - x), 1e-12)`` and
-    ``dy = g (max(log(1 - x), -100) - max(log x, -100))`` (Tensor ops: double backward works).
+    ``dx = g (x - y) / max(x (1 - x), 1e-12)`` and ``dy = -g logit(x)`` (not clamped: ``+-inf``
+    at ``x = 0`` / ``1``) (Tensor ops: double backward works).
     """
 
     @staticmethod
@@ -728,8 +885,8 @@ class BinaryCrossEntropy(_Node):
         with np.errstate(divide="ignore", invalid="ignore"):
             if nx:
                 gx = grad * (x - y) / (x * (1 - x)).clamp(min=1e-12)
-            if ny:
-                gy = grad * ((-x).log1p().clamp(min=-100) - x.log().clamp(min=-100))
+            if ny:  # PyTorch's binary_cross_entropy_target_backward: -logit(x), unclamped
+                gy = -grad * (x / (1 - x)).log()
         return gx, gy
 
 
@@ -741,16 +898,18 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     ``1`` gives a finite loss) and the gradient's denominator ``x (1 - x)`` clamped at ``1e-12``,
     as PyTorch. For logits use :func:`binary_cross_entropy_with_logits` (stable).
 
-    Shapes: input ``(*)`` with values in ``[0, 1]``; target the same shape (any values; a
-    non-floating target is cast to the input's dtype, where PyTorch raises); ``weight``
-    broadcastable to the input's shape.
+    Shapes: input ``(*)`` with values in ``[0, 1]``; target the same shape, also in
+    ``[0, 1]`` (a non-floating target is cast to the input's dtype, where PyTorch raises);
+    ``weight`` broadcastable to the input's shape.
 
     Raises:
         ValueError: for an unknown reduction, or a target of another shape (PyTorch's
             ValueError).
-        LossArgumentError: for input values outside ``[0, 1]`` (or NaN), or a weight that
-            does not broadcast to the input.
-        TypeError: for a non-floating or non-Tensor input.
+        LossArgumentError: for input or target values outside ``[0, 1]`` (or NaN), as
+            PyTorch, or a weight that does not broadcast to the input.
+        TypeError: for a non-Tensor input.
+        RuntimeError: for an integer or bool input, or a target of another dtype than the input (as
+            PyTorch).
     """
     op = "binary_cross_entropy"
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -761,15 +920,16 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise ValueError(f"{op}: Using a target size {_fmt(target.shape)} that is different "
                          f"to the input size {_fmt(input.shape)} is deprecated. Please ensure "
                          "they have the same size.")
-    x = input._data
-    bad = ~((x >= 0) & (x <= 1))
-    if bad.any():
-        raise LossArgumentError(
-            f"{op}: all elements of input should be between 0 and 1, got {x[bad].ravel()[0]} "
-            f"({int(bad.sum())} of {x.size} outside; input shape {_fmt(input.shape)}); for "
-            "logits use binary_cross_entropy_with_logits")
-    if target.dtype != input.dtype:
-        target = target.to(input.dtype)
+    for name, t in (("input", input), ("target", target)):
+        v = t._data
+        bad = ~((v >= 0) & (v <= 1))
+        if bad.any():
+            raise LossArgumentError(
+                f"{op}: all elements of {name} should be between 0 and 1, got "
+                f"{v[bad].ravel()[0]} ({int(bad.sum())} of {v.size} outside; {name} shape "
+                f"{_fmt(t.shape)})" + ("; for logits use binary_cross_entropy_with_logits"
+                                       if name == "input" else ""))
+    _same_dtype(op, input, target)
     w = _weight_like(weight, input, op)
     loss = BinaryCrossEntropy.apply(input, target)
     if w is not None:
@@ -793,7 +953,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     Raises:
         ValueError: for an unknown reduction or a target of another shape (as PyTorch).
         LossArgumentError: for a weight or pos_weight that does not broadcast to the input.
-        TypeError: for a non-floating or non-Tensor input.
+        TypeError: for a non-Tensor input.
+        NotImplementedError: for an integer or bool input (as PyTorch).
     """
     op = "binary_cross_entropy_with_logits"
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -811,13 +972,33 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     loss = (1 - target) * input - ls
     if w is not None:
         loss = loss * w
+    if target.dtype.kind == "f" and loss.dtype != target.dtype:
+        loss = loss.to(target.dtype)   # PyTorch's in-place ops on (1 - target) keep its dtype
     return _reduce(loss, reduction, op)
 
 
+class _XLogX(_Node):
+    """``torch.xlogy(t, t)``: ``t log t`` with ``0 log 0 = 0`` (NaN stays NaN), and PyTorch's
+    gradient, the sum of ``xlogy``'s two partial derivatives: ``xlogy(t != 0, t) + t / t``.
+    That is ``log t + 1``, but NaN at ``t = 0`` (``0 / 0``), at ``t = inf`` and for ``t < 0``,
+    as in PyTorch (so ``kl_div``'s target gradient matches PyTorch's there)."""
+
+    @staticmethod
+    def forward(ctx, t):
+        ctx.save_for_backward(t)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(t == 0, 0, t * np.log(t)).astype(t.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        t, = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return grad * (autograd.where(t != 0, t.log(), 0.0) + t / t)
+
+
 def _xlogx(t):
-    """``t log t`` with ``0 log 0 = 0`` (``torch.xlogy(t, t)``), without NaN gradients at 0."""
-    zero = t == 0
-    return (t * t.masked_fill(zero, 1.0).log()).masked_fill(zero, 0.0)
+    """``t log t`` with ``0 log 0 = 0`` (``torch.xlogy(t, t)``, its gradient too)."""
+    return _XLogX.apply(t)
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
@@ -832,12 +1013,13 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
     Shapes: input ``(*)``; target broadcastable to it. Differs from PyTorch: a target of another
     shape gets the broadcasting warning of the other pointwise losses (PyTorch broadcasts
-    silently).
+    silently). The target's gradient is PyTorch's (``xlogy``'s): NaN where the target is 0.
 
     Raises:
         ValueError: for an unknown reduction.
         LossArgumentError: for shapes that do not broadcast.
-        TypeError: for a non-floating or non-Tensor input.
+        TypeError: for a non-Tensor input.
+        RuntimeError: for an integer or bool input (as PyTorch).
     """
     op = "kl_div"
     if size_average is not None or reduce is not None:
@@ -861,6 +1043,17 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return _reduce(loss, reduction, op)
 
 
+def _clamp_value(t, lo):
+    """``t`` with the values of ``max(t, lo)`` and the gradient of ``t`` (PyTorch clamps in
+    place under ``no_grad``): ``t`` plus the constant ``lo - t`` where ``t < lo``. Adding
+    ``max(t, lo) - t`` everywhere instead made ``t = inf`` NaN (``inf - inf``)."""
+    a = t._data
+    low = a < lo
+    if not low.any():
+        return t
+    return t + Tensor(np.where(low, lo - a, 0).astype(a.dtype, copy=False))
+
+
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """p-norm distance along the last dimension (``F.pairwise_distance``; PyTorch doc of
     ``torch.nn.PairwiseDistance``): ``||x1 - x2 + eps||_p``.
@@ -870,11 +1063,14 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
     Raises:
         LossArgumentError: for shapes that do not broadcast.
-        TypeError: for a non-floating or non-Tensor input.
+        TypeError: for a non-Tensor input.
+        RuntimeError: for a bool input (PyTorch's subtraction refuses bool; integer inputs are
+            promoted, as PyTorch).
     """
     op = "pairwise_distance"
     _loss_input(x1, "x1", op)
     x2 = _loss_target(x2, x1, "x2", op)
+    x1 = _promote(x1, x2)
     _broadcast_or_raise(op, x1=x1, x2=x2)
     d = x1 - x2 + eps
     if d.ndim == 0:
@@ -894,11 +1090,13 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     Raises:
         LossArgumentError: for shapes that do not broadcast.
         IndexError: for a ``dim`` out of range.
-        TypeError: for a non-floating or non-Tensor input.
+        TypeError: for a non-Tensor input. (Integer and bool inputs are promoted to the target's
+            floating dtype, as PyTorch.)
     """
     op = "cosine_similarity"
     _loss_input(x1, "x1", op)
     x2 = _loss_target(x2, x1, "x2", op)
+    x1, x2 = _promote(x1, x2), _promote(x2, x1)
     shape = _broadcast_or_raise(op, x1=x1, x2=x2)
     nd = max(len(shape), 1)
     if not -nd <= dim < nd:
@@ -915,7 +1113,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     def clamped_norm(x):
         n = _linalg.vector_norm(x, 2, dim, keepdim=True)
         # the value max(n, eps) with n's gradient (PyTorch clamps under no_grad)
-        return n + Tensor(np.maximum(n._data, eps) - n._data)
+        return _clamp_value(n, eps)
 
     return ((x1 / clamped_norm(x1)) * (x2 / clamped_norm(x2))).sum(dim)
 
@@ -934,13 +1132,15 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
         ValueError: for an unknown reduction.
         LossArgumentError: for a target that is not 0-d or 1-d, inputs of the wrong rank for it,
             or shapes that do not broadcast, naming them (PyTorch raises RuntimeError).
-        TypeError: for a non-floating or non-Tensor input.
+        TypeError: for a non-Tensor input. (Integer and bool inputs are promoted to the target's
+            floating dtype, as PyTorch.)
     """
     op = "cosine_embedding_loss"
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, op)
     _loss_input(input1, "input1", op)
     input2 = _loss_target(input2, input1, "input2", op)
+    # no promotion here: PyTorch squares integer inputs in their own dtype (uint8 wraps)
     target = _loss_target(target, input1, "target", op)
     if target.ndim not in (0, 1):
         raise LossArgumentError(f"{op}: 0D or 1D target tensor expected, multi-target not "
@@ -975,13 +1175,16 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
         ValueError: for an unknown reduction.
         LossArgumentError: for different numbers of dimensions or shapes that do not
             broadcast (PyTorch raises RuntimeError).
-        TypeError: for a non-floating or non-Tensor input1.
+        TypeError: for a non-Tensor input1.
+        RuntimeError: for a bool input1 (PyTorch's subtraction refuses bool; integer inputs
+            are promoted, as PyTorch).
     """
     op = "margin_ranking_loss"
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, op)
     _loss_input(input1, "input1", op)
     input2 = _loss_target(input2, input1, "input2", op)
+    input1 = _promote(input1, input2)
     target = _loss_target(target, input1, "target", op)
     if not input1.ndim == input2.ndim == target.ndim:
         raise LossArgumentError(f"{op}: All input tensors should have same dimension but got "
@@ -1008,7 +1211,9 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
         ValueError: for an unknown reduction or ``margin <= 0`` (as PyTorch).
         LossArgumentError: for different numbers of dimensions or shapes that do not
             broadcast (PyTorch raises RuntimeError).
-        TypeError: for a non-floating or non-Tensor anchor.
+        TypeError: for a non-Tensor anchor.
+        RuntimeError: for a bool anchor (PyTorch's subtraction refuses bool; integer inputs
+            are promoted, as PyTorch).
     """
     op = "triplet_margin_loss"
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -1017,6 +1222,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
         raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
     _loss_input(anchor, "anchor", op)
     positive = _loss_target(positive, anchor, "positive", op)
+    anchor = _promote(anchor, positive)
     negative = _loss_target(negative, anchor, "negative", op)
     if not anchor.ndim == positive.ndim == negative.ndim:
         raise LossArgumentError(f"{op}: The anchor, positive, and negative tensors are expected "
@@ -1029,7 +1235,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
         d_neg = d_neg.minimum(pairwise_distance(positive, negative, p, eps))
-    loss = (d_pos - d_neg + margin).clamp(min=0)
+    loss = (margin + d_pos - d_neg).clamp(min=0)  # PyTorch's order (it rounds differently)
     return _reduce(loss, reduction, op)
 
 
@@ -1044,7 +1250,8 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     Raises:
         ValueError: for an unknown reduction.
         LossArgumentError: for shapes that do not broadcast.
-        TypeError: for a non-floating or non-Tensor input.
+        TypeError: for a non-Tensor input.
+        RuntimeError: for an integer or bool input (as PyTorch).
     """
     op = "hinge_embedding_loss"
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -1055,26 +1262,57 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     return _reduce(margin_term + self_term, reduction, op)
 
 
+class SoftMargin(_Node):
+    """Graph node of :func:`soft_margin_loss` (unreduced): PyTorch's formulas (ATen's
+    ``soft_margin_loss`` and its backward), ``l = log1p(z)`` with ``z = exp(-y x)``,
+    ``dl/dx = -y z / (1 + z)``, ``dl/dy = -x z / (1 + z)`` (PyTorch has no target gradient).
+    Tensor ops in the backward: double backward works."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.log1p(np.exp(-y * x)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        nx, ny = ctx.needs_input_grad
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = (-y * x).exp()
+            s = grad * z / (1 + z)
+            return (-y * s if nx else None), (-x * s if ny else None)
+
+
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Two-class logistic loss (``F.soft_margin_loss``; formula from the PyTorch doc of
     ``torch.nn.SoftMarginLoss``): ``l = log(1 + exp(-y x))``, ``y`` in ``{1, -1}``.
 
-    Differs from PyTorch: computed as ``softplus(-y x)``, finite for any ``|x|`` (PyTorch's
-    ``log1p(exp(.))`` overflows to ``inf`` for ``-y x`` above ~89 in float32).
+    Computed as PyTorch computes it, ``log1p(exp(-y x))``, so it behaves as PyTorch's at
+    every value: where ``exp(-y x)`` overflows (``-y x`` above about 88.7 in float32, 709.8
+    in float64) the loss is ``inf`` and the gradient NaN (``inf / inf``). For logits of any
+    size use :func:`binary_cross_entropy_with_logits` (``y = (t + 1) / 2``), which is stable.
 
     Shapes: input ``(*)``, target broadcastable to it (PyTorch's warning when they differ).
 
     Raises:
         ValueError: for an unknown reduction.
         LossArgumentError: for shapes that do not broadcast.
-        TypeError: for a non-floating or non-Tensor input.
+        TypeError: for a non-Tensor input.
+        RuntimeError: for an integer or bool input (as PyTorch).
     """
     op = "soft_margin_loss"
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, op)
     input, target = _pointwise_operands(op, input, target)
-    # threshold=inf: always the exact (and overflow-free) form, no linear cut-off
-    return _reduce(_softplus(-target * input, threshold=_math.inf), reduction, op)
+    if target.dtype != input.dtype:
+        target = target.to(input.dtype)
+    shape = np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+    if tuple(input.shape) != shape:
+        input = input.broadcast_to(shape)
+    if tuple(target.shape) != shape:
+        target = target.broadcast_to(shape)
+    return _reduce(SoftMargin.apply(input, target), reduction, op)
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
@@ -1084,28 +1322,30 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     ``l_n = -(1/C) sum_c w_c (y_nc logsigmoid(x_nc) + (1 - y_nc) logsigmoid(-x_nc))``, stable
     for logits of any magnitude.
 
-    Shapes: input ``(N, C)`` (or ``(C)``), target the same shape with 0/1 entries, ``weight``
-    broadcastable to the input (usually ``(C,)``) -> ``(N)`` for ``'none'``.
+    Shapes: input ``(N, C)`` (or ``(C)``, or ``(N, *, C)``: the last dim holds the classes,
+    as PyTorch), target broadcastable to it with 0/1 entries, ``weight`` broadcastable to the
+    input (usually ``(C,)``) -> the input's shape without the last dim for ``'none'``.
 
     Raises:
         ValueError: for an unknown reduction.
-        LossArgumentError: for a target of another shape or a bad weight.
-        TypeError: for a non-floating or non-Tensor input.
+        LossArgumentError: for a 0-d input, a target that does not broadcast, or a bad weight.
+        TypeError: for a non-Tensor input.
+        NotImplementedError: for an integer or bool input (as PyTorch).
     """
     op = "multilabel_soft_margin_loss"
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, op)
     _loss_input(input, "input", op)
     target = _loss_target(target, input, "target", op)
-    if target.shape != input.shape or input.ndim not in (1, 2):
-        raise LossArgumentError(f"{op}: expected input (N, C) or (C) and a target of the same "
-                                f"shape, got input {_fmt(input.shape)} and target "
-                                f"{_fmt(target.shape)}")
+    if input.ndim < 1:
+        raise LossArgumentError(f"{op}: expected an input with a class dim (the last), got "
+                                f"shape {_fmt(input.shape)}")
+    _broadcast_or_raise(op, input=input, target=target)
     loss = -(target * _logsigmoid(input) + (1 - target) * _logsigmoid(-input))
     w = _weight_like(weight, input, op)
     if w is not None:
         loss = loss * w
-    loss = loss.sum(input.ndim - 1) / input.shape[-1]
+    loss = loss.sum(loss.ndim - 1) / input.shape[-1]   # PyTorch: the class dim is the last
     return _reduce(loss, reduction, op)
 
 
@@ -1121,7 +1361,8 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     Raises:
         ValueError: for an unknown reduction.
         LossArgumentError: for shapes that do not broadcast.
-        TypeError: for a non-floating or non-Tensor input.
+        TypeError: for a non-Tensor input. (Integer and bool inputs are promoted to the target's
+            floating dtype, as PyTorch.)
     """
     op = "poisson_nll_loss"
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -1131,11 +1372,10 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
         loss = input.exp() - target * input
     else:
         loss = input - target * (input + eps).log()
-    if full:
-        big = target > 1
-        safe = target.masked_fill(~big, 2.0)
-        stirling = safe * safe.log() - safe + (safe * (2 * _math.pi)).log() * 0.5
-        loss = loss + autograd.where(big, stirling, 0.0)
+    if full:  # PyTorch's composition, so also its gradients (NaN target gradient at y <= 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            stirling = target * target.log() - target + (target * (2 * _math.pi)).log() * 0.5
+            loss = loss + stirling.masked_fill(target <= 1, 0.0)
     return _reduce(loss, reduction, op)
 
 
@@ -1152,7 +1392,9 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     Raises:
         ValueError: for an unknown reduction, negative ``var``, or a ``var`` shape that fits
             none of the cases (as PyTorch).
-        TypeError: for a non-floating or non-Tensor input.
+        TypeError: for a non-Tensor input.
+        RuntimeError: for a bool input (PyTorch's subtraction refuses bool; integer inputs are
+            promoted, as PyTorch).
     """
     op = "gaussian_nll_loss"
     _check_reduction(reduction, op)
@@ -1171,7 +1413,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if (var._data < 0).any():
         raise ValueError(f"{op}: var has negative entry/entries")
     # the value max(var, eps), with var's gradient (PyTorch clamps under no_grad)
-    var = var + Tensor(np.maximum(var._data, eps) - var._data)
+    var = _clamp_value(var, eps)
     d = input - target
     loss = (var.log() + d * d / var) * 0.5
     if full:

@@ -1,6 +1,7 @@
 """Linear layers: ``Identity``, ``Linear``, ``Bilinear``, ``Flatten``, ``Unflatten``."""
 
 import math
+import numbers
 
 import autograd
 
@@ -10,6 +11,16 @@ from .module import Module
 from .parameter import Parameter
 
 __all__ = ["Identity", "Linear", "Bilinear", "Flatten", "Unflatten"]
+
+
+def _int_arg(layer, name, value):
+    """A size argument of a layer's constructor as an int; ``TypeError`` naming the layer and
+    the argument for anything that is not an integer (PyTorch's ``empty()`` refuses a float
+    size: ``Linear(4.5, 3)`` raises)."""
+    if not isinstance(value, numbers.Integral):
+        raise TypeError(f"{layer}: {name} must be an int, got {value!r} of type "
+                        f"{type(value).__name__}")
+    return int(value)
 
 
 class Identity(Module):
@@ -40,7 +51,8 @@ class Linear(Module):
         bias (Parameter): ``(out_features,)``, U(-k, k).
 
     Raises:
-        ValueError: for non-positive feature counts.
+        TypeError: for a feature count that is not an int (as PyTorch).
+        ValueError: for negative feature counts.
 
     Example::
 
@@ -51,6 +63,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
+        in_features = _int_arg("Linear", "in_features", in_features)
+        out_features = _int_arg("Linear", "out_features", out_features)
         if in_features < 0 or out_features < 0:
             raise ValueError(f"Linear: in_features and out_features must be non-negative, got "
                              f"{in_features} and {out_features}")
@@ -99,8 +113,9 @@ class Bilinear(Module):
         bias (Parameter): ``(out_features,)``, U(-k, k).
 
     Raises:
+        TypeError: for a feature count that is not an int (as PyTorch).
         ValueError: for non-positive feature counts.
-        RuntimeError: (in forward) for inputs whose sizes do not match.
+        RuntimeError: (in forward) for inputs whose sizes or dtypes do not match.
 
     Example::
 
@@ -113,7 +128,10 @@ class Bilinear(Module):
                  dtype=None):
         super().__init__()
         if device is not None:
-            autograd.device(device)
+            autograd._require_cpu(device, "nn.Bilinear")
+        in1_features = _int_arg("Bilinear", "in1_features", in1_features)
+        in2_features = _int_arg("Bilinear", "in2_features", in2_features)
+        out_features = _int_arg("Bilinear", "out_features", out_features)
         if min(in1_features, in2_features, out_features) <= 0:
             raise ValueError(f"Bilinear: in1_features, in2_features and out_features must be "
                              f"positive, got {in1_features}, {in2_features} and {out_features}")
@@ -164,15 +182,39 @@ class Flatten(Module):
 
 
 class Unflatten(Module):
-    """Split dimension ``dim`` into ``unflattened_size`` (``torch.nn.Unflatten``)."""
+    """Split dimension ``dim`` into ``unflattened_size`` (``torch.nn.Unflatten``).
+
+    Shape: ``(*, S, *)`` with ``S = prod(unflattened_size)`` at ``dim`` ->
+    ``(*, *unflattened_size, *)`` (one entry may be -1, inferred).
+
+    Raises:
+        TypeError: (in ``__init__``) for sizes that are not ints.
+        RuntimeError: (in forward) when the sizes do not multiply up to the size of ``dim``
+            (PyTorch's message), or ``dim`` is out of range.
+    """
 
     def __init__(self, dim, unflattened_size):
         super().__init__()
-        self.dim = dim
-        self.unflattened_size = tuple(unflattened_size)
+        self.dim = _int_arg("Unflatten", "dim", dim)
+        self.unflattened_size = tuple(_int_arg("Unflatten", "unflattened_size", n)
+                                      for n in unflattened_size)
 
     def forward(self, input):
-        return input.unflatten(self.dim, self.unflattened_size)
+        sizes = self.unflattened_size
+        nd = input.ndim
+        if not -max(nd, 1) <= self.dim < max(nd, 1):
+            raise RuntimeError(f"unflatten: Dimension out of range (expected to be in range of "
+                               f"[{-max(nd, 1)}, {max(nd, 1) - 1}], but got {self.dim}) for "
+                               f"input of shape {tuple(input.shape)}")
+        size = input.shape[self.dim % nd] if nd else 1
+        known = math.prod(n for n in sizes if n != -1)
+        ok = (sizes.count(-1) == 0 and known == size) or (
+            sizes.count(-1) == 1 and known > 0 and size % known == 0)
+        if not ok:
+            raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to "
+                               f"the size of dim {self.dim} ({size}) in the input tensor of "
+                               f"shape {tuple(input.shape)}")
+        return input.unflatten(self.dim, sizes)
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -35,6 +35,7 @@ class LayerNorm(Module):
         bias (Parameter): ``normalized_shape``, initialised to zeros (or ``None``).
 
     Raises:
+        TypeError: for a ``normalized_shape`` that is not an int or a tuple of ints.
         RuntimeError (at call): if the input's trailing dims are not ``normalized_shape``.
 
     Example::
@@ -49,7 +50,15 @@ class LayerNorm(Module):
         super().__init__()
         if isinstance(normalized_shape, numbers.Integral):
             normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        try:
+            sizes = tuple(normalized_shape)
+        except TypeError:
+            sizes = None
+        if sizes is None or not all(isinstance(n, numbers.Integral) for n in sizes):
+            # int(4.5) made LayerNorm(4.5) a LayerNorm(4); PyTorch raises
+            raise TypeError(f"LayerNorm: normalized_shape must be an int or a tuple of ints, "
+                            f"got {normalized_shape!r}")
+        self.normalized_shape = tuple(int(n) for n in sizes)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:

@@ -15,8 +15,8 @@ class Upsample(Module):
         size (int or tuple, optional): output spatial size.
         scale_factor (float or tuple, optional): multiplier of the spatial size (give exactly
             one of ``size`` and ``scale_factor``).
-        mode (str): ``'nearest'`` (default), ``'nearest-exact'``, ``'linear'`` (3-D) or
-            ``'bilinear'`` (4-D).
+        mode (str): ``'nearest'`` (default), ``'nearest-exact'``, ``'linear'`` (3-D),
+            ``'bilinear'`` (4-D) or ``'trilinear'`` (5-D).
         align_corners (bool, optional): for the linear modes: if True the corner pixels of
             input and output are aligned; if False (the default when None) pixel centres are
             at half-integer positions. Must be None for the nearest modes.
@@ -26,10 +26,9 @@ class Upsample(Module):
     Shape:
         input ``(N, C, H_in, W_in)`` -> output ``(N, C, H_out, W_out)`` with
         ``H_out = floor(H_in * scale_factor)`` (or ``size[0]``), and likewise for ``W`` (and
-        for ``L`` with 3-D input).
+        for ``L`` with 3-D input, ``D, H, W`` with 5-D input).
 
-    Differs from PyTorch: no 5-D input and no bicubic/trilinear modes (they raise
-    ``NotImplementedError``).
+    Differs from PyTorch: no bicubic/area modes (they raise ``NotImplementedError``).
 
     Raises:
         ValueError, NotImplementedError: (in forward) as :func:`nn.functional.interpolate`.

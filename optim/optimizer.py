@@ -1,12 +1,37 @@
 """``optim.Optimizer``: the base class with PyTorch's shape (``param_groups``, ``defaults``,
-``state``, ``zero_grad``, ``step``, ``state_dict``/``load_state_dict``, ``add_param_group``)."""
+``state``, ``zero_grad``, ``step``, ``state_dict``/``load_state_dict``, ``add_param_group``,
+step hooks).
+
+Writing an optimizer means writing two methods (Chainer's ``UpdateRule.init_state`` /
+``update_core``); :meth:`Optimizer.step` owns everything else — the closure, the loop over groups
+and parameters with a gradient, no-grad, creating the state on a parameter's first step, the
+version bump that tells autograd the parameter changed, and the step hooks::
+
+    class Momentum(Optimizer):
+        def __init__(self, params, lr=1e-2, beta=0.9):
+            super().__init__(params, dict(lr=lr, beta=beta))
+
+        def init_state(self, state, p, group):     # first step of parameter p
+            state["momentum_buffer"] = self._zeros_like(p)
+
+        def update(self, p, state, group):         # every step; arrays via ._data
+            buf = state["momentum_buffer"]._data
+            buf *= group["beta"]
+            buf += p.grad._data
+            p._data -= group["lr"] * buf
+
+The update math itself lives in one array-level function per optimizer (``sgd_update``,
+``adam_update``, ...), which ``update`` calls. An optimizer whose step is not per parameter
+(L-BFGS) overrides :meth:`Optimizer.step` instead.
+"""
 
 import copy
 from collections import defaultdict
 
 import numpy as np
 
-from autograd import Tensor, enable_grad
+from autograd import Tensor, enable_grad, no_grad
+from autograd.utils.hooks import add_hook
 
 __all__ = ["Optimizer"]
 
@@ -49,6 +74,8 @@ class Optimizer:
         self.defaults = defaults
         self.state = defaultdict(dict)
         self.param_groups = []
+        self._step_pre_hooks = {}
+        self._step_post_hooks = {}
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             f"Tensors or dicts, but got {type(params).__name__}")
@@ -103,9 +130,60 @@ class Optimizer:
                     p.grad._data[...] = 0
 
     def step(self, closure=None):
-        """Update the parameters once. ``closure`` (optional) re-evaluates the loss and returns
-        it; the loss is returned."""
-        raise NotImplementedError
+        """Update every parameter that has a gradient once; returns ``closure()``'s loss.
+
+        Args:
+            closure (callable, optional): re-evaluates the model and returns the loss; run
+                with grad enabled before the update.
+
+        Runs the step pre-hooks, then per group and parameter with a ``.grad``:
+        :meth:`init_state` on the parameter's first step, ``state["step"] += 1`` when the state
+        counts steps, :meth:`update`, and a bump of the parameter's version; then the step
+        post-hooks. Runs under ``no_grad``.
+        """
+        for hook in tuple(self._step_pre_hooks.values()):
+            r = hook(self, (closure,), {})
+            if r is not None:
+                (closure,), _ = r
+        loss = self._evaluate(closure)
+        with no_grad():
+            state_of = self.state
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    state = state_of[p]
+                    if not state:
+                        self.init_state(state, p, group)
+                    if "step" in state:
+                        state["step"] += 1
+                    self.update(p, state, group)
+                    p._bump_version()
+        for hook in tuple(self._step_post_hooks.values()):
+            hook(self, (closure,), {})
+        return loss
+
+    def init_state(self, state, p, group):
+        """Fill ``state`` (an empty dict) for parameter ``p`` of ``group`` before its first
+        update, under PyTorch's key names; a ``"step"`` entry (start it at 0) is incremented by
+        :meth:`step` before each :meth:`update`. Subclasses define it."""
+        raise NotImplementedError(f"{type(self).__name__}.init_state")
+
+    def update(self, p, state, group):
+        """Update ``p`` in place (``p._data``) from ``p.grad`` and ``state`` with ``group``'s
+        hyper-parameters. Subclasses define it."""
+        raise NotImplementedError(f"{type(self).__name__}.update")
+
+    def register_step_pre_hook(self, hook):
+        """Register ``hook(optimizer, args, kwargs) -> None or (args, kwargs)``, run before each
+        :meth:`step` (``torch.optim.Optimizer.register_step_pre_hook``); returns a handle with
+        ``remove()``."""
+        return add_hook(self._step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook):
+        """Register ``hook(optimizer, args, kwargs) -> None``, run after each :meth:`step`;
+        returns a handle with ``remove()``."""
+        return add_hook(self._step_post_hooks, hook)
 
     @staticmethod
     def _evaluate(closure):
@@ -119,11 +197,6 @@ class Optimizer:
     def _zeros_like(p):
         """A new state Tensor of zeros with ``p``'s shape and dtype."""
         return Tensor(np.zeros_like(p._data))
-
-    def _params_with_grad(self, group):
-        for p in group["params"]:
-            if p.grad is not None:
-                yield p
 
     def state_dict(self):
         """The optimizer's state as a dict: ``state`` (by parameter index) and
@@ -148,9 +221,30 @@ class Optimizer:
     def load_state_dict(self, state_dict):
         """Restore a state from :meth:`state_dict` (values are copied).
 
+        As PyTorch's: the loaded ``param_groups`` replace the groups' hyper-parameters
+        (``params`` stay this optimizer's), the saved per-parameter state is matched to the
+        parameters by position, and the numbers of groups and of parameters per group must
+        agree (PyTorch's ``ValueError`` messages). PyTorch then fails with a raw ``KeyError``
+        at the first ``step`` (``'momentum'`` for an SGD given an Adam state) or while loading
+        (``'step'`` for an Adam given an SGD state); here that case is refused while loading,
+        with a ``KeyError`` naming the missing hyper-parameters: a group must hold every
+        default of this optimizer except the flags (bool/``None`` defaults such as
+        ``maximize`` or ``foreach``), which are filled in from the defaults as PyTorch's
+        ``__setstate__`` does for state dicts of older versions. Differs from PyTorch (which
+        fails later, inside ``step``): a state tensor whose shape is not its parameter's
+        raises ``ValueError``.
+
         Raises:
-            ValueError: if the number of groups or of parameters per group differs.
+            KeyError: ``'state'`` or ``'param_groups'`` missing, or a group without this
+                optimizer's hyper-parameters (a state dict of another optimizer class).
+            ValueError: if the number of groups or of parameters per group differs, or a
+                state tensor does not have its parameter's shape.
         """
+        op = f"{type(self).__name__}.load_state_dict"
+        for key in ("state", "param_groups"):
+            if not isinstance(state_dict, dict) or key not in state_dict:
+                raise KeyError(f"{op}: the state dict has no {key!r} entry (expected the dict "
+                               "returned by Optimizer.state_dict())")
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
@@ -158,15 +252,34 @@ class Optimizer:
             if len(mine["params"]) != len(theirs["params"]):
                 raise ValueError("loaded state dict contains a parameter group that doesn't "
                                  "match the size of optimizer's group")
+        flags = {k for k, v in self.defaults.items() if v is None or isinstance(v, bool)}
+        for i, theirs in enumerate(groups):
+            missing = [k for k in self.defaults if k not in theirs and k not in flags]
+            if missing:
+                held = sorted(k for k in theirs if k != "params")
+                raise KeyError(f"{op}: loaded parameter group {i} has no "
+                               f"{', '.join(map(repr, missing))}, which "
+                               f"{type(self).__name__} needs (is it the state of another "
+                               f"optimizer? its group holds {held})")
+        saved = state_dict["state"]
+        for mine, theirs in zip(self.param_groups, groups):
+            for p, idx in zip(mine["params"], theirs["params"]):
+                for k, v in saved.get(idx, {}).items():
+                    if isinstance(v, Tensor) and v.numel() != 1 and v.shape != p.shape:
+                        raise ValueError(f"{op}: state {k!r} of parameter {idx} has shape "
+                                         f"{tuple(v.shape)}, but the parameter has shape "
+                                         f"{tuple(p.shape)}")
         new_state = defaultdict(dict)
         for mine, theirs in zip(self.param_groups, groups):
             for p, idx in zip(mine["params"], theirs["params"]):
-                if idx in state_dict["state"]:
-                    new_state[p] = {k: _copy_state_value(v, p)
-                                    for k, v in state_dict["state"][idx].items()}
-            for k, v in theirs.items():
-                if k != "params":
-                    mine[k] = v
+                if idx in saved:
+                    new_state[p] = {k: _copy_state_value(v, p) for k, v in saved[idx].items()}
+            params = mine["params"]
+            mine.clear()   # the same dict objects: schedulers keep theirs
+            mine.update({k: v for k, v in theirs.items() if k != "params"})
+            mine["params"] = params
+            for k in flags:
+                mine.setdefault(k, self.defaults[k])
         self.state = new_state
 
     def __repr__(self):

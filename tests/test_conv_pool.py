@@ -836,3 +836,69 @@ def test_benchmark_threads_go_through_set_num_threads(monkeypatch):
     assert runner.configure_threads(1) == []
     runner.restore_threads()
     assert calls == [1, 7]
+
+
+# ---- empty batch and dtypes ---------------------------------------------------------------------
+def test_conv_transpose2d_backward_of_an_empty_batch():
+    """N = 0: the bias-gradient reshape used -1, which NumPy cannot resolve for a size-0 array
+    (a raw ``cannot reshape array of size 0``); PyTorch gives zero gradients."""
+    w = np.random.default_rng(0).standard_normal((3, 2, 3, 3))
+    x = np.zeros((0, 3, 4, 4))
+    out, x2 = conv_module.conv_transpose2d_forward(x, w, np.zeros(2), 2, 0, 0, 1)
+    assert out.shape == (0, 2, 9, 9)
+    gx, gw, gb = conv_module.conv_transpose2d_backward(np.zeros(out.shape), x.shape, w, x2, 2,
+                                                       0, 0, 1)
+    assert gx.shape == x.shape and gw.shape == w.shape and gb.shape == (2,)
+    assert not gw.any() and not gb.any()
+    m = nn.ConvTranspose2d(3, 2, 3, stride=2)
+    xt = autograd.zeros(0, 3, 4, 4, requires_grad=True)
+    m(xt).sum().backward()
+    assert xt.grad.shape == (0, 3, 4, 4)
+    assert not m.weight.grad._data.any() and not m.bias.grad._data.any()
+
+
+@pytest.mark.parametrize("layer", [nn.Conv2d(3, 4, 3), nn.Conv1d(3, 4, 3), nn.MaxPool2d(2),
+                                   nn.AvgPool2d(2), nn.AdaptiveAvgPool2d(2),
+                                   nn.AdaptiveMaxPool2d(2), nn.MaxPool1d(2), nn.AvgPool1d(2),
+                                   nn.ConvTranspose2d(3, 2, 2)])
+def test_float16_runs_in_float32_and_rounds_back(layer):
+    """PyTorch's CPU convolutions and pools take float16; here they run the float32 kernels
+    and round the result (and the gradients) back to float16."""
+    rng = np.random.default_rng(1)
+    nd = 1 if "1d" in type(layer).__name__ else 2
+    x = rng.standard_normal((2, 3) + (6,) * nd)
+    ref = layer(autograd.tensor(x.astype(np.float32).astype(np.float16).astype(np.float32)))
+    half = layer.to(autograd.float16)
+    xt = autograd.tensor(x.astype(np.float16), requires_grad=True)
+    out = half(xt)
+    assert out.dtype == np.float16
+    np.testing.assert_allclose(out._data.astype(np.float32), ref._data, rtol=2e-2, atol=2e-2)
+    out.sum().backward()
+    assert xt.grad.dtype == np.float16 and xt.grad.shape == xt.shape
+    for p in half.parameters():
+        assert p.grad.dtype == np.float16
+    layer.to(autograd.float32)
+
+
+def test_integer_pools_are_pytorchs():
+    """max_pool2d takes integers (the maxima gathered from the input: exact), avg_pool2d
+    int64 (truncated averages), max_pool1d, the adaptive pools and bool raise PyTorch's
+    NotImplementedError naming the op and dtype."""
+    x = np.array([[[[1, 2, -3, 7], [4, 4, -9, 2], [2 ** 40 + 1, 1, 1, 0], [2 ** 40, 5, 3, 3]]]],
+                 dtype=np.int64)
+    out = F.max_pool2d(autograd.tensor(x), 2)
+    assert out.dtype == np.int64
+    np.testing.assert_array_equal(out._data, [[[[4, 7], [2 ** 40 + 1, 3]]]])
+    for dt in (np.int32, np.uint8):
+        small = np.abs(x[..., :2, :]).astype(dt)
+        np.testing.assert_array_equal(F.max_pool2d(autograd.tensor(small), 2)._data,
+                                      [[[[4, 9]]]])
+    avg = F.avg_pool2d(autograd.tensor(x[..., :2, :]), 2)
+    np.testing.assert_array_equal(avg._data, [[[[2, -0]]]])   # 11 / 4 -> 2, -3 / 4 -> 0
+    np.testing.assert_array_equal(F.avg_pool2d(autograd.tensor(-x[..., :2, :2]), 2)._data,
+                                  [[[[-2]]]])                  # -2.75 -> -2, not -3
+    for fn, arr in ((F.max_pool1d, x[0].astype(np.float64).astype(np.int64)),
+                    (F.max_pool2d, x > 2), (F.avg_pool2d, x.astype(np.int32)),
+                    (F.adaptive_avg_pool2d, x), (F.adaptive_max_pool2d, x)):
+        with pytest.raises(NotImplementedError, match=fn.__name__ + r".*(int|bool)"):
+            fn(autograd.tensor(arr), 2)

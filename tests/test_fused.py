@@ -70,18 +70,18 @@ def test_ce_kernel_matches_numpy_reference(case, dtype):
     N, C, D, use_w, eps, _, seed = case
     x, t, w = ce_arrays(N, C, D, seed, dtype)
     w = w if use_w else None
-    loss, lse = KF.cross_entropy_forward(x, t, w, -100, eps)
+    loss, mx, ls = KF.cross_entropy_forward(x, t, w, -100, eps)
     ref_loss, ref_grad = ref_ce_rows(x, t, w, -100, eps)
     assert loss.dtype == dtype
     np.testing.assert_allclose(loss, ref_loss, **tol(dtype))
     coef = np.random.default_rng(seed).standard_normal((N, D)).astype(dtype)
-    g = KF.cross_entropy_backward(coef, x, t, lse, w, -100, eps)
+    g = KF.cross_entropy_backward(coef, x, t, mx, ls, w, -100, eps)
     np.testing.assert_allclose(g, ref_grad * coef[:, None, :], **tol(dtype))
     for par in (True, False):
-        l2, lse2 = KF.cross_entropy_forward(x, t, w, -100, eps, parallel=par)
+        l2, mx2, ls2 = KF.cross_entropy_forward(x, t, w, -100, eps, parallel=par)
         np.testing.assert_array_equal(l2, loss)
         np.testing.assert_array_equal(
-            KF.cross_entropy_backward(coef, x, t, lse2, w, -100, eps, parallel=par), g)
+            KF.cross_entropy_backward(coef, x, t, mx2, ls2, w, -100, eps, parallel=par), g)
 
 
 @given(ce_case())
@@ -145,6 +145,44 @@ def test_ce_stable_for_huge_logits_and_all_ignored_mean_is_nan():
     np.testing.assert_allclose(x.grad.numpy(), [[1, -1, 0]], atol=1e-6)
     out = F.cross_entropy(Tensor(np.zeros((2, 3))), Tensor(np.array([-100, -100])))
     assert np.isnan(out._data)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("big", [1e4, 1e30])
+@pytest.mark.parametrize("eps", [0.0, 0.2])
+def test_ce_no_cancellation_at_large_logits(dtype, big, eps):
+    """A row of logits near ``big`` is the same distribution as the same row near 0: the loss
+    and gradient may not depend on the offset (``lse - x`` cancelled: loss 0, gradient
+    ``[0, 1, 1, 1]`` for a uniform row of 1e30; 1e-4 relative error at 1e4 in float32)."""
+    if big > np.finfo(dtype).max / 10:
+        pytest.skip("offset not representable")
+    small = np.array([[0.0, 0.0, 0.0, 0.0], [0.5, -1.0, 0.25, 2.0]])
+    x = (small + big).astype(dtype)
+    shift = (x - x.max(1, keepdims=True)).astype(np.float64)  # exact: the values are close
+    t = np.array([0, 2])
+    ref_loss, ref_grad = ref_ce_rows(shift[:, :, None], t[:, None], None, -100, eps)
+    a = Tensor(x, requires_grad=True)
+    loss = F.cross_entropy(a, Tensor(t), reduction="sum", label_smoothing=eps)
+    loss.backward()
+    np.testing.assert_allclose(loss._data, ref_loss.sum(), rtol=1e-6)
+    np.testing.assert_allclose(a.grad.numpy(), ref_grad[:, :, 0], rtol=1e-6, atol=1e-7)
+    if eps == 0:  # the issue's uniform row (PyTorch: 1.386, [-.75, .25, .25, .25])
+        np.testing.assert_allclose(ref_loss[0, 0], np.log(4))
+        np.testing.assert_allclose(ref_grad[0, :, 0], [-0.75, 0.25, 0.25, 0.25])
+
+
+def test_ce_large_logits_match_torch(torch):
+    for dtype, big in ((np.float32, 1e4), (np.float32, 1e30), (np.float64, 1e300)):
+        x = (np.array([[0.0, 0.0, 0.0, 0.0], [0.5, -1.0, 0.25, 2.0]]) + big).astype(dtype)
+        t = np.array([1, 3])
+        for eps in (0.0, 0.1):
+            a, b = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+            ours = F.cross_entropy(a, Tensor(t), label_smoothing=eps)
+            ref = torch.nn.functional.cross_entropy(b, torch.from_numpy(t), label_smoothing=eps)
+            ours.backward()
+            ref.backward()
+            np.testing.assert_allclose(ours._data, ref.detach().numpy(), rtol=1e-6)
+            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-6, atol=1e-7)
 
 
 def test_ce_errors():
@@ -370,8 +408,11 @@ def test_embedding_errors():
         F.embedding(Tensor(np.array([0, 4])), W)
     with pytest.raises(IndexError, match="index out of range"):
         F.embedding(Tensor(np.array([-1])), W)
-    with pytest.raises(TypeError, match="integer indices"):
-        F.embedding(Tensor(np.array([0.0])), W)
+    for bad in (np.array([0.0]), np.array([0], np.uint8), np.array([True])):  # as PyTorch
+        with pytest.raises(RuntimeError, match=f"embedding.*int64.*got {bad.dtype}"):
+            F.embedding(Tensor(bad), W)
+    np.testing.assert_array_equal(F.embedding(Tensor(np.array([1], np.int32)), W)._data,
+                                  W._data[[1]])
     with pytest.raises(ValueError, match="padding_idx"):
         F.embedding(Tensor(np.array([0])), W, padding_idx=4)
     with pytest.raises(ValueError, match="2-D"):
@@ -459,3 +500,67 @@ def test_embedding_from_pretrained(torch):
     np.testing.assert_array_equal(trainable.weight._data[1], table[1])  # not zeroed, as PyTorch
     with pytest.raises(ValueError, match="2-dimensional"):
         nn.Embedding.from_pretrained(Tensor(np.zeros(3)))
+
+
+# ======================================================================================
+# dtypes: PyTorch's CPU rules (float16 in float32; the "mixed dtype" case; no integers)
+# ======================================================================================
+def _half(a):
+    return Tensor(np.asarray(a, dtype=np.float16), requires_grad=True)
+
+
+@pytest.mark.parametrize("param_dtype", [np.float16, np.float32])
+def test_layer_and_group_norm_of_float16(param_dtype):
+    """float16 inputs (with float16 or float32 parameters, PyTorch's mixed case) run the
+    float32 kernel: the result and the input gradient are float16, each parameter's
+    gradient has its own dtype."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 4, 3))
+    for fn, shape, pshape in ((lambda x, w, b: F.layer_norm(x, (3,), w, b), x.shape, (3,)),
+                              (lambda x, w, b: F.group_norm(x, 2, w, b), x.shape, (4,))):
+        w = Tensor(rng.uniform(0.5, 2, pshape).astype(param_dtype), requires_grad=True)
+        b = Tensor(rng.standard_normal(pshape).astype(param_dtype), requires_grad=True)
+        xh = _half(x)
+        out = fn(xh, w, b)
+        assert out.dtype == np.float16
+        ref = fn(Tensor(xh._data.astype(np.float64)), Tensor(w._data.astype(np.float64)),
+                 Tensor(b._data.astype(np.float64)))
+        np.testing.assert_allclose(out._data, ref._data, rtol=1e-2, atol=1e-2)
+        out.sum().backward()
+        assert xh.grad.dtype == np.float16
+        assert w.grad.dtype == param_dtype and b.grad.dtype == param_dtype
+
+
+def test_norm_and_cross_entropy_dtype_errors():
+    x = Tensor(np.ones((2, 4)))
+    with pytest.raises(RuntimeError, match="layer_norm: mixed dtype.*float64.*float32"):
+        F.layer_norm(x, (4,), Tensor(np.ones(4, np.float32)))
+    with pytest.raises(RuntimeError, match="group_norm: mixed dtype"):
+        F.group_norm(Tensor(np.ones((2, 4), np.float32)), 2, _half(np.ones(4)))
+    for fn in (lambda t: F.layer_norm(t, (4,)), lambda t: F.group_norm(t, 2),
+               lambda t: F.cross_entropy(t, Tensor(np.array([0, 1])))):
+        for dt in (np.int64, np.bool_):
+            with pytest.raises(NotImplementedError, match=np.dtype(dt).name):
+                fn(Tensor(np.ones((2, 4), dt)))
+    with pytest.raises(RuntimeError, match="cross_entropy.*float16"):
+        F.cross_entropy(_half(np.ones((2, 4))), Tensor(np.array([0, 1])),
+                        weight=Tensor(np.ones(4, np.float32)))
+
+
+def test_cross_entropy_and_embedding_of_float16():
+    rng = np.random.default_rng(1)
+    logits = rng.standard_normal((3, 5))
+    t = Tensor(np.array([0, 4, 2]))
+    xh = _half(logits)
+    loss = F.cross_entropy(xh, t, label_smoothing=0.1)
+    assert loss.dtype == np.float16
+    ref = F.cross_entropy(Tensor(xh._data.astype(np.float64)), t, label_smoothing=0.1)
+    np.testing.assert_allclose(float(loss._data), float(ref._data), rtol=2e-3)
+    loss.backward()
+    assert xh.grad.dtype == np.float16
+    emb = nn.Embedding(6, 3).to(autograd.float16)
+    out = emb(Tensor(np.array([[1, 2], [2, 5]])))
+    assert out.dtype == np.float16
+    out.sum().backward()
+    assert emb.weight.grad.dtype == np.float16
+    np.testing.assert_array_equal(emb.weight.grad._data[:, 0], [0, 1, 2, 0, 0, 1])

@@ -405,15 +405,43 @@ def test_kl_div_of_log_softmax_stable_at_1e4(torch, dtype, log_target):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_soft_margin_is_pytorchs_formula_at_large_margins(dtype):
+    """``log1p(exp(-y x))`` as PyTorch computes it: inf (gradient NaN) where ``exp``
+    overflows, PyTorch's values elsewhere (it used to be a finite softplus there)."""
+    y = np.array([[1.0, -1.0, 1.0], [-1.0, 1.0, -1.0], [1.0, 1.0, -1.0]])
+    xs = np.concatenate([BIG, [[80.0, -80.0, 700.0]]]).astype(dtype)
+    x = Tensor(xs, requires_grad=True)
+    loss = F.soft_margin_loss(x, Tensor(y.astype(dtype)), reduction="none")
+    loss.sum().backward()
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = np.exp(-y * xs.astype(np.float64))
+        want, grad = np.log1p(z), -y * z / (1 + z)
+    if dtype == np.float32:   # exp overflows past 88.7 in float32
+        want[(-y * xs) > 88.7], grad[(-y * xs) > 88.7] = np.inf, np.nan
+    for got, ref in ((loss._data, want), (x.grad._data, grad)):
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
+        np.testing.assert_allclose(got[~np.isnan(ref)], ref[~np.isnan(ref)], rtol=1e-6)
+    assert np.isinf(loss._data[1, 2]) and np.isnan(x.grad._data[1, 2])  # -y x = 1e4
+
+
+def test_soft_margin_matches_torch_where_exp_overflows(torch):
+    for dtype in (np.float32, np.float64):
+        xs = np.array([1e4, -1e4, 100.0, -100.0, 0.5, np.inf, -np.inf, np.nan], dtype=dtype)
+        y = np.array([1.0, 1.0, -1.0, -1.0, 1.0, -1.0, -1.0, 1.0], dtype=dtype)
+        x, tx = Tensor(xs, requires_grad=True), torch.tensor(xs, requires_grad=True)
+        ours = F.soft_margin_loss(x, Tensor(y), reduction="none")
+        ref = torch.nn.functional.soft_margin_loss(tx, torch.from_numpy(y), reduction="none")
+        ours.sum().backward()
+        ref.sum().backward()
+        for got, want in ((ours._data, ref.detach().numpy()), (x.grad._data, tx.grad.numpy())):
+            np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-40)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_softplus_based_losses_stable_at_1e4(dtype):
     y = np.array([[1.0, -1.0, 1.0], [-1.0, 1.0, -1.0]])
-    x = Tensor(BIG.astype(dtype), requires_grad=True)
-    loss = F.soft_margin_loss(x, Tensor(y.astype(dtype)), reduction="sum")
-    _finite_value_and_grad(loss, x)
-    # log(1 + exp(-y x)) = max(-y x, 0) up to exp(-1e4)
-    # exact: max(-y x, 0) + log1p(exp(-|y x|)), the last term 0 except at x = 0.5
-    np.testing.assert_allclose(loss.item(), np.maximum(-y * BIG, 0).sum() + np.log1p(
-        np.exp(-0.5)), rtol=1e-6)
     x = Tensor(BIG.astype(dtype), requires_grad=True)
     loss = F.hinge_embedding_loss(x, Tensor(y.astype(dtype)))
     _finite_value_and_grad(loss, x)
@@ -548,8 +576,43 @@ def test_broadcast_target_warns_like_torch(torch):
 def test_non_tensor_input_is_a_type_error():
     with pytest.raises(TypeError, match="l1_loss"):
         F.l1_loss(np.ones(3), _t(3))
-    with pytest.raises(TypeError, match="binary_cross_entropy_with_logits.*floating"):
+    with pytest.raises(NotImplementedError, match="binary_cross_entropy_with_logits.*int64"):
         F.binary_cross_entropy_with_logits(Tensor(np.ones(3, dtype=np.int64)), _t(3))
+
+
+def test_integer_and_bool_inputs_follow_pytorch():
+    """PyTorch promotes integer inputs in some losses (mse, l1, smooth_l1, poisson, the
+    distances...), refuses them in others; bool is refused where its subtraction is."""
+    ints = Tensor(np.array([[1, 2], [3, 4]]))
+    y = Tensor(np.array([[0.5, 2.0], [1.0, 4.5]], np.float32), requires_grad=True)
+    for fn, want in ((F.mse_loss, (0.25 + 4 + 0.25) / 4), (F.l1_loss, (0.5 + 2 + 0.5) / 4),
+                     (F.smooth_l1_loss, (0.125 + 1.5 + 0.125) / 4)):
+        out = fn(ints, y)
+        assert out.dtype == np.float32
+        np.testing.assert_allclose(out.item(), want, rtol=1e-6)
+        out.backward()
+    assert F.mse_loss(ints > 2, y).dtype == np.float32      # bool too, as PyTorch
+    np.testing.assert_allclose(F.pairwise_distance(ints, y)._data,
+                               np.linalg.norm(ints._data - y._data + 1e-6, axis=1), rtol=1e-6)
+    with pytest.raises(RuntimeError, match="l1_loss.*bool"):
+        F.l1_loss(ints > 2, y)
+    with pytest.raises(RuntimeError, match="huber_loss.*int64"):
+        F.huber_loss(ints, y)
+    with pytest.raises(RuntimeError, match="kl_div: Integral.*int64"):
+        F.kl_div(ints, y, reduction="batchmean")
+    with pytest.raises(NotImplementedError, match="multilabel_soft_margin_loss.*int64"):
+        F.multilabel_soft_margin_loss(ints, y)
+    half = Tensor(np.ones((2, 2), np.float16) / 2)
+    for fn in (F.huber_loss, F.binary_cross_entropy):   # PyTorch: no dtype promotion here
+        with pytest.raises(RuntimeError, match=fn.__name__ + ".*float16.*float32"):
+            fn(half, Tensor(np.ones((2, 2), np.float32) / 2))
+    assert F.soft_margin_loss(half, Tensor(np.ones((2, 2), np.float32))).dtype == np.float16
+    assert F.binary_cross_entropy_with_logits(
+        Tensor(np.ones(2)), Tensor(np.ones(2, np.float32))).dtype == np.float32
+    out = F.multilabel_soft_margin_loss(Tensor(np.zeros((2, 3, 4))), Tensor(np.ones((2, 3, 4))),
+                                        reduction="none")
+    assert out.shape == (2, 3)     # any rank: the last dim holds the classes (PyTorch)
+    np.testing.assert_allclose(out._data, np.log(2))
 
 
 # ---- legacy size_average / reduce ---------------------------------------------------------------
@@ -635,3 +698,169 @@ def test_module_reduction_is_checked():
     assert nn.KLDivLoss(reduction="batchmean").reduction == "batchmean"
     with pytest.raises(ValueError, match="margin"):
         nn.TripletMarginLoss(margin=-1.0)
+
+
+# ---- extreme values: 0, +-1e-30, +-1e30, +-inf, NaN --------------------------------------------
+EXTREMES = (0.0, 1e-30, -1e-30, 1e30, -1e30, math.inf, -math.inf, math.nan, 0.5)
+
+
+def test_smooth_l1_and_huber_gradients_at_inf_are_pytorchs():
+    """The where() of the two branches differentiated the unused quadratic at d = +-inf
+    (0 * inf = NaN); PyTorch's gradient is clamp(d / beta, -1, 1) (Huber: clamp(d, -delta,
+    delta)): +-1/N at +-inf, NaN at NaN."""
+    xs = np.array([np.inf, -np.inf, 0.5, np.nan])
+    for fn, kw, want in ((F.smooth_l1_loss, {}, [1, -1, 0.5, np.nan]),
+                         (F.smooth_l1_loss, {"beta": 2.0}, [1, -1, 0.25, np.nan]),
+                         (F.huber_loss, {}, [1, -1, 0.5, np.nan]),
+                         (F.huber_loss, {"delta": 2.0}, [2, -2, 0.5, np.nan])):
+        x = Tensor(xs.copy(), requires_grad=True)
+        y = Tensor(np.zeros(4), requires_grad=True)
+        with np.errstate(invalid="ignore"):
+            fn(x, y, **kw).backward()
+        np.testing.assert_array_equal(x.grad._data, np.array(want) / 4)
+        np.testing.assert_array_equal(y.grad._data, -np.array(want) / 4)
+
+
+def test_l1_gradient_at_nan_is_zero_as_pytorchs():
+    """PyTorch's sign(NaN) is 0, so |x - y| has a zero gradient where x - y is NaN."""
+    x = Tensor(np.array([np.nan, 2.0, -np.inf]), requires_grad=True)
+    with np.errstate(invalid="ignore"):
+        F.l1_loss(x, Tensor(np.array([0.0, 1.0, 0.0]))).backward()
+    np.testing.assert_array_equal(x.grad._data, np.array([0.0, 1.0, -1.0]) / 3)
+    np.testing.assert_array_equal(autograd.sign(Tensor(np.array([np.nan, -0.0, -2.0])))._data,
+                                  [0.0, 0.0, -1.0])
+
+
+def test_pytorch_gradients_at_zero_targets_and_overflow():
+    """kl_div's target gradient (xlogy's: NaN at target 0), BCE's target gradient (-logit(x),
+    unclamped), poisson_nll_loss(full=True)'s target gradient (NaN at target <= 0), triplet
+    margin's rounding order (margin + d_pos - d_neg)."""
+    t = Tensor(np.array([[0.0, 0.25]]), requires_grad=True)
+    F.kl_div(Tensor(np.array([[0.1, 0.2]])), t, reduction="sum").backward()
+    assert np.isnan(t.grad._data[0, 0]) and np.isclose(t.grad._data[0, 1], np.log(0.25) + 0.8)
+    t = Tensor(np.array([0.0, 0.5]), requires_grad=True)
+    F.binary_cross_entropy(Tensor(np.array([0.0, 0.25])), t, reduction="sum").backward()
+    np.testing.assert_allclose(t.grad._data, [np.inf, np.log(3)])
+    t = Tensor(np.array([0.0, -1.0, 0.5, 3.0]), requires_grad=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        F.poisson_nll_loss(Tensor(np.ones(4)), t, log_input=False, full=True,
+                           reduction="sum").backward()
+    assert np.isnan(t.grad._data[:2]).all() and np.isfinite(t.grad._data[2:]).all()
+    a = Tensor(np.array([[1e30, 0.2]]))
+    loss = F.triplet_margin_loss(a, Tensor(np.array([[0.0, 0.5]])), Tensor(np.array([[0.1, -0.3]])))
+    assert loss.item() == 0.0   # (1 + 1e30) - 1e30, as PyTorch rounds it
+
+
+def _extreme_cases():
+    """(name, ours, theirs, arrays, names of the arrays that require grad): every loss of
+    nn.functional with one extreme value in its first input and one in its second."""
+    def two(a, b, rows=False):
+        return ([[a, 0.3]], [[b, 0.7]]) if rows else ([a, 0.25], [b, 0.75])
+
+    specs = [  # name, call(F, *tensors), arrays(a, b), grads (indices)
+        ("l1_loss", lambda F, x, y: F.l1_loss(x, y), two, (0, 1)),
+        ("mse_loss", lambda F, x, y: F.mse_loss(x, y), two, (0, 1)),
+        ("smooth_l1_loss", lambda F, x, y: F.smooth_l1_loss(x, y), two, (0, 1)),
+        ("smooth_l1_loss beta=0", lambda F, x, y: F.smooth_l1_loss(x, y, beta=0.0), two, (0, 1)),
+        ("huber_loss", lambda F, x, y: F.huber_loss(x, y, delta=0.5), two, (0, 1)),
+        ("soft_margin_loss", lambda F, x, y: F.soft_margin_loss(x, y), two, (0,)),
+        ("binary_cross_entropy_with_logits",
+         lambda F, x, y: F.binary_cross_entropy_with_logits(x, y), two, (0, 1)),
+        ("binary_cross_entropy", lambda F, x, y: F.binary_cross_entropy(x, y), two, (0, 1)),
+        ("kl_div", lambda F, x, y: F.kl_div(x, y, reduction="batchmean"),
+         lambda a, b: two(a, b, True), (0, 1)),
+        ("kl_div log_target", lambda F, x, y: F.kl_div(x, y, reduction="batchmean",
+                                                       log_target=True),
+         lambda a, b: two(a, b, True), (0, 1)),
+        ("hinge_embedding_loss", lambda F, x, y: F.hinge_embedding_loss(x, y), two, (0,)),
+        ("poisson_nll_loss", lambda F, x, y: F.poisson_nll_loss(x, y), two, (0, 1)),
+        ("poisson_nll_loss full", lambda F, x, y: F.poisson_nll_loss(x, y, log_input=False,
+                                                                     full=True), two, (0, 1)),
+        ("gaussian_nll_loss", lambda F, x, y, v: F.gaussian_nll_loss(x, y, v),
+         lambda a, b: two(a, b) + ([1.0, 2.0],), (0, 1, 2)),
+        ("gaussian_nll_loss var", lambda F, x, y, v: F.gaussian_nll_loss(x, y, v),
+         lambda a, b: ([0.5, 0.25], [a, 0.75], [b, 2.0]), (0, 1, 2)),
+        ("multilabel_soft_margin_loss", lambda F, x, y: F.multilabel_soft_margin_loss(x, y),
+         lambda a, b: two(a, b, True), (0,)),
+        ("margin_ranking_loss", lambda F, a, b, y: F.margin_ranking_loss(a, b, y),
+         lambda a, b: two(a, b) + ([1.0, -1.0],), (0, 1)),
+        ("cosine_embedding_loss", lambda F, a, b, y: F.cosine_embedding_loss(a, b, y),
+         lambda a, b: two(a, b, True) + ([1.0],), (0, 1)),
+        ("triplet_margin_loss", lambda F, a, p, n: F.triplet_margin_loss(a, p, n),
+         lambda a, b: two(a, b, True) + ([[0.1, -0.3]],), (0, 1, 2)),
+        ("cross_entropy probabilities", lambda F, x, y: F.cross_entropy(x, y),
+         lambda a, b: two(a, b, True), (0, 1)),
+        ("cross_entropy indices", lambda F, x: F.cross_entropy(x, _index(F, [1])),
+         lambda a, b: ([[a, b, 0.5]],), (0,)),
+        ("cross_entropy smoothing", lambda F, x: F.cross_entropy(x, _index(F, [0]),
+                                                                 label_smoothing=0.1),
+         lambda a, b: ([[a, b, 0.5]],), (0,)),
+        ("nll_loss", lambda F, x: F.nll_loss(x, _index(F, [0])), lambda a, b: ([[a, b]],), (0,)),
+        ("log_softmax", lambda F, x: F.log_softmax(x, 1), lambda a, b: ([[a, b, 0.5]],), (0,)),
+        ("softmax", lambda F, x: F.softmax(x, 1), lambda a, b: ([[a, b, 0.5]],), (0,)),
+    ]
+    return specs
+
+
+def _index(F, values):
+    """A class-index tensor in the library of F."""
+    mod = autograd if F is globals()["F"] else __import__("torch")
+    return mod.tensor(values)
+
+
+def _run_extreme(F, fn, arrays, grads, lib):
+    leaves = [lib(a, i in grads) for i, a in enumerate(arrays)]
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            out = fn(F, *leaves)
+            (out if out.ndim == 0 else out.sum()).backward()
+    except (RuntimeError, ValueError) as e:
+        return type(e)
+    return [np.asarray(out.detach().numpy())] + [leaves[i].grad.numpy() for i in grads]
+
+
+def _same_extreme(a, b, dtype):
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    for test in (np.isnan, np.isposinf, np.isneginf):
+        if not np.array_equal(test(a), test(b)):
+            return False
+    ok = np.isfinite(b)
+    scale = max(1.0, float(np.abs(b[ok]).max())) if ok.any() else 1.0
+    tol = 1e-5 if dtype == np.float32 else 1e-12  # rounding of values near 0
+    return bool(np.allclose(a[ok], b[ok], rtol=1e-5, atol=tol * scale))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("spec", _extreme_cases(), ids=lambda s: s[0])
+def test_losses_match_torch_at_extreme_values(torch, spec, dtype):
+    """Values and gradients (input, and target where PyTorch differentiates it) of every loss
+    equal PyTorch's at every pair of extreme values, or both raise (BCE's range checks)."""
+    name, fn, make, grads = spec
+    tf = torch.nn.functional
+    bad = []
+    for a in EXTREMES:
+        for b in EXTREMES:
+            arrays = [np.asarray(v, dtype=dtype) for v in make(a, b)]
+            ours = _run_extreme(F, fn, arrays, grads,
+                                lambda v, g: Tensor(v.copy(), requires_grad=g))
+            theirs = _run_extreme(tf, fn, arrays, grads,
+                                  lambda v, g: torch.tensor(v.copy(), requires_grad=g))
+            if isinstance(ours, type) or isinstance(theirs, type):
+                ok = isinstance(ours, type) and isinstance(theirs, type)
+            else:
+                ok = all(_same_extreme(o, t, dtype) for o, t in zip(ours, theirs))
+            if not ok:
+                bad.append(((a, b), ours, theirs))
+    assert not bad, f"{name}: {len(bad)} of {len(EXTREMES) ** 2} differ, first: {bad[0]}"
+
+
+def test_div_gradient_of_a_large_denominator():
+    """d(a / b)/db = -(a / b) / b, PyTorch's order: -a / (b * b) overflowed b * b to inf in
+    float32 for |b| > 1.8e19 and gave 0 (gaussian_nll_loss's var gradient at var = 1e30)."""
+    a = Tensor(np.float32([1e20, 2e19]), requires_grad=True)
+    b = Tensor(np.float32([1e20, 4e19]), requires_grad=True)
+    (a / b).sum().backward()
+    np.testing.assert_allclose(b.grad._data, [-1e-20, -1.25e-20], rtol=1e-6)
+    np.testing.assert_allclose(a.grad._data, [1e-20, 2.5e-20], rtol=1e-6)

@@ -380,6 +380,127 @@ def test_interpolate_errors_match_pytorch_types():
         F.interpolate(x, scale_factor=0.1)
 
 
+def test_interpolate_5d_matches_pytorch(torch):
+    """5-D input: nearest, nearest-exact and trilinear (it raised NotImplementedError)."""
+    arr = _rand((2, 3, 3, 4, 5), seed=3)
+    for mode, kw in (("nearest", dict(scale_factor=2)), ("nearest", dict(size=(5, 3, 7))),
+                     ("nearest-exact", dict(size=(5, 3, 7))), ("trilinear", dict(size=(5, 3, 7))),
+                     ("trilinear", dict(scale_factor=(1.5, 2, 0.5), align_corners=True))):
+        ours, theirs = _pair(arr, torch)
+        y = F.interpolate(ours, mode=mode, **kw)
+        yt = torch.nn.functional.interpolate(theirs, mode=mode, **kw)
+        g = _rand(tuple(yt.shape), seed=4)
+        y.backward(autograd.tensor(g))
+        yt.backward(torch.tensor(g))
+        np.testing.assert_allclose(y._data, yt.detach().numpy(), atol=1e-12)
+        np.testing.assert_allclose(ours.grad._data, theirs.grad.numpy(), atol=1e-12)
+    up = nn.Upsample(scale_factor=2, mode="trilinear")(autograd.tensor(arr))
+    assert up.shape == (2, 3, 6, 8, 10)
+
+
+def test_interpolate_dtypes_as_pytorch():
+    """uint8 works for nearest (exact) and bilinear (rounded); other integers, bool, and
+    uint8 trilinear raise PyTorch's NotImplementedError naming the dtype."""
+    img = np.arange(32, dtype=np.uint8).reshape(1, 2, 4, 4) * 7
+    near = F.interpolate(autograd.tensor(img), scale_factor=2)
+    assert near.dtype == np.uint8
+    np.testing.assert_array_equal(near._data, img.repeat(2, 2).repeat(2, 3))
+    lin = F.interpolate(autograd.tensor(img), size=(5, 7), mode="bilinear")
+    ref = F.interpolate(autograd.tensor(img.astype(np.float32)), size=(5, 7), mode="bilinear")
+    assert lin.dtype == np.uint8
+    np.testing.assert_array_equal(lin._data, np.rint(ref._data).astype(np.uint8))
+    for arr, mode in ((img.astype(np.int64), "nearest"), (img > 3, "nearest"),
+                      (img.astype(np.int32), "bilinear"), (img[None], "trilinear")):
+        with pytest.raises(NotImplementedError, match=f"interpolate.*{arr.dtype}"):
+            F.interpolate(autograd.tensor(arr), scale_factor=2, mode=mode)
+    with pytest.raises(NotImplementedError, match="trilinear mode needs 5D input"):
+        F.interpolate(autograd.randn(1, 1, 4, 4), scale_factor=2, mode="trilinear")
+
+
+def test_batch_norm_prelu_bilinear_dtypes_as_pytorch():
+    """float16 batch norm with float32 parameters runs in float32 and returns float16 (it
+    returned float32); integer inputs and other dtype mixes raise as PyTorch."""
+    bn = nn.BatchNorm1d(3)
+    x = autograd.tensor(_rand((4, 3), seed=5).astype(np.float16), requires_grad=True)
+    out = bn(x)
+    assert out.dtype == np.float16 and bn.running_mean.dtype == np.float32
+    ref = nn.BatchNorm1d(3)(autograd.tensor(x._data.astype(np.float32)))
+    np.testing.assert_allclose(out._data, ref._data, atol=1e-2)
+    out.sum().backward()
+    assert x.grad.dtype == np.float16 and bn.weight.grad.dtype == np.float32
+    with pytest.raises(RuntimeError, match="batch_norm: mixed dtype.*float64"):
+        bn(autograd.tensor(_rand((4, 3))))
+    with pytest.raises(NotImplementedError, match="batch_norm.*int64"):
+        bn(autograd.tensor(np.ones((4, 3), np.int64)))
+    with pytest.raises(RuntimeError, match="prelu: Type promoting.*float64.*float32"):
+        nn.PReLU()(autograd.tensor(_rand((2, 3))))
+    with pytest.raises(RuntimeError, match="bilinear.*same dtype.*input1: float64"):
+        nn.Bilinear(3, 2, 4)(autograd.tensor(_rand((2, 3))), autograd.randn(2, 2))
+    with pytest.raises(RuntimeError, match="dropout2d.*int64"):
+        F.dropout2d(autograd.tensor(np.ones((2, 3, 4, 4), np.int64)), 0.5)
+
+
+def test_prelu_weight_gradient_at_inf_is_pytorchs():
+    x = autograd.tensor([[1.0, np.inf, -2.0, -np.inf]], requires_grad=True)
+    w = autograd.tensor([0.25], requires_grad=True)
+    with np.errstate(invalid="ignore"):   # the sum of the output is inf - inf
+        F.prelu(x, w).sum().backward()
+    np.testing.assert_array_equal(w.grad._data, [-np.inf])    # 0 from +inf, -inf from -inf
+    np.testing.assert_array_equal(x.grad._data, [[1.0, 1.0, 0.25, 0.25]])
+    w.grad = None
+    F.prelu(autograd.tensor([[np.inf, -2.0]]), w).sum().backward()
+    np.testing.assert_array_equal(w.grad._data, [-2.0])       # it was NaN (0 * inf)
+
+
+def test_size_arguments_must_be_ints_as_in_pytorch(torch):
+    """Linear(4.5, 3) was accepted (a weight of shape (3, 4.5) failed later or never) and
+    LayerNorm(4.5) became LayerNorm(4); PyTorch raises TypeError."""
+    for make in (lambda M: M.Linear(4.5, 3), lambda M: M.Linear(4, 3.0),
+                 lambda M: M.Bilinear(4.5, 3, 2), lambda M: M.Conv2d(3, 4, 2.5),
+                 lambda M: M.LayerNorm(4.5)):
+        with pytest.raises(TypeError):
+            make(torch.nn)
+        with pytest.raises(TypeError, match=r"(Linear|Bilinear|Conv2d|LayerNorm): \w+ must be"):
+            make(nn)
+    assert nn.Linear(np.int64(4), 3).weight.shape == (3, 4)
+
+
+def test_unflatten_error_names_the_op(torch):
+    for shape in ((2, 7, 4), (6, 4)):
+        with pytest.raises(RuntimeError) as theirs:
+            torch.nn.Unflatten(1, (2, 3))(torch.ones(shape))
+        with pytest.raises(RuntimeError, match=r"unflatten: Provided sizes \[2, 3\] don't "
+                                               r"multiply up to the size of dim 1"):
+            nn.Unflatten(1, (2, 3))(autograd.ones(*shape))
+        assert "unflatten" in str(theirs.value)
+    assert nn.Unflatten(1, (2, -1))(autograd.ones(2, 6, 4)).shape == (2, 2, 3, 4)
+
+
+def test_relu_gradient_at_nan_is_pytorchs():
+    """PyTorch's threshold_backward zeroes the gradient where relu(x) <= 0, so NaN passes it
+    on (it was zeroed)."""
+    x = autograd.tensor([np.nan, -1.0, 0.0, 2.0], requires_grad=True)
+    nn.ReLU()(x).sum().backward()
+    np.testing.assert_array_equal(x.grad._data, [1.0, 0.0, 0.0, 1.0])
+
+
+def test_attention_of_float16_runs_in_float32(torch):
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+    ref = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+    ref.load_state_dict({k: torch.from_numpy(v.numpy().copy())
+                         for k, v in layer.state_dict().items()})
+    layer.to(autograd.float16)
+    ref = ref.to(torch.float16)
+    arr = _rand((2, 3, 8), seed=6).astype(np.float16)
+    x = autograd.tensor(arr, requires_grad=True)
+    out = layer(x)
+    assert out.dtype == np.float16
+    np.testing.assert_allclose(out._data.astype(np.float32),
+                               ref(torch.from_numpy(arr)).detach().numpy(), atol=2e-2)
+    out.sum().backward()
+    assert x.grad.dtype == np.float16 and layer.linear1.weight.grad.dtype == np.float16
+
+
 # ---- containers -------------------------------------------------------------------------------
 def test_module_dict_parameter_list_and_dict_keys_and_reprs_match_pytorch(torch):
     def build(lib):

@@ -33,6 +33,53 @@ BAD = {
     "celu alpha 0": (lambda M: M.celu(M.ones(2), 0.0), ["celu", "alpha"]),
     "hardtanh min > max": (lambda M: _F(M).hardtanh(M.ones(2), 2.0, 1.0),
                            ["hardtanh", "min_val", "max_val"]),
+    # nn ops on dtypes their kernels do not have (PyTorch's NotImplementedError / RuntimeError)
+    "softmax on int": (lambda M: _F(M).softmax(M.arange(3), 0), ["softmax", "int64", "Long"]),
+    "softmax on bool": (lambda M: _F(M).softmax(M.ones(3, dtype=M.bool), 0),
+                        ["softmax", "bool"]),
+    "log_softmax on bool": (lambda M: _F(M).log_softmax(M.ones(2, 3, dtype=M.bool), 1),
+                            ["log_softmax", "bool"]),
+    "nll_loss on int": (lambda M: _F(M).nll_loss(-M.ones(2, 3, dtype=M.int64),
+                                                 M.tensor([0, 1])), ["nll_loss", "int64"]),
+    "nll_loss on bool": (lambda M: _F(M).nll_loss(M.ones(2, 3, dtype=M.bool),
+                                                  M.tensor([0, 1])), ["nll_loss", "bool"]),
+    "max_pool1d on int": (lambda M: _F(M).max_pool1d(M.ones(1, 2, 4, dtype=M.int64), 2),
+                          ["max_pool1d", "int64"]),
+    "max_pool2d on bool": (lambda M: _F(M).max_pool2d(M.ones(1, 2, 4, 4, dtype=M.bool), 2),
+                           ["max_pool2d", "bool"]),
+    "avg_pool2d on int32": (lambda M: _F(M).avg_pool2d(M.ones(1, 2, 4, 4, dtype=M.int32), 2),
+                            ["avg_pool2d", "int32"]),
+    "adaptive_avg_pool2d on int": (lambda M: _F(M).adaptive_avg_pool2d(
+        M.ones(1, 2, 4, 4, dtype=M.int64), 2), ["adaptive_avg_pool2d", "int64"]),
+    "adaptive_max_pool2d on uint8": (lambda M: _F(M).adaptive_max_pool2d(
+        M.ones(1, 2, 4, 4, dtype=M.uint8), 2), ["adaptive_max_pool2d", "uint8"]),
+    "dropout on int": (lambda M: _F(M).dropout(M.ones(2, 3, dtype=M.int64), 0.5),
+                       ["dropout", "int64"]),
+    "conv_transpose2d on int32": (lambda M: _F(M).conv_transpose2d(
+        M.ones(1, 2, 3, 3, dtype=M.int32), M.ones(2, 1, 2, 2)), ["conv_transpose2d", "int32"]),
+    # shapes that do not broadcast: PyTorch's message, with the op named
+    **{f"{name} broadcast": (fn, [name, "The size of tensor a (4) must match the size of tensor b "
+                                        "(3) at non-singleton dimension 1"])
+       for name, fn in (
+           ("add", lambda M: M.ones(3, 4) + M.ones(4, 3)),
+           ("sub", lambda M: M.ones(3, 4) - M.ones(4, 3)),
+           ("mul", lambda M: M.ones(3, 4) * M.ones(4, 3)),
+           ("div", lambda M: M.ones(3, 4) / M.ones(4, 3)),
+           ("pow", lambda M: M.ones(3, 4) ** M.ones(4, 3)),
+           ("maximum", lambda M: M.maximum(M.ones(3, 4), M.ones(4, 3))),
+           ("minimum", lambda M: M.minimum(M.ones(3, 4), M.ones(4, 3))),
+           ("atan2", lambda M: M.atan2(M.ones(3, 4), M.ones(4, 3))),
+           ("where", lambda M: M.where(M.ones(3, 4) > 0, M.ones(3, 4), M.ones(4, 3))),
+           ("eq", lambda M: M.ones(3, 4) == M.ones(4, 3)),
+           ("lt", lambda M: M.ones(3, 4) < M.ones(4, 3)),
+           ("remainder", lambda M: M.remainder(M.ones(3, 4), M.ones(4, 3))),
+           ("clamp", lambda M: M.clamp(M.ones(3, 4), M.ones(4, 3))))},
+    "mul broadcast 3-d": (lambda M: M.ones(2, 3, 4) * M.ones(5, 1, 4),
+                          ["mul", "tensor a (2) must match the size of tensor b (5) at "
+                                  "non-singleton dimension 0"]),
+    "relu on bool": (lambda M: M.relu(M.ones(3, dtype=M.bool)), ["relu", "Boolean"]),
+    "hardtanh unsigned": (lambda M: _F(M).hardtanh(M.ones(3, dtype=M.uint8)),
+                          ["hardtanh", "unsigned", "uint8"]),
     # elementwise
     "frac on int": (lambda M: M.frac(M.arange(3)), ["frac", "int64"]),
     "lerp dtypes": (lambda M: M.lerp(M.ones(2), M.ones(2, dtype=M.float64), 0.5),
@@ -195,3 +242,27 @@ def test_integer_tensors_cannot_require_grad():
     for dtype in (autograd.int64, autograd.int32, autograd.bool):
         with pytest.raises(RuntimeError, match="floating"):
             Tensor(np.zeros(2, dtype=dtype), requires_grad=True)
+
+
+def test_nll_loss_of_integer_log_probabilities_raises():
+    """It used to truncate: int log-probs went through as ints (PyTorch raises)."""
+    import nn.functional as F
+    with pytest.raises(NotImplementedError, match="nll_loss.*int64"):
+        F.nll_loss(Tensor(np.array([[-1, -2], [-3, -1]])), Tensor(np.array([0, 1])))
+    with pytest.raises(NotImplementedError, match="softmax.*bool"):
+        F.softmax(Tensor(np.ones(3, dtype=bool)), 0)
+    np.testing.assert_allclose(F.softmax(Tensor(np.arange(2)), 0, dtype=autograd.float64)._data,
+                               [0.26894142, 0.73105858])   # dtype= casts first, as PyTorch
+
+
+def test_broadcast_error_is_pytorchs_and_names_the_op():
+    """(3, 4) + (4, 3) raised NumPy's "operands could not be broadcast together" naming no op."""
+    with pytest.raises(RuntimeError) as e:
+        Tensor(np.ones((3, 4)), requires_grad=True) + Tensor(np.ones((4, 3)))
+    assert str(e.value).startswith("add: The size of tensor a (4) must match the size of "
+                                   "tensor b (3) at non-singleton dimension 1")
+    with pytest.raises(RuntimeError, match=r"where: The size of tensor a \(5\) must match the "
+                                           r"size of tensor b \(4\) at non-singleton dimension 1"):
+        autograd.where(Tensor(np.ones((2, 5)) > 0), Tensor(np.ones((3, 4))), 0.0)
+    with pytest.raises(RuntimeError, match="at non-singleton dimension 0"):
+        Tensor(np.ones((0, 3))) + Tensor(np.ones((2, 3)))

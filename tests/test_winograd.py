@@ -273,3 +273,112 @@ def test_conv2d_op_uses_winograd_where_it_pays_and_matches_im2col():
     first = autograd.conv2d(x[:, :1], w[:, :1], b, padding=1)  # 1 input channel: im2col
     assert not first.grad_fn.winograd
     assert nn_ops.WINOGRAD_MIN_CHANNELS == 8 and nn_ops.WINOGRAD_MIN_OUTPUT == 256
+
+
+# ---- NaN and inf: the direct convolution's propagation ------------------------------------------
+def _nonfinite_cases():
+    """(x, w, g) with one NaN or inf placed in x, w or g: corners (seen by one tap only),
+    the interior, and a signed inf."""
+    rng = np.random.default_rng(8)
+    base = [a.astype(np.float32) for a in (rng.standard_normal((2, 8, 9, 10)),
+                                            rng.standard_normal((8, 8, 3, 3)) * 0.2)]
+    for where, idx, val in (("x", (0, 3, 0, 0), np.nan), ("x", (1, 2, 8, 9), np.nan),
+                            ("x", (0, 5, 4, 3), np.nan), ("x", (0, 1, 0, 4), np.inf),
+                            ("x", (1, 0, 6, 6), -np.inf), ("w", (2, 3, 0, 2), np.inf),
+                            ("w", (1, 1, 1, 1), np.nan), ("g", (0, 4, 0, 0), np.nan),
+                            ("g", (1, 7, 3, 5), np.inf)):
+        for padding in (0, 1):
+            x, w = (a.copy() for a in base)
+            Ho, Wo = 9 + 2 * padding - 2, 10 + 2 * padding - 2
+            g = rng.standard_normal((2, 8, Ho, Wo)).astype(np.float32)
+            arr = {"x": x, "w": w, "g": g}[where]
+            arr[tuple(min(i, n - 1) for i, n in zip(idx, arr.shape))] = val
+            yield f"{where}{idx}={val} pad {padding}", x, w, g, padding
+
+
+def _same_nonfinite(a, b, name):
+    assert a.shape == b.shape, name
+    for test in (np.isnan, np.isposinf, np.isneginf):
+        np.testing.assert_array_equal(test(a), test(b), err_msg=f"{name}: {test.__name__}")
+    ok = np.isfinite(b)
+    np.testing.assert_allclose(a[ok], b[ok], rtol=1e-4, atol=1e-4, err_msg=name)
+
+
+@pytest.mark.parametrize("chunk_bytes", [None, 1])
+def test_nonfinite_values_propagate_as_im2col(monkeypatch, chunk_bytes):
+    """One NaN pixel spread into 9 weight-gradient taps per (o, c) pair (144 entries for 16
+    output channels; im2col and PyTorch: the one tap that sees it), and an inf met its own
+    negative inside a transform (NaN where a direct convolution gives inf). With one image
+    per chunk, a non-finite value in the second chunk is seen too."""
+    if chunk_bytes:
+        monkeypatch.setattr(KW, "CHUNK_BYTES_PER_THREAD", chunk_bytes)
+    for name, x, w, g, padding in _nonfinite_cases():
+        b = np.linspace(-1, 1, 8).astype(np.float32)
+        with np.errstate(invalid="ignore", over="ignore"):
+            _same_nonfinite(conv2d_winograd_forward(x, w, b, padding),
+                            K.conv2d_forward(x, w, b, 1, padding, 1), name + " forward")
+            for part, a, r in zip(("grad_x", "grad_w", "grad_b"),
+                                  conv2d_winograd_backward(g, x, w, padding),
+                                  K.conv2d_backward(g, x, w, 1, padding, 1)):
+                _same_nonfinite(a, r, f"{name} {part}")
+
+
+def test_nonfinite_values_match_torch(torch):
+    """As PyTorch, except where a non-finite weight or output gradient meets the zero padding:
+    PyTorch's kernel skips the padding, the im2col GEMM multiplies it (0 * inf = NaN), and
+    Winograd now follows im2col there."""
+    for name, x, w, g, padding in _nonfinite_cases():
+        if padding and not name.startswith("x"):
+            continue
+        tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+        tout = torch.nn.functional.conv2d(tx, tw, padding=padding)
+        tout.backward(torch.from_numpy(g))
+        with np.errstate(invalid="ignore", over="ignore"):
+            out = conv2d_winograd_forward(x, w, None, padding)
+            gx, gw, _ = conv2d_winograd_backward(g, x, w, padding)
+        for part, a, t in (("out", out, tout), ("grad_x", gx, tx.grad), ("grad_w", gw, tw.grad)):
+            _same_nonfinite(a, t.detach().numpy(), f"{name} {part}")
+
+
+def test_finite_inputs_stay_on_winograd(monkeypatch):
+    """The finiteness check routes only non-finite arrays to im2col."""
+    calls = []
+    monkeypatch.setattr(KW, "conv2d_forward", lambda *a, **k: calls.append("f"))
+    monkeypatch.setattr(KW, "conv2d_backward", lambda *a, **k: calls.append("b"))
+    rng = np.random.default_rng(9)
+    x, w, b, g = _data(rng, 2, 3, 4, 6, 6, 1, np.float64)
+    conv2d_winograd_forward(x, w, b, 1)
+    conv2d_winograd_backward(g, x, w, 1)
+    assert calls == []
+    x[0, 0, 0, 0] = np.nan
+    conv2d_winograd_forward(x, w, b, 1)
+    conv2d_winograd_backward(g, x, w, 1, need_input_grad=True, need_weight_grad=False)
+    assert calls == ["f"]   # grad_x reads grad_out and the weight, not x
+    conv2d_winograd_backward(g, x, w, 1)
+    assert calls == ["f", "b"]
+    x[0, 0, 0, 0] = 0
+    g[1, 2, 3, 4] = np.inf
+    conv2d_winograd_backward(g, x, w, 1, need_input_grad=True, need_weight_grad=False)
+    with np.errstate(invalid="ignore"):
+        conv2d_winograd_backward(g, x, w, 1)   # seen by the weight gradient's plane sums
+    assert calls == ["f", "b", "b", "b"]
+    conv2d_winograd_backward(g, x, w, 1, need_input_grad=False, need_weight_grad=False)
+    assert len(calls) == 4  # the bias gradient alone is a plain sum
+
+
+def test_conv2d_op_one_nan_pixel_reaches_one_tap():
+    """The issue's figure: a NaN in the corner of an unpadded image reaches only tap (0, 0)
+    of the weight gradient, for each of the 16 output channels (16 entries, not 144)."""
+    import autograd
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((2, 16, 32, 32)).astype(np.float32)
+    x[0, 3, 0, 0] = np.nan
+    xt = autograd.Tensor(x, requires_grad=True)
+    w = autograd.Tensor((rng.standard_normal((16, 16, 3, 3)) * 0.1).astype(np.float32),
+                        requires_grad=True)
+    out = autograd.conv2d(xt, w)
+    assert out.grad_fn.winograd
+    out.sum().backward()
+    bad = np.argwhere(np.isnan(w.grad.numpy()))
+    assert len(bad) == 16 and (bad[:, 1:] == [3, 0, 0]).all()
+    assert np.isnan(out._data).sum() == 16   # output (0, o, 0, 0) for each o

@@ -627,3 +627,4 @@ def default_convert(data):
 # --- the loader (dataloader.py) and its worker processes (_worker.py) -------------------------
 from .dataloader import DataLoader  # noqa: E402
 from ._worker import WorkerInfo, get_worker_info  # noqa: E402
+from .distributed import DistributedSampler  # noqa: E402,F401 (torch.utils.data.DistributedSampler)

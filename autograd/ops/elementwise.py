@@ -37,6 +37,30 @@ __all__ = [
 ]
 
 
+# ---- broadcasting errors --------------------------------------------------------------------
+def broadcast_error(op, *operands):
+    """PyTorch's error for operands whose shapes do not broadcast, naming the op: "The size of
+    tensor a (4) must match the size of tensor b (3) at non-singleton dimension 1" (the shapes
+    are combined left to right, each pair compared from the last dim, as PyTorch's
+    ``infer_size``). ``None`` when the shapes do broadcast (the caller re-raises what it
+    caught). Called only after NumPy has raised, so the success path costs nothing (a ``try``
+    is free in Python 3.11)."""
+    shapes = [tuple(np.shape(a)) for a in operands if a is not None]
+    cur = shapes[0]
+    for nxt in shapes[1:]:
+        nd = max(len(cur), len(nxt))
+        pa = (1,) * (nd - len(cur)) + cur
+        pb = (1,) * (nd - len(nxt)) + nxt
+        for i in range(nd - 1, -1, -1):
+            if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
+                listed = " and ".join(str(sh) for sh in shapes)
+                return RuntimeError(f"{op}: The size of tensor a ({pa[i]}) must match the size "
+                                    f"of tensor b ({pb[i]}) at non-singleton dimension {i} "
+                                    f"(operand shapes {listed})")
+        cur = tuple(y if x == 1 else x for x, y in zip(pa, pb))
+    return None
+
+
 # ---- operand handling -----------------------------------------------------------------------
 def _operands(a, b):
     """Promote a binary op's operands: Tensors, Python numbers or array-likes -> (Tensor or
@@ -203,7 +227,10 @@ class Add(Node):
 
     @staticmethod
     def forward(ctx, a, b):
-        return a + b
+        try:
+            return a + b
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("add", a, b) or e from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -227,7 +254,10 @@ class Sub(Node):
 
     @staticmethod
     def forward(ctx, a, b):
-        return a - b
+        try:
+            return a - b
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("sub", a, b) or e from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -252,8 +282,11 @@ class Mul(Node):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return a * b
+        try:
+            ctx.save_for_backward(a, b)
+            return a * b
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("mul", a, b) or e from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -280,15 +313,19 @@ class Div(Node):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return a / b
+        try:
+            ctx.save_for_backward(a, b)
+            return a / b
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("div", a, b) or e from None
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
         ga = grad / b if na else None
-        gb = -grad * a / (b * b) if nb else None
+        # PyTorch's order: b * b overflows for |b| > 1.8e19 in float32 (a zero gradient)
+        gb = -grad * ((a / b) / b) if nb else None
         return ga, gb
 
 
@@ -305,8 +342,11 @@ def div(input, other, rounding_mode=None):
         if rounding_mode not in ("floor", "trunc"):
             raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', "
                              f"got {rounding_mode!r}")
-        q = _data(a) / _data(b) if rounding_mode == "trunc" else None
-        arr = np.trunc(q) if q is not None else np.floor_divide(_data(a), _data(b))
+        try:
+            q = _data(a) / _data(b) if rounding_mode == "trunc" else None
+            arr = np.trunc(q) if q is not None else np.floor_divide(_data(a), _data(b))
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("div", _data(a), _data(b)) or e from None
         dt = _result_dtype(a, b)
         return Tensor._make(np.asarray(arr).astype(dt, copy=False), False, None)
     if _data_kind(a) != "f" and _data_kind(b) != "f":
@@ -344,7 +384,7 @@ def floor_divide(input, other):
 def remainder(input, other):
     """Python-style remainder, sign of the divisor (``torch.remainder``); not differentiable."""
     a, b = _operands(input, other)
-    return Tensor._make(np.asarray(np.remainder(_data(a), _data(b))), False, None)
+    return _compare(np.remainder, a, b, "remainder")
 
 
 class Neg(Node):
@@ -372,9 +412,12 @@ class Pow(Node):
 
     @staticmethod
     def forward(ctx, a, b):
-        out = np.power(a, b)
-        ctx.save_for_backward(a, b, out)
-        return out
+        try:
+            out = np.power(a, b)
+            ctx.save_for_backward(a, b, out)
+            return out
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("pow", a, b) or e from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -403,7 +446,7 @@ def pow(input, exponent):
     if isinstance(b, Tensor) or isinstance(a, Tensor) and a._data.dtype.kind == "f":
         return Pow.apply(a, b)
     # integer tensor ** number: not differentiable
-    return Tensor._make(np.asarray(np.power(_data(a), _data(b))), False, None)
+    return _compare(np.power, a, b, "pow")
 
 
 # ---- unary math ---------------------------------------------------------------------------------
@@ -545,7 +588,8 @@ class Abs(Node):
 
 
 def abs(input):
-    """Absolute value (``torch.abs``); gradient ``sign(x)``, 0 at 0 (PyTorch's choice)."""
+    """Absolute value (``torch.abs``); gradient ``sign(x)``, 0 at 0 and at NaN (PyTorch's
+    choice)."""
     if input._data.dtype.kind != "f":
         return Tensor._make(np.abs(input._data), False, None)
     return Abs.apply(input)
@@ -687,11 +731,19 @@ class Relu(Node):
     @staticmethod
     def backward(ctx, grad):
         out, = ctx.saved_tensors
-        return grad * (out > 0)
+        # PyTorch's threshold_backward zeroes where out <= 0: NaN passes the gradient on
+        return grad * (out <= 0).logical_not()
 
 
 def relu(input):
-    """``max(x, 0)`` (``torch.relu``); the gradient at 0 is 0, as PyTorch's."""
+    """``max(x, 0)`` (``torch.relu``); the gradient at 0 is 0 and at NaN 1, as PyTorch's.
+
+    Raises:
+        RuntimeError: for a bool input (as PyTorch).
+    """
+    if input._data.dtype.kind == "b":
+        raise RuntimeError(f"relu: Boolean inputs not supported (input of shape "
+                           f"{tuple(input.shape)})")
     return Relu.apply(input)
 
 
@@ -702,12 +754,15 @@ class Clamp(Node):
     def forward(ctx, a, lo, hi):
         ctx.has_lo, ctx.has_hi = lo is not None, hi is not None
         ctx.save_for_backward(a, *(b for b in (lo, hi) if b is not None))
-        out = a
-        if lo is not None:
-            out = np.maximum(out, lo)
-        if hi is not None:
-            out = np.minimum(out, hi)
-        return out
+        try:
+            out = a
+            if lo is not None:
+                out = np.maximum(out, lo)
+            if hi is not None:
+                out = np.minimum(out, hi)
+            return out
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("clamp", a, lo, hi) or e from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -764,8 +819,11 @@ class Maximum(Node):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return np.maximum(a, b)
+        try:
+            ctx.save_for_backward(a, b)
+            return np.maximum(a, b)
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("maximum", a, b) or e from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -785,8 +843,11 @@ class Minimum(Node):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return np.minimum(a, b)
+        try:
+            ctx.save_for_backward(a, b)
+            return np.minimum(a, b)
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("minimum", a, b) or e from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -805,8 +866,11 @@ class Where(Node):
 
     @staticmethod
     def forward(ctx, cond, a, b):
-        ctx.save_for_backward(cond)
-        return np.where(cond, a, b)
+        try:
+            ctx.save_for_backward(cond)
+            return np.where(cond, a, b)
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("where", cond, a, b) or e from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -884,9 +948,17 @@ def _piecewise_constant(input, fn):
     return _ZeroGrad.apply(input, fn)
 
 
+def _sign(a):
+    """PyTorch's ``sign``: ``(0 < a) - (a < 0)``, so NaN gives 0 (NumPy's ``sign`` gives NaN;
+    PyTorch's 0 is also why ``abs`` and ``l1_loss`` have a zero gradient at NaN)."""
+    if a.dtype == np.bool_:
+        return a.copy()
+    return np.subtract(a > 0, a < 0, dtype=a.dtype)
+
+
 def sign(input):
-    """-1, 0 or 1 (``torch.sign``); zero gradient."""
-    return _piecewise_constant(input, np.sign)
+    """-1, 0 or 1 (``torch.sign``), and 0 for NaN as in PyTorch; zero gradient."""
+    return _piecewise_constant(input, _sign)
 
 
 def floor(input):
@@ -959,8 +1031,17 @@ def expand_as_copy(src, like):
 
 
 # ---- comparisons and logic (bool results, not differentiable) -------------------------------------
-def _compare(ufunc, a, b):
-    return Tensor._make(np.asarray(ufunc(_data(a), _data(b))), False, None)
+_TORCH_NAMES = {"equal": "eq", "not_equal": "ne", "less": "lt", "less_equal": "le",
+                "greater": "gt", "greater_equal": "ge"}
+
+
+def _compare(ufunc, a, b, op=None):
+    """``ufunc`` on the arrays of ``a`` and ``b``, as a constant tensor (not differentiable)."""
+    try:
+        return Tensor._make(np.asarray(ufunc(_data(a), _data(b))), False, None)
+    except ValueError as e:  # shapes that do not broadcast
+        name = op or _TORCH_NAMES.get(ufunc.__name__, ufunc.__name__)
+        raise broadcast_error(name, _data(a), _data(b)) or e from None
 
 
 def eq(input, other):
@@ -1123,7 +1204,10 @@ class Atan2(Node):
     @staticmethod
     def forward(ctx, y, x):
         ctx.save_for_backward(y, x)
-        return np.arctan2(y, x)
+        try:
+            return np.arctan2(y, x)
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("atan2", y, x) or e from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -1550,8 +1634,12 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     Raises:
         TypeError: if ``input`` is not a Tensor.
         ValueError: if ``min_val > max_val``.
+        RuntimeError: for an unsigned input with a negative limit (as PyTorch).
     """
     _act_input(input, "hardtanh", allow_int=True)
+    if input._data.dtype.kind == "u" and min(min_val, max_val) < 0:
+        raise RuntimeError(f"hardtanh: cannot do hardtanh on an unsigned type "
+                           f"({input.dtype}) with negative limits ({min_val}, {max_val})")
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val "
                          f"({max_val})")

@@ -17,7 +17,7 @@ import numpy as np
 from .. import grad_mode
 from ..graph import Node
 from ..tensor import Tensor
-from .nn_ops import dropout, log_softmax, softmax
+from .nn_ops import _to_kernel, dropout, log_softmax, not_implemented_for, softmax
 
 # cross_entropy_indices is not a torch name: nn.functional.cross_entropy imports it directly
 __all__ = ["scaled_dot_product_attention", "layer_norm", "group_norm", "embedding"]
@@ -141,7 +141,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     Vaswani et al., 2017), fused per (batch, head) in a Numba kernel.
 
     Shapes: query ``(..., L, E)``, key ``(..., S, E)``, value ``(..., S, Ev)`` -> ``(..., L, Ev)``;
-    the leading (batch, head) dimensions broadcast together. float32 or float64, one dtype.
+    the leading (batch, head) dimensions broadcast together. float16, float32 or float64, one
+    dtype (float16 runs the float32 kernel and is rounded back).
 
     Args:
         attn_mask: broadcastable to ``(..., L, S)``; boolean (``True``: the key takes part,
@@ -180,6 +181,13 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if query.dtype != key.dtype or query.dtype != value.dtype or query.dtype.kind != "f":
         raise RuntimeError(f"{_SDPA}: expected query, key and value of one floating dtype, got "
                            f"{query.dtype}, {key.dtype}, {value.dtype}")
+    if query.dtype == np.float16:  # the float32 kernel, rounded back (gradients too)
+        mask = attn_mask
+        if isinstance(mask, Tensor) and mask.dtype == np.float16:
+            mask = mask.to(np.float32)
+        return scaled_dot_product_attention(
+            query.to(np.float32), key.to(np.float32), value.to(np.float32), mask, dropout_p,
+            is_causal, scale, enable_gqa).to(np.float16)
     L, E = query.shape[-2:]
     S, Ev = value.shape[-2:]
     if key.shape[-1] != E or key.shape[-2] != S:
@@ -241,7 +249,8 @@ class CrossEntropyIndices(Node):
         D = x.size // (N * C) if N * C else int(np.prod(x.shape[2:], dtype=np.int64))
         x3 = x.reshape(N, C, D)
         t2 = target.reshape(N, D)
-        loss, lse = KF.cross_entropy_forward(x3, t2, weight, ignore_index, label_smoothing)
+        loss, mx, lsum = KF.cross_entropy_forward(x3, t2, weight, ignore_index,
+                                                  label_smoothing)
         valid = t2 != ignore_index
         if reduction == "mean":
             if weight is None:
@@ -256,12 +265,12 @@ class CrossEntropyIndices(Node):
         else:
             out = loss.reshape(target.shape)
         ctx.conf = (t2, weight, ignore_index, label_smoothing, reduction)
-        ctx.save_for_backward(x, lse)
+        ctx.save_for_backward(x, mx, lsum)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, lse = ctx.saved_tensors
+        x, mx, lsum = ctx.saved_tensors
         t2, weight, ignore_index, eps, reduction = ctx.conf
         N, C = x.shape[0], x.shape[1]
         D = t2.shape[1]
@@ -284,8 +293,8 @@ class CrossEntropyIndices(Node):
                     (eps / C) * valid.astype(x.dtype)[:, None, :])
             return (g * c3).reshape(x.shape), None, None, None, None, None
         KF = _kernels("fused")
-        gx = KF.cross_entropy_backward(coef._data, x._data.reshape(N, C, D), t2, lse._data,
-                                       weight, ignore_index, eps)
+        gx = KF.cross_entropy_backward(coef._data, x._data.reshape(N, C, D), t2, mx._data,
+                                       lsum._data, weight, ignore_index, eps)
         return _const(gx.reshape(x.shape)), None, None, None, None, None
 
 
@@ -298,13 +307,17 @@ def cross_entropy_indices(input, target, weight=None, ignore_index=-100, reducti
     PyTorch does (Szegedy et al., 2016 for the label smoothing), including the normalisation of
     ``'mean'`` by the summed weights of the non-ignored targets.
 
-    Shapes: input ``(N, C)`` or ``(N, C, d1, ...)`` (or ``(C,)``), float32/float64; target
-    ``(N)`` / ``(N, d1, ...)`` (or ``()``), integer, in ``[0, C)`` or ``ignore_index``;
-    weight ``(C,)``. Output: a scalar, or the target's shape for ``reduction='none'``.
+    Shapes: input ``(N, C)`` or ``(N, C, d1, ...)`` (or ``(C,)``), float16/32/64 (float16
+    runs the float32 kernel and is rounded back); target ``(N)`` / ``(N, d1, ...)`` (or
+    ``()``), integer, in ``[0, C)`` or ``ignore_index``; weight ``(C,)`` (float16 with
+    float16 logits, as PyTorch). Output: a scalar, or the target's shape for
+    ``reduction='none'``, in the input's dtype.
 
     Raises:
         ValueError: bad reduction, label_smoothing outside [0, 1], mismatched shapes.
-        TypeError: non-integer target, non-float input.
+        TypeError: non-integer target.
+        NotImplementedError: integer or bool logits (as PyTorch).
+        RuntimeError: float16 logits with a weight of another dtype (as PyTorch).
         IndexError: a target outside ``[0, C)`` (other than ``ignore_index``).
     """
     op = "cross_entropy"
@@ -313,8 +326,8 @@ def cross_entropy_indices(input, target, weight=None, ignore_index=-100, reducti
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0, got "
                          f"{label_smoothing}")
-    if input.dtype.kind != "f":
-        raise TypeError(f"{op}: expected floating-point logits, got {input.dtype}")
+    if input.dtype.kind != "f":  # PyTorch's log_softmax kernel has no integer version
+        raise not_implemented_for(op, input, "floating point logits")
     tgt = target._data if isinstance(target, Tensor) else np.asarray(target)
     if tgt.dtype.kind not in "iu":
         raise TypeError(f"{op}: expected target of an integer dtype (class indices), got "
@@ -333,9 +346,17 @@ def cross_entropy_indices(input, target, weight=None, ignore_index=-100, reducti
         w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
         if w.shape != (c,):
             raise ValueError(f"{op}: weight must have shape ({c},), got {w.shape}")
-        w = np.ascontiguousarray(w, dtype=input.dtype)
+        if input.dtype == np.float16 and w.dtype != np.float16:
+            raise RuntimeError(f"{op}: expected weight of dtype float16 ('Half') for float16 "
+                               f"logits, got {w.dtype}")
+        w = np.ascontiguousarray(w, dtype=_to_kernel(np.empty(0, input.dtype)).dtype)
+    half = input.dtype == np.float16
+    if half:  # the float32 kernel, rounded back to float16 (gradients too)
+        input = input.to(np.float32)
     out = CrossEntropyIndices.apply(input, tgt.astype(np.int64, copy=False), w,
                                     int(ignore_index), float(label_smoothing), reduction)
+    if half:
+        out = out.to(np.float16)
     if squeeze and reduction == "none":
         out = out.reshape(())
     return out
@@ -399,9 +420,13 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     Shapes: input ``(*, *normalized_shape)``; weight and bias ``normalized_shape`` (or
     ``None``) -> the input's shape and dtype.
 
+    Dtypes: float32/float64 with parameters of the same dtype, or float16 with float16 or
+    float32 parameters (PyTorch's CPU rule; computed in float32, rounded back to float16).
+
     Raises:
         RuntimeError: if the input's trailing dims are not ``normalized_shape``, or weight/bias
-            have another shape or dtype, naming the shapes.
+            have another shape or a dtype PyTorch refuses ("mixed dtype"), naming them.
+        NotImplementedError: for an integer or bool input (as PyTorch).
     """
     op = "layer_norm"
     ns = _normalized_shape(normalized_shape)
@@ -409,13 +434,37 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         raise RuntimeError(f"{op}: Given normalized_shape={list(ns)}, expected input with shape "
                            f"[*, {', '.join(map(str, ns))}], but got input of size "
                            f"{list(input.shape)}")
-    if input.dtype.kind != "f":
-        raise RuntimeError(f"{op}: expected a floating-point input, got {input.dtype}")
     for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and (tuple(t.shape) != ns or t.dtype != input.dtype):
-            raise RuntimeError(f"{op}: expected {name} of shape {ns} and dtype {input.dtype}, "
-                               f"got {tuple(t.shape)} {t.dtype}")
-    return LayerNorm.apply(input, weight, bias, len(ns), float(eps))
+        if t is not None and tuple(t.shape) != ns:
+            raise RuntimeError(f"{op}: expected {name} of shape {ns}, got {tuple(t.shape)}")
+    return _half_as_float(op, input, weight, bias,
+                          lambda x, w, b: LayerNorm.apply(x, w, b, len(ns), float(eps)))
+
+
+def _half_as_float(op, input, weight, bias, fn):
+    """PyTorch's dtype rules of its CPU norm kernels, then ``fn(input, weight, bias)``.
+
+    The input is floating (integers and bool: ``NotImplementedError``); weight and bias
+    have its dtype, except that a float16 input may have float32 parameters (the "mixed
+    dtype" case, both alike): otherwise ``RuntimeError``. float16 runs in float32 (the
+    kernels' dtype, and what PyTorch accumulates half in) and the result is rounded back to
+    float16; the casts are ops, so the gradients come back in each tensor's own dtype.
+    """
+    if input.dtype.kind != "f":
+        raise not_implemented_for(op, input)
+    params = [t for t in (weight, bias) if t is not None]
+    if any(t.dtype != input.dtype for t in params):
+        mixed = input.dtype == np.float16 and all(t.dtype == np.float32 for t in params)
+        if not mixed:
+            got = ", ".join(f"{n} {t.dtype}" for n, t in (("weight", weight), ("bias", bias))
+                            if t is not None)
+            raise RuntimeError(f"{op}: mixed dtype (CPU): all inputs must share the same "
+                               f"dtype (or be a float16 input with float32 parameters), got "
+                               f"input {input.dtype}, {got}")
+    if input.dtype != np.float16:
+        return fn(input, weight, bias)
+    f32 = [None if t is None else t.to(np.float32) for t in (input, weight, bias)]
+    return fn(*f32).to(np.float16)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -428,9 +477,12 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
 
     Shapes: input ``(N, C, *)``; weight, bias ``(C,)`` -> the input's shape.
 
+    Dtypes: as :func:`layer_norm` (float16 input with float32 parameters allowed).
+
     Raises:
-        RuntimeError: fewer than 2 dims, ``C`` not divisible by ``num_groups``, or a
-            weight/bias that is not ``(C,)``.
+        RuntimeError: fewer than 2 dims, ``C`` not divisible by ``num_groups``, a weight/bias
+            that is not ``(C,)`` or of a dtype PyTorch refuses.
+        NotImplementedError: for an integer or bool input (as PyTorch).
     """
     op = "group_norm"
     if input.ndim < 2:
@@ -444,6 +496,12 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != (C,):
             raise RuntimeError(f"{op}: expected {name} of shape ({C},), got {tuple(t.shape)}")
+    return _half_as_float(op, input, weight, bias,
+                          lambda x, w, b: _group_norm(x, num_groups, w, b, eps))
+
+
+def _group_norm(input, num_groups, weight, bias, eps):
+    N, C = input.shape[:2]
     per = C // num_groups * int(np.prod(input.shape[2:], dtype=np.int64))
     y = LayerNorm.apply(input.reshape(N, num_groups, per), None, None, 1, float(eps))
     y = y.reshape(input.shape)
@@ -486,8 +544,9 @@ class EmbeddingBackward(Node):
     def forward(ctx, grad, indices, num_weights, padding_idx, scale_grad_by_freq):
         ctx.conf = (padding_idx, scale_grad_by_freq)
         ctx.save_for_backward(indices)
-        return _kernels("fused").embedding_backward(grad, indices, num_weights, padding_idx,
-                                                    scale_grad_by_freq)
+        return _kernels("fused").embedding_backward(
+            _to_kernel(grad), indices, num_weights, padding_idx,
+            scale_grad_by_freq).astype(grad.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gg):
@@ -527,7 +586,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     double backward works.
 
     Raises:
-        TypeError: non-integer indices. IndexError: an index out of range (naming it).
+        RuntimeError: indices that are not int64 or int32 (as PyTorch).
+        IndexError: an index out of range (naming it).
         ValueError: a weight that is not 2-D, or a padding_idx outside the table.
     """
     op = "embedding"
@@ -535,8 +595,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         raise ValueError(f"{op}: weight must be 2-D (num_embeddings, embedding_dim), got shape "
                          f"{tuple(weight.shape)}")
     idx = input._data if isinstance(input, Tensor) else np.asarray(input)
-    if idx.dtype.kind not in "iu":
-        raise TypeError(f"{op}: expected integer indices (Long or Int), got dtype {idx.dtype}")
+    if idx.dtype not in (np.int64, np.int32):  # PyTorch's check: Long or Int, nothing else
+        raise RuntimeError(f"{op}: expected indices of dtype int64 ('Long') or int32 ('Int'), "
+                           f"got {idx.dtype} (shape {idx.shape})")
     num = weight.shape[0]
     if padding_idx is not None:
         if not -num <= padding_idx < num:

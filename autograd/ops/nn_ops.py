@@ -38,11 +38,42 @@ class _LazyKernels:
 
 K = _LazyKernels()
 
+# PyTorch's names of the dtypes, for messages that a PyTorch user recognises
+TORCH_DTYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long",
+                     "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                     "bool": "Bool"}
+
+
+def _dtype_name(dtype):
+    """``"int64 ('Long')"``: NumPy's name and PyTorch's."""
+    name = np.dtype(dtype).name
+    return f"{name} ('{TORCH_DTYPE_NAMES[name]}')" if name in TORCH_DTYPE_NAMES else name
+
+
+def not_implemented_for(op, input, what="a floating point tensor"):
+    """PyTorch's ``NotImplementedError`` for a dtype its kernel has no version of, naming the
+    op, the dtype and the shape."""
+    return NotImplementedError(f"{op}: not implemented for dtype {_dtype_name(input.dtype)} "
+                               f"(input of shape {tuple(input.shape)}); expected {what}")
+
+
+def _to_kernel(a):
+    """The array the Numba kernels take (float32/float64): float16 runs in float32 (as
+    PyTorch's CPU half kernels accumulate in float32) and is rounded back after."""
+    return a.astype(np.float32) if a.dtype == np.float16 else a
+
 
 def _softmax_args(input, dim, dtype, op):
-    """Cast to ``dtype`` and resolve ``dim`` (PyTorch's deprecated implicit choice when None)."""
+    """Cast to ``dtype`` and resolve ``dim`` (PyTorch's deprecated implicit choice when None).
+
+    Raises:
+        NotImplementedError: for an integer or bool input without a floating ``dtype`` (as
+            PyTorch: its kernel has no integer version).
+    """
     if dtype is not None:
         input = input.to(dtype)
+    if input.dtype.kind != "f":
+        raise not_implemented_for(op, input, "a floating point tensor (or pass dtype=)")
     if dim is None:
         warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call "
                       "to include dim=X as an argument.", stacklevel=3)
@@ -73,6 +104,7 @@ def softmax(input, dim=None, dtype=None):
 
     Raises:
         IndexError: if ``dim`` is out of range.
+        NotImplementedError: for an integer or bool input without a floating ``dtype``.
     """
     return Softmax.apply(*_softmax_args(input, dim, dtype, "softmax"))
 
@@ -96,7 +128,12 @@ class LogSoftmax(Node):
 
 def log_softmax(input, dim=None, dtype=None):
     """``x_i - log(sum_j exp(x_j))`` along ``dim``, stable for large logits
-    (``torch.log_softmax``). Backward: ``g - softmax(x) * sum(g)``."""
+    (``torch.log_softmax``). Backward: ``g - softmax(x) * sum(g)``.
+
+    Raises:
+        IndexError: if ``dim`` is out of range.
+        NotImplementedError: for an integer or bool input without a floating ``dtype``.
+    """
     return LogSoftmax.apply(*_softmax_args(input, dim, dtype, "log_softmax"))
 
 
@@ -325,26 +362,30 @@ class Conv2d(Node):
     def forward(ctx, x, w, b, stride, padding, dilation):
         ctx.conf = (stride, padding, dilation)
         ctx.winograd = _use_winograd(x.shape, w.shape, stride, padding, dilation)
+        ctx.save_for_backward(x, w)
+        dt = x.dtype
+        x, w = _to_kernel(x), _to_kernel(w)
+        b = None if b is None else _to_kernel(b)
         if ctx.winograd:
             out = K.conv2d_winograd_forward(x, w, b, padding)
         else:
             out = K.conv2d_forward(x, w, b, stride, padding, dilation)
-        ctx.save_for_backward(x, w)
-        return out
+        return out.astype(dt, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad[:3]
+        g, xa, wa = _to_kernel(grad._data), _to_kernel(x._data), _to_kernel(w._data)
         if ctx.winograd:
             gx, gw, gb = K.conv2d_winograd_backward(
-                grad._data, x._data, w._data, ctx.conf[1], need_input_grad=nx,
-                need_weight_grad=nw, need_bias_grad=nb)
+                g, xa, wa, ctx.conf[1], need_input_grad=nx, need_weight_grad=nw,
+                need_bias_grad=nb)
         else:
-            gx, gw, gb = K.conv2d_backward(grad._data, x._data, w._data, *ctx.conf,
-                                           need_input_grad=nx, need_weight_grad=nw,
-                                           need_bias_grad=nb)
-        return _kernel_grads("conv2d", (grad, x, w), (gx, gw, gb)) + (None, None, None)
+            gx, gw, gb = K.conv2d_backward(g, xa, wa, *ctx.conf, need_input_grad=nx,
+                                           need_weight_grad=nw, need_bias_grad=nb)
+        grads = [None if a is None else a.astype(x.dtype, copy=False) for a in (gx, gw, gb)]
+        return _kernel_grads("conv2d", (grad, x, w), grads) + (None, None, None)
 
 
 # Algorithm choice for 3x3, stride-1, dilation-1 convolutions (as cuDNN/oneDNN choose per
@@ -388,6 +429,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             goes to the bottom/right, as in PyTorch).
         groups (int): split input and output channels into this many independent convolutions
             (run as one kernel call per group).
+
+    Dtypes: input, weight and bias of one floating dtype; float16 is computed in float32 and
+    rounded back (as PyTorch's CPU half convolution accumulates in float32).
 
     Raises:
         RuntimeError: for wrong ranks, channel counts, dtypes, non-positive stride/dilation,
@@ -446,20 +490,25 @@ class ConvTranspose2d(Node):
 
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, output_padding, dilation):
-        out, x2 = K.conv_transpose2d_forward(x, w, b, stride, padding, output_padding, dilation)
+        dt = x.dtype
+        out, x2 = K.conv_transpose2d_forward(_to_kernel(x), _to_kernel(w),
+                                             None if b is None else _to_kernel(b), stride,
+                                             padding, output_padding, dilation)
         ctx.conf = (stride, padding, output_padding, dilation)
         ctx.x_shape = x.shape
         ctx.save_for_backward(x, w, x2)
-        return out
+        return out.astype(dt, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         x, w, x2 = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad[:3]
-        gx, gw, gb = K.conv_transpose2d_backward(grad._data, ctx.x_shape, w._data, x2._data,
-                                                 *ctx.conf, need_input_grad=nx,
-                                                 need_weight_grad=nw, need_bias_grad=nb)
-        return _kernel_grads("conv_transpose2d", (grad, x, w), (gx, gw, gb)) + (None,) * 4
+        gx, gw, gb = K.conv_transpose2d_backward(_to_kernel(grad._data), ctx.x_shape,
+                                                 _to_kernel(w._data), x2._data, *ctx.conf,
+                                                 need_input_grad=nx, need_weight_grad=nw,
+                                                 need_bias_grad=nb)
+        grads = [None if a is None else a.astype(x.dtype, copy=False) for a in (gx, gw, gb)]
+        return _kernel_grads("conv_transpose2d", (grad, x, w), grads) + (None,) * 4
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
@@ -480,12 +529,18 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
             maps to the same output size.
         groups (int): ``C_in`` and ``C_out`` split into this many independent convolutions.
 
+    Dtypes: input, weight and bias of one floating dtype (float16 computed in float32).
+
     Raises:
         RuntimeError: for wrong ranks, channel counts, dtypes, non-positive stride/dilation,
             negative padding, a bad output_padding or a non-positive output size.
         ValueError: for a string padding (PyTorch has none for transposed convolutions).
+        NotImplementedError: for an int32/int16/int8/uint8/bool input (PyTorch's kernel
+            check; int64 gets the dtype RuntimeError).
     """
     op = "conv_transpose2d"
+    if input.dtype.kind in "biu" and input.dtype != np.int64:  # PyTorch's kernel check
+        raise not_implemented_for(op, input)
     input, unbatched, _ = _conv_check(op, input, weight, bias, groups, 2, True)
     if isinstance(padding, str):
         raise ValueError(f"{op}: padding must be an int or a tuple of 2 ints, got {padding!r}")
@@ -513,19 +568,16 @@ class MaxPool2d(Node):
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding, dilation, ceil_mode=False,
                 indices_out=None):
-        out, argmax = K.max_pool2d_forward(x, kernel_size, stride, padding, dilation,
-                                           ceil_mode)
-        ctx.x_shape = x.shape
-        ctx.save_for_backward(x, argmax)
-        if indices_out is not None:  # return_indices: hand the argmax to the caller too
-            indices_out.append(argmax)
-        return out
+        out, argmax = K.max_pool2d_forward(_pool_input(x), kernel_size, stride, padding,
+                                           dilation, ceil_mode)
+        return _max_pool_result(ctx, x, out, argmax, indices_out)
 
     @staticmethod
     def backward(ctx, grad):
         x, argmax = ctx.saved_tensors
-        gx = K.max_pool2d_backward(grad._data, argmax._data, ctx.x_shape)
-        return _kernel_grads(ctx.op, (grad, x), (gx,)) + (None,) * (len(ctx.needs_input_grad) - 1)
+        gx = K.max_pool2d_backward(_to_kernel(grad._data), argmax._data, ctx.x_shape)
+        return _kernel_grads(ctx.op, (grad, x), (gx.astype(x.dtype, copy=False),)) + \
+            (None,) * (len(ctx.needs_input_grad) - 1)
 
 
 class AdaptiveMaxPool2d(MaxPool2d):
@@ -536,12 +588,30 @@ class AdaptiveMaxPool2d(MaxPool2d):
 
     @staticmethod
     def forward(ctx, x, output_size, indices_out=None):
-        out, argmax = K.adaptive_max_pool2d_forward(x, output_size)
-        ctx.x_shape = x.shape
-        ctx.save_for_backward(x, argmax)
-        if indices_out is not None:
-            indices_out.append(argmax)
-        return out
+        out, argmax = K.adaptive_max_pool2d_forward(_pool_input(x), output_size)
+        return _max_pool_result(ctx, x, out, argmax, indices_out)
+
+
+def _pool_input(x):
+    """The kernels' float32/float64 array for a pooling input: float16 in float32, integers
+    in float64 (their maxima are then gathered from the input itself, so exactly)."""
+    if x.dtype.kind in "iu":
+        return x.astype(np.float64)
+    return _to_kernel(x)
+
+
+def _max_pool_result(ctx, x, out, argmax, indices_out):
+    """Save for backward, hand out the argmax (``return_indices``) and return the pooled
+    values in x's dtype (integers gathered at the argmax: exact)."""
+    ctx.x_shape = x.shape
+    ctx.save_for_backward(x, argmax)
+    if indices_out is not None:  # return_indices: hand the argmax to the caller too
+        indices_out.append(argmax)
+    if x.dtype.kind in "iu":
+        N, C = x.shape[:2]
+        flat = np.take_along_axis(x.reshape(N, C, -1), argmax.reshape(N, C, -1), axis=2)
+        return flat.reshape(out.shape)
+    return out.astype(x.dtype, copy=False)
 
 
 def _pool_geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode, n):
@@ -570,6 +640,10 @@ def _pool_geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode,
 
 def _max_pool(op, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, n):
     layout = "(N, C, L)" if n == 1 else "(N, C, H, W)"
+    # PyTorch: max_pool2d takes floats and integers, max_pool1d floats only, neither bool
+    if input.dtype.kind == "b" or (n == 1 and input.dtype.kind != "f"):
+        raise not_implemented_for(op, input, "a floating point tensor" if n == 1 else
+                                  "a floating point or integer tensor")
     input, unbatched = _batched(op, input, n, layout)
     k, s, p, d = _pool_geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode, n)
     x = input.unsqueeze(2) if n == 1 else input
@@ -593,6 +667,10 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     dropping a last window that would start in the padding); ``stride`` defaults to
     ``kernel_size``; padding is implicit ``-inf`` and at most half the kernel.
 
+    Dtypes: float16/32/64 (float16 computed in float32 and rounded back) and integers (the
+    maxima are found in float64 and gathered from the input: exact values, and the right
+    positions while ``|x| < 2**53``), as PyTorch; bool raises.
+
     Returns:
         the pooled tensor, and with ``return_indices=True`` also the int64 indices of each
         maximum in its flattened ``(H, W)`` plane (PyTorch's convention).
@@ -600,6 +678,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     Raises:
         RuntimeError: for a wrong rank, non-positive sizes, padding larger than half the
             kernel, or an output size below 1, naming the shapes.
+        NotImplementedError: for a bool input (as PyTorch).
     """
     return _max_pool("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode,
                      return_indices, 2)
@@ -612,10 +691,11 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
     Shapes: ``(N, C, L)`` or ``(C, L)`` -> ``(N, C, L_out)``,
     ``L_out = floor((L + 2 p - d (k - 1) - 1) / s) + 1`` (``ceil`` with ``ceil_mode``).
-    Indices (``return_indices=True``) are positions in ``L``.
+    Indices (``return_indices=True``) are positions in ``L``. Dtypes: float16/32/64.
 
     Raises:
         RuntimeError: as :func:`max_pool2d`.
+        NotImplementedError: for an integer or bool input (as PyTorch).
     """
     return _max_pool("max_pool1d", input, kernel_size, stride, padding, dilation, ceil_mode,
                      return_indices, 1)
@@ -630,7 +710,10 @@ class AvgPool2d(Node):
     def forward(ctx, x, conf):
         ctx.conf = conf
         ctx.x_shape = x.shape
-        return K.avg_pool2d_forward(x, *conf)
+        out = K.avg_pool2d_forward(_pool_input(x), *conf)
+        if x.dtype.kind in "iu":  # PyTorch's integer average: the sum / divisor, truncated
+            return np.trunc(out).astype(x.dtype)
+        return out.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -643,7 +726,8 @@ class AvgPool2dBackward(Node):
     @staticmethod
     def forward(ctx, grad, x_shape, conf):
         ctx.conf = conf
-        return K.avg_pool2d_backward(grad, x_shape, *conf)
+        return K.avg_pool2d_backward(_to_kernel(grad), x_shape, *conf).astype(grad.dtype,
+                                                                               copy=False)
 
     @staticmethod
     def backward(ctx, gg):
@@ -653,9 +737,9 @@ class AvgPool2dBackward(Node):
 def _avg_pool(op, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
               divisor_override, n):
     layout = "(N, C, L)" if n == 1 else "(N, C, H, W)"
+    if input.dtype.kind != "f" and input.dtype != np.int64:  # PyTorch: floats and int64
+        raise not_implemented_for(op, input, "a floating point or int64 tensor")
     input, unbatched = _batched(op, input, n, layout)
-    if input.dtype.kind != "f":
-        raise RuntimeError(f"{op}: expected a floating input, got {input.dtype}")
     if divisor_override is not None and (not isinstance(divisor_override, numbers.Integral)
                                          or divisor_override == 0):
         raise RuntimeError(f"{op}: divisor must be a non-zero int, got {divisor_override!r}")
@@ -681,9 +765,13 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
             (default), else by the number of input elements in the window.
         divisor_override (int, optional): divide every window sum by this instead.
 
+    Dtypes: float16/32/64 (float16 computed in float32) and int64, whose averages are
+    truncated towards zero as PyTorch's (exact while the window sums stay below ~1e15).
+
     Raises:
-        RuntimeError: wrong rank, non-float input, bad sizes, padding above half the kernel,
-            an output size below 1, a zero divisor_override.
+        RuntimeError: wrong rank, bad sizes, padding above half the kernel, an output size
+            below 1, a zero divisor_override.
+        NotImplementedError: for another integer dtype or bool (as PyTorch).
     """
     return _avg_pool("avg_pool2d", input, kernel_size, stride, padding, ceil_mode,
                      count_include_pad, divisor_override, 2)
@@ -695,7 +783,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     ``(N, C, 1, L)``. Shapes ``(N, C, L)`` or ``(C, L)`` -> ``(N, C, L_out)``.
 
     Raises:
-        RuntimeError: as :func:`avg_pool2d`.
+        RuntimeError, NotImplementedError: as :func:`avg_pool2d`.
     """
     return _avg_pool("avg_pool1d", input, kernel_size, stride, padding, ceil_mode,
                      count_include_pad, None, 1)
@@ -709,7 +797,8 @@ class AdaptiveAvgPool2d(Node):
     def forward(ctx, x, output_size):
         ctx.x_shape = x.shape
         ctx.output_size = output_size
-        return K.adaptive_avg_pool2d_forward(x, output_size)
+        return K.adaptive_avg_pool2d_forward(_to_kernel(x), output_size).astype(x.dtype,
+                                                                                 copy=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -722,7 +811,8 @@ class AdaptiveAvgPool2dBackward(Node):
     @staticmethod
     def forward(ctx, grad, x_shape):
         ctx.output_size = grad.shape[2:]
-        return K.adaptive_avg_pool2d_backward(grad, x_shape)
+        return K.adaptive_avg_pool2d_backward(_to_kernel(grad), x_shape).astype(grad.dtype,
+                                                                                 copy=False)
 
     @staticmethod
     def backward(ctx, gg):
@@ -748,8 +838,6 @@ def _adaptive_size(op, input, output_size):
     if min(input.shape[2:]) < 1:
         raise RuntimeError(f"{op}: expected non-empty spatial dims, got input of shape "
                            f"{tuple(input.shape)}")
-    if input.dtype.kind != "f":
-        raise RuntimeError(f"{op}: expected a floating input, got {input.dtype}")
     return sizes
 
 
@@ -762,11 +850,16 @@ def adaptive_avg_pool2d(input, output_size):
     Shapes: ``(N, C, H, W)`` or ``(C, H, W)`` -> ``(N, C, H_out, W_out)``; ``output_size`` is
     an int or a pair whose entries may be ``None`` (keep that input size).
 
+    Dtypes: float16/32/64 (float16 computed in float32).
+
     Raises:
         TypeError: for a malformed output_size.
-        RuntimeError: wrong rank, empty spatial dims, non-float input, non-positive size.
+        RuntimeError: wrong rank, empty spatial dims, non-positive size.
+        NotImplementedError: for an integer or bool input (as PyTorch).
     """
     op = "adaptive_avg_pool2d"
+    if input.dtype.kind != "f":
+        raise not_implemented_for(op, input)
     input, unbatched = _batched(op, input, 2, "(N, C, H, W)")
     sizes = _adaptive_size(op, input, output_size)
     out = AdaptiveAvgPool2d.apply(input, sizes)
@@ -782,9 +875,11 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
         flat indices ``h W + w`` of the maxima in their planes.
 
     Raises:
-        TypeError, RuntimeError: as :func:`adaptive_avg_pool2d`.
+        TypeError, RuntimeError, NotImplementedError: as :func:`adaptive_avg_pool2d`.
     """
     op = "adaptive_max_pool2d"
+    if input.dtype.kind != "f":
+        raise not_implemented_for(op, input)
     input, unbatched = _batched(op, input, 2, "(N, C, H, W)")
     sizes = _adaptive_size(op, input, output_size)
     argmax = [] if return_indices else None
@@ -793,6 +888,16 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     if unbatched:
         outs = [t.squeeze(0) for t in outs]
     return tuple(outs) if return_indices else outs[0]
+
+
+def _dropout_dtype(op, input):
+    """A dropout that drops must scale by ``1 / (1 - p)``: PyTorch refuses integer and bool
+    inputs (its float scale cannot be cast to them)."""
+    if input.dtype.kind != "f":
+        name = TORCH_DTYPE_NAMES.get(input.dtype.name, input.dtype.name)
+        raise RuntimeError(f"{op}: expected a floating point input in training mode, got dtype "
+                           f"{_dtype_name(input.dtype)} (shape {tuple(input.shape)}): result "
+                           f"type Float can't be cast to the desired output type {name}")
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
@@ -804,11 +909,14 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
     Raises:
         ValueError: if ``p`` is not in ``[0, 1]``.
+        RuntimeError: for an integer or bool input when it drops (training, ``p > 0``), as
+            PyTorch.
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
+    _dropout_dtype("dropout", input)
     if p == 1.0:
         scale = 0.0
     else:
@@ -871,9 +979,12 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
         ValueError: for an unknown reduction or mismatched shapes.
         IndexError: for a target outside ``[0, C)``.
         TypeError: if target is not an integer tensor.
+        NotImplementedError: for an integer or bool input (as PyTorch).
     """
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"nll_loss: {reduction!r} is not a valid value for reduction")
+    if input.dtype.kind != "f":  # PyTorch's kernel has no integer version (it was truncated)
+        raise not_implemented_for("nll_loss", input, "floating point log-probabilities")
     tgt = target._data if isinstance(target, Tensor) else np.asarray(target)
     if tgt.dtype.kind not in "iu":
         raise TypeError(f"nll_loss: expected target of an integer dtype (class indices), got "
