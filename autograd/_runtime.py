@@ -306,6 +306,9 @@ class _Governor:
         self.samples = 0
         self._thread = None
         self._stop = threading.Event()
+        # held while a decision is made and written, and by set_num_threads while it changes the
+        # ceiling and the count: a decision made under the old ceiling is never written after
+        self.lock = threading.RLock()
         self._cpus = None
         self._hz = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -341,7 +344,7 @@ class _Governor:
 
     def _decide(self, current):
         free = len(self._cpus) - self.others
-        want = current
+        want = max(1, min(current, self.ceiling))
         # give a thread up while others keep more than DROP of a core per missing thread busy
         while want > 1 and free < want - self.DROP:
             want -= 1
@@ -364,19 +367,20 @@ class _Governor:
             prev = cur
             self.samples += 1
             self.others = others if self.samples == 1 else 0.5 * (self.others + others)
-            self.target = self._decide(self.target if self.target is not None
-                                       else self.ceiling)
-            if "numpy" not in sys.modules:
-                continue
-            try:
-                if self.applied != self.target and _set_numpy_blas(self.target):
-                    self.applied = self.target
-                kernels_blas = sys.modules.get("kernels._blas")  # loaded since? tell it too
-                if self.applied is not None and kernels_blas is not None \
-                        and kernels_blas.cap != self.applied:
-                    kernels_blas.cap = self.applied
-            except Exception:  # noqa: BLE001  (a governor never takes the process down)
-                return
+            with self.lock:
+                self.target = self._decide(self.target if self.target is not None
+                                           else self.ceiling)
+                if "numpy" not in sys.modules:
+                    continue
+                try:
+                    if self.applied != self.target and _set_numpy_blas(self.target):
+                        self.applied = self.target
+                    kernels_blas = sys.modules.get("kernels._blas")  # loaded since? tell it too
+                    if self.applied is not None and kernels_blas is not None \
+                            and kernels_blas.cap != self.applied:
+                        kernels_blas.cap = self.applied
+                except Exception:  # noqa: BLE001  (a governor never takes the process down)
+                    return
 
     # control
     def running(self):
@@ -385,9 +389,10 @@ class _Governor:
 
     def start(self, ceiling):
         """Run with BLAS count ``ceiling`` as the maximum (start the thread if it should run)."""
-        self.ceiling = ceiling
-        if self.target is not None:
-            self.target = min(max(self.target, 1), ceiling)
+        with self.lock:
+            self.ceiling = ceiling
+            if self.target is not None:
+                self.target = min(max(self.target, 1), ceiling)
         if not _governor_enabled() or ceiling <= 1 or len(self._cpus or os.sched_getaffinity(0)) <= 1:
             return
         if self.running():
@@ -405,6 +410,7 @@ class _Governor:
         """In a forked child the thread is gone: forget it and its measurements."""
         self._thread = None
         self._stop = threading.Event()
+        self.lock = threading.RLock()  # the governor thread may have held it at the fork
         self.target = self.applied = None
         self.samples = 0
 
@@ -559,15 +565,17 @@ def set_num_threads(n):
                       RuntimeWarning, stacklevel=2)
         n = max_numba
     numba.set_num_threads(n)
-    blas_n = governor.allowed(n) if governor.running() else n
-    if not _limit_all_blas(blas_n):
+    with governor.lock:  # no governor decision under the old count lands after this one
+        governor.start(n)  # the new ceiling (starts the thread if it should run)
+        blas_n = governor.allowed(n) if governor.running() else n
+        limited = _limit_all_blas(blas_n)
+        governor.applied = blas_n
+        _publish_cap(blas_n)
+        _current = n
+    if not limited:
         warnings.warn("set_num_threads: threadpoolctl is not installed, so the BLAS thread count "
                       "is not changed (pip install threadpoolctl, or set OPENBLAS_NUM_THREADS)",
                       RuntimeWarning, stacklevel=2)
-    governor.applied = blas_n
-    _publish_cap(blas_n)
-    _current = n
-    governor.start(n)
 
 
 def get_num_threads():

@@ -60,7 +60,7 @@ _BUSY = {
 }
 
 # A fresh process: the library first (as a user's script), then the workload of workloads.py
-# loaded from its file (the benchmarks package would import autograd). Prints one JSON line.
+# loaded without the benchmarks package's __init__ (which imports autograd). Prints one JSON line.
 _STEP_SCRIPT = r"""
 import sys, time, json, statistics
 lib, path, name, steps, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
@@ -73,12 +73,14 @@ else:
     mods = (torch, nn, optim, F)
 if threads != "-":
     mods[0].set_num_threads(int(threads))
-import importlib.util
+import importlib, importlib.util, os, types
 import numpy as np
-spec = importlib.util.spec_from_file_location("_contention_workloads", path)
-W = importlib.util.module_from_spec(spec)
-sys.modules[spec.name] = W
-spec.loader.exec_module(W)
+# a bare "benchmarks" package (its __init__ imports autograd), so that workloads.py and the
+# modules it imports relatively (pipeline.py) load as in the package
+pkg = types.ModuleType("benchmarks")
+pkg.__path__ = [os.path.dirname(path)]
+sys.modules["benchmarks"] = pkg
+W = importlib.import_module("benchmarks.workloads")
 ns = W.Namespace(lib, *mods)
 ns.manual_seed(0)
 work = W.WORKLOADS[name]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import import_torch
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # ``benchmarks/`` is not an installed package
@@ -19,7 +20,7 @@ from benchmarks.workloads import (WORKLOADS, conv2d_flop, export_state, linear_f
 
 
 def _torch_ns():
-    pytest.importorskip("torch")
+    import_torch()
     from benchmarks.workloads import torch_namespace
     return torch_namespace()
 

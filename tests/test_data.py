@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import import_torch
 
 from autograd.data import (BatchSampler, ConcatDataset, DataLoader, Dataset, IterableDataset,
                            RandomSampler, SequentialSampler, Subset, SubsetRandomSampler,
@@ -515,7 +516,7 @@ def test_random_split_sizes_disjoint_reproducible():
 
 
 def test_random_split_sizes_match_pytorch():
-    torch = pytest.importorskip("torch")
+    torch = import_torch()
     for n, fracs in [(10, [0.3, 0.3, 0.4]), (11, [0.3, 0.3, 0.4]), (7, [1 / 3] * 3),
                      (101, [0.8, 0.1, 0.1]), (20, [0.9, 0.1]), (9, [0.05, 0.95])]:
         ours = [len(p) for p in random_split(arange_ds(n), fracs)]
@@ -582,7 +583,7 @@ def test_loader_batch_sizes_and_len(n, bs):
 
 
 def test_loader_len_matches_pytorch():
-    torch = pytest.importorskip("torch")
+    torch = import_torch()
     for n in (1, 7, 64, 100):
         for bs in (1, 3, 64, 128):
             for drop_last in (False, True):
@@ -727,7 +728,7 @@ def test_default_collate_errors():
 
 
 def test_default_collate_matches_pytorch():
-    torch = pytest.importorskip("torch")
+    torch = import_torch()
     from torch.utils.data import default_collate as torch_collate
     rng = np.random.default_rng(0)
     samples = [(rng.standard_normal((2, 3)).astype(np.float32), int(i), {"m": np.int32(i)})
@@ -789,7 +790,7 @@ def test_real_mnist():
 
 @needs_mnist
 def test_real_mnist_matches_torch_to_tensor():
-    torch = pytest.importorskip("torch")
+    torch = import_torch()
     test = MNIST(MNIST_DIR, train=False)
     idx = [0, 1, 9999, 4321]
     images, labels = test.__getitems__(idx)

@@ -205,6 +205,7 @@ def test_governor_decisions_have_hysteresis():
     g.ceiling = 1
     g.others = 0.0
     assert g._decide(1) == 1  # never above set_num_threads
+    assert g._decide(2) == 1  # ... even from a count decided under an older, higher ceiling
     g._cpus = {f"cpu{i}" for i in range(8)}
     g.ceiling = 8
     g.others = 3.0
@@ -283,3 +284,25 @@ def test_env_set_lists_what_import_autograd_changed():
                {"OMP_WAIT_POLICY": "ACTIVE"})[0]
     assert "OMP_WAIT_POLICY" not in got  # the user's own
     assert got["OPENBLAS_THREAD_TIMEOUT"] == "4"
+
+
+_USER = """
+import autograd, json
+from autograd import _runtime
+before = _runtime.user_num_threads()
+autograd.set_num_threads(1)
+print(json.dumps({"before": before, "after": _runtime.user_num_threads(),
+                  "env_set": _runtime.ENV_SET.get("NUMBA_NUM_THREADS")}))
+"""
+
+
+@pytest.mark.skipif(CORES < 2, reason="needs 2 cores to divide")
+def test_user_num_threads_tells_the_users_choice_from_the_runtimes_default():
+    # under a launcher the runtime puts its own default in NUMBA_NUM_THREADS: not a choice
+    # (autograd.distributed refines that default when the process group starts)
+    got = _run(_USER, {"LOCAL_WORLD_SIZE": str(CORES), "TAPEGRAD_BLAS_GOVERNOR": "0"})[0]
+    assert got == {"before": None, "after": 1, "env_set": "1"}
+    for var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS"):
+        got = _run(_USER, {var: "1", "LOCAL_WORLD_SIZE": str(CORES),
+                           "TAPEGRAD_BLAS_GOVERNOR": "0"})[0]
+        assert got["before"] == 1 and got["after"] == 1, var
