@@ -263,7 +263,7 @@ def _set_numpy_blas(n):
         return mod.try_set_numpy_threads(n)
     for lc in _numpy_blas_controllers():
         if lc.num_threads != n:
-            lc.set_num_threads(n)
+            _set_threads(lc, n)
     return True
 
 
@@ -274,14 +274,26 @@ def _publish_cap(n):
         mod.cap = n
 
 
+def _set_threads(lc, n):
+    """Controller ``lc`` to ``n`` threads from any thread (``kernels._blas.set_threads``, whose
+    docstring says why threadpoolctl's own ``set_num_threads`` is not enough)."""
+    real = getattr(lc, "_real_set_num_threads", None)
+    if real is not None:
+        real(n)
+    else:
+        lc.set_num_threads(n)
+
+
 def _limit_all_blas(n):
     """Every loaded BLAS library (NumPy's, SciPy's, PyTorch's if threadpoolctl sees it) to ``n``
-    threads; False without threadpoolctl."""
+    threads, from whichever thread calls; False without threadpoolctl."""
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import ThreadpoolController
     except ImportError:
         return False
-    threadpool_limits(limits=n, user_api="blas")  # in force until changed again
+    for lc in ThreadpoolController().lib_controllers:  # in force until changed again
+        if lc.user_api == "blas":
+            _set_threads(lc, n)
     return True
 
 

@@ -23,7 +23,7 @@ import os
 import threading
 
 __all__ = ["cap", "numpy_blas", "scipy_blas", "StepBlas", "set_scipy_blas_threads",
-           "try_set_numpy_threads", "SERIAL_BLAS_MAX"]
+           "try_set_numpy_threads", "set_threads", "SERIAL_BLAS_MAX"]
 
 cap = None
 _guard = threading.Lock()  # protects _depth and _saved
@@ -48,6 +48,22 @@ def _controllers(under):
     mine = [lc for lc in blas
             if any(p.startswith(under) for p in os.path.normpath(lc.filepath or "").split(os.sep))]
     return mine, blas
+
+
+def set_threads(lc, n):
+    """Set threadpoolctl controller ``lc`` to ``n`` threads, whichever thread calls.
+
+    threadpoolctl (3.8) lets only the first thread that sets a process-wide (pthreads) OpenBLAS
+    count change it again and silently ignores every other thread (its ``OpenBLASController``
+    docstring): once the runtime's governor thread had set NumPy's count, a later
+    ``autograd.set_num_threads`` from the main thread did nothing. tapegrad sets counts from
+    several threads and orders its own writers (the governor's lock, :data:`_guard`), so it
+    calls the controller's own setter where threadpoolctl has one."""
+    real = getattr(lc, "_real_set_num_threads", None)
+    if real is not None:
+        real(n)
+    else:
+        lc.set_num_threads(n)
 
 
 def numpy_blas():
@@ -111,7 +127,7 @@ class StepBlas:
                     _saved = [lc.num_threads for lc in self.libs]
                     for lc, n in zip(self.libs, _saved):
                         if n != 1:
-                            lc.set_num_threads(1)
+                            set_threads(lc, 1)
                 _depth += 1
                 self.entered = True
         return self
@@ -125,7 +141,7 @@ class StepBlas:
                 if _depth == 0:
                     for lc, n in zip(self.libs, _saved):
                         if n != 1:
-                            lc.set_num_threads(n)
+                            set_threads(lc, n)
                     _saved = None
         return False
 
@@ -141,7 +157,7 @@ def try_set_numpy_threads(n):
             return False
         for lc in numpy_blas():
             if lc.num_threads != n:
-                lc.set_num_threads(n)
+                set_threads(lc, n)
         return True
     finally:
         _guard.release()
@@ -163,4 +179,4 @@ def set_scipy_blas_threads(n):
     n = _allowed(n)
     for lc in scipy_blas():
         if lc.num_threads != n:
-            lc.set_num_threads(n)
+            set_threads(lc, n)

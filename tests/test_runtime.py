@@ -306,3 +306,38 @@ def test_user_num_threads_tells_the_users_choice_from_the_runtimes_default():
         got = _run(_USER, {var: "1", "LOCAL_WORLD_SIZE": str(CORES),
                            "TAPEGRAD_BLAS_GOVERNOR": "0"})[0]
         assert got["before"] == 1 and got["after"] == 1, var
+
+
+_FROM_ANOTHER_THREAD = """
+import json, threading
+import autograd
+import numpy as np
+from kernels import _blas
+""" + _numpy_blas_threads() + """
+seen = []
+def read():
+    from threadpoolctl import threadpool_info
+    return [p["num_threads"] for p in threadpool_info()
+            if p["user_api"] == "blas" and "numpy" in p["filepath"]]
+# another thread sets a count first (as the governor does): threadpoolctl alone would then
+# ignore every later setting made in the main thread
+t = threading.Thread(target=lambda: autograd.set_num_threads(1))
+t.start(); t.join()
+seen.append(read())
+autograd.set_num_threads(2)
+seen.append(read())
+t = threading.Thread(target=lambda: _blas.try_set_numpy_threads(1))
+t.start(); t.join()
+seen.append(read())
+autograd.set_num_threads(2)
+seen.append(read())
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.skipif(CORES < 2, reason="needs 2 threads to tell counts apart")
+def test_blas_counts_set_from_any_thread_take_effect():
+    pytest.importorskip("threadpoolctl")
+    got = _run(_FROM_ANOTHER_THREAD, {"TAPEGRAD_BLAS_GOVERNOR": "0"})[0]
+    assert got[0] and got == [[1] * len(got[0]), [2] * len(got[0]), [1] * len(got[0]),
+                              [2] * len(got[0])]
