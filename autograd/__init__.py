@@ -16,7 +16,11 @@ The submodules ``autograd.data`` and ``autograd.datasets`` load on first use.
 import importlib
 import warnings as _warnings
 
-from . import _aliases, _runtime
+from . import _runtime
+
+_runtime.configure()  # first: thread, BLAS and OpenMP policy before NumPy/Numba load (_runtime.py)
+
+from . import _aliases  # noqa: E402
 
 # NumPy's floating-point RuntimeWarnings ("divide by zero encountered in log", "invalid value
 # encountered in sqrt", "overflow encountered in exp") raised inside the library's own code: the
@@ -31,9 +35,6 @@ _warnings.filterwarnings(
     category=RuntimeWarning, module=r"(autograd|nn|optim)(\.|$)")
 
 _aliases.install()             # autograd.autograd, autograd.utils.data (PyTorch's module paths)
-
-_runtime.tune_blas_threads()   # before NumPy loads (see _runtime's docstring)
-_runtime.tune_allocator()
 
 from . import dtypes  # noqa: E402
 from .dtypes import (bool, double, float, float16, float32, float64, get_default_dtype, half,  # noqa: A004
@@ -51,7 +52,7 @@ from .random import Generator, default_generator, initial_seed, manual_seed, see
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .serialization import load, save  # safetensors is imported on first use
-from .threads import get_num_threads, set_num_threads  # Numba is imported on first use
+from ._runtime import get_num_threads, set_num_threads  # Numba is imported on first use
 
 __version__ = "0.1.0"
 
