@@ -682,3 +682,14 @@ def test_whole_model_loads_with_pytorch_module_paths_in_safe_globals(tmp_path):
     x = autograd.tensor([[1, 2], [3, 4]])
     loaded.eval(), model.eval()
     np.testing.assert_array_equal(loaded(x).detach().numpy(), model(x).detach().numpy())
+
+
+@pytest.mark.parametrize("name", ["elu", "selu", "celu"])
+def test_elu_family_gradient_at_nan_and_zero_is_pytorchs(torch, name):
+    import nn.functional as F
+    values = [float("nan"), -1.0, 0.0, 2.0]
+    x = autograd.tensor(values, dtype=autograd.float64, requires_grad=True)
+    getattr(F, name)(x).sum().backward()
+    t = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    getattr(torch.nn.functional, name)(t).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-12)

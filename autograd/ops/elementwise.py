@@ -1687,7 +1687,8 @@ class Elu(Node):
         # d/dx for x <= 0: scale * alpha * input_scale * exp(input_scale * x)
         #                = input_scale * (out + scale * alpha)
         neg = grad * ((out + ctx.scale * ctx.alpha) * ctx.input_scale)
-        return where(a > 0, grad * ctx.scale, neg), None, None, None
+        # PyTorch's test is x <= 0, so NaN takes the positive branch (gradient scale, not NaN)
+        return where(a <= 0, neg, grad * ctx.scale), None, None, None
 
 
 def elu(input, alpha=1.0, inplace=False):
