@@ -1687,8 +1687,9 @@ class Elu(Node):
         # d/dx for x <= 0: scale * alpha * input_scale * exp(input_scale * x)
         #                = input_scale * (out + scale * alpha)
         neg = grad * ((out + ctx.scale * ctx.alpha) * ctx.input_scale)
-        # PyTorch's test is x <= 0, so NaN takes the positive branch (gradient scale, not NaN)
-        return where(a <= 0, neg, grad * ctx.scale), None, None, None
+        # NaN in, NaN gradient out. (PyTorch's is NaN in its vectorised loop, blocks of 16
+        # float32, and `scale` in the scalar tail: position-dependent, so not followed.)
+        return where(a > 0, grad * ctx.scale, neg), None, None, None
 
 
 def elu(input, alpha=1.0, inplace=False):
