@@ -30,7 +30,20 @@ if str(REPO) not in sys.path:       # run from anywhere: this checkout's package
 import autograd  # noqa: F401,E402  (first: sets the BLAS thread policy before NumPy loads)
 import numpy as np  # noqa: E402
 
-DEFAULT_DATA = Path(os.environ.get("TAPEGRAD_DATA", REPO.parent / "shared" / "data"))
+
+
+def _default_data():
+    """$TAPEGRAD_DATA, else the nearest ``shared/data`` beside the repository or above it (a
+    git worktree sits one level deeper than the main checkout)."""
+    if os.environ.get("TAPEGRAD_DATA"):
+        return Path(os.environ["TAPEGRAD_DATA"])
+    for up in REPO.parents:
+        if (up / "shared" / "data").is_dir():
+            return up / "shared" / "data"
+    return REPO.parent / "shared" / "data"
+
+
+DEFAULT_DATA = _default_data()
 DATASETS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 FASHION_CLASSES = ["T-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt",
                    "sneaker", "bag", "boot"]
@@ -61,7 +74,19 @@ def parser(doc, limit=None, out=None, epochs=None, lr=None, batch_size=None):
         p.add_argument("--batch-size", type=int, default=batch_size)
     if out is not None:
         p.add_argument("--out", default=out, help="where the PNG goes ('' for none)")
+    p.add_argument("--smoke", action="store_true",
+                   help="a few steps on a small slice, to check that it runs (the tests' setting)")
     return p
+
+
+def parse(p, argv, **smoke):
+    """``p.parse_args(argv)``; with ``--smoke``, the keyword arguments then override the parsed
+    values (the example's small settings)."""
+    args = p.parse_args(argv)
+    if args.smoke:
+        for key, value in smoke.items():
+            setattr(args, key, value)
+    return args
 
 
 # ---- the backend switch -------------------------------------------------------------------------
@@ -182,6 +207,16 @@ def as_input(images, mean=None, std=None):
     return x
 
 
+def mnist_arrays(name, data_dir, limit=None, n_test=None):
+    """``(x_train, y_train, x_test, y_test)`` of ``name``: float32 ``(N, 1, 28, 28)`` inputs
+    standardised with the training slice's mean and std, int64 labels; the first ``limit``
+    training and ``n_test`` test examples."""
+    xtr, ytr = load_mnist(name, data_dir, True, limit)
+    xte, yte = load_mnist(name, data_dir, False, n_test)
+    mean, std = xtr.mean() / 255.0, xtr.std() / 255.0
+    return as_input(xtr, mean, std), ytr, as_input(xte, mean, std), yte
+
+
 def split(n, n_val, seed):
     """``(train indices, validation indices)``: a random split of ``range(n)``."""
     order = np.random.default_rng(seed).permutation(n)
@@ -275,6 +310,43 @@ def evaluate(B, model, x, y, batch=1000):
     logp = shifted - np.log(np.exp(shifted).sum(1, keepdims=True))
     loss = float(-logp[np.arange(len(y)), y].mean())
     return loss, 100.0 * float((logits.argmax(1) == y).mean())
+
+
+def fit(B, model, opt, train, val, epochs, batch_size=64, seed=0, penalty=None, desc="",
+        on_epoch=None):
+    """Train ``model`` for ``epochs`` on ``train`` = ``(x, y)`` NumPy arrays, measuring ``val``
+    = ``(x, y)`` after each epoch; returns the history (lists ``train_loss``, ``train_acc``,
+    ``val_loss``, ``val_acc``). ``on_epoch(epoch, history)`` is called after each epoch; if it
+    returns True, training stops there."""
+    batches = loader(B, *train, batch_size, seed=seed)
+    hist = {"train_loss": [], "train_acc": [], "val_loss": [], "val_acc": []}
+    for epoch in range(1, epochs + 1):
+        loss, acc = train_epoch(B, model, batches, opt, desc=f"{desc}epoch {epoch}/{epochs}",
+                                penalty=penalty)
+        val_loss, val_acc = evaluate(B, model, *val)
+        for key, value in zip(("train_loss", "train_acc", "val_loss", "val_acc"),
+                              (loss, acc, val_loss, val_acc)):
+            hist[key].append(value)
+        if on_epoch is not None and on_epoch(epoch, hist):
+            break
+    return hist
+
+
+def small_cnn(B, width=16, hidden=64, dropout=0.0, batchnorm=False, classes=10):
+    """A small MNIST CNN, ``(N, 1, 28, 28)`` -> ``(N, classes)`` logits:
+    Conv(1,w,3,pad 1)-ReLU-MaxPool2-Conv(w,2w,3,pad 1)-ReLU-MaxPool2-Flatten-Linear(2w*49,
+    hidden)-ReLU-Linear(hidden, classes), with BatchNorm2d after each convolution if
+    ``batchnorm`` and Dropout before each Linear if ``dropout``."""
+    nn = B.nn
+
+    def conv(c_in, c_out):
+        return [nn.Conv2d(c_in, c_out, 3, padding=1)] + \
+            ([nn.BatchNorm2d(c_out)] if batchnorm else []) + [nn.ReLU(), nn.MaxPool2d(2)]
+
+    drop = [nn.Dropout(dropout)] if dropout else []
+    return nn.Sequential(*conv(1, width), *conv(width, 2 * width), nn.Flatten(),
+                         *drop, nn.Linear(2 * width * 49, hidden), nn.ReLU(),
+                         *drop, nn.Linear(hidden, classes))
 
 
 class Timer:

@@ -14,8 +14,8 @@ import sys
 
 import numpy as np
 
-from _common import Timer, evaluate, loader, parser, plot_boundary, plot_history, pyplot, \
-    save_figure, setup, train_epoch
+from _common import Timer, evaluate, loader, parse, parser, plot_boundary, plot_history, \
+    pyplot, save_figure, setup, train_epoch
 
 
 def main(argv=None):
@@ -23,7 +23,7 @@ def main(argv=None):
     p.add_argument("--points", type=int, default=1000)
     p.add_argument("--noise", type=float, default=0.25)
     p.add_argument("--width", type=int, default=32)
-    args = p.parse_args(argv)
+    args = parse(p, argv, epochs=3, points=300)
     B = setup(args)
     nn = B.nn
     from sklearn.datasets import make_moons

@@ -18,8 +18,8 @@ import sys
 
 import numpy as np
 
-from _common import Timer, parser, plot_boundary, plot_history, progress, pyplot, save_figure, \
-    setup
+from _common import Timer, parse, parser, plot_boundary, plot_history, progress, pyplot, \
+    save_figure, setup
 
 
 def make_xor(n, noise, rng):
@@ -68,7 +68,7 @@ def main(argv=None):
     p.add_argument("--hidden", type=int, default=8)
     p.add_argument("--noise", type=float, default=0.35, help="sd of the points around corners")
     p.add_argument("--points", type=int, default=400)
-    args = p.parse_args(argv)
+    args = parse(p, argv, epochs=60, points=200)
     B = setup(args)
     lib = B.lib
     rng = np.random.default_rng(args.seed)
