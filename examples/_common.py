@@ -16,6 +16,7 @@ same either way).
 """
 
 import argparse
+import functools
 import importlib.util
 import os
 import sys
@@ -176,12 +177,21 @@ def import_torchvision():
 def load_mnist(name, data_dir, train=True, limit=None):
     """``(images uint8 (N, 28, 28), labels int64 (N,))`` of ``name`` ('mnist' or
     'fashion-mnist') from ``<data_dir>/<name>/`` (or ``data_dir`` itself), read with
-    ``vision.datasets``; the first ``limit`` examples if ``limit``. Exits with a message naming
-    ``--data-dir`` if the files are not there."""
+    ``vision.datasets`` (once per process: the arrays are cached, read-only); the first
+    ``limit`` examples if ``limit``. Exits with a message naming ``--data-dir`` if the files are
+    not there."""
+    images, labels = _read_mnist(name, str(Path(data_dir).expanduser()), bool(train))
+    if limit:
+        images, labels = images[:limit], labels[:limit]
+    return images, labels
+
+
+@functools.lru_cache(maxsize=8)
+def _read_mnist(name, data_dir, train):
     from vision import datasets
 
     cls = getattr(datasets, DATASETS[name])
-    base = Path(data_dir).expanduser()
+    base = Path(data_dir)
     error = None
     for root in (base / name, base):
         try:
@@ -192,9 +202,8 @@ def load_mnist(name, data_dir, train=True, limit=None):
     else:
         sys.exit(f"{name} not found under --data-dir {base}: {error}\n"
                  f"Pass --data-dir DIR where DIR/{name}/ holds the four IDX .gz files.")
-    images, labels = ds.data.numpy(), ds.targets.numpy()
-    if limit:
-        images, labels = images[:limit], labels[:limit]
+    images, labels = ds.data.numpy().copy(), ds.targets.numpy().copy()
+    images.flags.writeable = labels.flags.writeable = False
     return images, labels
 
 

@@ -28,7 +28,7 @@ NAMES = ["ReLU", "LeakyReLU", "ELU", "SELU", "GELU", "SiLU", "Mish", "Softplus",
 def main(argv=None):
     p = parser(__doc__, limit=6000, out="activations.png", epochs=1, lr=1e-3, batch_size=64)
     p.add_argument("--points", type=int, default=801)
-    args = parse(p, argv, limit=512, points=101)
+    args = parse(p, argv, limit=192, points=101)
     B = setup(args)
     lib, nn = B.lib, B.nn
     h = 1e-5
@@ -47,7 +47,7 @@ def main(argv=None):
               f"  (median {np.median(gaps[name]):.1e})")
 
     # what the choice does to training: the same MLP with each activation
-    x, y, xte, yte = mnist_arrays("mnist", args.data_dir, args.limit, 1000 if args.smoke else 5000)
+    x, y, xte, yte = mnist_arrays("mnist", args.data_dir, args.limit, 500 if args.smoke else 5000)
     x, xte = x.reshape(len(x), -1), xte.reshape(len(xte), -1)
     trained = {}
     with Timer() as timer:

@@ -25,7 +25,7 @@ def main(argv=None):
     p = parser(__doc__, limit=7000, out="hyperparameter_search.png", epochs=3, batch_size=64)
     p.add_argument("--trials", type=int, default=12)
     p.add_argument("--val", type=int, default=2000, help="held-out training images")
-    args = parse(p, argv, limit=600, val=200, trials=3, epochs=1)
+    args = parse(p, argv, limit=600, val=200, trials=3, epochs=2)
     B = setup(args)
     nn = B.nn
     from scipy.stats import loguniform, uniform
