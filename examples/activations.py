@@ -60,7 +60,8 @@ def main(argv=None):
                                 desc=f"{name} ")
     print(f"MLP 784-128-128-10 on {len(x)} MNIST digits, {args.epochs} epoch(s), test accuracy:")
     for name, hist in sorted(trained.items(), key=lambda kv: -kv[1]["val_acc"][-1]):
-        print(f"  {name:10s} {hist['val_acc'][-1]:5.1f}%   (training loss {hist['train_loss'][-1]:.3f})")
+        print(f"  {name:10s} {hist['val_acc'][-1]:5.1f}%   "
+              f"(training loss {hist['train_loss'][-1]:.3f})")
     print(f"backend {args.backend}: {len(NAMES)} trainings in {timer.seconds:.1f} s")
 
     if args.out:

@@ -1,4 +1,4 @@
-"""Data augmentation: the same CNN on 2,000 Fashion-MNIST images, with and without random transforms.
+"""Data augmentation: one CNN on 2,000 Fashion-MNIST images, with and without random transforms.
 
     python examples/augmentation.py             # 2,000 training images, 10 epochs, each way
     python examples/augmentation.py --limit 5000 --backend torch

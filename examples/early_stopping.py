@@ -1,4 +1,4 @@
-"""Early stopping with checkpoints: keep the best model, stop when validation stops improving, resume.
+"""Early stopping with checkpoints: keep the best model, stop when validation stalls, resume.
 
     python examples/early_stopping.py           # 4,000 Fashion-MNIST images, patience 3
     python examples/early_stopping.py --interrupt-at 0 --backend torch

@@ -17,8 +17,7 @@ import sys
 
 import numpy as np
 
-from _common import Timer, evaluate, fit, mnist_arrays, parse, parser, pyplot, save_figure, \
-    setup, split
+from _common import Timer, evaluate, fit, mnist_arrays, parse, parser, pyplot, setup, split
 
 
 def main(argv=None):

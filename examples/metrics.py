@@ -66,11 +66,11 @@ def main(argv=None):
         for k, (score, label) in enumerate(((precision, "precision"), (recall, "recall"),
                                             (f1, "F1"))):
             ax_bar.bar(np.arange(10) + (k - 1) * width, score, width, label=label)
-        ax_bar.set(xticks=range(10), ylim=(max(0.0, f1.min() - 0.15), 1.0),
+        ax_bar.set(xticks=range(10), ylim=(max(0.0, f1.min() - 0.15), 1.1),
                    title=f"per class (accuracy {100 * (pred == yte).mean():.1f}%, "
                          f"macro F1 {f1.mean():.3f})")
         ax_bar.set_xticklabels(names, rotation=45, ha="right")
-        ax_bar.legend(loc="lower right")
+        ax_bar.legend(loc="upper center", ncol=3)
         ax_bar.grid(alpha=0.3, axis="y")
         fig.suptitle(f"small CNN on {args.dataset} ({args.backend})")
         save_figure(fig, args.out)

@@ -11,7 +11,8 @@
 3. Also fine-tune the whole pretrained network (all layers, a lower learning rate), and, as
    the baseline, train the same architecture from scratch on the same digits.
 
-It prints each model's MNIST test accuracy per epoch and saves the curves (``transfer_learning.png``).
+It prints each model's MNIST test accuracy per epoch and saves the curves
+(``transfer_learning.png``).
 """
 
 import sys
@@ -113,7 +114,8 @@ def main(argv=None):
 
     for name, hist in runs.items():
         print(f"{name:28s} MNIST test accuracy after {len(hist['val_acc'])} epochs on "
-              f"{len(few[0])} digits: {hist['val_acc'][-1]:.1f}% (best {max(hist['val_acc']):.1f}%)")
+              f"{len(few[0])} digits: {hist['val_acc'][-1]:.1f}% "
+              f"(best {max(hist['val_acc']):.1f}%)")
     print(f"backend {args.backend}: {timer.seconds:.1f} s in all")
 
     if args.out:
