@@ -117,8 +117,8 @@ class Backend(SimpleNamespace):
     def tensor(self, array):
         """A tensor over a NumPy array (``from_numpy``; copied first if it is read-only or not
         contiguous)."""
-        array = np.ascontiguousarray(array)
-        if not array.flags.writeable:
+        array = np.asarray(array)        # (not ascontiguousarray: it makes 0-d arrays 1-d)
+        if not (array.flags.c_contiguous and array.flags.writeable):
             array = array.copy()
         return self.lib.from_numpy(array)
 

@@ -1,6 +1,6 @@
 """A DCGAN on MNIST: a generator of ConvTranspose2d layers against a convolutional discriminator.
 
-    python examples/gan.py                     # 8,000 digits, 2 epochs, batch 64
+    python examples/gan.py                     # 12,000 digits, 4 epochs, batch 64
     python examples/gan.py --limit 0 --epochs 5 --width 16 --backend torch
 
 Radford, Metz & Chintala (2016), "Unsupervised representation learning with deep convolutional
@@ -10,7 +10,9 @@ generative adversarial networks", scaled to 28x28 grey digits:
   ConvTranspose2d to 2w x 14 x 14 -> BatchNorm2d, ReLU -> ConvTranspose2d to 1 x 28 x 28 -> Tanh;
 - discriminator: Conv2d to 2w x 14 x 14 -> LeakyReLU(0.2) -> Conv2d to 4w x 7 x 7 ->
   BatchNorm2d, LeakyReLU(0.2) -> Linear to one logit;
-- losses: ``BCEWithLogitsLoss`` (the non-saturating generator loss of Goodfellow et al., 2014);
+- losses: ``BCEWithLogitsLoss`` (the non-saturating generator loss of Goodfellow et al., 2014),
+  the real images' target 0.9 rather than 1 (one-sided label smoothing, Salimans et al. 2016,
+  which keeps the discriminator from winning outright on this small budget);
   Adam(2e-4, betas=(0.5, 0.999)) for both, weights drawn from N(0, 0.02) as in the paper.
 
 Images are scaled to [-1, 1]. After each epoch it saves a grid of 64 samples from the same fixed
@@ -52,17 +54,20 @@ def dcgan_init(nn, module):
 
 
 def main(argv=None):
-    p = parser(__doc__, limit=8000, out="gan.png", epochs=2, lr=2e-4, batch_size=64)
+    p = parser(__doc__, limit=12_000, out="gan.png", epochs=4, lr=2e-4, batch_size=64)
     p.add_argument("--nz", type=int, default=32, help="size of the noise vector z")
-    p.add_argument("--width", type=int, default=8, help="w: the channel unit of both nets")
-    args = parse(p, argv, limit=512, epochs=2, width=4)
+    p.add_argument("--width", type=int, default=8, help="w: the generator's channel unit")
+    p.add_argument("--width-d", type=int, default=4, help="the discriminator's channel unit")
+    p.add_argument("--real-label", type=float, default=0.9,
+                   help="the discriminator's target for real images (1: no smoothing)")
+    args = parse(p, argv, limit=512, epochs=2, width=4, width_d=4)
     B = setup(args)
     lib, nn = B.lib, B.nn
     images, _ = load_mnist("mnist", args.data_dir, limit=args.limit)
     x = images.astype(np.float32)[:, None] / 127.5 - 1.0           # [-1, 1], as Tanh outputs
     batches = loader(B, x, np.zeros(len(x), np.int64), args.batch_size, seed=args.seed)
 
-    G, D = generator(nn, args.nz, args.width), discriminator(nn, args.width)
+    G, D = generator(nn, args.nz, args.width), discriminator(nn, args.width_d)
     G.apply(lambda m: dcgan_init(nn, m))
     D.apply(lambda m: dcgan_init(nn, m))
     opt_g = B.optim.Adam(G.parameters(), lr=args.lr, betas=(0.5, 0.999))
@@ -83,7 +88,7 @@ def main(argv=None):
                 fake = G(lib.randn(n, args.nz, generator=gen))
                 # discriminator: real -> 1, fake -> 0 (fake detached: G is not updated here)
                 d_real, d_fake = D(real), D(fake.detach())
-                loss_d = bce(d_real, ones) + bce(d_fake, zeros)
+                loss_d = bce(d_real, ones * args.real_label) + bce(d_fake, zeros)
                 opt_d.zero_grad()
                 loss_d.backward()
                 opt_d.step()
