@@ -70,10 +70,10 @@ def main(argv=None):
     p.add_argument("--labelled", type=int, default=1000, help="MNIST digits to fine-tune on")
     p.add_argument("--checkpoint", default="fashion_resnet",
                    help="where the pretrained model is saved (the backend's suffix is added)")
-    args = parse(p, argv, limit=512, epochs=2, pretrain_epochs=1, labelled=256)
+    args = parse(p, argv, limit=256, epochs=2, pretrain_epochs=1, labelled=192)
     B = setup(args)
     lib, nn, optim = B.lib, B.nn, B.optim
-    n_test = 1000 if args.smoke else 10_000
+    n_test = 500 if args.smoke else 10_000
     fash = mnist_arrays("fashion-mnist", args.data_dir, args.limit, n_test)
     digits = mnist_arrays("mnist", args.data_dir, args.labelled, n_test)
     few, test = digits[:2], digits[2:]
