@@ -1,14 +1,15 @@
 """A DCGAN on MNIST: a generator of ConvTranspose2d layers against a convolutional discriminator.
 
     python examples/gan.py                     # 12,000 digits, 4 epochs, batch 64
-    python examples/gan.py --limit 0 --epochs 5 --width 16 --backend torch
+    python examples/gan.py --limit 0 --epochs 5 --width 16 --width-d 8 --backend torch
 
 Radford, Metz & Chintala (2016), "Unsupervised representation learning with deep convolutional
 generative adversarial networks", scaled to 28x28 grey digits:
 
 - generator: z (``--nz``) -> ConvTranspose2d to 4w x 7 x 7 -> BatchNorm2d, ReLU ->
   ConvTranspose2d to 2w x 14 x 14 -> BatchNorm2d, ReLU -> ConvTranspose2d to 1 x 28 x 28 -> Tanh;
-- discriminator: Conv2d to 2w x 14 x 14 -> LeakyReLU(0.2) -> Conv2d to 4w x 7 x 7 ->
+- discriminator: the mirror image with its own unit w_d (``--width-d``, half the generator's by
+  default): Conv2d to 2w_d x 14 x 14 -> LeakyReLU(0.2) -> Conv2d to 4w_d x 7 x 7 ->
   BatchNorm2d, LeakyReLU(0.2) -> Linear to one logit;
 - losses: ``BCEWithLogitsLoss`` (the non-saturating generator loss of Goodfellow et al., 2014),
   the real images' target 0.9 rather than 1 (one-sided label smoothing, Salimans et al. 2016,

@@ -4,7 +4,8 @@
     python examples/transfer_learning.py --backend torch
 
 1. Pretrain a small ResNet (a 3x3 stem and three stages of ``vision.models.resnet.BasicBlock``,
-   16/32/64 channels, He et al. 2016) on Fashion-MNIST and save it with ``autograd.save``.
+   16/32/64 channels, He et al. 2016) on Fashion-MNIST and save its ``state_dict`` with
+   ``autograd.save``.
 2. Load it, freeze the backbone (``requires_grad_(False)``; its BatchNorm layers kept in eval
    mode so their running statistics stay those of the pretraining), replace the classification
    head by a new ``Linear(64, 10)`` and train only that head on ``--labelled`` MNIST digits.
@@ -12,7 +13,9 @@
    the baseline, train the same architecture from scratch on the same digits.
 
 It prints each model's MNIST test accuracy per epoch and saves the curves
-(``transfer_learning.png``).
+(``transfer_learning.png``). Clothes and digits are unlike domains: expect the frozen features to
+carry over poorly and fine-tuning to stay near (here: below) training from scratch, a lesson in
+when pretraining helps; point ``--checkpoint`` at a model pretrained on nearer data to compare.
 """
 
 import sys
