@@ -14,8 +14,8 @@
 
 It prints each model's MNIST test accuracy per epoch and saves the curves
 (``transfer_learning.png``). Clothes and digits are unlike domains: expect the frozen features to
-carry over poorly and fine-tuning to stay near (here: below) training from scratch, a lesson in
-when pretraining helps; point ``--checkpoint`` at a model pretrained on nearer data to compare.
+carry over poorly and fine-tuning to stay near (here: below) training from scratch: a lesson in
+when pretraining helps.
 """
 
 import sys
