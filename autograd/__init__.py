@@ -89,7 +89,7 @@ from .random import fork_rng, get_rng_state, set_rng_state  # noqa: E402
 from .tensor import _require_cpu  # noqa: E402  (for nn's device= arguments)
 # ------------------------------------------------------------------------------------------------
 
-_LAZY = {"data", "datasets", "distributed", "distributions", "functional", "linalg", "onnx", "profiler", "utils",
+_LAZY = {"data", "datasets", "distributed", "distributions", "func", "functional", "linalg", "onnx", "profiler", "utils",
          "viz"}
 
 
@@ -97,6 +97,9 @@ def __getattr__(name):
     if name == "autograd":  # torch.autograd.X -> autograd.autograd.X is this namespace
         import sys
         return sys.modules[__name__]
+    if name == "vmap":  # torch.vmap is torch.func.vmap
+        from .func import vmap
+        return vmap
     if name in _LAZY:
         module = importlib.import_module(f".{name}", __name__)
         globals()[name] = module
