@@ -89,7 +89,7 @@ from .random import fork_rng, get_rng_state, set_rng_state  # noqa: E402
 from .tensor import _require_cpu  # noqa: E402  (for nn's device= arguments)
 # ------------------------------------------------------------------------------------------------
 
-_LAZY = {"data", "datasets", "distributed", "distributions", "func", "functional", "linalg", "onnx", "profiler", "utils",
+_LAZY = {"data", "datasets", "distributed", "distributions", "func", "multiprocessing", "functional", "linalg", "onnx", "profiler", "utils",
          "viz"}
 
 
