@@ -89,14 +89,17 @@ from .random import fork_rng, get_rng_state, set_rng_state  # noqa: E402
 from .tensor import _require_cpu  # noqa: E402  (for nn's device= arguments)
 # ------------------------------------------------------------------------------------------------
 
-_LAZY = {"data", "datasets", "distributed", "distributions", "func", "multiprocessing", "functional", "linalg", "onnx", "profiler", "utils",
-         "viz"}
+_LAZY = {"data", "datasets", "distributed", "distributions", "func", "functional", "linalg",
+         "multiprocessing", "onnx", "profiler", "sparse", "utils", "viz"}
 
 
 def __getattr__(name):
     if name == "autograd":  # torch.autograd.X -> autograd.autograd.X is this namespace
         import sys
         return sys.modules[__name__]
+    if name in ("sparse_coo_tensor", "spmm", "strided", "sparse_coo"):  # torch.sparse_coo_tensor
+        from . import sparse
+        return getattr(sparse, name)
     if name == "vmap":  # torch.vmap is torch.func.vmap
         from .func import vmap
         return vmap

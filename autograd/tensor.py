@@ -1093,6 +1093,28 @@ class Tensor:
         from . import _shared
         return _shared.is_shared(self._data)
 
+    # --- sparse layout (dense-backed; see autograd.sparse) ---
+    @property
+    def is_sparse(self):
+        """False for a dense tensor (``autograd.sparse.SparseCOOTensor`` says True)."""
+        return False
+
+    @property
+    def layout(self):
+        """``autograd.strided`` (``autograd.sparse_coo`` for a sparse tensor)."""
+        from .sparse import strided
+        return strided
+
+    def to_sparse(self, sparse_dim=None):
+        """A sparse COO copy (``torch.Tensor.to_sparse``; dense-backed, see
+        :mod:`autograd.sparse`)."""
+        from .sparse import to_sparse
+        return to_sparse(self, sparse_dim)
+
+    def to_dense(self, dtype=None, *, masked_grad=True):
+        """``self`` for a dense tensor (converted to ``dtype`` if given)."""
+        return self if dtype is None else self.to(dtype)
+
     # --- pickling and copying (pickle, copy, multiprocessing, autograd.save of whole objects) ---
     def __reduce_ex__(self, protocol):
         """Pickle as PyTorch pickles a tensor: its class (a subclass such as ``nn.Parameter``
