@@ -12,13 +12,14 @@ PyTorch's names, arguments and shapes: a :class:`Distribution` has ``batch_shape
     loss = -m.log_prob(action) * reward
 
 Families: :class:`Normal`, :class:`Uniform`, :class:`Bernoulli`, :class:`Categorical`,
-:class:`OneHotCategorical`, :class:`Gamma`, :class:`Beta`; :func:`kl_divergence` for pairs of
-the same family. ``rsample`` (Normal, Uniform, Gamma, Beta) is reparameterised and
+:class:`OneHotCategorical`, :class:`Gamma`, :class:`Beta`, :class:`MultivariateNormal`;
+:func:`kl_divergence` for pairs of the same family. ``rsample`` (Normal, Uniform, Gamma, Beta,
+MultivariateNormal) is reparameterised and
 differentiable; draws come from :mod:`autograd.random`'s default generator, so
 ``autograd.manual_seed`` makes them repeatable.
 
 Differences from PyTorch: the random streams are NumPy's (same seed, different numbers);
-MultivariateNormal, Dirichlet, Poisson, transforms and the other families are not provided;
+Dirichlet, Poisson, transforms and the other families are not provided;
 Gamma/Beta ``rsample``'s gradient in the concentration uses a finite-difference
 ``dF/dalpha`` (first order only).
 """
@@ -29,8 +30,9 @@ from .categorical import Categorical, OneHotCategorical
 from .distribution import Distribution
 from .gamma import Beta, Gamma
 from .kl import kl_divergence, register_kl
+from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .uniform import Uniform
 
-__all__ = ["Distribution", "Bernoulli", "Beta", "Categorical", "Gamma", "Normal",
-           "OneHotCategorical", "Uniform", "constraints", "kl_divergence", "register_kl"]
+__all__ = ["Distribution", "Bernoulli", "Beta", "Categorical", "Gamma", "MultivariateNormal",
+           "Normal", "OneHotCategorical", "Uniform", "constraints", "kl_divergence", "register_kl"]

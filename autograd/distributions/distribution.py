@@ -127,9 +127,8 @@ class Distribution:
             for param, constraint in self.arg_constraints.items():
                 if constraints.is_dependent(constraint):
                     continue
-                if param not in self.__dict__ and isinstance(getattr(type(self), param, None),
-                                                             lazy_property):
-                    continue  # the other member of a probs/logits pair
+                if param not in self.__dict__:
+                    continue  # the other member of a probs/logits pair, or a derived matrix
                 value = getattr(self, param)
                 if not bool(constraint.check(value)._data.all()):
                     raise ValueError(

@@ -4,7 +4,8 @@
 :func:`register_kl` (the most specific match along both classes' MROs) and returns
 ``KL(p || q)`` of shape ``batch_shape``. Registered pairs: Normal/Normal,
 Categorical/Categorical, OneHotCategorical/OneHotCategorical, Bernoulli/Bernoulli,
-Uniform/Uniform, Gamma/Gamma, Beta/Beta (closed forms from PyTorch's ``kl.py`` documentation
+Uniform/Uniform, Gamma/Gamma, Beta/Beta,
+MultivariateNormal/MultivariateNormal (closed forms from PyTorch's ``kl.py`` documentation
 and the standard exponential-family identities).
 """
 
@@ -16,6 +17,8 @@ from ._special import digamma, lgamma
 from .bernoulli import Bernoulli
 from .categorical import Categorical, OneHotCategorical
 from .gamma import Beta, Gamma
+from .multivariate_normal import MultivariateNormal, _batch_mahalanobis
+from ._linalg import solve_triangular
 from .normal import Normal
 from .uniform import Uniform
 
@@ -129,3 +132,14 @@ def _kl_beta_beta(p, q):
     lbeta2 = lgamma(a2) + lgamma(b2) - lgamma(a2 + b2)
     return lbeta2 - lbeta1 + (a1 - a2) * digamma(a1) + (b1 - b2) * digamma(b1) \
         + (a2 - a1 + b2 - b1) * digamma(a1 + b1)
+
+
+@register_kl(MultivariateNormal, MultivariateNormal)
+def _kl_mvn_mvn(p, q):
+    k = p.event_shape[0]
+    shape = np.broadcast_shapes(p.batch_shape, q.batch_shape)
+    Lp = p._L.expand(shape + (k, k))
+    Lq = q._L.expand(shape + (k, k))
+    term_tr = (solve_triangular(Lq, Lp) ** 2).sum((-2, -1))        # tr(Sq^-1 Sp)
+    M = _batch_mahalanobis(Lq, q.loc - p.loc)
+    return q._half_log_det() - p._half_log_det() + 0.5 * (term_tr + M - k)
