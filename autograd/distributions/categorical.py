@@ -3,7 +3,6 @@
 
 import numpy as np
 
-from .. import dtypes
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution, lazy_property, logits_to_probs, probs_to_logits

@@ -276,6 +276,7 @@ class Distribution:
 
     def __repr__(self):
         params = [k for k in self.arg_constraints if k in self.__dict__]
-        body = ", ".join(f"{p}: {tuple(self.__dict__[p].shape) if self.__dict__[p].numel() != 1 else self.__dict__[p]}"
-                         for p in params)
+        def show(v):
+            return v if v.numel() == 1 else tuple(v.shape)
+        body = ", ".join(f"{p}: {show(self.__dict__[p])}" for p in params)
         return f"{type(self).__name__}({body})"

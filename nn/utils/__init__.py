@@ -8,7 +8,7 @@ import numpy as np
 import autograd
 from autograd import Tensor
 
-from . import rnn  # noqa: E402  (nn.utils.rnn, as torch.nn.utils.rnn)
+from . import rnn  # noqa: F401  (nn.utils.rnn, as torch.nn.utils.rnn)
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
            "parameters_to_vector", "vector_to_parameters"]
