@@ -110,8 +110,8 @@ from .random import fork_rng, get_rng_state, set_rng_state  # noqa: E402
 from .tensor import _require_cpu  # noqa: E402  (for nn's device= arguments)
 # ------------------------------------------------------------------------------------------------
 
-_LAZY = {"data", "datasets", "distributed", "functional", "linalg", "onnx", "profiler", "utils",
-         "viz"}
+_LAZY = {"data", "datasets", "distributed", "distributions", "func", "functional", "linalg",
+         "multiprocessing", "onnx", "profiler", "sparse", "utils", "viz"}
 
 
 def __getattr__(name):
@@ -122,6 +122,12 @@ def __getattr__(name):
         module = importlib.import_module(f"{__name__}.{name}")
         globals()[name] = module
         return module
+    if name in ("sparse_coo_tensor", "spmm", "strided", "sparse_coo"):  # torch.sparse_coo_tensor
+        from . import sparse
+        return getattr(sparse, name)
+    if name == "vmap":  # torch.vmap is torch.func.vmap
+        from .func import vmap
+        return vmap
     if name in _LAZY:
         module = importlib.import_module(f".{name}", __name__)
         globals()[name] = module

@@ -1195,6 +1195,51 @@ class Tensor:
         """Transpose of the last two dimensions (batched matrix transpose)."""
         return _ops.transpose(self, -2, -1)
 
+    # --- shared memory (hogwild training across processes; see autograd._shared) ---
+    def share_memory_(self):
+        """Move the data into shared memory (``torch.Tensor.share_memory_``); returns ``self``.
+
+        Afterwards a process that receives this tensor through :mod:`multiprocessing`
+        (``autograd.multiprocessing``'s ``Process`` args, ``Queue``) maps the same memory, so
+        in-place updates (optimizer steps) in any process are seen by all. A no-op if already
+        shared. Difference from PyTorch: other tensors that were views of the old array keep
+        the old memory (PyTorch moves the storage under them).
+        """
+        from . import _shared
+        _shared.register_type(type(self))
+        if not _shared.is_shared(self._data):
+            self._data = _shared.share(self._data)
+        if self._grad is not None:
+            self._grad.share_memory_()
+        return self
+
+    def is_shared(self):
+        """True if the data is in shared memory (after :meth:`share_memory_`)."""
+        from . import _shared
+        return _shared.is_shared(self._data)
+
+    # --- sparse layout (dense-backed; see autograd.sparse) ---
+    @property
+    def is_sparse(self):
+        """False for a dense tensor (``autograd.sparse.SparseCOOTensor`` says True)."""
+        return False
+
+    @property
+    def layout(self):
+        """``autograd.strided`` (``autograd.sparse_coo`` for a sparse tensor)."""
+        from .sparse import strided
+        return strided
+
+    def to_sparse(self, sparse_dim=None):
+        """A sparse COO copy (``torch.Tensor.to_sparse``; dense-backed, see
+        :mod:`autograd.sparse`)."""
+        from .sparse import to_sparse
+        return to_sparse(self, sparse_dim)
+
+    def to_dense(self, dtype=None, *, masked_grad=True):
+        """``self`` for a dense tensor (converted to ``dtype`` if given)."""
+        return self if dtype is None else self.to(dtype)
+
     # --- pickling and copying (pickle, copy, multiprocessing, autograd.save of whole objects) ---
     def __reduce_ex__(self, protocol):
         """Pickle as PyTorch pickles a tensor: its class (a subclass such as ``nn.Parameter``

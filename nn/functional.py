@@ -1445,3 +1445,9 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if full:
         loss = loss + 0.5 * _math.log(2 * _math.pi)
     return _reduce(loss, reduction, op)
+
+
+# ---- sampling grids (spatial transformers) -------------------------------------------------------
+from ._grid_sample import affine_grid, grid_sample  # noqa: E402
+
+__all__ += ["affine_grid", "grid_sample"]

@@ -399,6 +399,18 @@ class Module:
         """Convert floating parameters and buffers to float64."""
         return self.to(autograd.float64)
 
+    def share_memory(self):
+        """Move every parameter and buffer (and existing gradients) into shared memory
+        (``torch.nn.Module.share_memory``; see :meth:`autograd.Tensor.share_memory_`), so
+        processes started with ``autograd.multiprocessing`` that receive this module train
+        the same weights (hogwild). Returns ``self``."""
+        for p in self.parameters():
+            p.share_memory_()
+        for b in self.buffers():
+            if b is not None:
+                b.share_memory_()
+        return self
+
     def cpu(self):
         """Return ``self`` (modules always live on the CPU)."""
         return self

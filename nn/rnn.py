@@ -9,6 +9,12 @@ backward-through-time loop in :mod:`kernels.rnn` (a BLAS GEMM plus a fused Numba
 per step). A sequence of any length is a handful of graph nodes; memory is linear in its
 length. The cells run the same op on a sequence of length 1.
 
+``RNN``, ``LSTM`` and ``GRU`` accept a :class:`nn.utils.rnn.PackedSequence` as input and then
+return one: the batch is split into groups of equal length and each group runs over its own
+valid steps only (so outputs past a sequence's length are absent, the final states are those
+of each sequence's last valid step, and the reverse direction starts at each sequence's own
+end, as in PyTorch); ``hx`` and ``h_n`` are in the caller's batch order.
+
 Differences from PyTorch: LSTM ``proj_size > 0`` is not implemented (``NotImplementedError``);
 the recurrence's double backward is not written (differentiating a gradient through it raises).
 """
@@ -16,6 +22,8 @@ the recurrence's double backward is not written (differentiating a gradient thro
 import math
 import numbers
 import warnings
+
+import numpy as np
 
 import autograd
 from autograd import Tensor
@@ -52,6 +60,11 @@ def _layer(mode, xp, w_hh, b_hh, h0, c0, reverse):
                              nonlinearity="relu" if mode == "RNN_RELU" else "tanh",
                              reverse=reverse)
     return out, h_n, None
+
+
+def _is_packed(input):
+    from .utils.rnn import PackedSequence
+    return isinstance(input, PackedSequence)
 
 
 def _check_int(name, value, positive=True):
@@ -203,6 +216,51 @@ class RNNBase(Module):
         c_n = autograd.stack(c_list, 0) if self.mode == "LSTM" else None
         return layer_input, h_n, c_n
 
+    def _run_packed(self, packed, hx_list):
+        """Run a :class:`PackedSequence`: one :meth:`_run` per group of sequences of equal
+        length, over that length only. Returns ``(PackedSequence, h_n, c_n or None)`` with
+        the states in the caller's batch order."""
+        from .utils.rnn import _pack_like, pad_packed_sequence
+        padded, lengths = pad_packed_sequence(packed)
+        self._check_input(padded)
+        if padded.ndim != 3:
+            raise ValueError(f"{_NAMES[self.mode]}: a PackedSequence's data must be 2-D "
+                             f"(steps, features), got {padded.ndim - 1}-D")
+        T, N = padded.shape[0], padded.shape[1]
+        D = 2 if self.bidirectional else 1
+        expected = (self.num_layers * D, N, self.hidden_size)
+        states = []
+        for i, hx in enumerate(hx_list):
+            if hx is not None:
+                if not isinstance(hx, Tensor):
+                    raise TypeError(f"{_NAMES[self.mode]}: expected hx to be a Tensor, got "
+                                    f"{type(hx).__name__}")
+                self._check_hidden(hx, expected,
+                                   "hidden" if len(hx_list) == 1 else f"hidden[{i}]")
+            states.append(hx)
+        lens = np.asarray(lengths._data)
+        order, outs, hs, cs = [], [], [], []
+        for L in sorted(set(lens.tolist()), reverse=True):
+            idx = np.nonzero(lens == L)[0].astype(np.int64)
+            it = Tensor._make(idx, False, None)
+            sub = [None if h is None else h.index_select(1, it) for h in states]
+            out, h_n, c_n = self._run(padded[:L].index_select(1, it), sub[0],
+                                      sub[1] if len(sub) > 1 else None)
+            if L < T:
+                out = autograd.cat([out, autograd.zeros(T - L, out.shape[1], out.shape[2],
+                                                        dtype=out.dtype)], 0)
+            order.append(idx)
+            outs.append(out)
+            hs.append(h_n)
+            cs.append(c_n)
+        inv = np.empty(N, dtype=np.int64)
+        inv[np.concatenate(order)] = np.arange(N, dtype=np.int64)
+        inv = Tensor._make(inv, False, None)
+        out = autograd.cat(outs, 1).index_select(1, inv)
+        h_n = autograd.cat(hs, 1).index_select(1, inv)
+        c_n = autograd.cat(cs, 1).index_select(1, inv) if self.mode == "LSTM" else None
+        return _pack_like(out, packed), h_n, c_n
+
     def _prepare(self, input, hx_list):
         """Checks; returns ``(input (L, N, H_in), states (3-D or None), batched)``."""
         self._check_input(input)
@@ -320,7 +378,11 @@ class RNN(RNNBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
-        """Returns ``(output, h_n)``; see the class docstring for the shapes."""
+        """Returns ``(output, h_n)``; see the class docstring for the shapes (a
+        ``PackedSequence`` input gives a ``PackedSequence`` output)."""
+        if _is_packed(input):
+            out, h_n, _ = self._run_packed(input, [hx])
+            return out, h_n
         x, (h0,), batched = self._prepare(input, [hx])
         out, h_n, _ = self._run(x, h0, None)
         return self._finish(out, batched), (h_n if batched else h_n.squeeze(1))
@@ -388,12 +450,17 @@ class LSTM(RNNBase):
                 raise TypeError("LSTM: hx must be a tuple (h_0, c_0) of two Tensors, got "
                                 f"{type(hx).__name__}")
             pair = list(hx)
-            if input.ndim == 3 and any(isinstance(h, Tensor) and h.ndim != 3 for h in pair):
+            if _is_packed(input):
+                pass
+            elif input.ndim == 3 and any(isinstance(h, Tensor) and h.ndim != 3 for h in pair):
                 raise RuntimeError(f"For batched 3-D input, hx and cx should also be 3-D but "
                                    f"got ({pair[0].ndim}-D, {pair[1].ndim}-D) tensors")
-            if input.ndim == 2 and any(isinstance(h, Tensor) and h.ndim != 2 for h in pair):
+            elif input.ndim == 2 and any(isinstance(h, Tensor) and h.ndim != 2 for h in pair):
                 raise RuntimeError(f"For unbatched 2-D input, hx and cx should also be 2-D but "
                                    f"got ({pair[0].ndim}-D, {pair[1].ndim}-D) tensors")
+        if _is_packed(input):
+            out, h_n, c_n = self._run_packed(input, pair)
+            return out, (h_n, c_n)
         x, (h0, c0), batched = self._prepare(input, pair)
         out, h_n, c_n = self._run(x, h0, c0)
         if not batched:
@@ -439,7 +506,11 @@ class GRU(RNNBase):
                          dropout, bidirectional, device=device, dtype=dtype)
 
     def forward(self, input, hx=None):
-        """Returns ``(output, h_n)``; see the class docstring for the shapes."""
+        """Returns ``(output, h_n)``; see the class docstring for the shapes (a
+        ``PackedSequence`` input gives a ``PackedSequence`` output)."""
+        if _is_packed(input):
+            out, h_n, _ = self._run_packed(input, [hx])
+            return out, h_n
         x, (h0,), batched = self._prepare(input, [hx])
         out, h_n, _ = self._run(x, h0, None)
         return self._finish(out, batched), (h_n if batched else h_n.squeeze(1))

@@ -1,7 +1,8 @@
 """``autograd.utils`` (``torch.utils``): ``autograd.utils.data`` is :mod:`autograd.data` (an alias
 installed by :mod:`autograd._aliases`, so ``from torch.utils.data import DataLoader`` ports by
 renaming ``torch`` to ``autograd``); ``autograd.utils.tensorboard`` is the TensorBoard writer,
-loaded on first use."""
+loaded on first use; ``autograd.utils.benchmark`` is ``torch.utils.benchmark``'s
+:class:`Timer`."""
 
 import importlib
 
@@ -11,8 +12,8 @@ def __getattr__(name):
         module = importlib.import_module("autograd.data")
         globals()["data"] = module
         return module
-    if name == "tensorboard":
-        module = importlib.import_module("autograd.utils.tensorboard")
-        globals()["tensorboard"] = module
+    if name in ("tensorboard", "benchmark"):
+        module = importlib.import_module(f"autograd.utils.{name}")
+        globals()[name] = module
         return module
     raise AttributeError(f"module 'autograd.utils' has no attribute '{name}'")

@@ -1,4 +1,5 @@
-"""``nn.utils``: gradient clipping and parameter/vector conversion."""
+"""``nn.utils``: gradient clipping and parameter/vector conversion; ``nn.utils.rnn`` packs and
+pads variable-length sequences."""
 
 import math
 
@@ -6,6 +7,8 @@ import numpy as np
 
 import autograd
 from autograd import Tensor
+
+from . import rnn  # noqa: F401  (nn.utils.rnn, as torch.nn.utils.rnn)
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
            "parameters_to_vector", "vector_to_parameters"]
