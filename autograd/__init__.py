@@ -97,7 +97,8 @@ class _Cuda:
 
 cuda = _Cuda()
 
-_LAZY = {"data", "datasets", "functional", "linalg", "utils"}
+_LAZY = {"data", "datasets", "distributed", "functional", "linalg", "onnx", "profiler", "utils",
+         "viz"}
 
 
 def __getattr__(name):

@@ -71,11 +71,6 @@ def to_dtype(d):
         raise TypeError(f"expected a dtype (e.g. autograd.float32), got {d!r}") from e
 
 
-def is_floating(d):
-    """True for floating dtypes (the only ones that can require grad)."""
-    return d.kind == "f"
-
-
 def dtype_name(d):
     """``'float32'`` for ``autograd.float32``; used in reprs and error messages."""
     return _NAMES.get(d, str(d))

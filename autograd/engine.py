@@ -25,7 +25,8 @@ when such leaves exist). Callbacks queued during the pass (:func:`queue_callback
 
 import heapq
 import threading
-import weakref
+
+import numpy as np
 
 from . import grad_mode
 from . import graph as _graph
@@ -101,7 +102,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None):
             if t.grad_fn is None:
                 prev = leaf_grads.get(t)
                 leaf_grads[t] = g if prev is None else prev + g
-                if pending is not None:
+                if pending is not None and t in pending:
                     _leaf_edge_done(t, leaf_grads, pending, capture, create_graph)
             elif t.grad_fn in grads:
                 grads[t.grad_fn] = grads[t.grad_fn] + g
@@ -116,7 +117,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None):
             node = pop(heap)[1]
             g = grads.pop(node)
             if node._hooks is not None:
-                for hook in node._hooks:
+                for hook in tuple(node._hooks.values()):
                     r = hook(g)
                     if r is not None:
                         g = r
@@ -180,14 +181,14 @@ def _finish_leaf(leaf, g, capture, create_graph):
     (``Tensor.backward``) accumulation into ``.grad`` with the leaf hooks around it, or
     (``autograd.grad``) the capture."""
     if leaf._hooks is not None:
-        for hook in leaf._hooks:
+        for hook in tuple(leaf._hooks.values()):
             r = hook(g)
             if r is not None:
                 g = r
     ex = _graph.leaf_extras(leaf, create=False) if _graph._hooked else None
     acc = None if ex is None else ex.acc
     if acc is not None:
-        for hook in acc._pre_hooks:
+        for hook in tuple(acc._pre_hooks.values()):
             r = hook((g,))
             if r is not None:
                 g = r[0]
@@ -197,10 +198,10 @@ def _finish_leaf(leaf, g, capture, create_graph):
         return
     _accumulate(leaf, g, create_graph)
     if ex is not None:
-        for hook in ex.post_accumulate:
+        for hook in tuple(ex.post_accumulate.values()):
             hook(leaf)
         if acc is not None:
-            for hook in acc._post_hooks:
+            for hook in tuple(acc._post_hooks.values()):
                 hook((), (g,))
 
 
@@ -249,7 +250,7 @@ def _run_post_hooks(node, in_grads, grad_output):
     """``Node.register_hook`` hooks: ``fn(grad_inputs, grad_outputs)`` may replace the inputs'
     gradients."""
     grad_inputs = tuple(in_grads) + (None,) * (len(node.next) - len(in_grads))
-    for hook in node._post_hooks:
+    for hook in tuple(node._post_hooks.values()):
         r = hook(grad_inputs, (grad_output,))
         if r is not None:
             grad_inputs = tuple(r) if isinstance(r, (tuple, list)) else (r,)
@@ -434,10 +435,4 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
-def make_retain_ref(t):
-    """Weak reference from a node to the non-leaf tensor whose ``.grad`` it must keep."""
-    return weakref.ref(t)
-
-
-import numpy as np  # noqa: E402
-from .tensor import Tensor  # noqa: E402
+from .tensor import Tensor  # noqa: E402  (circular: tensor.py imports this module)

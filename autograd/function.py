@@ -157,8 +157,10 @@ class _FunctionNode(Node, FunctionCtx):
 
 
 def _zeros_like_output(node, i):
-    shape, dtype = node._out_meta[i]
-    return Tensor._make(np.zeros(shape, dtype=dtype), False, None)
+    meta = node._out_meta[i]
+    if meta is None:  # a non-tensor output
+        return None
+    return Tensor._make(np.zeros(meta[0], dtype=meta[1]), False, None)
 
 
 class _OutputNode(Node):
@@ -318,26 +320,26 @@ def _record(ctx, args, output):
             o.grad_fn = None
             continue
         diff.append(i)
-    ctx._out_meta = [(outs[i].shape, outs[i].dtype) if isinstance(outs[i], Tensor) else None
-                     for i in range(len(outs))]
+    # backward receives one gradient per output of forward: zeros (or None without
+    # materialize_grads) for the outputs that got none, None for non-tensor outputs
+    ctx._out_meta = [(o.shape, o.dtype) if isinstance(o, Tensor) else None for o in outs]
     differentiable = [outs[i] for i in diff]
-    if len(tensor_idx) == 1 and diff == tensor_idx:
+    if len(outs) == 1 and diff == [0]:
         ctx._n_outputs = 1
-        o = outs[diff[0]]
+        o = outs[0]
         ctx.shape, ctx.dtype = o.shape, o.dtype
-        ctx._out_meta = [ctx._out_meta[diff[0]]]
         _attach(o, ctx)
     else:
-        ctx._n_outputs = len(diff)
-        ctx._out_meta = [ctx._out_meta[i] for i in diff]
+        ctx._n_outputs = len(outs)
         ctx.shape, ctx.dtype = _TOKEN_ARRAY.shape, _TOKEN_ARRAY.dtype
-        for k, o in enumerate(differentiable):
+        for i in diff:
+            o = outs[i]
             slot = object.__new__(_OutputNode)
             slot._saved = None
             slot.next = [ctx]
             slot.seq = next(_seq)
             slot.shape, slot.dtype = o.shape, o.dtype
-            slot._index = k
+            slot._index = i
             _attach(o, slot)
     for t in ctx._dirty:
         t._bump_version()
@@ -389,8 +391,11 @@ def once_differentiable(fn):
             return outputs
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
-        wrapped = tuple(_DelayedError.apply(o, name=ctx.name()) if isinstance(o, Tensor)
-                        and o._data.dtype.kind == "f" else o for o in outs)
+        # as PyTorch: the results hang from a node whose backward raises
+        sources = [a for a in args if isinstance(a, Tensor) and a.requires_grad]
+        wrapped = tuple(_DelayedError.apply(o, *sources, name=ctx.name())
+                        if isinstance(o, Tensor) and o._data.dtype.kind == "f" else o
+                        for o in outs)
         return wrapped[0] if single else wrapped
 
     return wrapper
@@ -401,7 +406,7 @@ class _DelayedError(Node):
     backward taken in a recorded graph)."""
 
     @staticmethod
-    def forward(ctx, a, name):
+    def forward(ctx, a, *sources, name):
         ctx.fn_name = name
         return a
 

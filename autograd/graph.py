@@ -48,8 +48,9 @@ import weakref
 import numpy as np
 
 from . import grad_mode
+from .utils.hooks import RemovableHandle, add_hook
 
-__all__ = ["Node", "AccumulateGrad", "sum_to"]
+__all__ = ["Node", "AccumulateGrad", "RemovableHandle", "sum_to"]
 
 _grad = grad_mode._state  # this thread's grad mode, read by every op (``_grad.enabled``)
 
@@ -290,9 +291,8 @@ class Node:
         """
         post = self.__dict__.get("_post_hooks")
         if post is None:
-            post = self._post_hooks = []
-        post.append(fn)
-        return RemovableHandle(post, fn)
+            post = self._post_hooks = {}
+        return add_hook(post, fn)
 
     def register_prehook(self, fn):
         """Register a pre-hook ``fn(grad_outputs) -> tuple | None``, run on the gradient flowing
@@ -306,14 +306,14 @@ class Node:
             r = fn((g,))
             return None if r is None else r[0]
 
-        self._add_tensor_hook(tensor_hook)
-        return RemovableHandle(self._hooks, tensor_hook)
+        return self._add_tensor_hook(tensor_hook)
 
     def _add_tensor_hook(self, hook):
-        """Add ``hook(grad) -> Tensor | None`` (``Tensor.register_hook`` on this node's output)."""
+        """Add ``hook(grad) -> Tensor | None`` (``Tensor.register_hook`` on this node's output);
+        returns its handle."""
         if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(hook)
+            self._hooks = {}
+        return add_hook(self._hooks, hook)
 
     def __repr__(self):
         return f"<{self.name()}>"
@@ -330,30 +330,6 @@ class Node:
         output's shape) -> one gradient (Tensor or ``None``) per forward input. Subclasses must
         define it."""
         raise NotImplementedError
-
-
-class RemovableHandle:
-    """What every ``register_*hook`` returns: ``remove()`` unregisters the hook (PyTorch's
-    ``torch.utils.hooks.RemovableHandle``); also a context manager that removes it on exit."""
-
-    __slots__ = ("_hooks", "_hook")
-
-    def __init__(self, hooks, hook):
-        self._hooks = hooks
-        self._hook = hook
-
-    def remove(self):
-        """Unregister the hook (a second call does nothing)."""
-        hooks = self._hooks
-        if hooks is not None and self._hook in hooks:
-            hooks.remove(self._hook)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-        return False
 
 
 class AccumulateGrad:
@@ -374,8 +350,8 @@ class AccumulateGrad:
 
     def __init__(self, variable):
         self._variable = weakref.ref(variable)
-        self._pre_hooks = []
-        self._post_hooks = []
+        self._pre_hooks = {}
+        self._post_hooks = {}
         self._metadata = None
 
     @property
@@ -398,16 +374,14 @@ class AccumulateGrad:
     def register_hook(self, fn):
         """Register ``fn(grad_inputs, grad_outputs)``, run after the leaf's gradient is
         accumulated; returns a handle with ``remove()``."""
-        self._post_hooks.append(fn)
         mark_hooked(self.variable)
-        return RemovableHandle(self._post_hooks, fn)
+        return add_hook(self._post_hooks, fn)
 
     def register_prehook(self, fn):
         """Register ``fn(grad_outputs) -> tuple | None``, run before the gradient is
         accumulated; returns a handle with ``remove()``."""
-        self._pre_hooks.append(fn)
         mark_hooked(self.variable)
-        return RemovableHandle(self._pre_hooks, fn)
+        return add_hook(self._pre_hooks, fn)
 
     def __repr__(self):
         return f"<AccumulateGrad object at {id(self):#x}>"
@@ -423,9 +397,9 @@ class _LeafExtras:
 
     def __init__(self, t):
         self.acc = None
-        self.post_accumulate = []
+        self.post_accumulate = {}
         key = id(t)
-        self.ref = weakref.ref(t, lambda r, key=key: _forget(key))
+        self.ref = weakref.ref(t, lambda r, key=key, forget=_forget: forget(key))
 
 
 # Keyed by id(): a Tensor's ``==`` is elementwise, so Tensors cannot be weak dictionary keys.
@@ -433,10 +407,11 @@ _leaf_extras = {}  # id(leaf) -> _LeafExtras
 _hooked = set()    # id() of the leaves that have had a leaf hook registered
 
 
-def _forget(key):
-    """Weakref callback: the leaf with this id() is gone (it runs before the id can be reused)."""
-    _leaf_extras.pop(key, None)
-    _hooked.discard(key)
+def _forget(key, extras=_leaf_extras, hooked=_hooked):
+    """Weakref callback: the leaf with this id() is gone (it runs before the id can be reused).
+    The dicts are bound as defaults: at interpreter exit the module's globals may be gone."""
+    extras.pop(key, None)
+    hooked.discard(key)
 
 
 def leaf_extras(t, create=True):

@@ -15,6 +15,7 @@ Differences from PyTorch (each also noted where it applies):
 
 import numbers
 import warnings
+import weakref
 
 import numpy as np
 
@@ -22,10 +23,6 @@ from . import dtypes as _dt
 from . import grad_mode
 
 __all__ = ["Tensor"]
-
-
-def _is_tensor(x):
-    return isinstance(x, Tensor)
 
 
 class Tensor:
@@ -361,14 +358,10 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
-            self.grad_fn._add_tensor_hook(hook)
-            hooks = self.grad_fn._hooks
-        else:
-            if self._hooks is None:
-                self._hooks = []
-            self._hooks.append(hook)
-            hooks = self._hooks
-        return _RemovableHandle(hooks, hook)
+            return self.grad_fn._add_tensor_hook(hook)
+        if self._hooks is None:
+            self._hooks = {}
+        return _add_hook(self._hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
         """Register ``hook(tensor) -> None`` on a leaf, called during backward as soon as this
@@ -386,9 +379,8 @@ class Tensor:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
                                "tensors")
         ex = _graph.leaf_extras(self)
-        ex.post_accumulate.append(hook)
         _graph.mark_hooked(self)
-        return _RemovableHandle(ex.post_accumulate, hook)
+        return _add_hook(ex.post_accumulate, hook)
 
     def retain_grad(self):
         """Make backward fill ``.grad`` of this non-leaf tensor (a no-op on leaves)."""
@@ -396,7 +388,7 @@ class Tensor:
             if not self.requires_grad:
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
             return
-        self.grad_fn._retain = _engine.make_retain_ref(self)
+        self.grad_fn._retain = weakref.ref(self)  # the node keeps .grad of this tensor
 
     # --- conversion ---------------------------------------------------------------------------
     def to(self, *args, **kwargs):
@@ -778,6 +770,64 @@ class Tensor:
         """Transpose of the last two dimensions (batched matrix transpose)."""
         return _ops.transpose(self, -2, -1)
 
+    # --- pickling and copying (pickle, copy, multiprocessing, autograd.save of whole objects) ---
+    def __reduce_ex__(self, protocol):
+        """Pickle as PyTorch pickles a tensor: its class (a subclass such as ``nn.Parameter``
+        keeps its type), its array (dtype, shape and layout) and ``requires_grad``, plus the
+        instance ``__dict__`` of a subclass that has one. As in PyTorch, ``.grad``,
+        ``grad_fn`` and hooks are not pickled, so a non-leaf loads as a leaf. ``copy.copy``
+        goes through here too and shares the array (PyTorch shares the storage)."""
+        import copyreg
+        extra = getattr(self, "__dict__", None) or None
+        return copyreg.__newobj__, (type(self),), (self._data, self.requires_grad, extra)
+
+    def __setstate__(self, state):
+        """Restore what :meth:`__reduce_ex__` returned: ``(ndarray, requires_grad, dict or
+        None)``.
+
+        Raises:
+            TypeError: for a state of any other form (a damaged or hostile pickle).
+            RuntimeError: ``requires_grad=True`` for a non-floating array.
+        """
+        if not (type(state) is tuple and len(state) == 3 and isinstance(state[0], np.ndarray)
+                and type(state[1]) is bool and (state[2] is None or type(state[2]) is dict)):
+            raise TypeError(f"Tensor.__setstate__: expected (ndarray, bool, dict or None), got "
+                            f"a {type(state).__name__}")
+        data, requires_grad, extra = state
+        self._data, self._grad, self.grad_fn = data, None, None
+        self.requires_grad, self._vc, self._hooks = False, None, None
+        if requires_grad:
+            self.requires_grad_(True)
+        if extra:
+            if not hasattr(self, "__dict__"):
+                raise TypeError(f"Tensor.__setstate__: {type(self).__name__} has no __dict__ "
+                                "for the attributes in the pickle")
+            self.__dict__.update(extra)
+
+    def __deepcopy__(self, memo):
+        """``copy.deepcopy``: a leaf with a copy of the array, the same ``requires_grad`` and
+        type, and a deep copy of ``.grad`` (as ``torch.Tensor.__deepcopy__``).
+
+        Raises:
+            RuntimeError: for a non-leaf (PyTorch's message).
+        """
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the "
+                "deepcopy protocol at the moment.  If you were attempting to deepcopy a module, "
+                "this may be because of a torch.nn.utils.weight_norm usage, see "
+                "https://github.com/pytorch/pytorch/pull/103001")
+        import copy
+        new = memo.get(id(self))
+        if new is None:
+            new = memo[id(self)] = type(self).__new__(type(self))
+            extra = getattr(self, "__dict__", None) or None
+            new.__setstate__((copy.deepcopy(self._data, memo), self.requires_grad,
+                              copy.deepcopy(extra, memo)))
+            if self._grad is not None:
+                new._grad = copy.deepcopy(self._grad, memo)
+        return new
+
 
 class device_:
     """A device (``torch.device``): only ``'cpu'`` exists.
@@ -908,7 +958,7 @@ def _register_methods(methods):
 
 from . import engine as _engine  # noqa: E402
 from . import graph as _graph  # noqa: E402
-from .graph import RemovableHandle as _RemovableHandle  # noqa: E402
+from .utils.hooks import add_hook as _add_hook  # noqa: E402
 from . import ops as _ops  # noqa: E402
 from .ops.elementwise import AddScalar as _AddScalar, MulScalar as _MulScalar, SubScalar as _SubScalar, DivScalar as _DivScalar  # noqa: E402,E501
 from . import random as _random  # noqa: E402

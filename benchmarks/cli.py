@@ -68,7 +68,13 @@ def build_parser():
                    help="save a bar chart of the tapegrad/torch ratios (needs --compare torch)")
     p.add_argument("--markdown", action="store_true",
                    help="print the table as GitHub Markdown (for the README)")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel scaling (LeNet, MLP: 1 rank x 1 and N threads, N ranks x "
+                        "1 thread with DDP) and DDP's all-reduce against raw mpi4py; launch "
+                        "with mpiexec -n N (see benchmarks/distributed.py)")
     p.add_argument("--list", action="store_true", help="list the workloads and exit")
+    p.add_argument("--profile", default=None, metavar="NAME",
+                   help="print the profiler's table for one workload (benchmarks/profiling.py)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     return p
 
@@ -110,6 +116,13 @@ def main(argv=None):
     if args.list:
         list_workloads()
         return 0
+    if args.profile:
+        from .profiling import main as profile_main
+        return profile_main(args)
+
+    if args.distributed:
+        from .distributed import main as distributed_main
+        return distributed_main(args)
 
     from . import report, runner
 

@@ -432,3 +432,8 @@ WORKLOADS = {w.name: w for w in [
              "last step, cross-entropy, Adam(1e-3): one training step", _lstm_data,
              _lstm_setup, flop=_LSTM_FLOP, requires=("nn.LSTM",)),
 ]}
+
+# vision's workloads live in their own module (imported last: it uses Workload and Setup).
+from .pipeline import PIPELINE_WORKLOADS  # noqa: E402
+
+WORKLOADS.update({w.name: w for w in PIPELINE_WORKLOADS})

@@ -47,6 +47,8 @@ def parse_args(argv=None):
                    help="run the same script on PyTorch for comparison")
     p.add_argument("--threads", type=int, default=None,
                    help="number of BLAS/Numba threads (default: all cores)")
+    p.add_argument("--logdir", default=None,
+                   help="write TensorBoard logs (loss, accuracy) here (tapegrad[tensorboard])")
     p.add_argument("--min-accuracy", type=float, default=None,
                    help="exit with status 1 if the final test accuracy (%%) is below this")
     return p.parse_args(argv)
@@ -147,6 +149,14 @@ def run(args):
     loader = DataLoader(TensorDataset(xtr, ytr), batch_size=args.batch_size, shuffle=True,
                         generator=gen)
 
+    writer = None
+    if args.logdir:
+        if args.backend == "torch":
+            from torch.utils.tensorboard import SummaryWriter
+        else:
+            from autograd.utils.tensorboard import SummaryWriter
+        writer = SummaryWriter(args.logdir)
+
     accuracy = 0.0
     for epoch in range(1, args.epochs + 1):
         model.train()
@@ -162,6 +172,9 @@ def run(args):
             seen += len(xb)
             step += 1
             if step % 50 == 0:
+                if writer is not None:
+                    writer.add_scalar("train/loss", loss.item(), (epoch - 1) * len(loader)
+                                      + step)
                 elapsed = time.perf_counter() - start
                 bar.set_postfix(loss=f"{loss.item():.4f}", img_s=f"{seen / elapsed:.0f}",
                                 refresh=False)
@@ -170,6 +183,10 @@ def run(args):
         accuracy = evaluate(lib, model, xte, yte)
         print(f"epoch {epoch}: test accuracy {accuracy:.2f}%  train time {train_seconds:.1f} s "
               f"({seen / train_seconds:.0f} images/s)", flush=True)
+        if writer is not None:
+            writer.add_scalar("test/accuracy", accuracy, epoch)
+    if writer is not None:
+        writer.close()
     return accuracy
 
 

@@ -27,6 +27,7 @@ from .sparse import Embedding
 from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,
                           TransformerEncoder, TransformerEncoderLayer)
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+from .parallel import DataParallel  # torch.nn.DataParallel; also binds nn.parallel
 
 __all__ = [
     # base and containers

@@ -12,6 +12,7 @@ import numpy as np
 
 import autograd
 from autograd import Tensor
+from autograd.utils.hooks import add_hook
 
 from .parameter import Parameter
 
@@ -115,7 +116,14 @@ class Module:
     # --- registration ---------------------------------------------------------------------------
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
-            raise AttributeError("cannot assign module attributes before Module.__init__() call")
+            # as PyTorch: plain attributes may be set before super().__init__(), parameters and
+            # submodules may not (there is nowhere to register them yet)
+            if isinstance(value, Parameter):
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            if isinstance(value, Module):
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            object.__setattr__(self, name, value)
+            return
         params = self._parameters
         if isinstance(value, Parameter):
             self._remove_from(name, self._buffers, self._modules)
@@ -396,7 +404,7 @@ class Module:
         Returns:
             a handle whose ``remove()`` unregisters the hook (also a context manager).
         """
-        handle = _Handle(self._forward_hooks, hook, prepend, self._hook_options)
+        handle = add_hook(self._forward_hooks, hook, prepend, extra_dict=self._hook_options)
         self._hook_options[handle.id] = (with_kwargs, always_call)
         return handle
 
@@ -413,7 +421,7 @@ class Module:
         Returns:
             a handle whose ``remove()`` unregisters the hook (also a context manager).
         """
-        handle = _Handle(self._forward_pre_hooks, hook, prepend, self._hook_options)
+        handle = add_hook(self._forward_pre_hooks, hook, prepend, extra_dict=self._hook_options)
         self._hook_options[handle.id] = (with_kwargs, False)
         return handle
 
@@ -554,8 +562,9 @@ class Module:
 
     # --- summary (tapegrad extension) -----------------------------------------------------------
     def summary(self, input_size, dtype=None, print_fn=print):
-        """Print and return a table of the model's layers: name and class, output shape and
-        parameter count, with totals (what Keras' ``model.summary()`` shows).
+        """Print and return a table of the model's layers: name and class, output shape,
+        multiply-adds and parameter count, with totals and memory sizes (what Keras'
+        ``model.summary()`` and ``torchinfo.summary`` show).
 
         **tapegrad extension**: ``torch.nn.Module`` has no ``summary`` (the ``torchinfo``
         package offers a similar one).
@@ -582,7 +591,14 @@ class Module:
             the forward did not call, ``num_params`` counts the parameters registered directly
             on the module, each shared parameter once, and is None for a container without
             parameters of its own), ``total_params``, ``trainable_params``,
-            ``non_trainable_params``; ``str()`` gives the table.
+            ``non_trainable_params``; ``mult_adds`` (one per row: the multiply-adds of the
+            matrix products, convolutions, attention and recurrent layers the module ran
+            itself, without its children's, counted by :mod:`autograd.profiler`, or None when
+            another profiler was recording), ``total_mult_adds``, and the sizes in bytes that
+            torchinfo reports: ``input_size_bytes``, ``params_size_bytes`` (parameters and
+            buffers), ``forward_backward_pass_size_bytes`` (twice the outputs of the modules
+            without children: the activations and their gradients) and
+            ``estimated_total_size_bytes``; ``str()`` gives the table.
 
         Raises:
             TypeError: if ``input_size`` is not a shape or a list of shapes.
@@ -612,33 +628,65 @@ def _output_shape(out):
     return type(out).__name__
 
 
-class ModelSummary:
-    """The result of :meth:`Module.summary` (tapegrad extension): ``rows``, ``total_params``,
-    ``trainable_params``, ``non_trainable_params``, ``model_name``; ``str()`` is the table."""
+def _output_bytes(out):
+    if isinstance(out, Tensor):
+        return out._data.nbytes
+    if isinstance(out, (tuple, list)):
+        return sum(_output_bytes(o) for o in out)
+    if isinstance(out, dict):
+        return sum(_output_bytes(o) for o in out.values())
+    return 0
 
-    def __init__(self, model_name, rows, total, trainable):
+
+class ModelSummary:
+    """The result of :meth:`Module.summary` (tapegrad extension): ``rows``, ``mult_adds``,
+    ``total_params``, ``trainable_params``, ``non_trainable_params``, ``total_mult_adds``, the
+    ``*_bytes`` sizes, ``model_name``; ``str()`` is the table."""
+
+    def __init__(self, model_name, rows, total, trainable, mult_adds=None, total_mult_adds=None,
+                 sizes=None):
         self.model_name = model_name
         self.rows = rows
         self.total_params = total
         self.trainable_params = trainable
         self.non_trainable_params = total - trainable
+        self.mult_adds = list(mult_adds) if mult_adds is not None else [None] * len(rows)
+        self.total_mult_adds = total_mult_adds
+        sizes = sizes or {}
+        self.input_size_bytes = sizes.get("input", 0)
+        self.params_size_bytes = sizes.get("params", 0)
+        self.forward_backward_pass_size_bytes = sizes.get("forward_backward", 0)
+        self.estimated_total_size_bytes = (self.input_size_bytes + self.params_size_bytes
+                                           + self.forward_backward_pass_size_bytes)
 
     def __str__(self):
-        head = ("Layer (type)", "Output Shape", "Param #")
+        head = ("Layer (type)", "Output Shape", "Mult-Adds", "Param #")
         body = []
-        for name, cls, shape, n in self.rows:
+        for (name, cls, shape, n), macs in zip(self.rows, self.mult_adds):
             body.append((f"{name} ({cls})", "--" if shape is None else str(shape),
+                         f"{macs:,}" if macs else "--",
                          f"{n:,}" if n else "--" if n is None else "0"))
-        widths = [max([len(head[i])] + [len(r[i]) for r in body]) for i in range(3)]
-        width = sum(widths) + 6
+        widths = [max([len(head[i])] + [len(r[i]) for r in body]) for i in range(4)]
+        width = sum(widths) + 9
 
         def line(r):
-            return f"{r[0]:<{widths[0]}}   {r[1]:<{widths[1]}}   {r[2]:>{widths[2]}}"
+            return (f"{r[0]:<{widths[0]}}   {r[1]:<{widths[1]}}   {r[2]:>{widths[2]}}   "
+                    f"{r[3]:>{widths[3]}}")
+
+        def mb(n):
+            return f"{n / 1e6:.2f}"
         out = [f'Model: "{self.model_name}"', "=" * width, line(head), "=" * width]
         out += [line(r) for r in body]
         out += ["=" * width, f"Total params: {self.total_params:,}",
                 f"Trainable params: {self.trainable_params:,}",
-                f"Non-trainable params: {self.non_trainable_params:,}", "=" * width]
+                f"Non-trainable params: {self.non_trainable_params:,}"]
+        if self.total_mult_adds is not None:
+            out.append(f"Total mult-adds (M): {self.total_mult_adds / 1e6:.2f}")
+        out += ["=" * width, f"Input size (MB): {mb(self.input_size_bytes)}",
+                f"Forward/backward pass size (MB): {mb(self.forward_backward_pass_size_bytes)}",
+                f"Params size (MB): {mb(self.params_size_bytes)}",
+                f"Estimated Total Size (MB): {mb(self.estimated_total_size_bytes)}",
+                "=" * width]
         return "\n".join(out)
 
     def __repr__(self):
@@ -669,19 +717,36 @@ def _summary(model, input_size, dtype, print_fn):
             inputs.append(autograd.randn(*size, dtype=dt))
         else:
             inputs.append(autograd.zeros(*size, dtype=dt))
+    from autograd.profiler import _FlopCounter
     modules = [(name, m) for name, m in model.named_modules() if name]
     shapes = {}
+    flops = {}        # name -> FLOPs of the ops run inside the module's forward (first call)
+    out_bytes = [0]   # outputs of the modules without children (torchinfo's pass size)
     handles = []
+    counter = _FlopCounter()
     for name, m in [("", model)] + modules:
-        def hook(mod, args, out, name=name):
-            shapes.setdefault(name, _output_shape(out))
+        leaf = not any(c is not None for c in m._modules.values())
+
+        def pre_hook(mod, args, name=name):
+            mod.__dict__.setdefault("_summary_marks", []).append(counter.mark())
+
+        def hook(mod, args, out, name=name, leaf=leaf):
+            start = mod.__dict__["_summary_marks"].pop()
+            if name not in shapes:
+                shapes[name] = _output_shape(out)
+                flops[name] = counter.flops_since(start)
+                if leaf:
+                    out_bytes[0] += _output_bytes(out)
+        handles.append(m.register_forward_pre_hook(pre_hook))
         handles.append(m.register_forward_hook(hook))
     flags = [(m, m.training) for m in model.modules()]
     try:
         model.eval()
-        with autograd.no_grad():
+        with autograd.no_grad(), counter:
             model(*inputs)
     finally:
+        for _, m in [("", model)] + modules:
+            m.__dict__.pop("_summary_marks", None)
         for h in handles:
             h.remove()
         for m, flag in flags:
@@ -704,36 +769,22 @@ def _summary(model, input_size, dtype, print_fn):
     params = list(model.parameters())
     total = sum(p.numel() for p in params)
     trainable = sum(p.numel() for p in params if p.requires_grad)
-    result = ModelSummary(type(model).__name__, rows, total, trainable)
+    mult_adds = total_macs = None
+    if counter.available:
+        # a module's own multiply-adds: its ops' minus its direct children's (each counted once)
+        children = {name: [f"{name}.{c}" if name else c for c, sub in m._modules.items()
+                           if sub is not None] for name, m in [("", model)] + modules}
+        own = {name: flops[name] - sum(flops.get(c, 0) for c in children[name])
+               for name in flops}
+        names = ([""] if rows and rows[0][0] == "(model)" else []) + [n for n, _ in modules]
+        mult_adds = [own[name] // 2 if name in own else None for name in names]
+        total_macs = sum(own.values()) // 2  # the model's own ops count even without a row
+    sizes = {"input": sum(t._data.nbytes for t in inputs),
+             "params": sum(p._data.nbytes for p in params)
+             + sum(b._data.nbytes for b in model.buffers()),
+             "forward_backward": 2 * out_bytes[0]}
+    result = ModelSummary(type(model).__name__, rows, total, trainable, mult_adds, total_macs,
+                          sizes)
     if print_fn is not None:
         print_fn(str(result))
     return result
-
-
-class _Handle:
-    """Returned by the ``register_*_hook`` methods: ``remove()`` unregisters the hook; usable as
-    a context manager (``with m.register_forward_hook(f): ...``), like PyTorch's
-    ``RemovableHandle``."""
-
-    _next_id = 0
-
-    def __init__(self, store, hook, prepend=False, options=None):
-        self.store = store
-        self.options = options
-        self.id = _Handle._next_id
-        _Handle._next_id += 1
-        store[self.id] = hook
-        if prepend:
-            store.move_to_end(self.id, last=False)
-
-    def remove(self):
-        """Unregister the hook."""
-        self.store.pop(self.id, None)
-        if self.options is not None:
-            self.options.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()

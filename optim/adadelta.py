@@ -2,8 +2,6 @@
 
 import numpy as np
 
-from autograd import no_grad
-
 from .optimizer import Optimizer
 
 __all__ = ["Adadelta", "adadelta_update"]
@@ -65,21 +63,15 @@ class Adadelta(Optimizer):
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
                                       maximize=maximize))
 
-    @no_grad()
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns ``closure()``'s loss."""
-        loss = self._evaluate(closure)
-        for group in self.param_groups:
-            for p in self._params_with_grad(group):
-                state = self.state[p]
-                if not state:
-                    state["step"] = 0
-                    state["square_avg"] = self._zeros_like(p)
-                    state["acc_delta"] = self._zeros_like(p)
-                state["step"] += 1
-                adadelta_update(p._data, p.grad._data, state["square_avg"]._data,
-                                state["acc_delta"]._data, lr=group["lr"], rho=group["rho"],
-                                eps=group["eps"], weight_decay=group["weight_decay"],
-                                maximize=group["maximize"])
-                p._bump_version()
-        return loss
+    def init_state(self, state, p, group):
+        """``step``, ``square_avg``, ``acc_delta``."""
+        state["step"] = 0
+        state["square_avg"] = self._zeros_like(p)
+        state["acc_delta"] = self._zeros_like(p)
+
+    def update(self, p, state, group):
+        """:func:`adadelta_update` on the parameter's arrays."""
+        adadelta_update(p._data, p.grad._data, state["square_avg"]._data,
+                        state["acc_delta"]._data, lr=group["lr"], rho=group["rho"],
+                        eps=group["eps"], weight_decay=group["weight_decay"],
+                        maximize=group["maximize"])

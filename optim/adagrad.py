@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from autograd import Tensor, no_grad
+from autograd import Tensor
 
 from .optimizer import Optimizer
 
@@ -69,28 +69,18 @@ class Adagrad(Optimizer):
                                       weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
                                       maximize=maximize))
-        for group in self.param_groups:
+        for group in self.param_groups:  # eagerly, as PyTorch (state_dict has it at once)
             for p in group["params"]:
-                self._init_state(p, group)
+                self.init_state(self.state[p], p, group)
 
-    def _init_state(self, p, group):
-        state = self.state[p]
+    def init_state(self, state, p, group):
+        """``step`` and ``sum`` (filled with ``initial_accumulator_value``)."""
         state["step"] = 0
         state["sum"] = Tensor(np.full_like(p._data, group["initial_accumulator_value"]))
 
-    @no_grad()
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns ``closure()``'s loss."""
-        loss = self._evaluate(closure)
-        for group in self.param_groups:
-            for p in self._params_with_grad(group):
-                state = self.state[p]
-                if not state:  # a parameter added later with add_param_group
-                    self._init_state(p, group)
-                state["step"] += 1
-                adagrad_update(p._data, p.grad._data, state["sum"]._data, state["step"],
-                               lr=group["lr"], lr_decay=group["lr_decay"],
-                               weight_decay=group["weight_decay"], eps=group["eps"],
-                               maximize=group["maximize"])
-                p._bump_version()
-        return loss
+    def update(self, p, state, group):
+        """:func:`adagrad_update` on the parameter's arrays."""
+        adagrad_update(p._data, p.grad._data, state["sum"]._data, state["step"],
+                       lr=group["lr"], lr_decay=group["lr_decay"],
+                       weight_decay=group["weight_decay"], eps=group["eps"],
+                       maximize=group["maximize"])

@@ -4,8 +4,6 @@ import math
 
 import numpy as np
 
-from autograd import no_grad
-
 from .optimizer import Optimizer
 
 __all__ = ["Adam", "adam_update"]
@@ -96,27 +94,21 @@ class Adam(Optimizer):
                                       maximize=maximize,
                                       decoupled_weight_decay=decoupled_weight_decay))
 
-    @no_grad()
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns ``closure()``'s loss."""
-        loss = self._evaluate(closure)
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            for p in self._params_with_grad(group):
-                state = self.state[p]
-                if not state:
-                    state["step"] = 0
-                    state["exp_avg"] = self._zeros_like(p)
-                    state["exp_avg_sq"] = self._zeros_like(p)
-                    if group["amsgrad"]:
-                        state["max_exp_avg_sq"] = self._zeros_like(p)
-                state["step"] += 1
-                mx = state.get("max_exp_avg_sq")
-                adam_update(p._data, p.grad._data, state["exp_avg"]._data,
-                            state["exp_avg_sq"]._data, None if mx is None else mx._data,
-                            state["step"], lr=group["lr"], beta1=beta1, beta2=beta2,
-                            eps=group["eps"], weight_decay=group["weight_decay"],
-                            amsgrad=group["amsgrad"], maximize=group["maximize"],
-                            decoupled=group.get("decoupled_weight_decay", False))
-                p._bump_version()
-        return loss
+    def init_state(self, state, p, group):
+        """``step``, ``exp_avg``, ``exp_avg_sq`` (and ``max_exp_avg_sq`` with amsgrad)."""
+        state["step"] = 0
+        state["exp_avg"] = self._zeros_like(p)
+        state["exp_avg_sq"] = self._zeros_like(p)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = self._zeros_like(p)
+
+    def update(self, p, state, group):
+        """:func:`adam_update` on the parameter's arrays."""
+        beta1, beta2 = group["betas"]
+        mx = state.get("max_exp_avg_sq")
+        adam_update(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
+                    None if mx is None else mx._data, state["step"], lr=group["lr"],
+                    beta1=beta1, beta2=beta2, eps=group["eps"],
+                    weight_decay=group["weight_decay"], amsgrad=group["amsgrad"],
+                    maximize=group["maximize"],
+                    decoupled=group.get("decoupled_weight_decay", False))

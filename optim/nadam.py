@@ -2,8 +2,6 @@
 
 import numpy as np
 
-from autograd import no_grad
-
 from .adam import check_adam_args
 from .optimizer import Optimizer
 
@@ -84,26 +82,19 @@ class NAdam(Optimizer):
                                       decoupled_weight_decay=decoupled_weight_decay,
                                       maximize=maximize))
 
-    @no_grad()
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns ``closure()``'s loss."""
-        loss = self._evaluate(closure)
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            for p in self._params_with_grad(group):
-                state = self.state[p]
-                if not state:
-                    state["step"] = 0
-                    state["mu_product"] = 1.0
-                    state["exp_avg"] = self._zeros_like(p)
-                    state["exp_avg_sq"] = self._zeros_like(p)
-                state["step"] += 1
-                state["mu_product"] = nadam_update(
-                    p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
-                    state["mu_product"], state["step"], lr=group["lr"], beta1=beta1,
-                    beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
-                    momentum_decay=group["momentum_decay"],
-                    decoupled_weight_decay=group["decoupled_weight_decay"],
-                    maximize=group["maximize"])
-                p._bump_version()
-        return loss
+    def init_state(self, state, p, group):
+        """``step``, ``mu_product``, ``exp_avg``, ``exp_avg_sq``."""
+        state["step"] = 0
+        state["mu_product"] = 1.0
+        state["exp_avg"] = self._zeros_like(p)
+        state["exp_avg_sq"] = self._zeros_like(p)
+
+    def update(self, p, state, group):
+        """:func:`nadam_update` on the parameter's arrays."""
+        beta1, beta2 = group["betas"]
+        state["mu_product"] = nadam_update(
+            p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
+            state["mu_product"], state["step"], lr=group["lr"], beta1=beta1, beta2=beta2,
+            eps=group["eps"], weight_decay=group["weight_decay"],
+            momentum_decay=group["momentum_decay"],
+            decoupled_weight_decay=group["decoupled_weight_decay"], maximize=group["maximize"])

@@ -1,12 +1,37 @@
 """``optim.Optimizer``: the base class with PyTorch's shape (``param_groups``, ``defaults``,
-``state``, ``zero_grad``, ``step``, ``state_dict``/``load_state_dict``, ``add_param_group``)."""
+``state``, ``zero_grad``, ``step``, ``state_dict``/``load_state_dict``, ``add_param_group``,
+step hooks).
+
+Writing an optimizer means writing two methods (Chainer's ``UpdateRule.init_state`` /
+``update_core``); :meth:`Optimizer.step` owns everything else — the closure, the loop over groups
+and parameters with a gradient, no-grad, creating the state on a parameter's first step, the
+version bump that tells autograd the parameter changed, and the step hooks::
+
+    class Momentum(Optimizer):
+        def __init__(self, params, lr=1e-2, beta=0.9):
+            super().__init__(params, dict(lr=lr, beta=beta))
+
+        def init_state(self, state, p, group):     # first step of parameter p
+            state["momentum_buffer"] = self._zeros_like(p)
+
+        def update(self, p, state, group):         # every step; arrays via ._data
+            buf = state["momentum_buffer"]._data
+            buf *= group["beta"]
+            buf += p.grad._data
+            p._data -= group["lr"] * buf
+
+The update math itself lives in one array-level function per optimizer (``sgd_update``,
+``adam_update``, ...), which ``update`` calls. An optimizer whose step is not per parameter
+(L-BFGS) overrides :meth:`Optimizer.step` instead.
+"""
 
 import copy
 from collections import defaultdict
 
 import numpy as np
 
-from autograd import Tensor, enable_grad
+from autograd import Tensor, enable_grad, no_grad
+from autograd.utils.hooks import add_hook
 
 __all__ = ["Optimizer"]
 
@@ -49,6 +74,8 @@ class Optimizer:
         self.defaults = defaults
         self.state = defaultdict(dict)
         self.param_groups = []
+        self._step_pre_hooks = {}
+        self._step_post_hooks = {}
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             f"Tensors or dicts, but got {type(params).__name__}")
@@ -103,9 +130,60 @@ class Optimizer:
                     p.grad._data[...] = 0
 
     def step(self, closure=None):
-        """Update the parameters once. ``closure`` (optional) re-evaluates the loss and returns
-        it; the loss is returned."""
-        raise NotImplementedError
+        """Update every parameter that has a gradient once; returns ``closure()``'s loss.
+
+        Args:
+            closure (callable, optional): re-evaluates the model and returns the loss; run
+                with grad enabled before the update.
+
+        Runs the step pre-hooks, then per group and parameter with a ``.grad``:
+        :meth:`init_state` on the parameter's first step, ``state["step"] += 1`` when the state
+        counts steps, :meth:`update`, and a bump of the parameter's version; then the step
+        post-hooks. Runs under ``no_grad``.
+        """
+        for hook in tuple(self._step_pre_hooks.values()):
+            r = hook(self, (closure,), {})
+            if r is not None:
+                (closure,), _ = r
+        loss = self._evaluate(closure)
+        with no_grad():
+            state_of = self.state
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    state = state_of[p]
+                    if not state:
+                        self.init_state(state, p, group)
+                    if "step" in state:
+                        state["step"] += 1
+                    self.update(p, state, group)
+                    p._bump_version()
+        for hook in tuple(self._step_post_hooks.values()):
+            hook(self, (closure,), {})
+        return loss
+
+    def init_state(self, state, p, group):
+        """Fill ``state`` (an empty dict) for parameter ``p`` of ``group`` before its first
+        update, under PyTorch's key names; a ``"step"`` entry (start it at 0) is incremented by
+        :meth:`step` before each :meth:`update`. Subclasses define it."""
+        raise NotImplementedError(f"{type(self).__name__}.init_state")
+
+    def update(self, p, state, group):
+        """Update ``p`` in place (``p._data``) from ``p.grad`` and ``state`` with ``group``'s
+        hyper-parameters. Subclasses define it."""
+        raise NotImplementedError(f"{type(self).__name__}.update")
+
+    def register_step_pre_hook(self, hook):
+        """Register ``hook(optimizer, args, kwargs) -> None or (args, kwargs)``, run before each
+        :meth:`step` (``torch.optim.Optimizer.register_step_pre_hook``); returns a handle with
+        ``remove()``."""
+        return add_hook(self._step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook):
+        """Register ``hook(optimizer, args, kwargs) -> None``, run after each :meth:`step`;
+        returns a handle with ``remove()``."""
+        return add_hook(self._step_post_hooks, hook)
 
     @staticmethod
     def _evaluate(closure):
@@ -119,11 +197,6 @@ class Optimizer:
     def _zeros_like(p):
         """A new state Tensor of zeros with ``p``'s shape and dtype."""
         return Tensor(np.zeros_like(p._data))
-
-    def _params_with_grad(self, group):
-        for p in group["params"]:
-            if p.grad is not None:
-                yield p
 
     def state_dict(self):
         """The optimizer's state as a dict: ``state`` (by parameter index) and

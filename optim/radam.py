@@ -4,8 +4,6 @@ import math
 
 import numpy as np
 
-from autograd import no_grad
-
 from .adam import check_adam_args
 from .optimizer import Optimizer
 
@@ -84,24 +82,17 @@ class RAdam(Optimizer):
                                       decoupled_weight_decay=decoupled_weight_decay,
                                       maximize=maximize))
 
-    @no_grad()
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns ``closure()``'s loss."""
-        loss = self._evaluate(closure)
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            for p in self._params_with_grad(group):
-                state = self.state[p]
-                if not state:
-                    state["step"] = 0
-                    state["exp_avg"] = self._zeros_like(p)
-                    state["exp_avg_sq"] = self._zeros_like(p)
-                state["step"] += 1
-                radam_update(p._data, p.grad._data, state["exp_avg"]._data,
-                             state["exp_avg_sq"]._data, state["step"], lr=group["lr"],
-                             beta1=beta1, beta2=beta2, eps=group["eps"],
-                             weight_decay=group["weight_decay"],
-                             decoupled_weight_decay=group["decoupled_weight_decay"],
-                             maximize=group["maximize"])
-                p._bump_version()
-        return loss
+    def init_state(self, state, p, group):
+        """``step``, ``exp_avg``, ``exp_avg_sq``."""
+        state["step"] = 0
+        state["exp_avg"] = self._zeros_like(p)
+        state["exp_avg_sq"] = self._zeros_like(p)
+
+    def update(self, p, state, group):
+        """:func:`radam_update` on the parameter's arrays."""
+        beta1, beta2 = group["betas"]
+        radam_update(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
+                     state["step"], lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
+                     weight_decay=group["weight_decay"],
+                     decoupled_weight_decay=group["decoupled_weight_decay"],
+                     maximize=group["maximize"])

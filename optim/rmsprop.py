@@ -3,8 +3,6 @@ Learning", 2012; centered variant: Graves, 2013)."""
 
 import numpy as np
 
-from autograd import no_grad
-
 from .optimizer import Optimizer
 
 __all__ = ["RMSprop", "rmsprop_update"]
@@ -80,28 +78,22 @@ class RMSprop(Optimizer):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered, maximize=maximize))
 
-    @no_grad()
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns ``closure()``'s loss."""
-        loss = self._evaluate(closure)
-        for group in self.param_groups:
-            for p in self._params_with_grad(group):
-                state = self.state[p]
-                if not state:
-                    state["step"] = 0
-                    state["square_avg"] = self._zeros_like(p)
-                    if group["momentum"] > 0:
-                        state["momentum_buffer"] = self._zeros_like(p)
-                    if group["centered"]:
-                        state["grad_avg"] = self._zeros_like(p)
-                state["step"] += 1
-                buf = state.get("momentum_buffer")
-                grad_avg = state.get("grad_avg")
-                rmsprop_update(p._data, p.grad._data, state["square_avg"]._data,
-                               None if grad_avg is None else grad_avg._data,
-                               None if buf is None else buf._data, lr=group["lr"],
-                               alpha=group["alpha"], eps=group["eps"],
-                               weight_decay=group["weight_decay"], momentum=group["momentum"],
-                               centered=group["centered"], maximize=group["maximize"])
-                p._bump_version()
-        return loss
+    def init_state(self, state, p, group):
+        """``step``, ``square_avg`` (and ``momentum_buffer``, ``grad_avg`` when used)."""
+        state["step"] = 0
+        state["square_avg"] = self._zeros_like(p)
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = self._zeros_like(p)
+        if group["centered"]:
+            state["grad_avg"] = self._zeros_like(p)
+
+    def update(self, p, state, group):
+        """:func:`rmsprop_update` on the parameter's arrays."""
+        buf = state.get("momentum_buffer")
+        grad_avg = state.get("grad_avg")
+        rmsprop_update(p._data, p.grad._data, state["square_avg"]._data,
+                       None if grad_avg is None else grad_avg._data,
+                       None if buf is None else buf._data, lr=group["lr"],
+                       alpha=group["alpha"], eps=group["eps"],
+                       weight_decay=group["weight_decay"], momentum=group["momentum"],
+                       centered=group["centered"], maximize=group["maximize"])

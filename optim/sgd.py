@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from autograd import Tensor, no_grad
+from autograd import Tensor
 
-from .optimizer import Optimizer, required
+from .optimizer import Optimizer
 
 __all__ = ["SGD", "sgd_update"]
 
@@ -56,7 +56,7 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
                  nesterov=False, *, maximize=False):
-        if lr is not required and lr < 0.0:
+        if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
             raise ValueError(f"Invalid momentum value: {momentum}")
@@ -68,20 +68,16 @@ class SGD(Optimizer):
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
 
-    @no_grad()
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns ``closure()``'s loss."""
-        loss = self._evaluate(closure)
-        for group in self.param_groups:
-            for p in self._params_with_grad(group):
-                state = self.state[p]
-                buf = state.get("momentum_buffer")
-                new = sgd_update(p._data, p.grad._data, None if buf is None else buf._data,
-                                 lr=group["lr"], momentum=group["momentum"],
-                                 dampening=group["dampening"],
-                                 weight_decay=group["weight_decay"],
-                                 nesterov=group["nesterov"], maximize=group["maximize"])
-                if new is not None and buf is None:
-                    state["momentum_buffer"] = Tensor(new)
-                p._bump_version()
-        return loss
+    def init_state(self, state, p, group):
+        """Nothing: the momentum buffer is created by the first update (PyTorch's rule: it
+        starts as a copy of the gradient)."""
+
+    def update(self, p, state, group):
+        """:func:`sgd_update` on the parameter's arrays."""
+        buf = state.get("momentum_buffer")
+        new = sgd_update(p._data, p.grad._data, None if buf is None else buf._data,
+                         lr=group["lr"], momentum=group["momentum"],
+                         dampening=group["dampening"], weight_decay=group["weight_decay"],
+                         nesterov=group["nesterov"], maximize=group["maximize"])
+        if new is not None and buf is None:
+            state["momentum_buffer"] = Tensor(new)

@@ -1,5 +1,7 @@
-"""Tests of autograd.data (datasets, samplers, collation, DataLoader) and autograd.datasets
-(IDX parsing, MNIST / Fashion-MNIST lookup, download, the real files when present)."""
+"""Tests of autograd.data (datasets, samplers, collation, DataLoader) and autograd.datasets, the
+legacy alias of vision.datasets' MNIST family with Tensor images (IDX parsing, MNIST /
+Fashion-MNIST lookup, download, the real files when present). vision.datasets itself is tested
+in test_vision_datasets.py."""
 
 import collections
 import functools
@@ -59,6 +61,7 @@ def fake_split(rng, n):
 def small_sizes(monkeypatch):
     """Let MNIST/FashionMNIST accept 6 training and 4 test examples; no system directories."""
     monkeypatch.setattr(MNIST, "split_sizes", {"train": 6, "test": 4})
+    monkeypatch.setattr(FashionMNIST, "split_sizes", {"train": 6, "test": 4})
     monkeypatch.setattr(FashionMNIST, "system_dirs", [])
 
 
@@ -210,7 +213,7 @@ def test_mnist_cache_is_shared_and_read_only(tmp_path, small_sizes, fake_files, 
     raw, _ = fake_files
     write_all(tmp_path, raw)
     a = MNIST(tmp_path)
-    import autograd.datasets as mod
+    import vision.datasets.mnist as mod  # where the readers live (autograd.datasets aliases it)
     calls = []
     real = mod.read_idx
     monkeypatch.setattr(mod, "read_idx", lambda *a, **k: calls.append(1) or real(*a, **k))

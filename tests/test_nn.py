@@ -54,8 +54,22 @@ def test_setattr_rules_and_errors():
     class Bad(nn.Module):
         def __init__(self):
             self.w = nn.Parameter(autograd.zeros(1))
-    with pytest.raises(AttributeError, match="before Module.__init__"):
+    with pytest.raises(AttributeError, match="cannot assign parameters before Module.__init__"):
         Bad()
+
+    class Early(nn.Module):  # PyTorch allows plain attributes before super().__init__()
+        def __init__(self, k):
+            self.k = k
+            super().__init__()
+            self.lin = nn.Linear(k, 1)
+    assert Early(3).k == 3 and [n for n, _ in Early(3).named_parameters()] == ["lin.weight",
+                                                                              "lin.bias"]
+
+    class EarlyModule(nn.Module):
+        def __init__(self):
+            self.lin = nn.Linear(1, 1)
+    with pytest.raises(AttributeError, match="cannot assign module before Module.__init__"):
+        EarlyModule()
     with pytest.raises(KeyError):
         m.register_buffer("a.b", autograd.zeros(1))
 

@@ -814,3 +814,6 @@ class _LoaderIter:
 
     def __len__(self):
         return len(self._loader)
+
+
+from .distributed import DistributedSampler  # noqa: E402,F401 (torch.utils.data.DistributedSampler)

@@ -265,7 +265,7 @@ def logsumexp(input, dim, keepdim=False):
     """``log(sum(exp(x), dim))`` computed stably by subtracting the maximum
     (``torch.logsumexp``); the gradient is ``softmax(x)``."""
     dims = _dims(dim, input._data.ndim, "logsumexp")
-    m = Tensor._make(np.max(input._data, axis=dims, keepdims=True), False, None)
+    m = AMax.apply(input.detach(), dims, True, True)  # an op (no grad): traceable for ONNX
     m = m.masked_fill(~m.isfinite(), 0.0)
     out = ((input - m).exp().sum(dims, keepdim=True)).log() + m
     if not keepdim:

@@ -208,6 +208,8 @@ class Expand(Node):
     @staticmethod
     def forward(ctx, a, shape):
         ctx.in_shape = a.shape
+        if a.shape == shape:
+            return a.view()  # a same-shape expand is a plain (writable) view, as in PyTorch
         return np.broadcast_to(a, shape)
 
     @staticmethod
@@ -247,8 +249,10 @@ def expand(input, *sizes):
                 f"({n}) at non-singleton dimension {i}. Target sizes: {list(sizes)}. Tensor "
                 f"sizes: {list(shape)}")
     out = tuple(out)
-    if out == shape:
+    if out == shape and not input.requires_grad:
         return input
+    # A tensor that requires grad always gets an ExpandBackward0 node, as in PyTorch: Horovod-style
+    # code reaches a parameter's AccumulateGrad as p.expand_as(p).grad_fn.next_functions[0][0].
     return Expand.apply(input, out)
 
 
