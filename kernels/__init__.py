@@ -10,6 +10,10 @@ Public functions:
 * :func:`conv2d_winograd_forward`, :func:`conv2d_winograd_backward` -- Winograd F(2x2, 3x3)
   for 3x3 kernels with stride 1 and dilation 1 (2.25x fewer multiplications than im2col;
   :func:`winograd_applicable` says when it applies).
+* :func:`depthwise_conv2d_forward`, :func:`depthwise_conv2d_backward` -- depthwise
+  convolution (``groups == C_in``) as direct loops, all channels in one call; other grouped
+  convolutions run ``conv2d_forward``/``conv2d_backward`` with ``groups`` (one GEMM batched
+  over the groups).
 * :func:`im2col`, :func:`col2im` -- the unfold / fold pair (``col2im`` is the adjoint).
 * :func:`conv2d_output_size` -- PyTorch's Conv2d output-size formula with argument checks.
 * :func:`conv_transpose2d_forward`, :func:`conv_transpose2d_backward` -- transposed
@@ -39,6 +43,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from .conv import (col2im, conv2d_backward, conv2d_forward, conv2d_output_size,  # noqa: E402
                    conv_transpose2d_backward, conv_transpose2d_forward,
                    conv_transpose2d_output_size, im2col)
+from .depthwise import (depthwise_applicable, depthwise_conv2d_backward,  # noqa: E402
+                        depthwise_conv2d_forward)
 from .winograd import (conv2d_winograd_backward, conv2d_winograd_forward,  # noqa: E402
                        winograd_applicable)
 from .pool import (adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward,  # noqa: E402
@@ -51,6 +57,9 @@ __all__ = [
     "conv2d_winograd_forward",
     "conv2d_winograd_backward",
     "winograd_applicable",
+    "depthwise_conv2d_forward",
+    "depthwise_conv2d_backward",
+    "depthwise_applicable",
     "im2col",
     "col2im",
     "conv2d_output_size",
