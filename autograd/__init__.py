@@ -74,28 +74,20 @@ def numel(input):
     return input.numel()
 
 
-class _Cuda:
-    """``autograd.cuda``: tapegrad has no GPU backend."""
-
-    @staticmethod
-    def is_available():
-        """Always ``False``."""
-        return False
-
-    @staticmethod
-    def device_count():
-        """Always 0."""
-        return 0
-
-    @staticmethod
-    def manual_seed(seed):
-        """Accepted (does nothing) so PyTorch scripts run unchanged."""
-        return None
-
-    manual_seed_all = manual_seed
-
-
-cuda = _Cuda()
+# ---- PyTorch's device, backend and compiler API on a CPU-only engine (issue 10) ----------------
+# ``autograd.cuda``, ``autograd.accelerator``, ``autograd.backends`` (``cudnn``, ``cuda``, ``mps``
+# ...), ``autograd.amp`` and ``autograd.jit`` are real modules, so ``import autograd.cuda`` and
+# ``import autograd.backends.cudnn as cudnn`` work as PyTorch's do.
+from . import accelerator, amp, backends, cuda, jit, version  # noqa: E402
+from .amp import autocast  # noqa: E402
+from .backends import (are_deterministic_algorithms_enabled,  # noqa: E402
+                       get_float32_matmul_precision,
+                       is_deterministic_algorithms_warn_only_enabled,
+                       set_float32_matmul_precision, use_deterministic_algorithms)
+from .jit import compile  # noqa: E402,A004
+from .random import fork_rng, get_rng_state, set_rng_state  # noqa: E402
+from .tensor import _require_cpu  # noqa: E402  (for nn's device= arguments)
+# ------------------------------------------------------------------------------------------------
 
 _LAZY = {"data", "datasets", "distributed", "functional", "linalg", "onnx", "profiler", "utils",
          "viz"}

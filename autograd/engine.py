@@ -92,7 +92,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None):
     # Leaves with leaf hooks (post-accumulate-grad hooks, AccumulateGrad hooks) are finished as
     # soon as their last incoming edge has run, not after the walk: ``pending`` counts the edges
     # still to come for each of them. Without such leaves (the common case) it stays None.
-    pending = _pending_edges(roots) if _graph._hooked else None
+    pending = _pending_edges(roots) if _graph._hooked and _graph.any_hooked() else None
     callbacks = _callbacks_stack()
     callbacks.append([])
 

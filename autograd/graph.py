@@ -432,6 +432,19 @@ def mark_hooked(t):
     _hooked.add(id(t))
 
 
+def any_hooked():
+    """True if some live leaf still has a leaf hook. Leaves whose hooks were all removed are
+    dropped from :data:`_hooked` here, so that backward stops counting edges once a
+    DistributedDataParallel or an optimizer-in-backward is gone."""
+    for key in tuple(_hooked):
+        ex = _leaf_extras.get(key)
+        acc = None if ex is None else ex.acc
+        if ex is None or not (ex.post_accumulate or acc is not None and (acc._pre_hooks or
+                                                                         acc._post_hooks)):
+            _hooked.discard(key)
+    return bool(_hooked)
+
+
 def accumulate_grad_node(t):
     """The :class:`AccumulateGrad` node of leaf ``t`` (made once per leaf)."""
     ex = leaf_extras(t)

@@ -8,7 +8,11 @@ PCG64, so the numbers differ from PyTorch's for the same seed.
 
 import numpy as np
 
-__all__ = ["Generator", "manual_seed", "seed", "initial_seed", "default_generator"]
+import contextlib
+import json
+
+__all__ = ["Generator", "manual_seed", "seed", "initial_seed", "default_generator",
+           "get_rng_state", "set_rng_state", "fork_rng"]
 
 
 class Generator:
@@ -27,7 +31,7 @@ class Generator:
     """
 
     def __init__(self, device="cpu"):
-        if str(device) != "cpu":
+        if str(device) not in ("cpu", "cpu:0"):
             raise ValueError(f"Generator: only the 'cpu' device exists, got {device!r}")
         self._seed = int(np.random.SeedSequence().entropy % (2 ** 63))
         self.np = np.random.default_rng(self._seed)
@@ -80,6 +84,45 @@ def seed():
 def initial_seed():
     """The seed of the default generator."""
     return default_generator.initial_seed()
+
+
+def get_rng_state():
+    """The default generator's state as a uint8 Tensor (``torch.get_rng_state``), for
+    :func:`set_rng_state`. (The bytes encode NumPy's PCG64 state, not PyTorch's.)"""
+    from .tensor import Tensor
+    raw = json.dumps(default_generator.get_state()).encode()
+    return Tensor._make(np.frombuffer(raw, dtype=np.uint8).copy(), False, None)
+
+
+def set_rng_state(new_state):
+    """Restore the default generator from a state returned by :func:`get_rng_state`.
+
+    Raises:
+        TypeError: if ``new_state`` is not such a uint8 Tensor.
+    """
+    data = getattr(new_state, "_data", None)
+    if data is None or data.dtype != np.uint8:
+        raise TypeError("set_rng_state: expected the uint8 Tensor that get_rng_state() returned")
+    try:
+        state = json.loads(data.tobytes().decode())
+        default_generator.set_state(state)
+    except (ValueError, TypeError, KeyError) as e:
+        raise TypeError(f"set_rng_state: not a state returned by get_rng_state() ({e})") from None
+
+
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled=True, **kwargs):
+    """``with autograd.random.fork_rng():`` restores the default generator's state on exit
+    (``torch.random.fork_rng``; ``devices`` and ``device_type`` are accepted: there are no
+    accelerator generators)."""
+    if not enabled:
+        yield
+        return
+    state = default_generator.get_state()
+    try:
+        yield
+    finally:
+        default_generator.set_state(state)
 
 
 def get_rng(generator=None):

@@ -1354,7 +1354,8 @@ def _check_map_location(map_location):
     places = map_location.values() if isinstance(map_location, dict) else [map_location]
     for place in places:
         try:
-            device_(place)
+            if device_(place).type != "cpu":  # devices other than the CPU can be named
+                raise RuntimeError(place)
         except (RuntimeError, TypeError, ValueError):
             raise RuntimeError(f"autograd.load: map_location={map_location!r} asks for device "
                                f"{place!r}: tapegrad runs on the CPU only, every tensor loads "

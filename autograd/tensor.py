@@ -13,6 +13,7 @@ Differences from PyTorch (each also noted where it applies):
   memory as PyTorch's views do, but a write into a view does not bump the base's version counter;
 """
 
+import builtins
 import numbers
 import warnings
 import weakref
@@ -160,7 +161,7 @@ class Tensor:
 
     @property
     def device(self):
-        """Always ``device('cpu')``."""
+        """Always ``device(type='cpu')``."""
         return _CPU
 
     @property
@@ -392,30 +393,32 @@ class Tensor:
 
     # --- conversion ---------------------------------------------------------------------------
     def to(self, *args, **kwargs):
-        """Convert dtype (and/or "move" to a device; only ``'cpu'`` exists).
+        """Convert the dtype and/or "move" to a device (``torch.Tensor.to``).
 
-        Accepts ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)`` and the
-        keywords ``device``, ``dtype``, ``copy``. Returns ``self`` when nothing changes. A float
-        to float cast is differentiable.
+        Accepts ``to(dtype)``, ``to(device)`` (a device, a string such as ``"cpu"``, an int
+        accelerator index), ``to(device, dtype)``, ``to(other_tensor)`` (its dtype and device)
+        and the keywords ``device``, ``dtype``, ``non_blocking`` (ignored), ``copy``,
+        ``memory_format`` (ignored). Returns ``self`` when nothing changes (as PyTorch), a copy
+        with ``copy=True``. A float to float cast is differentiable.
 
         Raises:
-            RuntimeError: for a device other than CPU.
+            RuntimeError: for any device but the CPU (tapegrad runs on the CPU only).
         """
         dtype = kwargs.pop("dtype", None)
         device = kwargs.pop("device", None)
         copy = kwargs.pop("copy", False)
         kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
         if kwargs:
             raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}")
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
-            elif isinstance(a, (str, device_)):
+            elif _is_device(a):
                 device = a
-            else:
+            elif a is not None:
                 dtype = a
-        if device is not None:
-            device_(device)  # validates
+        _require_cpu(device, "Tensor.to")
         if dtype is None:
             return self.clone() if copy else self
         dtype = _dt.to_dtype(dtype)
@@ -461,9 +464,39 @@ class Tensor:
         """Return ``self`` (tensors always live on the CPU)."""
         return self
 
-    def cuda(self, *args, **kwargs):
-        """Raises ``RuntimeError``: tapegrad has no GPU backend."""
-        raise RuntimeError("tapegrad runs on the CPU only: CUDA is not available")
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        """Raises: tapegrad has no GPU backend (``torch.Tensor.cuda``).
+
+        Raises:
+            RuntimeError: always, saying tapegrad runs on the CPU only.
+        """
+        _require_cpu("cuda", "Tensor.cuda")
+
+    @property
+    def is_cpu(self):
+        """Always ``True``."""
+        return True
+
+    @property
+    def is_meta(self):
+        """Always ``False``."""
+        return False
+
+    def get_device(self):
+        """-1, PyTorch's answer for a CPU tensor."""
+        return -1
+
+    def is_pinned(self, device=None):
+        """Always ``False``: there is no accelerator to pin memory for."""
+        return False
+
+    def pin_memory(self, device=None):
+        """Raises, as a CPU-only PyTorch does (pinned memory serves accelerator transfers).
+
+        Raises:
+            RuntimeError: always (PyTorch's message).
+        """
+        raise RuntimeError("Cannot access accelerator device when none is available.")
 
     def clone(self):
         """A copy of the data that stays in the graph (gradient flows back unchanged)."""
@@ -704,8 +737,9 @@ class Tensor:
         """In place ``masked_fill``."""
         return self._inplace("masked_fill_", lambda t: _ops.masked_fill(t, mask, value))
 
-    def copy_(self, src):
-        """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor."""
+    def copy_(self, src, non_blocking=False):
+        """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor; returns
+        ``self``. Differentiable w.r.t. ``src`` (``non_blocking`` is accepted and ignored)."""
         return self._inplace("copy_", lambda t, s: _ops.expand_as_copy(s, t), src)
 
     def __iadd__(self, other):
@@ -721,13 +755,18 @@ class Tensor:
         return self.div_(other)
 
     def _fill_nograd(self, name, values):
+        """Write ``values`` (an array or number broadcasting to this shape) into this tensor.
+
+        Used by the fills and the random initialisers. A non-leaf that requires grad stays in
+        the graph (as in PyTorch) with a zero gradient to its past; a leaf that requires grad
+        refuses under grad mode (write through ``t.data`` or under ``no_grad()``).
+        """
         if grad_mode._state.enabled and self.requires_grad:
             if self.grad_fn is None:
                 raise RuntimeError(
                     f"{name}: a leaf Variable that requires grad is being used in an in-place "
                     "operation.")
-            # A non-leaf stays in the graph (as in PyTorch) with a zero gradient to its past:
-            # the fill is recorded as a ``masked_fill`` with an all-true mask.
+            # the fill is recorded as a ``masked_fill`` with an all-true mask
             return self._inplace(name, lambda t: _ops.masked_fill(
                 t, np.ones((), dtype=np.bool_), values))
         if not self._data.flags.writeable:
@@ -738,24 +777,285 @@ class Tensor:
         return self
 
     def zero_(self):
-        """Fill with zeros in place."""
+        """Fill with zeros in place; returns ``self``."""
         return self._fill_nograd("zero_", 0)
 
     def fill_(self, value):
-        """Fill with ``value`` in place."""
+        """Fill with ``value`` (a number or a 0-d Tensor) in place; returns ``self``. A 0-d
+        Tensor value that requires grad receives the sum of the gradient (as in PyTorch).
+
+        Raises:
+            RuntimeError: for a Tensor value with dimensions (PyTorch's message).
+        """
         if isinstance(value, Tensor):
-            value = value.item()
+            if value._data.ndim:
+                raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
+                                   f"with {value._data.ndim} dimensions.")
+            if grad_mode._state.enabled and value.requires_grad:
+                return self._inplace("fill_", lambda t, v: _ops.masked_fill(
+                    t, np.ones((), dtype=np.bool_), v), value)
+            value = value._data
         return self._fill_nograd("fill_", value)
 
-    def uniform_(self, a=0.0, b=1.0, generator=None):
-        """Fill with samples of U(a, b) in place."""
-        rng = _random.get_rng(generator)
-        return self._fill_nograd("uniform_", rng.uniform(a, b, self._data.shape))
+    # Random initialisers: NumPy's PCG64 stream of the default generator (autograd.manual_seed)
+    # or of ``generator=``; samples are drawn in float64 and cast to this tensor's dtype. The
+    # distributions are PyTorch's (same parameters, supports and errors), not its bit streams.
+    def _random_kind(self, name, kinds, continuous=None):
+        kind = self._data.dtype.kind
+        if kind not in kinds and continuous:  # PyTorch's wording (and type) for these two
+            raise RuntimeError(f"{continuous} distribution is a continuous probability "
+                               f"distribution. dtype must be a floating point but you specified "
+                               f"{_dt.dtype_name(self._data.dtype)}")
+        if kind not in kinds:
+            raise NotImplementedError(
+                f'"{name}" not implemented for {_dt.dtype_name(self._data.dtype)} tensors (as in '
+                f"PyTorch: it needs a {'floating point' if kinds == 'f' else 'numeric'} tensor)")
 
-    def normal_(self, mean=0.0, std=1.0, generator=None):
-        """Fill with samples of N(mean, std^2) in place."""
+    def _random_fill(self, name, values):
+        return self._fill_nograd(name, values.astype(self._data.dtype, copy=False))
+
+    def uniform_(self, *args, generator=None, **kwargs):
+        """``uniform_(from=0, to=1, *, generator=None)``: fill in place with samples of the
+        continuous uniform distribution on ``[from, to)``; returns ``self``. (``from`` is a
+        Python keyword: pass it positionally or as ``**{"from": a}``.)
+
+        Raises:
+            RuntimeError: if ``from > to``.
+            NotImplementedError: for a non-floating tensor (as PyTorch).
+        """
+        lo, hi = _two_args("uniform_", args, kwargs, ("from", "to"), (0.0, 1.0))
+        self._random_kind("uniform_", "f")
+        if lo > hi:
+            raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
+                               f"from={lo} > to={hi}")
+        dt = self._data.dtype
+        v = (lo + (hi - lo) * _random.get_rng(generator).random(self._data.shape)).astype(dt)
+        if hi > lo:  # the cast may round a value up to ``to``: keep the interval half-open
+            np.minimum(v, np.nextafter(dt.type(hi), dt.type(lo)), out=v)
+        return self._fill_nograd("uniform_", v)
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        """Fill in place with samples of the normal distribution N(mean, std^2); returns
+        ``self`` (``torch.Tensor.normal_``).
+
+        Raises:
+            RuntimeError: if ``std < 0``.
+            NotImplementedError: for a non-floating tensor.
+        """
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        self._random_kind("normal_", "f")
+        return self._random_fill("normal_", _random.get_rng(generator).normal(
+            mean, std, self._data.shape))
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        """Fill in place with 0/1 draws that are 1 with probability ``p`` (a number, or a
+        Tensor of probabilities that broadcasts to this shape); works for floating, integer
+        and bool tensors; returns ``self``.
+
+        Raises:
+            RuntimeError: if a probability is outside [0, 1].
+        """
+        if isinstance(p, Tensor):
+            prob = p._data
+            if prob.size and not (prob.min() >= 0 and prob.max() <= 1):
+                raise RuntimeError("bernoulli_ expects all probabilities p to be in [0, 1], but "
+                                   f"got values in [{prob.min()}, {prob.max()}]")
+            try:
+                prob = np.broadcast_to(prob, self._data.shape)
+            except ValueError:
+                raise RuntimeError(f"bernoulli_: the probability tensor of shape "
+                                   f"{tuple(prob.shape)} does not broadcast to the tensor's "
+                                   f"shape {tuple(self._data.shape)}") from None
+        else:
+            prob = float(p)
+            if not 0 <= prob <= 1:
+                raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+        draw = _random.get_rng(generator).random(self._data.shape) < prob
+        return self._random_fill("bernoulli_", draw)
+
+    def random_(self, *args, generator=None, **kwargs):
+        """``random_(from=0, to=None, *, generator=None)``: fill in place with integers drawn
+        uniformly from ``[from, to - 1]`` (``random_(to)`` draws from ``[0, to - 1]``);
+        returns ``self``. Without ``to`` the upper bound is the dtype's largest value, and for
+        floating tensors ``2**mantissa`` (2**24 for float32, 2**53 for float64, 2**11 for
+        float16) so that every value is exact, as PyTorch's documentation states; bool tensors
+        get 0/1.
+
+        Raises:
+            RuntimeError: if ``from >= to``, or the range does not fit the dtype.
+        """
+        if len(args) == 1 and not kwargs:
+            lo, hi = 0, args[0]
+        else:
+            lo, hi = _two_args("random_", args, kwargs, ("from", "to"), (0, None))
+        dt = self._data.dtype
+        if dt.kind == "f":
+            top = 2 ** {2: 11, 4: 24, 8: 53}[dt.itemsize]
+            dlo, dhi = -top, top
+        elif dt.kind == "b":
+            dlo, dhi = 0, 1
+        else:
+            info = np.iinfo(dt)
+            dlo, dhi = int(info.min), int(info.max)
+        lo = int(lo)
+        if hi is None:
+            hi = (top if dt.kind == "f" else dhi) + 1
+        hi = int(hi)
+        if lo >= hi:
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
+                               f"from={lo} >= to={hi}")
+        if lo < dlo or hi - 1 > dhi:
+            raise RuntimeError(f"random_ expects 'from' and 'to' - 1 to be in [{dlo}, {dhi}] for "
+                               f"a {_dt.dtype_name(dt)} tensor, but got from={lo}, to={hi}")
         rng = _random.get_rng(generator)
-        return self._fill_nograd("normal_", rng.normal(mean, std, self._data.shape))
+        draw = rng.integers(lo, hi - 1, self._data.shape, dtype=np.int64, endpoint=True) \
+            if hi - 1 <= 2 ** 63 - 1 else rng.integers(lo, hi - 1, self._data.shape,
+                                                        dtype=np.uint64, endpoint=True)
+        return self._random_fill("random_", draw)
+
+    def exponential_(self, lambd=1.0, *, generator=None):
+        """Fill in place with samples of the exponential distribution with rate ``lambd``
+        (density ``lambd * exp(-lambd * x)``, mean ``1 / lambd``); returns ``self``.
+
+        Raises:
+            RuntimeError: if ``lambd <= 0``, or for a non-floating tensor (as PyTorch).
+        """
+        self._random_kind("exponential_", "f", "Exponential")
+        if not lambd > 0:
+            raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+        return self._random_fill("exponential_", _random.get_rng(generator).exponential(
+            1.0 / lambd, self._data.shape))
+
+    def geometric_(self, p, *, generator=None):
+        """Fill in place with samples of the geometric distribution: the number of Bernoulli
+        trials up to and including the first success, ``P(X = k) = (1 - p)^(k - 1) p`` for
+        ``k = 1, 2, ...``; works for floating and integer tensors; returns ``self``.
+
+        Raises:
+            RuntimeError: unless ``0 < p < 1`` (PyTorch's bound).
+            NotImplementedError: for a bool tensor.
+        """
+        if not 0 < p < 1:
+            raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+        self._random_kind("geometric_", "fiu")
+        return self._random_fill("geometric_", _random.get_rng(generator).geometric(
+            p, self._data.shape))
+
+    def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+        """Fill in place with ``exp(N(mean, std^2))`` samples (the log-normal distribution whose
+        logarithm has that mean and std); returns ``self``.
+
+        Raises:
+            RuntimeError: if ``std <= 0``.
+            NotImplementedError: for a non-floating tensor.
+        """
+        if not std > 0:
+            raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+        self._random_kind("log_normal_", "f")
+        return self._random_fill("log_normal_", _random.get_rng(generator).lognormal(
+            mean, std, self._data.shape))
+
+    def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+        """Fill in place with samples of the Cauchy distribution, density
+        ``1 / (pi * sigma * (1 + ((x - median) / sigma)^2))``; returns ``self``.
+
+        Raises:
+            RuntimeError: if ``sigma <= 0``, or for a non-floating tensor (as PyTorch).
+        """
+        self._random_kind("cauchy_", "f", "Cauchy")
+        if not sigma > 0:
+            raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+        return self._random_fill("cauchy_", median + sigma * _random.get_rng(
+            generator).standard_cauchy(self._data.shape))
+
+    # In-place shape changes (``x.unsqueeze_(0)``): they rebind this tensor to a view of its
+    # own memory. Only for tensors that record nothing (no grad, or grad mode off).
+    def _reshape_inplace(self, name, fn, *args):
+        if grad_mode._state.enabled and self.requires_grad:
+            raise RuntimeError(f"{name}: in-place shape changes of a tensor that requires grad "
+                               f"are not supported by tapegrad; use the out-of-place form "
+                               f"({name[:-1]}) instead")
+        with grad_mode.no_grad():
+            self._data = fn(self, *args)._data
+        return self
+
+    def unsqueeze_(self, dim):
+        """In place :meth:`unsqueeze` (this tensor gets the new shape); returns ``self``.
+
+        Raises:
+            RuntimeError: for a tensor that requires grad under grad mode.
+        """
+        return self._reshape_inplace("unsqueeze_", _ops.unsqueeze, dim)
+
+    def squeeze_(self, dim=None):
+        """In place :meth:`squeeze`; returns ``self``.
+
+        Raises:
+            RuntimeError: for a tensor that requires grad under grad mode.
+        """
+        return self._reshape_inplace("squeeze_", _ops.squeeze, dim)
+
+    def transpose_(self, dim0, dim1):
+        """In place :meth:`transpose`; returns ``self``.
+
+        Raises:
+            RuntimeError: for a tensor that requires grad under grad mode.
+        """
+        return self._reshape_inplace("transpose_", _ops.transpose, dim0, dim1)
+
+    def t_(self):
+        """In place :meth:`t`; returns ``self``.
+
+        Raises:
+            RuntimeError: for a tensor that requires grad under grad mode.
+        """
+        return self._reshape_inplace("t_", _ops.t)
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        """In place :func:`autograd.scatter` (``x.scatter_(1, idx, 1)`` builds one-hot rows);
+        returns ``self``."""
+        return self._inplace("scatter_", lambda t: _ops.scatter(t, dim, index, src, value=value,
+                                                               reduce=reduce))
+
+    def index_add_(self, dim, index, source, *, alpha=1):
+        """In place :func:`autograd.index_add` (repeated indices accumulate); returns
+        ``self``."""
+        return self._inplace("index_add_", lambda t, s: _ops.index_add(t, dim, index, s,
+                                                                       alpha=alpha), source)
+
+    def index_copy_(self, dim, index, source):
+        """In place :func:`autograd.index_copy`; returns ``self``."""
+        return self._inplace("index_copy_", lambda t, s: _ops.index_copy(t, dim, index, s),
+                             source)
+
+    def index_fill_(self, dim, index, value):
+        """In place :func:`autograd.index_fill`; returns ``self``."""
+        if isinstance(value, Tensor):
+            return self._inplace("index_fill_", lambda t, v: _ops.index_fill(t, dim, index, v),
+                                 value)
+        return self._inplace("index_fill_", lambda t: _ops.index_fill(t, dim, index, value))
+
+    def index_put_(self, indices, values, accumulate=False):
+        """In place :func:`autograd.index_put`; returns ``self``."""
+        if isinstance(values, Tensor):
+            return self._inplace("index_put_", lambda t, v: _ops.index_put(
+                t, indices, v, accumulate), values)
+        return self._inplace("index_put_", lambda t: _ops.index_put(t, indices, values,
+                                                                    accumulate))
+
+    def masked_scatter_(self, mask, source):
+        """In place :func:`autograd.masked_scatter`; returns ``self``."""
+        return self._inplace("masked_scatter_", lambda t, s: _ops.masked_scatter(t, mask, s),
+                             source)
+
+    def put_(self, index, source, accumulate=False):
+        """In place :func:`autograd.put` (flat positions); returns ``self``."""
+        return self._inplace("put_", lambda t, s: _ops.put(t, index, s, accumulate), source)
+
+    def scatter_add_(self, dim, index, src):
+        """In place :func:`autograd.scatter_add`; returns ``self``."""
+        return self._inplace("scatter_add_", lambda t, s: _ops.scatter_add(t, dim, index, s), src)
 
     # Everything else (x.sum(), x.reshape(...), ...) is an op function of autograd.ops installed
     # as a method by _register_methods below.
@@ -829,39 +1129,166 @@ class Tensor:
         return new
 
 
+_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve",
+                 "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
+                 "privateuseone")
+
+
 class device_:
-    """A device (``torch.device``): only ``'cpu'`` exists.
+    """A device (``torch.device``): ``device("cuda")``, ``device("cuda:0")``,
+    ``device("cpu", 0)``, ``device(type="mps")``, ``device(other_device)``.
+
+    Any of PyTorch's device types can be named, so programs that pick a device build theirs,
+    print it and compare it as in PyTorch (``device(type='cuda', index=0)``, ``str`` gives
+    ``"cuda:0"``; equal when type and index are, so ``cuda != cuda:0``). Only the CPU holds
+    tensors: placing a tensor or module anywhere else (``.to(d)``, ``.cuda()``,
+    ``zeros(..., device=d)``, ``with d:``) raises a ``RuntimeError`` saying tapegrad runs on the
+    CPU only.
+
+    Attributes:
+        type (str): ``"cpu"``, ``"cuda"``, ``"mps"`` ...
+        index (int or None): the device index, if one was given.
+
+    Differs from PyTorch: comparing with a string parses it (``device("cpu") == "cpu"`` is
+    True; PyTorch compares only device objects and says False), and another library's device
+    object (anything with a string ``type`` and an ``index``, e.g. a ``torch.device``) is
+    accepted, so ``map_location=torch.device("cpu")`` works.
 
     Raises:
-        RuntimeError: for any other device type, e.g. ``'cuda'``.
+        RuntimeError: PyTorch's messages for an unknown type ("Expected one of cpu, cuda, ...
+            device type at start of device string: gpu"), a malformed string, a negative
+            index, an index given twice; for a bare int (an accelerator index: none exists).
+        TypeError: for an argument that is neither a string nor a device.
     """
 
     __slots__ = ("type", "index")
 
-    def __init__(self, type="cpu", index=None):
+    def __init__(self, type=None, index=None):  # noqa: A002 - PyTorch's argument name
         if isinstance(type, device_):
-            type, index = type.type, type.index
-        name = str(type).split(":")[0]
-        if name != "cpu":
-            raise RuntimeError(f"device: tapegrad runs on the CPU only, got device {type!r}")
-        self.type = "cpu"
+            if index is not None:
+                raise RuntimeError("device: an index cannot be given with a device object")
+            self.type, self.index = type.type, type.index
+            return
+        if isinstance(type, numbers.Integral) and not isinstance(type, bool):
+            if type < 0:
+                raise RuntimeError("Device index must not be negative")
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        if (index is None and not isinstance(type, str) and isinstance(
+                getattr(type, "type", None), str)):  # another library's device (torch.device)
+            type, index = type.type, getattr(type, "index", None)
+        if not isinstance(type, str):
+            raise TypeError(f"device() received an invalid combination of arguments - got "
+                            f"({builtins.type(type).__name__}), but expected one of: "
+                            "(torch.device device), (str type, int index = -1)")
+        if not type:
+            raise RuntimeError("Device string must not be empty")
+        name, sep, idx = type.partition(":")
+        if name not in _DEVICE_TYPES:
+            raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at start "
+                               f"of device string: {type}")
+        if sep:
+            if not (idx.isdigit() and idx.isascii()) or (len(idx) > 1 and idx[0] == "0"):
+                raise RuntimeError(f"Invalid device string: '{type}'")
+            if index is not None:
+                raise RuntimeError(f"type (string) must not include an index because index was "
+                                   f"passed explicitly: {type}")
+            index = int(idx)
+        if index is not None:
+            if not isinstance(index, numbers.Integral) or isinstance(index, bool):
+                raise TypeError(f"device(): argument 'index' (position 2) must be int, not "
+                                f"{builtins.type(index).__name__}")
+            if index < 0:
+                raise RuntimeError("Device index must not be negative")
+            index = int(index)
+        self.type = name
         self.index = index
 
     def __eq__(self, other):
         if isinstance(other, str):
-            return other.split(":")[0] == "cpu"
-        return isinstance(other, device_)
+            try:
+                other = device_(other)
+            except RuntimeError:
+                return False
+        if not isinstance(other, device_):
+            return NotImplemented
+        return self.type == other.type and self.index == other.index
 
-    __hash__ = object.__hash__
+    def __hash__(self):
+        return hash((self.type, self.index))
 
     def __repr__(self):
-        return "device(type='cpu')"
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
 
     def __str__(self):
-        return "cpu"
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __reduce__(self):
+        return (device_, (self.type, self.index))
+
+    def __enter__(self):
+        """``with autograd.device("cpu"):`` is accepted (a no-op: tensors are created on the
+        CPU anyway); any other device raises, as nothing can be created there."""
+        _require_cpu(self, "with device(...)")
+        return self
+
+    def __exit__(self, *exc):
+        return False
 
 
 _CPU = device_("cpu")
+
+
+def _is_device(a):
+    """True for what ``to(...)`` reads as a device: a device, a string, an int accelerator
+    index, or another library's device object (a string ``type`` attribute)."""
+    return (isinstance(a, (str, device_)) or isinstance(getattr(a, "type", None), str)
+            or (isinstance(a, numbers.Integral) and not isinstance(a, builtins.bool)))
+
+
+def _require_cpu(device, what):
+    """Check that ``device`` (a device, a string, an int index or ``None``) is the CPU.
+
+    Raises:
+        RuntimeError: for any other device, naming ``what`` and saying tapegrad runs on the
+            CPU only.
+    """
+    if device is None or device is _CPU:
+        return
+    if isinstance(device, numbers.Integral) and not isinstance(device, bool):
+        name = f"accelerator index {int(device)}"
+    else:
+        d = device if isinstance(device, device_) else device_(device)
+        if d.type == "cpu":
+            return
+        name = f"'{d}'"
+    raise RuntimeError(
+        f"{what}: tapegrad runs on the CPU only, so nothing can be placed on {name}: there is "
+        "no GPU or other accelerator backend (autograd.cuda.is_available() and "
+        "autograd.accelerator.is_available() are False). Use the CPU, e.g. device = "
+        "autograd.accelerator.current_accelerator() if autograd.accelerator.is_available() "
+        "else autograd.device('cpu').")
+
+
+def _two_args(op, args, kwargs, names, defaults):
+    """Two optional parameters given positionally or by name (``from``/``to`` are Python
+    keywords, so ``uniform_``/``random_`` take ``*args, **kwargs``).
+
+    Raises:
+        TypeError: for unexpected or repeated arguments.
+    """
+    if len(args) > 2:
+        raise TypeError(f"{op}() takes at most 2 positional arguments ({len(args)} given)")
+    vals = list(args) + list(defaults[len(args):])
+    for k, v in kwargs.items():
+        if k not in names:
+            raise TypeError(f"{op}() got an unexpected keyword argument '{k}'")
+        i = names.index(k)
+        if i < len(args):
+            raise TypeError(f"{op}() got multiple values for argument '{k}'")
+        vals[i] = v
+    return vals[0], vals[1]
 
 
 def _wrap_dim(dim, ndim, op):

@@ -20,6 +20,7 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CosineSimila
 from .module import Module
 from .normalization import GroupNorm, LayerNorm
 from .parameter import Parameter
+from .pixelshuffle import PixelShuffle, PixelUnshuffle
 from .pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d,
                       MaxPool2d)
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
@@ -37,6 +38,7 @@ __all__ = [
     "Identity", "Linear", "Bilinear", "Flatten", "Unflatten", "Conv1d", "Conv2d",
     "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d",
     "AdaptiveMaxPool2d", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
+    "PixelShuffle", "PixelUnshuffle",
     # normalisation, dropout, embedding
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "Dropout", "Dropout2d", "Embedding",
     # activations
@@ -55,3 +57,5 @@ __all__ = [
     # submodules
     "functional", "init", "utils",
 ]
+
+from . import modules  # noqa: E402 - torch.nn.modules' layout (nn.modules.linear.Linear ...)

@@ -216,7 +216,7 @@ class PReLU(Module):
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
         if device is not None:
-            autograd.device(device)
+            autograd._require_cpu(device, "nn.PReLU")
         self.num_parameters = num_parameters
         self.init = init
         self.weight = Parameter(autograd.empty(num_parameters, dtype=dtype))

@@ -23,7 +23,7 @@ class _BatchNorm(Module):
                  track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         if device is not None:
-            autograd.device(device)
+            autograd._require_cpu(device, "nn.BatchNorm")
         if not isinstance(num_features, int) or isinstance(num_features, bool) \
                 or num_features <= 0:
             raise ValueError(f"{type(self).__name__}: num_features must be a positive int, got "

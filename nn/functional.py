@@ -30,9 +30,11 @@ from autograd.ops.elementwise import (celu, elu, gelu, hardsigmoid, hardswish,  
                                       hardtanh, leaky_relu, logsigmoid, mish, relu6, selu,
                                       silu, softplus)
 from autograd.ops.shape import pad  # noqa: E402
+from .pixelshuffle import pixel_shuffle, pixel_unshuffle  # noqa: E402
 
 __all__ += ["leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "softplus",
             "hardtanh", "relu6", "logsigmoid", "hardsigmoid", "hardswish", "pad"]
+__all__ += ["pixel_shuffle", "pixel_unshuffle"]
 
 
 def relu(input, inplace=False):
@@ -141,7 +143,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     Raises:
         ValueError: for an unknown reduction.
         LossArgumentError: for shapes that do not broadcast, or a weight of another shape.
-        TypeError: for a non-Tensor input. (Integer and bool inputs are promoted to the target's floating dtype, as PyTorch.)
+        TypeError: for a non-Tensor input. (Integer and bool inputs are promoted to the target's
+            floating dtype, as PyTorch.)
     """
     op = "mse_loss"
     input, target, reduction, weight = _elementwise_loss_args(op, input, target, size_average,
@@ -760,7 +763,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
         LossArgumentError: for shapes that do not broadcast, or a weight of another shape
             (PyTorch raises RuntimeError / ValueError).
         TypeError: for a non-Tensor input.
-        RuntimeError: for a bool input (PyTorch's subtraction refuses bool; integer inputs are promoted, as PyTorch).
+        RuntimeError: for a bool input (PyTorch's subtraction refuses bool; integer inputs are
+            promoted, as PyTorch).
     """
     op = "l1_loss"
     input, target, reduction, weight = _elementwise_loss_args(op, input, target, size_average,
@@ -813,7 +817,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     Raises:
         ValueError: for an unknown reduction.
         LossArgumentError: for ``beta < 0`` or shapes that do not broadcast.
-        TypeError: for a non-Tensor input. (Integer and bool inputs are promoted to the target's floating dtype, as PyTorch.)
+        TypeError: for a non-Tensor input. (Integer and bool inputs are promoted to the target's
+            floating dtype, as PyTorch.)
     """
     op = "smooth_l1_loss"
     if beta < 0:
@@ -841,7 +846,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
         LossArgumentError: for ``delta <= 0``, shapes that do not broadcast, or a weight of
             another shape.
         TypeError: for a non-Tensor input.
-        RuntimeError: for an integer or bool input or a target of another dtype than the input (as PyTorch).
+        RuntimeError: for an integer or bool input or a target of another dtype than the input (as
+            PyTorch).
     """
     op = "huber_loss"
     if not delta > 0:
@@ -902,7 +908,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         LossArgumentError: for input or target values outside ``[0, 1]`` (or NaN), as
             PyTorch, or a weight that does not broadcast to the input.
         TypeError: for a non-Tensor input.
-        RuntimeError: for an integer or bool input, or a target of another dtype than the input (as PyTorch).
+        RuntimeError: for an integer or bool input, or a target of another dtype than the input (as
+            PyTorch).
     """
     op = "binary_cross_entropy"
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -1057,7 +1064,8 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     Raises:
         LossArgumentError: for shapes that do not broadcast.
         TypeError: for a non-Tensor input.
-        RuntimeError: for a bool input (PyTorch's subtraction refuses bool; integer inputs are promoted, as PyTorch).
+        RuntimeError: for a bool input (PyTorch's subtraction refuses bool; integer inputs are
+            promoted, as PyTorch).
     """
     op = "pairwise_distance"
     _loss_input(x1, "x1", op)
@@ -1082,7 +1090,8 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     Raises:
         LossArgumentError: for shapes that do not broadcast.
         IndexError: for a ``dim`` out of range.
-        TypeError: for a non-Tensor input. (Integer and bool inputs are promoted to the target's floating dtype, as PyTorch.)
+        TypeError: for a non-Tensor input. (Integer and bool inputs are promoted to the target's
+            floating dtype, as PyTorch.)
     """
     op = "cosine_similarity"
     _loss_input(x1, "x1", op)
@@ -1123,7 +1132,8 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
         ValueError: for an unknown reduction.
         LossArgumentError: for a target that is not 0-d or 1-d, inputs of the wrong rank for it,
             or shapes that do not broadcast, naming them (PyTorch raises RuntimeError).
-        TypeError: for a non-Tensor input. (Integer and bool inputs are promoted to the target's floating dtype, as PyTorch.)
+        TypeError: for a non-Tensor input. (Integer and bool inputs are promoted to the target's
+            floating dtype, as PyTorch.)
     """
     op = "cosine_embedding_loss"
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -1351,7 +1361,8 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     Raises:
         ValueError: for an unknown reduction.
         LossArgumentError: for shapes that do not broadcast.
-        TypeError: for a non-Tensor input. (Integer and bool inputs are promoted to the target's floating dtype, as PyTorch.)
+        TypeError: for a non-Tensor input. (Integer and bool inputs are promoted to the target's
+            floating dtype, as PyTorch.)
     """
     op = "poisson_nll_loss"
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -1382,7 +1393,8 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         ValueError: for an unknown reduction, negative ``var``, or a ``var`` shape that fits
             none of the cases (as PyTorch).
         TypeError: for a non-Tensor input.
-        RuntimeError: for a bool input (PyTorch's subtraction refuses bool; integer inputs are promoted, as PyTorch).
+        RuntimeError: for a bool input (PyTorch's subtraction refuses bool; integer inputs are
+            promoted, as PyTorch).
     """
     op = "gaussian_nll_loss"
     _check_reduction(reduction, op)

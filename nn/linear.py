@@ -10,7 +10,8 @@ from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Identity", "Linear", "Bilinear", "Flatten", "Unflatten"]
+__all__ = ["Identity", "Linear", "NonDynamicallyQuantizableLinear", "Bilinear", "Flatten",
+           "Unflatten"]
 
 
 def _int_arg(layer, name, value):
@@ -92,6 +93,13 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """A :class:`Linear` under PyTorch's name for ``MultiheadAttention.out_proj``
+    (``torch.nn.modules.linear.NonDynamicallyQuantizableLinear``; PyTorch uses the subclass only to
+    keep dynamic quantisation away from it). Same arguments, shapes and behaviour as ``Linear``;
+    it exists so that repr, pickles and ``safe_globals`` lists naming it port by renaming."""
+
+
 class Bilinear(Module):
     """``y = x1^T A x2 + b``: for each output feature ``k``,
     ``y_k = sum_ij x1_i A_kij x2_j + b_k`` (``torch.nn.Bilinear``).
@@ -128,7 +136,7 @@ class Bilinear(Module):
                  dtype=None):
         super().__init__()
         if device is not None:
-            autograd.device(device)
+            autograd._require_cpu(device, "nn.Bilinear")
         in1_features = _int_arg("Bilinear", "in1_features", in1_features)
         in2_features = _int_arg("Bilinear", "in2_features", in2_features)
         out_features = _int_arg("Bilinear", "out_features", out_features)

@@ -16,6 +16,8 @@ from autograd.utils.hooks import add_hook
 
 from .parameter import Parameter
 
+from autograd.tensor import _is_device, _require_cpu  # noqa: E402 - CPU-only checks
+
 __all__ = ["Module", "ModelSummary"]
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -346,22 +348,32 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
-        """Convert floating parameters and buffers to a dtype (``to(autograd.float64)``) or
-        "move" to a device (only ``'cpu'``); in place, returns ``self``.
+        """Convert floating parameters and buffers to a dtype (``to(autograd.float64)``) and/or
+        "move" them to a device (``to(device)``, ``to(device, dtype)``, ``to(tensor)``, the
+        keywords ``device``, ``dtype``, ``non_blocking``); in place, returns ``self``.
 
-        Differs from PyTorch: integer buffers are left unchanged by a dtype conversion, as in
-        PyTorch, and the device argument is only validated.
+        The CPU is the only device, so ``to("cpu")`` or ``to(device)`` with a CPU device
+        changes nothing. Integer buffers are left unchanged by a dtype conversion, as in
+        PyTorch.
+
+        Raises:
+            RuntimeError: for any other device ("tapegrad runs on the CPU only ...").
+            TypeError: for a non-floating dtype (PyTorch's message).
         """
-        dtype = kwargs.get("dtype")
+        dtype = kwargs.pop("dtype", None)
+        device = kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"Module.to() got unexpected keyword arguments {sorted(kwargs)}")
         for a in args:
-            if isinstance(a, (str, autograd.device)):
-                autograd.device(a)
+            if _is_device(a):
+                device = a
             elif isinstance(a, Tensor):
                 dtype = a.dtype
-            else:
+            elif a is not None:
                 dtype = a
-        if "device" in kwargs and kwargs["device"] is not None:
-            autograd.device(kwargs["device"])
+        _require_cpu(device, f"{type(self).__name__}.to")
         if dtype is None:
             return self
         dtype = autograd.dtypes.to_dtype(dtype)
@@ -390,6 +402,14 @@ class Module:
     def cpu(self):
         """Return ``self`` (modules always live on the CPU)."""
         return self
+
+    def cuda(self, device=None):
+        """Raises: tapegrad has no GPU backend (``torch.nn.Module.cuda``).
+
+        Raises:
+            RuntimeError: always, saying tapegrad runs on the CPU only.
+        """
+        _require_cpu("cuda", f"{type(self).__name__}.cuda")
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
                               always_call=False):

@@ -81,7 +81,7 @@ class RNNBase(Module):
                  dtype=None):
         super().__init__()
         if device is not None:
-            autograd.device(device)  # only the CPU: raises a clear error for anything else
+            autograd._require_cpu(device, "nn.RNN")  # only the CPU: a clear error otherwise
         if mode not in _GATES:
             raise ValueError(f"Unrecognized RNN mode: {mode}")
         _check_int("input_size", input_size, positive=False)
@@ -462,7 +462,7 @@ class RNNCellBase(Module):
                  dtype=None):
         super().__init__()
         if device is not None:
-            autograd.device(device)
+            autograd._require_cpu(device, "nn.RNNCell")
         _check_int("input_size", input_size, positive=False)
         _check_int("hidden_size", hidden_size)
         self.input_size = input_size

@@ -40,7 +40,7 @@ __all__ = ["Transformer", "TransformerEncoder", "TransformerDecoder", "Transform
 def _generate_square_subsequent_mask(sz, device=None, dtype=None):
     """``(sz, sz)`` float mask: ``-inf`` above the diagonal, ``0`` on and below it."""
     if device is not None:
-        autograd.device(device)
+        autograd._require_cpu(device, "nn.Transformer")
     dtype = np.dtype(autograd.get_default_dtype()) if dtype is None else \
         autograd.dtypes.to_dtype(dtype)
     arr = np.triu(np.full((sz, sz), -np.inf, dtype=dtype), 1)

@@ -221,9 +221,30 @@ class Optimizer:
     def load_state_dict(self, state_dict):
         """Restore a state from :meth:`state_dict` (values are copied).
 
+        As PyTorch's: the loaded ``param_groups`` replace the groups' hyper-parameters
+        (``params`` stay this optimizer's), the saved per-parameter state is matched to the
+        parameters by position, and the numbers of groups and of parameters per group must
+        agree (PyTorch's ``ValueError`` messages). PyTorch then fails with a raw ``KeyError``
+        at the first ``step`` (``'momentum'`` for an SGD given an Adam state) or while loading
+        (``'step'`` for an Adam given an SGD state); here that case is refused while loading,
+        with a ``KeyError`` naming the missing hyper-parameters: a group must hold every
+        default of this optimizer except the flags (bool/``None`` defaults such as
+        ``maximize`` or ``foreach``), which are filled in from the defaults as PyTorch's
+        ``__setstate__`` does for state dicts of older versions. Differs from PyTorch (which
+        fails later, inside ``step``): a state tensor whose shape is not its parameter's
+        raises ``ValueError``.
+
         Raises:
-            ValueError: if the number of groups or of parameters per group differs.
+            KeyError: ``'state'`` or ``'param_groups'`` missing, or a group without this
+                optimizer's hyper-parameters (a state dict of another optimizer class).
+            ValueError: if the number of groups or of parameters per group differs, or a
+                state tensor does not have its parameter's shape.
         """
+        op = f"{type(self).__name__}.load_state_dict"
+        for key in ("state", "param_groups"):
+            if not isinstance(state_dict, dict) or key not in state_dict:
+                raise KeyError(f"{op}: the state dict has no {key!r} entry (expected the dict "
+                               "returned by Optimizer.state_dict())")
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
@@ -231,15 +252,34 @@ class Optimizer:
             if len(mine["params"]) != len(theirs["params"]):
                 raise ValueError("loaded state dict contains a parameter group that doesn't "
                                  "match the size of optimizer's group")
+        flags = {k for k, v in self.defaults.items() if v is None or isinstance(v, bool)}
+        for i, theirs in enumerate(groups):
+            missing = [k for k in self.defaults if k not in theirs and k not in flags]
+            if missing:
+                held = sorted(k for k in theirs if k != "params")
+                raise KeyError(f"{op}: loaded parameter group {i} has no "
+                               f"{', '.join(map(repr, missing))}, which "
+                               f"{type(self).__name__} needs (is it the state of another "
+                               f"optimizer? its group holds {held})")
+        saved = state_dict["state"]
+        for mine, theirs in zip(self.param_groups, groups):
+            for p, idx in zip(mine["params"], theirs["params"]):
+                for k, v in saved.get(idx, {}).items():
+                    if isinstance(v, Tensor) and v.numel() != 1 and v.shape != p.shape:
+                        raise ValueError(f"{op}: state {k!r} of parameter {idx} has shape "
+                                         f"{tuple(v.shape)}, but the parameter has shape "
+                                         f"{tuple(p.shape)}")
         new_state = defaultdict(dict)
         for mine, theirs in zip(self.param_groups, groups):
             for p, idx in zip(mine["params"], theirs["params"]):
-                if idx in state_dict["state"]:
-                    new_state[p] = {k: _copy_state_value(v, p)
-                                    for k, v in state_dict["state"][idx].items()}
-            for k, v in theirs.items():
-                if k != "params":
-                    mine[k] = v
+                if idx in saved:
+                    new_state[p] = {k: _copy_state_value(v, p) for k, v in saved[idx].items()}
+            params = mine["params"]
+            mine.clear()   # the same dict objects: schedulers keep theirs
+            mine.update({k: v for k, v in theirs.items() if k != "params"})
+            mine["params"] = params
+            for k in flags:
+                mine.setdefault(k, self.defaults[k])
         self.state = new_state
 
     def __repr__(self):

@@ -433,3 +433,12 @@ def test_keyword_inputs_and_int32_indices():
     export(M(), (tok, {"scale": scale}), buf, input_names=["tokens", "scale"])
     got = _session(buf.getvalue()).run(None, {"tokens": tok.numpy(), "scale": scale.numpy()})
     np.testing.assert_allclose(got[0], M()(tok, scale=scale).detach().numpy(), atol=ATOL)
+
+
+def test_sign_is_zero_at_nan_as_in_pytorch():
+    class _Sign(nn.Module):
+        def forward(self, x):
+            return autograd.sign(x) * 2.0
+
+    x = autograd.tensor([[-2.5, 0.0, float("nan"), 3.7]])
+    check(_Sign(), [x], dynamic=None)

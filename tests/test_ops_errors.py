@@ -77,6 +77,9 @@ BAD = {
     "mul broadcast 3-d": (lambda M: M.ones(2, 3, 4) * M.ones(5, 1, 4),
                           ["mul", "tensor a (2) must match the size of tensor b (5) at "
                                   "non-singleton dimension 0"]),
+    "relu on bool": (lambda M: M.relu(M.ones(3, dtype=M.bool)), ["relu", "Boolean"]),
+    "hardtanh unsigned": (lambda M: _F(M).hardtanh(M.ones(3, dtype=M.uint8)),
+                          ["hardtanh", "unsigned", "uint8"]),
     # elementwise
     "frac on int": (lambda M: M.frac(M.arange(3)), ["frac", "int64"]),
     "lerp dtypes": (lambda M: M.lerp(M.ones(2), M.ones(2, dtype=M.float64), 0.5),

@@ -451,3 +451,70 @@ def test_float32_parameters_stay_float32(name):
     for key, value in opt.state[w].items():
         if isinstance(value, autograd.Tensor):
             assert value.dtype == np.float32, key
+
+
+# ---- load_state_dict validation -----------------------------------------------------------------
+def _stepped(cls, **kw):
+    w = autograd.tensor([1.0, -2.0, 0.5], requires_grad=True)
+    b = autograd.tensor([0.25], requires_grad=True)
+    opt = cls([w, b], **kw)
+    ((w * w).sum() + b.sum()).backward()
+    opt.step()
+    return opt, [w, b]
+
+
+def test_load_state_dict_of_another_optimizer_raises():
+    """An Adam state loaded into SGD was accepted and SGD went on with its own momentum and
+    Adam's lr (PyTorch: KeyError 'momentum' at the next step; here at load, naming it)."""
+    adam, params = _stepped(optim.Adam)
+    sgd = optim.SGD(params, lr=0.1, momentum=0.9)
+    with pytest.raises(KeyError, match="SGD.load_state_dict.*'momentum'.*'dampening'"):
+        sgd.load_state_dict(adam.state_dict())
+    assert sgd.param_groups[0]["lr"] == 0.1 and not sgd.state   # unchanged
+    sgd_state = _stepped(optim.SGD, lr=0.1, momentum=0.9)[0].state_dict()
+    with pytest.raises(KeyError, match="Adam.load_state_dict.*'betas'"):
+        optim.Adam(params).load_state_dict(sgd_state)
+    with pytest.raises(KeyError, match="RMSprop.load_state_dict.*'alpha'"):
+        optim.RMSprop(params).load_state_dict(adam.state_dict())
+
+
+def test_load_state_dict_checks_counts_shapes_and_fills_flags():
+    adam, params = _stepped(optim.Adam)
+    sd = adam.state_dict()
+    with pytest.raises(ValueError, match="different number of parameter groups"):
+        optim.Adam([{"params": params[:1]}, {"params": params[1:]}]).load_state_dict(sd)
+    with pytest.raises(ValueError, match="doesn't match the size of optimizer's group"):
+        optim.Adam(params[:1]).load_state_dict(sd)
+    other = [autograd.tensor([1.0, 2.0], requires_grad=True), params[1]]
+    with pytest.raises(ValueError, match=r"state 'exp_avg' of parameter 0 has shape \(3,\)"):
+        optim.Adam(other).load_state_dict(sd)
+    with pytest.raises(KeyError, match="param_groups"):
+        optim.Adam(params).load_state_dict({"state": {}})
+    old = {"state": sd["state"], "param_groups": [
+        {k: v for k, v in sd["param_groups"][0].items() if k not in ("maximize", "foreach")}]}
+    fresh = optim.Adam(params, lr=0.5)
+    fresh.load_state_dict(old)          # a state dict without newer flags: filled in
+    assert fresh.param_groups[0]["maximize"] is False
+    assert fresh.param_groups[0]["lr"] == sd["param_groups"][0]["lr"]
+    np.testing.assert_array_equal(fresh.state[params[0]]["exp_avg"]._data,
+                                  adam.state[params[0]]["exp_avg"]._data)
+
+
+def test_load_state_dict_matches_torch_on_valid_and_cross_class_dicts(torch):
+    """The same checks fire as in PyTorch (or earlier, for the cross-class case, where PyTorch
+    raises KeyError at the first step)."""
+    tp = [torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.ones(1))]
+    tadam = torch.optim.Adam(tp)
+    sum(p.sum() for p in tp).backward()
+    tadam.step()
+    tsgd = torch.optim.SGD(tp, lr=0.1, momentum=0.9)
+    tsgd.load_state_dict(tadam.state_dict())
+    with pytest.raises(KeyError):
+        tsgd.step()
+    for bad in ({"state": {}, "param_groups": [{"params": [0]}]},
+                {"state": {}, "param_groups": [{"params": [0]}, {"params": [1]}]}):
+        with pytest.raises(ValueError) as theirs:
+            torch.optim.Adam(tp).load_state_dict(bad)
+        with pytest.raises(ValueError) as ours:
+            optim.Adam(_stepped(optim.Adam)[1]).load_state_dict(bad)
+        assert str(ours.value) == str(theirs.value)

@@ -252,6 +252,7 @@ def _predicate(ctx):
 
 @converter("_ZeroGrad")
 def _piecewise(ctx):
+    from ..ops.elementwise import _sign
     fn = ctx.args[1]
     x = ctx.arg(0)
     simple = {np.floor: "Floor", np.ceil: "Ceil", np.sign: "Sign", np.round: "Round",
@@ -266,6 +267,9 @@ def _piecewise(ctx):
                      [ctx.output])
     elif fn in simple:
         ctx.node(simple[fn], [x], [ctx.output])
+    elif fn is _sign:  # PyTorch's sign is 0 at NaN, ONNX's Sign is NaN there
+        sign = ctx.node("Sign", [x])[0]
+        ctx.node("Where", [ctx.node("IsNaN", [x])[0], ctx.scalar(0.0), sign], [ctx.output])
     elif fn is np.trunc:  # sign(x) * floor(|x|)
         f = ctx.node("Floor", [ctx.node("Abs", [x])[0]])[0]
         ctx.node("Mul", [ctx.node("Sign", [x])[0], f], [ctx.output])

@@ -731,11 +731,19 @@ class Relu(Node):
     @staticmethod
     def backward(ctx, grad):
         out, = ctx.saved_tensors
-        return grad * (out > 0)
+        # PyTorch's threshold_backward zeroes where out <= 0: NaN passes the gradient on
+        return grad * (out <= 0).logical_not()
 
 
 def relu(input):
-    """``max(x, 0)`` (``torch.relu``); the gradient at 0 is 0, as PyTorch's."""
+    """``max(x, 0)`` (``torch.relu``); the gradient at 0 is 0 and at NaN 1, as PyTorch's.
+
+    Raises:
+        RuntimeError: for a bool input (as PyTorch).
+    """
+    if input._data.dtype.kind == "b":
+        raise RuntimeError(f"relu: Boolean inputs not supported (input of shape "
+                           f"{tuple(input.shape)})")
     return Relu.apply(input)
 
 
@@ -1626,8 +1634,12 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     Raises:
         TypeError: if ``input`` is not a Tensor.
         ValueError: if ``min_val > max_val``.
+        RuntimeError: for an unsigned input with a negative limit (as PyTorch).
     """
     _act_input(input, "hardtanh", allow_int=True)
+    if input._data.dtype.kind == "u" and min(min_val, max_val) < 0:
+        raise RuntimeError(f"hardtanh: cannot do hardtanh on an unsigned type "
+                           f"({input.dtype}) with negative limits ({min_val}, {max_val})")
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val "
                          f"({max_val})")

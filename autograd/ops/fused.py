@@ -141,7 +141,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     Vaswani et al., 2017), fused per (batch, head) in a Numba kernel.
 
     Shapes: query ``(..., L, E)``, key ``(..., S, E)``, value ``(..., S, Ev)`` -> ``(..., L, Ev)``;
-    the leading (batch, head) dimensions broadcast together. float32 or float64, one dtype.
+    the leading (batch, head) dimensions broadcast together. float16, float32 or float64, one
+    dtype (float16 runs the float32 kernel and is rounded back).
 
     Args:
         attn_mask: broadcastable to ``(..., L, S)``; boolean (``True``: the key takes part,
@@ -180,6 +181,13 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if query.dtype != key.dtype or query.dtype != value.dtype or query.dtype.kind != "f":
         raise RuntimeError(f"{_SDPA}: expected query, key and value of one floating dtype, got "
                            f"{query.dtype}, {key.dtype}, {value.dtype}")
+    if query.dtype == np.float16:  # the float32 kernel, rounded back (gradients too)
+        mask = attn_mask
+        if isinstance(mask, Tensor) and mask.dtype == np.float16:
+            mask = mask.to(np.float32)
+        return scaled_dot_product_attention(
+            query.to(np.float32), key.to(np.float32), value.to(np.float32), mask, dropout_p,
+            is_causal, scale, enable_gqa).to(np.float16)
     L, E = query.shape[-2:]
     S, Ev = value.shape[-2:]
     if key.shape[-1] != E or key.shape[-2] != S:

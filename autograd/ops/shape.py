@@ -8,11 +8,16 @@ slice assignment otherwise.
 """
 
 import numbers
+import operator
+import os
+import sys
+import warnings
 
 import numpy as np
 
-from ..graph import Node, _view_source, sum_to
-from ..tensor import Tensor, _wrap_dim
+from .. import grad_mode
+from ..graph import Node, sum_to
+from ..tensor import Tensor, _register_methods, _wrap_dim
 from .elementwise import promote_dtypes
 
 __all__ = ["reshape", "view", "view_as", "flatten", "unflatten", "squeeze", "unsqueeze",
@@ -20,7 +25,9 @@ __all__ = ["reshape", "view", "view_as", "flatten", "unflatten", "squeeze", "uns
            "repeat", "tile", "getitem", "setitem", "cat", "concat", "concatenate", "stack",
            "split", "chunk", "unbind", "narrow", "flip", "movedim", "roll", "gather",
            "scatter", "scatter_add", "index_select", "masked_select", "take_along_dim", "tril",
-           "triu", "diag", "diagonal", "pad"]
+           "triu", "diag", "diagonal", "pad", "index_add", "index_copy", "index_fill",
+           "index_put", "take", "put", "nonzero", "argwhere", "masked_scatter",
+           "repeat_interleave"]
 
 
 class Reshape(Node):
@@ -310,32 +317,325 @@ def tile(input, dims):
 
 
 # ---- indexing ------------------------------------------------------------------------------------
-def _normalize_index(index, shape, op="index"):
-    """Turn Tensors in an index into arrays; report whether advanced indexing is involved."""
-    if not isinstance(index, tuple):
-        index = (index,)
+# PyTorch's indexing, step by step (torch/csrc/autograd/python_variable_indexing.cpp and
+# ATen's TensorIndexing, as documented in "Tensor Indexing API" and observed on torch 2.x):
+#
+# 1. A non-tuple index is one item, except a list of fewer than 32 entries holding a sequence, a
+#    Tensor, a slice, None or Ellipsis, which is read as a tuple (NumPy's old heuristic, which
+#    PyTorch still applies and warns about).
+# 2. Items are applied left to right. Python ints and 0-d integer tensors *select* (the dimension
+#    disappears) at once; slices and None are basic indexing; True/False add a dimension of
+#    size 1 that is indexed by ``[0]`` / ``[]``; Ellipsis stands for the dims no item names.
+# 3. The remaining items (integer sequences and tensors, bool masks) index the result of step 2
+#    together, as NumPy's advanced indexing does: their broadcast shape replaces the indexed
+#    dimensions in place when they are adjacent, and goes first when they are separated.
+#
+# Step 2 differs from NumPy, which treats an int next to an array as one more advanced index
+# (``x[1, :, [0, 1]]`` is ``(4, 2)`` in PyTorch, ``(2, 4)`` in NumPy for a (3, 4, 5) input), so
+# the op keeps the two steps apart: an index here is a pair ``(basic, adv)``: ``basic`` a NumPy
+# basic index (ints, slices, None) or ``None``, ``adv`` a NumPy advanced index of the basic
+# result (int64 arrays and bool masks at their dims, ``slice(None)`` between) or ``None``.
+
+_SEQ_AS_TUPLE_WARNING = (
+    "Using a non-tuple sequence for multidimensional indexing is deprecated (PyTorch warns "
+    "the same and will read it as one tensor index); use x[tuple(seq)] instead of x[seq]")
+
+_INT, _SLICE, _NONE, _ELLIPSIS, _BOOL, _ARR, _MASK = range(7)
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _warn_user(message):
+    """A UserWarning attributed to the first caller outside the ``autograd`` package."""
+    frame, level = sys._getframe(0), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, UserWarning, stacklevel=level)
+
+
+def _is_plain_basic(index):
+    """True for the common, cheap case: an int, a slice with a positive (or no) step, None, or
+    a tuple of those (no Ellipsis, no bool), whose PyTorch meaning is NumPy's."""
+    items = index if index.__class__ is tuple else (index,)
+    for ix in items:
+        c = ix.__class__
+        if c is int or ix is None:
+            continue
+        if c is slice:
+            step = ix.step
+            if step is None or (step.__class__ is int and step > 0):
+                continue
+        return False
+    return True
+
+
+def _index_items(index):
+    """Step 1: the index as a tuple of items."""
+    if index.__class__ is tuple:
+        return index
+    if index.__class__ is list and len(index) < 32:
+        for e in index:
+            if e is None or e is Ellipsis or isinstance(
+                    e, (Tensor, np.ndarray, list, tuple, range, slice)):
+                _warn_user(_SEQ_AS_TUPLE_WARNING)
+                return tuple(index)
+    return (index,)
+
+
+def _sequence_array(seq):
+    """A Python sequence used as an index, as PyTorch converts it: bools stay a mask, anything
+    else becomes int64 (floats are truncated, as ``torch.tensor(seq).long()``)."""
+    def conv(e):
+        if isinstance(e, Tensor):
+            return e._data
+        if isinstance(e, (list, tuple, range)):
+            return [conv(x) for x in e]
+        return e
+    try:
+        arr = np.asarray(conv(seq) if not isinstance(seq, range) else seq)
+    except (ValueError, TypeError):
+        raise IndexError(f"index: could not convert the sequence {seq!r} to an index tensor "
+                         "(ragged or non-numeric)") from None
+    if arr.dtype.kind not in "biuf":
+        raise IndexError(f"index: could not convert the sequence {seq!r} to an index tensor "
+                         f"(got elements of {arr.dtype})")
+    return arr
+
+
+def _classify(ix):
+    """One item as ``(kind, value)``.
+
+    Raises:
+        IndexError: for a float or complex tensor, or an object that is no index.
+        ValueError: for a slice with a step that is not positive (PyTorch's message).
+    """
+    c = ix.__class__
+    if c is int:
+        return _INT, ix
+    if c is slice:
+        if ix.step is not None and operator.index(ix.step) <= 0:
+            raise ValueError("step must be greater than zero")
+        return _SLICE, ix
+    if ix is None:
+        return _NONE, None
+    if ix is Ellipsis:
+        return _ELLIPSIS, None
+    if c is bool or c is np.bool_:
+        return _BOOL, bool(ix)
+    from_tensor = isinstance(ix, Tensor)
+    if from_tensor:
+        arr = ix._data
+    elif isinstance(ix, np.ndarray):
+        arr = ix
+    elif isinstance(ix, numbers.Integral):
+        return _INT, int(ix)
+    elif isinstance(ix, (list, tuple, range)):
+        arr = _sequence_array(ix)
+    else:
+        raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                         f"Variables are valid indices (got {type(ix).__name__})")
+    kind = arr.dtype.kind
+    if arr.dtype == np.uint8:
+        _warn_user("indexing with dtype uint8 is deprecated, please use a dtype bool instead "
+                   "(PyTorch reads a uint8 index as a mask, and so does tapegrad)")
+        arr, kind = arr.astype(np.bool_), "b"
+    if kind == "b":
+        return (_BOOL, bool(arr)) if arr.ndim == 0 else (_MASK, arr)
+    if kind == "f" and not from_tensor:  # non-tensor data is converted to long, as PyTorch
+        arr, kind = arr.astype(np.int64), "i"
+    if kind not in "iu":
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    if arr.ndim == 0:
+        return _INT, int(arr)
+    return _ARR, arr.astype(np.int64, copy=False)
+
+
+def _dt_name(dtype):
+    from ..dtypes import dtype_name
+    return dtype_name(dtype)
+
+
+def _shape_list(shape):
+    return "[" + ", ".join(str(int(s)) for s in shape) + "]"
+
+
+def _parse_index(index, shape, check=False):
+    """PyTorch's index ``index`` of a tensor of ``shape`` as ``(basic, adv)`` (see above).
+
+    The entries of index tensors are range-checked only with ``check=True``: reductions over
+    them cost more than the indexing itself, so the ops index first and, when NumPy raises,
+    parse again with ``check=True`` for PyTorch's message.
+
+    Raises:
+        IndexError: PyTorch's messages (too many indices, an int or tensor entry out of range,
+            a mask whose shape does not match, index tensors that do not broadcast, an invalid
+            index type), followed by the indexed tensor's shape.
+        ValueError: a slice step that is not positive.
+    """
+    try:
+        return _parse(index, shape, check)
+    except IndexError as e:
+        raise IndexError(f"{e} (indexing a tensor of shape {tuple(shape)})") from None
+
+
+def _parse(index, shape, check):
+    items = []
+    for ix in _index_items(index):
+        items.append(_classify(ix))
+    ndim = len(shape)
+    specified = 0
+    for kind, v in items:
+        if kind == _INT or kind == _SLICE or kind == _ARR:
+            specified += 1
+        elif kind == _MASK:
+            specified += v.ndim
+    if specified > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    basic = []          # the NumPy basic index of step 2
+    rshape = []         # the shape of its result, built as we go
+    adv = []            # (position in the basic result, array) of step 3
+    src = 0             # dims of the input consumed so far
+    real = 0            # PyTorch's dim counter for its messages (None counts, ints count)
+    nontrivial = False  # basic does something (not only slice(None))
+    for kind, v in items:
+        if src + (v.ndim if kind == _MASK else kind in (_INT, _SLICE, _ARR)) > ndim:
+            # only reachable with several Ellipsis, which PyTorch accepts (each one standing
+            # for the same number of dims): nothing is left for this entry
+            raise IndexError(f"too many indices for tensor of dimension {ndim} (an index with "
+                             f"several Ellipsis leaves no dimension for entry {real})")
+        if kind == _INT:
+            n = shape[src]
+            if v < -n or v >= n:
+                raise IndexError(f"index {v} is out of bounds for dimension {real} with size {n}")
+            basic.append(v)
+            src += 1
+            real += 1
+            nontrivial = True
+        elif kind == _SLICE:
+            basic.append(v)
+            rshape.append(len(range(*v.indices(shape[src]))))
+            src += 1
+            real += 1
+            nontrivial = nontrivial or v != _ALL
+        elif kind == _NONE:
+            basic.append(None)
+            rshape.append(1)
+            real += 1
+            nontrivial = True
+        elif kind == _BOOL:
+            basic.append(None)
+            adv.append((len(rshape), np.zeros(1 if v else 0, dtype=np.int64)))
+            rshape.append(1)
+            real += 1
+            nontrivial = True
+        elif kind == _ELLIPSIS:
+            for _ in range(ndim - specified):
+                if src >= ndim:  # a second Ellipsis finds nothing left (PyTorch allows it)
+                    break
+                basic.append(_ALL)
+                rshape.append(shape[src])
+                src += 1
+                real += 1
+        elif kind == _ARR:
+            adv.append((len(rshape), v))
+            basic.append(_ALL)
+            rshape.append(shape[src])
+            src += 1
+            real += 1
+        else:  # a mask over v.ndim dims
+            adv.append((len(rshape), v))
+            for _ in range(v.ndim):
+                basic.append(_ALL)
+                rshape.append(shape[src])
+                src += 1
+                real += 1
+    rshape += shape[src:]
+    basic = tuple(basic) + (Ellipsis,) if nontrivial else None  # (Ellipsis: a 0-d view, not
+    if not adv:                                                  # a NumPy scalar)
+        return basic, None
+    # step 3: checks in PyTorch's order, then the NumPy advanced index of the basic result
+    shapes = []
+    for p, a in adv:
+        if a.dtype.kind == "b":
+            for j in range(a.ndim):
+                if a.shape[j] != rshape[p + j]:
+                    raise IndexError(f"The shape of the mask {_shape_list(a.shape)} at index {j} "
+                                     f"does not match the shape of the indexed tensor "
+                                     f"{_shape_list(rshape)} at index {p + j}")
+            shapes += [(int(np.count_nonzero(a)),)] * a.ndim  # PyTorch lists each dim
+        else:
+            shapes.append(a.shape)
+    try:
+        if len(shapes) > 1:
+            np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise IndexError("shape mismatch: indexing tensors could not be broadcast together with "
+                         "shapes " + ", ".join(_shape_list(s) for s in shapes)) from None
     out = []
-    advanced = False
-    for ix in index:
-        if isinstance(ix, Tensor):
-            ix = ix._data
-        if isinstance(ix, (list, np.ndarray)):
-            ix = np.asarray(ix)
-            if ix.dtype.kind not in "biu":
-                raise IndexError(f"{op}: tensors used as indices must be long, int or bool, got "
-                                 f"{ix.dtype}")
-            advanced = True
-        elif isinstance(ix, bool):
-            advanced = True
-        elif not (ix is None or ix is Ellipsis or isinstance(ix, (slice, numbers.Integral))):
-            raise IndexError(f"{op}: only integers, slices, None, Ellipsis, and integer or bool "
-                             f"tensors are valid indices, got {type(ix).__name__}")
-        out.append(ix)
-    return tuple(out), advanced
+    k = 0  # PyTorch counts the index tensors for its out-of-range message
+    for p, a in adv:
+        out += [_ALL] * (p - len(out))
+        if a.dtype.kind != "b":
+            n = rshape[p]
+            if check and a.size and (a.min() < -n or a.max() >= n):
+                bad = a[(a < -n) | (a >= n)].flat[0]
+                raise IndexError(f"index {bad} is out of bounds for dimension {k} with size {n}")
+            k += 1
+            out.append(a)
+        else:
+            out.append(a)
+            out += [None] * (a.ndim - 1)  # placeholders: the mask covers a.ndim dims
+            k += a.ndim
+    return basic, tuple(x for x in out if x is not None)
+
+
+_ALL = slice(None)
+
+
+def _adv_shape(shape, adv):
+    """The shape of ``array_of_shape[adv]`` for a NumPy advanced index ``adv`` (int arrays and
+    masks at their dims, ``slice(None)`` elsewhere), computed without indexing: the broadcast
+    shape of the arrays in place of their dims when they are adjacent in ``adv``, first when a
+    slice separates them."""
+    arrays = [i for i, a in enumerate(adv) if a.__class__ is not slice]
+    before, after, bshapes = [], [], []
+    d = 0
+    for i, a in enumerate(adv):
+        if a.__class__ is slice:
+            (before if i < arrays[0] else after).append(shape[d])
+            d += 1
+        elif a.dtype.kind == "b":
+            bshapes.append((int(np.count_nonzero(a)),))
+            d += a.ndim
+        else:
+            bshapes.append(a.shape)
+            d += 1
+    after += shape[d:]
+    b = list(np.broadcast_shapes(*bshapes))
+    if arrays[-1] - arrays[0] + 1 == len(arrays):
+        return tuple(before + b + after)
+    return tuple(b + before + after)
+
+
+def _index_array(a, basic, adv):
+    """``a`` indexed by the pair ``(basic, adv)`` (a view when ``adv`` is ``None``)."""
+    if basic is not None:
+        a = a[basic]
+    return a if adv is None else a[adv]
+
+
+def _only_masks(adv):
+    """True when ``adv`` holds no integer array (masks select each element once)."""
+    return not any(isinstance(x, np.ndarray) and x.dtype.kind != "b" for x in adv)
 
 
 class GetItem(Node):
-    """Graph node of :func:`getitem`: its forward and backward."""
+    """Graph node of one NumPy index, ``a[index]``: a basic index (ints, slices, None,
+    Ellipsis; ``advanced=False``, the result a view) or an advanced one (``advanced=True``).
+    :func:`getitem`'s two steps are two of these nodes when both are present (see
+    :func:`_get`), so that each node is one NumPy index, as the graph's consumers (the ONNX
+    exporter) read it."""
 
     @staticmethod
     def forward(ctx, a, index, advanced):
@@ -346,59 +646,112 @@ class GetItem(Node):
 
     @staticmethod
     def backward(ctx, grad):
-        return IndexAdd.apply(grad, ctx.in_shape, ctx.index, ctx.advanced)
+        basic, adv = (None, ctx.index) if ctx.advanced else (ctx.index, None)
+        return IndexAdd.apply(grad, ctx.in_shape, basic, adv), None, None
+
+
+def _get(t, basic, adv):
+    """``t[basic][adv]`` through GetItem nodes (one per step that is present)."""
+    if basic is not None:
+        t = GetItem.apply(t, basic, False)
+    if adv is not None:
+        t = GetItem.apply(t, adv, True)
+    return t
 
 
 class IndexAdd(Node):
-    """Scatter-add ``src`` into zeros of ``shape`` at ``index``: GetItem's gradient."""
+    """Scatter-add ``src`` into zeros of ``shape`` at ``[basic][adv]``: GetItem's gradient
+    (repeated integer indices accumulate, with ``np.add.at``)."""
 
     @staticmethod
-    def forward(ctx, src, shape, index, advanced):
-        ctx.index = index
-        ctx.advanced = advanced
+    def forward(ctx, src, shape, basic, adv):
+        ctx.basic = basic
+        ctx.adv = adv
         out = np.zeros(shape, dtype=src.dtype)
-        if advanced:
-            np.add.at(out, index, src)  # repeated indices accumulate
+        view = out if basic is None else out[basic]
+        if adv is None:
+            view[...] = src
+        elif _only_masks(adv):
+            view[adv] = src  # a mask selects each element once
         else:
-            out[index] = src
+            np.add.at(view, adv, src)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        return GetItem.apply(grad, ctx.index, ctx.advanced), None, None, None
+        return _get(grad, ctx.basic, ctx.adv), None, None, None
 
 
 def getitem(input, index):
-    """``input[index]`` with NumPy/PyTorch indexing: ints, slices (positive steps), ``None``,
-    ``Ellipsis``, bool masks and integer arrays/tensors. The gradient is scattered back;
-    repeated integer indices accumulate.
+    """``input[index]`` with PyTorch's indexing (``torch.Tensor.__getitem__``).
+
+    Index items: Python ints and 0-d integer tensors (select a position; the dimension goes),
+    slices with a positive step, ``None`` (a new dimension of size 1), ``Ellipsis``, ``True``/
+    ``False``, and advanced items: integer sequences (lists, tuples, ``range``, NumPy arrays,
+    integer Tensors, nested to any depth; float lists and arrays are truncated to int64 as
+    PyTorch does) and bool masks (bool lists, arrays and tensors covering as many dims as the
+    mask has). A list of fewer than 32 entries that holds a sequence, a Tensor, a slice, None
+    or Ellipsis is read as a tuple (``x[[[0, 1], [1, 2]]]`` is ``x[[0, 1], [1, 2]]``), with
+    PyTorch's deprecation warning.
+
+    Placement (PyTorch's and NumPy's rule, applied after the ints have selected): the advanced
+    items' broadcast shape replaces the dims they index when they are adjacent
+    (``x[:, [0, 2], [1, 3]]`` of a (3, 4, 5) tensor is (3, 2)), and goes first when a slice
+    separates them (``x[[0, 2], :, [1, 3]]`` is (2, 4)). Ints are not advanced indices here,
+    unlike NumPy: ``x[1, :, [0, 1]]`` is (4, 2).
+
+    Basic indexing (no advanced item) returns a view that shares memory (and the version
+    counter) with ``input``; advanced indexing copies. Gradient: the output's gradient
+    scattered back into zeros of the input's shape, repeated indices accumulating.
 
     Raises:
-        IndexError: for an out-of-range index or an unsupported index type, naming the shape.
+        IndexError: PyTorch's messages for an index out of range ("index 5 is out of bounds
+            for dimension 0 with size 3"), too many indices, a mask of the wrong shape, index
+            tensors that do not broadcast, and float/complex index tensors, each followed by
+            "(indexing a tensor of shape ...)".
+        ValueError: for a slice step that is not positive ("step must be greater than zero";
+            use :func:`flip`).
     """
-    idx, advanced = _normalize_index(index, input.shape, "getitem")
-    try:
-        if input.requires_grad:
-            return GetItem.apply(input, idx, advanced)
-        out = Tensor._make(np.asarray(input._data[idx]), False, None)
-        if _view_source((input,), out._data) is not None:  # a view: share the version counter
-            out._vc = input._version_counter()
-        return out
-    except IndexError as e:
-        raise IndexError(f"index {index!r} is invalid for a tensor of shape "
-                         f"{tuple(input.shape)}: {e}") from None
+    if _is_plain_basic(index):
+        basic = index if index.__class__ is tuple else (index,)
+        basic = basic + (Ellipsis,)
+        adv = None
+        try:
+            if input.requires_grad:
+                return GetItem.apply(input, basic, False)
+            out = input._data[basic]
+        except IndexError:
+            _parse_index(index, input.shape)  # raises PyTorch's message
+            raise
+    else:
+        basic, adv = _parse_index(index, input.shape)
+        try:
+            if input.requires_grad:
+                return _get(input, basic, adv)
+            out = _index_array(input._data, basic, adv)
+        except IndexError:
+            _parse_index(index, input.shape, check=True)  # raises PyTorch's message
+            raise
+    t = Tensor._make(out, False, None)
+    if adv is None:  # a view: share the version counter
+        t._vc = input._version_counter()
+    return t
 
 
 class IndexPut(Node):
-    """``out = a.copy(); out[index] = v``: differentiable ``__setitem__``."""
+    """``out = a.copy(); out[basic][adv] = v``: differentiable ``__setitem__`` (``v`` already
+    has the indexed shape or broadcasts to it)."""
 
     @staticmethod
-    def forward(ctx, a, v, index, advanced):
-        ctx.index = index
-        ctx.advanced = advanced
-        ctx.v_shape = np.shape(v)
+    def forward(ctx, a, v, basic, adv):
+        ctx.basic = basic
+        ctx.adv = adv
         out = a.copy()
-        out[index] = v
+        view = out if basic is None else out[basic]
+        if adv is None:
+            view[...] = v
+        else:
+            view[adv] = np.broadcast_to(v, _adv_shape(view.shape, adv))
         return out
 
     @staticmethod
@@ -407,29 +760,112 @@ class IndexPut(Node):
         ga = gv = None
         if na:
             mask = np.ones(grad.shape, dtype=bool)
-            mask[ctx.index] = False
+            view = mask if ctx.basic is None else mask[ctx.basic]
+            if ctx.adv is None:
+                view[...] = False
+            else:
+                view[ctx.adv] = False
             ga = grad * Tensor._make(mask, False, None)
-        if nv:
-            gv = GetItem.apply(grad, ctx.index, ctx.advanced)
-            extra = len(ctx.v_shape) - gv.ndim
-            if extra > 0:  # the value may carry leading 1s that the assignment dropped
-                gv = gv.reshape((1,) * extra + tuple(gv.shape))
+        if nv:  # the engine sums a broadcast value's gradient back to its shape
+            gv = _get(grad, ctx.basic, ctx.adv)
         return ga, gv, None, None
 
 
-def setitem(input, index, value):
-    """``input[index] = value`` in place (``torch.Tensor.__setitem__``): differentiable w.r.t.
-    both ``input`` (non-leaf) and ``value``; bumps the version counter.
+_TORCH_DTYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+                      "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                      "bool": "Bool"}
+
+
+def _value_for(input, value, target, advanced, op="setitem"):
+    """``value`` as what IndexPut writes: a Tensor (cast to ``input``'s dtype, differentiably
+    between floats) or an array, with leading size-1 dims beyond ``target``'s rank dropped
+    (PyTorch's rule), checked to broadcast to ``target``.
 
     Raises:
-        RuntimeError: for a leaf that requires grad (as PyTorch).
+        TypeError: for a value that is not a number, a Tensor or a NumPy array.
+        RuntimeError: PyTorch's message when it does not broadcast.
     """
-    idx, advanced = _normalize_index(index, input.shape, "setitem")
-    if not isinstance(value, Tensor):
-        value = np.asarray(value, dtype=input.dtype)
-    elif value.dtype != input.dtype:
-        value = value.to(input.dtype)
-    input._inplace("setitem", lambda t, v: IndexPut.apply(t, v, idx, advanced), value)
+    if isinstance(value, Tensor):
+        if value._data.dtype != input._data.dtype:
+            if advanced:  # PyTorch's index_put_ does not cast (copy_, for basic indexing, does)
+                names = [_TORCH_DTYPE_NAMES.get(_dt_name(t._data.dtype), _dt_name(t._data.dtype))
+                         for t in (input, value)]
+                raise RuntimeError(f"Index put requires the source and destination dtypes "
+                                   f"match, got {names[0]} for the destination and {names[1]} "
+                                   f"for the source.")
+            value = value.to(input._data.dtype)
+        vshape = value._data.shape
+    elif isinstance(value, (numbers.Number, np.ndarray, np.generic)) and not isinstance(
+            value, complex):
+        value = np.asarray(value).astype(input._data.dtype, copy=False)
+        vshape = value.shape
+    else:
+        raise TypeError(f"can't assign a {type(value).__name__} to a "
+                        f"{_dt_name(input._data.dtype)} tensor (assign a number or a Tensor)")
+    strip = 0
+    while len(vshape) - strip > len(target) and vshape[strip] == 1:
+        strip += 1
+    core = vshape[strip:]
+    if len(core) > len(target) or any(v != 1 and v != t for v, t in
+                                      zip(core[::-1], target[::-1])):
+        raise RuntimeError(f"{op}: shape mismatch: value tensor of shape {_shape_list(vshape)} "
+                           f"cannot be broadcast to indexing result of shape "
+                           f"{_shape_list(target)}")
+    if strip:
+        value = reshape(value, core) if isinstance(value, Tensor) else value.reshape(core)
+    return value
+
+
+def setitem(input, index, value):
+    """``input[index] = value`` in place (``torch.Tensor.__setitem__``), with the indexing of
+    :func:`getitem`. ``value`` is a number or a Tensor (a NumPy array is also accepted) that
+    broadcasts to ``input[index]``'s shape, leading size-1 dims beyond it allowed, and is cast
+    to ``input``'s dtype. With repeated indices, which write wins is unspecified (as PyTorch).
+
+    Under grad mode, when ``input`` (a non-leaf) or ``value`` requires grad, the write is
+    recorded: ``input``'s history gets the gradient everywhere but at the written positions,
+    and ``value`` gets the gradient at them (summed over broadcasting; each repeated index
+    passes its position's gradient). Otherwise the values are written in place directly. The
+    version counter is bumped either way.
+
+    Raises:
+        RuntimeError: for a leaf that requires grad under grad mode (as PyTorch; use
+            ``with no_grad():``), for read-only memory, when ``value`` does not broadcast, or
+            for a Tensor value of another dtype under advanced indexing.
+        IndexError, ValueError: as :func:`getitem`.
+        TypeError: for a value that is neither a number nor a Tensor.
+    """
+    if _is_plain_basic(index):
+        basic = (index if index.__class__ is tuple else (index,)) + (Ellipsis,)
+        adv = None
+        try:
+            view = input._data[basic]
+        except IndexError:
+            _parse_index(index, input.shape)
+            raise
+    else:
+        basic, adv = _parse_index(index, input.shape)
+        view = input._data if basic is None else input._data[basic]
+    target = view.shape if adv is None else _adv_shape(view.shape, adv)
+    value = _value_for(input, value, target, adv is not None)
+    try:
+        if grad_mode._state.enabled and (input.requires_grad or (
+                isinstance(value, Tensor) and value.requires_grad)):
+            input._inplace("setitem", lambda t, v: IndexPut.apply(t, v, basic, adv), value)
+            return
+        if not input._data.flags.writeable:
+            raise RuntimeError("setitem: unsupported operation: the tensor's memory is read-only "
+                               "(an expanded tensor shares one element between several "
+                               "positions); call clone() first")
+        v = value._data if isinstance(value, Tensor) else value
+        if adv is None:
+            view[...] = v
+        else:
+            view[adv] = np.broadcast_to(v, target)
+    except IndexError:
+        _parse_index(index, input.shape, check=True)  # raises PyTorch's message
+        raise
+    input._bump_version()
 
 
 # ---- joining and splitting -----------------------------------------------------------------------
@@ -806,7 +1242,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     else:
         _scatter_checks(input, d, idx, None, "scatter")
         v = np.asarray(src, dtype=input._data.dtype)
-    return IndexPut.apply(input, v, _gather_index(idx, d), True)
+    return IndexPut.apply(input, v, None, _gather_index(idx, d))
 
 
 def scatter_add(input, dim, index, src):
@@ -829,7 +1265,7 @@ def scatter_add(input, dim, index, src):
         return scatter_add(reshape(input, 1), 0, idx.reshape(-1), reshape(src, 1)).reshape(())
     _scatter_checks(input, d, idx, src.shape, "scatter_add")
     v = _src_part(src, idx.shape)
-    return input + IndexAdd.apply(v, input.shape, _gather_index(idx, d), True)
+    return input + IndexAdd.apply(v, input.shape, None, _gather_index(idx, d))
 
 
 def index_select(input, dim, index):
@@ -938,7 +1374,7 @@ def diag(input, diagonal=0):
     if nd == 1:
         n = input.shape[0] + abs(k)
         r, c = _diag_index(n, n, k)
-        return IndexAdd.apply(input, (n, n), (r, c), True)
+        return IndexAdd.apply(input, (n, n), None, (r, c))
     if nd == 2:
         return _take(input, _diag_index(input.shape[0], input.shape[1], k))
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {nd}D (shape "
@@ -1059,3 +1495,264 @@ def pad(input, pad, mode="constant", value=None):
         shp[j] = idx.size
         index.append(idx.reshape(shp))
     return _take(input, (Ellipsis, *index))
+
+
+# ---- index_* families, take/put, nonzero, masked_scatter, repeat_interleave -----------------
+# All are GetItem / IndexAdd / IndexPut on an advanced index ``(:, ..., idx)`` at ``dim``, so
+# their gradients (and second derivatives) come from those three nodes.
+def _dim_index(input, dim, index, op):
+    """``(normalised dim, int64 1-D index, NumPy advanced index selecting it at dim)``.
+
+    Raises:
+        IndexError: for a dim out of range or an index with more than one dimension.
+        RuntimeError: for a non-integer index, or an entry out of range (PyTorch's message).
+    """
+    idx = _int_index(index, op)
+    if idx.ndim > 1:
+        raise IndexError(f"{op}(): Index is supposed to be a vector, got shape {idx.shape}")
+    idx = idx.reshape(-1)
+    nd = max(input._data.ndim, 1)
+    d = _wrap_dim(dim, nd, op)
+    n = input.shape[d] if input._data.ndim else 1
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = idx[(idx < -n) | (idx >= n)][0]
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
+    return d, idx, (slice(None),) * d + (idx,)
+
+
+def _source_for(input, d, idx, source, op):
+    if not isinstance(source, Tensor):
+        raise TypeError(f"{op}(): source must be a Tensor, got {type(source).__name__}")
+    if source.dtype != input.dtype:
+        raise RuntimeError(f"{op}(): self ({_dt_name(input.dtype)}) and source "
+                           f"({_dt_name(source.dtype)}) must have the same scalar type")
+    want = tuple(input.shape[:d]) + (idx.size,) + tuple(input.shape[d + 1:])
+    if tuple(source.shape) != want:
+        if source._data.ndim == len(want) and source.shape[d] != idx.size:
+            raise RuntimeError(f"{op}_(): Number of indices ({idx.size}) should be equal to "
+                               f"source.size(dim): ({source.shape[d]}), for dim: {d}")
+        raise RuntimeError(f"{op}(): source of shape {tuple(source.shape)} does not match the "
+                           f"indexed shape {want} (input {tuple(input.shape)}, dim {d})")
+    return source
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    """``input`` with ``alpha * source`` added at ``index`` along ``dim``
+    (``torch.index_add``): ``out[:, index[j]] += alpha * source[:, j]`` for ``dim=1``; repeated
+    indices accumulate. ``source`` has ``input``'s shape with ``len(index)`` at ``dim``.
+    Gradients: ``grad`` for ``input``, ``alpha * grad.index_select(dim, index)`` for ``source``.
+
+    Raises:
+        RuntimeError: for a source of the wrong shape or dtype, or an index out of range.
+    """
+    d, idx, adv = _dim_index(input, dim, index, "index_add")
+    src = _source_for(input, d, idx, source, "index_add")
+    if alpha != 1:
+        src = src * alpha
+    return input + IndexAdd.apply(src, input.shape, None, adv)
+
+
+def index_copy(input, dim, index, source):
+    """``input`` with ``source``'s slices written at ``index`` along ``dim``
+    (``torch.index_copy``); with repeated indices which write wins is unspecified.
+
+    Raises:
+        RuntimeError: for a source of the wrong shape or dtype, or an index out of range.
+    """
+    d, idx, adv = _dim_index(input, dim, index, "index_copy")
+    src = _source_for(input, d, idx, source, "index_copy")
+    return IndexPut.apply(input, src, None, adv)
+
+
+def index_fill(input, dim, index, value):
+    """``input`` with ``value`` (a number or a 0-d Tensor, which gets the gradient's sum over
+    the filled positions) at ``index`` along ``dim`` (``torch.index_fill``).
+
+    Raises:
+        RuntimeError: for an index out of range, or a Tensor value with dimensions.
+    """
+    _, _, adv = _dim_index(input, dim, index, "index_fill")
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but "
+                               f"got tensor with {value._data.ndim} dimension(s).")
+        v = value.to(input.dtype)
+    else:
+        v = np.asarray(value, dtype=input._data.dtype)
+    return IndexPut.apply(input, v, None, adv)
+
+
+def index_put(input, indices, values, accumulate=False):
+    """``input`` with ``values`` written at ``input[indices]`` (``torch.index_put``;
+    ``indices`` a tuple of integer or bool tensors, one per leading dimension), or added there
+    with ``accumulate=True`` (repeated indices then accumulate). ``values`` broadcasts to the
+    indexed shape. Gradients as :func:`setitem` (and for ``accumulate``, ``grad`` for
+    ``input``).
+
+    Raises:
+        IndexError: as :func:`getitem`.
+        RuntimeError: when ``values`` does not broadcast, or has another dtype.
+    """
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"index_put(): indices must be a tuple of Tensors, got "
+                        f"{type(indices).__name__}")
+    index = tuple(indices)
+    basic, adv = _parse_index(index, input.shape, check=True)
+    view_shape = np.empty(input.shape, dtype=np.bool_)[basic].shape if basic is not None \
+        else input.shape
+    target = view_shape if adv is None else _adv_shape(view_shape, adv)
+    value = _value_for(input, values, target, adv is not None, "index_put")
+    if not accumulate:
+        return IndexPut.apply(input, value, basic, adv)
+    if not isinstance(value, Tensor):
+        value = Tensor._make(np.asarray(value), False, None)
+    return input + IndexAdd.apply(expand(value, target) if tuple(value.shape) != target
+                                  else value, input.shape, basic, adv)
+
+
+def take(input, index):
+    """The elements of ``input`` read as a 1-D tensor at ``index`` (any shape; negative
+    entries count from the end): the result has ``index``'s shape (``torch.take``).
+
+    Raises:
+        IndexError: for an entry out of range (PyTorch's message).
+        RuntimeError: for a non-integer index.
+    """
+    idx = _int_index(index, "take")
+    n = input._data.size
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = idx[(idx < -n) | (idx >= n)].flat[0]
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
+                         f"elements.")
+    return _take(reshape(input, -1), (idx,))
+
+
+def put(input, index, source, accumulate=False):
+    """``input`` with ``source``'s elements written at the flat positions ``index``
+    (``torch.put``; ``source`` has as many elements as ``index``), or added there with
+    ``accumulate=True``.
+
+    Raises:
+        IndexError: for an entry out of range.
+        RuntimeError: when ``source`` and ``index`` differ in size.
+    """
+    idx = _int_index(index, "put")
+    n = input._data.size
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = idx[(idx < -n) | (idx >= n)].flat[0]
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
+                         f"elements.")
+    if not isinstance(source, Tensor) or source._data.size != idx.size:
+        raise RuntimeError(f"put_(): Expected source and index to have the same number of "
+                           f"elements, but got source of {getattr(source, 'shape', '?')} and "
+                           f"index of {idx.size}")
+    flat = reshape(input, -1)
+    src = reshape(source.to(input.dtype), -1)
+    if accumulate:
+        out = flat + IndexAdd.apply(src, flat.shape, None, (idx.reshape(-1),))
+    else:
+        out = IndexPut.apply(flat, src, None, (idx.reshape(-1),))
+    return reshape(out, input.shape)
+
+
+def nonzero(input, *, as_tuple=False):
+    """The indices of the non-zero elements (``torch.nonzero``): an int64 tensor of shape
+    ``(count, ndim)`` (a 0-d input counts as 1-D), or with ``as_tuple=True`` one 1-D tensor per
+    dimension. Not differentiable.
+    """
+    a = input._data if input._data.ndim else input._data.reshape(1)
+    nz = np.nonzero(a)
+    if as_tuple:
+        return tuple(Tensor._make(i.astype(np.int64), False, None) for i in nz)
+    out = np.stack(nz, axis=1).astype(np.int64) if input._data.ndim else \
+        np.zeros((len(nz[0]), 0), dtype=np.int64)
+    return Tensor._make(out, False, None)
+
+
+def argwhere(input):
+    """``nonzero(input)`` (``torch.argwhere``)."""
+    return nonzero(input)
+
+
+def masked_scatter(input, mask, source):
+    """``input`` with the positions where ``mask`` (bool, broadcastable to ``input``) is True
+    filled, in row-major order, with the leading elements of ``source``
+    (``torch.masked_scatter``). Gradients: ``input`` gets the gradient off the mask; ``source``
+    gets it at its leading elements (zero elsewhere).
+
+    Raises:
+        RuntimeError: for a non-bool mask, shapes that do not broadcast, or a source with
+            fewer elements than the mask has ones (PyTorch's message).
+    """
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with "
+                           f"dtype {m.dtype}")
+    try:
+        m = np.broadcast_to(m, input.shape)
+    except ValueError:
+        raise RuntimeError(f"masked_scatter: the mask of shape {m.shape} does not broadcast "
+                           f"to the input's shape {tuple(input.shape)}") from None
+    k = int(np.count_nonzero(m))
+    if not isinstance(source, Tensor):
+        raise TypeError(f"masked_scatter(): source must be a Tensor, got "
+                        f"{type(source).__name__}")
+    if source._data.size < k:
+        raise RuntimeError("Number of elements of source < number of ones in mask")
+    src = reshape(source.to(input.dtype), -1)
+    if src._data.size != k:
+        src = getitem(src, slice(0, k))
+    return IndexPut.apply(input, src, None, (m,))
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Repeat each element (``dim=None``: of the flattened input) or each slice along ``dim``
+    ``repeats`` times (an int, or a 1-D integer tensor with one count per slice)
+    (``torch.repeat_interleave``). ``repeat_interleave(repeats_tensor)`` alone gives
+    ``arange(len(repeats))`` repeated by ``repeats``. Gradient: the sum over the copies.
+
+    Raises:
+        RuntimeError: for negative repeats, or a repeats tensor of the wrong length.
+    """
+    if repeats is None:
+        counts = _int_index(input, "repeat_interleave", "repeats").reshape(-1)
+        if counts.size and counts.min() < 0:
+            raise RuntimeError("repeats can not be negative")
+        return Tensor._make(np.repeat(np.arange(counts.size, dtype=np.int64), counts), False,
+                            None)
+    if dim is None:
+        input, d = reshape(input, -1), 0
+    else:
+        d = _wrap_dim(dim, max(input._data.ndim, 1), "repeat_interleave")
+        input = _as_1d(input)
+    n = input.shape[d]
+    if isinstance(repeats, Tensor) or isinstance(repeats, (list, tuple, np.ndarray)):
+        counts = _int_index(repeats, "repeat_interleave", "repeats").reshape(-1)
+        if counts.size == 1:
+            counts = np.full(n, counts[0])
+        if counts.size != n:
+            raise RuntimeError(f"repeats must have the same size as input along dim, but got "
+                               f"repeats.size(0) = {counts.size} and input.size({d}) = {n}")
+    else:
+        counts = np.full(n, int(repeats))
+    if counts.size and counts.min() < 0:
+        raise RuntimeError("Repeats must be non-negative")
+    idx = np.repeat(np.arange(n, dtype=np.int64), counts)
+    if output_size is not None and int(output_size) != idx.size:
+        raise RuntimeError(f"repeat_interleave: output_size {output_size} does not match the "
+                           f"total of repeats {idx.size}")
+    return _take(input, (slice(None),) * d + (idx,))
+
+
+def _tensor_nonzero(self, *, as_tuple=False):
+    return nonzero(self, as_tuple=as_tuple)
+
+
+# The methods of this block (x.index_add(...), x.take(...) ...), installed with the module:
+# autograd/ops/__init__.py's table lists the older ones.
+_register_methods({
+    "index_add": index_add, "index_copy": index_copy, "index_fill": index_fill,
+    "index_put": index_put, "take": take, "put": put, "nonzero": _tensor_nonzero,
+    "argwhere": argwhere, "masked_scatter": masked_scatter,
+    "repeat_interleave": repeat_interleave,
+})
