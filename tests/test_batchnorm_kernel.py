@@ -163,3 +163,18 @@ def test_batch_norm_module_matches_torch(torch, shape, dtype):
     x = rng.standard_normal(shape).astype(dtype)
     np.testing.assert_allclose(ours(autograd.tensor(x)).detach().numpy(),
                                theirs(torch.tensor(x)).detach().numpy(), **tol)
+
+
+def test_onnx_export_in_training_mode_composes_batch_statistics():
+    onnx_reference = pytest.importorskip("onnx.reference")
+    import io
+
+    from autograd import onnx as tonnx
+    m = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.BatchNorm2d(4, affine=False))
+    x = autograd.randn(2, 3, 6, 6)
+    proto = tonnx.export(m, (x,), io.BytesIO(), training=tonnx.TrainingMode.TRAINING)
+    m.train()
+    want = m(x).detach().numpy()
+    sess = onnx_reference.ReferenceEvaluator(proto)
+    got = sess.run(None, {sess.input_names[0]: x.numpy()})[0]
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)

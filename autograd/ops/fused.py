@@ -11,6 +11,7 @@ itself an op (:class:`EmbeddingBackward`, a scatter-add) whose backward is the g
 
 import math
 import numbers
+import threading
 
 import numpy as np
 
@@ -410,11 +411,11 @@ class BatchNormTrain(Node):
     kernel each way (:mod:`kernels.batchnorm`)."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, eps, stats_out):
+    def forward(ctx, x, weight, bias, eps):
         KB = _kernels("batchnorm")
         y, mean, var = KB.batch_norm_forward(x, weight, bias, eps)
         rstd = 1.0 / np.sqrt(var + eps)
-        stats_out.append((mean, var))
+        _BN_STATS.last = (mean, var)  # for batch_norm_training (not an argument: ONNX traces)
         ctx.eps = eps
         ctx.save_for_backward(x, weight, mean, rstd)
         return y
@@ -433,13 +434,16 @@ class BatchNormTrain(Node):
             gx = rs * (gh - gh.mean(dims, keepdim=True)
                        - xhat * (gh * xhat).mean(dims, keepdim=True)) if nx else None
             return (gx, (grad * xhat).sum(dims) if nw else None,
-                    grad.sum(dims) if nb else None, None, None)
+                    grad.sum(dims) if nb else None, None)
         KB = _kernels("batchnorm")
         gx, gw, gb = KB.batch_norm_backward(grad._data, x._data,
                                             None if weight is None else weight._data,
                                             mean._data, rstd._data, need_input_grad=nx)
         return (_const(gx) if nx else None, _const(gw) if nw else None,
-                _const(gb) if nb else None, None, None)
+                _const(gb) if nb else None, None)
+
+
+_BN_STATS = threading.local()  # the batch statistics of this thread's last BatchNormTrain
 
 
 def batch_norm_training(input, weight, bias, eps):
@@ -453,11 +457,9 @@ def batch_norm_training(input, weight, bias, eps):
     (for the caller's running statistics). Not a PyTorch name; ``nn.functional.batch_norm``
     calls it after its argument checks.
     """
-    stats = []
-    out = BatchNormTrain.apply(input, weight, bias, float(eps), stats)
-    if not stats:  # grad mode off: the node's forward ran all the same
-        raise RuntimeError("batch_norm_training: the kernel returned no statistics")
-    mean, var = stats[0]
+    out = BatchNormTrain.apply(input, weight, bias, float(eps))
+    mean, var = _BN_STATS.last
+    _BN_STATS.last = None
     return out, mean, var
 
 
