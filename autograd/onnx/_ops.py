@@ -422,7 +422,8 @@ def _conv2d(ctx):
     inputs = [ctx.arg(0), ctx.arg(1)] + ([ctx.arg(2)] if ctx.args[2] is not None else [])
     k = ctx.shape(1)[2:]
     ctx.node("Conv", inputs, [ctx.output], kernel_shape=list(k), strides=list(stride),
-             pads=_pads(padding), dilations=list(dilation), group=1)
+             pads=_pads(padding), dilations=list(dilation),
+             group=int(ctx.attrs.get("groups", 1)))
 
 
 @converter("ConvTranspose2d")
