@@ -24,6 +24,12 @@ Public functions:
 * :func:`avg_pool2d_forward`/:func:`avg_pool2d_backward`,
   :func:`adaptive_avg_pool2d_forward`/:func:`adaptive_avg_pool2d_backward` -- average pooling.
 * :func:`pool2d_output_size` -- PyTorch's pooling output-size formula (floor or ceil mode).
+* modules :mod:`kernels.batchnorm` (training-mode batch norm), :mod:`kernels.fused`
+  (cross-entropy, layer norm, embedding), :mod:`kernels.attention`, :mod:`kernels.rnn`.
+
+Cold start: kernels compile on their first call unless Numba's cache holds them; the first
+compilation prints one line to stderr (:mod:`kernels._notice`), and
+``python -m kernels.precompile`` compiles them ahead of time (:mod:`kernels.precompile`).
 
 Threading note
 --------------
@@ -39,6 +45,10 @@ OpenMP layer at the first parallel call). Export ``OMP_WAIT_POLICY`` yourself to
 import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from . import _notice  # noqa: E402
+
+_notice.install()  # one stderr line when kernels compile on first use (cold Numba cache)
 
 from .conv import (col2im, conv2d_backward, conv2d_forward, conv2d_output_size,  # noqa: E402
                    conv_transpose2d_backward, conv_transpose2d_forward,

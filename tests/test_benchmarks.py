@@ -277,3 +277,12 @@ def test_scale_suite_only_errors_and_defaults(capsys):
     assert cli.parse_args([]).max_time == 10.0
     assert set(scale.SCALE_WORKLOADS) == {f"{f}/{s}" for f, (_, sizes) in scale.FAMILIES.items()
                                           for s in sizes}
+
+
+def test_cold_start_child_runs_a_lenet_step():
+    """The cold-start child (workloads.py loaded outside the package) builds and steps LeNet
+    (here with this process's Numba cache; the benchmark itself uses fresh ones)."""
+    result = runner._cold_start_once("tapegrad", os.environ.get("NUMBA_CACHE_DIR"), 1,
+                                     timeout=600)
+    assert result["first_step_s"] > 0 and result["wall_s"] >= result["in_process_s"]
+    assert np.isfinite(result["loss"])
