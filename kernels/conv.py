@@ -584,6 +584,25 @@ def _backward_arrays(op, grad_out, x, weight):
     return grad_out, x, weight
 
 
+# weight-gradient GEMMs with an output of at most this many elements run on one BLAS thread
+SERIAL_WEIGHT_GRAD_MAX = 1 << 14
+
+
+def _weight_grad_blas(out_elements):
+    """Context manager for the weight-gradient GEMM ``(C_out, m) @ (m, K)``: one BLAS thread
+    when its output is small (``<= SERIAL_WEIGHT_GRAD_MAX``), else no change.
+
+    Why: that GEMM has a long reduction (``m`` = images x output pixels) and a small output,
+    which OpenBLAS splits over its threads with a synchronisation per block of the
+    reduction; on a busy machine each one waits for a descheduled worker. Measured for the
+    1x1 Conv2d(64, 64) on (32, 64, 32, 32) (a (64, 32768) @ (32768, 64) GEMM, 2 shared cores,
+    load ~9): 2 BLAS threads median 325 ms (min 23), 1 thread median 31 ms (min 26). Uses the
+    controllers of :mod:`kernels.rnn` (its per-step GEMMs follow the same rule).
+    """
+    from .rnn import _StepBlas
+    return _StepBlas(0 if out_elements <= SERIAL_WEIGHT_GRAD_MAX else float("inf"))
+
+
 def conv2d_backward(grad_out, x, weight, stride, padding, dilation,
                     need_input_grad=True, need_weight_grad=True, need_bias_grad=True, groups=1):
     """Gradients of ``conv2d_forward`` with respect to x, weight and bias.
@@ -652,11 +671,12 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation,
             cols = np.empty((K, m), dtype=dt)
             _im2col_parallel(x[n0:n1], cols, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1],
                              H_out, W_out)
-            if G == 1:
-                np.matmul(g2, cols.T, out=gw_part[0])
-            else:
-                np.matmul(g2.reshape(G, C_out // G, m),
-                          cols.reshape(G, K // G, m).transpose(0, 2, 1), out=gw_part)
+            with _weight_grad_blas(C_out * K // G):
+                if G == 1:
+                    np.matmul(g2, cols.T, out=gw_part[0])
+                else:
+                    np.matmul(g2.reshape(G, C_out // G, m),
+                              cols.reshape(G, K // G, m).transpose(0, 2, 1), out=gw_part)
             gw += gw_part
         if need_input_grad:
             if G == 1:
