@@ -30,7 +30,10 @@ scratch buffers and the libraries' caches; the interpreter and the imported libr
 subtracted). One process per (workload, library), so one library's allocator never holds
 memory that the other's measurement would count.
 
-``--only`` takes family names or ``family/size`` keys (``--only resnet_dw,mlp/4096``).
+``--only`` takes family names or ``family/size`` keys (``--only resnet_dw,mlp/4096``);
+``--tiny`` runs the same models at the tiny sizes of :data:`TINY_FAMILIES` (the tests' smoke
+run, seconds). Defaults: 5 timed steps or 6 s per workload and library (``benchmarks/cli.py``),
+so the whole suite takes a few minutes on a quiet 2-core machine (11 minutes at a load of ~10).
 """
 
 import json
