@@ -31,22 +31,18 @@ Cold start: kernels compile on their first call unless Numba's cache holds them;
 compilation prints one line to stderr (:mod:`kernels._notice`), and
 ``python -m kernels.precompile`` compiles them ahead of time (:mod:`kernels.precompile`).
 
-Threading note
---------------
-The Numba loops run in parallel (``prange``) and the GEMMs run on NumPy's BLAS threads, so
-two thread pools take turns on the same cores. GNU OpenMP's default is to keep its idle
-workers spinning after each parallel loop, which starves the BLAS call that follows: on a
-2-core machine one MNIST training step took 80 ms instead of 27 ms. Importing this package
-therefore sets ``OMP_WAIT_POLICY=PASSIVE`` (idle OpenMP workers sleep) unless the variable
-is already set; it only affects OpenMP runtimes loaded after this import (Numba loads its
-OpenMP layer at the first parallel call). Export ``OMP_WAIT_POLICY`` yourself to override.
+Threads
+-------
+The Numba loops run in parallel (``prange``) and the GEMMs run on NumPy's BLAS threads, so two
+thread pools take turns on the same cores. This package makes no process-wide setting of its
+own: the thread policy (``OMP_WAIT_POLICY=PASSIVE`` before Numba's OpenMP layer loads, the BLAS
+thread count and its busy-machine governor, the defaults under a launcher) is
+``autograd/_runtime.py``, applied at ``import autograd``, whose docstring describes how the
+pieces interact. ``kernels/_blas.py`` is the mechanism the kernels use to run BLAS on fewer
+threads inside their own loops (RNN time steps, attention heads).
 """
 
-import os
-
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-from . import _notice  # noqa: E402
+from . import _notice
 
 _notice.install()  # one stderr line when kernels compile on first use (cold Numba cache)
 

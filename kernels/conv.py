@@ -596,11 +596,11 @@ def _weight_grad_blas(out_elements):
     which OpenBLAS splits over its threads with a synchronisation per block of the
     reduction; on a busy machine each one waits for a descheduled worker. Measured for the
     1x1 Conv2d(64, 64) on (32, 64, 32, 32) (a (64, 32768) @ (32768, 64) GEMM, 2 shared cores,
-    load ~9): 2 BLAS threads median 325 ms (min 23), 1 thread median 31 ms (min 26). Uses the
-    controllers of :mod:`kernels.rnn` (its per-step GEMMs follow the same rule).
+    load ~9): 2 BLAS threads median 325 ms (min 23), 1 thread median 31 ms (min 26). Uses
+    :class:`kernels._blas.StepBlas` (the RNN time steps' mechanism: restores the count after).
     """
-    from .rnn import _StepBlas
-    return _StepBlas(0 if out_elements <= SERIAL_WEIGHT_GRAD_MAX else float("inf"))
+    from ._blas import StepBlas
+    return StepBlas(0 if out_elements <= SERIAL_WEIGHT_GRAD_MAX else float("inf"))
 
 
 def conv2d_backward(grad_out, x, weight, stride, padding, dilation,

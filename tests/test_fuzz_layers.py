@@ -279,6 +279,11 @@ KNOWN = [
                                  "tapegrad's is exact (elementwise.py)"),
     ("Upsample trilinear", "nonfinite", "", "PyTorch's linear kernel turns another set of "
                                             "positions NaN around an inf (documented)"),
+] + [
+    (name, "nonfinite", "nan", "PyTorch's ELU backward at a NaN input is NaN inside its "
+                               "vectorised blocks and scale in the scalar tail (position-"
+                               "dependent); tapegrad's is NaN (elementwise.py Elu)")
+    for name in ("ELU", "SELU", "CELU")
 ]
 
 

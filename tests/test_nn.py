@@ -5,6 +5,7 @@ from collections import OrderedDict
 
 import numpy as np
 import pytest
+from conftest import import_torch
 
 import autograd
 import nn
@@ -282,7 +283,7 @@ def _copy_into_torch(ours, theirs, torch):
 
 
 def test_lenet_forward_backward_matches_pytorch():
-    torch = pytest.importorskip("torch")
+    torch = import_torch()
 
     def build(nn_):
         return nn_.Sequential(nn_.Conv2d(1, 8, 3), nn_.ReLU(), nn_.MaxPool2d(2),
@@ -305,7 +306,7 @@ def test_lenet_forward_backward_matches_pytorch():
 
 
 def test_losses_match_pytorch():
-    torch = pytest.importorskip("torch")
+    torch = import_torch()
     rng = np.random.default_rng(1)
     z = rng.standard_normal((6, 4))
     t = np.array([0, 3, 1, -100, 2, 2])

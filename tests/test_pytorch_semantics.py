@@ -682,3 +682,20 @@ def test_whole_model_loads_with_pytorch_module_paths_in_safe_globals(tmp_path):
     x = autograd.tensor([[1, 2], [3, 4]])
     loaded.eval(), model.eval()
     np.testing.assert_array_equal(loaded(x).detach().numpy(), model(x).detach().numpy())
+
+
+@pytest.mark.parametrize("name", ["elu", "selu", "celu"])
+def test_elu_family_gradient_is_nan_at_nan_and_pytorchs_elsewhere(torch, name):
+    """PyTorch's ELU backward at NaN depends on the element's position (NaN inside its
+    vectorised blocks of 16, ``scale`` in the scalar tail); tapegrad's is NaN everywhere, and
+    equal to PyTorch's at every other input, 0 included."""
+    import nn.functional as F
+    values = [float("nan"), -1.0, 0.0, 2.0] * 5
+    x = autograd.tensor(values, dtype=autograd.float64, requires_grad=True)
+    getattr(F, name)(x).sum().backward()
+    t = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    getattr(torch.nn.functional, name)(t).sum().backward()
+    ours, theirs = x.grad.numpy(), t.grad.numpy()
+    nan = np.isnan(np.array(values))
+    assert np.isnan(ours[nan]).all()
+    np.testing.assert_allclose(ours[~nan], theirs[~nan], rtol=1e-12)
