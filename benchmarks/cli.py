@@ -30,6 +30,7 @@ def _positive_float(text):
 
 
 DEFAULT_REPEAT = 20
+SCALE_REPEAT, SCALE_MAX_TIME = 5, 6.0  # --suite scale: 11 workloads in a few minutes
 DEFAULT_COLD_RUNS = 3
 
 
@@ -57,9 +58,9 @@ def build_parser():
                         "'import torch' to the same point (with --compare torch)")
     p.add_argument("--warmup", type=_non_negative_int, default=2, metavar="N",
                    help="untimed steps first, including JIT compilation (default: %(default)s)")
-    p.add_argument("--max-time", type=_positive_float, default=10.0, metavar="SECONDS",
+    p.add_argument("--max-time", type=_positive_float, default=None, metavar="SECONDS",
                    help="stop timing a workload after this many seconds, once it has at least "
-                        "3 repetitions (default: %(default)s)")
+                        "3 repetitions (default: 10; --suite scale: 5 repetitions, 6 s)")
     p.add_argument("--only", default=None, metavar="NAMES",
                    help="comma-separated workloads to run (see --list)")
     p.add_argument("--seed", type=int, default=0, help="seed for data and weights (default: 0)")
@@ -92,6 +93,13 @@ def build_parser():
     p.add_argument("--profile", default=None, metavar="NAME",
                    help="print the profiler's table for one workload (benchmarks/profiling.py)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--suite", choices=["default", "scale"], default="default",
+                   help="'scale': issue 16's workloads at growing sizes, with the ratio-vs-size "
+                        "plot (--plot) and peak memory per workload (benchmarks/scale.py)")
+    p.add_argument("--no-memory", action="store_true",
+                   help="--suite scale: skip the peak-memory processes")
+    p.add_argument("--tiny", action="store_true",
+                   help="--suite scale: the same models at tiny sizes (a smoke test: seconds)")
     return p
 
 
@@ -100,8 +108,13 @@ def parse_args(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     args.cold_start_runs = args.repeat or DEFAULT_COLD_RUNS
-    args.repeat = args.repeat or DEFAULT_REPEAT
-    if args.only is not None:
+    scale = args.suite == "scale"
+    args.repeat = args.repeat or (SCALE_REPEAT if scale else DEFAULT_REPEAT)
+    if args.max_time is None:
+        args.max_time = SCALE_MAX_TIME if scale else 10.0
+    if args.only is not None and args.suite == "scale":  # checked by benchmarks/scale.py
+        args.only = [n.strip() for n in args.only.split(",") if n.strip()]
+    elif args.only is not None:
         names = [n.strip() for n in args.only.split(",") if n.strip()]
         if args.contention is not None:
             from .contention import CASES as valid
@@ -139,6 +152,10 @@ def main(argv=None):
     if args.profile:
         from .profiling import main as profile_main
         return profile_main(args)
+
+    if args.suite == "scale":
+        from .scale import main as scale_main
+        return scale_main(args)
 
     if args.distributed:
         from .distributed import main as distributed_main

@@ -363,7 +363,7 @@ print(json.dumps({"import_s": t_import - t0, "setup_s": t_setup - t_import,
 """
 
 
-def _cold_start_once(library, cache_dir=None, threads=None):
+def _cold_start_once(library, cache_dir=None, threads=None, timeout=900):
     """One fresh ``python`` process: import ``library``, build LeNet, one training step.
 
     Returns the script's timings plus ``wall_s``, the parent's wall-clock time from starting
@@ -380,7 +380,8 @@ def _cold_start_once(library, cache_dir=None, threads=None):
     cmd = [sys.executable, "-c", _COLD_START_SCRIPT, library, path,
            "-" if threads is None else str(threads)]
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=root)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=root,
+                          timeout=timeout)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         tail = proc.stderr.strip().splitlines()[-1:] or ["(no output)"]

@@ -434,6 +434,9 @@ WORKLOADS = {w.name: w for w in [
 ]}
 
 # vision's workloads live in their own module (imported last: it uses Workload and Setup).
-from .pipeline import PIPELINE_WORKLOADS  # noqa: E402
+# The cold-start child (runner._COLD_START_SCRIPT) loads this file alone, outside the
+# package, to build LeNet without importing tapegrad first; it has no pipeline workloads.
+if __package__:
+    from .pipeline import PIPELINE_WORKLOADS  # noqa: E402
 
-WORKLOADS.update({w.name: w for w in PIPELINE_WORKLOADS})
+    WORKLOADS.update({w.name: w for w in PIPELINE_WORKLOADS})

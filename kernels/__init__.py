@@ -10,6 +10,10 @@ Public functions:
 * :func:`conv2d_winograd_forward`, :func:`conv2d_winograd_backward` -- Winograd F(2x2, 3x3)
   for 3x3 kernels with stride 1 and dilation 1 (2.25x fewer multiplications than im2col;
   :func:`winograd_applicable` says when it applies).
+* :func:`depthwise_conv2d_forward`, :func:`depthwise_conv2d_backward` -- depthwise
+  convolution (``groups == C_in``) as direct loops, all channels in one call; other grouped
+  convolutions run ``conv2d_forward``/``conv2d_backward`` with ``groups`` (one GEMM batched
+  over the groups).
 * :func:`im2col`, :func:`col2im` -- the unfold / fold pair (``col2im`` is the adjoint).
 * :func:`conv2d_output_size` -- PyTorch's Conv2d output-size formula with argument checks.
 * :func:`conv_transpose2d_forward`, :func:`conv_transpose2d_backward` -- transposed
@@ -20,6 +24,12 @@ Public functions:
 * :func:`avg_pool2d_forward`/:func:`avg_pool2d_backward`,
   :func:`adaptive_avg_pool2d_forward`/:func:`adaptive_avg_pool2d_backward` -- average pooling.
 * :func:`pool2d_output_size` -- PyTorch's pooling output-size formula (floor or ceil mode).
+* modules :mod:`kernels.batchnorm` (training-mode batch norm), :mod:`kernels.fused`
+  (cross-entropy, layer norm, embedding), :mod:`kernels.attention`, :mod:`kernels.rnn`.
+
+Cold start: kernels compile on their first call unless Numba's cache holds them; the first
+compilation prints one line to stderr (:mod:`kernels._notice`), and
+``python -m kernels.precompile`` compiles them ahead of time (:mod:`kernels.precompile`).
 
 Threads
 -------
@@ -32,12 +42,18 @@ pieces interact. ``kernels/_blas.py`` is the mechanism the kernels use to run BL
 threads inside their own loops (RNN time steps, attention heads).
 """
 
-from .conv import (col2im, conv2d_backward, conv2d_forward, conv2d_output_size,
+from . import _notice
+
+_notice.install()  # one stderr line when kernels compile on first use (cold Numba cache)
+
+from .conv import (col2im, conv2d_backward, conv2d_forward, conv2d_output_size,  # noqa: E402
                    conv_transpose2d_backward, conv_transpose2d_forward,
                    conv_transpose2d_output_size, im2col)
-from .winograd import (conv2d_winograd_backward, conv2d_winograd_forward,
+from .depthwise import (depthwise_applicable, depthwise_conv2d_backward,  # noqa: E402
+                        depthwise_conv2d_forward)
+from .winograd import (conv2d_winograd_backward, conv2d_winograd_forward,  # noqa: E402
                        winograd_applicable)
-from .pool import (adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward,
+from .pool import (adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward,  # noqa: E402
                    adaptive_max_pool2d_forward, avg_pool2d_backward, avg_pool2d_forward,
                    max_pool2d_backward, max_pool2d_forward, pool2d_output_size)
 
@@ -47,6 +63,9 @@ __all__ = [
     "conv2d_winograd_forward",
     "conv2d_winograd_backward",
     "winograd_applicable",
+    "depthwise_conv2d_forward",
+    "depthwise_conv2d_backward",
+    "depthwise_applicable",
     "im2col",
     "col2im",
     "conv2d_output_size",

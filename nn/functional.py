@@ -191,7 +191,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     ``running_mean``/``running_var`` (when given) are updated in place, without gradient:
     ``running = (1 - momentum) * running + momentum * batch_stat``, the variance term using the
     *unbiased* batch variance (``n / (n - 1)``), as PyTorch. With ``training=False`` the running
-    statistics are used. Composed of Tensor ops, so double backward works.
+    statistics are used. Training mode is one fused node (Numba kernels forward and backward,
+    :mod:`kernels.batchnorm`; double backward recomputes with Tensor ops); evaluation mode is
+    composed of Tensor ops.
 
     Shapes: input ``(N, C)`` or ``(N, C, d1, ...)``; ``running_mean``, ``running_var``,
     ``weight``, ``bias`` ``(C,)``; output like the input.
@@ -247,6 +249,21 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
         raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
     axes = (0,) + tuple(range(2, input.ndim))
     shape = (1, c) + (1,) * (input.ndim - 2)
+    if training and input.dtype in (np.float32, np.float64) and input.numel():
+        # one fused node (kernels/batchnorm.py): the statistics, normalisation and affine
+        # in one pass each way, instead of about a dozen elementwise ops and temporaries
+        from autograd.ops.fused import batch_norm_training
+        out, mean, var = batch_norm_training(input, weight, bias, eps)
+        if running_mean is not None:
+            rm = running_mean._data
+            rm[...] = (1 - momentum) * rm + momentum * mean.astype(rm.dtype)
+            running_mean._bump_version()
+        if running_var is not None:
+            rv = running_var._data
+            rv[...] = (1 - momentum) * rv + momentum * (var * (n / max(n - 1, 1))).astype(
+                rv.dtype)
+            running_var._bump_version()
+        return out
     if training:
         mean = input.mean(axes, keepdim=True)
         centered = input - mean

@@ -128,7 +128,7 @@ def test_tiny_ops_and_xor_json(tmp_path, capsys):
             assert w["ratio"] == pytest.approx(w["tapegrad"]["median_ms"]
                                                / w["torch"]["median_ms"])
         else:
-            assert w["torch"] is None and w["ratio"] is None
+            assert w.get("torch") is None and w["ratio"] is None
     tiny = doc["workloads"][0]
     assert tiny["ops_per_step"] == 2000
     assert tiny["tapegrad"]["per_op_us"] == pytest.approx(
@@ -217,6 +217,76 @@ def test_markdown_and_plot(tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not report.plot_ratios([dict(result, ratio=None)], str(tmp_path / "none.png"))
 
+
+# ---- --suite scale (benchmarks/scale.py) --------------------------------------------------------
+def _scale_argv(tmp_path, *extra):
+    return ["--suite", "scale", "--tiny", "--repeat", "1", "--warmup", "0", "--no-progress",
+            "--json", str(tmp_path / "scale.json"), *extra]
+
+
+def test_scale_suite_tiny_runs_every_family(tmp_path, capsys):
+    """Every family of the scale suite at tiny sizes, with PyTorch where it is installed (the
+    torch column empty otherwise), the peak-memory processes and the ratio plot."""
+    try:
+        import torch  # noqa: F401
+        have_torch = True
+    except ImportError:
+        have_torch = False
+    from benchmarks import scale
+    png = tmp_path / "scale.png"
+    assert cli.main(_scale_argv(tmp_path, "--compare", "torch", "--plot", str(png))) == 0
+    out = capsys.readouterr().out
+    doc = json.loads((tmp_path / "scale.json").read_text())
+    names = [r["name"] for r in doc["results"]]
+    assert names == list(scale.TINY_WORKLOADS)
+    assert {n.split("/")[0] for n in names} == set(scale.FAMILIES)
+    for r in doc["results"]:
+        assert r["status"] == "ok", r
+        assert r["tapegrad"]["median_ms"] > 0
+        assert (r.get("torch") is not None) == have_torch
+        assert (r.get("ratio") is not None) == have_torch
+        mem = doc["memory"][r["name"]]
+        assert mem["tapegrad"]["peak_mib"] > mem["tapegrad"]["workload_peak_mib"] > 0
+        assert ("torch" in mem) == have_torch
+    assert "resnet_dw" in out and "batch 2" in out and "width 32" in out
+    assert png.exists() == have_torch
+    if have_torch:
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_scale_suite_without_torch_skips_the_torch_column(monkeypatch, tmp_path, capsys):
+    def no_torch():
+        raise ImportError("No module named 'torch'")
+    monkeypatch.setattr(runner, "torch_namespace", no_torch)
+    assert cli.main(_scale_argv(tmp_path, "--compare", "torch", "--no-memory", "--only",
+                                "mlp/16,lstm", "--markdown")) == 0
+    captured = capsys.readouterr()
+    assert "PyTorch is not importable" in captured.err
+    doc = json.loads((tmp_path / "scale.json").read_text())
+    assert [r["name"] for r in doc["results"]] == ["mlp/16", "lstm/3"]
+    assert all(r.get("torch") is None and r.get("ratio") is None for r in doc["results"])
+    assert "| mlp | width 16 |" in captured.out
+
+
+def test_scale_suite_only_errors_and_defaults(capsys):
+    from benchmarks import scale
+    assert cli.main(["--suite", "scale", "--only", "resnet/7"]) == 2
+    assert "unknown workload 'resnet/7'" in capsys.readouterr().err
+    assert scale.select(["mlp", "mlp/1024"]) == ["mlp/1024", "mlp/4096"]
+    args = cli.parse_args(["--suite", "scale"])
+    assert (args.repeat, args.max_time) == (cli.SCALE_REPEAT, cli.SCALE_MAX_TIME)
+    assert cli.parse_args([]).max_time == 10.0
+    assert set(scale.SCALE_WORKLOADS) == {f"{f}/{s}" for f, (_, sizes) in scale.FAMILIES.items()
+                                          for s in sizes}
+
+
+def test_cold_start_child_runs_a_lenet_step():
+    """The cold-start child (workloads.py loaded outside the package) builds and steps LeNet
+    (here with this process's Numba cache; the benchmark itself uses fresh ones)."""
+    result = runner._cold_start_once("tapegrad", os.environ.get("NUMBA_CACHE_DIR"), 1,
+                                     timeout=600)
+    assert result["first_step_s"] > 0 and result["wall_s"] >= result["in_process_s"]
+    assert np.isfinite(result["loss"])
 
 def test_contention_mode_reports_slowdowns_in_fresh_processes(tmp_path, monkeypatch, capsys):
     from benchmarks import contention

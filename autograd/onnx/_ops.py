@@ -422,7 +422,8 @@ def _conv2d(ctx):
     inputs = [ctx.arg(0), ctx.arg(1)] + ([ctx.arg(2)] if ctx.args[2] is not None else [])
     k = ctx.shape(1)[2:]
     ctx.node("Conv", inputs, [ctx.output], kernel_shape=list(k), strides=list(stride),
-             pads=_pads(padding), dilations=list(dilation), group=1)
+             pads=_pads(padding), dilations=list(dilation),
+             group=int(ctx.attrs.get("groups", 1)))
 
 
 @converter("ConvTranspose2d")
@@ -525,6 +526,26 @@ def _layer_norm(ctx):
     y = ctx.node("Mul", [ctx.node("Mul", [c, rstd])[0], w])[0]
     ctx.node("Add" if b is not None else "Identity", [y] + ([b] if b is not None else []),
              [ctx.output])
+
+
+@converter("BatchNormTrain")
+def _batch_norm_train(ctx):
+    """Training-mode batch norm (batch statistics), composed: ONNX's BatchNormalization
+    takes running statistics, which this op does not read."""
+    x = ctx.arg(0)
+    nd = len(ctx.shape(0))
+    axes = [0] + list(range(2, nd))
+    mean = _reduce(ctx, "ReduceMean", x, axes, True, None)[0]
+    c = ctx.node("Sub", [x, mean])[0]
+    var = _reduce(ctx, "ReduceMean", ctx.node("Mul", [c, c])[0], axes, True, None)[0]
+    rstd = ctx.node("Reciprocal", [ctx.node("Sqrt", [ctx.node(
+        "Add", [var, ctx.scalar(float(ctx.args[3]))])[0]])[0]])[0]
+    y = ctx.node("Mul", [c, rstd])[0]
+    if ctx.args[1] is not None:
+        y = ctx.node("Mul", [y, _unsqueeze(ctx, ctx.arg(1), axes)])[0]
+    if ctx.args[2] is not None:
+        y = ctx.node("Add", [y, _unsqueeze(ctx, ctx.arg(2), axes)])[0]
+    ctx.node("Identity", [y], [ctx.output])
 
 
 @converter("Embedding")

@@ -11,6 +11,7 @@ itself an op (:class:`EmbeddingBackward`, a scatter-add) whose backward is the g
 
 import math
 import numbers
+import threading
 
 import numpy as np
 
@@ -403,6 +404,63 @@ class LayerNorm(Node):
         return (_const(gx.reshape(x.shape)) if nx else None,
                 _const(gw.reshape(wshape)) if nw else None,
                 _const(gb.reshape(wshape)) if nb else None, None, None)
+
+
+class BatchNormTrain(Node):
+    """Graph node of :func:`batch_norm_training`: batch-statistics normalisation, one Numba
+    kernel each way (:mod:`kernels.batchnorm`)."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, eps):
+        KB = _kernels("batchnorm")
+        y, mean, var = KB.batch_norm_forward(x, weight, bias, eps)
+        rstd = 1.0 / np.sqrt(var + eps)
+        _BN_STATS.last = (mean, var)  # for batch_norm_training (not an argument: ONNX traces)
+        ctx.eps = eps
+        ctx.save_for_backward(x, weight, mean, rstd)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight, mean, rstd = ctx.saved_tensors
+        nx, nw, nb = ctx.needs_input_grad[:3]
+        if grad_mode._state.enabled:  # create_graph: recompute with Tensor ops
+            dims = (0,) + tuple(range(2, x.ndim))
+            shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+            xc = x - x.mean(dims, keepdim=True)
+            rs = ((xc * xc).mean(dims, keepdim=True) + ctx.eps).rsqrt()
+            xhat = xc * rs
+            gh = grad * weight.reshape(shape) if weight is not None else grad
+            gx = rs * (gh - gh.mean(dims, keepdim=True)
+                       - xhat * (gh * xhat).mean(dims, keepdim=True)) if nx else None
+            return (gx, (grad * xhat).sum(dims) if nw else None,
+                    grad.sum(dims) if nb else None, None)
+        KB = _kernels("batchnorm")
+        gx, gw, gb = KB.batch_norm_backward(grad._data, x._data,
+                                            None if weight is None else weight._data,
+                                            mean._data, rstd._data, need_input_grad=nx)
+        return (_const(gx) if nx else None, _const(gw) if nw else None,
+                _const(gb) if nb else None, None)
+
+
+_BN_STATS = threading.local()  # the batch statistics of this thread's last BatchNormTrain
+
+
+def batch_norm_training(input, weight, bias, eps):
+    """Batch normalisation with the batch's statistics (``F.batch_norm`` with
+    ``training=True``, without the running-statistics update): one fused node, Numba kernels
+    forward and backward, double backward by Tensor ops.
+
+    Shapes: input ``(N, C, *)`` float32/float64 (at least two values per channel), weight
+    and bias ``(C,)`` of its dtype or ``None`` -> ``(out, mean, var)``: ``out`` like the
+    input, the per-channel batch ``mean`` and biased ``var`` as float64 NumPy arrays ``(C,)``
+    (for the caller's running statistics). Not a PyTorch name; ``nn.functional.batch_norm``
+    calls it after its argument checks.
+    """
+    out = BatchNormTrain.apply(input, weight, bias, float(eps))
+    mean, var = _BN_STATS.last
+    _BN_STATS.last = None
+    return out, mean, var
 
 
 def _normalized_shape(normalized_shape):

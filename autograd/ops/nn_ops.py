@@ -345,9 +345,13 @@ def _check_fits(op, input, kernel, lo, hi, dilation):
 
 def _grouped(fn, input, weight, bias, groups, conf):
     """``fn.apply(x, w, b, *conf)``, once per group (input split on dim 1, weight and bias on
-    dim 0) and concatenated on dim 1."""
+    dim 0) and concatenated on dim 1. A convolution (:class:`Conv2d`) runs all its groups in
+    one node instead: a depthwise one (one input channel per group) in the direct kernel
+    :func:`kernels.depthwise_conv2d_forward`, others as one batched GEMM over the groups."""
     if groups == 1:
         return fn.apply(input, weight, bias, *conf)
+    if fn is Conv2d:
+        return Conv2d.apply(input, weight, bias, *conf, groups=groups)
     from .shape import cat
     xs = input.chunk(groups, 1)
     ws = weight.chunk(groups, 0)
@@ -359,17 +363,22 @@ class Conv2d(Node):
     """Graph node of :func:`conv2d` (and :func:`conv1d`): its forward and backward."""
 
     @staticmethod
-    def forward(ctx, x, w, b, stride, padding, dilation):
+    def forward(ctx, x, w, b, stride, padding, dilation, groups=1):
         ctx.conf = (stride, padding, dilation)
-        ctx.winograd = _use_winograd(x.shape, w.shape, stride, padding, dilation)
+        ctx.groups = groups
+        ctx.depthwise = groups > 1 and w.shape[1] == 1  # one input channel per group
+        ctx.winograd = groups == 1 and _use_winograd(x.shape, w.shape, stride, padding,
+                                                     dilation)
         ctx.save_for_backward(x, w)
         dt = x.dtype
         x, w = _to_kernel(x), _to_kernel(w)
         b = None if b is None else _to_kernel(b)
-        if ctx.winograd:
+        if ctx.depthwise:
+            out = K.depthwise_conv2d_forward(x, w, b, stride, padding, dilation)
+        elif ctx.winograd:
             out = K.conv2d_winograd_forward(x, w, b, padding)
         else:
-            out = K.conv2d_forward(x, w, b, stride, padding, dilation)
+            out = K.conv2d_forward(x, w, b, stride, padding, dilation, groups)
         return out.astype(dt, copy=False)
 
     @staticmethod
@@ -377,13 +386,17 @@ class Conv2d(Node):
         x, w = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad[:3]
         g, xa, wa = _to_kernel(grad._data), _to_kernel(x._data), _to_kernel(w._data)
-        if ctx.winograd:
+        if ctx.depthwise:
+            gx, gw, gb = K.depthwise_conv2d_backward(g, xa, wa, *ctx.conf, need_input_grad=nx,
+                                                     need_weight_grad=nw, need_bias_grad=nb)
+        elif ctx.winograd:
             gx, gw, gb = K.conv2d_winograd_backward(
                 g, xa, wa, ctx.conf[1], need_input_grad=nx, need_weight_grad=nw,
                 need_bias_grad=nb)
         else:
             gx, gw, gb = K.conv2d_backward(g, xa, wa, *ctx.conf, need_input_grad=nx,
-                                           need_weight_grad=nw, need_bias_grad=nb)
+                                           need_weight_grad=nw, need_bias_grad=nb,
+                                           groups=ctx.groups)
         grads = [None if a is None else a.astype(x.dtype, copy=False) for a in (gx, gw, gb)]
         return _kernel_grads("conv2d", (grad, x, w), grads) + (None, None, None)
 
@@ -427,8 +440,10 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         stride, padding, dilation: ints or pairs; ``padding`` may also be ``'valid'`` (0) or
             ``'same'`` (stride 1 only; when ``dilation * (k - 1)`` is odd the extra row/column
             goes to the bottom/right, as in PyTorch).
-        groups (int): split input and output channels into this many independent convolutions
-            (run as one kernel call per group).
+        groups (int): split input and output channels into this many independent convolutions,
+            all run by one kernel call: a direct depthwise kernel when each group has one
+            input channel (``groups == C_in``), else im2col + one GEMM batched over the
+            groups.
 
     Dtypes: input, weight and bias of one floating dtype; float16 is computed in float32 and
     rounded back (as PyTorch's CPU half convolution accumulates in float32).
