@@ -1129,3 +1129,62 @@ def test_worker_options_are_checked_like_pytorch():
     loader = DataLoader(ds, num_workers=1, collate_fn=lambda b: b)
     with pytest.raises(Exception, match="must be defined at the top level"):
         next(iter(loader))
+
+
+# ---- the default start method ---------------------------------------------------------------------
+def test_default_start_method_forks_until_openmp_runs_then_needs_a_guard(monkeypatch):
+    from autograd.data import dataloader as dl
+
+    if "fork" not in __import__("multiprocessing").get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    monkeypatch.setattr(dl._runtime, "_numba_omp_started", lambda: False)
+    assert dl._default_context().get_start_method() == "fork"
+    monkeypatch.setattr(dl._runtime, "_numba_omp_started", lambda: True)
+    monkeypatch.setattr(dl, "_main_is_guarded", lambda: True)
+    assert dl._default_context().get_start_method() == dl.DEFAULT_START_METHOD
+    monkeypatch.setattr(dl, "_main_is_guarded", lambda: False)
+    assert dl._default_context().get_start_method() == "fork"
+
+
+def test_main_guard_detection(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    from autograd.data import dataloader as dl
+
+    guarded, bare = tmp_path / "guarded.py", tmp_path / "bare.py"
+    guarded.write_text("x = 1\n\nif __name__ == '__main__':\n    print(x)\n")
+    bare.write_text("print('__name__ == \"__main__\"')\n")
+    for path, expected in ((guarded, True), (bare, False)):
+        fake = types.ModuleType("__main__")
+        fake.__file__ = str(path)
+        monkeypatch.setitem(sys.modules, "__main__", fake)
+        assert dl._main_is_guarded() is expected
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))  # python -c
+    assert dl._main_is_guarded() is True
+
+
+def test_a_script_without_a_main_guard_loads_with_workers(tmp_path):
+    """pytorch/examples' DCGAN has no ``__main__`` guard and uses 2 workers: as with PyTorch's
+    fork on Linux, the script must run once, not again in each worker."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "bare.py"
+    script.write_text(
+        "import autograd, nn\n"
+        "from autograd.data import DataLoader, TensorDataset\n"
+        "print('program started')\n"
+        "conv = nn.Conv2d(3, 8, 3)\n"
+        "conv(autograd.randn(8, 3, 16, 16)).sum().backward()  # Numba's parallel loops ran\n"
+        "ds = TensorDataset(autograd.arange(40.0).reshape(20, 2))\n"
+        "for epoch in range(2):\n"
+        "    total = sum(float(b[0].sum()) for b in DataLoader(ds, batch_size=5, num_workers=2))\n"
+        "    print('epoch', epoch, total)\n")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=120, env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.count("program started") == 1, out.stdout
+    assert out.stdout.count("epoch") == 2 and "780.0" in out.stdout, out.stdout

@@ -284,6 +284,10 @@ KNOWN = [
                                "vectorised blocks and scale in the scalar tail (position-"
                                "dependent); tapegrad's is NaN (elementwise.py Elu)")
     for name in ("ELU", "SELU", "CELU")
+] + [
+    (name, "empty", "", "PyTorch's own pixel_(un)shuffle backward raises on an empty batch; "
+                        "tapegrad's gives the empty gradient (nn/pixelshuffle.py)")
+    for name in ("PixelShuffle", "PixelUnshuffle")
 ]
 
 

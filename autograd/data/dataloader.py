@@ -16,6 +16,8 @@ import multiprocessing
 import multiprocessing.connection
 import numbers
 import os
+import re
+import sys
 import warnings
 import weakref
 
@@ -28,14 +30,45 @@ from ..random import get_rng
 __all__ = ["DataLoader", "DEFAULT_START_METHOD"]
 
 DEFAULT_START_METHOD = ("forkserver" if "forkserver" in multiprocessing.get_all_start_methods()
-                        else "spawn")
+                        else "spawn")  # once Numba's OpenMP pool runs, where the script allows
 SHUTDOWN_TIMEOUT = 5.0  # seconds a worker gets to exit before it is terminated
+
+
+_GUARD = re.compile(r"""^\s*if\s+__name__\s*==\s*['"]__main__['"]\s*:""", re.M)
+
+
+def _main_is_guarded():
+    """Whether the main script can be imported again without running its program: it has an
+    ``if __name__ == "__main__":`` block (what ``forkserver`` and ``spawn`` need), or there is
+    no script file (an interactive session, ``python -c``, a notebook)."""
+    path = getattr(sys.modules.get("__main__"), "__file__", None)
+    if not path:
+        return True
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return _GUARD.search(f.read()) is not None
+    except OSError:
+        return True
+
+
+def _default_context():
+    """PyTorch forks its workers on Linux, so scripts without a ``__main__`` guard work. tapegrad
+    forks too while that is safe: until Numba's GNU OpenMP thread pool has started in this
+    process (a forked child of a process that ran an OpenMP parallel region is terminated by
+    Numba if it runs one). After that, ``forkserver`` (``spawn`` where there is none), which
+    re-imports the main script in a fresh process; a script without the guard would run its
+    whole program again there, so for such a script tapegrad still forks (its workers then
+    must not run a parallel kernel: Numba stops a worker that does, and the loader raises)."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and (not _runtime._numba_omp_started() or not _main_is_guarded()):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context(DEFAULT_START_METHOD)
 
 
 def _context(mc):
     """The ``multiprocessing`` context for ``multiprocessing_context`` (PyTorch's checks)."""
     if mc is None:
-        return multiprocessing.get_context(DEFAULT_START_METHOD)
+        return _default_context()
     if isinstance(mc, str):
         methods = multiprocessing.get_all_start_methods()
         if mc not in methods:
@@ -74,9 +107,9 @@ class DataLoader:
             ``RuntimeError("DataLoader timed out after ... seconds")``; 0 waits for ever.
         worker_init_fn (callable, optional): called as ``worker_init_fn(worker_id)`` in each
             worker after seeding, before it loads anything.
-        multiprocessing_context (str or context, optional): how workers start: ``"forkserver"``
-            (the default where it exists), ``"spawn"``, or ``"fork"`` (not recommended: see
-            below), or a ``multiprocessing`` context.
+        multiprocessing_context (str or context, optional): how workers start: ``"fork"``,
+            ``"forkserver"``, ``"spawn"`` or a ``multiprocessing`` context; default: chosen as
+            below.
         generator (Generator, optional): the random stream of the shuffling and of the workers'
             base seed (default: the default generator, so ``autograd.manual_seed`` makes the
             order repeatable).
@@ -115,13 +148,14 @@ class DataLoader:
       process stops them when the epoch ends, when the iterator is garbage collected (a
       ``break``, an exception, Ctrl-C), when the loader is (persistent workers), and at exit;
       a worker whose main process died exits when its pipe closes. None are left behind.
-    * Start method: ``forkserver`` by default (``spawn`` where there is none), because GNU
+    * Start method, by default: ``fork`` (as PyTorch on Linux) until Numba's parallel loops have
+      run in this process, then ``forkserver`` (``spawn`` where there is none), because GNU
       OpenMP, which runs Numba's parallel loops, is not fork-safe once a parallel region has
-      run: a forked worker can hang in its first parallel loop. PyTorch forks on Linux (and
-      resets its own thread pool in the child). Start-up costs a fresh interpreter per worker
-      with ``spawn`` (importing NumPy and tapegrad), once for the server plus a cheap fork per
-      worker with ``forkserver``; ``persistent_workers=True`` pays it once per run instead of
-      once per epoch. As with ``spawn``, the main script needs ``if __name__ == "__main__":``.
+      run (Numba terminates a forked child that runs one). ``forkserver`` imports the main
+      script again, so it needs ``if __name__ == "__main__":``; a script without that guard
+      keeps ``fork`` (and its workers must not run tapegrad's parallel kernels: a dataset that
+      only reads and transforms data does not). ``persistent_workers=True`` starts workers once
+      per run instead of once per epoch, so they are forked before the first training step.
     * Batches come back pickled, their arrays out of band (two copies of a batch in all, see
       ``autograd/data/_worker.py``).
 
@@ -133,8 +167,8 @@ class DataLoader:
             ``multiprocessing_context`` without workers, an unknown start method).
         TypeError: ``multiprocessing_context`` neither a string nor a context.
 
-    Differences from PyTorch: no pinned memory; workers start with ``forkserver``, not
-    ``fork``; a shuffled order, and the numbers drawn in workers, differ from PyTorch's for the
+    Differences from PyTorch: no pinned memory; once Numba's parallel loops have run, workers of
+    a guarded script start with ``forkserver``, not ``fork``; a shuffled order, and the numbers drawn in workers, differ from PyTorch's for the
     same seed (NumPy's streams).
 
     Example::
@@ -368,7 +402,7 @@ class _WorkerPool:
         self.epoch = 0
         self.procs, self.conns = [], []
         self._finalizer = weakref.finalize(self, _shutdown_workers, self.procs, self.conns)
-        if ctx.get_start_method() == "fork":
+        if ctx.get_start_method() == "fork" and loader.multiprocessing_context is not None:
             _warn_if_fork_unsafe()
         cores = _cores()
         if n > cores:

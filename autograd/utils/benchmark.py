@@ -122,7 +122,7 @@ class Timer:
                                     globals=self._globals)
 
     def _measure(self, number, repeats):
-        from ..threads import get_num_threads, set_num_threads
+        from .._runtime import get_num_threads, set_num_threads
         old = get_num_threads()
         set_num_threads(self._num_threads)
         try:
