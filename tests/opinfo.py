@@ -126,11 +126,16 @@ def arr(rng, shape, kind="normal"):
     if kind == "unit":
         return rng.uniform(-0.9, 0.9, shape)
     if kind == "act":
-        return push_away(3 * values(rng, shape), (-3, -2, -1, 0, 0.5, 1, 3, 6), 0.05)
+        return push_away(3 * values(rng, shape), ACT_KINKS, 0.05)
     if kind == "zeros":
         x = values(rng, shape)
         return np.where(rng.random(shape) < 0.25, 0.0, x)
     return values(rng, shape, kind)
+
+
+# the kinks of the activations at the arguments the registry draws (hardtanh's bounds, relu6's
+# 6, hardsigmoid's +-3, softplus's threshold / beta)
+ACT_KINKS = (-3, -2, -1, 0, 0.25, 0.5, 1, 2, 3, 6, 10)
 
 
 def push_away(x, points, gap=0.1):
@@ -316,7 +321,9 @@ def s_cum(draw, rng):
 
 def s_norm(draw, rng):
     shape = draw(shapes(min_dims=1))
-    dim = draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1)))
+    dim = draw(dims_for(len(shape)))
+    if isinstance(dim, tuple) and len(dim) > 2:
+        dim = dim[:2]
     x = arr(rng, shape, "distinct")
     x = np.where(np.abs(x) < 0.1, 0.5, x)       # no zeros for p < 1, no ties for inf-norms
     return Sample(x, kwargs=dict(p=draw(st.sampled_from([1, 2, 3, 0.5, 0, INF, -INF, "fro"])),
@@ -665,10 +672,14 @@ def s_diagonal(draw, rng):
 
 def s_pad(draw, rng):
     mode = draw(st.sampled_from(["constant", "constant", "reflect", "replicate", "circular"]))
-    nd = draw(st.integers(2, 4))
-    k = draw(st.sampled_from([v for v in (nd - 2, nd - 1) if 1 <= v <= 3]))  # PyTorch's layouts
-    shape = tuple(draw(st.integers(1, 4)) for _ in range(nd - k)) + \
-        tuple(draw(st.integers(2, 4)) for _ in range(k))
+    if mode == "constant":      # any number of dims, any number of padded dims
+        nd = draw(st.integers(1, 4))
+        shape = tuple(draw(st.integers(1, 4)) for _ in range(nd))
+    else:                       # PyTorch's layouts: 1-3 padded dims after 1 or 2 others
+        nd = draw(st.integers(2, 4))
+        k = draw(st.sampled_from([v for v in (nd - 2, nd - 1) if 1 <= v <= 3]))
+        shape = tuple(draw(st.integers(1, 4)) for _ in range(nd - k)) + \
+            tuple(draw(st.integers(2, 4)) for _ in range(k))
     if mode != "constant":
         widths = []
         for i in range(k):
@@ -769,10 +780,12 @@ def s_shapes(*dims_of):
     return sample
 
 
-EINSUM = [("ij,jk->ik", "ij jk"), ("bij,bjk->bik", "bij bjk"), ("i,j->ij", "i j"),
-          ("ij->j", "ij"), ("ijk->ik", "ijk"), ("ij,ij->", "ij ij"), ("ij,jk", "ij jk"),
+EINSUM = [("ij,jk->ik", "ij jk"), ("ij,jk", "ij jk"), ("bij,bjk->bik", "bij bjk"),
+          ("i,j->ij", "i j"), ("ij->j", "ij"), ("ij->i", "ij"), ("ijk->ik", "ijk"),
+          ("ij->", "ij"), ("ij->ji", "ij"), ("ij,ij->ij", "ij ij"), ("ij,ij->", "ij ij"),
+          ("i,i->", "i i"), ("ijk,k->ij", "ijk k"), ("ij,jk,kl->il", "ij jk kl"),
           ("bhid,bhjd->bhij", "bhid bhjd"), ("...ij,...jk->...ik", "zij zjk"),
-          ("ij,jk,kl->il", "ij jk kl"), ("ij->ji", "ij")]
+          ("ij,kl->ijkl", "ij kl"), ("ijk,ikl->jl", "ijk ikl")]
 
 
 def s_einsum(draw, rng):
@@ -780,11 +793,13 @@ def s_einsum(draw, rng):
     size = {c: draw(st.integers(1, 3)) for c in sorted(set(subs.replace(" ", "")))}
     broadcast = draw(st.booleans())  # some subscripts of size 1 in one operand
     return Sample(*[arr(rng, tuple(1 if broadcast and draw(st.booleans()) else size[c]
-                                   for c in s)) for s in subs.split()], kwargs=dict(eq=eq))
+                                   for c in s)) for s in subs.split()],
+                  kwargs=dict(eq=eq, as_list=draw(st.booleans())))
 
 
-def call_einsum(f, *operands, eq):
-    return f(eq, *operands)
+def call_einsum(f, *operands, eq, as_list=False):
+    """``f(eq, *operands)``, or ``f(eq, [operands])`` (both forms are PyTorch's)."""
+    return f(eq, list(operands)) if as_list else f(eq, *operands)
 
 
 def s_tensordot(draw, rng):

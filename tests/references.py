@@ -495,6 +495,8 @@ def setitem(x, index, value):
 
 # ---- linalg -------------------------------------------------------------------------------------
 def einsum(equation, *operands):
+    if len(operands) == 1 and isinstance(operands[0], list):   # einsum(eq, [a, b])
+        operands = operands[0]
     return np.einsum(equation, *operands)
 
 
