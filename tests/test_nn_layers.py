@@ -52,8 +52,7 @@ def test_grouped_conv_matches_per_group_convs():
     np.testing.assert_allclose(out._data[:, :3], first._data, rtol=1e-5, atol=1e-6)
 
 
-def test_lenet_forward_backward_matches_pytorch():
-    torch = pytest.importorskip("torch")
+def test_lenet_forward_backward_matches_pytorch(torch):
 
     def build(nn_):
         return nn_.Sequential(nn_.Conv2d(1, 8, 3), nn_.ReLU(), nn_.MaxPool2d(2),
