@@ -14,13 +14,27 @@ The submodules ``autograd.data`` and ``autograd.datasets`` load on first use.
 """
 
 import importlib
+import warnings as _warnings
 
-from . import _aliases, _runtime
+from . import _runtime
+
+_runtime.configure()  # first: thread, BLAS and OpenMP policy before NumPy/Numba load (_runtime.py)
+
+from . import _aliases  # noqa: E402
+
+# NumPy's floating-point RuntimeWarnings ("divide by zero encountered in log", "invalid value
+# encountered in sqrt", "overflow encountered in exp") raised inside the library's own code: the
+# ops follow IEEE arithmetic (log(0) = -inf, sqrt(-1) = nan, 1/0 = inf) and PyTorch returns those
+# values silently. One filter, matched only when NumPy warns and only for warnings attributed to
+# tapegrad's modules (autograd.*, nn.*, optim.*), so it costs nothing per op (np.errstate around
+# each op would cost several microseconds) and leaves warnings from user code alone. Limitation:
+# a ``warnings.catch_warnings()`` block that is open while autograd is *first imported* (pytest's
+# collection does this) restores the filter list on exit, dropping this filter for the process.
+_warnings.filterwarnings(
+    "ignore", message=r"(divide by zero|invalid value|overflow|underflow) encountered",
+    category=RuntimeWarning, module=r"(autograd|nn|optim)(\.|$)")
 
 _aliases.install()             # autograd.autograd, autograd.utils.data (PyTorch's module paths)
-
-_runtime.tune_blas_threads()   # before NumPy loads (see _runtime's docstring)
-_runtime.tune_allocator()
 
 from . import dtypes  # noqa: E402
 from .dtypes import (bool, double, float, float16, float32, float64, get_default_dtype, half,  # noqa: A004
@@ -38,9 +52,16 @@ from .random import Generator, default_generator, initial_seed, manual_seed, see
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .serialization import load, save  # safetensors is imported on first use
-from .threads import get_num_threads, set_num_threads  # Numba is imported on first use
+from ._runtime import get_num_threads, set_num_threads  # Numba is imported on first use
 
 __version__ = "0.1.0"
+
+# PyTorch's constants ``torch.pi``, ``torch.e``, ``torch.inf``, ``torch.nan`` (Python floats)
+import math as _math  # noqa: E402
+pi = _math.pi
+e = _math.e
+inf = _math.inf
+nan = _math.nan
 
 
 class _VariableMeta(type):
@@ -97,6 +118,10 @@ def __getattr__(name):
     if name == "autograd":  # torch.autograd.X -> autograd.autograd.X is this namespace
         import sys
         return sys.modules[__name__]
+    if name in ("nn", "optim"):  # torch.nn.X -> autograd.nn.X is the top-level nn (lazily)
+        module = importlib.import_module(f"{__name__}.{name}")
+        globals()[name] = module
+        return module
     if name in _LAZY:
         module = importlib.import_module(f".{name}", __name__)
         globals()[name] = module

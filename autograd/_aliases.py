@@ -12,7 +12,14 @@ alias (what renaming gives)    module it resolves to
 =============================  ==========================
 ``autograd.autograd[.X]``      ``autograd[.X]``
 ``autograd.utils.data[.X]``    ``autograd.data[.X]``
+``autograd.nn[.X]``            ``nn[.X]``
+``autograd.optim[.X]``         ``optim[.X]``
 =============================  ==========================
+
+``autograd.nn`` and ``autograd.optim`` (what renaming ``torch.nn.Linear`` / ``torch.optim.SGD``
+gives) are the top-level ``nn`` and ``optim`` packages. They are resolved lazily, on first
+import or attribute access (``autograd.__getattr__``), so importing ``autograd`` never imports
+``nn`` or ``optim`` (the layering rule: ``autograd`` sits below them).
 """
 
 import importlib
@@ -23,6 +30,8 @@ import sys
 ALIASES = {
     "autograd.autograd": "autograd",
     "autograd.utils.data": "autograd.data",
+    "autograd.nn": "nn",
+    "autograd.optim": "optim",
 }
 
 
@@ -38,10 +47,14 @@ class _AliasLoader(importlib.abc.Loader):
         self.real = real
 
     def create_module(self, spec):
-        return importlib.import_module(self.real)
+        module = importlib.import_module(self.real)
+        self.real_spec = module.__spec__
+        return module
 
     def exec_module(self, module):
-        pass  # the real module is already executed
+        # the real module is already executed; the import system has just stamped the alias's
+        # spec on it: give it back its own (so ``nn.__spec__.name`` stays ``"nn"``)
+        module.__spec__ = self.real_spec
 
 
 class _AliasFinder(importlib.abc.MetaPathFinder):

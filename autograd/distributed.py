@@ -417,10 +417,10 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
 
 
 def _default_threads(local_pg):
-    """Give this rank ``cores // ranks sharing them`` threads unless the user chose a count."""
-    from . import threads
-    if (os.environ.get("OMP_NUM_THREADS") or os.environ.get("NUMBA_NUM_THREADS")
-            or getattr(threads, "_current", None) is not None):
+    """Give this rank ``cores // ranks sharing them`` threads unless the user chose a count
+    (``autograd._runtime.user_num_threads``); returns the count set, or ``None``."""
+    from . import _runtime
+    if _runtime.user_num_threads() is not None:
         return None
     try:
         mine = sorted(os.sched_getaffinity(0))
@@ -431,7 +431,9 @@ def _default_threads(local_pg):
     mine_set = set(mine)
     sharing = sum(1 for cpus in everyone if mine_set.intersection(cpus))
     n = max(1, len(mine) // max(1, sharing))
-    threads.set_num_threads(n)
+    import numba  # its pool may be smaller (the runtime's launcher default): stay within it
+    n = min(n, numba.config.NUMBA_NUM_THREADS)
+    _runtime.set_num_threads(n)
     return n
 
 

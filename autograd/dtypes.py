@@ -65,6 +65,9 @@ def to_dtype(d):
         return int64
     if d is builtins.bool:
         return bool
+    legacy = getattr(d, "_legacy_dtype", None)  # autograd.FloatTensor and friends
+    if legacy is not None:
+        return legacy
     try:
         return np.dtype(d)
     except TypeError as e:

@@ -26,7 +26,8 @@ from .tensor import Tensor, _register_methods, _require_cpu, _to_array, device_
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty",
            "zeros_like", "ones_like", "full_like", "empty_like", "rand_like", "randn_like",
            "randint_like", "randn", "rand", "randint", "randperm", "arange", "linspace", "eye",
-           "FloatTensor", "DoubleTensor", "LongTensor", "BoolTensor", "bernoulli",
+           "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor",
+           "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "bernoulli",
            "multinomial", "normal", "poisson", "Size", "set_default_device",
            "get_default_device"]
 
@@ -86,6 +87,21 @@ def _check_ignored(op, kwargs):
     for k in kwargs:
         if k not in _IGNORED:
             raise TypeError(f"{op}() got an unexpected keyword argument '{k}'")
+
+
+def _size_kw(op, size, kwargs):
+    """The sizes of a ``*size`` factory, also accepted as PyTorch's keyword ``size=``
+    (``torch.empty(size=(3, 4))``); then the other keywords are checked (:func:`_check_ignored`).
+
+    Raises:
+        TypeError: for sizes given both ways, or an unexpected keyword argument.
+    """
+    if "size" in kwargs:
+        if size:
+            raise TypeError(f"{op}() got multiple values for argument 'size'")
+        size = (kwargs.pop("size"),)
+    _check_ignored(op, kwargs)
+    return size
 
 
 def _dtype_for(dtype, out):
@@ -164,7 +180,7 @@ def _float_dtype(dtype):
 def zeros(*size, out=None, dtype=None, device=None, requires_grad=False, **ignored):
     """A tensor of zeros of shape ``size`` (``torch.zeros``; ``layout``/``pin_memory``
     keywords are accepted and ignored)."""
-    _check_ignored("zeros", ignored)
+    size = _size_kw("zeros", size, ignored)
     dtype = _dtype_for(dtype, out)
     return _finish(np.zeros(_size(size), _float_dtype(dtype)), None, requires_grad, device,
                    "zeros", out)
@@ -172,7 +188,7 @@ def zeros(*size, out=None, dtype=None, device=None, requires_grad=False, **ignor
 
 def ones(*size, out=None, dtype=None, device=None, requires_grad=False, **ignored):
     """A tensor of ones of shape ``size`` (``torch.ones``)."""
-    _check_ignored("ones", ignored)
+    size = _size_kw("ones", size, ignored)
     dtype = _dtype_for(dtype, out)
     return _finish(np.ones(_size(size), _float_dtype(dtype)), None, requires_grad, device,
                    "ones", out)
@@ -181,7 +197,7 @@ def ones(*size, out=None, dtype=None, device=None, requires_grad=False, **ignore
 def empty(*size, out=None, dtype=None, device=None, requires_grad=False, **ignored):
     """An uninitialised tensor of shape ``size`` (``torch.empty``; ``memory_format``,
     ``layout``, ``pin_memory`` are accepted and ignored)."""
-    _check_ignored("empty", ignored)
+    size = _size_kw("empty", size, ignored)
     dtype = _dtype_for(dtype, out)
     return _finish(np.empty(_size(size), _float_dtype(dtype)), None, requires_grad, device,
                    "empty", out)
@@ -285,7 +301,7 @@ def randn(*size, generator=None, out=None, dtype=None, device=None, requires_gra
     Raises:
         NotImplementedError: for a non-floating dtype (as PyTorch).
     """
-    _check_ignored("randn", ignored)
+    size = _size_kw("randn", size, ignored)
     dt = _floating(_dtype_for(dtype, out), "randn")
     arr = get_rng(generator).standard_normal(_size(size), dtype=np.float64).astype(dt)
     return _finish(arr, None, requires_grad, device, "randn", out)
@@ -298,7 +314,7 @@ def rand(*size, generator=None, out=None, dtype=None, device=None, requires_grad
     Raises:
         NotImplementedError: for a non-floating dtype (as PyTorch).
     """
-    _check_ignored("rand", ignored)
+    size = _size_kw("rand", size, ignored)
     dt = _floating(_dtype_for(dtype, out), "rand")
     arr = get_rng(generator).random(_size(size), dtype=np.float64).astype(dt)
     if dt != np.float64:  # the cast may round up to 1: keep [0, 1)
@@ -383,21 +399,42 @@ def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False, **
                    None, requires_grad, device, "eye", out)
 
 
+class _LegacyTensorType(type):
+    """Metaclass of the legacy typed constructors: ``isinstance(t, autograd.FloatTensor)`` is
+    true for every float32 Tensor, as PyTorch's ``isinstance(t, torch.FloatTensor)``."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj._data.dtype == cls._legacy_dtype
+
+
 def _legacy(dtype, name):
-    def make(*args):
-        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+    def __new__(cls, *args, device=None):
+        _require_cpu(device, name)
+        if not args:
+            return empty(0, dtype=dtype)
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            return args[0].to(dtype)
+        if len(args) == 1 and not (isinstance(args[0], numbers.Integral)
+                                   or type(args[0]) is Size):
             return tensor(args[0], dtype=dtype)
-        return zeros(*args, dtype=dtype)
-    make.__name__ = name
-    make.__doc__ = (f"Legacy constructor ``torch.{name}``: ``{name}(data)`` copies data as "
-                    f"{_dt.dtype_name(dtype)}; ``{name}(*sizes)`` gives zeros of that shape "
-                    f"(PyTorch leaves them uninitialised).")
-    return make
+        return empty(*args, dtype=dtype)
+
+    doc = (f"Legacy constructor ``torch.{name}``: ``{name}(data)`` copies ``data`` as "
+           f"{_dt.dtype_name(dtype)}; ``{name}(*sizes)`` is an uninitialised tensor of that "
+           f"shape; ``{name}(tensor)`` converts. ``isinstance(t, {name})`` is true for every "
+           f"{_dt.dtype_name(dtype)} Tensor, and ``t.type({name})`` converts to it.")
+    return _LegacyTensorType(name, (), {"__new__": __new__, "__doc__": doc,
+                                        "_legacy_dtype": dtype, "__module__": __name__})
 
 
 FloatTensor = _legacy(_dt.float32, "FloatTensor")
 DoubleTensor = _legacy(_dt.float64, "DoubleTensor")
+HalfTensor = _legacy(_dt.float16, "HalfTensor")
 LongTensor = _legacy(_dt.int64, "LongTensor")
+IntTensor = _legacy(_dt.int32, "IntTensor")
+ShortTensor = _legacy(_dt.int16, "ShortTensor")
+CharTensor = _legacy(_dt.int8, "CharTensor")
+ByteTensor = _legacy(_dt.uint8, "ByteTensor")
 BoolTensor = _legacy(_dt.bool, "BoolTensor")
 
 
@@ -409,20 +446,20 @@ def _new_dtype(self, dtype):
 def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **ignored):
     """``t.new_zeros(size)``: zeros of shape ``size`` (ints or one sequence) with ``t``'s dtype
     unless ``dtype`` is given (``torch.Tensor.new_zeros``)."""
-    _check_ignored("new_zeros", ignored)
+    size = _size_kw("new_zeros", size, ignored)
     return zeros(*size, dtype=_new_dtype(self, dtype), device=device,
                  requires_grad=requires_grad)
 
 
 def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **ignored):
     """``t.new_ones(size)``: ones with ``t``'s dtype unless ``dtype`` is given."""
-    _check_ignored("new_ones", ignored)
+    size = _size_kw("new_ones", size, ignored)
     return ones(*size, dtype=_new_dtype(self, dtype), device=device, requires_grad=requires_grad)
 
 
 def new_empty(self, *size, dtype=None, device=None, requires_grad=False, **ignored):
     """``t.new_empty(size)``: uninitialised, with ``t``'s dtype unless ``dtype`` is given."""
-    _check_ignored("new_empty", ignored)
+    size = _size_kw("new_empty", size, ignored)
     return empty(*size, dtype=_new_dtype(self, dtype), device=device,
                  requires_grad=requires_grad)
 
@@ -595,8 +632,9 @@ class Size(tuple, metaclass=_SizeMeta):
     """A shape (``torch.Size``): a tuple of ints with :meth:`numel`.
 
     ``autograd.Size([2, 3]) == (2, 3)``, and ``isinstance(x.shape, autograd.Size)`` holds for
-    every shape. Differs from PyTorch: ``x.shape`` and ``x.size()`` are plain tuples (no per-op
-    cost), so they print as ``(2, 3)`` and have no ``numel()``; use ``x.numel()``.
+    every shape. ``x.size()`` returns a ``Size``. Differs from PyTorch: ``x.shape`` is a plain
+    tuple (no per-access cost), so it prints as ``(2, 3)`` and has no ``numel()``; use
+    ``x.size()`` or ``x.numel()``.
 
     Raises:
         TypeError: for entries that are not ints.

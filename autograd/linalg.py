@@ -20,11 +20,14 @@ need singular values; they raise ``NotImplementedError``.
 import numbers
 
 from .ops.linalg import LinAlgError, det, inverse, matmul, slogdet
+from .ops.linalg import linalg_cross as cross
+from .ops.linalg import linalg_svd as svd
+from .ops.linalg import linalg_svdvals as svdvals
 from .ops.linalg import solve as _solve
 from .ops.reduction import _matrix_norm, _vector_norm
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "solve", "inv", "det", "slogdet", "matmul",
-           "LinAlgError"]
+           "cross", "svd", "svdvals", "LinAlgError"]
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):

@@ -29,15 +29,29 @@ __all__ = ["Tensor"]
 class Tensor:
     """A multi-dimensional array that records the ops applied to it for reverse-mode autograd.
 
+    Called as PyTorch's legacy constructor ``torch.Tensor(...)``:
+
+    - ``Tensor(*sizes)`` / ``Tensor(size)`` (ints, or an :class:`autograd.Size`): an
+      *uninitialised* tensor of that shape with the default dtype (float32), as
+      ``torch.Tensor(2, 3)``; ``Tensor()`` is an empty 1-D one;
+    - ``Tensor(sequence)`` (a list or tuple of numbers or tensors): a copy as the default
+      floating dtype, as ``torch.Tensor([1, 2])`` (float32, not int64);
+    - ``Tensor(tensor)``: a tensor over the same memory.
+
     Args:
-        data (array_like or numpy.ndarray): the values. A NumPy array is wrapped without copy and
-            keeps its dtype (like ``torch.from_numpy``); Python floats become the default dtype
-            (``float32``), Python ints ``int64``, bools ``bool``.
-        requires_grad (bool): record ops on this tensor so that ``backward`` fills ``.grad``.
-            Only floating tensors can require grad.
+        *args: sizes, or one ``data`` argument (above).
+        requires_grad (bool, keyword): record ops on this tensor so that ``backward`` fills
+            ``.grad``. Only floating tensors can require grad.
+        device: only the CPU (or ``None``).
+
+    Differs from PyTorch: a NumPy array ``data`` is wrapped without copy and keeps its dtype
+    (like ``torch.from_numpy``; PyTorch copies it as float32): library code relies on this. A
+    Python scalar becomes a 0-d tensor (ints ``int64`` ... ) where PyTorch raises: a Python
+    *int* alone is a size, as in PyTorch (``Tensor(5)`` has shape ``(5,)``).
 
     Raises:
-        RuntimeError: if ``requires_grad=True`` for a non-floating dtype.
+        RuntimeError: if ``requires_grad=True`` for a non-floating dtype, or a negative size.
+        TypeError: for several arguments that are not all ints.
 
     Users usually create tensors with :func:`autograd.tensor` (which copies, like
     ``torch.tensor``) or the factories (``zeros``, ``randn`` ...).
@@ -46,11 +60,27 @@ class Tensor:
     __slots__ = ("_data", "_grad", "grad_fn", "requires_grad", "_vc", "_hooks", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
 
-    def __init__(self, data, requires_grad=False):
-        if isinstance(data, Tensor):
-            data = data._data
-        if not isinstance(data, np.ndarray):
-            data = _to_array(data, None)
+    def __init__(self, *args, requires_grad=False, device=None):
+        if len(args) == 1:
+            data = args[0]
+            if isinstance(data, np.ndarray):
+                pass
+            elif isinstance(data, Tensor):
+                data = data._data
+            elif _is_size_type(data):
+                data = _legacy_empty(tuple(data))
+            elif isinstance(data, (list, tuple)):
+                data = _to_array(data, _dt.get_default_dtype())
+            elif isinstance(data, numbers.Integral) and not isinstance(data, (bool, np.bool_)):
+                data = _legacy_empty(args)
+            else:
+                data = _to_array(data, None)
+        elif args:
+            data = _legacy_empty(args)
+        else:
+            data = np.empty((0,), _dt.get_default_dtype())
+        if device is not None:
+            _require_cpu(device, "Tensor")
         self._data = data
         self._grad = None
         self.grad_fn = None
@@ -186,14 +216,50 @@ class Tensor:
         return self.grad_fn is not None and self.grad_fn._retain is not None
 
     def size(self, dim=None):
-        """The shape, or the size of dimension ``dim`` (negative counts from the end)."""
+        """The shape as an :class:`autograd.Size` (PyTorch's ``torch.Size``, a tuple subclass
+        that prints as ``autograd.Size([2, 3])``), or the size of dimension ``dim`` (an int;
+        negative counts from the end). (``x.shape`` is a plain tuple: no per-access cost.)"""
         if dim is None:
-            return self._data.shape
+            return tuple.__new__(_Size, self._data.shape)
         return self._data.shape[_wrap_dim(dim, self._data.ndim, "size")]
 
     def dim(self):
         """Number of dimensions (``ndim``)."""
         return self._data.ndim
+
+    def ndimension(self):
+        """Number of dimensions (``torch.Tensor.ndimension``, an alias of :meth:`dim`)."""
+        return self._data.ndim
+
+    @property
+    def nbytes(self):
+        """Bytes taken by the elements, ``numel() * itemsize``."""
+        return self._data.nbytes
+
+    @property
+    def itemsize(self):
+        """Bytes per element (``element_size()``)."""
+        return self._data.itemsize
+
+    def is_same_size(self, other):
+        """True if ``other`` has this tensor's shape."""
+        return self._data.shape == other._data.shape
+
+    def is_nonzero(self):
+        """The truth value of a one-element tensor (``torch.Tensor.is_nonzero``).
+
+        Raises:
+            RuntimeError: for a tensor with no or several elements (as PyTorch).
+        """
+        if self._data.size == 0:
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+        if self._data.size > 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return builtins.bool(self._data.reshape(-1)[0])
+
+    def reshape_as(self, other):
+        """``self.reshape(other.shape)`` (``torch.Tensor.reshape_as``)."""
+        return _ops.reshape(self, other._data.shape)
 
     def numel(self):
         """Number of elements."""
@@ -301,6 +367,18 @@ class Tensor:
 
     def __repr__(self):
         return _format(self)
+
+    def __format__(self, format_spec):
+        """``format(t, spec)``: a 0-d tensor formats as its Python number
+        (``'{:+.2f}'.format(t)``), as PyTorch; any other tensor only with an empty spec (its
+        ``str``).
+
+        Raises:
+            TypeError: for a non-empty spec on a tensor that is not 0-d (as PyTorch).
+        """
+        if self._data.ndim == 0:
+            return self.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
 
     # --- autograd -----------------------------------------------------------------------------
     def requires_grad_(self, requires_grad=True):
@@ -482,6 +560,53 @@ class Tensor:
         """Always ``False``."""
         return False
 
+    @property
+    def is_mps(self):
+        """Always ``False`` (CPU only)."""
+        return False
+
+    @property
+    def is_xpu(self):
+        """Always ``False`` (CPU only)."""
+        return False
+
+    @property
+    def is_mkldnn(self):
+        """Always ``False`` (CPU only, plain strided arrays)."""
+        return False
+
+    @property
+    def is_sparse(self):
+        """Always ``False``: tensors are dense (no sparse layouts)."""
+        return False
+
+    @property
+    def is_sparse_csr(self):
+        """Always ``False``: tensors are dense."""
+        return False
+
+    @property
+    def is_quantized(self):
+        """Always ``False``: no quantized dtypes."""
+        return False
+
+    @property
+    def is_nested(self):
+        """Always ``False``: no nested tensors."""
+        return False
+
+    def is_complex(self):
+        """True for a complex dtype (tapegrad's ops are real-valued)."""
+        return self._data.dtype.kind == "c"
+
+    def is_signed(self):
+        """True unless the dtype is unsigned or bool (``torch.Tensor.is_signed``)."""
+        return self._data.dtype.kind not in "ub"
+
+    def is_inference(self):
+        """Always ``False``: tensors made under ``inference_mode`` are ordinary tensors here."""
+        return False
+
     def get_device(self):
         """-1, PyTorch's answer for a CPU tensor."""
         return -1
@@ -603,25 +728,25 @@ class Tensor:
         return _ops.ge(self, other)
 
     def __invert__(self):
-        return _ops.logical_not(self)
+        return _ops.bitwise_not(self)
 
     def __and__(self, other):
-        return _ops.logical_and(self, other)
+        return _ops.bitwise_and(self, other)
 
     def __or__(self, other):
-        return _ops.logical_or(self, other)
+        return _ops.bitwise_or(self, other)
 
     def __xor__(self, other):
-        return _ops.logical_xor(self, other)
+        return _ops.bitwise_xor(self, other)
 
     def __rand__(self, other):
-        return _ops.logical_and(other, self)
+        return _ops.bitwise_and(other, self)
 
     def __ror__(self, other):
-        return _ops.logical_or(other, self)
+        return _ops.bitwise_or(other, self)
 
     def __rxor__(self, other):
-        return _ops.logical_xor(other, self)
+        return _ops.bitwise_xor(other, self)
 
     def __getitem__(self, index):
         return _ops.getitem(self, index)
@@ -1291,6 +1416,26 @@ def _two_args(op, args, kwargs, names, defaults):
     return vals[0], vals[1]
 
 
+def _is_size(args):
+    return all(isinstance(a, numbers.Integral) and not isinstance(a, (bool, np.bool_))
+               for a in args)
+
+
+def _is_size_type(obj):
+    return type(obj).__name__ == "Size" and type(obj).__module__ == "autograd.factories"
+
+
+def _legacy_empty(sizes):
+    """``torch.Tensor(*sizes)``: an uninitialised default-dtype array of that shape."""
+    if not _is_size(sizes):
+        raise TypeError(f"Tensor(): expected sizes (ints) or one sequence of data, got "
+                        f"{sizes!r}")
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(f"Tensor(): Trying to create tensor with negative dimension: "
+                           f"{list(sizes)}")
+    return np.empty(tuple(int(s) for s in sizes), _dt.get_default_dtype())
+
+
 def _wrap_dim(dim, ndim, op):
     """Normalise a possibly negative ``dim`` for a tensor of ``ndim`` dimensions.
 
@@ -1344,12 +1489,13 @@ def _format(t):
         finite = a[np.isfinite(a)].astype(np.float64)  # float16 cannot hold 1e8
         if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
             opts = dict(floatmode="unique", precision=0)
-            formatter = {"float_kind": lambda v: _int_float(v)}
+            formatter = {"float_kind": _padded(_int_float, finite)}
         else:
             large = finite.size and (np.abs(finite).max() >= 1e8 or
                                      (np.abs(finite[finite != 0]).min(initial=1) < 1e-4))
             opts = dict(floatmode="fixed", precision=4)
-            formatter = {"float_kind": (lambda v: f"{v:.4e}")} if large else None
+            formatter = ({"float_kind": _padded(lambda v: f"{v:.4e}", finite)} if large
+                         else None)
         body = np.array2string(a, separator=", ", prefix="tensor(", formatter=formatter,
                                threshold=1000, edgeitems=3, **opts)
         if a.dtype != _dt.get_default_dtype():
@@ -1371,6 +1517,15 @@ def _format(t):
     return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
 
+def _padded(fmt, finite):
+    """``fmt`` right-aligned to the widest finite value, as PyTorch pads its columns
+    (``tensor([ 1., 23.])``); non-finite values are padded to that width, never widen it."""
+    width = 0
+    if finite.size:
+        width = max(len(fmt(finite.max())), len(fmt(finite.min())))
+    return lambda v: fmt(v).rjust(width)
+
+
 def _int_float(v):
     if not np.isfinite(v):
         return str(v)
@@ -1389,3 +1544,4 @@ from .utils.hooks import add_hook as _add_hook  # noqa: E402
 from . import ops as _ops  # noqa: E402
 from .ops.elementwise import AddScalar as _AddScalar, MulScalar as _MulScalar, SubScalar as _SubScalar, DivScalar as _DivScalar  # noqa: E402,E501
 from . import random as _random  # noqa: E402
+from .factories import Size as _Size  # noqa: E402

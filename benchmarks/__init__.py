@@ -26,18 +26,21 @@ How to read the numbers
   engine's per-op overhead in the forward and backward passes together.
 * On a shared or busy machine look at the spread (min-max) before trusting a ratio; the
   minimum is the least disturbed run. Use ``--threads`` so both libraries use the same number
-  of cores. The benchmark sets ``OMP_WAIT_POLICY=PASSIVE`` for its whole process (unless it is
-  already set) before either library loads: interleaved A B A B steps otherwise let one
-  library's idle OpenMP workers spin on the cores the other needs next (measured on 2 cores:
-  tapegrad's ``conv`` 24.8 ms -> 13.5 ms, PyTorch's 9.2 -> 8.6 ms, ``lenet`` 28.6 -> 20.3 vs
-  21.7 -> 22.3 ms). The JSON records the setting.
+  of cores. ``import autograd`` (first, in this package) sets ``OMP_WAIT_POLICY=PASSIVE`` for
+  the whole process (unless it is already set) before either library loads: interleaved
+  A B A B steps otherwise let one library's idle OpenMP workers spin on the cores the other
+  needs next (measured on 2 cores: tapegrad's ``conv`` 24.8 ms -> 13.5 ms, PyTorch's 9.2 ->
+  8.6 ms, ``lenet`` 28.6 -> 20.3 vs 21.7 -> 22.3 ms). The JSON records the setting.
+
+Busy machines
+-------------
+``python -m benchmarks --contention N`` (:mod:`benchmarks.contention`) measures something
+else: each library's slowdown when ``N`` other busy processes share the machine, in fresh
+processes started as a user's script is (no settings from this CLI), on the main example and
+the workloads.
 """
 
-import os
-
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before any OpenMP runtime loads
-
-import autograd  # noqa: F401,E402  (before NumPy: tapegrad's BLAS thread policy, autograd/_runtime.py)
+import autograd  # noqa: F401  (first: tapegrad's thread policy, autograd/_runtime.py)
 
 from .workloads import WORKLOADS, Namespace, Workload, tapegrad_namespace, torch_namespace
 

@@ -68,6 +68,22 @@ def build_parser():
                    help="save a bar chart of the tapegrad/torch ratios (needs --compare torch)")
     p.add_argument("--markdown", action="store_true",
                    help="print the table as GitHub Markdown (for the README)")
+    p.add_argument("--contention", type=_positive_int, default=None, metavar="N",
+                   help="instead of the in-process timings, start N busy processes and report "
+                        "each library's slowdown (busy / quiet) on the main example and the "
+                        "workloads, in fresh processes run as a user's script "
+                        "(benchmarks/contention.py; --only picks cases from "
+                        "mnist_cnn,lenet,conv,mlp,attention,lstm)")
+    p.add_argument("--contention-load", default="spin", metavar="KINDS",
+                   help="busy load(s) for --contention, comma-separated: spin (pure Python "
+                        "loops), gemm (NumPy GEMM loops, 1 BLAS thread each) (default: spin)")
+    p.add_argument("--contention-repeat", type=_positive_int, default=3, metavar="N",
+                   help="interleaved quiet/busy repetitions per case (default: %(default)s)")
+    p.add_argument("--contention-steps", type=_positive_int, default=30, metavar="N",
+                   help="timed steps per workload process (default: %(default)s)")
+    p.add_argument("--data-dir", default=None, metavar="DIR",
+                   help="the MNIST IDX files for --contention's mnist_cnn case (default: "
+                        "$TAPEGRAD_DATA or ../shared/data)")
     p.add_argument("--distributed", action="store_true",
                    help="data-parallel scaling (LeNet, MLP: 1 rank x 1 and N threads, N ranks x "
                         "1 thread with DDP) and DDP's all-reduce against raw mpi4py; launch "
@@ -87,10 +103,14 @@ def parse_args(argv=None):
     args.repeat = args.repeat or DEFAULT_REPEAT
     if args.only is not None:
         names = [n.strip() for n in args.only.split(",") if n.strip()]
-        unknown = [n for n in names if n not in WORKLOADS]
+        if args.contention is not None:
+            from .contention import CASES as valid
+        else:
+            valid = WORKLOADS
+        unknown = [n for n in names if n not in valid]
         if unknown:
             parser.error(f"--only: unknown workload(s) {', '.join(unknown)}; choose from "
-                         f"{', '.join(WORKLOADS)}")
+                         f"{', '.join(valid)}")
         if not names:
             parser.error("--only: no workload named")
         args.only = list(dict.fromkeys(names))
@@ -128,6 +148,9 @@ def main(argv=None):
 
     if args.cold_start:
         return _cold_start_main(args, runner)
+    if args.contention is not None:
+        from . import contention
+        return contention.main(args)
 
     namespaces, message = runner.load_namespaces(args.compare)
     if message:

@@ -167,8 +167,8 @@ def run_workload(workload, namespaces, repeat=20, warmup=2, max_time=10.0, seed=
     result = {"name": workload.name, "description": workload.description, "status": "ok",
               "reason": None, "flop_per_step": workload.flop,
               "ops_per_step": workload.ops_per_step, "ratio": None}
-    for ns in namespaces:
-        result[ns.name] = None
+    for name in ["tapegrad", "torch"] + [ns.name for ns in namespaces]:
+        result[name] = None  # every library key is there, null when not run (to_json's schema)
     reason = workload.unavailable_reason(namespaces[0])
     if reason:
         result.update(status="skipped", reason=reason)

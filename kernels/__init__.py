@@ -21,27 +21,23 @@ Public functions:
   :func:`adaptive_avg_pool2d_forward`/:func:`adaptive_avg_pool2d_backward` -- average pooling.
 * :func:`pool2d_output_size` -- PyTorch's pooling output-size formula (floor or ceil mode).
 
-Threading note
---------------
-The Numba loops run in parallel (``prange``) and the GEMMs run on NumPy's BLAS threads, so
-two thread pools take turns on the same cores. GNU OpenMP's default is to keep its idle
-workers spinning after each parallel loop, which starves the BLAS call that follows: on a
-2-core machine one MNIST training step took 80 ms instead of 27 ms. Importing this package
-therefore sets ``OMP_WAIT_POLICY=PASSIVE`` (idle OpenMP workers sleep) unless the variable
-is already set; it only affects OpenMP runtimes loaded after this import (Numba loads its
-OpenMP layer at the first parallel call). Export ``OMP_WAIT_POLICY`` yourself to override.
+Threads
+-------
+The Numba loops run in parallel (``prange``) and the GEMMs run on NumPy's BLAS threads, so two
+thread pools take turns on the same cores. This package makes no process-wide setting of its
+own: the thread policy (``OMP_WAIT_POLICY=PASSIVE`` before Numba's OpenMP layer loads, the BLAS
+thread count and its busy-machine governor, the defaults under a launcher) is
+``autograd/_runtime.py``, applied at ``import autograd``, whose docstring describes how the
+pieces interact. ``kernels/_blas.py`` is the mechanism the kernels use to run BLAS on fewer
+threads inside their own loops (RNN time steps, attention heads).
 """
 
-import os
-
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-from .conv import (col2im, conv2d_backward, conv2d_forward, conv2d_output_size,  # noqa: E402
+from .conv import (col2im, conv2d_backward, conv2d_forward, conv2d_output_size,
                    conv_transpose2d_backward, conv_transpose2d_forward,
                    conv_transpose2d_output_size, im2col)
-from .winograd import (conv2d_winograd_backward, conv2d_winograd_forward,  # noqa: E402
+from .winograd import (conv2d_winograd_backward, conv2d_winograd_forward,
                        winograd_applicable)
-from .pool import (adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward,  # noqa: E402
+from .pool import (adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward,
                    adaptive_max_pool2d_forward, avg_pool2d_backward, avg_pool2d_forward,
                    max_pool2d_backward, max_pool2d_forward, pool2d_output_size)
 

@@ -51,46 +51,20 @@ both on an idle machine. Processing the backward in one block of ``L`` rows inst
 would save about 15% of it, at the price of two ``(L, S)`` blocks per head.
 """
 
-import os
-
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["sdpa_forward", "sdpa_backward", "sdpa_check_mask"]
+from . import _blas
 
-_inner_blas = None  # threadpoolctl controllers of the BLAS that Numba's np.dot calls
+__all__ = ["sdpa_forward", "sdpa_backward", "sdpa_check_mask"]
 
 
 def _inner_blas_threads(n):
-    """Set the threads of the BLAS that ``np.dot`` calls *inside* Numba to ``n``: 1 for the
-    ``prange`` kernels, Numba's thread count for the serial ones (few, large heads).
-
-    Numba's ``np.dot`` goes through ``scipy.linalg.cython_blas``, i.e. SciPy's own OpenBLAS
-    in the PyPI wheels (``scipy.libs``), a thread pool separate from NumPy's. Called from the
-    ``prange`` workers, a multi-threaded BLAS oversubscribes the cores: measured on 2 cores,
-    the 128 small GEMMs of one forward took 7.9 ms median (0.33 ms best) with SciPy's BLAS
-    at 2 threads, and 0.36 ms median at 1 thread. Only BLAS libraries that live under a
-    ``scipy`` directory are limited (so a BLAS shared with NumPy, as in conda, is left alone);
-    the setting is re-applied at each call because thread settings made elsewhere
-    (threadpoolctl, ``autograd.set_num_threads``) may change it. Side effect: SciPy's own BLAS
-    calls in the process run with the last count set here. Without threadpoolctl nothing is
-    done.
-    """
-    global _inner_blas
-    if _inner_blas is None:
-        _inner_blas = []
-        try:
-            import scipy.linalg.cython_blas  # noqa: F401  (loads SciPy's BLAS)
-            from threadpoolctl import ThreadpoolController
-            for lc in ThreadpoolController().lib_controllers:
-                parts = os.path.normpath(lc.filepath or "").split(os.sep)
-                if lc.user_api == "blas" and any(p.startswith("scipy") for p in parts):
-                    _inner_blas.append(lc)
-        except Exception:  # noqa: BLE001  (no threadpoolctl / SciPy layout unknown: leave it)
-            pass
-    for lc in _inner_blas:
-        if lc.num_threads != n:
-            lc.set_num_threads(n)
+    """Set the threads of the BLAS that ``np.dot`` calls *inside* Numba (SciPy's own OpenBLAS in
+    the PyPI wheels) to ``n``: 1 for the ``prange`` kernels, Numba's thread count for the serial
+    ones (few, large heads), never above the runtime's cap. The mechanism and its measurement:
+    :func:`kernels._blas.set_scipy_blas_threads`."""
+    _blas.set_scipy_blas_threads(n)
 
 
 def _pick(parallel, B, par_fn, ser_fn):

@@ -47,6 +47,8 @@ RNN nothing but ``h_t``.
 import numpy as np
 from numba import njit, prange
 
+from . import _blas
+
 __all__ = ["rnn_forward", "rnn_backward", "lstm_forward", "lstm_backward", "gru_forward",
            "gru_backward", "lstm_step_forward", "lstm_step_backward", "gru_step_forward",
            "gru_step_backward", "rnn_step_forward", "rnn_step_backward"]
@@ -60,61 +62,10 @@ def _use_parallel(parallel, size):
     return size >= PARALLEL_MIN if parallel is None else bool(parallel)
 
 
-# per-step GEMMs with fewer multiply-adds than this run on ONE BLAS thread (see _StepBlas)
-SERIAL_BLAS_MAX = 1 << 25
-_numpy_blas = None  # threadpoolctl controllers of NumPy's BLAS (found on first use)
-
-
-def _numpy_blas_controllers():
-    global _numpy_blas
-    if _numpy_blas is None:
-        _numpy_blas = []
-        try:
-            import os
-
-            from threadpoolctl import ThreadpoolController
-            blas = [lc for lc in ThreadpoolController().lib_controllers if lc.user_api == "blas"]
-            mine = [lc for lc in blas
-                    if any(p.startswith("numpy") for p in
-                           os.path.normpath(lc.filepath or "").split(os.sep))]
-            _numpy_blas = mine or blas
-        except Exception:  # noqa: BLE001  (no threadpoolctl, or an unknown layout: leave it)
-            pass
-    return _numpy_blas
-
-
-class _StepBlas:
-    """Context manager: NumPy's BLAS on one thread for the small per-step GEMMs of a time loop
-    (restored afterwards), when a step has fewer than ``SERIAL_BLAS_MAX`` multiply-adds.
-
-    Why: a ``(32, 128) x (128, 512)`` GEMM is ~40 us on one core; splitting it over two threads
-    saves little when the machine is idle and, on a busy machine, each of the L calls waits
-    for a descheduled BLAS worker. Measured on 2 shared cores, one training step of the
-    ``lstm`` benchmark took 110-390 ms with 2 BLAS threads and 35-70 ms with 1. The large GEMMs
-    (the input projection, the weight gradient) are outside the loop and keep every thread.
-    Side effect: another Python thread's NumPy GEMMs during the loop also run on one thread.
-    """
-
-    __slots__ = ("libs", "old")
-
-    def __init__(self, macs):
-        self.libs = _numpy_blas_controllers() if macs < SERIAL_BLAS_MAX else ()
-        self.old = None
-
-    def __enter__(self):
-        if self.libs:
-            self.old = [lc.num_threads for lc in self.libs]
-            for lc, n in zip(self.libs, self.old):
-                if n != 1:
-                    lc.set_num_threads(1)
-        return self
-
-    def __exit__(self, *exc):
-        if self.old:
-            for lc, n in zip(self.libs, self.old):
-                if n != 1:
-                    lc.set_num_threads(n)
-        return False
+# per-step GEMMs with fewer multiply-adds than this run on ONE BLAS thread: the thread policy of
+# the time loops is kernels/_blas.py's StepBlas (its docstring has the measurement)
+SERIAL_BLAS_MAX = _blas.SERIAL_BLAS_MAX
+_StepBlas = _blas.StepBlas
 
 
 # The nonlinearities are written with ``exp`` only, in the array's own precision (``one`` is

@@ -57,3 +57,5 @@ __all__ = [
     # submodules
     "functional", "init", "utils",
 ]
+
+from . import modules  # noqa: E402 - torch.nn.modules' layout (nn.modules.linear.Linear ...)

@@ -21,7 +21,7 @@ from autograd import Tensor
 
 from . import functional as F
 from . import init
-from .linear import Linear
+from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
 from .parameter import Parameter
 
@@ -402,7 +402,8 @@ class MultiheadAttention(Module):
             self.in_proj_bias = Parameter(autograd.empty(3 * embed_dim, dtype=dtype))
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias,
+                                                        dtype=dtype)
         if add_bias_kv:
             self.bias_k = Parameter(autograd.empty(1, 1, embed_dim, dtype=dtype))
             self.bias_v = Parameter(autograd.empty(1, 1, embed_dim, dtype=dtype))

@@ -13,7 +13,8 @@ import numpy as np
 import autograd
 from autograd import Tensor
 from autograd.ops.nn_ops import (conv2d, dropout, linear, log_softmax, max_pool2d,  # noqa: F401
-                                 nll_loss, softmax)
+                                 softmax)
+from autograd.ops.nn_ops import nll_loss as _nll_loss
 from autograd.ops.nn_ops import (adaptive_avg_pool2d, adaptive_max_pool2d,  # noqa: F401
                                  avg_pool1d, avg_pool2d, conv1d, conv_transpose2d, max_pool1d)
 from autograd.ops.fused import (cross_entropy_indices, embedding, group_norm,  # noqa: F401
@@ -71,6 +72,29 @@ def _reduce(loss, reduction, op):
                      "(expected 'mean', 'sum' or 'none')")
 
 
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    """Negative log-likelihood of class indices (``F.nll_loss``):
+    :func:`autograd.ops.nn_ops.nll_loss` with PyTorch's full signature.
+
+    Shapes: input ``(N, C)`` or ``(N, C, d1, ...)`` (or ``(C,)``) of log-probabilities, target
+    ``(N)`` / ``(N, d1, ...)`` int64 in ``[0, C)`` (or ``ignore_index``); ``weight`` ``(C,)``.
+    Output: a scalar, or the target's shape for ``reduction='none'``.
+
+    The deprecated ``size_average``/``reduce`` pair, when either is given, overrides
+    ``reduction`` (``size_average=False`` is ``'sum'``), with PyTorch's deprecation warning.
+
+    Raises:
+        ValueError: for an unknown reduction or mismatched shapes.
+        IndexError: for a target outside ``[0, C)``.
+        TypeError: if target is not an integer tensor.
+    """
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction, stacklevel=3)
+    return _nll_loss(input, target, weight=weight, ignore_index=ignore_index,
+                     reduction=reduction)
+
+
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
                   reduce=None, reduction="mean", label_smoothing=0.0):
     """Cross-entropy between logits and targets (``F.cross_entropy``).
@@ -98,6 +122,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         IndexError: for a class index outside ``[0, C)``.
         TypeError: for a target that is neither integer nor floating.
     """
+    if size_average is not None or reduce is not None:  # the deprecated pair (PyTorch's rule)
+        reduction = _legacy_reduction(size_average, reduce, reduction, stacklevel=3)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got "
                          f"{label_smoothing}")

@@ -10,7 +10,8 @@ from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Identity", "Linear", "Bilinear", "Flatten", "Unflatten"]
+__all__ = ["Identity", "Linear", "NonDynamicallyQuantizableLinear", "Bilinear", "Flatten",
+           "Unflatten"]
 
 
 def _int_arg(layer, name, value):
@@ -90,6 +91,13 @@ class Linear(Module):
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """A :class:`Linear` under PyTorch's name for ``MultiheadAttention.out_proj``
+    (``torch.nn.modules.linear.NonDynamicallyQuantizableLinear``; PyTorch uses the subclass only to
+    keep dynamic quantisation away from it). Same arguments, shapes and behaviour as ``Linear``;
+    it exists so that repr, pickles and ``safe_globals`` lists naming it port by renaming."""
 
 
 class Bilinear(Module):

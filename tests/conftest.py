@@ -129,10 +129,16 @@ def check_grad(fn, *inputs, gradgrad=False, **kw):
 
 
 # ---- fixtures -----------------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def torch():
-    """PyTorch, or skip the test when it is not installed (or does not import)."""
+def import_torch():
+    """PyTorch, or skip the calling test when it is not installed or does not import (any
+    ``ImportError``, not only ``ModuleNotFoundError``: a broken or hidden install skips too)."""
     try:
         return pytest.importorskip("torch", exc_type=ImportError)
     except TypeError:  # pytest < 8.2 has no exc_type (and skips on any ImportError)
         return pytest.importorskip("torch")
+
+
+@pytest.fixture(scope="session")
+def torch():
+    """PyTorch, or skip the test when it is not installed (or does not import)."""
+    return import_torch()

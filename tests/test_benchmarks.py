@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import import_torch
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # ``benchmarks/`` is not an installed package
@@ -19,7 +20,7 @@ from benchmarks.workloads import (WORKLOADS, conv2d_flop, export_state, linear_f
 
 
 def _torch_ns():
-    pytest.importorskip("torch")
+    import_torch()
     from benchmarks.workloads import torch_namespace
     return torch_namespace()
 
@@ -215,3 +216,49 @@ def test_markdown_and_plot(tmp_path):
     assert report.plot_ratios([result], str(png))
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not report.plot_ratios([dict(result, ratio=None)], str(tmp_path / "none.png"))
+
+
+def test_contention_mode_reports_slowdowns_in_fresh_processes(tmp_path, monkeypatch, capsys):
+    from benchmarks import contention
+    monkeypatch.setattr(contention, "_torch_available", lambda: False)  # tapegrad only: fast
+    out = tmp_path / "contention.json"
+    argv = ["--contention", "1", "--only", "mlp", "--contention-repeat", "1",
+            "--contention-steps", "2", "--no-progress", "--json", str(out), "--markdown"]
+    assert cli.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "| mlp | 1 x spin |" in printed
+    doc = json.loads(out.read_text())
+    (rec,) = doc["contention"]
+    assert rec["case"] == "mlp" and rec["load"] == "spin" and rec["reason"] is None
+    tg = rec["tapegrad"]
+    assert len(tg["quiet_s"]) == len(tg["busy_s"]) == 1 and tg["quiet_s"][0] > 0
+    assert tg["slowdown"] == [pytest.approx(tg["busy_s"][0] / tg["quiet_s"][0])]
+    assert rec["torch"] is None
+
+
+def test_contention_children_start_as_a_users_script():
+    import autograd  # noqa: F401  (sets its variables in this process)
+    from autograd import _runtime
+    from benchmarks import contention
+    env = contention.user_environment()
+    for name, value in _runtime.ENV_SET.items():
+        assert env.get(name) != value, name
+    assert env["PYTHONPATH"].split(os.pathsep)[0] == str(ROOT)
+
+
+def test_contention_busy_processes_are_killed():
+    from benchmarks import contention
+    with contention.BusyProcesses(2, "spin") as busy:
+        procs = list(busy.procs)
+        assert all(p.poll() is None for p in procs)
+    assert all(p.poll() is not None for p in procs)
+    with pytest.raises(ValueError, match="unknown load"):
+        contention.BusyProcesses(1, "nope")
+
+
+def test_contention_only_accepts_its_cases(capsys):
+    with pytest.raises(SystemExit):
+        cli.parse_args(["--contention", "1", "--only", "maxpool"])
+    assert "mnist_cnn" in capsys.readouterr().err
+    assert cli.parse_args(["--contention", "2", "--only", "mnist_cnn,lstm"]).only == [
+        "mnist_cnn", "lstm"]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import import_torch
 
 from autograd.data import (BatchSampler, ConcatDataset, DataLoader, Dataset, IterableDataset,
                            RandomSampler, SequentialSampler, Subset, SubsetRandomSampler,
@@ -515,7 +516,7 @@ def test_random_split_sizes_disjoint_reproducible():
 
 
 def test_random_split_sizes_match_pytorch():
-    torch = pytest.importorskip("torch")
+    torch = import_torch()
     for n, fracs in [(10, [0.3, 0.3, 0.4]), (11, [0.3, 0.3, 0.4]), (7, [1 / 3] * 3),
                      (101, [0.8, 0.1, 0.1]), (20, [0.9, 0.1]), (9, [0.05, 0.95])]:
         ours = [len(p) for p in random_split(arange_ds(n), fracs)]
@@ -582,7 +583,7 @@ def test_loader_batch_sizes_and_len(n, bs):
 
 
 def test_loader_len_matches_pytorch():
-    torch = pytest.importorskip("torch")
+    torch = import_torch()
     for n in (1, 7, 64, 100):
         for bs in (1, 3, 64, 128):
             for drop_last in (False, True):
@@ -648,7 +649,7 @@ def test_loader_options_and_errors():
     items = list(DataLoader(plain, batch_size=None))
     assert len(items) == 3 and isinstance(items[1][0], Tensor)
     assert items[1][0]._data.tolist() == [1, 1] and items[1][1] == 1
-    # num_workers > 0 is accepted (loads in the main process) and gives the same batches
+    # worker processes give the same batches as the main process
     assert batch_ids(DataLoader(ds, batch_size=3, num_workers=2, pin_memory=True,
                                 persistent_workers=True)) == batch_ids(DataLoader(ds, 3))
     # a custom collate_fn gets the list of samples (no fast path)
@@ -727,7 +728,7 @@ def test_default_collate_errors():
 
 
 def test_default_collate_matches_pytorch():
-    torch = pytest.importorskip("torch")
+    torch = import_torch()
     from torch.utils.data import default_collate as torch_collate
     rng = np.random.default_rng(0)
     samples = [(rng.standard_normal((2, 3)).astype(np.float32), int(i), {"m": np.int32(i)})
@@ -789,7 +790,7 @@ def test_real_mnist():
 
 @needs_mnist
 def test_real_mnist_matches_torch_to_tensor():
-    torch = pytest.importorskip("torch")
+    torch = import_torch()
     test = MNIST(MNIST_DIR, train=False)
     idx = [0, 1, 9999, 4321]
     images, labels = test.__getitems__(idx)
@@ -822,3 +823,309 @@ def test_grad_flows_through_tensor_dataset_and_collate():
     assert b.requires_grad and b.shape == (2, 2)
     (b * b).sum().backward()
     np.testing.assert_array_equal(w.grad._data, [[0, 2], [0, 0], [8, 10]])
+
+
+# --- DataLoader worker processes ---------------------------------------------------------------
+# Each scenario is a script run as a user's would be (``python script.py``, with its
+# ``if __name__ == "__main__":`` guard, which the spawn and forkserver start methods need), in a
+# fresh interpreter under a hard timeout; it prints one JSON line.
+
+import json  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import textwrap  # noqa: E402
+import time  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_WORKER_DATASETS = '''
+import json, os, random, sys, time
+import numpy as np
+import autograd
+from autograd.data import DataLoader, Dataset, IterableDataset, TensorDataset, get_worker_info
+
+class Probe(Dataset):
+    """Sample i: (i, worker id, worker seed, draws from random / numpy / autograd, threads)."""
+    def __init__(self, n=16):
+        self.n, self.offset = n, 0
+    def __len__(self):
+        return self.n
+    def __getitem__(self, i):
+        info = get_worker_info()
+        return {"i": i + self.offset, "wid": info.id if info else -1,
+                "nw": info.num_workers if info else 0, "seed": info.seed if info else -1,
+                "same": info is not None and info.dataset is self,  # the worker's copy
+                "py": random.random(), "np": float(np.random.rand()),
+                "tg": float(autograd.rand(1).item()), "threads": autograd.get_num_threads(),
+                "pid": os.getpid()}
+
+class Shards(IterableDataset):
+    """0..n-1, each worker its share (PyTorch's documented get_worker_info pattern)."""
+    def __init__(self, n):
+        self.n = n
+    def __iter__(self):
+        info = get_worker_info()
+        k, m = (info.id, info.num_workers) if info else (0, 1)
+        return iter(range(k, self.n, m))
+
+class Failing(Dataset):
+    def __init__(self, exc):
+        self.exc = exc
+    def __len__(self):
+        return 8
+    def __getitem__(self, i):
+        if i == 5:
+            raise self.exc(f"sample {i} is broken")
+        return i
+
+class Slow(Dataset):
+    def __init__(self, seconds):
+        self.seconds = seconds
+    def __len__(self):
+        return 1000
+    def __getitem__(self, i):
+        time.sleep(self.seconds)
+        return i
+
+class Dies(Dataset):
+    def __len__(self):
+        return 8
+    def __getitem__(self, i):
+        if i == 3:
+            os._exit(7)
+        return i
+
+def shift_init(worker_id):
+    get_worker_info().dataset.offset = 1000 * (worker_id + 1)
+
+def rows(batches):
+    return [{k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in b.items()}
+            for b in batches]
+
+def alive(pids):
+    return [p for p in pids if os.path.exists(f"/proc/{p}") and
+            open(f"/proc/{p}/stat").read().split()[2] != "Z"]
+'''
+
+
+def _scenario(tmp_path, body, timeout=240, args=()):
+    script = tmp_path / "scenario.py"
+    script.write_text(_WORKER_DATASETS + "\nif __name__ == '__main__':\n"
+                      + textwrap.indent(textwrap.dedent(body), "    "))
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, str(script), *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def workers_run(tmp_path_factory):
+    """One script covering the worker behaviours that need no failure (start-up is the slow
+    part, so they share it)."""
+    body = '''
+    out = {}
+    autograd.manual_seed(7)
+    loader = DataLoader(Probe(), batch_size=4, num_workers=2)
+    out["epoch"] = rows(loader)
+    autograd.manual_seed(7)
+    out["again"] = rows(loader)
+    out["main_info"] = get_worker_info() is None
+    autograd.manual_seed(7)
+    gen_order = [b["i"].tolist() for b in DataLoader(Probe(), batch_size=4, shuffle=True)]
+    autograd.manual_seed(7)
+    out["shuffle_same_as_main"] = gen_order == [
+        b["i"].tolist() for b in DataLoader(Probe(), batch_size=4, shuffle=True, num_workers=2)]
+    out["init"] = rows(DataLoader(Probe(6), batch_size=3, num_workers=2,
+                                  worker_init_fn=shift_init))
+    out["stream"] = [b.tolist() for b in DataLoader(Shards(23), batch_size=4, num_workers=3)]
+    out["stream_unbatched"] = sorted(int(x) for x in DataLoader(Shards(7), batch_size=None,
+                                                               num_workers=2))
+    out["stream_drop_last"] = [b.tolist() for b in DataLoader(Shards(10), batch_size=3,
+                                                              num_workers=2, drop_last=True)]
+    x = np.arange(40, dtype=np.float32).reshape(20, 2)
+    tb = list(DataLoader(TensorDataset(x, np.arange(20)), batch_size=6, num_workers=2,
+                         pin_memory=True, prefetch_factor=3, multiprocessing_context="spawn"))
+    out["tensors"] = [[b[0].tolist(), b[1].tolist()] for b in tb]
+    tb[0][0][0, 0] = -1.0   # the arrays that crossed are ordinary writable memory
+    out["writable"] = float(tb[0][0][0, 0].item())
+    out["unordered"] = sorted(i for b in DataLoader(Probe(), batch_size=3, num_workers=2,
+                                                   in_order=False) for i in b["i"].tolist())
+    persistent = DataLoader(Probe(8), batch_size=2, num_workers=2, persistent_workers=True)
+    out["persistent_pids"] = [sorted({p for b in persistent for p in b["pid"].tolist()})
+                              for _ in range(2)]
+    ps = DataLoader(Shards(9), batch_size=2, num_workers=2, persistent_workers=True)
+    out["persistent_stream"] = [sorted(x for b in ps for x in b.tolist()) for _ in range(2)]
+    it = iter(persistent)
+    next(it)                                   # abandon an epoch half-way ...
+    out["after_abandon"] = sorted(i for b in persistent for i in b["i"].tolist())
+    pids = out["persistent_pids"][0]
+    del it, persistent
+    import gc; gc.collect()
+    time.sleep(0.5)
+    out["persistent_left"] = alive(pids)
+    print(json.dumps(out))
+    '''
+    return _scenario(tmp_path_factory.mktemp("workers"), body)
+
+
+def test_workers_give_the_main_process_batches_in_order(workers_run):
+    epoch = workers_run["epoch"]
+    assert [b["i"] for b in epoch] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11],
+                                       [12, 13, 14, 15]]
+    # round-robin: batch k comes from worker k % 2, whose info is PyTorch's
+    assert [b["wid"] for b in epoch] == [[0] * 4, [1] * 4, [0] * 4, [1] * 4]
+    assert all(b["nw"] == [2] * 4 and all(b["same"]) for b in epoch)
+    assert workers_run["main_info"]
+    assert workers_run["shuffle_same_as_main"]
+    assert workers_run["unordered"] == list(range(16))
+
+
+def test_workers_are_seeded_like_pytorch(workers_run):
+    epoch = workers_run["epoch"]
+    seeds = {b["wid"][0]: b["seed"][0] for b in epoch}
+    assert seeds[1] == seeds[0] + 1                      # base_seed + worker_id
+    for lib in ("py", "np", "tg"):
+        w0 = [x for b in epoch if b["wid"][0] == 0 for x in b[lib]]
+        w1 = [x for b in epoch if b["wid"][0] == 1 for x in b[lib]]
+        assert len(set(w0 + w1)) == len(w0 + w1), lib   # the workers' streams differ
+    # and the whole epoch repeats under the same manual_seed
+    strip = lambda batches: [{k: v for k, v in b.items() if k != "pid"} for b in batches]  # noqa
+    assert strip(workers_run["again"]) == strip(epoch)
+    assert all(t == 1 for b in epoch for t in b["threads"])  # one thread per worker
+
+
+def test_worker_init_fn_sees_its_own_dataset_copy(workers_run):
+    got = {b["wid"][0]: b["i"] for b in workers_run["init"]}
+    assert got == {0: [1000, 1001, 1002], 1: [2003, 2004, 2005]}
+
+
+def test_iterable_dataset_sharded_with_get_worker_info(workers_run):
+    stream = workers_run["stream"]
+    assert sorted(x for b in stream for x in b) == list(range(23))   # each sample once
+    assert all(len(b) <= 4 for b in stream)
+    assert workers_run["stream_unbatched"] == list(range(7))
+    # drop_last applies to each worker's stream (PyTorch): 0,2,4,6,8 -> [0,2,4]; 1,3,5,7,9 ->
+    # [1,3,5]
+    assert sorted(workers_run["stream_drop_last"]) == [[0, 2, 4], [1, 3, 5]]
+
+
+def test_tensors_cross_processes_intact(workers_run):
+    tensors = workers_run["tensors"]
+    xs = [row for b in tensors for row in b[0]]
+    ys = [y for b in tensors for y in b[1]]
+    assert xs == np.arange(40, dtype=np.float32).reshape(20, 2).tolist()
+    assert ys == list(range(20))
+    assert workers_run["writable"] == -1.0
+
+
+def test_persistent_workers_live_across_epochs_then_go(workers_run):
+    first, second = workers_run["persistent_pids"]
+    assert first == second and len(first) == 2
+    assert workers_run["persistent_stream"] == [list(range(9))] * 2
+    assert workers_run["after_abandon"] == list(range(8))  # leftovers of the old epoch dropped
+    assert workers_run["persistent_left"] == []
+
+
+@pytest.mark.parametrize("exc", ["ValueError", "KeyError"])
+def test_worker_exception_is_raised_in_main_with_its_traceback(tmp_path, exc):
+    body = f'''
+    try:
+        list(DataLoader(Failing({exc}), batch_size=2, num_workers=2))
+    except {exc} as e:
+        print(json.dumps({{"type": type(e).__name__, "msg": str(e)}}))
+    '''
+    got = _scenario(tmp_path, body)
+    assert got["type"] == exc
+    msg = got["msg"]
+    assert msg.startswith(f"Caught {exc} in DataLoader worker process 0.\nOriginal Traceback")
+    assert "scenario.py" in msg and "sample 5 is broken" in msg and "__getitem__" in msg
+
+
+def test_worker_timeout_and_death_are_errors(tmp_path):
+    body = '''
+    out = {}
+    try:
+        list(DataLoader(Slow(5.0), batch_size=1, num_workers=1, timeout=0.5))
+    except RuntimeError as e:
+        out["timeout"] = str(e)
+    try:
+        list(DataLoader(Dies(), batch_size=1, num_workers=2))
+    except RuntimeError as e:
+        out["died"] = str(e)
+    print(json.dumps(out))
+    '''
+    got = _scenario(tmp_path, body)
+    assert got["timeout"] == "DataLoader timed out after 0.5 seconds"
+    assert got["died"].startswith("DataLoader worker (pid(s) ") and "exited unexpectedly" in \
+        got["died"]
+
+
+def test_no_workers_left_after_break_or_garbage_collection(tmp_path):
+    body = '''
+    import gc
+    loader = DataLoader(Slow(0.01), batch_size=2, num_workers=2)
+    it = iter(loader)
+    next(it)
+    pids = [p.pid for p in it._pool.procs]
+    before = alive(pids)
+    for b in loader:       # a loop left with break
+        break
+    del it
+    gc.collect()
+    time.sleep(0.5)
+    print(json.dumps({"before": before, "after": alive(pids)}))
+    '''
+    got = _scenario(tmp_path, body)
+    assert len(got["before"]) == 2 and got["after"] == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_ctrl_c_leaves_no_orphaned_workers(tmp_path):
+    script = tmp_path / "interrupted.py"
+    script.write_text(_WORKER_DATASETS + textwrap.dedent('''
+    if __name__ == "__main__":
+        loader = DataLoader(Slow(0.05), batch_size=1, num_workers=2)
+        it = iter(loader)
+        next(it)
+        print(json.dumps([p.pid for p in it._pool.procs]), flush=True)
+        for _ in it:
+            pass
+    '''))
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen([sys.executable, str(script)], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        pids = json.loads(proc.stdout.readline())
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "KeyboardInterrupt" in err
+    assert "Caught" not in err        # the workers ignored Ctrl-C: no worker tracebacks
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{p}") for p in pids):
+        time.sleep(0.1)
+    assert [p for p in pids if os.path.exists(f"/proc/{p}")] == []
+
+
+def test_worker_options_are_checked_like_pytorch():
+    ds = TensorDataset(Tensor(np.arange(4.0)))
+    with pytest.raises(ValueError, match="prefetch_factor option could only be specified"):
+        DataLoader(ds, prefetch_factor=2)
+    with pytest.raises(ValueError, match="persistent_workers option needs num_workers > 0"):
+        DataLoader(ds, persistent_workers=True)
+    with pytest.raises(ValueError, match="multiprocessing_context can only be used"):
+        DataLoader(ds, multiprocessing_context="spawn")
+    with pytest.raises(ValueError, match="valid start method"):
+        DataLoader(ds, num_workers=1, multiprocessing_context="teleport")
+    with pytest.raises(TypeError, match="multiprocessing_context option should be"):
+        DataLoader(ds, num_workers=1, multiprocessing_context=3)
+    with pytest.raises(ValueError, match="prefetch_factor"):
+        DataLoader(ds, num_workers=1, prefetch_factor=0)
+    assert DataLoader(ds, num_workers=2).prefetch_factor == 2
+    loader = DataLoader(ds, num_workers=1, collate_fn=lambda b: b)
+    with pytest.raises(Exception, match="must be defined at the top level"):
+        next(iter(loader))

@@ -8,6 +8,7 @@ importable, the kernels are also compared with torch.nn.functional.
 
 import numpy as np
 import pytest
+from conftest import import_torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -504,7 +505,7 @@ def test_max_pool_errors():
 @given(geo=geometry(), n=st.integers(1, 3), c_in=st.integers(1, 3), c_out=st.integers(1, 4),
        dtype=st.sampled_from(FLOATS), seed=st.integers(0, 2**16))
 def test_conv2d_matches_torch(geo, n, c_in, c_out, dtype, seed):
-    torch = pytest.importorskip("torch")
+    torch = import_torch()
     F = torch.nn.functional
     k, s, p, d, (H, W) = geo
     rng = _rng(seed)
@@ -527,7 +528,7 @@ def test_conv2d_matches_torch(geo, n, c_in, c_out, dtype, seed):
 @given(geo=geometry(pool=True), n=st.integers(1, 2), c=st.integers(1, 3),
        dtype=st.sampled_from(FLOATS), seed=st.integers(0, 2**16), ties=st.booleans())
 def test_max_pool_matches_torch(geo, n, c, dtype, seed, ties):
-    torch = pytest.importorskip("torch")
+    torch = import_torch()
     k, s, p, d, (H, W) = geo
     rng = _rng(seed)
     x = (rng.integers(-2, 3, size=(n, c, H, W)) if ties
@@ -545,7 +546,7 @@ def test_max_pool_matches_torch(geo, n, c, dtype, seed, ties):
 
 
 def test_mnist_shapes_match_torch():
-    torch = pytest.importorskip("torch")
+    torch = import_torch()
     F = torch.nn.functional
     rng = _rng(5)
     x = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)

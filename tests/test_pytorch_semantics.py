@@ -633,3 +633,63 @@ def test_dlpack_shares_memory(torch):
     assert t[1].item() == 7
     with pytest.raises(RuntimeError, match="require gradient"):
         np.from_dlpack(f64(2))
+
+
+# ---- torch.nn.modules' layout ---------------------------------------------------------------------
+def test_nn_modules_layout_names_the_same_classes():
+    import nn.modules.rnn  # noqa: F401 - importable as a module path, too
+    from nn.modules.loss import CrossEntropyLoss
+
+    assert CrossEntropyLoss is nn.CrossEntropyLoss
+    assert nn.modules.rnn.LSTM is nn.LSTM
+    assert nn.modules.activation.MultiheadAttention is nn.MultiheadAttention
+    assert nn.modules.sparse.Embedding is nn.Embedding
+    assert nn.modules.Linear is nn.Linear
+    mha = nn.MultiheadAttention(8, 2)
+    assert type(mha.out_proj) is nn.modules.linear.NonDynamicallyQuantizableLinear
+    assert isinstance(mha.out_proj, nn.Linear)
+
+
+def test_nn_modules_submodules_match_pytorch(torch):
+    for name in nn.modules._LAYOUT:
+        theirs = getattr(torch.nn.modules, name)
+        for cls in getattr(nn.modules, name).__all__:
+            if cls[0].isupper():
+                assert hasattr(theirs, cls), f"torch.nn.modules.{name} has no {cls}"
+
+
+def test_whole_model_loads_with_pytorch_module_paths_in_safe_globals(tmp_path):
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(10, 8)
+            self.attn = nn.MultiheadAttention(8, 2)
+            self.drop = nn.Dropout(0.1)
+
+        def forward(self, x):
+            h = self.emb(x)
+            return self.drop(self.attn(h, h, h)[0])
+
+    globals()["_SafeNet"] = Net
+    Net.__qualname__ = "_SafeNet"
+    model = Net()
+    path = tmp_path / "model.pt"
+    autograd.save(model, path)
+    allowed = [Net, nn.modules.sparse.Embedding, nn.modules.activation.MultiheadAttention,
+               nn.modules.linear.NonDynamicallyQuantizableLinear, nn.modules.dropout.Dropout]
+    with autograd.serialization.safe_globals(allowed):
+        loaded = autograd.load(path)
+    x = autograd.tensor([[1, 2], [3, 4]])
+    loaded.eval(), model.eval()
+    np.testing.assert_array_equal(loaded(x).detach().numpy(), model(x).detach().numpy())
+
+
+@pytest.mark.parametrize("name", ["elu", "selu", "celu"])
+def test_elu_family_gradient_at_nan_and_zero_is_pytorchs(torch, name):
+    import nn.functional as F
+    values = [float("nan"), -1.0, 0.0, 2.0]
+    x = autograd.tensor(values, dtype=autograd.float64, requires_grad=True)
+    getattr(F, name)(x).sum().backward()
+    t = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    getattr(torch.nn.functional, name)(t).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-12)

@@ -18,10 +18,13 @@ fetches each batch with that one call instead of one ``__getitem__`` per sample.
 ``__getitems__`` too, but passes its list of samples to ``collate_fn`` afterwards; here it
 returns the batch itself and is used only while ``collate_fn`` is the default.)
 
-Differences from PyTorch, also noted where they apply: there are no worker processes
-(``num_workers > 0`` is accepted and loads in the main process); Python floats collate to the
-default dtype (float32), not float64; collated batches are new arrays, not tracked by autograd
-unless an element requires grad.
+Worker processes (``num_workers > 0``, ``get_worker_info``, seeding, errors): see
+:class:`DataLoader` (``dataloader.py``) and ``_worker.py``.
+
+Differences from PyTorch, also noted where they apply: Python floats collate to the default
+dtype (float32), not float64; collated batches are new arrays, not tracked by autograd unless an
+element requires grad; worker processes start with ``forkserver`` by default (PyTorch: ``fork``
+on Linux), and ``pin_memory`` does nothing (CPU only).
 """
 
 import bisect
@@ -138,6 +141,16 @@ class TensorDataset(Dataset):
         return self.tensors[0].shape[0] if self.tensors else 0
 
     def __getitem__(self, index):
+        """``tuple(t[index] for t in self.tensors)``: one sample for an int index; for a slice,
+        a list/array of indices or an index tensor, a batch (``ds[i:j]``), as PyTorch (which
+        indexes every tensor with ``index``).
+
+        Raises:
+            IndexError: for an int index out of range.
+        """
+        if not isinstance(index, (int, np.integer)) and not (
+                isinstance(index, Tensor) and index.ndim == 0 and index.dtype.kind in "iu"):
+            return tuple(t[index] for t in self.tensors)
         n = len(self)
         i = operator.index(index)
         if not -n <= i < n:
@@ -621,199 +634,7 @@ def default_convert(data):
     return data
 
 
-def get_worker_info():
-    """Always ``None``: tapegrad loads in the main process (``torch.utils.data
-    .get_worker_info`` returns ``None`` there too)."""
-    return None
-
-
-# --- the loader -------------------------------------------------------------------------------
-
-class DataLoader:
-    """Iterate over a dataset in batches (``torch.utils.data.DataLoader``).
-
-    Args:
-        dataset (Dataset): map-style (``__getitem__`` + ``__len__``) or an
-            :class:`IterableDataset`.
-        batch_size (int or None): samples per batch (default 1). ``None`` turns batching off:
-            each sample is yielded alone, through ``collate_fn`` or :func:`default_convert`.
-        shuffle (bool): reshuffle the indices at every epoch (every ``iter(loader)``), drawing
-            from ``generator``.
-        sampler (Sampler or iterable, optional): the indices to use; excludes ``shuffle``.
-        batch_sampler (Sampler or iterable, optional): yields lists of indices; excludes
-            ``batch_size``, ``shuffle``, ``sampler`` and ``drop_last``.
-        num_workers (int): accepted for compatibility; tapegrad always loads in the main process
-            (no worker processes are started, whatever the value).
-        collate_fn (callable, optional): list of samples -> batch (default
-            :func:`default_collate`).
-        pin_memory (bool): accepted and ignored (CPU only).
-        drop_last (bool): drop the last batch if smaller than ``batch_size``.
-        timeout, worker_init_fn, multiprocessing_context, prefetch_factor, persistent_workers,
-            pin_memory_device, in_order: accepted for compatibility and ignored (no workers).
-        generator (Generator, optional): the random stream of the shuffling (default: the
-            default generator, so ``autograd.manual_seed`` makes the order repeatable).
-
-    Batches: with the default ``collate_fn``, a dataset that has ``__getitems__`` gives each
-    batch from one ``dataset.__getitems__(indices)`` call (the fast path; :class:`TensorDataset`
-    and the MNIST datasets have one); otherwise ``collate_fn([dataset[i] for i in indices])``.
-
-    ``len(loader)`` is the number of batches: ``ceil(N / batch_size)``, ``floor`` with
-    ``drop_last`` (for an :class:`IterableDataset`, computed from its ``__len__`` if it has one).
-
-    Raises:
-        ValueError: incompatible options (as PyTorch: ``sampler`` with ``shuffle``,
-            ``batch_sampler`` with the batching options, ``drop_last`` with
-            ``batch_size=None``, ``shuffle`` or ``sampler`` with an :class:`IterableDataset`,
-            negative ``num_workers``).
-
-    Differences from PyTorch: no worker processes, no pinned memory; a shuffled order differs
-    from PyTorch's for the same seed (NumPy's stream).
-
-    Example::
-
-        loader = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True)
-        for xb, yb in loader:
-            ...
-    """
-
-    def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None,
-                 num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
-                 worker_init_fn=None, multiprocessing_context=None, generator=None, *,
-                 prefetch_factor=None, persistent_workers=False, pin_memory_device="",
-                 in_order=True):
-        if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral) \
-                or num_workers < 0:
-            raise ValueError("DataLoader: num_workers option should be a non-negative integer; "
-                             f"got num_workers={num_workers!r}")
-        if timeout < 0:
-            raise ValueError("DataLoader: timeout option should be non-negative")
-        shuffle = bool(shuffle) if shuffle is not None else False
-        self._iterable = isinstance(dataset, IterableDataset)
-        if self._iterable:
-            if shuffle:
-                raise ValueError("DataLoader with IterableDataset: expected unspecified shuffle "
-                                 f"option, but got shuffle={shuffle}")
-            if sampler is not None:
-                raise ValueError("DataLoader with IterableDataset: expected unspecified sampler "
-                                 f"option, but got sampler={sampler!r}")
-            if batch_sampler is not None:
-                raise ValueError("DataLoader with IterableDataset: expected unspecified "
-                                 f"batch_sampler option, but got batch_sampler={batch_sampler!r}")
-        if sampler is not None and shuffle:
-            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
-        if batch_sampler is not None:
-            if batch_size != 1 or shuffle or sampler is not None or drop_last:
-                raise ValueError("DataLoader: batch_sampler option is mutually exclusive with "
-                                 "batch_size, shuffle, sampler, and drop_last")
-            batch_size = None
-            drop_last = False
-        elif batch_size is None:
-            if drop_last:
-                raise ValueError("DataLoader: batch_size=None option disables auto-batching and "
-                                 "is mutually exclusive with drop_last")
-        elif (isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral)
-              or batch_size <= 0):
-            raise ValueError("DataLoader: batch_size should be a positive integer value, but got "
-                             f"batch_size={batch_size!r}")
-
-        if sampler is None and not self._iterable:
-            sampler = (RandomSampler(dataset, generator=generator) if shuffle
-                       else SequentialSampler(dataset))
-        if batch_size is not None and batch_sampler is None and not self._iterable:
-            batch_sampler = BatchSampler(sampler, batch_size, bool(drop_last))
-
-        self.dataset = dataset
-        self.batch_size = batch_size
-        self.drop_last = bool(drop_last)
-        self.sampler = sampler
-        self.batch_sampler = batch_sampler
-        self.num_workers = int(num_workers)
-        self.generator = generator
-        self.pin_memory = pin_memory
-        self.timeout = timeout
-        self.worker_init_fn = worker_init_fn
-        self.multiprocessing_context = multiprocessing_context
-        self.prefetch_factor = prefetch_factor
-        self.persistent_workers = persistent_workers
-        self.pin_memory_device = pin_memory_device
-        self.in_order = in_order
-        self._auto_collation = batch_sampler is not None or (self._iterable and
-                                                             batch_size is not None)
-        if collate_fn is None:
-            collate_fn = default_collate if self._auto_collation else default_convert
-        self.collate_fn = collate_fn
-
-    def _uses_getitems(self):
-        """Whether batches come from one ``dataset.__getitems__`` call (the fast path)."""
-        return (self._auto_collation and not self._iterable
-                and self.collate_fn is default_collate
-                and hasattr(self.dataset, "__getitems__"))
-
-    def __iter__(self):
-        return _LoaderIter(self)
-
-    def __len__(self):
-        if self._iterable:
-            n = len(self.dataset)  # TypeError if the stream has no length, as PyTorch
-            if self.batch_size is None:
-                return n
-            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
-        if self.batch_sampler is not None:
-            return len(self.batch_sampler)
-        return len(self.sampler)
-
-    def __repr__(self):
-        return (f"DataLoader(dataset={type(self.dataset).__name__}, batch_size="
-                f"{self.batch_size}, sampler={type(self.sampler).__name__}, "
-                f"drop_last={self.drop_last})")
-
-
-class _LoaderIter:
-    """One epoch of a :class:`DataLoader` (what ``iter(loader)`` returns); has ``len``."""
-
-    def __init__(self, loader):
-        self._loader = loader
-        self._gen = self._batches(loader)
-
-    @staticmethod
-    def _batches(loader):
-        """Generate the batches of one epoch."""
-        dataset = loader.dataset
-        collate = loader.collate_fn
-        if loader._iterable:
-            if loader.batch_size is None:
-                for sample in dataset:
-                    yield collate(sample)
-                return
-            batch = []
-            for sample in dataset:
-                batch.append(sample)
-                if len(batch) == loader.batch_size:
-                    yield collate(batch)
-                    batch = []
-            if batch and not loader.drop_last:
-                yield collate(batch)
-            return
-        if loader.batch_sampler is None:
-            for i in loader.sampler:
-                yield collate(dataset[i])
-            return
-        if loader._uses_getitems():
-            getitems = dataset.__getitems__
-            for indices in loader.batch_sampler:
-                yield getitems(indices)
-            return
-        for indices in loader.batch_sampler:
-            yield collate([dataset[i] for i in indices])
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        return next(self._gen)
-
-    def __len__(self):
-        return len(self._loader)
-
-
+# --- the loader (dataloader.py) and its worker processes (_worker.py) -------------------------
+from .dataloader import DataLoader  # noqa: E402
+from ._worker import WorkerInfo, get_worker_info  # noqa: E402
 from .distributed import DistributedSampler  # noqa: E402,F401 (torch.utils.data.DistributedSampler)

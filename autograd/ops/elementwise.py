@@ -11,6 +11,7 @@ float for Python floats); true division of integers gives the default float; flo
 float64 gives float64.
 """
 
+import builtins
 import math
 import numbers
 
@@ -18,6 +19,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..graph import Node
+from ._out import with_out as _with_out
 from ..tensor import Tensor, _to_array
 
 __all__ = [
@@ -27,6 +29,8 @@ __all__ = [
     "where", "masked_fill", "maximum", "minimum", "sign", "floor", "ceil", "round", "trunc",
     "eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and", "logical_or",
     "logical_xor", "isnan", "isinf", "isfinite", "cast", "clone", "floor_divide", "remainder",
+    "fmod", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "isclose", "allclose", "equal",
+    "addcmul", "addcdiv", "logaddexp", "hypot", "xlogy", "deg2rad", "rad2deg", "positive",
     "expand_as_copy",
     # activations
     "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "softplus", "hardtanh",
@@ -237,8 +241,10 @@ class Add(Node):
         return grad, grad
 
 
-def add(input, other, alpha=1):
+def add(input, other, alpha=1, *, out=None):
     """``input + alpha * other`` with broadcasting (``torch.add``)."""
+    if out is not None:
+        return _with_out("add", add, out, input, other, alpha=alpha)
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     a, b = _operands(input, other)
@@ -264,8 +270,10 @@ class Sub(Node):
         return grad, -grad
 
 
-def sub(input, other, alpha=1):
+def sub(input, other, alpha=1, *, out=None):
     """``input - alpha * other`` with broadcasting (``torch.sub``)."""
+    if out is not None:
+        return _with_out("sub", sub, out, input, other, alpha=alpha)
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     a, b = _operands(input, other)
@@ -295,8 +303,10 @@ class Mul(Node):
         return (grad * b if na else None), (grad * a if nb else None)
 
 
-def mul(input, other):
+def mul(input, other, *, out=None):
     """``input * other`` with broadcasting (``torch.mul``)."""
+    if out is not None:
+        return _with_out("mul", mul, out, input, other)
     a, b = _operands(input, other)
     if _is_number(b) and a._data.dtype.kind == "f":
         return MulScalar.apply(a, b)
@@ -329,7 +339,7 @@ class Div(Node):
         return ga, gb
 
 
-def div(input, other, rounding_mode=None):
+def div(input, other, rounding_mode=None, *, out=None):
     """``input / other`` (true division; integers give the default float dtype) with
     broadcasting (``torch.div``). ``rounding_mode='floor'``/``'trunc'`` round the quotient
     (not differentiable).
@@ -337,6 +347,8 @@ def div(input, other, rounding_mode=None):
     Raises:
         ValueError: for an unknown ``rounding_mode``.
     """
+    if out is not None:
+        return _with_out("div", div, out, input, other, rounding_mode=rounding_mode)
     a, b = _operands(input, other)
     if rounding_mode is not None:
         if rounding_mode not in ("floor", "trunc"):
@@ -381,10 +393,73 @@ def floor_divide(input, other):
     return div(input, other, rounding_mode="floor")
 
 
-def remainder(input, other):
-    """Python-style remainder, sign of the divisor (``torch.remainder``); not differentiable."""
+class Remainder(Node):
+    """Graph node of :func:`remainder` and :func:`fmod` (floating operands): the gradient is
+    ``grad`` for the dividend and ``-grad * q`` for the divisor, with ``q = floor(a / b)``
+    (``remainder``) or ``trunc(a / b)`` (``fmod``), as PyTorch's derivatives.yaml."""
+
+    @staticmethod
+    def forward(ctx, a, b, floor):
+        try:
+            out = np.remainder(a, b) if floor else np.fmod(a, b)
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("remainder" if floor else "fmod", a, b) or e from None
+        ctx.floor = floor
+        ctx.ab = (a, b) if not isinstance(b, (int, float)) else None
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        if ctx.ab is None or not ctx.needs_input_grad[1]:
+            return grad, None
+        a, b = ctx.ab
+        q = np.floor(a / b) if ctx.floor else np.trunc(a / b)
+        return grad, -grad * Tensor._make(q.astype(grad.dtype, copy=False), False, None)
+
+
+def _mod(input, other, floor, op):
     a, b = _operands(input, other)
-    return _compare(np.remainder, a, b, "remainder")
+    ta = isinstance(a, Tensor)
+    t = a if ta else b
+    if t._data.dtype.kind == "f":
+        if not ta:
+            a = Tensor._make(np.asarray(a, dtype=b._data.dtype), False, None)
+        if isinstance(b, Tensor) or _is_number(b):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return Remainder.apply(a, b, floor)
+    divisor = b._data if isinstance(b, Tensor) else np.asarray(b)
+    if divisor.dtype.kind in "iub" and t._data.dtype.kind in "iub" and (divisor == 0).any():
+        raise RuntimeError("ZeroDivisionError")  # PyTorch's message for an integer % 0
+    return _compare(np.remainder if floor else np.fmod, a, b, op)
+
+
+def remainder(input, other, *, out=None):
+    """Python-style modulus ``input - floor(input / other) * other``: the result has the sign
+    of the divisor (``torch.remainder``; ``%``). Either operand may be a number.
+
+    Differentiable for floating tensors: ``d/d input = 1``, ``d/d other = -floor(input /
+    other)``. Integer operands give an integer result (no gradient).
+
+    Raises:
+        RuntimeError: ``ZeroDivisionError`` for an integer division by zero (as PyTorch); shapes
+            that do not broadcast.
+    """
+    if out is not None:
+        return _with_out("remainder", remainder, out, input, other)
+    return _mod(input, other, True, "remainder")
+
+
+def fmod(input, other, *, out=None):
+    """C-style remainder ``input - trunc(input / other) * other``: the result has the sign of
+    the dividend (``torch.fmod``). Differentiable like :func:`remainder`, with ``trunc``.
+
+    Raises:
+        RuntimeError: ``ZeroDivisionError`` for an integer division by zero; shapes that do not
+            broadcast.
+    """
+    if out is not None:
+        return _with_out("fmod", fmod, out, input, other)
+    return _mod(input, other, False, "fmod")
 
 
 class Neg(Node):
@@ -399,8 +474,10 @@ class Neg(Node):
         return -grad
 
 
-def neg(input):
+def neg(input, *, out=None):
     """``-input`` (``torch.neg``)."""
+    if out is not None:
+        return _with_out("neg", neg, out, input)
     return Neg.apply(input)
 
 
@@ -436,12 +513,14 @@ class Pow(Node):
         return ga, gb
 
 
-def pow(input, exponent):
+def pow(input, exponent, *, out=None):
     """``input ** exponent`` with broadcasting; either may be a Tensor (``torch.pow``).
 
     The gradient w.r.t. the exponent, ``a^b log a``, is 0 where ``a == 0`` and ``b >= 0``
     (PyTorch's convention); it is nan for negative bases, as in PyTorch.
     """
+    if out is not None:
+        return _with_out("pow", pow, out, input, exponent)
     a, b = _operands(input, exponent)
     if isinstance(b, Tensor) or isinstance(a, Tensor) and a._data.dtype.kind == "f":
         return Pow.apply(a, b)
@@ -465,8 +544,10 @@ class Exp(Node):
         return grad * out
 
 
-def exp(input):
+def exp(input, *, out=None):
     """``e ** input`` (``torch.exp``)."""
+    if out is not None:
+        return _with_out("exp", exp, out, input)
     return Exp.apply(_float(input, "exp"))
 
 
@@ -485,8 +566,10 @@ class Expm1(Node):
         return grad * (out + 1)
 
 
-def expm1(input):
+def expm1(input, *, out=None):
     """``exp(input) - 1``, accurate near 0 (``torch.expm1``)."""
+    if out is not None:
+        return _with_out("expm1", expm1, out, input)
     return Expm1.apply(_float(input, "expm1"))
 
 
@@ -504,8 +587,10 @@ class Log(Node):
         return grad / a
 
 
-def log(input):
+def log(input, *, out=None):
     """Natural logarithm (``torch.log``); ``-inf`` at 0 and ``nan`` below, as PyTorch."""
+    if out is not None:
+        return _with_out("log", log, out, input)
     return Log.apply(_float(input, "log"))
 
 
@@ -533,8 +618,10 @@ class Log1p(Node):
         return grad / (a + 1)
 
 
-def log1p(input):
+def log1p(input, *, out=None):
     """``log(1 + input)``, accurate near 0 (``torch.log1p``)."""
+    if out is not None:
+        return _with_out("log1p", log1p, out, input)
     return Log1p.apply(_float(input, "log1p"))
 
 
@@ -553,8 +640,10 @@ class Sqrt(Node):
         return grad / (out * 2)
 
 
-def sqrt(input):
+def sqrt(input, *, out=None):
     """Square root (``torch.sqrt``); the gradient at 0 is ``inf``, as PyTorch's."""
+    if out is not None:
+        return _with_out("sqrt", sqrt, out, input)
     return Sqrt.apply(_float(input, "sqrt"))
 
 
@@ -563,13 +652,17 @@ def rsqrt(input):
     return pow(_float(input, "rsqrt"), -0.5)
 
 
-def square(input):
+def square(input, *, out=None):
     """``input * input`` (``torch.square``)."""
+    if out is not None:
+        return _with_out("square", square, out, input)
     return mul(input, input)
 
 
-def reciprocal(input):
+def reciprocal(input, *, out=None):
     """``1 / input`` (``torch.reciprocal``)."""
+    if out is not None:
+        return _with_out("reciprocal", reciprocal, out, input)
     return div(1.0, _float(input, "reciprocal"))
 
 
@@ -587,9 +680,11 @@ class Abs(Node):
         return grad * sign(a)
 
 
-def abs(input):
+def abs(input, *, out=None):
     """Absolute value (``torch.abs``); gradient ``sign(x)``, 0 at 0 and at NaN (PyTorch's
     choice)."""
+    if out is not None:
+        return _with_out("abs", abs, out, input)
     if input._data.dtype.kind != "f":
         return Tensor._make(np.abs(input._data), False, None)
     return Abs.apply(input)
@@ -609,8 +704,10 @@ class Sin(Node):
         return grad * cos(a)
 
 
-def sin(input):
+def sin(input, *, out=None):
     """Sine (``torch.sin``)."""
+    if out is not None:
+        return _with_out("sin", sin, out, input)
     return Sin.apply(_float(input, "sin"))
 
 
@@ -628,8 +725,10 @@ class Cos(Node):
         return -grad * sin(a)
 
 
-def cos(input):
+def cos(input, *, out=None):
     """Cosine (``torch.cos``)."""
+    if out is not None:
+        return _with_out("cos", cos, out, input)
     return Cos.apply(_float(input, "cos"))
 
 
@@ -665,8 +764,10 @@ class TanhBackward(Node):
         return (gg * (1 - y * y) if ng else None), (gg * g * y * -2.0 if ny else None)
 
 
-def tanh(input):
+def tanh(input, *, out=None):
     """Hyperbolic tangent (``torch.tanh``); backward uses the saved output: ``1 - y^2``."""
+    if out is not None:
+        return _with_out("tanh", tanh, out, input)
     return Tanh.apply(_float(input, "tanh"))
 
 
@@ -713,9 +814,11 @@ class SigmoidBackward(Node):
         return (gg * y * (1 - y) if ng else None), (gg * g * (1 - 2.0 * y) if ny else None)
 
 
-def sigmoid(input):
+def sigmoid(input, *, out=None):
     """Logistic sigmoid ``1 / (1 + exp(-x))`` (``torch.sigmoid``), computed without overflow;
     backward uses the saved output: ``y (1 - y)``."""
+    if out is not None:
+        return _with_out("sigmoid", sigmoid, out, input)
     return Sigmoid.apply(_float(input, "sigmoid"))
 
 
@@ -787,7 +890,7 @@ class Clamp(Node):
         return ga, glo, ghi
 
 
-def clamp(input, min=None, max=None):
+def clamp(input, min=None, max=None, *, out=None):
     """Clamp every element into ``[min, max]`` (``torch.clamp``); bounds may be numbers or
     Tensors (broadcast). The gradient passes where ``min <= x <= max`` (inclusive, as PyTorch);
     a Tensor bound receives the gradient where it is the active bound (where ``min > max`` the
@@ -796,6 +899,8 @@ def clamp(input, min=None, max=None):
     Raises:
         ValueError: if both ``min`` and ``max`` are ``None``.
     """
+    if out is not None:
+        return _with_out("clamp", clamp, out, input, min=min, max=max)
     if min is None and max is None:
         raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
     lo = _bound(min, input)
@@ -833,8 +938,10 @@ class Maximum(Node):
         return grad * wa, grad * (1 - wa)
 
 
-def maximum(input, other):
+def maximum(input, other, *, out=None):
     """Elementwise maximum (``torch.maximum``); ties split the gradient in half."""
+    if out is not None:
+        return _with_out("maximum", maximum, out, input, other)
     return Maximum.apply(*_operands(input, other))
 
 
@@ -856,8 +963,10 @@ class Minimum(Node):
         return grad * wa, grad * (1 - wa)
 
 
-def minimum(input, other):
+def minimum(input, other, *, out=None):
     """Elementwise minimum (``torch.minimum``); ties split the gradient in half."""
+    if out is not None:
+        return _with_out("minimum", minimum, out, input, other)
     return Minimum.apply(*_operands(input, other))
 
 
@@ -882,7 +991,7 @@ class Where(Node):
         return None, ga, gb
 
 
-def where(condition, input=None, other=None):
+def where(condition, input=None, other=None, *, out=None):
     """``input`` where ``condition`` else ``other``, broadcast together (``torch.where``).
     With only ``condition``, returns the indices of its non-zero elements (a tuple of int64
     Tensors, like ``torch.where(condition)``).
@@ -890,6 +999,8 @@ def where(condition, input=None, other=None):
     Raises:
         TypeError: if ``condition`` is not a bool tensor.
     """
+    if out is not None:
+        return _with_out("where", where, out, condition, input=input, other=other)
     if input is None and other is None:
         return tuple(Tensor._make(i.astype(np.int64), False, None)
                      for i in np.nonzero(_data(condition)))
@@ -956,28 +1067,38 @@ def _sign(a):
     return np.subtract(a > 0, a < 0, dtype=a.dtype)
 
 
-def sign(input):
+def sign(input, *, out=None):
     """-1, 0 or 1 (``torch.sign``), and 0 for NaN as in PyTorch; zero gradient."""
+    if out is not None:
+        return _with_out("sign", sign, out, input)
     return _piecewise_constant(input, _sign)
 
 
-def floor(input):
+def floor(input, *, out=None):
     """Round down (``torch.floor``); zero gradient."""
+    if out is not None:
+        return _with_out("floor", floor, out, input)
     return _piecewise_constant(input, np.floor)
 
 
-def ceil(input):
+def ceil(input, *, out=None):
     """Round up (``torch.ceil``); zero gradient."""
+    if out is not None:
+        return _with_out("ceil", ceil, out, input)
     return _piecewise_constant(input, np.ceil)
 
 
-def round(input, decimals=0):
+def round(input, decimals=0, *, out=None):
     """Round half to even (``torch.round``); zero gradient."""
+    if out is not None:
+        return _with_out("round", round, out, input, decimals=decimals)
     return _piecewise_constant(input, lambda a: np.round(a, decimals))
 
 
-def trunc(input):
+def trunc(input, *, out=None):
     """Round toward zero (``torch.trunc``); zero gradient."""
+    if out is not None:
+        return _with_out("trunc", trunc, out, input)
     return _piecewise_constant(input, np.trunc)
 
 
@@ -1044,33 +1165,45 @@ def _compare(ufunc, a, b, op=None):
         raise broadcast_error(name, _data(a), _data(b)) or e from None
 
 
-def eq(input, other):
+def eq(input, other, *, out=None):
     """Elementwise ``==`` (``torch.eq``); a bool tensor."""
+    if out is not None:
+        return _with_out("eq", eq, out, input, other)
     return _compare(np.equal, input, other)
 
 
-def ne(input, other):
+def ne(input, other, *, out=None):
     """Elementwise ``!=`` (``torch.ne``); a bool tensor."""
+    if out is not None:
+        return _with_out("ne", ne, out, input, other)
     return _compare(np.not_equal, input, other)
 
 
-def lt(input, other):
+def lt(input, other, *, out=None):
     """Elementwise ``<`` (``torch.lt``); a bool tensor."""
+    if out is not None:
+        return _with_out("lt", lt, out, input, other)
     return _compare(np.less, input, other)
 
 
-def le(input, other):
+def le(input, other, *, out=None):
     """Elementwise ``<=`` (``torch.le``); a bool tensor."""
+    if out is not None:
+        return _with_out("le", le, out, input, other)
     return _compare(np.less_equal, input, other)
 
 
-def gt(input, other):
+def gt(input, other, *, out=None):
     """Elementwise ``>`` (``torch.gt``); a bool tensor."""
+    if out is not None:
+        return _with_out("gt", gt, out, input, other)
     return _compare(np.greater, input, other)
 
 
-def ge(input, other):
+def ge(input, other, *, out=None):
     """Elementwise ``>=`` (``torch.ge``); a bool tensor."""
+    if out is not None:
+        return _with_out("ge", ge, out, input, other)
     return _compare(np.greater_equal, input, other)
 
 
@@ -1092,6 +1225,156 @@ def logical_or(input, other):
 def logical_xor(input, other):
     """Elementwise xor (``^`` on bool tensors)."""
     return _compare(np.logical_xor, input, other)
+
+
+_TORCH_TYPES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def _torch_type(dtype):
+    """PyTorch's scalar-type name of ``dtype`` (``Float`` for float32), as its messages say."""
+    return _TORCH_TYPES.get(str(dtype), str(dtype))
+
+
+def _bitwise(ufunc, input, other, op):
+    for x in (input, other):
+        if isinstance(x, Tensor) and x._data.dtype.kind not in "iub":
+            raise NotImplementedError(f'"{op}_cpu" not implemented for '
+                                      f"'{_torch_type(x._data.dtype)}' (bitwise ops take "
+                                      "integer or bool tensors)")
+        if isinstance(x, float):
+            raise TypeError(f"{op}: expected an int or bool scalar, got float {x!r}")
+    if not isinstance(input, Tensor):
+        input = Tensor._make(_to_array(input, None), False, None)
+    a, b = _operands(input, other)
+    if all(x._data.dtype.kind == "b" if isinstance(x, Tensor) else isinstance(x, bool)
+           for x in (a, b)):
+        # bool operands: the same values as the logical op, recorded as it (so a bool mask
+        # ``m1 & m2`` stays what the ONNX exporter and older code know)
+        ufunc = _LOGICAL[ufunc]
+    return _compare(ufunc, a, b, op)
+
+
+_LOGICAL = {np.bitwise_and: np.logical_and, np.bitwise_or: np.logical_or,
+            np.bitwise_xor: np.logical_xor}
+
+
+def bitwise_and(input, other, *, out=None):
+    """Elementwise bitwise AND of integer or bool tensors (``torch.bitwise_and``; ``&``); logical
+    AND for bool. ``other`` may be a Python int/bool.
+
+    Raises:
+        NotImplementedError: for a floating tensor (as PyTorch).
+    """
+    if out is not None:
+        return _with_out("bitwise_and", bitwise_and, out, input, other)
+    return _bitwise(np.bitwise_and, input, other, "bitwise_and")
+
+
+def bitwise_or(input, other, *, out=None):
+    """Elementwise bitwise OR (``torch.bitwise_or``; ``|``); see :func:`bitwise_and`."""
+    if out is not None:
+        return _with_out("bitwise_or", bitwise_or, out, input, other)
+    return _bitwise(np.bitwise_or, input, other, "bitwise_or")
+
+
+def bitwise_xor(input, other, *, out=None):
+    """Elementwise bitwise XOR (``torch.bitwise_xor``; ``^``); see :func:`bitwise_and`."""
+    if out is not None:
+        return _with_out("bitwise_xor", bitwise_xor, out, input, other)
+    return _bitwise(np.bitwise_xor, input, other, "bitwise_xor")
+
+
+def bitwise_not(input, *, out=None):
+    """Elementwise bitwise NOT (``torch.bitwise_not``; ``~``): ``-x - 1`` for integers, logical
+    not for bool.
+
+    Raises:
+        NotImplementedError: for a floating tensor (as PyTorch).
+    """
+    if out is not None:
+        return _with_out("bitwise_not", bitwise_not, out, input)
+    if input._data.dtype.kind not in "iub":
+        raise NotImplementedError(f'"bitwise_not_cpu" not implemented for '
+                                  f"'{_torch_type(input._data.dtype)}'")
+    if input._data.dtype.kind == "b":
+        return logical_not(input)
+    return Tensor._make(np.asarray(np.invert(input._data)), False, None)
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Elementwise ``|input - other| <= atol + rtol * |other|`` as a bool tensor
+    (``torch.isclose``); NaNs compare equal only with ``equal_nan=True``.
+
+    Raises:
+        RuntimeError: for tensors of different dtypes (as PyTorch), or a negative tolerance.
+    """
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError(f"isclose(): expected two Tensors, got {type(input).__name__} and "
+                        f"{type(other).__name__}")
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError(f"isclose(): {_torch_type(input._data.dtype)} did not match "
+                           f"{_torch_type(other._data.dtype)}")
+    if rtol < 0 or atol < 0:
+        raise RuntimeError(f"isclose(): rtol and atol must be non-negative, got rtol={rtol}, "
+                           f"atol={atol}")
+    try:
+        with np.errstate(invalid="ignore", over="ignore"):
+            r = np.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    except ValueError as e:
+        raise broadcast_error("isclose", input._data, other._data) or e from None
+    return Tensor._make(np.asarray(r), False, None)
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """``True`` if every element of ``input`` is close to ``other`` (``torch.allclose``; a
+    Python bool): ``isclose(...).all()``.
+
+    Raises:
+        RuntimeError: as :func:`isclose`.
+    """
+    return builtins.bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+def equal(input, other):
+    """``True`` if both tensors have the same shape and elements (``torch.equal``; a Python
+    bool; NaN is not equal to itself). Tensors of different dtypes compare by value."""
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError(f"equal(): argument 'other' must be Tensor, not "
+                        f"{type(other).__name__}")
+    a, b = input._data, other._data
+    return a.shape == b.shape and builtins.bool(np.array_equal(a, b))
+
+
+def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+    """``input + value * tensor1 * tensor2`` with broadcasting (``torch.addcmul``);
+    differentiable in all three tensors."""
+    if out is not None:
+        return _with_out("addcmul", addcmul, out, input, tensor1, tensor2, value=value)
+    prod = mul(tensor1, tensor2)
+    return add(input, prod if value == 1 else mul(prod, value))
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
+    """``input + value * tensor1 / tensor2`` with broadcasting (``torch.addcdiv``);
+    differentiable in all three tensors.
+
+    Raises:
+        RuntimeError: for two integer ``tensor1``/``tensor2`` (PyTorch refuses integer
+            division here).
+    """
+    if out is not None:
+        return _with_out("addcdiv", addcdiv, out, input, tensor1, tensor2, value=value)
+    if all(isinstance(t, Tensor) and t._data.dtype.kind in "iub" for t in (tensor1, tensor2)):
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a "
+                           "future release addcdiv will perform a true division of tensor1 and "
+                           "tensor2. The historic addcdiv behavior can be implemented as "
+                           "(input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for "
+                           "integer inputs and as (input + value * tensor1 / tensor2) for float "
+                           "inputs. The future addcdiv behavior is just the latter "
+                           "implementation: (input + value * tensor1 / tensor2), for all dtypes.")
+    q = div(tensor1, tensor2)
+    return add(input, q if value == 1 else mul(q, value))
 
 
 def isnan(input):
@@ -1217,10 +1500,12 @@ class Atan2(Node):
         return (g * x if ny else None), (-g * y if nx else None)
 
 
-def atan2(input, other):
+def atan2(input, other, *, out=None):
     """Quadrant-aware ``atan(input / other)`` with broadcasting (``torch.atan2``); integer
     inputs compute in the default float dtype. Gradients ``x / (x^2 + y^2)`` w.r.t.
     ``input = y`` and ``-y / (x^2 + y^2)`` w.r.t. ``other = x``."""
+    if out is not None:
+        return _with_out("atan2", atan2, out, input, other)
     a, b = _operands(input, other)
     if _data_kind(a) != "f" and _data_kind(b) != "f":
         a = a.to(_dt.get_default_dtype()) if isinstance(a, Tensor) else float(a)
@@ -1285,7 +1570,7 @@ def frac(input):
     return sub(input, trunc(input))
 
 
-def lerp(input, end, weight):
+def lerp(input, end, weight, *, out=None):
     """Linear interpolation ``input + weight * (end - input)`` with broadcasting
     (``torch.lerp``); ``weight`` is a number or a Tensor. Gradients ``1 - weight``,
     ``weight`` and ``end - input``.
@@ -1295,6 +1580,8 @@ def lerp(input, end, weight):
         RuntimeError: if ``input`` and ``end`` (or a Tensor ``weight``) differ in dtype, as
             PyTorch.
     """
+    if out is not None:
+        return _with_out("lerp", lerp, out, input, end, weight)
     if not isinstance(input, Tensor) or not isinstance(end, Tensor):
         raise TypeError(f"lerp: expected Tensors for input and end, got "
                         f"{type(input).__name__} and {type(end).__name__}")
@@ -1400,7 +1687,8 @@ class Elu(Node):
         # d/dx for x <= 0: scale * alpha * input_scale * exp(input_scale * x)
         #                = input_scale * (out + scale * alpha)
         neg = grad * ((out + ctx.scale * ctx.alpha) * ctx.input_scale)
-        return where(a > 0, grad * ctx.scale, neg), None, None, None
+        # PyTorch's test is x <= 0, so NaN takes the positive branch (gradient scale, not NaN)
+        return where(a <= 0, neg, grad * ctx.scale), None, None, None
 
 
 def elu(input, alpha=1.0, inplace=False):
@@ -1469,9 +1757,11 @@ class Erf(Node):
         return grad * (exp(-(a * a)) * (2.0 / math.sqrt(math.pi)))
 
 
-def erf(input):
+def erf(input, *, out=None):
     """Gauss error function ``2/sqrt(pi) * int_0^x exp(-t^2) dt`` (``torch.erf``); integer
     inputs compute in the default float dtype. Gradient ``2/sqrt(pi) * exp(-x^2)``."""
+    if out is not None:
+        return _with_out("erf", erf, out, input)
     return Erf.apply(_float(input, "erf"))
 
 
@@ -1734,3 +2024,128 @@ def hardswish(input, inplace=False):
     """
     _act_input(input, "hardswish")
     return _maybe_inplace(input, inplace, "hardswish", Hardswish.apply)
+
+
+# ---- logaddexp, hypot, xlogy, angle conversions ----------------------------------------------
+class LogAddExp(Node):
+    """Graph node of :func:`logaddexp`: ``out = log(e^a + e^b)``; gradients ``e^(a - out)``
+    and ``e^(b - out)`` (the softmax weights of the pair)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        try:
+            out = np.logaddexp(a, b)
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("logaddexp", a, b) or e from None
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        return (grad * exp(a - out) if na else None), (grad * exp(b - out) if nb else None)
+
+
+def logaddexp(input, other, *, out=None):
+    """``log(exp(input) + exp(other))`` without overflow (``torch.logaddexp``), with
+    broadcasting; differentiable in both."""
+    if out is not None:
+        return _with_out("logaddexp", logaddexp, out, input, other)
+    a, b = _operands(_float(input, "logaddexp"), other)
+    if not isinstance(b, Tensor):
+        b = Tensor._make(np.asarray(b, dtype=a._data.dtype), False, None)
+    return LogAddExp.apply(a, b)
+
+
+class Hypot(Node):
+    """Graph node of :func:`hypot`: ``out = sqrt(a^2 + b^2)``; gradients ``a / out`` and
+    ``b / out``."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        try:
+            out = np.hypot(a, b)
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("hypot", a, b) or e from None
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        g = grad / out
+        return (g * a if na else None), (g * b if nb else None)
+
+
+def hypot(input, other, *, out=None):
+    """``sqrt(input^2 + other^2)`` elementwise (``torch.hypot``), with broadcasting;
+    differentiable in both (the gradient is nan where both are 0, as PyTorch's)."""
+    if out is not None:
+        return _with_out("hypot", hypot, out, input, other)
+    a, b = _operands(_float(input, "hypot"), other)
+    if not isinstance(b, Tensor):
+        b = Tensor._make(np.asarray(b, dtype=a._data.dtype), False, None)
+    return Hypot.apply(a, b)
+
+
+class Xlogy(Node):
+    """Graph node of :func:`xlogy`: ``out = x log(y)``, 0 where ``x == 0`` (unless ``y`` is
+    NaN); gradients ``log(y)`` and ``x / y``, as PyTorch computes them."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        try:
+            with np.errstate(divide="ignore", invalid="ignore"):  # log(0) * 0 where x == 0
+                out = np.where((x == 0) & ~np.isnan(y), 0, x * np.log(y)).astype(x.dtype,
+                                                                                copy=False)
+        except ValueError as e:  # shapes that do not broadcast
+            raise broadcast_error("xlogy", x, y) or e from None
+        ctx.save_for_backward(x, y)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        nx, ny = ctx.needs_input_grad
+        return (grad * log(y) if nx else None), (grad * x / y if ny else None)
+
+
+def xlogy(input, other, *, out=None):
+    """``input * log(other)``, 0 where ``input == 0`` (``torch.xlogy``; NaN in ``other`` still
+    gives NaN), with broadcasting. Differentiable: ``d/d input = log(other)``,
+    ``d/d other = input / other`` (PyTorch's values)."""
+    if out is not None:
+        return _with_out("xlogy", xlogy, out, input, other)
+    if not isinstance(input, Tensor):
+        input = Tensor._make(_to_array(input, None), False, None)
+    x, y = _operands(_float(input, "xlogy"), other)
+    if not isinstance(y, Tensor):
+        y = Tensor._make(np.asarray(y, dtype=x._data.dtype), False, None)
+    return Xlogy.apply(x, y)
+
+
+def deg2rad(input, *, out=None):
+    """Degrees to radians, ``input * pi / 180`` (``torch.deg2rad``)."""
+    if out is not None:
+        return _with_out("deg2rad", deg2rad, out, input)
+    return mul(_float(input, "deg2rad"), math.pi / 180.0)
+
+
+def rad2deg(input, *, out=None):
+    """Radians to degrees, ``input * 180 / pi`` (``torch.rad2deg``)."""
+    if out is not None:
+        return _with_out("rad2deg", rad2deg, out, input)
+    return mul(_float(input, "rad2deg"), 180.0 / math.pi)
+
+
+def positive(input):
+    """``input`` itself (``torch.positive``, unary ``+``).
+
+    Raises:
+        TypeError: for a bool tensor (as PyTorch).
+    """
+    if input._data.dtype.kind == "b":
+        raise TypeError("The `+` operator, on a bool tensor is not supported.")
+    return input

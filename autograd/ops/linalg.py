@@ -13,10 +13,11 @@ import re
 import numpy as np
 
 from ..graph import Node
+from ._out import with_out as _with_out
 from ..tensor import Tensor
 from .elementwise import _operands, promote_dtypes
 
-__all__ = ["matmul", "mm", "bmm", "mv", "dot", "outer", "einsum", "tensordot", "inverse", "det",
+__all__ = ["matmul", "mm", "bmm", "mv", "dot", "outer", "cross", "svd", "einsum", "tensordot", "inverse", "det",
            "slogdet", "logdet"]
 
 SlogDetResult = collections.namedtuple("SlogDetResult", ["sign", "logabsdet"])
@@ -56,7 +57,7 @@ class MatMul(Node):
         return ga, gb
 
 
-def matmul(input, other):
+def matmul(input, other, *, out=None):
     """Matrix product with NumPy/PyTorch semantics (``torch.matmul``): 1-D operands are
     promoted and the added dimension removed; leading batch dimensions broadcast.
 
@@ -65,6 +66,8 @@ def matmul(input, other):
     Raises:
         RuntimeError: if the inner dimensions differ or an operand is 0-d, naming both shapes.
     """
+    if out is not None:
+        return _with_out("matmul", matmul, out, input, other)
     return _matmul(input, other, "matmul")
 
 
@@ -87,25 +90,29 @@ def _matmul(input, other, op):
                            f"broadcast") from e
 
 
-def mm(input, mat2):
+def mm(input, mat2, *, out=None):
     """Product of two matrices, ``(n, k) @ (k, m) -> (n, m)`` (``torch.mm``).
 
     Raises:
         RuntimeError: if an operand is not 2-D or the inner dimensions differ.
     """
+    if out is not None:
+        return _with_out("mm", mm, out, input, mat2)
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got shapes {tuple(input.shape)} and "
                            f"{tuple(mat2.shape)}")
     return _matmul(input, mat2, "mm")
 
 
-def bmm(input, mat2):
+def bmm(input, mat2, *, out=None):
     """Batched product, ``(b, n, k) @ (b, k, m) -> (b, n, m)`` (``torch.bmm``; no
     broadcasting).
 
     Raises:
         RuntimeError: if an operand is not 3-D or the batch/inner dimensions differ.
     """
+    if out is not None:
+        return _with_out("bmm", bmm, out, input, mat2)
     if input.ndim != 3 or mat2.ndim != 3:
         raise RuntimeError(f"bmm: expected 3-D tensors, got shapes {tuple(input.shape)} and "
                            f"{tuple(mat2.shape)}")
@@ -115,24 +122,86 @@ def bmm(input, mat2):
     return _matmul(input, mat2, "bmm")
 
 
-def mv(input, vec):
+def mv(input, vec, *, out=None):
     """Matrix-vector product, ``(n, m) @ (m,) -> (n,)`` (``torch.mv``)."""
+    if out is not None:
+        return _with_out("mv", mv, out, input, vec)
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"mv: expected a 2-D matrix and a 1-D vector, got shapes "
                            f"{tuple(input.shape)} and {tuple(vec.shape)}")
     return _matmul(input, vec, "mv")
 
 
-def dot(input, other):
+def dot(input, other, *, out=None):
     """Inner product of two 1-D tensors of equal length (``torch.dot``); 0-d result."""
+    if out is not None:
+        return _with_out("dot", dot, out, input, other)
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"dot: 1D tensors expected, but got {input.ndim}D and "
                            f"{other.ndim}D tensors")
     return _matmul(input, other, "dot")
 
 
-def outer(input, vec2):
+def _cross_dim(input, other, dim, op):
+    if input._data.ndim != other._data.ndim:
+        raise RuntimeError(f"{op}: inputs must have the same number of dimensions (got shapes "
+                           f"{tuple(input.shape)} and {tuple(other.shape)})")
+    if dim is None:  # torch.cross's deprecated default: the first dimension of size 3
+        import warnings
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease "
+                      "either pass the dim explicitly or simply use torch.linalg.cross.\nThe "
+                      "default value of dim will change to agree with that of linalg.cross in "
+                      "a future release.", UserWarning, stacklevel=3)
+        for k, (m, n) in enumerate(zip(input.shape, other.shape)):
+            if m == 3 and n == 3:
+                return k
+        raise RuntimeError(f"no dimension of size 3 in input (cross of shapes "
+                           f"{tuple(input.shape)} and {tuple(other.shape)})")
+    from ..tensor import _wrap_dim
+    d = _wrap_dim(dim, input._data.ndim, op)
+    if input.shape[d] != 3 or other.shape[d] != 3:
+        raise RuntimeError(f"{op}: inputs dimension {dim} must have length 3. Got "
+                           f"{input.shape[d]} and {other.shape[d]}")
+    return d
+
+
+def _cross(input, other, d):
+    from .shape import roll
+    a, b = _operands(input, other)
+    # (a1 b2 - a2 b1, a2 b0 - a0 b2, a0 b1 - a1 b0) with rolls along d
+    a1, a2 = roll(a, -1, d), roll(a, -2, d)
+    b1, b2 = roll(b, -1, d), roll(b, -2, d)
+    return a1 * b2 - a2 * b1
+
+
+def cross(input, other, dim=None, *, out=None):
+    """Cross product of 3-vectors along ``dim`` (``torch.cross``), broadcasting the other
+    dimensions; differentiable in both inputs. Formula: ``(a1 b2 - a2 b1, a2 b0 - a0 b2,
+    a0 b1 - a1 b0)``.
+
+    ``dim=None`` (deprecated in PyTorch, with its warning) uses the first dimension of size 3;
+    prefer :func:`autograd.linalg.cross` (``dim=-1``).
+
+    Raises:
+        RuntimeError: for different numbers of dimensions, a ``dim`` whose size is not 3, or no
+            dimension of size 3.
+    """
+    if out is not None:
+        return _with_out("cross", cross, out, input, other, dim=dim)
+    return _cross(input, other, _cross_dim(input, other, dim, "cross"))
+
+
+def linalg_cross(input, other, *, dim=-1, out=None):
+    """``torch.linalg.cross``: :func:`cross` along ``dim`` (default the last)."""
+    if out is not None:
+        return _with_out("linalg.cross", linalg_cross, out, input, other, dim=dim)
+    return _cross(input, other, _cross_dim(input, other, dim, "linalg.cross"))
+
+
+def outer(input, vec2, *, out=None):
     """Outer product, ``(n,) x (m,) -> (n, m)`` (``torch.outer``)."""
+    if out is not None:
+        return _with_out("outer", outer, out, input, vec2)
     return input.reshape(-1, 1) * vec2.reshape(1, -1)
 
 
@@ -521,3 +590,138 @@ def solve(A, B, *, left=True):
                            f"{tuple(B.shape)} do not broadcast") from None
     X = Solve.apply(A, Bm)
     return X.squeeze(-1) if vector else X
+
+
+# ---- singular value decomposition ---------------------------------------------------------------
+SvdResult = collections.namedtuple("svd", ["U", "S", "Vh"])
+SvdLegacyResult = collections.namedtuple("svd", ["U", "S", "V"])
+
+
+class SvdPacked(Node):
+    """Graph node of the SVD ``A = U diag(S) Vh``. A node has one output, so the three factors
+    travel packed along the last axis (``[U.ravel(), S, Vh.ravel()]`` per matrix) and
+    :func:`_svd` slices them out; the packed gradient is split back here.
+
+    Backward (thin SVD, distinct non-zero singular values; J. Townsend, "Differentiating the
+    Singular Value Decomposition", 2016), with ``F_ij = 1 / (s_j^2 - s_i^2)`` (0 on the
+    diagonal)::
+
+        dA = U [ (F o (U^T dU - dU^T U)) S + diag(dS) + S (F o (V^T dV - dV^T V)) ] V^T
+             + (I - U U^T) dU S^-1 V^T + U S^-1 dV^T (I - V V^T)
+
+    Repeated singular values give inf/nan gradients, as in PyTorch.
+    """
+
+    @staticmethod
+    def forward(ctx, a, full):
+        u, s, vh = np.linalg.svd(a, full_matrices=full)
+        m, n = a.shape[-2:]
+        ctx.full_rect = full and m != n
+        ctx.parts = (u.shape, s.shape, vh.shape)
+        ctx.usv = (u, s, vh)
+        batch = a.shape[:-2]
+        return np.concatenate([u.reshape(batch + (-1,)), s, vh.reshape(batch + (-1,))],
+                              axis=-1).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if ctx.full_rect:
+            raise NotImplementedError(
+                "linalg.svd: the derivative with full_matrices=True of a non-square matrix is "
+                "not implemented (the extra singular vectors are not unique); use "
+                "full_matrices=False")
+        ush, ssh, vsh = ctx.parts
+        nu, ns = int(np.prod(ush[-2:])), ssh[-1]
+        gu = grad[..., :nu].reshape(ush)
+        gs = grad[..., nu:nu + ns]
+        gvh = grad[..., nu + ns:].reshape(vsh)
+        u_, s_, vh_ = ctx.usv
+        dt = grad.dtype
+        U = Tensor._make(u_.astype(dt, copy=False), False, None)
+        V = Tensor._make(np.swapaxes(vh_, -1, -2).astype(dt, copy=False), False, None)
+        S = Tensor._make(s_.astype(dt, copy=False), False, None)
+        s2 = s_.astype(np.float64) ** 2
+        with np.errstate(divide="ignore"):
+            f = 1.0 / (s2[..., None, :] - s2[..., :, None])
+        k = s_.shape[-1]
+        f[..., np.arange(k), np.arange(k)] = 0.0
+        F = Tensor._make(f.astype(dt), False, None)
+        gv = gvh.mT
+        J = F * (U.mT @ gu - gu.mT @ U)
+        K = F * (V.mT @ gv - gv.mT @ V)
+        eye = Tensor._make(np.eye(k, dtype=dt), False, None)
+        inner = J * S.unsqueeze(-2) + eye * gs.unsqueeze(-2) + S.unsqueeze(-1) * K
+        ga = U @ inner @ V.mT
+        m, n = ush[-2], vsh[-1]
+        inv_s = Tensor._make((1.0 / s_).astype(dt, copy=False), False, None)
+        if m > k:
+            ga = ga + (gu - U @ (U.mT @ gu)) @ (inv_s.unsqueeze(-1) * V.mT)
+        if n > k:
+            ga = ga + (U * inv_s.unsqueeze(-2)) @ (gv.mT - (gv.mT @ V) @ V.mT)
+        return ga, None
+
+
+def _svd(input, full_matrices, op):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(input).__name__}")
+    if input._data.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions (got "
+                           f"shape {tuple(input.shape)})")
+    a = input if input._data.dtype.kind == "f" else input.to(np.float32)
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    mu, nv = (m, n) if full_matrices else (k, k)
+    packed = SvdPacked.apply(a, full_matrices)
+    batch = tuple(a.shape[:-2])
+    U = packed[..., :m * mu].reshape(batch + (m, mu))
+    S = packed[..., m * mu:m * mu + k]
+    Vh = packed[..., m * mu + k:].reshape(batch + (nv, n))
+    return U, S, Vh
+
+
+def linalg_svd(A, full_matrices=True, *, driver=None, out=None):
+    """``torch.linalg.svd``: ``A = U diag(S) Vh`` for ``A`` of shape ``(*, m, n)``; a named
+    triple ``(U, S, Vh)`` with ``U`` ``(*, m, m)`` / ``(*, m, k)``, ``S`` ``(*, k)`` descending,
+    ``Vh`` ``(*, n, n)`` / ``(*, k, n)`` (``k = min(m, n)``; the second shapes with
+    ``full_matrices=False``). Computed by LAPACK through ``numpy.linalg.svd``; the signs of the
+    singular vectors may differ from PyTorch's (both are valid).
+
+    Differentiable (see :class:`SvdPacked`): loss functions should not depend on the sign of
+    the singular vectors, as in PyTorch. ``driver`` is accepted and ignored (CPU).
+
+    Raises:
+        RuntimeError: for fewer than 2 dimensions.
+        NotImplementedError: at backward, for ``full_matrices=True`` with ``m != n``.
+    """
+    if out is not None:
+        raise TypeError("linalg.svd: out= is not supported")
+    return SvdResult(*_svd(A, full_matrices, "linalg.svd"))
+
+
+def linalg_svdvals(A, *, driver=None, out=None):
+    """``torch.linalg.svdvals``: the singular values ``(*, min(m, n))``, descending;
+    differentiable."""
+    if out is not None:
+        return _with_out("linalg.svdvals", linalg_svdvals, out, A)
+    return _svd(A, False, "linalg.svdvals")[1]
+
+
+def svd(input, some=True, compute_uv=True, *, out=None):
+    """``torch.svd`` (deprecated in PyTorch for :func:`autograd.linalg.svd`): a named triple
+    ``(U, S, V)`` with ``input = U diag(S) V^T`` -- ``V``, not ``Vh``. ``some=True`` gives the
+    reduced factors, ``some=False`` the full ones. With ``compute_uv=False``, ``U`` and ``V``
+    are zero-filled ``(*, m, m)`` and ``(*, n, n)`` (as PyTorch) and only ``S`` is
+    differentiable.
+
+    Raises:
+        RuntimeError: for fewer than 2 dimensions.
+    """
+    if out is not None:
+        raise TypeError("svd: out= is not supported")
+    if not compute_uv:  # PyTorch: zero-filled full-size U (*, m, m) and V (*, n, n)
+        S = _svd(input, False, "svd")[1]
+        *batch, m, n = input.shape
+        return SvdLegacyResult(Tensor._make(np.zeros((*batch, m, m), S.dtype), False, None), S,
+                               Tensor._make(np.zeros((*batch, n, n), S.dtype), False, None))
+    U, S, Vh = _svd(input, not some, "svd")
+    return SvdLegacyResult(U, S, Vh.mT)

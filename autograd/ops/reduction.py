@@ -13,11 +13,12 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..graph import Node
+from ._out import with_out as _with_out
 from ..tensor import Tensor, _wrap_dim
 
 __all__ = ["sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std",
            "prod", "cumsum", "cumprod", "norm",
-           "logsumexp", "all", "any", "count_nonzero"]
+           "logsumexp", "all", "any", "count_nonzero", "nansum", "nanmean", "trace"]
 
 # PyTorch's torch.return_types.max / min: a named pair (values, indices).
 MaxMin = collections.namedtuple("MaxMin", ["values", "indices"])
@@ -57,7 +58,7 @@ class Sum(Node):
         return grad.expand(ctx.in_shape)
 
 
-def sum(input, dim=None, keepdim=False, dtype=None):
+def sum(input, dim=None, keepdim=False, dtype=None, *, out=None):
     """Sum over ``dim`` (``torch.sum``). Bool and integer tensors sum to int64.
 
     Args:
@@ -69,6 +70,8 @@ def sum(input, dim=None, keepdim=False, dtype=None):
     Raises:
         IndexError: if a dim is out of range.
     """
+    if out is not None:
+        return _with_out("sum", sum, out, input, dim=dim, keepdim=keepdim, dtype=dtype)
     if dtype is not None:
         input = input.to(dtype)
     elif input._data.dtype.kind in "biu":
@@ -97,12 +100,14 @@ class Mean(Node):
         return (grad / ctx.n).expand(ctx.in_shape)
 
 
-def mean(input, dim=None, keepdim=False, dtype=None):
+def mean(input, dim=None, keepdim=False, dtype=None, *, out=None):
     """Arithmetic mean over ``dim`` (``torch.mean``).
 
     Raises:
         RuntimeError: for integer or bool input without ``dtype`` (as PyTorch).
     """
+    if out is not None:
+        return _with_out("mean", mean, out, input, dim=dim, keepdim=keepdim, dtype=dtype)
     if dtype is not None:
         input = input.to(dtype)
     elif input._data.dtype.kind != "f":
@@ -202,29 +207,37 @@ def min(input, dim=None, keepdim=False):
     return _max_min(input, dim, keepdim, False, "min")
 
 
-def amax(input, dim=(), keepdim=False):
+def amax(input, dim=(), keepdim=False, *, out=None):
     """Maximum over ``dim`` (int or tuple; ``()``/``None`` means all), ties sharing the
     gradient evenly (``torch.amax``)."""
+    if out is not None:
+        return _with_out("amax", amax, out, input, dim=dim, keepdim=keepdim)
     dims = _dims(dim if dim != () else None, input._data.ndim, "amax")
     _check_nonempty(input, dims, "amax")
     return AMax.apply(input, dims, keepdim, True)
 
 
-def amin(input, dim=(), keepdim=False):
+def amin(input, dim=(), keepdim=False, *, out=None):
     """Minimum over ``dim`` (``torch.amin``)."""
+    if out is not None:
+        return _with_out("amin", amin, out, input, dim=dim, keepdim=keepdim)
     dims = _dims(dim if dim != () else None, input._data.ndim, "amin")
     _check_nonempty(input, dims, "amin")
     return AMax.apply(input, dims, keepdim, False)
 
 
-def argmax(input, dim=None, keepdim=False):
+def argmax(input, dim=None, keepdim=False, *, out=None):
     """Index of the maximum (int64; of the flattened tensor when ``dim`` is None)
     (``torch.argmax``)."""
+    if out is not None:
+        return _with_out("argmax", argmax, out, input, dim=dim, keepdim=keepdim)
     return _arg(input, dim, keepdim, np.argmax, "argmax")
 
 
-def argmin(input, dim=None, keepdim=False):
+def argmin(input, dim=None, keepdim=False, *, out=None):
     """Index of the minimum (``torch.argmin``)."""
+    if out is not None:
+        return _with_out("argmin", argmin, out, input, dim=dim, keepdim=keepdim)
     return _arg(input, dim, keepdim, np.argmin, "argmin")
 
 
@@ -242,9 +255,12 @@ def _arg(input, dim, keepdim, fn, op):
     return Tensor._make(np.asarray(r, dtype=np.int64), False, None)
 
 
-def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
+def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None, out=None):
     """Variance over ``dim`` with Bessel's ``correction`` (``torch.var``): sum of squared
     deviations divided by ``N - correction``. ``unbiased=False`` means ``correction=0``."""
+    if out is not None:
+        return _with_out("var", var, out,
+                         input, dim=dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
     if unbiased is not None:
         correction = 1 if unbiased else 0
     dims = _dims(dim, input._data.ndim, "var")
@@ -256,14 +272,19 @@ def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
     return sum(dev * dev, dims, keepdim=keepdim) / builtins.max(n - correction, 0)
 
 
-def std(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
+def std(input, dim=None, *, correction=1, keepdim=False, unbiased=None, out=None):
     """Standard deviation, ``sqrt(var)`` (``torch.std``)."""
+    if out is not None:
+        return _with_out("std", std, out,
+                         input, dim=dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
     return var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased).sqrt()
 
 
-def logsumexp(input, dim, keepdim=False):
+def logsumexp(input, dim, keepdim=False, *, out=None):
     """``log(sum(exp(x), dim))`` computed stably by subtracting the maximum
     (``torch.logsumexp``); the gradient is ``softmax(x)``."""
+    if out is not None:
+        return _with_out("logsumexp", logsumexp, out, input, dim, keepdim=keepdim)
     dims = _dims(dim, input._data.ndim, "logsumexp")
     m = AMax.apply(input.detach(), dims, True, True)  # an op (no grad): traceable for ONNX
     m = m.masked_fill(~m.isfinite(), 0.0)
@@ -324,13 +345,15 @@ def _cum_args(input, dim, dtype, op):
     return input, d
 
 
-def cumsum(input, dim, *, dtype=None):
+def cumsum(input, dim, *, dtype=None, out=None):
     """Cumulative sum along ``dim`` (``torch.cumsum``); integer and bool inputs accumulate in
     int64 (as PyTorch). Gradient: the reversed cumulative sum of the incoming gradient.
 
     Raises:
         IndexError: if ``dim`` is out of range.
     """
+    if out is not None:
+        return _with_out("cumsum", cumsum, out, input, dim, dtype=dtype)
     x, d = _cum_args(input, dim, dtype, "cumsum")
     out = Cumsum.apply(x, d)
     return out.reshape(()) if input._data.ndim == 0 else out
@@ -379,7 +402,7 @@ def _exclusive_cumprod(a, d):
     return cat([ones, cumprod(narrow(a, d, 0, n - 1), d)], d)
 
 
-def cumprod(input, dim, *, dtype=None):
+def cumprod(input, dim, *, dtype=None, out=None):
     """Cumulative product along ``dim`` (``torch.cumprod``); integer and bool inputs accumulate
     in int64. The gradient is exact with zeros in the input (a reverse scan instead of a
     division by the input, as in PyTorch's ``cumprod_backward``).
@@ -387,6 +410,8 @@ def cumprod(input, dim, *, dtype=None):
     Raises:
         IndexError: if ``dim`` is out of range.
     """
+    if out is not None:
+        return _with_out("cumprod", cumprod, out, input, dim, dtype=dtype)
     x, d = _cum_args(input, dim, dtype, "cumprod")
     out = Cumprod.apply(x, d)
     return out.reshape(()) if input._data.ndim == 0 else out
@@ -431,7 +456,7 @@ def _prod_of_others(a, dims):
     return out.permute(inv) if perm != list(range(nd)) else out
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None):
+def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Product of the elements, of all (``dim=None``) or along ``dim`` (``torch.prod``);
     integer and bool inputs give int64 (not differentiable). The gradient is exact when the
     input has zeros: each element gets the product of the others (computed without division),
@@ -444,6 +469,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     Raises:
         IndexError: if ``dim`` is out of range.
     """
+    if out is not None:
+        return _with_out("prod", prod, out, input, dim=dim, keepdim=keepdim, dtype=dtype)
     if dtype is not None:
         input = input.to(dtype)
     elif input._data.dtype.kind in "biu":
@@ -597,3 +624,44 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if isinstance(p, str):
         raise RuntimeError(f"norm: p must be 'fro', 'nuc' or a number, got {p!r}")
     return _vector_norm(input, p, dim, keepdim, dtype, op="norm")
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """:func:`sum` treating NaN as 0 (``torch.nansum``); no gradient flows to the NaNs."""
+    if out is not None:
+        return _with_out("nansum", nansum, out, input, dim=dim, keepdim=keepdim, dtype=dtype)
+    if input._data.dtype.kind != "f":
+        return sum(input, dim, keepdim, dtype)
+    from .elementwise import where
+    mask = Tensor._make(np.isnan(input._data), False, None)
+    zero = Tensor._make(np.zeros((), input._data.dtype), False, None)
+    return sum(where(mask, zero, input), dim, keepdim, dtype)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """:func:`mean` of the non-NaN elements (``torch.nanmean``): NaN where a slice is all NaN.
+
+    Raises:
+        RuntimeError: for a non-floating input (as PyTorch).
+    """
+    if out is not None:
+        return _with_out("nanmean", nanmean, out, input, dim=dim, keepdim=keepdim, dtype=dtype)
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"nanmean(): expected input to have floating point dtype but got "
+                           f"{_dt.dtype_name(input._data.dtype)}")
+    dims = _dims(dim, input._data.ndim, "nanmean")
+    count = (~np.isnan(input._data)).sum(axis=dims, keepdims=keepdim).astype(input._data.dtype)
+    return nansum(input, dim, keepdim, dtype=dtype) / Tensor._make(count, False, None)
+
+
+def trace(input):
+    """Sum of the main diagonal of a 2-D tensor (``torch.trace``); differentiable.
+
+    Raises:
+        RuntimeError: for an input that is not 2-D (as PyTorch).
+    """
+    if input._data.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim "
+                           f"{input._data.ndim} (shape {tuple(input.shape)})")
+    from .shape import diagonal
+    return sum(diagonal(input))

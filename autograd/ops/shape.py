@@ -17,10 +17,11 @@ import numpy as np
 
 from .. import grad_mode
 from ..graph import Node, sum_to
+from ._out import with_out as _with_out
 from ..tensor import Tensor, _register_methods, _wrap_dim
 from .elementwise import promote_dtypes
 
-__all__ = ["reshape", "view", "view_as", "flatten", "unflatten", "squeeze", "unsqueeze",
+__all__ = ["diff", "fliplr", "flipud", "select", "ravel", "moveaxis", "swapdims", "reshape", "view", "view_as", "flatten", "unflatten", "squeeze", "unsqueeze",
            "transpose", "swapaxes", "permute", "t", "expand", "expand_as", "broadcast_to",
            "repeat", "tile", "getitem", "setitem", "cat", "concat", "concatenate", "stack",
            "split", "chunk", "unbind", "narrow", "flip", "movedim", "roll", "gather",
@@ -893,16 +894,22 @@ class Cat(Node):
         return tuple(out)
 
 
-def cat(tensors, dim=0):
+def cat(tensors, dim=0, *, out=None):
     """Concatenate tensors along an existing dimension (``torch.cat``).
 
     Raises:
         ValueError: for an empty sequence.
         RuntimeError: if the shapes differ outside ``dim``, naming them.
     """
+    if out is not None:
+        return _with_out("cat", cat, out, tensors, dim=dim)
     tensors = [x if isinstance(x, Tensor) else Tensor(x) for x in tensors]
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
+    for i, x in enumerate(tensors):
+        if x._data.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
+                               "concatenated (use stack, or reshape it to (1,) first)")
     nd = tensors[0]._data.ndim
     d = _wrap_dim(dim, nd, "cat")
     ref = tensors[0].shape
@@ -920,12 +927,14 @@ def cat(tensors, dim=0):
 concat = concatenate = cat
 
 
-def stack(tensors, dim=0):
+def stack(tensors, dim=0, *, out=None):
     """Stack same-shaped tensors along a new dimension (``torch.stack``).
 
     Raises:
         RuntimeError: if the shapes differ, naming them.
     """
+    if out is not None:
+        return _with_out("stack", stack, out, tensors, dim=dim)
     tensors = [x if isinstance(x, Tensor) else Tensor(x) for x in tensors]
     if not tensors:
         raise ValueError("stack: expected a non-empty sequence of tensors")
@@ -1116,7 +1125,7 @@ def _as_1d(input):
     return reshape(input, 1) if input._data.ndim == 0 else input
 
 
-def gather(input, dim, index, *, sparse_grad=False):
+def gather(input, dim, index, *, sparse_grad=False, out=None):
     """``out[i][j][k] = input[i][index[i][j][k]][k]`` for ``dim=1`` (``torch.gather``).
 
     Shapes: ``index`` has as many dims as ``input`` and ``index.size(d) <= input.size(d)`` for
@@ -1127,6 +1136,8 @@ def gather(input, dim, index, *, sparse_grad=False):
         RuntimeError: for a non-integer index, mismatched dims/sizes or an index out of range.
         IndexError: if ``dim`` is out of range.
     """
+    if out is not None:
+        return _with_out("gather", gather, out, input, dim, index, sparse_grad=sparse_grad)
     idx = _int_index(index, "gather")
     nd = input._data.ndim
     d = _wrap_dim(dim, nd, "gather")
@@ -1268,7 +1279,7 @@ def scatter_add(input, dim, index, src):
     return input + IndexAdd.apply(v, input.shape, None, _gather_index(idx, d))
 
 
-def index_select(input, dim, index):
+def index_select(input, dim, index, *, out=None):
     """The entries of ``input`` along ``dim`` at ``index`` (a 1-D or 0-d integer tensor;
     ``torch.index_select``); the result has ``len(index)`` in place of that dimension.
 
@@ -1277,6 +1288,8 @@ def index_select(input, dim, index):
             ``dim`` is out of range.
         RuntimeError: for a non-integer index.
     """
+    if out is not None:
+        return _with_out("index_select", index_select, out, input, dim, index)
     idx = _int_index(index, "index_select")
     if idx.ndim > 1:
         raise IndexError(f"index_select(): Index is supposed to be a vector, got shape "
@@ -1290,13 +1303,15 @@ def index_select(input, dim, index):
     return out
 
 
-def masked_select(input, mask):
+def masked_select(input, mask, *, out=None):
     """The elements of ``input`` where the bool ``mask`` is True, as a 1-D tensor
     (``torch.masked_select``); ``input`` and ``mask`` broadcast together.
 
     Raises:
         RuntimeError: if ``mask`` is not bool or the shapes don't broadcast.
     """
+    if out is not None:
+        return _with_out("masked_select", masked_select, out, input, mask)
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {m.dtype}")
@@ -1330,23 +1345,27 @@ def _tri(input, diagonal, lower, op):
     return Tri.apply(input, int(diagonal), lower)
 
 
-def tril(input, diagonal=0):
+def tril(input, diagonal=0, *, out=None):
     """The lower triangle of the last two dims: elements with ``j - i <= diagonal`` kept, the
     rest zeroed (``torch.tril``). Gradient: ``tril`` of the gradient.
 
     Raises:
         RuntimeError: for fewer than 2 dimensions.
     """
+    if out is not None:
+        return _with_out("tril", tril, out, input, diagonal=diagonal)
     return _tri(input, diagonal, True, "tril")
 
 
-def triu(input, diagonal=0):
+def triu(input, diagonal=0, *, out=None):
     """The upper triangle of the last two dims: elements with ``j - i >= diagonal`` kept
     (``torch.triu``).
 
     Raises:
         RuntimeError: for fewer than 2 dimensions.
     """
+    if out is not None:
+        return _with_out("triu", triu, out, input, diagonal=diagonal)
     return _tri(input, diagonal, False, "triu")
 
 
@@ -1756,3 +1775,74 @@ _register_methods({
     "argwhere": argwhere, "masked_scatter": masked_scatter,
     "repeat_interleave": repeat_interleave,
 })
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """The ``n``-th forward difference along ``dim`` (``torch.diff``): ``out[i] = x[i + 1] -
+    x[i]`` applied ``n`` times, after concatenating ``prepend``/``append`` along ``dim``.
+    Differentiable; bool tensors give ``x[i + 1] != x[i]``.
+
+    Raises:
+        RuntimeError: for a 0-d input or a negative ``n``.
+    """
+    if input._data.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    d = _wrap_dim(dim, input._data.ndim, "diff")
+    parts = [t for t in (prepend, input, append) if t is not None]
+    x = cat(parts, d) if len(parts) > 1 else input
+    for _ in range(n):
+        m = x.shape[d]
+        if m == 0:
+            break
+        hi, lo = narrow(x, d, 1, m - 1), narrow(x, d, 0, m - 1)
+        if x._data.dtype.kind == "b":
+            x = Tensor._make(hi._data != lo._data, False, None)
+        else:
+            x = hi - lo
+    return x
+
+
+def fliplr(input):
+    """Reverse the columns, ``flip(input, [1])`` (``torch.fliplr``).
+
+    Raises:
+        RuntimeError: for fewer than 2 dimensions."""
+    if input._data.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, [1])
+
+
+def flipud(input):
+    """Reverse the rows, ``flip(input, [0])`` (``torch.flipud``).
+
+    Raises:
+        RuntimeError: for a 0-d input."""
+    if input._data.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, [0])
+
+
+def select(input, dim, index):
+    """The slice at ``index`` along ``dim``, with that dimension removed (``torch.select``;
+    ``x.select(1, 2) == x[:, 2]``); a view, differentiable.
+
+    Raises:
+        IndexError: for ``dim`` or ``index`` out of range.
+    """
+    d = _wrap_dim(dim, input._data.ndim, "select")
+    n = input._data.shape[d]
+    if not -n <= index < n:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(input.shape)} at dimension {d}")
+    return getitem(input, (slice(None),) * d + (int(index),))
+
+
+def ravel(input):
+    """``input`` flattened to 1-D (``torch.ravel``), a view where possible."""
+    return reshape(input, -1)
+
+
+moveaxis = movedim
+swapdims = transpose
