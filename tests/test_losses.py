@@ -87,7 +87,9 @@ case("huber_loss_weight",
 
 
 def _bce_make(rng, s, opt):
-    arrays = [unit(rng, s, 0.02, 0.98), unit(rng, s)]
+    # the target also requires grad: kept 0.01 inside [0, 1], far beyond gradcheck's eps (1e-6);
+    # a target within eps of 0 or 1 is perturbed outside [0, 1] and the loss raises
+    arrays = [unit(rng, s, 0.02, 0.98), unit(rng, s, 0.01, 0.99)]
     if opt:  # a weight over the last dimension
         arrays.append(unit(rng, last_dim(s), 0.1, 2))
     return arrays, (True, True, False)[:len(arrays)]
