@@ -951,6 +951,227 @@ def s_embedding(draw, rng):
     return Sample(idx, arr(rng, (num, D)))
 
 
+# ---- ops added to main after the registry -----------------------------------------------------
+def s_addc(div):
+    """addcmul / addcdiv: three broadcastable tensors (tensor2 away from 0 for addcdiv) and a
+    drawn ``value``."""
+    def sample(draw, rng):
+        bs = draw(broadcastable_shapes(3))
+        a, b, c = (arr(rng, s, k) for s, k in
+                   zip(bs.input_shapes, ("normal", "normal", "away0" if div else "normal")))
+        return Sample(a, b, c, kwargs=dict(value=draw(st.sampled_from([1, 0.5, -2.0]))))
+    return sample
+
+
+def s_fmod(draw, rng):
+    """``input = q * other`` with ``q`` off the integers: ``trunc(input / other)`` (the
+    gradient of ``other``) is constant within gradcheck's reach."""
+    bs = draw(broadcastable_shapes(2))
+    full = np.broadcast_shapes(*bs.input_shapes)
+    b = arr(rng, bs.input_shapes[1], "away0")
+    return Sample(arr(rng, full, "offgrid") * b, b)
+
+
+def s_xlogy(draw, rng):
+    bs = draw(broadcastable_shapes(2))
+    return Sample(arr(rng, bs.input_shapes[0], "zeros"), arr(rng, bs.input_shapes[1],
+                                                               "positive"))
+
+
+def s_bitwise(n):
+    """Integer (negative ones too) or bool tensors: no gradient."""
+    def sample(draw, rng):
+        bs = draw(broadcastable_shapes(n))
+        if draw(st.booleans()):
+            return Sample(*[rng.random(s) < 0.5 for s in bs.input_shapes])
+        return Sample(*[rng.integers(-20, 20, s) for s in bs.input_shapes])
+    return sample
+
+
+def s_isclose(draw, rng):
+    """Pairs differing by 0.3 or 3 times the tolerance (never at its edge), with NaN and
+    infinities (equal ones too) and ``equal_nan`` drawn."""
+    shape = draw(shapes())
+    rtol, atol = draw(st.sampled_from([(1e-5, 1e-8), (1e-3, 1e-4), (0.0, 1e-2)]))
+    b = arr(rng, shape)
+    gap = rng.choice([0.3, 3.0], shape) * (atol + rtol * np.abs(b)) * rng.choice([-1, 1], shape)
+    a = b + gap
+    special = rng.choice([np.nan, np.inf, -np.inf, 0.0], shape, p=[0.1, 0.05, 0.05, 0.8])
+    a = np.where(special != 0, special, a)
+    b = np.where((special != 0) & (rng.random(shape) < 0.5), special, b)
+    return Sample(a, b, kwargs=dict(rtol=rtol, atol=atol, equal_nan=draw(st.booleans())))
+
+
+def s_equal(draw, rng):
+    """Equal tensors, one element changed, or another shape (NaN is not equal to itself)."""
+    shape = draw(shapes())
+    a = np.round(arr(rng, shape), 1)
+    form = draw(st.sampled_from(["same", "changed", "shape", "nan"]))
+    if form == "shape":
+        return Sample(a, np.zeros(shape + (1,)))
+    b = a.copy()
+    if form == "changed":
+        b.reshape(-1)[rng.integers(b.size)] += 0.5
+    if form == "nan":
+        a = a.copy()
+        a.reshape(-1)[0] = b.reshape(-1)[0] = np.nan
+    return Sample(a, b)
+
+
+def call_bool(f, *inputs, **kwargs):
+    """allclose / equal return a Python bool: checked, then made a 0-d tensor of the caller's
+    library (ours, PyTorch's or NumPy) so that the registry compares it."""
+    out = f(*inputs, **kwargs)
+    assert type(out) is bool, f"{f}: returned {type(out).__name__}, not bool"
+    x = inputs[0]
+    if isinstance(x, np.ndarray):
+        return np.array(out)
+    if isinstance(x, A.Tensor):
+        return A.tensor(out)
+    return x.new_tensor(out).bool()     # torch (new_tensor keeps x's float dtype)
+
+
+def s_cross(draw, rng):
+    shape = list(draw(shapes(min_dims=1, max_side=3)))
+    d = _int_dim(draw, len(shape))
+    shape[d] = 3
+    other = [1 if draw(st.booleans()) and i != d % len(shape) else n
+             for i, n in enumerate(shape)]    # broadcasting the other dimensions
+    return Sample(arr(rng, shape), arr(rng, other), kwargs=dict(dim=d))
+
+
+def s_diff(draw, rng):
+    shape = draw(shapes(min_dims=1))
+    d = _int_dim(draw, len(shape))
+    n = draw(st.integers(0, 3))
+    parts, kw = [arr(rng, shape)], dict(n=n, dim=d)
+    for side in ("prepend", "append"):
+        if draw(st.booleans()):
+            s = list(shape)
+            s[d] = draw(st.integers(1, 2))
+            parts.append(arr(rng, s))
+            kw[side] = True
+    return Sample(*parts, kwargs=kw)
+
+
+def call_diff(f, x, *rest, n, dim, prepend=False, append=False):
+    rest = list(rest)
+    pre = rest.pop(0) if prepend else None
+    app = rest.pop(0) if append else None
+    return f(x, n, dim, pre, app)
+
+
+def s_select(draw, rng):
+    shape = draw(shapes(min_dims=1))
+    d = _int_dim(draw, len(shape))
+    return Sample(arr(rng, shape), args=(d, draw(st.integers(-shape[d], shape[d] - 1))))
+
+
+def s_trace(draw, rng):
+    return Sample(arr(rng, draw(shapes(min_dims=2, max_dims=2))))
+
+
+def _nan_where_no_zero_coord(rng, x, p=0.3):
+    """``x`` with NaN at some elements none of whose coordinates is 0: every slice of a
+    reduction over any dims keeps its element at 0 along those dims, so none is all NaN."""
+    if x.ndim == 0:
+        return x
+    grid = np.ones(x.shape, bool)
+    for ax in range(x.ndim):
+        shape = [1] * x.ndim
+        shape[ax] = x.shape[ax]
+        grid &= (np.arange(x.shape[ax]) > 0).reshape(shape)
+    return np.where(grid & (rng.random(x.shape) < p), np.nan, x)
+
+
+def s_nanreduce(draw, rng):
+    s = reduce()(draw, rng)
+    s.inputs[0] = _nan_where_no_zero_coord(rng, s.inputs[0])
+    return s
+
+
+def s_sort(draw, rng):
+    shape = draw(shapes(min_dims=1))
+    return Sample(arr(rng, shape, "distinct"), kwargs=dict(        # no ties
+        dim=_int_dim(draw, len(shape)), descending=draw(st.booleans())))
+
+
+def s_topk(draw, rng):
+    shape = draw(shapes(min_dims=1))
+    d = _int_dim(draw, len(shape))
+    return Sample(arr(rng, shape, "distinct"), args=(draw(st.integers(0, shape[d])),),
+                  kwargs=dict(dim=d, largest=draw(st.booleans())))
+
+
+def s_kthvalue(draw, rng):
+    shape = draw(shapes(min_dims=1))
+    d = _int_dim(draw, len(shape))
+    return Sample(arr(rng, shape, "distinct"), args=(draw(st.integers(1, shape[d])),),
+                  kwargs=dict(dim=d, keepdim=draw(st.booleans())))
+
+
+def s_median(draw, rng):
+    """No ties (the gradient at a tie is PyTorch's choice of one element); odd and even
+    counts (the lower median)."""
+    shape = draw(shapes(min_dims=0 if draw(st.booleans()) else 1))
+    x = arr(rng, shape, "distinct")
+    if not shape or draw(st.booleans()):
+        return Sample(x)
+    return Sample(x, kwargs=dict(dim=_int_dim(draw, len(shape)), keepdim=draw(st.booleans())))
+
+
+def s_nanmedian(draw, rng):
+    """:func:`s_median` with NaN, none of its slices all NaN: there PyTorch's index is its
+    partial sort's pick of one NaN (and the gradient goes to it), not a defined value."""
+    s = s_median(draw, rng)
+    s.inputs[0] = _nan_where_no_zero_coord(rng, s.inputs[0])
+    return s
+
+
+def s_unique(draw, rng):
+    shape = draw(shapes())
+    x = np.round(arr(rng, shape))      # repeats
+    kw = dict(return_inverse=draw(st.booleans()), return_counts=draw(st.booleans()))
+    if shape and draw(st.booleans()):
+        d = _int_dim(draw, len(shape))
+        if draw(st.booleans()):        # repeated slices along d
+            x = np.take(x, rng.integers(0, shape[d], shape[d]), axis=d)
+        kw["dim"] = d
+    return Sample(x, kwargs=kw)
+
+
+def s_unique_consecutive(draw, rng):
+    s = s_unique(draw, rng)
+    x = s.inputs[0]
+    if x.ndim:                          # runs: sorted along the first dim
+        s.inputs[0] = np.sort(x, axis=0) if draw(st.booleans()) else x
+    return s
+
+
+def s_svd(draw, rng):
+    """``Q1 diag(s) Q2^T`` with well separated singular values (0.7 apart, >= 0.5): SVD's
+    gradient grows as 1 / (s_i - s_j)."""
+    batch = draw(shapes(max_dims=1, max_side=2))
+    m, n = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    k = min(m, n)
+    q1 = np.linalg.qr(rng.standard_normal(batch + (m, m)))[0][..., :k]
+    q2 = np.linalg.qr(rng.standard_normal(batch + (n, n)))[0][..., :k]
+    s = 0.5 + 0.7 * rng.permutation(k) + rng.uniform(0, 0.1, batch + (k,))
+    x = (q1 * s[..., None, :]) @ np.swapaxes(q2, -1, -2)
+    return Sample(x, kwargs=dict(compute_uv=draw(st.booleans())))
+
+
+def call_svd(f, x, compute_uv=True):
+    """``torch.svd``'s factors are unique up to a sign per singular pair (PyTorch's OpInfo
+    checks such gauge-invariant functions): ``S`` and ``U V^T`` (``sum_i u_i v_i^T``); with
+    ``compute_uv=False``, ``S`` (``U`` and ``V`` must be zero there)."""
+    U, S, V = f(x, some=True, compute_uv=compute_uv)
+    if not compute_uv:
+        assert not np.any(np.asarray(U.detach() if hasattr(U, "detach") else U))
+        return S
+    return S, U @ V.mT
+
+
 # ---- the registry ------------------------------------------------------------------------------
 _nf = "nn.functional."
 ACT = "act"
@@ -1082,9 +1303,9 @@ OPS = [
     OpInfo("squeeze", A.squeeze, s_squeeze, R.squeeze, "squeeze"),
     OpInfo("unsqueeze", A.unsqueeze, s_unsqueeze, R.unsqueeze, "unsqueeze"),
     OpInfo("transpose", A.transpose, s_transpose, R.transpose, "transpose",
-           aliases=("swapaxes",)),
+           aliases=("swapaxes", "swapdims")),
     OpInfo("permute", A.permute, s_permute, R.permute, lambda torch: torch.Tensor.permute),
-    OpInfo("movedim", A.movedim, s_movedim, R.movedim, "movedim"),
+    OpInfo("movedim", A.movedim, s_movedim, R.movedim, "movedim", aliases=("moveaxis",)),
     OpInfo("t", A.t, s_t, R.t, "t"),
     OpInfo("expand", S.expand, s_expand, R.expand, lambda torch: torch.Tensor.expand),
     OpInfo("expand_as", S.expand_as, s_expand_as, lambda x, o: np.broadcast_to(x, o.shape),
@@ -1178,6 +1399,46 @@ OPS = [
     OpInfo("group_norm", A.group_norm, s_group_norm, R.group_norm, _nf + "group_norm",
            call=call_group_norm, tol={"float64": dict(rtol=1e-9, atol=1e-11)}),
     OpInfo("embedding", A.embedding, s_embedding, R.embedding, _nf + "embedding"),
+    # -- ops added to main after the registry
+    OpInfo("addcmul", A.addcmul, s_addc(False), R.addcmul, "addcmul"),
+    OpInfo("addcdiv", A.addcdiv, s_addc(True), R.addcdiv, "addcdiv"),
+    OpInfo("fmod", A.fmod, s_fmod, np.fmod, "fmod"),
+    OpInfo("hypot", A.hypot, binary("away0", "away0"), np.hypot, "hypot"),
+    OpInfo("logaddexp", A.logaddexp, binary(), np.logaddexp, "logaddexp"),
+    OpInfo("xlogy", A.xlogy, s_xlogy, R.xlogy, "xlogy"),
+    OpInfo("deg2rad", A.deg2rad, unary(), np.deg2rad, "deg2rad"),
+    OpInfo("rad2deg", A.rad2deg, unary(), np.rad2deg, "rad2deg"),
+    OpInfo("positive", A.positive, unary(), np.positive, "positive"),
+    *[OpInfo(n, getattr(A, n), s_bitwise(2), getattr(np, n), n, grad=False)
+      for n in ("bitwise_and", "bitwise_or", "bitwise_xor")],
+    OpInfo("bitwise_not", A.bitwise_not, s_bitwise(1), np.invert, "bitwise_not", grad=False),
+    OpInfo("isclose", A.isclose, s_isclose, np.isclose, "isclose", grad=False),
+    OpInfo("allclose", A.allclose, s_isclose, np.allclose, "allclose", grad=False,
+           call=call_bool),
+    OpInfo("equal", A.equal, s_equal, lambda a, b: a.shape == b.shape and
+           bool(np.array_equal(a, b)), "equal", grad=False, call=call_bool),
+    OpInfo("nansum", A.nansum, s_nanreduce, R.nansum, "nansum"),
+    OpInfo("nanmean", A.nanmean, s_nanreduce, R.nanmean, "nanmean"),
+    OpInfo("trace", A.trace, s_trace, np.trace, "trace"),
+    OpInfo("cross", A.cross, s_cross, R.cross, "cross"),
+    OpInfo("diff", A.diff, s_diff, R.diff, "diff", call=call_diff),
+    OpInfo("fliplr", A.fliplr, unary(min_dims=2), np.fliplr, "fliplr"),
+    OpInfo("flipud", A.flipud, unary(min_dims=1), np.flipud, "flipud"),
+    OpInfo("select", A.select, s_select, R.select, "select"),
+    OpInfo("ravel", A.ravel, unary(), np.ravel, "ravel"),
+    OpInfo("svd", A.svd, s_svd, R.svd, "svd", call=call_svd,
+           tol={"float64": dict(rtol=1e-9, atol=1e-11)}),
+    # -- sorting and selection (distinct values: no ties, whose gradient is an arbitrary pick)
+    OpInfo("sort", A.sort, s_sort, R.sort, "sort"),
+    OpInfo("argsort", A.argsort, s_sort, R.argsort, "argsort", grad=False),
+    OpInfo("msort", A.msort, unary("distinct", min_dims=1), R.msort, "msort"),
+    OpInfo("topk", A.topk, s_topk, R.topk, "topk"),
+    OpInfo("kthvalue", A.kthvalue, s_kthvalue, R.kthvalue, "kthvalue"),
+    OpInfo("median", A.median, s_median, R.median, "median"),
+    OpInfo("nanmedian", A.nanmedian, s_nanmedian, R.nanmedian, "nanmedian"),
+    OpInfo("unique", A.unique, s_unique, R.unique, "unique", grad=False),
+    OpInfo("unique_consecutive", A.unique_consecutive, s_unique_consecutive,
+           R.unique_consecutive, "unique_consecutive", grad=False),
 ]
 
 REGISTRY = {info.name: info for info in OPS}

@@ -576,3 +576,143 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, dropout_p=0.0, is_caus
     if attn_mask is not None:
         s = np.where(attn_mask, s, -np.inf) if attn_mask.dtype == bool else s + attn_mask
     return softmax(s, -1) @ v
+
+
+# ---- ops added to main after the registry (elementwise, reductions, shape, sorting) ------------
+def addcmul(x, t1, t2, value=1):
+    return x + value * t1 * t2
+
+
+def addcdiv(x, t1, t2, value=1):
+    return x + value * t1 / t2
+
+
+def xlogy(x, y):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where((x == 0) & ~np.isnan(y), 0.0, x * np.log(y))
+
+
+def cross(a, b, dim):
+    return np.cross(a, b, axis=dim)
+
+
+def diff(x, n=1, dim=-1, prepend=None, append=None):
+    kw = {k: v for k, v in (("prepend", prepend), ("append", append)) if v is not None}
+    return np.diff(x, n, axis=dim, **kw)    # n == 0: x itself, prepend/append ignored
+
+
+def select(x, dim, index):
+    return np.take(x, index, axis=dim)
+
+
+def _sorted_order(x, axis, descending):
+    """Stable argsort along ``axis`` (descending: of ``-x``; the registry draws no ties)."""
+    return np.argsort(-x if descending else x, axis=axis, kind="stable")
+
+
+def sort(x, dim=-1, descending=False, stable=False):
+    if x.ndim == 0:
+        return x.copy(), np.zeros((), np.int64)
+    idx = _sorted_order(x, dim, descending)
+    return np.take_along_axis(x, idx, dim), idx
+
+
+def argsort(x, dim=-1, descending=False, stable=False):
+    return sort(x, dim, descending)[1]
+
+
+def msort(x):
+    return sort(x, 0)[0]
+
+
+def topk(x, k, dim=-1, largest=True, sorted=True):
+    idx = np.take(_sorted_order(x, dim, largest), np.arange(k), axis=dim)
+    return np.take_along_axis(x, idx, dim), idx
+
+
+def _kth(x, k, dim, keepdim):
+    """The 0-based ``k``-th smallest along ``dim`` and its index."""
+    idx = np.take(_sorted_order(x, dim, False), [k], axis=dim)
+    v = np.take_along_axis(x, idx, dim)
+    return (v, idx) if keepdim else (np.squeeze(v, dim), np.squeeze(idx, dim))
+
+
+def kthvalue(x, k, dim=-1, keepdim=False):
+    return _kth(x, k - 1, dim, keepdim)
+
+
+def median(x, dim=None, keepdim=False):
+    """The lower median (no NaN: the registry's median samples hold none)."""
+    if dim is None:
+        flat = np.sort(x.reshape(-1))
+        return flat[(flat.size - 1) // 2]
+    return _kth(x, (x.shape[dim] - 1) // 2, dim, keepdim)
+
+
+def nanmedian(x, dim=None, keepdim=False):
+    """The lower median of the non-NaN values; NaN (index 0) for an all-NaN slice."""
+    if dim is None:
+        v = np.sort(x[~np.isnan(x)])
+        return v[(v.size - 1) // 2] if v.size else np.array(np.nan)
+    moved = np.moveaxis(x, dim, -1)
+    vals = np.full(moved.shape[:-1], np.nan)
+    idx = np.zeros(moved.shape[:-1], np.int64)
+    for pos in np.ndindex(moved.shape[:-1]):
+        row = moved[pos]
+        ok = np.flatnonzero(~np.isnan(row))
+        if ok.size:
+            j = ok[np.argsort(row[ok], kind="stable")[(ok.size - 1) // 2]]
+            vals[pos], idx[pos] = row[j], j
+    if keepdim:
+        vals, idx = np.expand_dims(vals, dim), np.expand_dims(idx, dim)
+    return vals, idx
+
+
+def nansum(x, dim=None, keepdim=False):
+    return np.nansum(x, axis=_axis(dim, x.ndim), keepdims=keepdim)
+
+
+def nanmean(x, dim=None, keepdim=False):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ax = _axis(dim, x.ndim)
+        n = (~np.isnan(x)).sum(axis=ax, keepdims=keepdim)
+        return np.nansum(x, axis=ax, keepdims=keepdim) / n
+
+
+def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    if dim is None:
+        vals, inv, cnt = np.unique(x.reshape(-1), return_inverse=True, return_counts=True)
+        inv = inv.reshape(x.shape)
+    else:
+        vals, inv, cnt = np.unique(x, return_inverse=True, return_counts=True, axis=dim)
+        inv = inv.reshape(-1)
+    extra = ([inv] if return_inverse else []) + ([cnt] if return_counts else [])
+    return (vals, *extra) if extra else vals
+
+
+def unique_consecutive(x, return_inverse=False, return_counts=False, dim=None):
+    """Runs of equal elements (``dim=None``, flattened) or equal slices along ``dim``."""
+    a = x.reshape(-1) if dim is None else np.moveaxis(x, dim, 0)
+    keep, inv, cnt = [], [], []
+    for i in builtins.range(a.shape[0]):
+        if not keep or not np.array_equal(a[i], a[keep[-1]]):
+            keep.append(i)
+            cnt.append(0)
+        cnt[-1] += 1
+        inv.append(len(keep) - 1)
+    vals = a[keep] if dim is None else np.moveaxis(a[keep], 0, dim)
+    inv = np.array(inv, np.int64).reshape(x.shape if dim is None else -1)
+    extra = ([inv] if return_inverse else []) + ([np.array(cnt, np.int64)]
+                                                 if return_counts else [])
+    return (vals, *extra) if extra else vals
+
+
+def svd(x, some=True, compute_uv=True):
+    """``torch.svd``'s ``(U, S, V)`` (V, not Vh) from NumPy's factors; with
+    ``compute_uv=False``, zero ``U`` (*, m, m) and ``V`` (*, n, n) as PyTorch."""
+    if not compute_uv:
+        m, n = x.shape[-2:]
+        S = np.linalg.svd(x, compute_uv=False)
+        return np.zeros(x.shape[:-2] + (m, m)), S, np.zeros(x.shape[:-2] + (n, n))
+    U, S, Vh = np.linalg.svd(x, full_matrices=not some)
+    return U, S, np.swapaxes(Vh, -1, -2)
