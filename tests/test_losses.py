@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 import autograd
 import nn
 import nn.functional as F
-from autograd import Tensor
+from autograd import Tensor, gradcheck
 from conftest import check_grad, seeds, shapes
+from _nn_helpers import _t64
 
 TOL = {np.float32: dict(rtol=1e-4, atol=1e-5), np.float64: dict(rtol=1e-9, atol=1e-11)}
 REDUCTIONS = ("mean", "sum", "none")
@@ -86,7 +87,9 @@ case("huber_loss_weight",
 
 
 def _bce_make(rng, s, opt):
-    arrays = [unit(rng, s, 0.02, 0.98), unit(rng, s)]
+    # the target also requires grad: kept 0.01 inside [0, 1], far beyond gradcheck's eps (1e-6);
+    # a target within eps of 0 or 1 is perturbed outside [0, 1] and the loss raises
+    arrays = [unit(rng, s, 0.02, 0.98), unit(rng, s, 0.01, 0.99)]
     if opt:  # a weight over the last dimension
         arrays.append(unit(rng, last_dim(s), 0.1, 2))
     return arrays, (True, True, False)[:len(arrays)]
@@ -864,3 +867,59 @@ def test_div_gradient_of_a_large_denominator():
     (a / b).sum().backward()
     np.testing.assert_allclose(b.grad._data, [-1e-20, -1.25e-20], rtol=1e-6)
     np.testing.assert_allclose(a.grad._data, [1e-20, 2.5e-20], rtol=1e-6)
+
+
+# ---- cross_entropy and mse_loss: gradcheck variants, huge logits, errors, vs PyTorch --------
+def test_cross_entropy_gradcheck_variants():
+    logits = _t64(4, 5)
+    target = autograd.tensor([0, 3, 4, 1])
+    for kw in ({}, {"reduction": "sum"}, {"reduction": "none"}, {"label_smoothing": 0.1},
+               {"weight": autograd.tensor([1., 2., 0.5, 1., 3.], dtype=autograd.float64)}):
+        assert gradcheck(lambda z: F.cross_entropy(z, target, **kw), (logits,))
+    ignored = autograd.tensor([0, -100, 4, -100])
+    assert gradcheck(lambda z: F.cross_entropy(z, ignored), (logits,))
+    probs = autograd.tensor(np.full((4, 5), 0.2), dtype=autograd.float64)
+    assert gradcheck(lambda z: F.cross_entropy(z, probs), (logits,))
+
+
+def test_cross_entropy_is_stable_for_huge_logits():
+    logits = autograd.tensor([[1e4, -1e4, 0.0], [0.0, 1e4, 1e4]], requires_grad=True)
+    loss = F.cross_entropy(logits, autograd.tensor([1, 0]))
+    loss.backward()
+    assert np.isfinite(loss.item()) and loss.item() == pytest.approx((2e4 + 1e4 + np.log(2)) / 2,
+                                                                      rel=1e-5)
+    assert np.isfinite(logits.grad._data).all()
+
+
+def test_loss_errors():
+    with pytest.raises(IndexError, match="target 7 is out of bounds"):
+        F.cross_entropy(autograd.randn(2, 5), autograd.tensor([1, 7]))
+    with pytest.raises(ValueError, match="reduction"):
+        nn.CrossEntropyLoss(reduction="avg")
+    with pytest.raises(ValueError, match="expected target of shape"):
+        F.cross_entropy(autograd.randn(2, 5), autograd.tensor([1, 2, 3]))
+
+
+def test_losses_match_pytorch(torch):
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal((6, 4))
+    t = np.array([0, 3, 1, -100, 2, 2])
+    w = np.array([1.0, 0.5, 2.0, 1.5])
+    for kw in ({}, {"reduction": "sum"}, {"reduction": "none"}, {"label_smoothing": 0.2}):
+        for weight in (None, w):
+            ours = autograd.tensor(z, requires_grad=True)
+            theirs = torch.tensor(z, requires_grad=True)
+            lo = F.cross_entropy(ours, autograd.tensor(t), weight=None if weight is None else
+                                 autograd.tensor(weight), **kw)
+            lt = torch.nn.functional.cross_entropy(
+                theirs, torch.tensor(t), weight=None if weight is None else torch.tensor(weight),
+                **kw)
+            np.testing.assert_allclose(lo._data, lt.detach().numpy(), rtol=1e-10, atol=1e-12)
+            lo.sum().backward()
+            lt.sum().backward()
+            np.testing.assert_allclose(ours.grad._data, theirs.grad.numpy(), rtol=1e-9,
+                                       atol=1e-12)
+    a, b = rng.standard_normal((3, 5)), rng.standard_normal((3, 5))
+    np.testing.assert_allclose(
+        F.mse_loss(autograd.tensor(a), autograd.tensor(b)).item(),
+        torch.nn.functional.mse_loss(torch.tensor(a), torch.tensor(b)).item())

@@ -1,10 +1,11 @@
-"""nn layers of issue 5 (activations, BatchNorm, Dropout2d, Bilinear, Upsample, containers),
-Module mechanics (hooks, load_state_dict, repr, summary), nn.init and nn.utils: forward and
-backward against PyTorch with copied weights, gradcheck in float64, train/eval behaviour."""
+"""nn layers: Linear, Conv/pool modules, activations, BatchNorm, Dropout/Dropout2d, Bilinear,
+Upsample/interpolate, and PyTorch's dtype and edge-case rules for them: forward and backward
+against PyTorch with copied weights, gradcheck in float64, train/eval behaviour. (Module
+mechanics and containers: test_nn_module.py; nn.init and nn.utils: test_nn_init_utils.py;
+losses: test_losses.py.)
+"""
 
-import math
 import warnings
-from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -14,45 +15,88 @@ from hypothesis import strategies as st
 import autograd
 import nn
 import nn.functional as F
+from autograd import gradcheck
 from conftest import check_grad, seeds
+from _nn_helpers import _compare_module, _copy_into_torch, _copy_params, _pair, _rand, _t64
 
 
-def _rand(shape, seed=0, scale=1.0, dtype=np.float64):
-    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(dtype)
+# ---- Linear, Conv2d, pools ------------------------------------------------------------------
+def test_linear_gradcheck_and_shape_error():
+    x, w, b = _t64(3, 4), _t64(5, 4, seed=1), _t64(5, seed=2)
+    assert gradcheck(F.linear, (x, w, b))
+    assert gradcheck(lambda x, w: F.linear(x, w), (_t64(2, 3, 4), _t64(5, 4, seed=3)))
+    with pytest.raises(RuntimeError, match=r"\(3x4 and 7x2\).*in_features=7"):
+        nn.Linear(7, 2)(autograd.randn(3, 4))
 
 
-def _pair(arr, torch, requires_grad=True):
-    """The same values as a tapegrad leaf and a torch leaf."""
-    ours = autograd.tensor(arr, requires_grad=requires_grad)
-    theirs = torch.tensor(arr, requires_grad=requires_grad)
-    return ours, theirs
+def test_conv_pool_gradcheck_and_errors():
+    x = _t64(2, 2, 6, 6)
+    w = _t64(3, 2, 3, 3, seed=1)
+    b = _t64(3, seed=2)
+    assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1), (x, w, b))
+    assert gradcheck(lambda x: F.max_pool2d(x, 2), (_t64(1, 2, 4, 4, seed=5),))
+    with pytest.raises(RuntimeError, match="expected input.*to have 3 channels, but got 1"):
+        nn.Conv2d(3, 4, 3)(autograd.randn(1, 1, 8, 8))
+    with pytest.raises(RuntimeError, match="can't be greater than the padded input"):
+        nn.Conv2d(1, 1, 5)(autograd.randn(1, 1, 3, 3))
+    with pytest.raises(RuntimeError, match="same floating dtype"):
+        nn.Conv2d(1, 1, 3)(autograd.randn(1, 1, 5, 5, dtype=autograd.float64))
 
 
-def _copy_params(ours, theirs):
-    """Copy every torch parameter and buffer into the tapegrad module (same names)."""
-    res = ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
-    assert res.missing_keys == [] and res.unexpected_keys == []
+def test_grouped_conv_matches_per_group_convs():
+    x = autograd.randn(2, 4, 5, 5)
+    conv = nn.Conv2d(4, 6, 3, groups=2, padding=1)
+    out = conv(x)
+    w, b = conv.weight, conv.bias
+    first = F.conv2d(x[:, :2], w[:3], b[:3], padding=1)
+    np.testing.assert_allclose(out._data[:, :3], first._data, rtol=1e-5, atol=1e-6)
 
 
-def _compare_module(ours, theirs, arr, torch, atol=1e-10, inputs=1):
-    """Forward and backward (input and parameter gradients) of both modules agree."""
-    xs = [_pair(a, torch) for a in (arr if inputs > 1 else [arr])]
-    y = ours(*[x for x, _ in xs])
-    yt = theirs(*[t for _, t in xs])
-    np.testing.assert_allclose(y._data, yt.detach().numpy(), atol=atol, rtol=1e-6)
-    assert y.dtype == autograd.float64 and y.shape == tuple(yt.shape)
-    g = _rand(y.shape, seed=99)
-    y.backward(autograd.tensor(g))
-    yt.backward(torch.tensor(g))
-    for x, t in xs:
-        np.testing.assert_allclose(x.grad._data, t.grad.numpy(), atol=atol, rtol=1e-6)
-    params_t = dict(theirs.named_parameters())
-    for name, p in ours.named_parameters():
-        np.testing.assert_allclose(p.grad._data, params_t[name].grad.numpy(), atol=atol,
-                                   rtol=1e-6, err_msg=name)
+def test_lenet_forward_backward_matches_pytorch(torch):
+
+    def build(nn_):
+        return nn_.Sequential(nn_.Conv2d(1, 8, 3), nn_.ReLU(), nn_.MaxPool2d(2),
+                              nn_.Conv2d(8, 16, 3, padding=1, stride=2), nn_.ReLU(),
+                              nn_.Flatten(), nn_.Linear(16 * 7 * 7, 10))
+    ours, theirs = build(nn), build(torch.nn)
+    _copy_into_torch(ours, theirs, torch)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    x = np.random.default_rng(0).standard_normal((4, 1, 30, 30)).astype(np.float32)
+    y = np.array([1, 0, 9, 3])
+    loss = F.cross_entropy(ours(autograd.tensor(x)), autograd.tensor(y), label_smoothing=0.05)
+    tloss = torch.nn.functional.cross_entropy(theirs(torch.from_numpy(x)), torch.from_numpy(y),
+                                              label_smoothing=0.05)
+    loss.backward()
+    tloss.backward()
+    assert loss.item() == pytest.approx(tloss.item(), rel=1e-5)
+    for (n, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
+        np.testing.assert_allclose(p.grad._data, tp.grad.numpy(), rtol=1e-4, atol=1e-6,
+                                   err_msg=n)
 
 
-# ---- activations ------------------------------------------------------------------------------
+# ---- activations ----------------------------------------------------------------------------
+def test_activation_modules():
+    x = autograd.tensor([-2.0, 0.5, 3.0])
+    np.testing.assert_allclose(nn.ReLU()(x)._data, [0, 0.5, 3])
+    np.testing.assert_allclose(nn.Tanh()(x)._data, np.tanh(x._data), rtol=1e-6)
+    np.testing.assert_allclose(nn.Sigmoid()(x)._data, 1 / (1 + np.exp(-x._data)), rtol=1e-6)
+    np.testing.assert_allclose(nn.Softmax(dim=0)(x)._data.sum(), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(nn.LogSoftmax(dim=0)(x)._data,
+                               np.log(nn.Softmax(dim=0)(x)._data), rtol=1e-5)
+
+
+def test_inplace_relu_is_recorded_in_the_graph():
+    a = autograd.tensor([-1.0, 2.0, -3.0, 4.0], requires_grad=True)
+    x = a * 1.0
+    out = F.relu(x, inplace=True)
+    assert out is x
+    np.testing.assert_array_equal(x._data, [0, 2, 0, 4])
+    (x * autograd.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    np.testing.assert_array_equal(a.grad._data, [0, 2, 0, 4])
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        nn.ReLU(inplace=True)(autograd.randn(3, requires_grad=True))
+
+
 ACTIVATIONS = [
     ("ReLU6", (), {}), ("LeakyReLU", (0.2,), {}), ("LeakyReLU", (), {}),
     ("ELU", (0.7,), {}), ("SELU", (), {}), ("CELU", (1.5,), {}), ("GELU", (), {}),
@@ -104,7 +148,7 @@ def test_prelu_errors_and_init():
         nn.Hardtanh(1.0, 1.0)
 
 
-# ---- BatchNorm ----------------------------------------------------------------------------------
+# ---- BatchNorm ------------------------------------------------------------------------------
 @pytest.mark.parametrize("cls,shape", [("BatchNorm1d", (6, 3)), ("BatchNorm1d", (4, 3, 5)),
                                        ("BatchNorm2d", (3, 3, 4, 2))])
 @pytest.mark.parametrize("momentum", [0.1, None, 0.5])
@@ -206,7 +250,23 @@ def test_batchnorm_errors_match_pytorch(torch):
         F.batch_norm(autograd.randn(2, 4), autograd.zeros(3), autograd.ones(3))
 
 
-# ---- Dropout2d --------------------------------------------------------------------------------
+# ---- Dropout, Dropout2d ---------------------------------------------------------------------
+def test_mse_and_dropout():
+    x, y = _t64(3, 4), _t64(3, 4, seed=9)
+    assert gradcheck(lambda a: F.mse_loss(a, y.detach()), (x,))
+    np.testing.assert_allclose(nn.MSELoss()(x, y).item(), ((x._data - y._data) ** 2).mean())
+    d = nn.Dropout(0.25)
+    z = autograd.ones(1000, 100)
+    out = d(z)._data
+    kept = out != 0
+    assert abs(kept.mean() - 0.75) < 0.01
+    np.testing.assert_allclose(out[kept], 1 / 0.75, rtol=1e-6)
+    d.eval()
+    assert d(z) is z
+    with pytest.raises(ValueError):
+        nn.Dropout(1.5)
+
+
 def test_dropout2d_drops_whole_channels_and_is_identity_in_eval():
     autograd.manual_seed(0)
     m = nn.Dropout2d(p=0.4)
@@ -242,7 +302,7 @@ def test_dropout2d_3d_input_p1_and_inplace(torch):
             F.dropout2d(autograd.ones(4), 0.5)
 
 
-# ---- Bilinear ---------------------------------------------------------------------------------
+# ---- Bilinear -------------------------------------------------------------------------------
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("batch", [(5,), (2, 3), ()])
 def test_bilinear_matches_pytorch(torch, bias, batch):
@@ -275,7 +335,7 @@ def test_bilinear_init_and_errors():
         m(autograd.randn(5, 3), autograd.randn(5, 3))
 
 
-# ---- Upsample / interpolate -------------------------------------------------------------------
+# ---- Upsample / interpolate -----------------------------------------------------------------
 MODES_4D = [("nearest", None), ("nearest-exact", None), ("bilinear", False), ("bilinear", True)]
 
 
@@ -417,6 +477,7 @@ def test_interpolate_dtypes_as_pytorch():
         F.interpolate(autograd.randn(1, 1, 4, 4), scale_factor=2, mode="trilinear")
 
 
+# ---- dtypes and PyTorch's edge cases --------------------------------------------------------
 def test_batch_norm_prelu_bilinear_dtypes_as_pytorch():
     """float16 batch norm with float32 parameters runs in float32 and returns float16 (it
     returned float32); integer inputs and other dtype mixes raise as PyTorch."""
@@ -499,352 +560,3 @@ def test_attention_of_float16_runs_in_float32(torch):
                                ref(torch.from_numpy(arr)).detach().numpy(), atol=2e-2)
     out.sum().backward()
     assert x.grad.dtype == np.float16 and layer.linear1.weight.grad.dtype == np.float16
-
-
-# ---- containers -------------------------------------------------------------------------------
-def test_module_dict_parameter_list_and_dict_keys_and_reprs_match_pytorch(torch):
-    def build(lib):
-        m = lib.Module()
-        m.blocks = lib.ModuleDict({"conv": lib.Conv2d(1, 2, 3), "act": lib.ReLU(),
-                                   "bn": lib.BatchNorm2d(2)})
-        m.plist = lib.ParameterList([lib.Parameter(lib_ones(lib, 2, 3)),
-                                     lib.Parameter(lib_ones(lib, 4))])
-        m.pdict = lib.ParameterDict({"b": lib.Parameter(lib_ones(lib, 2)),
-                                     "a": lib.Parameter(lib_ones(lib, 3))})
-        m.layers = lib.ModuleList([lib.Linear(2, 2) for _ in range(3)] + [lib.Tanh()])
-        return m
-
-    def lib_ones(lib, *shape):
-        return (torch if lib is torch.nn else autograd).ones(*shape)
-
-    ours, theirs = build(nn), build(torch.nn)
-    assert list(ours.state_dict()) == list(theirs.state_dict())
-    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
-    assert repr(ours) == repr(theirs).replace("torch.", "autograd.").replace(
-        "autograd.FloatTensor", "autograd.float32")
-    assert list(ours.pdict.keys()) == ["a", "b"]  # a plain dict is added sorted, as PyTorch
-
-
-def test_containers_behave_like_python_collections():
-    md = nn.ModuleDict([("x", nn.Linear(1, 2)), ("y", nn.ReLU())])
-    assert len(md) == 2 and "x" in md and list(md) == ["x", "y"]
-    md["z"] = nn.Tanh()
-    assert isinstance(md.pop("y"), nn.ReLU) and list(md.keys()) == ["x", "z"]
-    with pytest.raises(KeyError):
-        md["a.b"] = nn.ReLU()
-    with pytest.raises(KeyError, match="already exists"):
-        md["training"] = nn.ReLU()
-    pl = nn.ParameterList([autograd.ones(2)])
-    assert isinstance(pl[0], nn.Parameter) and pl[0].requires_grad  # wrapped like PyTorch
-    pl.append(autograd.zeros(3))
-    pl += [nn.Parameter(autograd.zeros(1))]
-    assert len(pl) == 3 and [p.shape for p in pl] == [(2,), (3,), (1,)]
-    assert [p.shape for p in pl[1:]] == [(3,), (1,)] and pl[-1].shape == (1,)
-    pl[0] = nn.Parameter(autograd.zeros(5))
-    assert list(pl.state_dict()) == ["0", "1", "2"] and pl.state_dict()["0"].shape == (5,)
-    with pytest.raises(IndexError):
-        pl[3]
-    pd = nn.ParameterDict()
-    pd["w"] = autograd.ones(2)
-    pd.update(OrderedDict([("z", autograd.ones(1)), ("c", autograd.ones(1))]))
-    assert list(pd) == ["w", "z", "c"] and isinstance(pd["w"], nn.Parameter)
-    del pd["z"]
-    assert "z" not in pd and list(pd.state_dict()) == ["w", "c"]
-    assert pd.get("q") is None and len(pd) == 2
-    with pytest.raises(KeyError):
-        pd["missing"]
-    ml = nn.ModuleList([nn.ReLU(), nn.Tanh(), nn.Sigmoid()])
-    del ml[1]
-    assert [type(m).__name__ for m in ml] == ["ReLU", "Sigmoid"] and list(ml._modules) == ["0",
-                                                                                         "1"]
-
-
-# ---- Module mechanics ---------------------------------------------------------------------------
-class _Net(nn.Module):
-    def __init__(self, lib, tensor_lib):
-        super().__init__()
-        self.features = lib.Sequential(lib.Conv2d(1, 4, 3), lib.BatchNorm2d(4), lib.ReLU(),
-                                       lib.MaxPool2d(2))
-        self.head = lib.Linear(4 * 3 * 3, 5)
-        self.register_buffer("steps", tensor_lib.zeros(1))
-        self.register_buffer("scratch", tensor_lib.zeros(2), persistent=False)
-
-    def forward(self, x):
-        return self.head(self.features(x).flatten(1))
-
-
-def _torch_net(torch):
-    class TorchNet(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.features = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3),
-                                                torch.nn.BatchNorm2d(4), torch.nn.ReLU(),
-                                                torch.nn.MaxPool2d(2))
-            self.head = torch.nn.Linear(4 * 3 * 3, 5)
-            self.register_buffer("steps", torch.zeros(1))
-            self.register_buffer("scratch", torch.zeros(2), persistent=False)
-
-        def forward(self, x):
-            return self.head(self.features(x).flatten(1))
-    return TorchNet()
-
-
-def test_state_dict_repr_and_load_from_pytorch(torch):
-    ours, theirs = _Net(nn, autograd), _torch_net(torch)
-    assert list(ours.state_dict()) == list(theirs.state_dict())
-    assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()]
-    assert [n for n, _ in ours.named_modules()] == [n for n, _ in theirs.named_modules()]
-    assert repr(ours).replace("_Net", "TorchNet") == repr(theirs)
-    theirs.train()
-    theirs(torch.randn(4, 1, 8, 8))
-    theirs.eval()
-    assert repr(ours.load_state_dict(theirs.state_dict())) == "<All keys matched successfully>"
-    ours.eval()
-    arr = _rand((2, 1, 8, 8), seed=1, dtype=np.float32)
-    np.testing.assert_allclose(ours(autograd.tensor(arr))._data,
-                               theirs(torch.tensor(arr)).detach().numpy(), atol=1e-5)
-
-
-def test_load_state_dict_error_text_matches_pytorch(torch):
-    ours, theirs = nn.Linear(2, 3), torch.nn.Linear(2, 3)
-    bad = {"weight": np.ones((3, 3), np.float32), "x": np.ones(1, np.float32)}
-    with pytest.raises(RuntimeError) as theirs_err:
-        theirs.load_state_dict({k: torch.tensor(v) for k, v in bad.items()})
-    with pytest.raises(RuntimeError) as ours_err:
-        ours.load_state_dict(bad)
-    expected = str(theirs_err.value).replace("torch.Size([3, 3])", "(3, 3)").replace(
-        "torch.Size([3, 2])", "(3, 2)")
-    assert str(ours_err.value) == expected
-    before = ours.weight._data.copy()
-    with pytest.raises(RuntimeError, match="size mismatch"):  # also when not strict
-        ours.load_state_dict(bad, strict=False)
-    np.testing.assert_array_equal(ours.weight._data, before)
-    res = ours.load_state_dict({"weight": np.zeros((3, 2)), "y": np.ones(1)}, strict=False)
-    res_t = theirs.load_state_dict({"weight": torch.zeros(3, 2), "y": torch.ones(1)},
-                                   strict=False)
-    assert res == tuple(res_t) and repr(res) == repr(res_t)
-    assert res.missing_keys == ["bias"] and np.all(ours.weight._data == 0)
-    with pytest.raises(RuntimeError, match="expected Tensor or Tensor-like"):
-        ours.load_state_dict({"weight": "abc", "bias": np.zeros(3)})
-
-
-def test_load_state_dict_assign_replaces_arrays():
-    m = nn.Linear(2, 2)
-    w = np.arange(4, dtype=np.float64).reshape(2, 2)
-    m.load_state_dict({"weight": w, "bias": np.zeros(2)}, assign=True)
-    assert m.weight.dtype == autograd.float32 and np.all(m.weight._data == w)
-    assert isinstance(m.weight, nn.Parameter)
-
-
-def test_registration_name_rules_like_pytorch():
-    m = nn.Linear(2, 3)
-    with pytest.raises(KeyError, match="attribute 'weight' already exists"):
-        m.register_buffer("weight", autograd.zeros(1))
-    with pytest.raises(KeyError, match="attribute 'forward' already exists"):
-        m.register_parameter("forward", None)
-    with pytest.raises(KeyError, match="contain"):
-        m.add_module("a.b", nn.ReLU())
-    with pytest.raises(TypeError, match="is not a Module subclass"):
-        m.add_module("c", 3)
-    m.register_buffer("stat", autograd.ones(3), persistent=False)
-    m.register_buffer("count", autograd.zeros(1))
-    assert list(m.state_dict()) == ["weight", "bias", "count"]
-    assert [n for n, _ in m.named_buffers()] == ["stat", "count"]
-    m.register_buffer("stat", autograd.ones(3))  # re-registering makes it persistent
-    assert "stat" in m.state_dict()
-    seq = nn.Sequential(nn.Linear(1, 1), nn.Sequential(nn.ReLU(), nn.Linear(1, 2)))
-    assert seq.get_submodule("1.1").out_features == 2
-    with pytest.raises(AttributeError, match="has no attribute `x`"):
-        seq.get_submodule("1.x")
-
-
-def test_apply_requires_grad_and_zero_grad():
-    net = nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.Linear(3, 1)))
-    order = []
-    net.apply(lambda m: order.append(type(m).__name__))
-    assert order == ["Linear", "Linear", "Sequential", "Sequential"]  # children first
-    net(autograd.randn(4, 2)).sum().backward()
-    net.zero_grad(set_to_none=False)
-    assert all(p.grad is not None and np.all(p.grad._data == 0) for p in net.parameters())
-    net.zero_grad()
-    assert all(p.grad is None for p in net.parameters())
-    assert net.requires_grad_(False) is net
-    assert not any(p.requires_grad for p in net.parameters())
-
-
-def test_forward_hooks_prepend_kwargs_always_call_and_context_manager():
-    calls = []
-
-    class Add(nn.Module):
-        def forward(self, x, scale=1.0):
-            if scale == 0:
-                raise ValueError("boom")
-            return x * scale
-
-    m = Add()
-    m.register_forward_pre_hook(lambda mod, args: calls.append("pre1"))
-    m.register_forward_pre_hook(lambda mod, args: calls.append("pre0"), prepend=True)
-    h = m.register_forward_pre_hook(
-        lambda mod, args, kwargs: (args, {**kwargs, "scale": 3.0}), with_kwargs=True)
-    m.register_forward_hook(lambda mod, args, kwargs, out: out + kwargs.get("scale", 0),
-                            with_kwargs=True)
-    x = autograd.ones(2)
-    np.testing.assert_allclose(m(x, scale=2.0)._data, [6.0, 6.0])  # scale 3 then + 3
-    assert calls == ["pre0", "pre1"]
-    h.remove()
-    with m.register_forward_hook(lambda mod, args, out: out * 0):
-        assert np.all(m(x)._data == 0)
-    np.testing.assert_allclose(m(x)._data, [1.0, 1.0])  # the context manager removed it
-    seen = []
-    m.register_forward_hook(lambda mod, args, out: seen.append(out), always_call=True)
-    with pytest.raises(ValueError, match="boom"):
-        m(x, scale=0)
-    assert seen == [None]
-
-
-def test_summary_table_and_totals(capsys):
-    net = _Net(nn, autograd)
-    net.features[1].weight.requires_grad_(False)
-    net.train()
-    before = net.features[1].running_mean._data.copy()
-    s = net.summary((2, 1, 8, 8))
-    text = capsys.readouterr().out
-    assert text.strip() == str(s).strip()
-    assert s.total_params == sum(p.numel() for p in net.parameters()) == 233
-    assert s.trainable_params == 229 and s.non_trainable_params == 4
-    rows = {name: (cls, shape, n) for name, cls, shape, n in s.rows}
-    assert rows["features"] == ("Sequential", (2, 4, 3, 3), None)
-    assert rows["features.0"] == ("Conv2d", (2, 4, 6, 6), 40)
-    assert rows["features.3"] == ("MaxPool2d", (2, 4, 3, 3), 0)
-    assert rows["head"] == ("Linear", (2, 5), 185)
-    assert sum(n or 0 for _, _, _, n in s.rows) == s.total_params
-    lines = text.splitlines()
-    assert lines[0] == 'Model: "_Net"' and "Output Shape" in lines[2]
-    assert any(line.startswith("features.0 (Conv2d)") and "(2, 4, 6, 6)" in line
-               and line.rstrip().endswith("40") for line in lines)
-    assert "Total params: 233" in text and "Trainable params: 229" in text
-    assert "Non-trainable params: 4" in text
-    # the summary leaves the model as it was: train mode, statistics, no hooks left
-    assert net.training and all(m.training for m in net.modules())
-    np.testing.assert_array_equal(net.features[1].running_mean._data, before)
-    assert all(not m._forward_hooks for m in net.modules())
-    quiet = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2)).summary((3, 4),
-                                                                             print_fn=None)
-    assert capsys.readouterr().out == "" and quiet.total_params == 58
-    with pytest.raises(TypeError, match="input_size"):
-        net.summary("abc")
-
-
-def test_summary_removes_hooks_when_forward_fails():
-    net = nn.Sequential(nn.Linear(4, 2))
-    with pytest.raises(Exception):
-        net.summary((3, 5), print_fn=None)
-    assert not net[0]._forward_hooks and net.training
-
-
-# ---- nn.init ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("name,param", [("linear", None), ("conv2d", None), ("sigmoid", None),
-                                        ("tanh", None), ("relu", None), ("leaky_relu", None),
-                                        ("leaky_relu", 0.2), ("selu", None),
-                                        ("conv_transpose2d", None)])
-def test_calculate_gain_matches_pytorch(torch, name, param):
-    assert nn.init.calculate_gain(name, param) == pytest.approx(
-        torch.nn.init.calculate_gain(name, param), rel=1e-12)
-
-
-def test_deterministic_inits_match_pytorch(torch):
-    for shape in [(3, 5), (5, 3), (4, 4)]:
-        t = torch.empty(shape)
-        torch.nn.init.eye_(t)
-        np.testing.assert_array_equal(nn.init.eye_(autograd.empty(*shape))._data, t.numpy())
-    for shape, groups in [((4, 2, 3), 1), ((6, 3, 3, 3), 2), ((2, 4, 3, 3, 1), 1),
-                          ((4, 2, 5, 4), 4)]:
-        t = torch.empty(shape)
-        torch.nn.init.dirac_(t, groups)
-        np.testing.assert_array_equal(nn.init.dirac_(autograd.empty(*shape), groups)._data,
-                                      t.numpy())
-    with pytest.raises(ValueError, match="Only tensors with 2 dimensions"):
-        nn.init.eye_(autograd.empty(2, 2, 2))
-    with pytest.raises(ValueError, match="divisible by groups"):
-        nn.init.dirac_(autograd.empty(3, 2, 3), groups=2)
-
-
-def test_random_inits_have_the_right_distribution():
-    autograd.manual_seed(0)
-    for shape in [(3, 7), (7, 3), (4, 2, 3)]:
-        w = nn.init.orthogonal_(autograd.empty(*shape, dtype=autograd.float64), gain=2.0)
-        flat = w._data.reshape(shape[0], -1)
-        small = flat @ flat.T if flat.shape[0] <= flat.shape[1] else flat.T @ flat
-        np.testing.assert_allclose(small, 4 * np.eye(len(small)), atol=1e-10)
-    w = nn.init.trunc_normal_(autograd.empty(200, 100), mean=0.5, std=2.0, a=-1.0, b=1.5)
-    assert w._data.min() >= -1.0 and w._data.max() <= 1.5
-    # truncated N(0.5, 4) on [-1, 1.5] is close to uniform with a bump: mean ~ 0.19
-    alpha, beta = (-1 - 0.5) / 2, (1.5 - 0.5) / 2
-    pdf = [math.exp(-v * v / 2) / math.sqrt(2 * math.pi) for v in (alpha, beta)]
-    cdf = [0.5 * (1 + math.erf(v / math.sqrt(2))) for v in (alpha, beta)]
-    expected_mean = 0.5 + 2 * (pdf[0] - pdf[1]) / (cdf[1] - cdf[0])
-    assert abs(w._data.mean() - expected_mean) < 0.02
-    w = nn.init.sparse_(autograd.empty(10, 30), sparsity=0.25, std=0.5)
-    assert np.all((w._data == 0).sum(0) == 3)
-    assert 0.35 < w._data[w._data != 0].std() < 0.65
-    with pytest.warns(UserWarning, match="zero-element"):
-        nn.init.kaiming_uniform_(autograd.empty(0, 3))
-    with pytest.warns(UserWarning, match="zero-element"):  # PyTorch warns too
-        assert nn.Linear(0, 3).weight.shape == (3, 0)
-
-
-# ---- nn.utils ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf"), 3.0])
-@pytest.mark.parametrize("max_norm", [0.5, 100.0])
-def test_clip_grad_norm_matches_pytorch(torch, norm_type, max_norm):
-    shapes = [(3, 4), (5,), (2, 2, 2)]
-    ours = [nn.Parameter(autograd.zeros(*s)) for s in shapes]
-    theirs = [torch.nn.Parameter(torch.zeros(*s)) for s in shapes]
-    for i, (p, q) in enumerate(zip(ours, theirs)):
-        g = _rand(p.shape, seed=i, scale=2.0, dtype=np.float32)
-        p.grad = autograd.tensor(g)
-        q.grad = torch.tensor(g)
-    ours.append(nn.Parameter(autograd.zeros(2)))  # no gradient: skipped
-    total = nn.utils.clip_grad_norm_(ours, max_norm, norm_type, foreach=True)
-    total_t = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type)
-    assert total.dtype == autograd.float32 and total.shape == ()
-    np.testing.assert_allclose(total.item(), total_t.item(), rtol=1e-6)
-    for p, q in zip(ours, theirs):
-        np.testing.assert_allclose(p.grad._data, q.grad.numpy(), rtol=1e-5, atol=1e-7)
-
-
-def test_clip_grad_norm_nonfinite_and_value(torch):
-    p = nn.Parameter(autograd.zeros(3))
-    p.grad = autograd.tensor([1.0, float("nan"), 2.0])
-    with pytest.raises(RuntimeError, match="non-finite"):
-        nn.utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
-    total = nn.utils.clip_grad_norm_(p, 1.0)
-    assert math.isnan(total.item()) and np.all(np.isnan(p.grad._data))  # as PyTorch
-    assert nn.utils.clip_grad_norm_([nn.Parameter(autograd.zeros(1))], 1.0).item() == 0.0
-    p.grad = autograd.tensor([-3.0, 0.5, 2.0])
-    nn.utils.clip_grad_value_([p], 1.0)
-    np.testing.assert_array_equal(p.grad._data, [-1.0, 0.5, 1.0])
-
-
-def test_parameters_vector_roundtrip(torch):
-    m = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 1))
-    mt = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Linear(2, 1))
-    _copy_params(m, mt)
-    v = nn.utils.parameters_to_vector(m.parameters())
-    np.testing.assert_allclose(
-        v._data, torch.nn.utils.parameters_to_vector(mt.parameters()).detach().numpy())
-    (v * v).sum().backward()  # differentiable with respect to the parameters
-    np.testing.assert_allclose(m[0].weight.grad._data, 2 * m[0].weight._data)
-    nn.utils.vector_to_parameters(autograd.arange(11, dtype=autograd.float32), m.parameters())
-    np.testing.assert_array_equal(m[0].weight._data, np.arange(6).reshape(2, 3))
-    np.testing.assert_array_equal(m[1].bias._data, [10])
-    with pytest.raises(ValueError, match="11 elements"):
-        nn.utils.vector_to_parameters(autograd.zeros(3), m.parameters())
-    with pytest.raises(TypeError, match="expected Tensor"):
-        nn.utils.vector_to_parameters(np.zeros(11), m.parameters())
-
-
-def test_summary_of_a_single_layer_with_two_inputs():
-    s = nn.Bilinear(3, 4, 2).summary([(5, 3), (5, 4)], print_fn=None)
-    assert s.rows == [("(model)", "Bilinear", (5, 2), 26)] and s.total_params == 26
-    assert "(model) (Bilinear)" in str(s)

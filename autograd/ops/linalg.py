@@ -618,10 +618,13 @@ class SvdPacked(Node):
         m, n = a.shape[-2:]
         ctx.full_rect = full and m != n
         ctx.parts = (u.shape, s.shape, vh.shape)
-        ctx.usv = (u, s, vh)
         batch = a.shape[:-2]
-        return np.concatenate([u.reshape(batch + (-1,)), s, vh.reshape(batch + (-1,))],
-                              axis=-1).astype(a.dtype, copy=False)
+        out = np.concatenate([u.reshape(batch + (-1,)), s, vh.reshape(batch + (-1,))],
+                             axis=-1).astype(a.dtype, copy=False)
+        # the factors are read back from the output in backward: under create_graph they are
+        # then functions of ``a`` (constants made the second derivative silently 0)
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -635,25 +638,23 @@ class SvdPacked(Node):
         gu = grad[..., :nu].reshape(ush)
         gs = grad[..., nu:nu + ns]
         gvh = grad[..., nu + ns:].reshape(vsh)
-        u_, s_, vh_ = ctx.usv
-        dt = grad.dtype
-        U = Tensor._make(u_.astype(dt, copy=False), False, None)
-        V = Tensor._make(np.swapaxes(vh_, -1, -2).astype(dt, copy=False), False, None)
-        S = Tensor._make(s_.astype(dt, copy=False), False, None)
-        s2 = s_.astype(np.float64) ** 2
-        with np.errstate(divide="ignore"):
-            f = 1.0 / (s2[..., None, :] - s2[..., :, None])
-        k = s_.shape[-1]
-        f[..., np.arange(k), np.arange(k)] = 0.0
-        F = Tensor._make(f.astype(dt), False, None)
+        (packed,) = ctx.saved_tensors
+        U = packed[..., :nu].reshape(ush)
+        S = packed[..., nu:nu + ns]
+        V = packed[..., nu + ns:].reshape(vsh).mT
+        k = ns
+        eye = Tensor._make(np.eye(k, dtype=packed.dtype), False, None)
+        s2 = S * S
+        # F_ij = 1 / (s_j^2 - s_i^2) off the diagonal, 0 on it (1 added there: no 1/0 whose
+        # derivative would make NaN under double backward)
+        F = (1.0 - eye) / (s2.unsqueeze(-2) - s2.unsqueeze(-1) + eye)
         gv = gvh.mT
         J = F * (U.mT @ gu - gu.mT @ U)
         K = F * (V.mT @ gv - gv.mT @ V)
-        eye = Tensor._make(np.eye(k, dtype=dt), False, None)
         inner = J * S.unsqueeze(-2) + eye * gs.unsqueeze(-2) + S.unsqueeze(-1) * K
         ga = U @ inner @ V.mT
         m, n = ush[-2], vsh[-1]
-        inv_s = Tensor._make((1.0 / s_).astype(dt, copy=False), False, None)
+        inv_s = 1.0 / S
         if m > k:
             ga = ga + (gu - U @ (U.mT @ gu)) @ (inv_s.unsqueeze(-1) * V.mT)
         if n > k:

@@ -1780,7 +1780,8 @@ _register_methods({
 def diff(input, n=1, dim=-1, prepend=None, append=None):
     """The ``n``-th forward difference along ``dim`` (``torch.diff``): ``out[i] = x[i + 1] -
     x[i]`` applied ``n`` times, after concatenating ``prepend``/``append`` along ``dim``.
-    Differentiable; bool tensors give ``x[i + 1] != x[i]``.
+    Differentiable; bool tensors give ``x[i + 1] != x[i]``. ``n=0`` gives a copy of ``input``,
+    ignoring ``prepend``/``append`` (as PyTorch and NumPy).
 
     Raises:
         RuntimeError: for a 0-d input or a negative ``n``.
@@ -1790,6 +1791,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     if n < 0:
         raise RuntimeError(f"order must be non-negative but got {n}")
     d = _wrap_dim(dim, input._data.ndim, "diff")
+    if n == 0:
+        return input.clone()
     parts = [t for t in (prepend, input, append) if t is not None]
     x = cat(parts, d) if len(parts) > 1 else input
     for _ in range(n):
