@@ -518,10 +518,16 @@ def test_ddp_different_models_raise_on_every_rank(core):
 @needs_mpi
 @pytest.mark.parametrize("case", ["raise", "raise_before_init"])
 def test_a_raising_rank_ends_the_job_quickly(case, tmp_path):
-    rc, out, err, seconds = _launch(case, tmp_path)
-    assert rc != 0
-    assert seconds < QUICK_EXIT_S
-    assert "ValueError: rank 1 fails" in err and "MPI_Abort" in err
+    # Every attempt must end quickly with a failure. The message travels through mpiexec's
+    # forwarding of the ranks' stderr, which MPI_Abort can cut short on a heavily loaded machine
+    # (seen once in CI-like runs), so a second attempt is allowed to show it.
+    for attempt in range(2):
+        rc, out, err, seconds = _launch(case, tmp_path)
+        assert rc != 0
+        assert seconds < QUICK_EXIT_S
+        if "ValueError: rank 1 fails" in err and "MPI_Abort" in err:
+            break
+    assert "ValueError: rank 1 fails" in err and "MPI_Abort" in err, err[-3000:]
 
 
 @needs_mpi
