@@ -44,20 +44,10 @@ import time
 
 import numpy as np
 
-from .workloads import Setup, Workload, conv2d_flop, linear_flop
+from .workloads import Setup, Workload, _mean_loss, _train_step, conv2d_flop, linear_flop
 
 __all__ = ["SCALE_WORKLOADS", "FAMILIES", "select", "measure_memory", "plot_scale",
            "format_memory", "main"]
-
-
-def _train_step(model, loss_fn, optimizer, x, y):
-    def step():
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-        return loss
-    return step
 
 
 # ---- small ResNet (plain and depthwise) ---------------------------------------------------------
@@ -135,15 +125,7 @@ def _tf_data(length):
 def _tf_setup(ns, data):
     layer = ns.nn.TransformerEncoderLayer(TF_D, TF_HEADS, TF_FF, dropout=0.0, batch_first=True)
     optimizer = ns.optim.Adam(layer.parameters(), lr=1e-3)
-    x = ns.tensor(data["x"])
-
-    def step():
-        loss = layer(x).mean()
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-        return loss
-    return Setup(step, layer)
+    return Setup(_train_step(layer, _mean_loss, optimizer, ns.tensor(data["x"]), None), layer)
 
 
 def _tf_flop(length):

@@ -145,6 +145,11 @@ class Workload:
         return None
 
 
+def _mean_loss(out, _target):
+    """The loss of the workloads without targets: the output's mean."""
+    return out.mean()
+
+
 def _train_step(model, loss_fn, optimizer, x, y):
     def step():
         loss = loss_fn(model(x), y)
@@ -345,15 +350,7 @@ def _attention_setup(ns, data):
     else:
         layer = _composed_encoder_layer(ns)
     optimizer = ns.optim.Adam(layer.parameters(), lr=1e-3)
-    x = ns.tensor(data["x"])
-
-    def step():
-        loss = layer(x).mean()
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-        return loss
-    return Setup(step, layer)
+    return Setup(_train_step(layer, _mean_loss, optimizer, ns.tensor(data["x"]), None), layer)
 
 
 # Projections (tokens T = B*L): in_proj D->3D (its input x needs no gradient), out_proj D->D,
