@@ -38,7 +38,7 @@ import functools
 import numpy as np
 
 from . import grad_mode
-from .graph import _RELEASED, Node, _seq
+from .graph import Node, _seq
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable", "InplaceFunction",
            "NestedIOFunction"]

@@ -40,7 +40,6 @@ only the CPU activity exists (asking for CUDA warns and records the CPU only); t
 time; ``with_modules`` is accepted and ignored.
 """
 
-import collections
 import enum
 import functools
 import gzip
@@ -866,7 +865,6 @@ class profile:
                 self._step_row = self._rec.open(f"ProfilerStep#{self.step_num}", None, "user")
 
     def _start_recording(self):
-        global _active
         rec = _Recorder(self.record_shapes, self.profile_memory, self.with_stack,
                         self.with_flops)
         with _lock:

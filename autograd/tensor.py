@@ -576,11 +576,6 @@ class Tensor:
         return False
 
     @property
-    def is_sparse(self):
-        """Always ``False``: tensors are dense (no sparse layouts)."""
-        return False
-
-    @property
     def is_sparse_csr(self):
         """Always ``False``: tensors are dense."""
         return False

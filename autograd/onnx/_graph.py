@@ -5,7 +5,6 @@ import numbers
 import numpy as np
 
 from ..tensor import Tensor
-from . import _trace
 
 INT64_MAX = np.iinfo(np.int64).max
 _MISSING = object()

@@ -688,8 +688,7 @@ def _pad(ctx):
 
 @converter("GetItem", dynamic_ok=True)
 def _getitem(ctx):
-    from ..tensor import Tensor
-    index, advanced = ctx.args[1], ctx.args[2]
+    index = ctx.args[1]
     index2 = ctx.rec2.args[1]
     shape1, shape2 = ctx.shape(0), ctx.shape(0, True)
     nd = len(shape1)
@@ -698,7 +697,6 @@ def _getitem(ctx):
     if any(isinstance(i, np.ndarray) and i.dtype == np.bool_ for i in items) or \
             any(isinstance(i, bool) for i in items):
         raise ctx.unsupported("boolean-mask indexing has a data-dependent output shape")
-    arrays = [i for i, it in enumerate(items) if isinstance(it, np.ndarray)]
     # expand Ellipsis
     used = sum(1 for it in items if it is not None and it is not Ellipsis)
     if Ellipsis in [it for it in items if not isinstance(it, np.ndarray)]:
@@ -793,7 +791,6 @@ def _recurrent(ctx, kind):
     """xp ``(L, N, G*H)`` is the projected input (x W_ih^T + b_ih, traced before); the ONNX
     op gets it as its input with W = a gate permutation matrix, so its own input projection
     passes it through unchanged; R = w_hh (gate order changed), B = [0, b_hh]."""
-    gates = {"LSTM": 4, "GRU": 3, "RNN": 1}[kind]
     order = {"LSTM": [0, 3, 1, 2], "GRU": [1, 0, 2], "RNN": [0]}[kind]  # ifgo->iofc, rzn->zrn
     L, N, GH = ctx.shape(0)
     H = ctx.shape(1)[1]
