@@ -124,6 +124,7 @@ class SparseCOOTensor(Tensor):
         return self
 
     def is_coalesced(self):
+        """Always ``True``: the nonzeros are stored once each, in row-major order."""
         return True
 
     def to_dense(self, dtype=None, *, masked_grad=True):
@@ -135,6 +136,7 @@ class SparseCOOTensor(Tensor):
         return out if dtype is None else out.to(dtype)
 
     def to_sparse(self, sparse_dim=None):
+        """This tensor itself (already sparse COO), as PyTorch."""
         return self
 
     def __repr__(self):

@@ -147,6 +147,12 @@ def _worker(name, dtypes):
 
 
 def main(argv=None):
+    """Command line of ``python -m kernels.precompile [families] [--dtype ...] [--jobs N]``:
+    compile the named kernel families (all by default) into Numba's on-disk cache. Returns the
+    exit status: 0, or 1 if a family failed to compile.
+
+    Raises:
+        SystemExit: status 2 for a usage error (an unknown family; argparse's)."""
     p = argparse.ArgumentParser(prog="python -m kernels.precompile",
                                 description="Compile tapegrad's Numba kernels into Numba's "
                                             "on-disk cache ahead of their first use.")

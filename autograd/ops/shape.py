@@ -1764,6 +1764,8 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 
 
 def _tensor_nonzero(self, *, as_tuple=False):
+    """``Tensor.nonzero(*, as_tuple=False)``: see :func:`nonzero` (indices of the nonzero
+    elements, ``(n, ndim)`` int64, or a tuple of ``ndim`` 1-d index tensors)."""
     return nonzero(self, as_tuple=as_tuple)
 
 

@@ -139,6 +139,10 @@ class Timer:
         return self._measure(int(number), 1)
 
     def repeat(self, repeat=-1, number=-1):
+        """Not implemented, as in PyTorch's ``Timer.repeat``.
+
+        Raises:
+            NotImplementedError: always; use :meth:`timeit` or :meth:`blocked_autorange`."""
         raise NotImplementedError("Timer.repeat is not implemented (as in PyTorch); use "
                                   "timeit or blocked_autorange")
 

@@ -63,12 +63,15 @@ class PackedSequence(namedtuple("PackedSequence",
                                                          self.unsorted_indices)
 
     def cpu(self):
+        """This PackedSequence (the CPU is the only device)."""
         return self
 
     def double(self):
+        """A copy whose ``data`` is float64 (the index tensors unchanged)."""
         return self.to(dtype=autograd.float64)
 
     def float(self):
+        """A copy whose ``data`` is float32 (the index tensors unchanged)."""
         return self.to(dtype=autograd.float32)
 
     @property
@@ -76,6 +79,7 @@ class PackedSequence(namedtuple("PackedSequence",
         return False
 
     def is_pinned(self):
+        """Always ``False`` (no pinned memory on a CPU-only install)."""
         return False
 
 
