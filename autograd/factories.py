@@ -63,7 +63,7 @@ def _write_out(arr, out, requires_grad, op):
     if arr.dtype != out.dtype:
         raise RuntimeError(f"{op}(): dtype {_dt.dtype_name(arr.dtype)} does not match the dtype "
                            f"of out= ({_dt.dtype_name(out.dtype)})")
-    if requires_grad or (out.requires_grad and grad_mode._state.enabled):
+    if requires_grad or (out.requires_grad and grad_mode.grad_enabled()):
         raise RuntimeError(f"{op}(): functions with out=... arguments don't support automatic "
                            "differentiation, but one of the arguments requires grad.")
     if out._data.shape == arr.shape and out._data.flags.writeable:

@@ -52,7 +52,7 @@ from .utils.hooks import RemovableHandle, add_hook
 
 __all__ = ["Node", "AccumulateGrad", "RemovableHandle", "sum_to"]
 
-_grad = grad_mode._state  # this thread's grad mode, read by every op (``_grad.enabled``)
+_grad_enabled = grad_mode.grad_enabled  # this thread's grad mode, read by every op
 
 _seq = itertools.count()
 _RELEASED = object()     # ``_saved`` of a node whose saved arrays a backward pass freed
@@ -124,7 +124,7 @@ class Node:
     def apply(cls, *args, **attrs):
         ctx = object.__new__(cls)
         ctx._saved = None
-        if _grad.enabled:
+        if _grad_enabled():
             arrays = []
             nxt = []
             record = False
@@ -245,7 +245,7 @@ class Node:
                     f"an inplace operation: {what} saved by {self.name()} is at version {vc[0]}; "
                     f"expected version {version} instead.")
             if obj.__class__ is _Output:
-                if _grad.enabled:
+                if _grad_enabled():
                     t = Tensor._make(obj._data, True, self)
                 else:
                     t = Tensor._make(obj._data, False, None)

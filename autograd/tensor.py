@@ -761,7 +761,7 @@ class Tensor:
             raise RuntimeError(
                 f"{name}: unsupported operation: the tensor's memory is read-only (an expanded "
                 "tensor shares one element between several positions); call clone() first")
-        recording = grad_mode._state.enabled and (
+        recording = grad_mode.grad_enabled() and (
             self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args))
         if recording and self.requires_grad and self.grad_fn is None:
             raise RuntimeError(
@@ -881,7 +881,7 @@ class Tensor:
         the graph (as in PyTorch) with a zero gradient to its past; a leaf that requires grad
         refuses under grad mode (write through ``t.data`` or under ``no_grad()``).
         """
-        if grad_mode._state.enabled and self.requires_grad:
+        if grad_mode.grad_enabled() and self.requires_grad:
             if self.grad_fn is None:
                 raise RuntimeError(
                     f"{name}: a leaf Variable that requires grad is being used in an in-place "
@@ -911,7 +911,7 @@ class Tensor:
             if value._data.ndim:
                 raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
                                    f"with {value._data.ndim} dimensions.")
-            if grad_mode._state.enabled and value.requires_grad:
+            if grad_mode.grad_enabled() and value.requires_grad:
                 return self._inplace("fill_", lambda t, v: _ops.masked_fill(
                     t, np.ones((), dtype=np.bool_), v), value)
             value = value._data
@@ -1092,7 +1092,7 @@ class Tensor:
     # In-place shape changes (``x.unsqueeze_(0)``): they rebind this tensor to a view of its
     # own memory. Only for tensors that record nothing (no grad, or grad mode off).
     def _reshape_inplace(self, name, fn, *args):
-        if grad_mode._state.enabled and self.requires_grad:
+        if grad_mode.grad_enabled() and self.requires_grad:
             raise RuntimeError(f"{name}: in-place shape changes of a tensor that requires grad "
                                f"are not supported by tapegrad; use the out-of-place form "
                                f"({name[:-1]}) instead")

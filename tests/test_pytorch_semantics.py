@@ -585,6 +585,34 @@ def test_new_threads_start_with_grad_enabled():
     assert result["on"] is True
 
 
+def test_grad_mode_holds_across_a_thread_pool_and_asyncio_tasks():
+    # A pool's worker threads start with grad mode on whatever the submitting thread set, and
+    # a no_grad block inside one asyncio task leaves the task running beside it recording.
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with autograd.no_grad():
+        with ThreadPoolExecutor(2) as pool:
+            assert all(pool.map(lambda _: (f64(2) * 2).requires_grad, range(4)))
+    seen = {}
+
+    async def quiet():
+        with autograd.no_grad():
+            await asyncio.sleep(0.01)
+            seen["quiet"] = (f64(2) * 2).requires_grad
+
+    async def loud():
+        await asyncio.sleep(0.005)   # runs while `quiet` sits inside its no_grad block
+        seen["loud"] = (f64(2) * 2).requires_grad
+
+    async def both():
+        await asyncio.gather(quiet(), loud())
+
+    asyncio.run(both())
+    assert seen == {"quiet": False, "loud": True}
+    assert autograd.is_grad_enabled()
+
+
 def test_inference_mode():
     x = f64(3)
     with autograd.inference_mode():
