@@ -26,6 +26,8 @@ there are at least two channels and ``PARALLEL_MIN`` elements (``parallel=None``
 import numpy as np
 from numba import njit, prange
 
+from ._twin import twins, use_parallel
+
 __all__ = ["batch_norm_forward", "batch_norm_backward"]
 
 PARALLEL_MIN = 1 << 15
@@ -36,9 +38,8 @@ _FM = {"reassoc", "contract", "arcp"}
 
 
 def _use_parallel(parallel, x):
-    if parallel is not None:
-        return bool(parallel)
-    return x.size >= PARALLEL_MIN and x.shape[1] > 1
+    """The prange twin for at least two channels and ``PARALLEL_MIN`` elements."""
+    return use_parallel(parallel, x.size if x.shape[1] > 1 else 0, PARALLEL_MIN)
 
 
 @njit(cache=True, fastmath=_FM)
@@ -68,16 +69,12 @@ def _bn_fwd_channel(x, c, w, b, has_w, has_b, eps, y, mean, var):
             y[n, c, t] = x[n, c, t] * sc + sh
 
 
-@njit(cache=True, parallel=True)
-def _bn_fwd_parallel(x, w, b, has_w, has_b, eps, y, mean, var):
+def _bn_fwd_loop(x, w, b, has_w, has_b, eps, y, mean, var):
     for c in prange(x.shape[1]):
         _bn_fwd_channel(x, c, w, b, has_w, has_b, eps, y, mean, var)
 
 
-@njit(cache=True)
-def _bn_fwd_serial(x, w, b, has_w, has_b, eps, y, mean, var):
-    for c in range(x.shape[1]):
-        _bn_fwd_channel(x, c, w, b, has_w, has_b, eps, y, mean, var)
+_bn_fwd = twins(_bn_fwd_loop)
 
 
 @njit(cache=True, fastmath=_FM)
@@ -108,16 +105,12 @@ def _bn_bwd_channel(g, x, c, w, has_w, mean, rstd, gx, gw, gb, need_x):
                 gx[n, c, t] = af * g[n, c, t] + bf * (x[n, c, t] - mf) + cf
 
 
-@njit(cache=True, parallel=True)
-def _bn_bwd_parallel(g, x, w, has_w, mean, rstd, gx, gw, gb, need_x):
+def _bn_bwd_loop(g, x, w, has_w, mean, rstd, gx, gw, gb, need_x):
     for c in prange(x.shape[1]):
         _bn_bwd_channel(g, x, c, w, has_w, mean, rstd, gx, gw, gb, need_x)
 
 
-@njit(cache=True)
-def _bn_bwd_serial(g, x, w, has_w, mean, rstd, gx, gw, gb, need_x):
-    for c in range(x.shape[1]):
-        _bn_bwd_channel(g, x, c, w, has_w, mean, rstd, gx, gw, gb, need_x)
+_bn_bwd = twins(_bn_bwd_loop)
 
 
 def _as3(op, name, a):
@@ -170,7 +163,7 @@ def batch_norm_forward(x, weight=None, bias=None, eps=1e-5, parallel=None):
     y = np.empty_like(x3)
     mean = np.empty(C, dtype=np.float64)
     var = np.empty(C, dtype=np.float64)
-    fn = _bn_fwd_parallel if _use_parallel(parallel, x3) else _bn_fwd_serial
+    fn = _bn_fwd.parallel if _use_parallel(parallel, x3) else _bn_fwd.serial
     fn(x3, w, b, has_w, has_b, float(eps), y, mean, var)
     return y.reshape(shape), mean, var
 
@@ -210,7 +203,7 @@ def batch_norm_backward(grad_out, x, weight, mean, rstd, need_input_grad=True, p
     gx = np.empty_like(x3) if need_input_grad else np.empty((0, 0, 0), dtype=x3.dtype)
     gw = np.empty(C, dtype=np.float64)
     gb = np.empty(C, dtype=np.float64)
-    fn = _bn_bwd_parallel if _use_parallel(parallel, x3) else _bn_bwd_serial
+    fn = _bn_bwd.parallel if _use_parallel(parallel, x3) else _bn_bwd.serial
     fn(g3, x3, w, has_w, mean, rstd, gx, gw, gb, bool(need_input_grad))
     return (gx.reshape(shape) if need_input_grad else None, gw.astype(x3.dtype),
             gb.astype(x3.dtype))

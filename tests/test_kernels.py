@@ -385,15 +385,15 @@ def test_parallel_equals_serial(dtype):
 
     c_par = np.full((C * kH * kW, N * H_out * W_out), np.nan, dtype)
     c_ser = c_par.copy()
-    conv_module._im2col_parallel(x, c_par, *geo, H_out, W_out)
-    conv_module._im2col_serial(x, c_ser, *geo, H_out, W_out)
+    conv_module._im2col.parallel(x, c_par, *geo, H_out, W_out)
+    conv_module._im2col.serial(x, c_ser, *geo, H_out, W_out)
     np.testing.assert_array_equal(c_par, c_ser)
 
     y = rng.standard_normal(c_par.shape).astype(dtype)
     g_par = np.full(x.shape, np.nan, dtype)
     g_ser = g_par.copy()
-    conv_module._col2im_parallel(y, g_par, *geo, H_out, W_out)
-    conv_module._col2im_serial(y, g_ser, *geo, H_out, W_out)
+    conv_module._col2im.parallel(y, g_par, *geo, H_out, W_out)
+    conv_module._col2im.serial(y, g_ser, *geo, H_out, W_out)
     np.testing.assert_array_equal(g_par, g_ser)
 
     xi = rng.integers(0, 3, size=x.shape).astype(dtype)  # ties
@@ -401,16 +401,16 @@ def test_parallel_equals_serial(dtype):
     o_par = np.empty((N, C) + P_out, dtype)
     a_par = np.empty((N, C) + P_out, np.int64)
     o_ser, a_ser = o_par.copy(), a_par.copy()
-    pool_module._max_pool_parallel(xi, o_par, a_par, 3, 2, 1, 1, 1, 1, 1, 1)
-    pool_module._max_pool_serial(xi, o_ser, a_ser, 3, 2, 1, 1, 1, 1, 1, 1)
+    pool_module._max_pool.parallel(xi, o_par, a_par, 3, 2, 1, 1, 1, 1, 1, 1)
+    pool_module._max_pool.serial(xi, o_ser, a_ser, 3, 2, 1, 1, 1, 1, 1, 1)
     np.testing.assert_array_equal(o_par, o_ser)
     np.testing.assert_array_equal(a_par, a_ser)
 
     g = rng.standard_normal(o_par.shape).astype(dtype)
     b_par = np.full(x.shape, np.nan, dtype)
     b_ser = b_par.copy()
-    assert pool_module._max_pool_backward_parallel(g, a_par, b_par) == 0
-    assert pool_module._max_pool_backward_serial(g, a_par, b_ser) == 0
+    assert pool_module._max_pool_backward.parallel(g, a_par, b_par) == 0
+    assert pool_module._max_pool_backward.serial(g, a_par, b_ser) == 0
     np.testing.assert_array_equal(b_par, b_ser)
     # and the parallel scatter really accumulates (stride 1 < kernel: overlaps)
     np.testing.assert_allclose(b_par, ref_max_pool_backward(g, a_par, x.shape), rtol=1e-5,
