@@ -58,9 +58,9 @@ def _use_parallel(parallel, size):
 
 
 def _float(op, name, a):
+    """``a`` C-contiguous; asserts float32/float64 (the ops layer checked the dtype)."""
     a = np.asarray(a)
-    if a.dtype != np.float32 and a.dtype != np.float64:
-        raise TypeError(f"{op}: {name} must be float32 or float64, got dtype {a.dtype}")
+    assert a.dtype == np.float32 or a.dtype == np.float64, (op, name, a.dtype)
     return np.ascontiguousarray(a)
 
 
@@ -149,19 +149,15 @@ _ce_bwd = twins(_ce_bwd_loop)
 
 def _ce_args(op, x, target, weight):
     x = _float(op, "input", x)
-    if x.ndim != 3:
-        raise ValueError(f"{op}: expected logits of shape (N, C, D), got {x.shape}")
+    assert x.ndim == 3, (op, x.shape)  # (N, C, D): the ops layer checked and reshaped
     target = np.ascontiguousarray(target, dtype=np.int64)
     N, C, D = x.shape
-    if target.shape != (N, D):
-        raise ValueError(f"{op}: expected target of shape {(N, D)} for logits {x.shape}, got "
-                         f"{target.shape}")
+    assert target.shape == (N, D), (op, x.shape, target.shape)
     if weight is None:
         w, has_w = np.ones(1, dtype=x.dtype), False
     else:
         w = np.ascontiguousarray(weight, dtype=x.dtype)
-        if w.shape != (C,):
-            raise ValueError(f"{op}: weight must have shape ({C},), got {w.shape}")
+        assert w.shape == (C,), (op, w.shape, C)
         has_w = True
     return x, target, w, has_w
 
@@ -182,7 +178,8 @@ def cross_entropy_forward(x, target, weight=None, ignore_index=-100, label_smoot
         kept apart: see the module docstring) that the backward needs.
 
     Raises:
-        TypeError/ValueError: bad dtype or shapes. IndexError: a target outside ``[0, C)``.
+        IndexError: a target outside ``[0, C)`` (other than ``ignore_index``); dtypes and
+        shapes are asserted (``nn.functional.cross_entropy`` checks them).
     """
     op = "cross_entropy"
     x, target, w, has_w = _ce_args(op, x, target, weight)
@@ -315,9 +312,7 @@ def _ln_affine(op, x, name, a, D):
     if a is None:
         return np.ones(1, dtype=x.dtype), False
     a = np.ascontiguousarray(a, dtype=x.dtype).reshape(-1)
-    if a.shape != (D,):
-        raise ValueError(f"{op}: {name} must have {D} elements (the normalized shape), got "
-                         f"{a.size}")
+    assert a.shape == (D,), (op, name, a.size, D)  # the ops layer checked normalized_shape
     return a, True
 
 
@@ -330,12 +325,11 @@ def layer_norm_forward(x, weight=None, bias=None, eps=1e-5, parallel=None):
         ``(M,)`` that the backward needs.
 
     Raises:
-        TypeError: non-float x. ValueError: x not 2-D, or weight/bias of the wrong size.
+        AssertionError only: ``nn.functional.layer_norm`` checks the dtype and the shapes.
     """
     op = "layer_norm"
     x = _float(op, "input", x)
-    if x.ndim != 2:
-        raise ValueError(f"{op}: expected x of shape (M, D), got {x.shape}")
+    assert x.ndim == 2, (op, x.shape)  # (M, D): the ops layer reshaped
     M, D = x.shape
     w, has_w = _ln_affine(op, x, "weight", weight, D)
     b, has_b = _ln_affine(op, x, "bias", bias, D)
@@ -367,8 +361,7 @@ def layer_norm_backward(grad_out, x, weight, mean, rstd, need_input_grad=True, p
     x = _float(op, "input", x)
     g = np.ascontiguousarray(grad_out, dtype=x.dtype)
     M, D = x.shape
-    if g.shape != x.shape:
-        raise ValueError(f"{op}: grad_out of shape {g.shape} does not match x {x.shape}")
+    assert g.shape == x.shape, (op, g.shape, x.shape)
     w, has_w = _ln_affine(op, x, "weight", weight, D)
     mean = np.ascontiguousarray(mean, dtype=x.dtype)
     rstd = np.ascontiguousarray(rstd, dtype=x.dtype)
