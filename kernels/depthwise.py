@@ -51,10 +51,16 @@ __all__ = ["depthwise_conv2d_forward", "depthwise_conv2d_backward", "depthwise_a
 # ---------------------------------------------------------------------------
 
 @njit(cache=True)
-def _padded_extent(Ho, Wo, kH, kW, sH, sW, dH, dW):
-    """(Hp, Wp): the extent of the input rows and columns that the taps of an Ho x Wo output
-    reach, ``(Ho - 1)*s + (k - 1)*d + 1`` per side (the padded plane buffers' size)."""
-    return (Ho - 1) * sH + (kH - 1) * dH + 1, (Wo - 1) * sW + (kW - 1) * dW + 1
+def _plane_geometry(in_shape, out_shape, kH, kW, sH, sW, dH, dW):
+    """``(N, C, H, W, C_out, Ho, Wo, Hp, Wp)`` of a depthwise loop: the input planes' and the
+    output planes' shapes and the extent ``(Hp, Wp)`` of the input rows and columns that the
+    taps of an ``Ho x Wo`` output reach, ``(Ho - 1)*s + (k - 1)*d + 1`` per side (the size
+    of the padded plane buffers)."""
+    N, C, H, W = in_shape
+    C_out, Ho, Wo = out_shape[1], out_shape[2], out_shape[3]
+    Hp = (Ho - 1) * sH + (kH - 1) * dH + 1
+    Wp = (Wo - 1) * sW + (kW - 1) * dW + 1
+    return N, C, H, W, C_out, Ho, Wo, Hp, Wp
 
 
 @njit(cache=True)
@@ -81,9 +87,8 @@ def _pad_plane(xf, x0, H, W, xp, Hp, Wp, pt, pl):
 def _dw_forward_loop(x, w, bias, out, m, kH, kW, sH, sW, pt, pl, dH, dW):
     """prange over the N*C input planes; each is padded once into a local buffer, then its m
     output planes are built row by row: acc = bias + sum over taps of w * (padded row run)."""
-    N, C, H, W = x.shape
-    C_out, Ho, Wo = out.shape[1], out.shape[2], out.shape[3]
-    Hp, Wp = _padded_extent(Ho, Wo, kH, kW, sH, sW, dH, dW)
+    N, C, H, W, C_out, Ho, Wo, Hp, Wp = _plane_geometry(x.shape, out.shape, kH, kW, sH, sW,
+                                                       dH, dW)
     xf = x.reshape(x.size)
     wf = w.reshape(w.size)
     of = out.reshape(out.size)
@@ -124,9 +129,8 @@ def _dw_grad_input_loop(g, w, gx, m, kH, kW, sH, sW, pt, pl, dH, dW):
     """prange over the N*C input planes; the adjoint of the forward: the m output-gradient
     planes of the channel scatter w * grad_out into a zeroed padded buffer (every += stays in
     this iteration's own buffer), whose interior is then the input gradient."""
-    N, C, H, W = gx.shape
-    C_out, Ho, Wo = g.shape[1], g.shape[2], g.shape[3]
-    Hp, Wp = _padded_extent(Ho, Wo, kH, kW, sH, sW, dH, dW)
+    N, C, H, W, C_out, Ho, Wo, Hp, Wp = _plane_geometry(gx.shape, g.shape, kH, kW, sH, sW,
+                                                       dH, dW)
     gf = g.reshape(g.size)
     wf = w.reshape(w.size)
     xf = gx.reshape(gx.size)
@@ -171,9 +175,8 @@ def _dw_grad_weight_loop(g, x, part, m, kH, kW, sH, sW, pt, pl, dH, dW):
     padded input plane, then per output row and tap an elementwise multiply-add into a
     (kH*kW + 1, W_out) row accumulator (vectorised, no reduction in the inner loop), summed
     in float64 at the end of the plane."""
-    N, C, H, W = x.shape
-    C_out, Ho, Wo = g.shape[1], g.shape[2], g.shape[3]
-    Hp, Wp = _padded_extent(Ho, Wo, kH, kW, sH, sW, dH, dW)
+    N, C, H, W, C_out, Ho, Wo, Hp, Wp = _plane_geometry(x.shape, g.shape, kH, kW, sH, sW,
+                                                       dH, dW)
     kk = kH * kW
     gf = g.reshape(g.size)
     xf = x.reshape(x.size)

@@ -511,6 +511,13 @@ def _adaptive_size(op, x_shape, output_size):
     return sizes
 
 
+def _adaptive_tables(op, x_shape, output_size):
+    """The row and column window tables of an adaptive pooling of ``x_shape`` to
+    ``output_size`` (checked by :func:`_adaptive_size`)."""
+    H_out, W_out = _adaptive_size(op, x_shape, output_size)
+    return adaptive_pool_windows(x_shape[2], H_out), adaptive_pool_windows(x_shape[3], W_out)
+
+
 def adaptive_avg_pool2d_forward(x, output_size):
     """2-D adaptive average pooling (PyTorch's ``adaptive_avg_pool2d``).
 
@@ -531,10 +538,8 @@ def adaptive_avg_pool2d_forward(x, output_size):
     """
     op = "adaptive_avg_pool2d"
     x = _input4(op, x)
-    H_out, W_out = _adaptive_size(op, x.shape, output_size)
-    rows = adaptive_pool_windows(x.shape[2], H_out)
-    cols = adaptive_pool_windows(x.shape[3], W_out)
-    out = np.empty(x.shape[:2] + (H_out, W_out), dtype=x.dtype)
+    rows, cols = _adaptive_tables(op, x.shape, output_size)
+    out = np.empty(x.shape[:2] + (rows.shape[0], cols.shape[0]), dtype=x.dtype)
     _avg(x, out, rows, cols, 1.0, False)
     return out
 
@@ -554,10 +559,8 @@ def adaptive_avg_pool2d_backward(grad_out, x_shape):
     if grad_out.ndim != 4:
         raise ValueError(f"{op}: expected grad_out of shape (N, C, H_out, W_out), got shape "
                          f"{grad_out.shape}")
-    H_out, W_out = _adaptive_size(op, x_shape, grad_out.shape[2:])
-    grad_out = _grad4(op, grad_out, x_shape, (H_out, W_out))
-    rows = adaptive_pool_windows(x_shape[2], H_out)
-    cols = adaptive_pool_windows(x_shape[3], W_out)
+    rows, cols = _adaptive_tables(op, x_shape, grad_out.shape[2:])
+    grad_out = _grad4(op, grad_out, x_shape, (rows.shape[0], cols.shape[0]))
     grad_x = np.empty(x_shape, dtype=grad_out.dtype)
     _avg_backward(grad_out, grad_x, rows, cols, 1.0, False)
     return grad_x
@@ -584,10 +587,8 @@ def adaptive_max_pool2d_forward(x, output_size):
     """
     op = "adaptive_max_pool2d"
     x = _input4(op, x)
-    H_out, W_out = _adaptive_size(op, x.shape, output_size)
-    rows = adaptive_pool_windows(x.shape[2], H_out)
-    cols = adaptive_pool_windows(x.shape[3], W_out)
-    out = np.empty(x.shape[:2] + (H_out, W_out), dtype=x.dtype)
-    argmax = np.empty(x.shape[:2] + (H_out, W_out), dtype=np.int64)
+    rows, cols = _adaptive_tables(op, x.shape, output_size)
+    out = np.empty(x.shape[:2] + (rows.shape[0], cols.shape[0]), dtype=x.dtype)
+    argmax = np.empty(out.shape, dtype=np.int64)
     _window_max(x, out, argmax, rows, cols)
     return out, argmax
