@@ -35,9 +35,10 @@ im2col pass). ``im2col``/``col2im`` keep the whole-batch layout.
 Transposed convolution (``conv_transpose2d_forward``) is conv2d's input-gradient path:
 ``cols = W2.T @ x2`` then ``col2im``; its backward is a conv2d (im2col + GEMMs).
 
-Threading: the Numba loops are ``parallel=True`` and split over batch x channel with
-``prange``; every iteration writes a disjoint block, so there are no races and no atomics.
-The GEMMs use NumPy's BLAS threads.
+Threading: the Numba loops split over batch x channel with ``prange``; every iteration writes
+a disjoint block, so there are no races and no atomics. Each is one body compiled twice
+(:func:`kernels._twin.twins`: ``_im2col.parallel``, ``_im2col.serial``; the serial twin runs
+only where :mod:`kernels._twin` says). The GEMMs use NumPy's BLAS threads.
 """
 
 import operator
