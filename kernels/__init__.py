@@ -78,8 +78,6 @@ from . import _notice
 
 _notice.install()  # one stderr line when kernels compile on first use (cold Numba cache)
 
-from . import conv, depthwise, pool, winograd  # noqa: E402
-
 from .conv import (col2im, conv2d_backward, conv2d_forward, conv2d_output_size,  # noqa: E402
                    conv_transpose2d_backward, conv_transpose2d_forward,
                    conv_transpose2d_output_size, im2col)
@@ -91,5 +89,27 @@ from .pool import (adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward,  #
                    adaptive_max_pool2d_forward, avg_pool2d_backward, avg_pool2d_forward,
                    max_pool2d_backward, max_pool2d_forward, pool2d_output_size)
 
-__all__ = [*conv.__all__, *depthwise.__all__, *winograd.__all__,
-           *(name for name in pool.__all__ if name != "adaptive_pool_windows")]
+__all__ = [
+    "conv2d_forward",
+    "conv2d_backward",
+    "conv2d_winograd_forward",
+    "conv2d_winograd_backward",
+    "winograd_applicable",
+    "depthwise_conv2d_forward",
+    "depthwise_conv2d_backward",
+    "depthwise_applicable",
+    "im2col",
+    "col2im",
+    "conv2d_output_size",
+    "conv_transpose2d_forward",
+    "conv_transpose2d_backward",
+    "conv_transpose2d_output_size",
+    "max_pool2d_forward",
+    "max_pool2d_backward",
+    "avg_pool2d_forward",
+    "avg_pool2d_backward",
+    "adaptive_avg_pool2d_forward",
+    "adaptive_avg_pool2d_backward",
+    "adaptive_max_pool2d_forward",
+    "pool2d_output_size",
+]
