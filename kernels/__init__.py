@@ -31,6 +31,38 @@ Cold start: kernels compile on their first call unless Numba's cache holds them;
 compilation prints one line to stderr (:mod:`kernels._notice`), and
 ``python -m kernels.precompile`` compiles them ahead of time (:mod:`kernels.precompile`).
 
+How to write a kernel
+---------------------
+Every kernel family follows one pattern (copy a neighbour: ``kernels/pool.py`` for a plane
+loop, ``kernels/fused.py`` for one with a size threshold):
+
+1. The inner work is a small ``@njit(cache=True)`` function on one unit of work (a plane, a
+   row, a channel), written with flat ``uint64`` indices where the inner loop must
+   vectorise (see ``kernels/conv.py``).
+2. The outer loop is a plain Python function named ``_name_loop`` whose loop over the units is
+   ``prange``; every iteration writes only its own unit (never ``+=`` into an element that
+   another iteration writes: numba #3681). It is written once and compiled twice by
+   :func:`kernels._twin.twins`: ``_name = twins(_name_loop)`` gives the pair
+   ``_name.parallel`` (``parallel=True``) and ``_name.serial`` (``prange`` as ``range``),
+   both ``cache=True`` with cache entries of their own (:mod:`kernels._twin` explains why the
+   serial one is compiled from a renamed copy). Options go through: ``twins(f, nogil=True)``.
+3. The public entry point is plain Python: it normalises its arguments (``assert`` on what the
+   ops layer already checked; user-facing errors are raised once, in ``autograd/ops``),
+   allocates the outputs and calls the pair: ``_name(...)`` runs the parallel twin, and an
+   entry point with a size threshold takes ``parallel=None`` and picks
+   ``_name.parallel if use_parallel(parallel, work, PARALLEL_MIN) else _name.serial``.
+4. Tests: a plain NumPy reference in ``tests/`` (float32 and float64), ``parallel == serial``
+   for the pair, and a recipe in :mod:`kernels.precompile` so the cache can be filled ahead.
+
+When which twin runs: the parallel one by default (the plane loops of conv, pooling,
+depthwise and Winograd always; batch norm, layer norm, cross-entropy and embedding from
+``PARALLEL_MIN`` elements, below which starting the threads costs more than it saves); the
+serial one when the caller passes ``parallel=False``, and always -- whatever was asked -- in a
+process forked after Numba's parallel layer started (a DataLoader worker of a script without a
+``__main__`` guard: GNU OpenMP is not fork-safe and Numba terminates such a child when it
+enters a parallel region), or after :func:`kernels._twin.set_serial` /
+``TAPEGRAD_SERIAL_KERNELS=1``. The serial twins compile on their first use only.
+
 Threads
 -------
 The Numba loops run in parallel (``prange``) and the GEMMs run on NumPy's BLAS threads, so two

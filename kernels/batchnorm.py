@@ -26,6 +26,8 @@ there are at least two channels and ``PARALLEL_MIN`` elements (``parallel=None``
 import numpy as np
 from numba import njit, prange
 
+from ._twin import twins, use_parallel
+
 __all__ = ["batch_norm_forward", "batch_norm_backward"]
 
 PARALLEL_MIN = 1 << 15
@@ -36,9 +38,8 @@ _FM = {"reassoc", "contract", "arcp"}
 
 
 def _use_parallel(parallel, x):
-    if parallel is not None:
-        return bool(parallel)
-    return x.size >= PARALLEL_MIN and x.shape[1] > 1
+    """The prange twin for at least two channels and ``PARALLEL_MIN`` elements."""
+    return use_parallel(parallel, x.size if x.shape[1] > 1 else 0, PARALLEL_MIN)
 
 
 @njit(cache=True, fastmath=_FM)
@@ -68,16 +69,12 @@ def _bn_fwd_channel(x, c, w, b, has_w, has_b, eps, y, mean, var):
             y[n, c, t] = x[n, c, t] * sc + sh
 
 
-@njit(cache=True, parallel=True)
-def _bn_fwd_parallel(x, w, b, has_w, has_b, eps, y, mean, var):
+def _bn_fwd_loop(x, w, b, has_w, has_b, eps, y, mean, var):
     for c in prange(x.shape[1]):
         _bn_fwd_channel(x, c, w, b, has_w, has_b, eps, y, mean, var)
 
 
-@njit(cache=True)
-def _bn_fwd_serial(x, w, b, has_w, has_b, eps, y, mean, var):
-    for c in range(x.shape[1]):
-        _bn_fwd_channel(x, c, w, b, has_w, has_b, eps, y, mean, var)
+_bn_fwd = twins(_bn_fwd_loop)
 
 
 @njit(cache=True, fastmath=_FM)
@@ -108,24 +105,20 @@ def _bn_bwd_channel(g, x, c, w, has_w, mean, rstd, gx, gw, gb, need_x):
                 gx[n, c, t] = af * g[n, c, t] + bf * (x[n, c, t] - mf) + cf
 
 
-@njit(cache=True, parallel=True)
-def _bn_bwd_parallel(g, x, w, has_w, mean, rstd, gx, gw, gb, need_x):
+def _bn_bwd_loop(g, x, w, has_w, mean, rstd, gx, gw, gb, need_x):
     for c in prange(x.shape[1]):
         _bn_bwd_channel(g, x, c, w, has_w, mean, rstd, gx, gw, gb, need_x)
 
 
-@njit(cache=True)
-def _bn_bwd_serial(g, x, w, has_w, mean, rstd, gx, gw, gb, need_x):
-    for c in range(x.shape[1]):
-        _bn_bwd_channel(g, x, c, w, has_w, mean, rstd, gx, gw, gb, need_x)
+_bn_bwd = twins(_bn_bwd_loop)
 
 
 def _as3(op, name, a):
+    """``a`` as ``(N, C, L)``; asserts what ``nn.functional.batch_norm`` checked (float32 or
+    float64, at least 2 dims)."""
     a = np.asarray(a)
-    if a.dtype != np.float32 and a.dtype != np.float64:
-        raise TypeError(f"{op}: {name} must be float32 or float64, got dtype {a.dtype}")
-    if a.ndim < 2:
-        raise ValueError(f"{op}: expected {name} of shape (N, C, *), got shape {a.shape}")
+    assert a.dtype == np.float32 or a.dtype == np.float64, (op, name, a.dtype)
+    assert a.ndim >= 2, (op, name, a.shape)
     N, C = a.shape[:2]
     return np.ascontiguousarray(a).reshape(N, C, int(np.prod(a.shape[2:], dtype=np.int64)))
 
@@ -134,8 +127,7 @@ def _affine(op, name, a, C, dtype):
     if a is None:
         return np.ones(1, dtype=np.float64), False
     a = np.ascontiguousarray(a, dtype=np.float64).reshape(-1)
-    if a.size != C:
-        raise ValueError(f"{op}: expected {name} of {C} elements, got {a.size}")
+    assert a.size == C, (op, name, a.size, C)
     return a, True
 
 
@@ -155,22 +147,20 @@ def batch_norm_forward(x, weight=None, bias=None, eps=1e-5, parallel=None):
         saves ``mean`` and ``1/sqrt(var + eps)`` for the backward).
 
     Raises:
-        TypeError: non-float ``x``. ValueError: ``x`` of fewer than 2 dims or with no values
-        per channel, or weight/bias of another size. Messages start with ``"batch_norm: "``.
+        AssertionError only: the caller (``nn.functional.batch_norm``) checks the dtype, the
+        ``(N, C, *)`` shape, the values per channel and the weight/bias sizes.
     """
     op = "batch_norm"
     shape = np.shape(x)
     x3 = _as3(op, "input", x)
     N, C, L = x3.shape
-    if N * L == 0:
-        raise ValueError(f"{op}: expected at least one value per channel, got input of shape "
-                         f"{shape}")
+    assert N * L > 0, (op, shape)  # nn.functional.batch_norm wants more than 1 per channel
     w, has_w = _affine(op, "weight", weight, C, x3.dtype)
     b, has_b = _affine(op, "bias", bias, C, x3.dtype)
     y = np.empty_like(x3)
     mean = np.empty(C, dtype=np.float64)
     var = np.empty(C, dtype=np.float64)
-    fn = _bn_fwd_parallel if _use_parallel(parallel, x3) else _bn_fwd_serial
+    fn = _bn_fwd.parallel if _use_parallel(parallel, x3) else _bn_fwd.serial
     fn(x3, w, b, has_w, has_b, float(eps), y, mean, var)
     return y.reshape(shape), mean, var
 
@@ -191,26 +181,22 @@ def batch_norm_backward(grad_out, x, weight, mean, rstd, need_input_grad=True, p
         ``grad_weight``, ``grad_bias`` ``(C,)`` in x's dtype (summed in float64).
 
     Raises:
-        TypeError, ValueError: non-float or mismatched dtypes/shapes, naming them.
+        AssertionError only (the arguments come from the forward and its graph node).
     """
     op = "batch_norm_backward"
     shape = np.shape(x)
     x3 = _as3(op, "input", x)
     g3 = _as3(op, "grad_out", grad_out)
-    if g3.shape != x3.shape or g3.dtype != x3.dtype:
-        raise ValueError(f"{op}: grad_out has shape {np.shape(grad_out)} and dtype "
-                         f"{g3.dtype}, expected {shape} and {x3.dtype}")
+    assert g3.shape == x3.shape and g3.dtype == x3.dtype, (op, g3.shape, g3.dtype, shape)
     C = x3.shape[1]
     w, has_w = _affine(op, "weight", weight, C, x3.dtype)
     mean = np.ascontiguousarray(mean, dtype=np.float64).reshape(-1)
     rstd = np.ascontiguousarray(rstd, dtype=np.float64).reshape(-1)
-    if mean.size != C or rstd.size != C:
-        raise ValueError(f"{op}: expected mean and rstd of {C} elements, got {mean.size} and "
-                         f"{rstd.size}")
+    assert mean.size == C and rstd.size == C, (op, mean.size, rstd.size, C)
     gx = np.empty_like(x3) if need_input_grad else np.empty((0, 0, 0), dtype=x3.dtype)
     gw = np.empty(C, dtype=np.float64)
     gb = np.empty(C, dtype=np.float64)
-    fn = _bn_bwd_parallel if _use_parallel(parallel, x3) else _bn_bwd_serial
+    fn = _bn_bwd.parallel if _use_parallel(parallel, x3) else _bn_bwd.serial
     fn(g3, x3, w, has_w, mean, rstd, gx, gw, gb, bool(need_input_grad))
     return (gx.reshape(shape) if need_input_grad else None, gw.astype(x3.dtype),
             gb.astype(x3.dtype))

@@ -35,15 +35,18 @@ im2col pass). ``im2col``/``col2im`` keep the whole-batch layout.
 Transposed convolution (``conv_transpose2d_forward``) is conv2d's input-gradient path:
 ``cols = W2.T @ x2`` then ``col2im``; its backward is a conv2d (im2col + GEMMs).
 
-Threading: the Numba loops are ``parallel=True`` and split over batch x channel with
-``prange``; every iteration writes a disjoint block, so there are no races and no atomics.
-The GEMMs use NumPy's BLAS threads.
+Threading: the Numba loops split over batch x channel with ``prange``; every iteration writes
+a disjoint block, so there are no races and no atomics. Each is one body compiled twice
+(:func:`kernels._twin.twins`: ``_im2col.parallel``, ``_im2col.serial``; the serial twin runs
+only where :mod:`kernels._twin` says). The GEMMs use NumPy's BLAS threads.
 """
 
 import operator
 
 import numpy as np
 from numba import get_num_threads, njit, prange, uint64
+
+from ._twin import twins
 
 __all__ = [
     "conv2d_forward",
@@ -226,8 +229,8 @@ def _im2col_plane(xf, x0, H, W, cf, row0, col0, ld, kH, kW, sH, sW, pH, pW, dH, 
                     cf[uint64(d0 + ow)] = 0
 
 
-@njit(cache=True, parallel=True)
-def _im2col_parallel(x, cols, kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out):
+def _im2col_loop(x, cols, kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out):
+    """im2col of the whole x into cols; prange over the N*C planes."""
     N, C, H, W = x.shape
     L = H_out * W_out
     xf = x.reshape(x.size)
@@ -240,18 +243,7 @@ def _im2col_parallel(x, cols, kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out):
                       kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out)
 
 
-@njit(cache=True)
-def _im2col_serial(x, cols, kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out):
-    N, C, H, W = x.shape
-    L = H_out * W_out
-    xf = x.reshape(x.size)
-    cf = cols.reshape(cols.size)
-    ld = N * L
-    for nc in range(N * C):
-        n = nc // C
-        c = nc - n * C
-        _im2col_plane(xf, nc * H * W, H, W, cf, c * kH * kW, n * L, ld,
-                      kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out)
+_im2col = twins(_im2col_loop)
 
 
 @njit(cache=True)
@@ -278,8 +270,9 @@ def _col2im_plane(cf, row0, col0, ld, gf, g0, H, W, kH, kW, sH, sW, pH, pW, dH, 
                         gf[uint64(s0 + ow * sW)] += cf[uint64(d0 + ow)]
 
 
-@njit(cache=True, parallel=True)
-def _col2im_parallel(cols, grad, kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out):
+def _col2im_loop(cols, grad, kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out):
+    """col2im of cols into the whole grad; prange over the N*C planes (each += stays in the
+    iteration's own plane)."""
     N, C, H, W = grad.shape
     L = H_out * W_out
     cf = cols.reshape(cols.size)
@@ -292,22 +285,10 @@ def _col2im_parallel(cols, grad, kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out):
                       kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out)
 
 
-@njit(cache=True)
-def _col2im_serial(cols, grad, kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out):
-    N, C, H, W = grad.shape
-    L = H_out * W_out
-    cf = cols.reshape(cols.size)
-    gf = grad.reshape(grad.size)
-    ld = N * L
-    for nc in range(N * C):
-        n = nc // C
-        c = nc - n * C
-        _col2im_plane(cf, c * kH * kW, n * L, ld, gf, nc * H * W, H, W,
-                      kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out)
+_col2im = twins(_col2im_loop)
 
 
-@njit(cache=True, parallel=True)
-def _gemm_out_to_nchw(out2, bias, out):
+def _gemm_out_to_nchw_loop(out2, bias, out):
     """out[n, o, l] = out2[o, n*L + l] + bias[o]; out is (N, C_out, L). prange over N*C_out."""
     N, C_out, L = out.shape
     of = out2.reshape(out2.size)
@@ -323,19 +304,23 @@ def _gemm_out_to_nchw(out2, bias, out):
             df[uint64(d0 + l)] = of[uint64(s0 + l)] + b
 
 
-@njit(cache=True, fastmath={"reassoc"})
-def _copy_and_sum(gf, s0, g2f, d0, L):
-    """Copy L values and return their sum (float64 accumulator; reassoc lets it vectorize)."""
+_gemm_out_to_nchw = twins(_gemm_out_to_nchw_loop)
+
+
+@njit(cache=True, nogil=True, fastmath={"reassoc"})
+def _copy_and_sum(src, s0, dst, d0, L):
+    """Copy L values src[s0:s0+L] to dst[d0:d0+L] and return their sum (float64 accumulator;
+    ``reassoc`` lets LLVM vectorize the sum: a serial float64 add chain cost 1.7 ms of the
+    Winograd benchmark's backward). Also used by :mod:`kernels.winograd`."""
     total = 0.0
     for l in range(L):
-        v = gf[uint64(s0 + l)]
-        g2f[uint64(d0 + l)] = v
+        v = src[uint64(s0 + l)]
+        dst[uint64(d0 + l)] = v
         total += v
     return total
 
 
-@njit(cache=True, parallel=True)
-def _nchw_to_gemm(grad_out, g2, grad_bias):
+def _nchw_to_gemm_loop(grad_out, g2, grad_bias):
     """g2[o, n*L + l] = grad_out[n, o, l]; grad_bias[o] = sum over n, l. prange over C_out."""
     N, C_out, L = grad_out.shape
     gf = grad_out.reshape(grad_out.size)
@@ -346,6 +331,9 @@ def _nchw_to_gemm(grad_out, g2, grad_bias):
         for n in range(N):
             total += _copy_and_sum(gf, (n * C_out + o) * L, g2f, o * ld + n * L, L)
         grad_bias[o] = total
+
+
+_nchw_to_gemm = twins(_nchw_to_gemm_loop)
 
 
 # ---------------------------------------------------------------------------
@@ -382,7 +370,7 @@ def im2col(x, kernel_size, stride, padding, dilation):
     N, C, H, W = x.shape
     H_out, W_out = _output_size(op, H, W, k, s, p, d, f", x shape {x.shape}")
     cols = np.empty((C * k[0] * k[1], N * H_out * W_out), dtype=x.dtype)
-    _im2col_parallel(x, cols, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], H_out, W_out)
+    _im2col(x, cols, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], H_out, W_out)
     return cols
 
 
@@ -421,7 +409,7 @@ def col2im(cols, x_shape, kernel_size, stride, padding, dilation):
             f"kernel_size {k}, stride {s}, padding {p}, dilation {d}"
         )
     grad = np.empty(x_shape, dtype=cols.dtype)
-    _col2im_parallel(cols, grad, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], H_out, W_out)
+    _col2im(cols, grad, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], H_out, W_out)
     return grad
 
 
@@ -535,12 +523,7 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups=1):
     matrix is not kept: the backward recomputes it chunk by chunk.
     """
     op = "conv2d"
-    x = _float_array(op, "x", x)
-    weight = _float_array(op, "weight", weight)
-    if x.ndim != 4:
-        raise ValueError(f"{op}: expected x of shape (N, C_in, H, W), got shape {x.shape}")
-    if weight.dtype != x.dtype:
-        raise TypeError(f"{op}: x has dtype {x.dtype} but weight has dtype {weight.dtype}")
+    x, weight = _forward_arrays(op, x, weight)
     k, s, p, d, H_out, W_out = _check_conv_args(op, x.shape, weight, stride, padding, dilation,
                                                 groups)
     N, C_in, H, W = x.shape
@@ -559,7 +542,7 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups=1):
         m = (n1 - n0) * L
         cv = cols if n1 - n0 == c else np.empty((K, m), dtype=x.dtype)
         ov = out2 if n1 - n0 == c else np.empty((C_out, m), dtype=x.dtype)
-        _im2col_parallel(x[n0:n1], cv, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1],
+        _im2col(x[n0:n1], cv, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1],
                          H_out, W_out)
         if G == 1:
             np.matmul(W2[0], cv, out=ov)
@@ -567,6 +550,18 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups=1):
             np.matmul(W2, cv.reshape(G, K // G, m), out=ov.reshape(G, C_out // G, m))
         _gemm_out_to_nchw(ov, bias, out[n0:n1])
     return out.reshape(N, C_out, H_out, W_out)
+
+
+def _forward_arrays(op, x, weight):
+    """The float arrays of a convolution forward's inputs, checked: ``x`` 4-D and one dtype
+    for both (shared by the im2col, transposed, Winograd and depthwise forward passes)."""
+    x = _float_array(op, "x", x)
+    weight = _float_array(op, "weight", weight)
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected x of shape (N, C_in, H, W), got shape {x.shape}")
+    if weight.dtype != x.dtype:
+        raise TypeError(f"{op}: x has dtype {x.dtype} but weight has dtype {weight.dtype}")
+    return x, weight
 
 
 def _backward_arrays(op, grad_out, x, weight):
@@ -669,7 +664,7 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation,
         gb += gb_part
         if need_weight_grad:
             cols = np.empty((K, m), dtype=dt)
-            _im2col_parallel(x[n0:n1], cols, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1],
+            _im2col(x[n0:n1], cols, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1],
                              H_out, W_out)
             with _weight_grad_blas(C_out * K // G):
                 if G == 1:
@@ -684,7 +679,7 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation,
             else:
                 gcols = np.matmul(W2.transpose(0, 2, 1), g2.reshape(G, C_out // G, m)
                                   ).reshape(K, m)
-            _col2im_parallel(gcols, grad_x[n0:n1], k[0], k[1], s[0], s[1], p[0], p[1], d[0],
+            _col2im(gcols, grad_x[n0:n1], k[0], k[1], s[0], s[1], p[0], p[1], d[0],
                              d[1], H_out, W_out)
     if need_bias_grad:
         grad_bias = gb
@@ -780,12 +775,7 @@ def conv_transpose2d_forward(x, weight, bias, stride, padding, output_padding, d
     bias added in place.
     """
     op = "conv_transpose2d"
-    x = _float_array(op, "x", x)
-    weight = _float_array(op, "weight", weight)
-    if x.ndim != 4:
-        raise ValueError(f"{op}: expected x of shape (N, C_in, H, W), got shape {x.shape}")
-    if weight.dtype != x.dtype:
-        raise TypeError(f"{op}: x has dtype {x.dtype} but weight has dtype {weight.dtype}")
+    x, weight = _forward_arrays(op, x, weight)
     k, s, p, d, H_out, W_out = _check_transpose_args(op, x.shape, weight, stride, padding,
                                                      output_padding, dilation)
     N, C_in, H, W = x.shape
@@ -803,7 +793,7 @@ def conv_transpose2d_forward(x, weight, bias, stride, padding, output_padding, d
     _nchw_to_gemm(x.reshape(N, C_in, L), x2, scratch)
     cols = np.matmul(weight.reshape(C_in, C_out * k[0] * k[1]).T, x2)
     out = np.empty((N, C_out, H_out, W_out), dtype=x.dtype)
-    _col2im_parallel(cols, out, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], H, W)
+    _col2im(cols, out, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], H, W)
     if bias is not None:
         out += bias.reshape(1, C_out, 1, 1)
     return out, x2
@@ -865,7 +855,7 @@ def conv_transpose2d_backward(grad_out, x_shape, weight, x2, stride, padding, ou
         grad_bias = grad_out.reshape(N, C_out, H_out * W_out).sum(axis=2).sum(axis=0)
     if need_input_grad or need_weight_grad:
         cols = np.empty((K, N * L), dtype=grad_out.dtype)
-        _im2col_parallel(grad_out, cols, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], H, W)
+        _im2col(grad_out, cols, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], H, W)
         if need_weight_grad:
             grad_weight = np.matmul(x2, cols.T).reshape(weight.shape)
         if need_input_grad:

@@ -39,7 +39,8 @@ size, which the caller passes (PyTorch's asymmetric ``padding='same'`` case incl
 import numpy as np
 from numba import njit, prange, uint64
 
-from .conv import _backward_arrays, _bias_or_zeros, _check_conv_args, _float_array
+from ._twin import twins
+from .conv import _backward_arrays, _bias_or_zeros, _check_conv_args, _forward_arrays
 
 __all__ = ["depthwise_conv2d_forward", "depthwise_conv2d_backward", "depthwise_applicable"]
 
@@ -48,6 +49,19 @@ __all__ = ["depthwise_conv2d_forward", "depthwise_conv2d_backward", "depthwise_a
 # Numba loops. Flat buffers indexed with uint64 (as in kernels/conv.py): no negative-index
 # wraparound test in the inner loops, so LLVM vectorises the contiguous runs.
 # ---------------------------------------------------------------------------
+
+@njit(cache=True)
+def _plane_geometry(in_shape, out_shape, kH, kW, sH, sW, dH, dW):
+    """``(N, C, H, W, C_out, Ho, Wo, Hp, Wp)`` of a depthwise loop: the input planes' and the
+    output planes' shapes and the extent ``(Hp, Wp)`` of the input rows and columns that the
+    taps of an ``Ho x Wo`` output reach, ``(Ho - 1)*s + (k - 1)*d + 1`` per side (the size
+    of the padded plane buffers)."""
+    N, C, H, W = in_shape
+    C_out, Ho, Wo = out_shape[1], out_shape[2], out_shape[3]
+    Hp = (Ho - 1) * sH + (kH - 1) * dH + 1
+    Wp = (Wo - 1) * sW + (kW - 1) * dW + 1
+    return N, C, H, W, C_out, Ho, Wo, Hp, Wp
+
 
 @njit(cache=True)
 def _pad_plane(xf, x0, H, W, xp, Hp, Wp, pt, pl):
@@ -70,14 +84,11 @@ def _pad_plane(xf, x0, H, W, xp, Hp, Wp, pt, pl):
             xp[uint64(d0 + q)] = 0
 
 
-@njit(cache=True, parallel=True)
-def _dw_forward(x, w, bias, out, m, kH, kW, sH, sW, pt, pl, dH, dW):
+def _dw_forward_loop(x, w, bias, out, m, kH, kW, sH, sW, pt, pl, dH, dW):
     """prange over the N*C input planes; each is padded once into a local buffer, then its m
     output planes are built row by row: acc = bias + sum over taps of w * (padded row run)."""
-    N, C, H, W = x.shape
-    C_out, Ho, Wo = out.shape[1], out.shape[2], out.shape[3]
-    Hp = (Ho - 1) * sH + (kH - 1) * dH + 1
-    Wp = (Wo - 1) * sW + (kW - 1) * dW + 1
+    N, C, H, W, C_out, Ho, Wo, Hp, Wp = _plane_geometry(x.shape, out.shape, kH, kW, sH, sW,
+                                                       dH, dW)
     xf = x.reshape(x.size)
     wf = w.reshape(w.size)
     of = out.reshape(out.size)
@@ -111,15 +122,15 @@ def _dw_forward(x, w, bias, out, m, kH, kW, sH, sW, pt, pl, dH, dW):
                     of[uint64(d0 + ow)] = acc[ow]
 
 
-@njit(cache=True, parallel=True)
-def _dw_grad_input(g, w, gx, m, kH, kW, sH, sW, pt, pl, dH, dW):
+_dw_forward = twins(_dw_forward_loop)
+
+
+def _dw_grad_input_loop(g, w, gx, m, kH, kW, sH, sW, pt, pl, dH, dW):
     """prange over the N*C input planes; the adjoint of the forward: the m output-gradient
     planes of the channel scatter w * grad_out into a zeroed padded buffer (every += stays in
     this iteration's own buffer), whose interior is then the input gradient."""
-    N, C, H, W = gx.shape
-    C_out, Ho, Wo = g.shape[1], g.shape[2], g.shape[3]
-    Hp = (Ho - 1) * sH + (kH - 1) * dH + 1
-    Wp = (Wo - 1) * sW + (kW - 1) * dW + 1
+    N, C, H, W, C_out, Ho, Wo, Hp, Wp = _plane_geometry(gx.shape, g.shape, kH, kW, sH, sW,
+                                                       dH, dW)
     gf = g.reshape(g.size)
     wf = w.reshape(w.size)
     xf = gx.reshape(gx.size)
@@ -155,17 +166,17 @@ def _dw_grad_input(g, w, gx, m, kH, kW, sH, sW, pt, pl, dH, dW):
                 xf[uint64(x0 + ih * W + iw)] = v
 
 
-@njit(cache=True, parallel=True)
-def _dw_grad_weight(g, x, part, m, kH, kW, sH, sW, pt, pl, dH, dW):
+_dw_grad_input = twins(_dw_grad_input_loop)
+
+
+def _dw_grad_weight_loop(g, x, part, m, kH, kW, sH, sW, pt, pl, dH, dW):
     """part[n, o, :kH*kW] = the weight gradient of output channel o from image n,
     part[n, o, kH*kW] = its bias gradient (float64). prange over the N*C input planes: the
     padded input plane, then per output row and tap an elementwise multiply-add into a
     (kH*kW + 1, W_out) row accumulator (vectorised, no reduction in the inner loop), summed
     in float64 at the end of the plane."""
-    N, C, H, W = x.shape
-    C_out, Ho, Wo = g.shape[1], g.shape[2], g.shape[3]
-    Hp = (Ho - 1) * sH + (kH - 1) * dH + 1
-    Wp = (Wo - 1) * sW + (kW - 1) * dW + 1
+    N, C, H, W, C_out, Ho, Wo, Hp, Wp = _plane_geometry(x.shape, g.shape, kH, kW, sH, sW,
+                                                       dH, dW)
     kk = kH * kW
     gf = g.reshape(g.size)
     xf = x.reshape(x.size)
@@ -201,6 +212,9 @@ def _dw_grad_weight(g, x, part, m, kH, kW, sH, sW, pt, pl, dH, dW):
                 for ow in range(Wo):
                     s += acc[uint64(t * Wo + ow)]
                 part[n, o, t] = s
+
+
+_dw_grad_weight = twins(_dw_grad_weight_loop)
 
 
 # ---------------------------------------------------------------------------
@@ -251,12 +265,7 @@ def depthwise_conv2d_forward(x, weight, bias, stride, padding, dilation):
     output rows -> taps -> a run of ``W_out`` (see the module docstring).
     """
     op = "depthwise_conv2d"
-    x = _float_array(op, "x", x)
-    weight = _float_array(op, "weight", weight)
-    if x.ndim != 4:
-        raise ValueError(f"{op}: expected x of shape (N, C_in, H, W), got shape {x.shape}")
-    if weight.dtype != x.dtype:
-        raise TypeError(f"{op}: x has dtype {x.dtype} but weight has dtype {weight.dtype}")
+    x, weight = _forward_arrays(op, x, weight)
     k, s, p, d, Ho, Wo = _check(op, x.shape, weight, stride, padding, dilation)
     N, C = x.shape[:2]
     C_out = weight.shape[0]

@@ -41,6 +41,8 @@ indices never race.
 import numpy as np
 from numba import njit, prange
 
+from ._twin import twins, use_parallel
+
 __all__ = ["cross_entropy_forward", "cross_entropy_backward", "layer_norm_forward",
            "layer_norm_backward", "embedding_backward", "embedding_renorm_"]
 
@@ -52,13 +54,13 @@ _FM = {"reassoc", "contract", "arcp"}
 
 
 def _use_parallel(parallel, size):
-    return size >= PARALLEL_MIN if parallel is None else bool(parallel)
+    return use_parallel(parallel, size, PARALLEL_MIN)
 
 
 def _float(op, name, a):
+    """``a`` C-contiguous; asserts float32/float64 (the ops layer checked the dtype)."""
     a = np.asarray(a)
-    if a.dtype != np.float32 and a.dtype != np.float64:
-        raise TypeError(f"{op}: {name} must be float32 or float64, got dtype {a.dtype}")
+    assert a.dtype == np.float32 or a.dtype == np.float64, (op, name, a.dtype)
     return np.ascontiguousarray(a)
 
 
@@ -94,8 +96,7 @@ def _ce_row(x, n, d, t, w, has_w, eps, loss, mx, lsum):
     loss[n, d] = out
 
 
-@njit(cache=True, parallel=True)
-def _ce_fwd_parallel(x, target, w, has_w, ignore_index, eps, loss, mx, lsum):
+def _ce_fwd_loop(x, target, w, has_w, ignore_index, eps, loss, mx, lsum):
     N, D = target.shape
     for r in prange(N * D):
         n = r // D
@@ -109,18 +110,7 @@ def _ce_fwd_parallel(x, target, w, has_w, ignore_index, eps, loss, mx, lsum):
             _ce_row(x, n, d, t, w, has_w, eps, loss, mx, lsum)
 
 
-@njit(cache=True)
-def _ce_fwd_serial(x, target, w, has_w, ignore_index, eps, loss, mx, lsum):
-    N, D = target.shape
-    for n in range(N):
-        for d in range(D):
-            t = target[n, d]
-            if t == ignore_index:
-                loss[n, d] = 0
-                mx[n, d] = 0
-                lsum[n, d] = 0
-            else:
-                _ce_row(x, n, d, t, w, has_w, eps, loss, mx, lsum)
+_ce_fwd = twins(_ce_fwd_loop)
 
 
 @njit(cache=True, fastmath=_FM)
@@ -140,8 +130,7 @@ def _ce_grad_row(x, n, d, t, w, has_w, wsum, eps, coef, mx, lsum, gx):
     gx[n, t, d] -= a
 
 
-@njit(cache=True, parallel=True)
-def _ce_bwd_parallel(x, target, w, has_w, wsum, ignore_index, eps, coef, mx, lsum, gx):
+def _ce_bwd_loop(x, target, w, has_w, wsum, ignore_index, eps, coef, mx, lsum, gx):
     N, D = target.shape
     C = x.shape[1]
     for r in prange(N * D):
@@ -155,35 +144,20 @@ def _ce_bwd_parallel(x, target, w, has_w, wsum, ignore_index, eps, coef, mx, lsu
             _ce_grad_row(x, n, d, t, w, has_w, wsum, eps, coef, mx, lsum, gx)
 
 
-@njit(cache=True)
-def _ce_bwd_serial(x, target, w, has_w, wsum, ignore_index, eps, coef, mx, lsum, gx):
-    N, D = target.shape
-    C = x.shape[1]
-    for n in range(N):
-        for d in range(D):
-            t = target[n, d]
-            if t == ignore_index:
-                for c in range(C):
-                    gx[n, c, d] = 0
-            else:
-                _ce_grad_row(x, n, d, t, w, has_w, wsum, eps, coef, mx, lsum, gx)
+_ce_bwd = twins(_ce_bwd_loop)
 
 
 def _ce_args(op, x, target, weight):
     x = _float(op, "input", x)
-    if x.ndim != 3:
-        raise ValueError(f"{op}: expected logits of shape (N, C, D), got {x.shape}")
+    assert x.ndim == 3, (op, x.shape)  # (N, C, D): the ops layer checked and reshaped
     target = np.ascontiguousarray(target, dtype=np.int64)
     N, C, D = x.shape
-    if target.shape != (N, D):
-        raise ValueError(f"{op}: expected target of shape {(N, D)} for logits {x.shape}, got "
-                         f"{target.shape}")
+    assert target.shape == (N, D), (op, x.shape, target.shape)
     if weight is None:
         w, has_w = np.ones(1, dtype=x.dtype), False
     else:
         w = np.ascontiguousarray(weight, dtype=x.dtype)
-        if w.shape != (C,):
-            raise ValueError(f"{op}: weight must have shape ({C},), got {w.shape}")
+        assert w.shape == (C,), (op, w.shape, C)
         has_w = True
     return x, target, w, has_w
 
@@ -204,7 +178,8 @@ def cross_entropy_forward(x, target, weight=None, ignore_index=-100, label_smoot
         kept apart: see the module docstring) that the backward needs.
 
     Raises:
-        TypeError/ValueError: bad dtype or shapes. IndexError: a target outside ``[0, C)``.
+        IndexError: a target outside ``[0, C)`` (other than ``ignore_index``); dtypes and
+        shapes are asserted (``nn.functional.cross_entropy`` checks them).
     """
     op = "cross_entropy"
     x, target, w, has_w = _ce_args(op, x, target, weight)
@@ -222,7 +197,7 @@ def cross_entropy_forward(x, target, weight=None, ignore_index=-100, label_smoot
         mx[...] = -np.inf
         lsum[...] = 0
         return loss, mx, lsum
-    fn = _ce_fwd_parallel if _use_parallel(parallel, x.size) else _ce_fwd_serial
+    fn = _ce_fwd.parallel if _use_parallel(parallel, x.size) else _ce_fwd.serial
     fn(x, target, w, has_w, ignore_index, x.dtype.type(label_smoothing), loss, mx, lsum)
     return loss, mx, lsum
 
@@ -248,7 +223,7 @@ def cross_entropy_backward(coef, x, target, rowmax, logsum, weight=None, ignore_
     gx = np.empty_like(x)
     if x.size == 0:
         return gx
-    fn = _ce_bwd_parallel if _use_parallel(parallel, x.size) else _ce_bwd_serial
+    fn = _ce_bwd.parallel if _use_parallel(parallel, x.size) else _ce_bwd.serial
     wsum = x.dtype.type(w.sum() if has_w else x.shape[1])
     fn(x, target, w, has_w, wsum, ignore_index, x.dtype.type(label_smoothing), coef, mx, lsum,
        gx)
@@ -282,16 +257,12 @@ def _ln_row(x, r, w, b, has_w, has_b, eps, y, mean, rstd):
         y[r, j] = h
 
 
-@njit(cache=True, parallel=True)
-def _ln_fwd_parallel(x, w, b, has_w, has_b, eps, y, mean, rstd):
+def _ln_fwd_loop(x, w, b, has_w, has_b, eps, y, mean, rstd):
     for r in prange(x.shape[0]):
         _ln_row(x, r, w, b, has_w, has_b, eps, y, mean, rstd)
 
 
-@njit(cache=True)
-def _ln_fwd_serial(x, w, b, has_w, has_b, eps, y, mean, rstd):
-    for r in range(x.shape[0]):
-        _ln_row(x, r, w, b, has_w, has_b, eps, y, mean, rstd)
+_ln_fwd = twins(_ln_fwd_loop)
 
 
 @njit(cache=True, fastmath=_FM)
@@ -324,8 +295,7 @@ def _ln_bwd_chunk(g, x, w, has_w, mean, rstd, r0, r1, gx, gw_row, gb_row, need_x
                 gx[r, j] = rs * (gh - s1 - h * s2)
 
 
-@njit(cache=True, parallel=True)
-def _ln_bwd_parallel(g, x, w, has_w, mean, rstd, gx, gw_part, gb_part, need_x):
+def _ln_bwd_loop(g, x, w, has_w, mean, rstd, gx, gw_part, gb_part, need_x):
     M = x.shape[0]
     n = gw_part.shape[0]
     per = (M + n - 1) // n
@@ -335,24 +305,14 @@ def _ln_bwd_parallel(g, x, w, has_w, mean, rstd, gx, gw_part, gb_part, need_x):
         _ln_bwd_chunk(g, x, w, has_w, mean, rstd, r0, r1, gx, gw_part[c], gb_part[c], need_x)
 
 
-@njit(cache=True)
-def _ln_bwd_serial(g, x, w, has_w, mean, rstd, gx, gw_part, gb_part, need_x):
-    M = x.shape[0]
-    n = gw_part.shape[0]
-    per = (M + n - 1) // n
-    for c in range(n):
-        r0 = c * per
-        r1 = min(M, r0 + per)
-        _ln_bwd_chunk(g, x, w, has_w, mean, rstd, r0, r1, gx, gw_part[c], gb_part[c], need_x)
+_ln_bwd = twins(_ln_bwd_loop)
 
 
 def _ln_affine(op, x, name, a, D):
     if a is None:
         return np.ones(1, dtype=x.dtype), False
     a = np.ascontiguousarray(a, dtype=x.dtype).reshape(-1)
-    if a.shape != (D,):
-        raise ValueError(f"{op}: {name} must have {D} elements (the normalized shape), got "
-                         f"{a.size}")
+    assert a.shape == (D,), (op, name, a.size, D)  # the ops layer checked normalized_shape
     return a, True
 
 
@@ -365,12 +325,11 @@ def layer_norm_forward(x, weight=None, bias=None, eps=1e-5, parallel=None):
         ``(M,)`` that the backward needs.
 
     Raises:
-        TypeError: non-float x. ValueError: x not 2-D, or weight/bias of the wrong size.
+        AssertionError only: ``nn.functional.layer_norm`` checks the dtype and the shapes.
     """
     op = "layer_norm"
     x = _float(op, "input", x)
-    if x.ndim != 2:
-        raise ValueError(f"{op}: expected x of shape (M, D), got {x.shape}")
+    assert x.ndim == 2, (op, x.shape)  # (M, D): the ops layer reshaped
     M, D = x.shape
     w, has_w = _ln_affine(op, x, "weight", weight, D)
     b, has_b = _ln_affine(op, x, "bias", bias, D)
@@ -379,7 +338,7 @@ def layer_norm_forward(x, weight=None, bias=None, eps=1e-5, parallel=None):
     rstd = np.zeros(M, dtype=x.dtype)
     if D == 0:  # an empty normalised shape: mean 0 and rstd 1/sqrt(eps) are never used
         return y, mean, rstd
-    fn = _ln_fwd_parallel if _use_parallel(parallel, x.size) else _ln_fwd_serial
+    fn = _ln_fwd.parallel if _use_parallel(parallel, x.size) else _ln_fwd.serial
     fn(x, w, b, has_w, has_b, x.dtype.type(eps), y, mean, rstd)
     return y, mean, rstd
 
@@ -402,8 +361,7 @@ def layer_norm_backward(grad_out, x, weight, mean, rstd, need_input_grad=True, p
     x = _float(op, "input", x)
     g = np.ascontiguousarray(grad_out, dtype=x.dtype)
     M, D = x.shape
-    if g.shape != x.shape:
-        raise ValueError(f"{op}: grad_out of shape {g.shape} does not match x {x.shape}")
+    assert g.shape == x.shape, (op, g.shape, x.shape)
     w, has_w = _ln_affine(op, x, "weight", weight, D)
     mean = np.ascontiguousarray(mean, dtype=x.dtype)
     rstd = np.ascontiguousarray(rstd, dtype=x.dtype)
@@ -416,7 +374,7 @@ def layer_norm_backward(grad_out, x, weight, mean, rstd, need_input_grad=True, p
     gw_part = np.zeros((chunks, D), dtype=x.dtype)
     gb_part = np.zeros((chunks, D), dtype=x.dtype)
     if M and D:
-        fn = _ln_bwd_parallel if use_par else _ln_bwd_serial
+        fn = _ln_bwd.parallel if use_par else _ln_bwd.serial
         fn(g, x, w, has_w, mean, rstd, gx, gw_part, gb_part, bool(need_input_grad))
     return (gx if need_input_grad else None), gw_part.sum(0), gb_part.sum(0)
 
@@ -440,8 +398,7 @@ def _emb_scatter_cols(grad, idx, scale, has_scale, padding_idx, out, c0, c1):
                 out[r, c] += grad[i, c]
 
 
-@njit(cache=True, parallel=True)
-def _emb_bwd_parallel(grad, idx, scale, has_scale, padding_idx, out, block):
+def _emb_bwd_loop(grad, idx, scale, has_scale, padding_idx, out, block):
     D = out.shape[1]
     nb = (D + block - 1) // block
     for bi in prange(nb):
@@ -449,9 +406,7 @@ def _emb_bwd_parallel(grad, idx, scale, has_scale, padding_idx, out, block):
         _emb_scatter_cols(grad, idx, scale, has_scale, padding_idx, out, c0, min(D, c0 + block))
 
 
-@njit(cache=True)
-def _emb_bwd_serial(grad, idx, scale, has_scale, padding_idx, out, block):
-    _emb_scatter_cols(grad, idx, scale, has_scale, padding_idx, out, 0, out.shape[1])
+_emb_bwd = twins(_emb_bwd_loop)
 
 
 def embedding_backward(grad_out, indices, num_weights, padding_idx=None,
@@ -489,7 +444,7 @@ def embedding_backward(grad_out, indices, num_weights, padding_idx=None,
     if block is None:
         import numba
         block = max(8, -(-D // numba.get_num_threads())) if use_par else D
-    fn = _emb_bwd_parallel if use_par else _emb_bwd_serial
+    fn = _emb_bwd.parallel if use_par else _emb_bwd.serial
     fn(g, idx, scale, bool(scale_grad_by_freq), pad, out, int(max(1, block)))
     return out
 

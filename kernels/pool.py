@@ -17,6 +17,7 @@ The 1-D poolings have no kernels of their own: ``autograd`` runs them with ``H =
 import numpy as np
 from numba import njit, prange, uint64
 
+from ._twin import twins
 from .conv import _float_array, _geometry, _output_size, _shape4
 from .conv import _valid_range as valid_range
 
@@ -37,6 +38,15 @@ def _tap_table(n_out, s, pad, d, size, k):
         table[o, 0] = lo
         table[o, 1] = hi
     return table
+
+
+@njit(cache=True, inline="always")
+def _max_step(best, best_idx, v, idx):
+    """One step of a window's running max with its index: PyTorch's rule "take v if v > best
+    or v is NaN", written without branches: on random data the branch mispredicts about half
+    the time (measured 3x slower than this select/multiply form)."""
+    take = np.int64((v > best) | (v != v))
+    return (max(best, v) if v == v else v), best_idx + take * (idx - best_idx)
 
 
 @njit(cache=True)
@@ -67,19 +77,13 @@ def _max_pool_plane(xf, x0, H, W, of, af, o0, rows, cols, sH, sW, pH, pW, dH, dW
                 rbase = (h0 + i * dH) * W + w0
                 for j in range(jlo, jhi):
                     idx = rbase + j * dW
-                    v = xf[uint64(x0 + idx)]
-                    # PyTorch's rule "take v if v > best or v is NaN", written without
-                    # branches: on random data the branch mispredicts about half the time
-                    # (measured 3x slower than this select/multiply form).
-                    take = np.int64((v > best) | (v != v))
-                    best_idx += take * (idx - best_idx)
-                    best = max(best, v) if v == v else v
+                    best, best_idx = _max_step(best, best_idx, xf[uint64(x0 + idx)], idx)
             of[o] = best
             af[o] = best_idx
 
 
-@njit(cache=True, parallel=True)
-def _max_pool_parallel(x, out, argmax, kH, kW, sH, sW, pH, pW, dH, dW):
+def _max_pool_loop(x, out, argmax, kH, kW, sH, sW, pH, pW, dH, dW):
+    """Max pooling of every plane of x (prange over the N*C planes)."""
     N, C, H, W = x.shape
     H_out, W_out = out.shape[2], out.shape[3]
     rows = _tap_table(H_out, sH, pH, dH, H, kH)
@@ -92,18 +96,7 @@ def _max_pool_parallel(x, out, argmax, kH, kW, sH, sW, pH, pW, dH, dW):
                         rows, cols, sH, sW, pH, pW, dH, dW)
 
 
-@njit(cache=True)
-def _max_pool_serial(x, out, argmax, kH, kW, sH, sW, pH, pW, dH, dW):
-    N, C, H, W = x.shape
-    H_out, W_out = out.shape[2], out.shape[3]
-    rows = _tap_table(H_out, sH, pH, dH, H, kH)
-    cols = _tap_table(W_out, sW, pW, dW, W, kW)
-    xf = x.reshape(x.size)
-    of = out.reshape(out.size)
-    af = argmax.reshape(argmax.size)
-    for p in range(N * C):
-        _max_pool_plane(xf, p * H * W, H, W, of, af, p * H_out * W_out,
-                        rows, cols, sH, sW, pH, pW, dH, dW)
+_max_pool = twins(_max_pool_loop)
 
 
 @njit(cache=True)
@@ -124,8 +117,9 @@ def _scatter_plane(gf, af, o0, n_out, gx, g0, HW):
     return bad
 
 
-@njit(cache=True, parallel=True)
-def _max_pool_backward_parallel(grad_out, argmax, grad_x):
+def _max_pool_backward_loop(grad_out, argmax, grad_x):
+    """Scatter of grad_out through argmax into every plane of grad_x (prange over the N*C
+    planes); returns the count of out-of-range indices."""
     N, C, H, W = grad_x.shape
     n_out = grad_out.shape[2] * grad_out.shape[3]
     gf = grad_out.reshape(grad_out.size)
@@ -137,17 +131,7 @@ def _max_pool_backward_parallel(grad_out, argmax, grad_x):
     return bad
 
 
-@njit(cache=True)
-def _max_pool_backward_serial(grad_out, argmax, grad_x):
-    N, C, H, W = grad_x.shape
-    n_out = grad_out.shape[2] * grad_out.shape[3]
-    gf = grad_out.reshape(grad_out.size)
-    af = argmax.reshape(argmax.size)
-    gx = grad_x.reshape(grad_x.size)
-    bad = 0
-    for p in range(N * C):
-        bad += _scatter_plane(gf, af, p * n_out, n_out, gx, p * H * W, H * W)
-    return bad
+_max_pool_backward = twins(_max_pool_backward_loop)
 
 
 def _ceil_size(n_floor, size, k, s, p, d):
@@ -228,7 +212,7 @@ def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode=Fals
     N, C = x.shape[0], x.shape[1]
     out = np.empty((N, C, H_out, W_out), dtype=x.dtype)
     argmax = np.empty((N, C, H_out, W_out), dtype=np.int64)
-    _max_pool_parallel(x, out, argmax, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1])
+    _max_pool(x, out, argmax, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1])
     return out, argmax
 
 
@@ -273,7 +257,7 @@ def max_pool2d_backward(grad_out, argmax, x_shape):
             f"{op}: grad_out shape {grad_out.shape} does not match x_shape {x_shape} in (N, C)"
         )
     grad_x = np.empty(x_shape, dtype=grad_out.dtype)
-    bad = _max_pool_backward_parallel(grad_out, argmax, grad_x)
+    bad = _max_pool_backward(grad_out, argmax, grad_x)
     if bad:
         raise ValueError(
             f"{op}: {bad} argmax entries lie outside [-1, {x_shape[2] * x_shape[3]}) for "
@@ -365,7 +349,7 @@ def _avg_backward_loop(grad_out, grad_x, rows, cols, divisor, use_divisor):
 
 def _window_max_loop(x, out, argmax, rows, cols):
     """prange over planes: max of each contiguous window with its flat index (PyTorch's
-    "v > best or v is NaN" rule, branch-free as in ``_max_pool_plane``)."""
+    "v > best or v is NaN" rule, branch-free: ``_max_step``)."""
     N, C, H, W = x.shape
     H_out, W_out = rows.shape[0], cols.shape[0]
     xf = x.reshape(x.size)
@@ -388,22 +372,18 @@ def _window_max_loop(x, out, argmax, rows, cols):
                 for h in range(h0, h1):
                     for w in range(w0, w1):
                         idx = h * W + w
-                        v = xf[uint64(x0 + idx)]
-                        take = np.int64((v > best) | (v != v))
-                        best_idx += take * (idx - best_idx)
-                        best = max(best, v) if v == v else v
+                        best, best_idx = _max_step(best, best_idx, xf[uint64(x0 + idx)], idx)
                 of[o] = best
                 af[o] = best_idx
 
 
-# The kernels run the parallel versions; the serial ones (same source, prange runs as range,
-# compiled only when a test asks) exist so the tests can check parallel == serial.
-_avg_parallel = njit(cache=True, parallel=True)(_avg_loop)
-_avg_serial = njit(_avg_loop)
-_avg_backward_parallel = njit(cache=True, parallel=True)(_avg_backward_loop)
-_avg_backward_serial = njit(_avg_backward_loop)
-_window_max_parallel = njit(cache=True, parallel=True)(_window_max_loop)
-_window_max_serial = njit(_window_max_loop)
+_avg = twins(_avg_loop)
+_avg_backward = twins(_avg_backward_loop)
+_window_max = twins(_window_max_loop)
+# the names tests/test_conv_pool.py checks parallel == serial with
+_avg_parallel, _avg_serial = _avg
+_avg_backward_parallel, _avg_backward_serial = _avg_backward
+_window_max_parallel, _window_max_serial = _window_max
 
 
 def _divisor(op, divisor_override):
@@ -474,7 +454,7 @@ def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode=False, count_i
     rows, cols = _avg_tables(op, x.shape, kernel_size, stride, padding, ceil_mode,
                              count_include_pad)
     out = np.empty(x.shape[:2] + (rows.shape[0], cols.shape[0]), dtype=x.dtype)
-    _avg_parallel(x, out, rows, cols, div, use_div)
+    _avg(x, out, rows, cols, div, use_div)
     return out
 
 
@@ -504,7 +484,7 @@ def avg_pool2d_backward(grad_out, x_shape, kernel_size, stride, padding, ceil_mo
                              count_include_pad)
     grad_out = _grad4(op, grad_out, x_shape, (rows.shape[0], cols.shape[0]))
     grad_x = np.empty(x_shape, dtype=grad_out.dtype)
-    _avg_backward_parallel(grad_out, grad_x, rows, cols, div, use_div)
+    _avg_backward(grad_out, grad_x, rows, cols, div, use_div)
     return grad_x
 
 
@@ -531,6 +511,13 @@ def _adaptive_size(op, x_shape, output_size):
     return sizes
 
 
+def _adaptive_tables(op, x_shape, output_size):
+    """The row and column window tables of an adaptive pooling of ``x_shape`` to
+    ``output_size`` (checked by :func:`_adaptive_size`)."""
+    H_out, W_out = _adaptive_size(op, x_shape, output_size)
+    return adaptive_pool_windows(x_shape[2], H_out), adaptive_pool_windows(x_shape[3], W_out)
+
+
 def adaptive_avg_pool2d_forward(x, output_size):
     """2-D adaptive average pooling (PyTorch's ``adaptive_avg_pool2d``).
 
@@ -551,11 +538,9 @@ def adaptive_avg_pool2d_forward(x, output_size):
     """
     op = "adaptive_avg_pool2d"
     x = _input4(op, x)
-    H_out, W_out = _adaptive_size(op, x.shape, output_size)
-    rows = adaptive_pool_windows(x.shape[2], H_out)
-    cols = adaptive_pool_windows(x.shape[3], W_out)
-    out = np.empty(x.shape[:2] + (H_out, W_out), dtype=x.dtype)
-    _avg_parallel(x, out, rows, cols, 1.0, False)
+    rows, cols = _adaptive_tables(op, x.shape, output_size)
+    out = np.empty(x.shape[:2] + (rows.shape[0], cols.shape[0]), dtype=x.dtype)
+    _avg(x, out, rows, cols, 1.0, False)
     return out
 
 
@@ -574,12 +559,10 @@ def adaptive_avg_pool2d_backward(grad_out, x_shape):
     if grad_out.ndim != 4:
         raise ValueError(f"{op}: expected grad_out of shape (N, C, H_out, W_out), got shape "
                          f"{grad_out.shape}")
-    H_out, W_out = _adaptive_size(op, x_shape, grad_out.shape[2:])
-    grad_out = _grad4(op, grad_out, x_shape, (H_out, W_out))
-    rows = adaptive_pool_windows(x_shape[2], H_out)
-    cols = adaptive_pool_windows(x_shape[3], W_out)
+    rows, cols = _adaptive_tables(op, x_shape, grad_out.shape[2:])
+    grad_out = _grad4(op, grad_out, x_shape, (rows.shape[0], cols.shape[0]))
     grad_x = np.empty(x_shape, dtype=grad_out.dtype)
-    _avg_backward_parallel(grad_out, grad_x, rows, cols, 1.0, False)
+    _avg_backward(grad_out, grad_x, rows, cols, 1.0, False)
     return grad_x
 
 
@@ -604,10 +587,8 @@ def adaptive_max_pool2d_forward(x, output_size):
     """
     op = "adaptive_max_pool2d"
     x = _input4(op, x)
-    H_out, W_out = _adaptive_size(op, x.shape, output_size)
-    rows = adaptive_pool_windows(x.shape[2], H_out)
-    cols = adaptive_pool_windows(x.shape[3], W_out)
-    out = np.empty(x.shape[:2] + (H_out, W_out), dtype=x.dtype)
-    argmax = np.empty(x.shape[:2] + (H_out, W_out), dtype=np.int64)
-    _window_max_parallel(x, out, argmax, rows, cols)
+    rows, cols = _adaptive_tables(op, x.shape, output_size)
+    out = np.empty(x.shape[:2] + (rows.shape[0], cols.shape[0]), dtype=x.dtype)
+    argmax = np.empty(out.shape, dtype=np.int64)
+    _window_max(x, out, argmax, rows, cols)
     return out, argmax

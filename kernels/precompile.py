@@ -4,7 +4,9 @@ Numba compiles each kernel on its first call and keeps the machine code in its o
 (``cache=True``: ``NUMBA_CACHE_DIR``, or ``__pycache__`` beside the sources), so only a
 process that meets a cold cache pays for it. This command fills the cache in advance (in CI,
 a Docker build, or after installing), by calling every kernel of the chosen *families* once
-on tiny arrays of each chosen dtype, the parallel and the serial twins both:
+on tiny arrays of each chosen dtype: the parallel twins, and for the families whose entry
+points choose by size (norm, loss, attention, rnn) the serial twins too (the serial twins of
+conv and pool run only in a forked child, see :mod:`kernels._twin`, and compile there):
 
 ============  ====================================================================
 family        kernels (what a model with these layers needs)

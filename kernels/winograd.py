@@ -78,8 +78,9 @@ import numpy as np
 from numba import get_num_threads, njit, prange, set_num_threads, threading_layer, uint64
 from threadpoolctl import ThreadpoolController
 
-from .conv import (_backward_arrays, _bias_or_zeros, _check_conv_args, _float_array,
-                   conv2d_backward, conv2d_forward)
+from ._twin import twins
+from .conv import (_backward_arrays, _bias_or_zeros, _check_conv_args, _copy_and_sum,
+                   _forward_arrays, conv2d_backward, conv2d_forward)
 
 __all__ = ["conv2d_winograd_forward", "conv2d_winograd_backward", "winograd_applicable"]
 
@@ -110,8 +111,7 @@ def _pad_plane(xf, x0, H, W, buf, top, left):
                 buf[r, q] = 0
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def _input_transform(x, Vf, plane, Tc, n0, nimg, top, left, tH, tW):
+def _input_transform_loop(x, Vf, plane, Tc, n0, nimg, top, left, tH, tW):
     """V[xi, c, (n - n0)*tH*tW + th*tW + tw] = (B^T d B)[xi] for the 4x4 tile d of
     x[n, c] at (2*th - top, 2*tw - left), where V[xi, c, t] is Vf[xi*plane + c*Tc + t].
     prange over the chunk's nimg*C planes."""
@@ -168,8 +168,10 @@ def _input_transform(x, Vf, plane, Tc, n0, nimg, top, left, tH, tW):
                 Vf[t + uint64(15 * plane)] = e1 - e3
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def _output_transform(Mf, plane, Tc, bias, out, n0, nimg, tH, tW):
+_input_transform = twins(_input_transform_loop, nogil=True)
+
+
+def _output_transform_loop(Mf, plane, Tc, bias, out, n0, nimg, tH, tW):
     """out[n, o, 2*th + a, 2*tw + b] = (A^T M[:, o, t] A)[a, b] + bias[o] for the chunk's
     images, where M[xi, o, t] is Mf[xi*plane + o*Tc + t] (rows/columns past the output edge
     are dropped). prange over nimg*C_out planes."""
@@ -228,21 +230,10 @@ def _output_transform(Mf, plane, Tc, bias, out, n0, nimg, tH, tW):
                         of[uint64(d0 + w)] = y[a, w]
 
 
-@njit(cache=True, nogil=True, fastmath={"reassoc"})
-def _copy_and_sum(src, s0, dst, d0, L):
-    """Copy L values src[s0:s0+L] to dst[d0:d0+L] and return their sum (float64 accumulator;
-    ``reassoc`` lets LLVM vectorize the sum: a serial float64 add chain cost 1.7 ms of the
-    benchmark's backward)."""
-    total = 0.0
-    for l in range(L):
-        v = src[uint64(s0 + l)]
-        dst[uint64(d0 + l)] = v
-        total += v
-    return total
+_output_transform = twins(_output_transform_loop, nogil=True)
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def _grad_output_transform(g, Df, plane, Tc, psum, n0, nimg, tH, tW):
+def _grad_output_transform_loop(g, Df, plane, Tc, psum, n0, nimg, tH, tW):
     """dM[xi, o, t] = (A dY A^T)[xi] for the 2x2 tile dY of g[n, o] at (2*th, 2*tw) (0 past
     the edge), where dM[xi, o, t] is Df[xi*plane + o*Tc + t]; psum[n - n0, o] = sum of the
     plane g[n, o] (float64). prange over planes."""
@@ -296,6 +287,9 @@ def _grad_output_transform(g, Df, plane, Tc, psum, n0, nimg, tH, tW):
                 Df[t + uint64(13 * plane)] = r3a + r3b
                 Df[t + uint64(14 * plane)] = r3a - r3b
                 Df[t + uint64(15 * plane)] = -r3b
+
+
+_grad_output_transform = twins(_grad_output_transform_loop, nogil=True)
 
 
 # ---------------------------------------------------------------------------
@@ -475,12 +469,7 @@ def conv2d_winograd_forward(x, weight, bias, padding):
     transform with the bias (``prange`` over output planes).
     """
     op = "conv2d_winograd"
-    x = _float_array(op, "x", x)
-    weight = _float_array(op, "weight", weight)
-    if x.ndim != 4:
-        raise ValueError(f"{op}: expected x of shape (N, C_in, H, W), got shape {x.shape}")
-    if weight.dtype != x.dtype:
-        raise TypeError(f"{op}: x has dtype {x.dtype} but weight has dtype {weight.dtype}")
+    x, weight = _forward_arrays(op, x, weight)
     _check_3x3(op, weight)
     (top, left), Ho, Wo = _padding_lo(op, x.shape, weight, padding)
     if not (_finite(x) and _finite(weight)):  # see "Non-finite values"

@@ -17,6 +17,7 @@ import kernels as K
 import nn
 import nn.functional as F
 from kernels import depthwise as dw
+from test_winograd import _close as winograd_close
 
 FLOATS = (np.float32, np.float64)
 
@@ -75,12 +76,8 @@ def ref_grouped(x, w, b, stride, pads, dilation, groups):
 
 
 def _close(got, want, dtype, what):
-    assert got.dtype == dtype, f"{what}: dtype {got.dtype}, expected {dtype}"
-    assert got.shape == want.shape, f"{what}: shape {got.shape}, expected {want.shape}"
-    scale = max(1.0, float(np.abs(want).max()))
-    tol = 1e-11 if dtype == np.float64 else 2e-5
-    err = float(np.abs(got.astype(np.float64) - want).max()) / scale
-    assert err <= tol, f"{what}: relative error {err:.3g} > {tol}"
+    """float64: 1e-11 relative to the scale of ``want``; float32: 2e-5 of the scale."""
+    winograd_close(got, want, dtype, what, tol64=1e-11, tol32=2e-5)
 
 
 @st.composite

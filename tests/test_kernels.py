@@ -385,15 +385,15 @@ def test_parallel_equals_serial(dtype):
 
     c_par = np.full((C * kH * kW, N * H_out * W_out), np.nan, dtype)
     c_ser = c_par.copy()
-    conv_module._im2col_parallel(x, c_par, *geo, H_out, W_out)
-    conv_module._im2col_serial(x, c_ser, *geo, H_out, W_out)
+    conv_module._im2col.parallel(x, c_par, *geo, H_out, W_out)
+    conv_module._im2col.serial(x, c_ser, *geo, H_out, W_out)
     np.testing.assert_array_equal(c_par, c_ser)
 
     y = rng.standard_normal(c_par.shape).astype(dtype)
     g_par = np.full(x.shape, np.nan, dtype)
     g_ser = g_par.copy()
-    conv_module._col2im_parallel(y, g_par, *geo, H_out, W_out)
-    conv_module._col2im_serial(y, g_ser, *geo, H_out, W_out)
+    conv_module._col2im.parallel(y, g_par, *geo, H_out, W_out)
+    conv_module._col2im.serial(y, g_ser, *geo, H_out, W_out)
     np.testing.assert_array_equal(g_par, g_ser)
 
     xi = rng.integers(0, 3, size=x.shape).astype(dtype)  # ties
@@ -401,20 +401,112 @@ def test_parallel_equals_serial(dtype):
     o_par = np.empty((N, C) + P_out, dtype)
     a_par = np.empty((N, C) + P_out, np.int64)
     o_ser, a_ser = o_par.copy(), a_par.copy()
-    pool_module._max_pool_parallel(xi, o_par, a_par, 3, 2, 1, 1, 1, 1, 1, 1)
-    pool_module._max_pool_serial(xi, o_ser, a_ser, 3, 2, 1, 1, 1, 1, 1, 1)
+    pool_module._max_pool.parallel(xi, o_par, a_par, 3, 2, 1, 1, 1, 1, 1, 1)
+    pool_module._max_pool.serial(xi, o_ser, a_ser, 3, 2, 1, 1, 1, 1, 1, 1)
     np.testing.assert_array_equal(o_par, o_ser)
     np.testing.assert_array_equal(a_par, a_ser)
 
     g = rng.standard_normal(o_par.shape).astype(dtype)
     b_par = np.full(x.shape, np.nan, dtype)
     b_ser = b_par.copy()
-    assert pool_module._max_pool_backward_parallel(g, a_par, b_par) == 0
-    assert pool_module._max_pool_backward_serial(g, a_par, b_ser) == 0
+    assert pool_module._max_pool_backward.parallel(g, a_par, b_par) == 0
+    assert pool_module._max_pool_backward.serial(g, a_par, b_ser) == 0
     np.testing.assert_array_equal(b_par, b_ser)
     # and the parallel scatter really accumulates (stride 1 < kernel: overlaps)
     np.testing.assert_allclose(b_par, ref_max_pool_backward(g, a_par, x.shape), rtol=1e-5,
                                atol=1e-5)
+
+
+# the twins' cache entries (kernels/_twin.py) and the serial switch of forked children
+_ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+
+_CALL_TWINS = (
+    "import numpy as np\n"
+    "from kernels import _notice, pool\n"
+    "x = np.arange(32.0).reshape(1, 2, 4, 4)\n"
+    "rows = pool.adaptive_pool_windows(4, 2)\n"
+    "outs = []\n"
+    "for twin in (pool._avg.serial, pool._avg.parallel):\n"
+    "    out = np.empty((1, 2, 2, 2))\n"
+    "    twin(x, out, rows, rows, 1.0, False)\n"
+    "    outs.append(out)\n"
+    "assert np.array_equal(outs[0], outs[1])\n"
+    "print('compiled', _notice.compiled_seconds()[0])\n"
+    "print('hits', sum(pool._avg.serial.stats.cache_hits.values()),\n"
+    "      sum(pool._avg.parallel.stats.cache_hits.values()))\n")
+
+
+def _python(code, cache):
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache), TAPEGRAD_COMPILE_NOTICE="0")
+    env["PYTHONPATH"] = str(_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return subprocess.run([sys.executable, "-c", code], cwd=_ROOT, env=env, capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_twins_have_their_own_cache_entries(tmp_path):
+    """Numba keys its cache by qualified name and line, not by compile options: the serial
+    twin must not share (and overwrite, or load) the parallel twin's entry. A first cold
+    process compiles both; a second loads both from the cache and compiles nothing."""
+    from kernels import _twin
+
+    par, ser = pool_module._avg
+    assert par.targetoptions.get("parallel") is True and not ser.targetoptions.get("parallel")
+    assert par.py_func.__code__ is ser.py_func.__code__
+    assert ser.py_func.__qualname__ == par.py_func.__qualname__ + "_serial"
+    assert isinstance(pool_module._avg, _twin.Twin)
+    cold = _python(_CALL_TWINS, tmp_path)
+    assert cold.returncode == 0, cold.stderr
+    assert "compiled 2" in cold.stdout and "hits 0 0" in cold.stdout, cold.stdout
+    index = sorted(p.name for p in tmp_path.rglob("*.nbi") if "_avg_loop" in p.name)
+    assert len(index) == 2 and any("_avg_loop_serial-" in n for n in index), index
+    warm = _python(_CALL_TWINS, tmp_path)
+    assert warm.returncode == 0, warm.stderr
+    assert "compiled 0" in warm.stdout and "hits 1 1" in warm.stdout, warm.stdout
+
+
+def test_use_parallel_and_the_serial_switch(monkeypatch):
+    from kernels import _twin
+
+    monkeypatch.setitem(_twin._state, "serial", False)
+    assert _twin.use_parallel(None, 10, 5) and not _twin.use_parallel(None, 4, 5)
+    assert not _twin.use_parallel(False, 10, 5) and _twin.use_parallel(True, 0, 5)
+    _twin.set_serial(True)
+    assert _twin.serial_only()
+    assert not _twin.use_parallel(True, 10, 5)
+    calls = []
+    twin = _twin.Twin(lambda: calls.append("parallel"), lambda: calls.append("serial"))
+    twin()
+    _twin.set_serial(False)
+    twin()
+    assert calls == ["serial", "parallel"]
+
+
+def test_a_forked_child_runs_the_serial_twins(tmp_path):
+    """After Numba's parallel layer started, a forked child (a DataLoader worker of a script
+    without a main guard) must still run the kernels: it switches to the serial twins."""
+    import os
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform")
+    code = (
+        "import os, numpy as np, kernels\n"
+        "from kernels import _twin\n"
+        "x = np.random.default_rng(0).standard_normal((2, 3, 8, 8)).astype(np.float32)\n"
+        "w = np.ones((4, 3, 3, 3), np.float32)\n"
+        "ref = kernels.conv2d_forward(x, w, None, 1, 1, 1)\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    ok = _twin.serial_only() and np.allclose(\n"
+        "        kernels.conv2d_forward(x, w, None, 1, 1, 1), ref, rtol=1e-5, atol=1e-5)\n"
+        "    kernels.max_pool2d_forward(x, 2, 2, 0, 1)\n"
+        "    os._exit(0 if ok else 3)\n"
+        "_, status = os.waitpid(pid, 0)\n"
+        "print('child', os.waitstatus_to_exitcode(status), 'parent serial', _twin.serial_only())\n")
+    out = _python(code, tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "child 0 parent serial False" in out.stdout, (out.stdout, out.stderr[-2000:])
 
 
 # ---------------------------------------------------------------------------

@@ -60,13 +60,13 @@ def _data(rng, N, C_in, C_out, H, W, padding, dtype):
     return x, w, b, g
 
 
-def _close(got, want, dtype, what):
-    """float64: 1e-10 relative to the scale of ``want``; float32: 1e-5 of the scale (a few
-    ulps times the sum size)."""
+def _close(got, want, dtype, what, tol64=1e-10, tol32=1e-5):
+    """float64: ``tol64`` (1e-10) relative to the scale of ``want``; float32: ``tol32`` (1e-5)
+    of the scale (a few ulps times the sum size). Also used by tests/test_depthwise.py."""
     assert got.dtype == dtype, f"{what}: dtype {got.dtype}, expected {dtype}"
     assert got.shape == want.shape, f"{what}: shape {got.shape}, expected {want.shape}"
     scale = max(1.0, float(np.abs(want).max()))
-    tol = 1e-10 if dtype == np.float64 else 1e-5
+    tol = tol64 if dtype == np.float64 else tol32
     err = float(np.abs(got.astype(np.float64) - want).max()) / scale
     assert err <= tol, f"{what}: relative error {err:.3g} > {tol}"
 
