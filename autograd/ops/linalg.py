@@ -15,7 +15,7 @@ import numpy as np
 from ..graph import Node
 from ._out import with_out as _with_out
 from ..tensor import Tensor
-from .elementwise import _operands, promote_dtypes
+from ._pointwise import _operands, promote_dtypes
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "outer", "cross", "svd", "einsum", "tensordot", "inverse", "det",
            "slogdet", "logdet"]

@@ -172,7 +172,7 @@ def _check_nonempty(input, dims, op):
 
 def _max_min(input, dim, keepdim, is_max, op):
     if isinstance(dim, Tensor):  # torch.max(a, b): elementwise
-        from .elementwise import maximum, minimum
+        from .comparison import maximum, minimum
         return maximum(input, dim) if is_max else minimum(input, dim)
     if dim is None:
         _check_nonempty(input, (), op)
@@ -504,7 +504,7 @@ class PNorm(Node):
     def backward(ctx, grad):
         # d||x||_p / dx = sign(x) |x|^(p-1) / ||x||^(p-1); 0 where the norm is 0 (PyTorch's
         # norm_backward masks it the same way).
-        from .elementwise import where
+        from .comparison import where
         a, out = ctx.saved_tensors
         p = ctx.p
         if grad.shape != ctx.kd_shape:
@@ -632,7 +632,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
         return _with_out("nansum", nansum, out, input, dim=dim, keepdim=keepdim, dtype=dtype)
     if input._data.dtype.kind != "f":
         return sum(input, dim, keepdim, dtype)
-    from .elementwise import where
+    from .comparison import where
     mask = Tensor._make(np.isnan(input._data), False, None)
     zero = Tensor._make(np.zeros((), input._data.dtype), False, None)
     return sum(where(mask, zero, input), dim, keepdim, dtype)

@@ -19,7 +19,7 @@ from .. import grad_mode
 from ..graph import Node, sum_to
 from ._out import with_out as _with_out
 from ..tensor import Tensor, _register_methods, _wrap_dim
-from .elementwise import promote_dtypes
+from ._pointwise import promote_dtypes
 
 __all__ = ["diff", "fliplr", "flipud", "select", "ravel", "moveaxis", "swapdims", "reshape", "view", "view_as", "flatten", "unflatten", "squeeze", "unsqueeze",
            "transpose", "swapaxes", "permute", "t", "expand", "expand_as", "broadcast_to",

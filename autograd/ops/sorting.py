@@ -95,7 +95,7 @@ def _out_pair(op, fn, out, *args, **kwargs):
     if not isinstance(out, (tuple, list)) or len(out) != 2:
         raise TypeError(f"{op}(): argument 'out' must be a tuple of 2 Tensors (values, indices)")
     res = fn(*args, **kwargs)
-    from .elementwise import clone
+    from .unary import clone
     _with_out(op, lambda: res.values.detach(), out[0])
     _with_out(op, lambda: clone(res.indices), out[1])
     return type(res)(out[0], out[1])
