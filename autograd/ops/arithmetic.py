@@ -118,6 +118,23 @@ class DivScalar(_ScalarNode):
 
 
 # ---- arithmetic -------------------------------------------------------------------------------
+def _dispatch(node, scalar_node, a, b, commutes):
+    """``scalar_node`` for a floating tensor with a Python number (either side where the op
+    ``commutes``), else ``node``: the promoted operands ``a``, ``b`` of add/sub/mul/div."""
+    if _is_number(b) and a._data.dtype.kind == "f":
+        return scalar_node.apply(a, b)
+    if commutes and _is_number(a) and b._data.dtype.kind == "f":
+        return scalar_node.apply(b, a)
+    return node.apply(a, b)
+
+
+def _scaled(other, alpha):
+    """``alpha * other`` for add/sub's ``alpha`` (``other`` itself when ``alpha == 1``)."""
+    if alpha == 1:
+        return other
+    return mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+
+
 class Add(Node):
     """Saves nothing (the gradient passes to both inputs)."""
 
@@ -132,14 +149,8 @@ def add(input, other, alpha=1, *, out=None):
     """``input + alpha * other`` with broadcasting (``torch.add``)."""
     if out is not None:
         return _with_out("add", add, out, input, other, alpha=alpha)
-    if alpha != 1:
-        other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
-    a, b = _operands(input, other)
-    if _is_number(b) and a._data.dtype.kind == "f":
-        return AddScalar.apply(a, b)
-    if _is_number(a) and b._data.dtype.kind == "f":
-        return AddScalar.apply(b, a)
-    return Add.apply(a, b)
+    a, b = _operands(input, _scaled(other, alpha))
+    return _dispatch(Add, AddScalar, a, b, commutes=True)
 
 
 class Sub(Node):
@@ -156,12 +167,8 @@ def sub(input, other, alpha=1, *, out=None):
     """``input - alpha * other`` with broadcasting (``torch.sub``)."""
     if out is not None:
         return _with_out("sub", sub, out, input, other, alpha=alpha)
-    if alpha != 1:
-        other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
-    a, b = _operands(input, other)
-    if _is_number(b) and a._data.dtype.kind == "f":
-        return SubScalar.apply(a, b)
-    return Sub.apply(a, b)
+    a, b = _operands(input, _scaled(other, alpha))
+    return _dispatch(Sub, SubScalar, a, b, commutes=False)
 
 
 subtract = sub
@@ -184,11 +191,7 @@ def mul(input, other, *, out=None):
     if out is not None:
         return _with_out("mul", mul, out, input, other)
     a, b = _operands(input, other)
-    if _is_number(b) and a._data.dtype.kind == "f":
-        return MulScalar.apply(a, b)
-    if _is_number(a) and b._data.dtype.kind == "f":
-        return MulScalar.apply(b, a)
-    return Mul.apply(a, b)
+    return _dispatch(Mul, MulScalar, a, b, commutes=True)
 
 
 multiply = mul
@@ -232,9 +235,7 @@ def div(input, other, rounding_mode=None, *, out=None):
         dt = _result_dtype(a, b)
         return Tensor._make(np.asarray(arr).astype(dt, copy=False), False, None)
     a, b = _float_pair(a, b)
-    if _is_number(b) and a._data.dtype.kind == "f":
-        return DivScalar.apply(a, b)
-    return Div.apply(a, b)
+    return _dispatch(Div, DivScalar, a, b, commutes=False)
 
 
 divide = true_divide = div

@@ -43,7 +43,7 @@ def _keepdim_shape(shape, dims):
 
 
 class Sum(Node):
-    """Graph node of :func:`sum`: its forward and backward."""
+    """Keeps the input's shape (saves no array) for backward."""
 
     @staticmethod
     def forward(ctx, a, dims, keepdim):
@@ -81,7 +81,7 @@ def sum(input, dim=None, keepdim=False, dtype=None, *, out=None):
 
 
 class Mean(Node):
-    """Graph node of :func:`mean`: its forward and backward."""
+    """Keeps the input's shape and the count (saves no array) for backward."""
 
     @staticmethod
     def forward(ctx, a, dims, keepdim):
@@ -320,7 +320,7 @@ def _flip_cumsum_flip(x, dim):
 
 
 class Cumsum(Node):
-    """Graph node of :func:`cumsum`: its forward and backward."""
+    """Keeps the dim (saves no array) for backward."""
 
     @staticmethod
     def forward(ctx, a, dim):
@@ -360,7 +360,7 @@ def cumsum(input, dim, *, dtype=None, out=None):
 
 
 class Cumprod(Node):
-    """Graph node of :func:`cumprod`: its forward and backward."""
+    """Saves the input and the output for backward."""
 
     @staticmethod
     def forward(ctx, a, dim):
@@ -418,7 +418,7 @@ def cumprod(input, dim, *, dtype=None, out=None):
 
 
 class Prod(Node):
-    """Graph node of :func:`prod`: its forward and backward."""
+    """Saves the input for backward."""
 
     @staticmethod
     def forward(ctx, a, dims, keepdim):
