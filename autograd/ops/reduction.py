@@ -332,6 +332,14 @@ class Cumsum(Node):
         return _flip_cumsum_flip(grad, ctx.dim), None
 
 
+def _cumulative(node, input, dim, dtype, op):
+    """``node`` (Cumsum/Cumprod) along ``dim`` of ``input`` as :func:`_cum_args` prepares it,
+    a 0-d input's result reshaped back to 0-d."""
+    x, d = _cum_args(input, dim, dtype, op)
+    out = node.apply(x, d)
+    return out.reshape(()) if input._data.ndim == 0 else out
+
+
 def _cum_args(input, dim, dtype, op):
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(input).__name__}")
@@ -354,9 +362,7 @@ def cumsum(input, dim, *, dtype=None, out=None):
     """
     if out is not None:
         return _with_out("cumsum", cumsum, out, input, dim, dtype=dtype)
-    x, d = _cum_args(input, dim, dtype, "cumsum")
-    out = Cumsum.apply(x, d)
-    return out.reshape(()) if input._data.ndim == 0 else out
+    return _cumulative(Cumsum, input, dim, dtype, "cumsum")
 
 
 class Cumprod(Node):
@@ -412,9 +418,7 @@ def cumprod(input, dim, *, dtype=None, out=None):
     """
     if out is not None:
         return _with_out("cumprod", cumprod, out, input, dim, dtype=dtype)
-    x, d = _cum_args(input, dim, dtype, "cumprod")
-    out = Cumprod.apply(x, d)
-    return out.reshape(()) if input._data.ndim == 0 else out
+    return _cumulative(Cumprod, input, dim, dtype, "cumprod")
 
 
 class Prod(Node):

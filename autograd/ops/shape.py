@@ -1630,6 +1630,21 @@ def index_put(input, indices, values, accumulate=False):
                                   else value, input.shape, basic, adv)
 
 
+def _flat_index(index, input, op):
+    """``index`` as an integer array of flat positions into ``input`` (take/put).
+
+    Raises:
+        IndexError: for an entry out of range (PyTorch's message).
+    """
+    idx = _int_index(index, op)
+    n = input._data.size
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = idx[(idx < -n) | (idx >= n)].flat[0]
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
+                         f"elements.")
+    return idx
+
+
 def take(input, index):
     """The elements of ``input`` read as a 1-D tensor at ``index`` (any shape; negative
     entries count from the end): the result has ``index``'s shape (``torch.take``).
@@ -1638,12 +1653,7 @@ def take(input, index):
         IndexError: for an entry out of range (PyTorch's message).
         RuntimeError: for a non-integer index.
     """
-    idx = _int_index(index, "take")
-    n = input._data.size
-    if idx.size and (idx.min() < -n or idx.max() >= n):
-        bad = idx[(idx < -n) | (idx >= n)].flat[0]
-        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
-                         f"elements.")
+    idx = _flat_index(index, input, "take")
     return _take(reshape(input, -1), (idx,))
 
 
@@ -1656,12 +1666,7 @@ def put(input, index, source, accumulate=False):
         IndexError: for an entry out of range.
         RuntimeError: when ``source`` and ``index`` differ in size.
     """
-    idx = _int_index(index, "put")
-    n = input._data.size
-    if idx.size and (idx.min() < -n or idx.max() >= n):
-        bad = idx[(idx < -n) | (idx >= n)].flat[0]
-        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
-                         f"elements.")
+    idx = _flat_index(index, input, "put")
     if not isinstance(source, Tensor) or source._data.size != idx.size:
         raise RuntimeError(f"put_(): Expected source and index to have the same number of "
                            f"elements, but got source of {getattr(source, 'shape', '?')} and "

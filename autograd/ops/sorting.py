@@ -101,6 +101,14 @@ def _out_pair(op, fn, out, *args, **kwargs):
     return type(res)(out[0], out[1])
 
 
+def _along(input, dim, op):
+    """``(array, wrapped dim, size along it)`` of ``input`` for the k-th-element ops (a 0-d
+    input counts as size 1)."""
+    a = input._data
+    d = _wrap_dim(dim, a.ndim, op)
+    return a, d, (a.shape[d] if a.ndim else 1)
+
+
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     """The ``k`` largest (or smallest, ``largest=False``) elements along ``dim``
     (``torch.topk``): a named pair ``(values, indices)``, in sorted order (``sorted`` is
@@ -115,9 +123,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     _check(input, "topk")
     if out is not None:
         return _out_pair("topk", topk, out, input, k, dim=dim, largest=largest)
-    a = input._data
-    d = _wrap_dim(dim, a.ndim, "topk")
-    n = a.shape[d] if a.ndim else 1
+    a, d, n = _along(input, dim, "topk")
     k = int(k)
     if k < 0 or k > n:
         raise RuntimeError(f"selected index k out of range (topk: k={k}, size of dim {d} is "
@@ -158,9 +164,7 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     _check(input, "kthvalue")
     if out is not None:
         return _out_pair("kthvalue", kthvalue, out, input, k, dim=dim, keepdim=keepdim)
-    a = input._data
-    d = _wrap_dim(dim, a.ndim, "kthvalue")
-    n = a.shape[d] if a.ndim else 1
+    a, d, n = _along(input, dim, "kthvalue")
     if not 1 <= int(k) <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d} "
                            f"(k={k}, size {n})")
