@@ -54,25 +54,24 @@ def _binary_fn(name, compute, doc):
     return op
 
 
-# ``_compare`` is looked up when called (the ONNX tracer swaps it), hence the lambdas.
-eq = _binary_fn("eq", lambda a, b: _compare(np.equal, a, b),
-                "Elementwise ``==`` (``torch.eq``); a bool tensor.")
-ne = _binary_fn("ne", lambda a, b: _compare(np.not_equal, a, b),
-                "Elementwise ``!=`` (``torch.ne``); a bool tensor.")
-lt = _binary_fn("lt", lambda a, b: _compare(np.less, a, b),
-                "Elementwise ``<`` (``torch.lt``); a bool tensor.")
-le = _binary_fn("le", lambda a, b: _compare(np.less_equal, a, b),
-                "Elementwise ``<=`` (``torch.le``); a bool tensor.")
-gt = _binary_fn("gt", lambda a, b: _compare(np.greater, a, b),
-                "Elementwise ``>`` (``torch.gt``); a bool tensor.")
-ge = _binary_fn("ge", lambda a, b: _compare(np.greater_equal, a, b),
-                "Elementwise ``>=`` (``torch.ge``); a bool tensor.")
-logical_and = _binary_fn("logical_and", lambda a, b: _compare(np.logical_and, a, b),
-                         "Elementwise and (``torch.logical_and``; ``&`` on bool tensors).")
-logical_or = _binary_fn("logical_or", lambda a, b: _compare(np.logical_or, a, b),
-                        "Elementwise or (``torch.logical_or``; ``|`` on bool tensors).")
-logical_xor = _binary_fn("logical_xor", lambda a, b: _compare(np.logical_xor, a, b),
-                         "Elementwise xor (``torch.logical_xor``; ``^`` on bool tensors).")
+def _comparison(name, ufunc, doc):
+    """A comparison or logical op: :func:`_compare` with ``ufunc`` (looked up when called: the
+    ONNX tracer swaps it)."""
+    return _binary_fn(name, lambda a, b: _compare(ufunc, a, b), doc)
+
+
+eq = _comparison("eq", np.equal, "Elementwise ``==`` (``torch.eq``); a bool tensor.")
+ne = _comparison("ne", np.not_equal, "Elementwise ``!=`` (``torch.ne``); a bool tensor.")
+lt = _comparison("lt", np.less, "Elementwise ``<`` (``torch.lt``); a bool tensor.")
+le = _comparison("le", np.less_equal, "Elementwise ``<=`` (``torch.le``); a bool tensor.")
+gt = _comparison("gt", np.greater, "Elementwise ``>`` (``torch.gt``); a bool tensor.")
+ge = _comparison("ge", np.greater_equal, "Elementwise ``>=`` (``torch.ge``); a bool tensor.")
+logical_and = _comparison("logical_and", np.logical_and,
+                          "Elementwise and (``torch.logical_and``; ``&`` on bool tensors).")
+logical_or = _comparison("logical_or", np.logical_or,
+                         "Elementwise or (``torch.logical_or``; ``|`` on bool tensors).")
+logical_xor = _comparison("logical_xor", np.logical_xor,
+                          "Elementwise xor (``torch.logical_xor``; ``^`` on bool tensors).")
 
 
 def _predicate(name, ufunc, doc):
