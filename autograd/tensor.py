@@ -639,7 +639,7 @@ class Tensor:
     # --- arithmetic operators -----------------------------------------------------------------
     # The operators with a Python number skip straight to their node (the commonest op in a
     # model and the subject of the per-op overhead benchmark); everything else goes through the
-    # op function, which promotes dtypes (autograd.ops.elementwise._operands).
+    # op function, which promotes dtypes (autograd.ops._pointwise._operands).
     def __add__(self, other):
         if (other.__class__ is float or other.__class__ is int) and self._data.dtype.kind == "f":
             return _AddScalar.apply(self, other)
@@ -1582,6 +1582,6 @@ from . import engine as _engine  # noqa: E402
 from . import graph as _graph  # noqa: E402
 from .utils.hooks import add_hook as _add_hook  # noqa: E402
 from . import ops as _ops  # noqa: E402
-from .ops.elementwise import AddScalar as _AddScalar, MulScalar as _MulScalar, SubScalar as _SubScalar, DivScalar as _DivScalar  # noqa: E402,E501
+from .ops.arithmetic import AddScalar as _AddScalar, MulScalar as _MulScalar, SubScalar as _SubScalar, DivScalar as _DivScalar  # noqa: E402,E501
 from . import random as _random  # noqa: E402
 from .factories import Size as _Size  # noqa: E402

@@ -26,8 +26,8 @@ __all__ = ["linear", "conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_
            "relu", "sigmoid", "tanh", "cross_entropy", "mse_loss", "flatten"]
 __all__ += ["scaled_dot_product_attention", "layer_norm", "group_norm", "embedding"]
 
-# Activations with their own backward, from autograd.ops.elementwise (same names as F.*).
-from autograd.ops.elementwise import (celu, elu, gelu, hardsigmoid, hardswish,  # noqa: E402
+# Activations with their own backward, from autograd.ops.activations (same names as F.*).
+from autograd.ops.activations import (celu, elu, gelu, hardsigmoid, hardswish,  # noqa: E402
                                       hardtanh, leaky_relu, logsigmoid, mish, relu6, selu,
                                       silu, softplus)
 from autograd.ops.shape import pad  # noqa: E402
@@ -609,7 +609,7 @@ import warnings as _warnings  # noqa: E402
 
 from autograd import linalg as _linalg  # noqa: E402
 from autograd.graph import Node as _Node  # noqa: E402
-from autograd.ops.elementwise import logsigmoid as _logsigmoid  # noqa: E402
+from autograd.ops.activations import logsigmoid as _logsigmoid  # noqa: E402
 
 __all__ += ["l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
             "binary_cross_entropy_with_logits", "kl_div", "cosine_embedding_loss",

@@ -42,7 +42,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 import autograd as A
-from autograd.ops import elementwise as E, shape as S
+from autograd.ops import arithmetic as ops_arithmetic, shape as S, unary as ops_unary
 from conftest import broadcastable_shapes, dims_for, shapes, values
 import references as R
 
@@ -1191,7 +1191,7 @@ OPS = [
     OpInfo("floor_divide", A.floor_divide, binary("offgrid", "away0"),
            lambda a, b: np.floor(a / b), "floor_divide", grad=False),
     # PyTorch's remainder has a gradient; ours does not (its docstring says so)
-    OpInfo("remainder", E.remainder, binary("offgrid", "away0"), np.remainder, "remainder",
+    OpInfo("remainder", ops_arithmetic.remainder, binary("offgrid", "away0"), np.remainder, "remainder",
            grad=False, torch_grad=False),
     # -- unary math
     OpInfo("exp", A.exp, unary(), np.exp, "exp"),
@@ -1235,9 +1235,9 @@ OPS = [
     OpInfo("nan_to_num", A.nan_to_num, s_nan_to_num, R.nan_to_num, "nan_to_num"),
     OpInfo("clone", A.clone, unary(), np.copy, "clone"),
     # (gradgrad off: a float32 cast makes float32 grad_outputs, and its second derivative is 0)
-    OpInfo("cast", E.cast, s_cast, lambda x, d: x.astype(d), None, keeps_dtype=False, gradgrad=False,
+    OpInfo("cast", ops_unary.cast, s_cast, lambda x, d: x.astype(d), None, keeps_dtype=False, gradgrad=False,
            method=None, gradcheck_kw=dict(eps=1e-2, atol=1e-4)),
-    OpInfo("expand_as_copy", E.expand_as_copy, s_expand_as_copy,
+    OpInfo("expand_as_copy", ops_unary.expand_as_copy, s_expand_as_copy,
            lambda s, like: np.broadcast_to(s, like.shape), None, method=None),
     # -- comparisons and logic (bool results)
     *[OpInfo(n, getattr(A, n), s_compare, getattr(np, f), n, grad=False) for n, f in [

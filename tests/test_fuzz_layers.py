@@ -276,13 +276,13 @@ KNOWN = [
                                 "names no layer; ours neither"),
     ("BatchNorm2d", "rank", "", "nn/batchnorm.py: as BatchNorm1d"),
     ("Hardsigmoid", "dtype", "", "PyTorch's float64 hardsigmoid gradient is float32(1/6); "
-                                 "tapegrad's is exact (elementwise.py)"),
+                                 "tapegrad's is exact (autograd/ops/activations.py)"),
     ("Upsample trilinear", "nonfinite", "", "PyTorch's linear kernel turns another set of "
                                             "positions NaN around an inf (documented)"),
 ] + [
     (name, "nonfinite", "nan", "PyTorch's ELU backward at a NaN input is NaN inside its "
                                "vectorised blocks and scale in the scalar tail (position-"
-                               "dependent); tapegrad's is NaN (elementwise.py Elu)")
+                               "dependent); tapegrad's is NaN (autograd/ops/activations.py Elu)")
     for name in ("ELU", "SELU", "CELU")
 ] + [
     (name, "empty", "", "PyTorch's own pixel_(un)shuffle backward raises on an empty batch; "

@@ -252,7 +252,7 @@ def _predicate(ctx):
 
 @converter("_ZeroGrad")
 def _piecewise(ctx):
-    from ..ops.elementwise import _sign
+    from ..ops.unary import _sign
     fn = ctx.args[1]
     x = ctx.arg(0)
     simple = {np.floor: "Floor", np.ceil: "Ceil", np.sign: "Sign", np.round: "Round",

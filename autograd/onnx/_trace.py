@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import grad_mode
 from .. import graph as _graph
-from ..ops import elementwise as _elementwise
+from ..ops import comparison as _comparison, unary as _unary
 from ..tensor import Tensor
 
 __all__ = ["Record", "Trace", "trace", "Compare", "Predicate"]
@@ -90,7 +90,7 @@ def _cast_traced(input, dtype):
     out = _ORIG["cast"](input, dtype)
     if out.grad_fn is None:  # no Cast node was made (and recorded): record the cast itself
         tr = _active[-1]
-        tr.records.append(Record(_elementwise.Cast, (input, dtype), {}, out, len(tr.records)))
+        tr.records.append(Record(_unary.Cast, (input, dtype), {}, out, len(tr.records)))
     return out
 
 
@@ -131,16 +131,16 @@ def _install():
     from .. import ops as _ops
     _ORIG_APPLY = _graph.Node.__dict__["apply"]
     _patch(_graph.Node, "apply", classmethod(_apply_traced))
-    _ORIG["_compare"] = _elementwise._compare
-    _patch(_elementwise, "_compare", _compare_traced)
-    _ORIG["cast"] = _elementwise.cast
-    for owner in (_elementwise, _ops):
+    _ORIG["_compare"] = _comparison._compare
+    _patch(_comparison, "_compare", _compare_traced)
+    _ORIG["cast"] = _unary.cast
+    for owner in (_unary, _ops):
         _patch(owner, "cast", _cast_traced)
     for name in _PREDICATES:
-        fn = getattr(_elementwise, name)
+        fn = getattr(_comparison, name)
         _ORIG[name] = fn
         traced = _predicate(name)
-        for owner in (_elementwise, _ops):
+        for owner in (_comparison, _ops):
             if getattr(owner, name, None) is fn:
                 _patch(owner, name, traced)
         if Tensor.__dict__.get(name) is fn:
@@ -173,7 +173,7 @@ def _stand_in(t):
     if t._data.dtype.kind == "f":
         leaf = Tensor._make(t._data, True, None)
         with grad_mode.enable_grad():
-            return _elementwise.Clone.apply(leaf)
+            return _unary.Clone.apply(leaf)
     return Tensor._make(t._data, False, None)
 
 

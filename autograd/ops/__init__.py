@@ -1,6 +1,14 @@
 """The op library, one module per family (DESIGN.md):
 
-- :mod:`.elementwise` — arithmetic, unary math, activations, comparisons;
+- :mod:`.arithmetic` — add/sub/mul/div (and their tensor-and-number nodes), remainder/fmod,
+  pow, atan2, logaddexp, hypot, xlogy, addcmul/addcdiv, lerp;
+- :mod:`.unary` — exp/log family, sqrt, abs, trigonometric and hyperbolic functions, erf,
+  rounding, nan_to_num, casts and copies (most of them one table entry each);
+- :mod:`.activations` — relu, sigmoid, tanh and the ``nn.functional`` activations;
+- :mod:`.comparison` — comparisons, logical and bitwise ops, isclose, and the selections
+  where/masked_fill/clamp/maximum/minimum;
+  (:mod:`._pointwise` holds what these four share: dtype promotion, broadcasting errors, the
+  one-input op builders);
 - :mod:`.reduction` — sum, mean, prod, max/min, var/std, logsumexp, cumsum/cumprod, norms,
   all/any;
 - :mod:`.shape` — reshape, permute, expand, indexing, cat/stack/split, roll, gather/scatter,
@@ -21,100 +29,67 @@ Importing this package also installs the ops as ``Tensor`` methods (``x.sum()``,
 ``x.reshape(...)``), in one table below.
 """
 
-from .elementwise import *  # noqa: F401,F403
+from .arithmetic import *  # noqa: F401,F403
+from .unary import *  # noqa: F401,F403
+from .activations import *  # noqa: F401,F403
+from .comparison import *  # noqa: F401,F403
 from .reduction import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .nn_ops import *  # noqa: F401,F403
 from .fused import *  # noqa: F401,F403  (attention, fused losses/norms, embedding)
 from .sorting import *  # noqa: F401,F403
-from . import elementwise, linalg, nn_ops, reduction, shape, sorting
+from . import activations, arithmetic, comparison, linalg, nn_ops, reduction, shape, sorting, unary
 
 # What ``from autograd.ops import *`` (and so ``autograd``) exports: the ops of every family
 # star-imported above (a new family module must be added here too), not the submodules
 # themselves (``autograd.linalg`` is the public module autograd/linalg.py, not .ops.linalg).
 from . import fused as _fused  # noqa: E402
-__all__ = [*elementwise.__all__, *reduction.__all__, *shape.__all__, *linalg.__all__,
-           *nn_ops.__all__, *_fused.__all__, *sorting.__all__]
+__all__ = [*arithmetic.__all__, *unary.__all__, *activations.__all__, *comparison.__all__,
+           *reduction.__all__, *shape.__all__, *linalg.__all__, *nn_ops.__all__,
+           *_fused.__all__, *sorting.__all__]
 from ..tensor import _register_methods
+
 
 def _tensor_where(self, condition, other):
     """``x.where(condition, y)``: ``autograd.where(condition, x, y)`` (``torch.Tensor.where``)."""
-    return elementwise.where(condition, self, other)
+    return comparison.where(condition, self, other)
 
 
-_register_methods({
-    # elementwise
-    "add": elementwise.add, "sub": elementwise.sub, "subtract": elementwise.sub,
-    "mul": elementwise.mul, "multiply": elementwise.mul, "div": elementwise.div,
-    "divide": elementwise.div, "true_divide": elementwise.div, "neg": elementwise.neg,
-    "negative": elementwise.neg, "pow": elementwise.pow, "exp": elementwise.exp,
-    "expm1": elementwise.expm1, "log": elementwise.log, "log2": elementwise.log2,
-    "log10": elementwise.log10, "log1p": elementwise.log1p, "sqrt": elementwise.sqrt,
-    "rsqrt": elementwise.rsqrt, "square": elementwise.square,
-    "reciprocal": elementwise.reciprocal, "abs": elementwise.abs, "sin": elementwise.sin,
-    "cos": elementwise.cos, "tanh": elementwise.tanh, "sigmoid": elementwise.sigmoid,
-    "relu": elementwise.relu, "clamp": elementwise.clamp, "clip": elementwise.clamp,
-    "where": _tensor_where,
-    "masked_fill": elementwise.masked_fill, "maximum": elementwise.maximum,
-    "minimum": elementwise.minimum, "sign": elementwise.sign, "floor": elementwise.floor,
-    "ceil": elementwise.ceil, "round": elementwise.round, "trunc": elementwise.trunc,
-    "eq": elementwise.eq, "ne": elementwise.ne, "lt": elementwise.lt, "le": elementwise.le,
-    "gt": elementwise.gt, "ge": elementwise.ge, "logical_not": elementwise.logical_not,
-    "logical_and": elementwise.logical_and, "logical_or": elementwise.logical_or,
-    "logical_xor": elementwise.logical_xor, "isnan": elementwise.isnan,
-    "isinf": elementwise.isinf, "isfinite": elementwise.isfinite,
-    "erf": elementwise.erf, "tan": elementwise.tan, "asin": elementwise.asin,
-    "arcsin": elementwise.asin, "acos": elementwise.acos, "arccos": elementwise.acos,
-    "atan": elementwise.atan, "arctan": elementwise.atan, "atan2": elementwise.atan2,
-    "arctan2": elementwise.atan2, "sinh": elementwise.sinh, "cosh": elementwise.cosh,
-    "frac": elementwise.frac, "lerp": elementwise.lerp, "nan_to_num": elementwise.nan_to_num,
-    # reductions
-    "sum": reduction.sum, "mean": reduction.mean, "max": reduction.max, "min": reduction.min,
-    "amax": reduction.amax, "amin": reduction.amin, "argmax": reduction.argmax,
-    "argmin": reduction.argmin, "var": reduction.var, "std": reduction.std,
-    "logsumexp": reduction.logsumexp, "all": reduction.all, "any": reduction.any,
-    "count_nonzero": reduction.count_nonzero, "prod": reduction.prod,
-    "cumsum": reduction.cumsum, "cumprod": reduction.cumprod, "norm": reduction.norm,
-    # shape
-    "reshape": shape.reshape, "view": shape.view, "view_as": shape.view_as,
-    "flatten": shape.flatten, "unflatten": shape.unflatten, "squeeze": shape.squeeze,
-    "unsqueeze": shape.unsqueeze, "transpose": shape.transpose, "swapaxes": shape.transpose,
-    "permute": shape.permute, "t": shape.t, "expand": shape.expand,
-    "expand_as": shape.expand_as, "broadcast_to": shape.broadcast_to,
-    "repeat": shape.repeat, "tile": shape.tile, "split": shape.split, "chunk": shape.chunk,
-    "unbind": shape.unbind, "narrow": shape.narrow, "flip": shape.flip,
-    "movedim": shape.movedim, "roll": shape.roll, "gather": shape.gather,
-    "scatter": shape.scatter, "scatter_add": shape.scatter_add,
-    "index_select": shape.index_select, "masked_select": shape.masked_select,
-    "take_along_dim": shape.take_along_dim, "tril": shape.tril, "triu": shape.triu,
-    "diag": shape.diag, "diagonal": shape.diagonal,
-    # linalg
-    "matmul": linalg.matmul, "mm": linalg.mm, "bmm": linalg.bmm, "mv": linalg.mv,
-    "dot": linalg.dot, "outer": linalg.outer, "det": linalg.det, "inverse": linalg.inverse,
-    "slogdet": linalg.slogdet, "logdet": linalg.logdet,
-    # nn
-    "softmax": nn_ops.softmax, "log_softmax": nn_ops.log_softmax,
-    # more elementwise, sorting and selection, cross
-    "remainder": elementwise.remainder, "fmod": elementwise.fmod,
-    "bitwise_and": elementwise.bitwise_and, "bitwise_or": elementwise.bitwise_or,
-    "bitwise_xor": elementwise.bitwise_xor, "bitwise_not": elementwise.bitwise_not,
-    "isclose": elementwise.isclose, "allclose": elementwise.allclose,
-    "equal": elementwise.equal, "addcmul": elementwise.addcmul, "addcdiv": elementwise.addcdiv,
-    "sort": sorting.sort, "argsort": sorting.argsort, "msort": sorting.msort,
-    "topk": sorting.topk, "kthvalue": sorting.kthvalue, "median": sorting.median,
-    "nanmedian": sorting.nanmedian, "unique": sorting.unique,
-    "unique_consecutive": sorting.unique_consecutive, "cross": linalg.cross,
-    "svd": linalg.svd,
-    "absolute": elementwise.abs, "greater": elementwise.gt, "greater_equal": elementwise.ge,
-    "less": elementwise.lt, "less_equal": elementwise.le, "not_equal": elementwise.ne,
-    "logaddexp": elementwise.logaddexp, "hypot": elementwise.hypot, "xlogy": elementwise.xlogy,
-    "deg2rad": elementwise.deg2rad, "rad2deg": elementwise.rad2deg,
-    "positive": elementwise.positive, "nansum": reduction.nansum,
-    "nanmean": reduction.nanmean, "trace": reduction.trace, "diff": shape.diff,
-    "fliplr": shape.fliplr, "flipud": shape.flipud, "select": shape.select,
-    "ravel": shape.ravel, "moveaxis": shape.movedim, "swapdims": shape.transpose,
-})
+# ``Tensor`` methods: the op of the same name in this namespace ...
+_METHODS = """
+    add sub subtract mul multiply div divide true_divide neg negative pow exp expm1 log log2
+    log10 log1p sqrt rsqrt square reciprocal abs sin cos tanh sigmoid relu clamp clip
+    masked_fill maximum minimum sign floor ceil round trunc eq ne lt le gt ge logical_not
+    logical_and logical_or logical_xor isnan isinf isfinite erf tan asin arcsin acos arccos
+    atan arctan atan2 arctan2 sinh cosh frac lerp nan_to_num remainder fmod bitwise_and
+    bitwise_or bitwise_xor bitwise_not isclose allclose equal addcmul addcdiv logaddexp hypot
+    xlogy deg2rad rad2deg positive
+    sum mean max min amax amin argmax argmin var std logsumexp all any count_nonzero prod
+    cumsum cumprod norm nansum nanmean trace
+    reshape view view_as flatten unflatten squeeze unsqueeze transpose permute t expand
+    expand_as broadcast_to repeat tile split chunk unbind narrow flip movedim roll gather
+    scatter scatter_add index_select masked_select take_along_dim tril triu diag diagonal diff
+    fliplr flipud select ravel
+    matmul mm bmm mv dot outer det inverse slogdet logdet cross svd
+    softmax log_softmax
+    sort argsort msort topk kthvalue median nanmedian unique unique_consecutive
+""".split()
+# ... or under another name (PyTorch's aliases that the namespace does not define)
+_METHOD_ALIASES = {
+    "where": _tensor_where, "absolute": unary.abs, "greater": comparison.gt,
+    "greater_equal": comparison.ge, "less": comparison.lt, "less_equal": comparison.le,
+    "not_equal": comparison.ne, "swapaxes": shape.transpose, "swapdims": shape.transpose,
+    "moveaxis": shape.movedim,
+}
+
+
+def _op(name):
+    """The function behind method ``name``."""
+    return _METHOD_ALIASES.get(name) or globals()[name]
+
+
+_register_methods({n: _op(n) for n in [*_METHODS, *_METHOD_ALIASES]})
 
 
 # In-place variants ``x.sin_()`` (and ``autograd.sin_(x)``, which PyTorch also has): the
@@ -134,46 +109,27 @@ def _make_inplace(name, fn):
     return method
 
 
-_INPLACE = {
-    "abs": elementwise.abs, "absolute": elementwise.abs, "sin": elementwise.sin,
-    "cos": elementwise.cos, "tan": elementwise.tan, "sinh": elementwise.sinh,
-    "cosh": elementwise.cosh, "asin": elementwise.asin, "acos": elementwise.acos,
-    "atan": elementwise.atan, "arcsin": elementwise.asin, "arccos": elementwise.acos,
-    "arctan": elementwise.atan, "atan2": elementwise.atan2, "arctan2": elementwise.atan2,
-    "log": elementwise.log, "log2": elementwise.log2, "log10": elementwise.log10,
-    "log1p": elementwise.log1p, "expm1": elementwise.expm1, "sqrt": elementwise.sqrt,
-    "rsqrt": elementwise.rsqrt, "square": elementwise.square,
-    "reciprocal": elementwise.reciprocal, "sign": elementwise.sign,
-    "floor": elementwise.floor, "ceil": elementwise.ceil, "round": elementwise.round,
-    "trunc": elementwise.trunc, "frac": elementwise.frac, "erf": elementwise.erf,
-    "negative": elementwise.neg, "remainder": elementwise.remainder,
-    "fmod": elementwise.fmod, "lerp": elementwise.lerp, "nan_to_num": elementwise.nan_to_num,
-    "addcmul": elementwise.addcmul, "addcdiv": elementwise.addcdiv,
-    "bitwise_and": elementwise.bitwise_and, "bitwise_or": elementwise.bitwise_or,
-    "bitwise_xor": elementwise.bitwise_xor, "bitwise_not": elementwise.bitwise_not,
-    "logical_and": elementwise.logical_and, "logical_or": elementwise.logical_or,
-    "logical_xor": elementwise.logical_xor, "logical_not": elementwise.logical_not,
-    "eq": elementwise.eq, "ne": elementwise.ne, "lt": elementwise.lt, "le": elementwise.le,
-    "gt": elementwise.gt, "ge": elementwise.ge, "multiply": elementwise.mul,
-    "divide": elementwise.div, "true_divide": elementwise.div, "subtract": elementwise.sub,
-    "tril": shape.tril, "triu": shape.triu, "cumsum": reduction.cumsum,
-    "cumprod": reduction.cumprod, "maximum": elementwise.maximum,
-    "minimum": elementwise.minimum, "hypot": elementwise.hypot, "xlogy": elementwise.xlogy,
-    "deg2rad": elementwise.deg2rad, "rad2deg": elementwise.rad2deg,
-}
-_inplace_methods = {n + "_": _make_inplace(n, f) for n, f in _INPLACE.items()}
+_INPLACE = """
+    abs absolute sin cos tan sinh cosh asin acos atan arcsin arccos arctan atan2 arctan2 log
+    log2 log10 log1p expm1 sqrt rsqrt square reciprocal sign floor ceil round trunc frac erf
+    negative remainder fmod lerp nan_to_num addcmul addcdiv bitwise_and bitwise_or
+    bitwise_xor bitwise_not logical_and logical_or logical_xor logical_not eq ne lt le gt ge
+    multiply divide true_divide subtract tril triu cumsum cumprod maximum minimum hypot xlogy
+    deg2rad rad2deg
+""".split()
+_inplace_methods = {n + "_": _make_inplace(n, _op(n)) for n in _INPLACE}
 _register_methods({k: v for k, v in _inplace_methods.items()
                    if k not in ("maximum_", "minimum_")})  # PyTorch has no such methods
 
 
 def _clamp_min(input, min):
     """``clamp(input, min=min)`` (``torch.clamp_min``)."""
-    return elementwise.clamp(input, min=min)
+    return comparison.clamp(input, min=min)
 
 
 def _clamp_max(input, max):
     """``clamp(input, max=max)`` (``torch.clamp_max``)."""
-    return elementwise.clamp(input, max=max)
+    return comparison.clamp(input, max=max)
 
 
 _register_methods({"clamp_min": _clamp_min, "clamp_max": _clamp_max,

@@ -87,7 +87,8 @@ def _attention_probs(q, k, scale, mask_t, add):
 
 
 class ScaledDotProductAttention(Node):
-    """Graph node of :func:`scaled_dot_product_attention` (the fused kernel path)."""
+    """Saves q, k, v, the output and the row log-sum-exp for backward (the fused kernel
+    path)."""
 
     @staticmethod
     def forward(ctx, q, k, v, add, is_causal, scale):
@@ -241,7 +242,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 # ======================================================================================
 
 class CrossEntropyIndices(Node):
-    """Graph node of :func:`cross_entropy_indices` (log-softmax + NLL in one kernel)."""
+    """Saves the logits, the row max and the row sum of exponentials for backward
+    (log-softmax + NLL in one kernel)."""
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, label_smoothing, reduction):
@@ -368,7 +370,7 @@ def cross_entropy_indices(input, target, weight=None, ignore_index=-100, reducti
 # ======================================================================================
 
 class LayerNorm(Node):
-    """Graph node of :func:`layer_norm` (one kernel each way)."""
+    """Saves the input, the weight, the mean and 1/std for backward (one kernel each way)."""
 
     @staticmethod
     def forward(ctx, x, weight, bias, nd, eps):
@@ -407,8 +409,8 @@ class LayerNorm(Node):
 
 
 class BatchNormTrain(Node):
-    """Graph node of :func:`batch_norm_training`: batch-statistics normalisation, one Numba
-    kernel each way (:mod:`kernels.batchnorm`)."""
+    """Saves the input, the weight, the batch mean and 1/std for backward: batch-statistics
+    normalisation, one Numba kernel each way (:mod:`kernels.batchnorm`)."""
 
     @staticmethod
     def forward(ctx, x, weight, bias, eps):
@@ -576,7 +578,7 @@ def _group_norm(input, num_groups, weight, bias, eps):
 # ======================================================================================
 
 class Embedding(Node):
-    """Graph node of :func:`embedding`: a gather of weight rows; backward is
+    """Saves the indices for backward: a gather of weight rows; backward is
     :class:`EmbeddingBackward` (a scatter-add), itself differentiable."""
 
     @staticmethod

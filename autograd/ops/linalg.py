@@ -15,7 +15,7 @@ import numpy as np
 from ..graph import Node
 from ._out import with_out as _with_out
 from ..tensor import Tensor
-from .elementwise import _operands, promote_dtypes
+from ._pointwise import _operands, promote_dtypes
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "outer", "cross", "svd", "einsum", "tensordot", "inverse", "det",
            "slogdet", "logdet"]
@@ -24,7 +24,7 @@ SlogDetResult = collections.namedtuple("SlogDetResult", ["sign", "logabsdet"])
 
 
 class MatMul(Node):
-    """Graph node of :func:`matmul`: its forward and backward."""
+    """Saves both inputs for backward."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -209,7 +209,7 @@ _EINSUM_OK = re.compile(r"^[a-zA-Z,\->. ]*$")
 
 
 class Einsum(Node):
-    """Graph node of :func:`einsum`: its forward and backward."""
+    """Saves the operands (and keeps the subscripts) for backward."""
 
     @staticmethod
     def forward(ctx, *arrays, inputs, output):
@@ -389,7 +389,7 @@ def _lapack(fn, op, *arrays):
 
 
 class Inverse(Node):
-    """Graph node of :func:`inverse`. With ``Y = A^{-1}``: ``dA = -Y^T dY Y^T`` (Giles 2008,
+    """Saves the output for backward. With ``Y = A^{-1}``: ``dA = -Y^T dY Y^T`` (Giles 2008,
     sec. 2.2.3)."""
 
     @staticmethod
@@ -447,8 +447,8 @@ def _adjugate_t(a):
 
 
 class Det(Node):
-    """Graph node of :func:`det`. ``d(det A) = det(A) A^{-T}`` (Giles 2008, sec. 2.2.4), i.e.
-    the transposed adjugate."""
+    """Saves the input and the output for backward. ``d(det A) = det(A) A^{-T}`` (Giles 2008, sec.
+    2.2.4), i.e. the transposed adjugate."""
 
     @staticmethod
     def forward(ctx, a):
@@ -479,8 +479,8 @@ def det(input):
 
 
 class SlogDet(Node):
-    """Graph node of :func:`slogdet` (the ``logabsdet`` output): ``d log|det A| = A^{-T}``
-    (Giles 2008, sec. 2.2.4)."""
+    """The ``logabsdet`` output of :func:`slogdet`; saves the input for backward: ``d log|det A| =
+    A^{-T}`` (Giles 2008, sec. 2.2.4)."""
 
     @staticmethod
     def forward(ctx, a):
@@ -535,7 +535,7 @@ def logdet(input):
 
 
 class Solve(Node):
-    """Graph node of :func:`solve` (``B`` as matrices). With ``X = A^{-1} B``:
+    """Saves ``A`` and the output for backward (``B`` as matrices). With ``X = A^{-1} B``:
     ``dB = A^{-T} dX`` and ``dA = -dB X^T`` (Giles 2008, sec. 2.3.1)."""
 
     @staticmethod
@@ -598,9 +598,9 @@ SvdLegacyResult = collections.namedtuple("svd", ["U", "S", "V"])
 
 
 class SvdPacked(Node):
-    """Graph node of the SVD ``A = U diag(S) Vh``. A node has one output, so the three factors
-    travel packed along the last axis (``[U.ravel(), S, Vh.ravel()]`` per matrix) and
-    :func:`_svd` slices them out; the packed gradient is split back here.
+    """The SVD ``A = U diag(S) Vh``; saves the packed output for backward. A node has one output, so
+    the three factors travel packed along the last axis (``[U.ravel(), S, Vh.ravel()]`` per
+    matrix) and :func:`_svd` slices them out; the packed gradient is split back here.
 
     Backward (thin SVD, distinct non-zero singular values; J. Townsend, "Differentiating the
     Singular Value Decomposition", 2016), with ``F_ij = 1 / (s_j^2 - s_i^2)`` (0 on the

@@ -43,7 +43,7 @@ def _keepdim_shape(shape, dims):
 
 
 class Sum(Node):
-    """Graph node of :func:`sum`: its forward and backward."""
+    """Keeps the input's shape (saves no array) for backward."""
 
     @staticmethod
     def forward(ctx, a, dims, keepdim):
@@ -81,7 +81,7 @@ def sum(input, dim=None, keepdim=False, dtype=None, *, out=None):
 
 
 class Mean(Node):
-    """Graph node of :func:`mean`: its forward and backward."""
+    """Keeps the input's shape and the count (saves no array) for backward."""
 
     @staticmethod
     def forward(ctx, a, dims, keepdim):
@@ -172,7 +172,7 @@ def _check_nonempty(input, dims, op):
 
 def _max_min(input, dim, keepdim, is_max, op):
     if isinstance(dim, Tensor):  # torch.max(a, b): elementwise
-        from .elementwise import maximum, minimum
+        from .comparison import maximum, minimum
         return maximum(input, dim) if is_max else minimum(input, dim)
     if dim is None:
         _check_nonempty(input, (), op)
@@ -320,7 +320,7 @@ def _flip_cumsum_flip(x, dim):
 
 
 class Cumsum(Node):
-    """Graph node of :func:`cumsum`: its forward and backward."""
+    """Keeps the dim (saves no array) for backward."""
 
     @staticmethod
     def forward(ctx, a, dim):
@@ -330,6 +330,14 @@ class Cumsum(Node):
     @staticmethod
     def backward(ctx, grad):
         return _flip_cumsum_flip(grad, ctx.dim), None
+
+
+def _cumulative(node, input, dim, dtype, op):
+    """``node`` (Cumsum/Cumprod) along ``dim`` of ``input`` as :func:`_cum_args` prepares it,
+    a 0-d input's result reshaped back to 0-d."""
+    x, d = _cum_args(input, dim, dtype, op)
+    out = node.apply(x, d)
+    return out.reshape(()) if input._data.ndim == 0 else out
 
 
 def _cum_args(input, dim, dtype, op):
@@ -354,13 +362,11 @@ def cumsum(input, dim, *, dtype=None, out=None):
     """
     if out is not None:
         return _with_out("cumsum", cumsum, out, input, dim, dtype=dtype)
-    x, d = _cum_args(input, dim, dtype, "cumsum")
-    out = Cumsum.apply(x, d)
-    return out.reshape(()) if input._data.ndim == 0 else out
+    return _cumulative(Cumsum, input, dim, dtype, "cumsum")
 
 
 class Cumprod(Node):
-    """Graph node of :func:`cumprod`: its forward and backward."""
+    """Saves the input and the output for backward."""
 
     @staticmethod
     def forward(ctx, a, dim):
@@ -412,13 +418,11 @@ def cumprod(input, dim, *, dtype=None, out=None):
     """
     if out is not None:
         return _with_out("cumprod", cumprod, out, input, dim, dtype=dtype)
-    x, d = _cum_args(input, dim, dtype, "cumprod")
-    out = Cumprod.apply(x, d)
-    return out.reshape(()) if input._data.ndim == 0 else out
+    return _cumulative(Cumprod, input, dim, dtype, "cumprod")
 
 
 class Prod(Node):
-    """Graph node of :func:`prod`: its forward and backward."""
+    """Saves the input for backward."""
 
     @staticmethod
     def forward(ctx, a, dims, keepdim):
@@ -504,7 +508,7 @@ class PNorm(Node):
     def backward(ctx, grad):
         # d||x||_p / dx = sign(x) |x|^(p-1) / ||x||^(p-1); 0 where the norm is 0 (PyTorch's
         # norm_backward masks it the same way).
-        from .elementwise import where
+        from .comparison import where
         a, out = ctx.saved_tensors
         p = ctx.p
         if grad.shape != ctx.kd_shape:
@@ -632,7 +636,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
         return _with_out("nansum", nansum, out, input, dim=dim, keepdim=keepdim, dtype=dtype)
     if input._data.dtype.kind != "f":
         return sum(input, dim, keepdim, dtype)
-    from .elementwise import where
+    from .comparison import where
     mask = Tensor._make(np.isnan(input._data), False, None)
     zero = Tensor._make(np.zeros((), input._data.dtype), False, None)
     return sum(where(mask, zero, input), dim, keepdim, dtype)

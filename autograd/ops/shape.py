@@ -19,7 +19,7 @@ from .. import grad_mode
 from ..graph import Node, sum_to
 from ._out import with_out as _with_out
 from ..tensor import Tensor, _register_methods, _wrap_dim
-from .elementwise import promote_dtypes
+from ._pointwise import promote_dtypes
 
 __all__ = ["diff", "fliplr", "flipud", "select", "ravel", "moveaxis", "swapdims", "reshape", "view", "view_as", "flatten", "unflatten", "squeeze", "unsqueeze",
            "transpose", "swapaxes", "permute", "t", "expand", "expand_as", "broadcast_to",
@@ -32,7 +32,7 @@ __all__ = ["diff", "fliplr", "flipud", "select", "ravel", "moveaxis", "swapdims"
 
 
 class Reshape(Node):
-    """Graph node of :func:`reshape`: its forward and backward."""
+    """Keeps the input's shape (saves no array) for backward."""
 
     @staticmethod
     def forward(ctx, a, shape):
@@ -142,7 +142,7 @@ def unsqueeze(input, dim):
 
 
 class Permute(Node):
-    """Graph node of :func:`permute`: its forward and backward."""
+    """Keeps the permutation (saves no array) for backward."""
 
     @staticmethod
     def forward(ctx, a, dims):
@@ -211,7 +211,7 @@ def t(input):
 
 
 class Expand(Node):
-    """Graph node of :func:`expand`: its forward and backward."""
+    """Keeps the input's shape (saves no array) for backward."""
 
     @staticmethod
     def forward(ctx, a, shape):
@@ -275,7 +275,7 @@ def broadcast_to(input, shape):
 
 
 class Repeat(Node):
-    """Graph node of :func:`repeat`: its forward and backward."""
+    """Keeps the input's shape and the repeats (saves no array) for backward."""
 
     @staticmethod
     def forward(ctx, a, reps):
@@ -632,11 +632,11 @@ def _only_masks(adv):
 
 
 class GetItem(Node):
-    """Graph node of one NumPy index, ``a[index]``: a basic index (ints, slices, None,
-    Ellipsis; ``advanced=False``, the result a view) or an advanced one (``advanced=True``).
-    :func:`getitem`'s two steps are two of these nodes when both are present (see
-    :func:`_get`), so that each node is one NumPy index, as the graph's consumers (the ONNX
-    exporter) read it."""
+    """One NumPy index, ``a[index]``; keeps the input's shape and the index for backward. A basic
+    index (ints, slices, None, Ellipsis; ``advanced=False``, the result a view) or an advanced
+    one (``advanced=True``). :func:`getitem`'s two steps are two of these nodes when both are
+    present (see :func:`_get`), so that each node is one NumPy index, as the graph's consumers
+    (the ONNX exporter) read it."""
 
     @staticmethod
     def forward(ctx, a, index, advanced):
@@ -871,7 +871,7 @@ def setitem(input, index, value):
 
 # ---- joining and splitting -----------------------------------------------------------------------
 class Cat(Node):
-    """Graph node of :func:`cat`: its forward and backward."""
+    """Keeps the dim and the inputs' sizes along it (saves no array) for backward."""
 
     @staticmethod
     def forward(ctx, *arrays, dim):
@@ -1014,7 +1014,7 @@ def narrow(input, dim, start, length):
 
 
 class Flip(Node):
-    """Graph node of :func:`flip`: its forward and backward."""
+    """Keeps the dims (saves no array) for backward."""
 
     @staticmethod
     def forward(ctx, a, dims):
@@ -1043,7 +1043,7 @@ def flip(input, dims):
 # repeated indices accumulate their gradients.
 
 class Roll(Node):
-    """Graph node of :func:`roll`: its forward and backward."""
+    """Keeps the shifts and dims (saves no array) for backward."""
 
     @staticmethod
     def forward(ctx, a, shifts, dims):
@@ -1326,7 +1326,8 @@ def masked_select(input, mask, *, out=None):
 
 # ---- triangles and diagonals ---------------------------------------------------------------------
 class Tri(Node):
-    """Graph node of :func:`tril` / :func:`triu`: its forward and backward."""
+    """The node of :func:`tril` / :func:`triu`; keeps the diagonal and which triangle (saves no
+    array)."""
 
     @staticmethod
     def forward(ctx, a, k, lower):
@@ -1424,7 +1425,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 
 # ---- padding -------------------------------------------------------------------------------------
 class ConstantPad(Node):
-    """Graph node of constant :func:`pad` (non-negative widths): its forward and backward."""
+    """Constant :func:`pad` (non-negative widths); keeps the input's slices (saves no array)."""
 
     @staticmethod
     def forward(ctx, a, widths, value):
@@ -1629,6 +1630,21 @@ def index_put(input, indices, values, accumulate=False):
                                   else value, input.shape, basic, adv)
 
 
+def _flat_index(index, input, op):
+    """``index`` as an integer array of flat positions into ``input`` (take/put).
+
+    Raises:
+        IndexError: for an entry out of range (PyTorch's message).
+    """
+    idx = _int_index(index, op)
+    n = input._data.size
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = idx[(idx < -n) | (idx >= n)].flat[0]
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
+                         f"elements.")
+    return idx
+
+
 def take(input, index):
     """The elements of ``input`` read as a 1-D tensor at ``index`` (any shape; negative
     entries count from the end): the result has ``index``'s shape (``torch.take``).
@@ -1637,12 +1653,7 @@ def take(input, index):
         IndexError: for an entry out of range (PyTorch's message).
         RuntimeError: for a non-integer index.
     """
-    idx = _int_index(index, "take")
-    n = input._data.size
-    if idx.size and (idx.min() < -n or idx.max() >= n):
-        bad = idx[(idx < -n) | (idx >= n)].flat[0]
-        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
-                         f"elements.")
+    idx = _flat_index(index, input, "take")
     return _take(reshape(input, -1), (idx,))
 
 
@@ -1655,12 +1666,7 @@ def put(input, index, source, accumulate=False):
         IndexError: for an entry out of range.
         RuntimeError: when ``source`` and ``index`` differ in size.
     """
-    idx = _int_index(index, "put")
-    n = input._data.size
-    if idx.size and (idx.min() < -n or idx.max() >= n):
-        bad = idx[(idx < -n) | (idx >= n)].flat[0]
-        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
-                         f"elements.")
+    idx = _flat_index(index, input, "put")
     if not isinstance(source, Tensor) or source._data.size != idx.size:
         raise RuntimeError(f"put_(): Expected source and index to have the same number of "
                            f"elements, but got source of {getattr(source, 'shape', '?')} and "

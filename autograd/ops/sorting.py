@@ -95,10 +95,18 @@ def _out_pair(op, fn, out, *args, **kwargs):
     if not isinstance(out, (tuple, list)) or len(out) != 2:
         raise TypeError(f"{op}(): argument 'out' must be a tuple of 2 Tensors (values, indices)")
     res = fn(*args, **kwargs)
-    from .elementwise import clone
+    from .unary import clone
     _with_out(op, lambda: res.values.detach(), out[0])
     _with_out(op, lambda: clone(res.indices), out[1])
     return type(res)(out[0], out[1])
+
+
+def _along(input, dim, op):
+    """``(array, wrapped dim, size along it)`` of ``input`` for the k-th-element ops (a 0-d
+    input counts as size 1)."""
+    a = input._data
+    d = _wrap_dim(dim, a.ndim, op)
+    return a, d, (a.shape[d] if a.ndim else 1)
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
@@ -115,9 +123,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     _check(input, "topk")
     if out is not None:
         return _out_pair("topk", topk, out, input, k, dim=dim, largest=largest)
-    a = input._data
-    d = _wrap_dim(dim, a.ndim, "topk")
-    n = a.shape[d] if a.ndim else 1
+    a, d, n = _along(input, dim, "topk")
     k = int(k)
     if k < 0 or k > n:
         raise RuntimeError(f"selected index k out of range (topk: k={k}, size of dim {d} is "
@@ -158,9 +164,7 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     _check(input, "kthvalue")
     if out is not None:
         return _out_pair("kthvalue", kthvalue, out, input, k, dim=dim, keepdim=keepdim)
-    a = input._data
-    d = _wrap_dim(dim, a.ndim, "kthvalue")
-    n = a.shape[d] if a.ndim else 1
+    a, d, n = _along(input, dim, "kthvalue")
     if not 1 <= int(k) <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d} "
                            f"(k={k}, size {n})")
