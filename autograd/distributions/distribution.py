@@ -292,10 +292,4 @@ class _MeanIsLoc:
     """Mixin of the families whose mean and mode are both the ``loc`` parameter (Normal,
     MultivariateNormal)."""
 
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
+    mean = mode = property(lambda self: self.loc, doc="``loc``.")
