@@ -104,6 +104,18 @@ def save_plot(path, steps, losses, val_steps, val_losses, title):
     plt.close(fig)
 
 
+def setup(args, window, prog):
+    """What both examples do first: ``args.threads`` BLAS/Numba threads (if given), the seeds,
+    then the text and its :class:`CharData` in windows of ``window``. Returns
+    ``(rng, text, source, data)``, ``rng`` the NumPy generator for sampling."""
+    if args.threads:
+        autograd.set_num_threads(args.threads)
+    autograd.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    text, source = load_text(args.data, prog)
+    return rng, text, source, CharData(text, window, args.seed, prog)
+
+
 def evaluate(model, data, loss_of, batches, batch_size):
     """Mean validation cross-entropy (nats/char) of ``loss_of(model, x, y)`` over ``batches``
     fixed random windows (the same every call)."""

@@ -27,7 +27,7 @@ import nn
 import nn.functional as F
 import optim
 
-from _chartext import DEFAULT_DATA, CharData, evaluate, load_text, report, train  # noqa: E402
+from _chartext import DEFAULT_DATA, evaluate, report, setup, train  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -103,12 +103,7 @@ def sample(model, data, n_chars, temperature, rng, prompt="\n"):
 def main(argv=None):
     """Train, printing validation loss and samples; returns the final validation loss."""
     args = parse_args(argv)
-    if args.threads:
-        autograd.set_num_threads(args.threads)
-    autograd.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
-    text, source = load_text(args.data, "char_lstm")
-    data = CharData(text, args.seq_len, args.seed, "char_lstm")
+    rng, text, source, data = setup(args, args.seq_len, "char_lstm")
     V = len(data.chars)
     model = CharLSTM(V, args.embed, args.hidden, args.layers, args.dropout)
     n_params = sum(p.numel() for p in model.parameters())

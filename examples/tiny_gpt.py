@@ -32,7 +32,7 @@ import nn
 import nn.functional as F
 import optim
 
-from _chartext import DEFAULT_DATA, CharData, evaluate, load_text, report, train  # noqa: E402
+from _chartext import DEFAULT_DATA, evaluate, report, setup, train  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -122,12 +122,7 @@ def sample(model, data, n_chars, temperature, top_k, rng, prompt="\n"):
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.threads:
-        autograd.set_num_threads(args.threads)
-    autograd.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
-    text, source = load_text(args.data, "tiny_gpt")
-    data = CharData(text, args.block_size, args.seed, "tiny_gpt")
+    rng, text, source, data = setup(args, args.block_size, "tiny_gpt")
     model = TinyGPT(len(data.chars), args.block_size, args.d_model, args.n_layer, args.n_head,
                     args.dropout)
     n_params = sum(p.numel() for p in model.parameters())

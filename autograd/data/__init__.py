@@ -534,6 +534,17 @@ def _is_namedtuple(x):
     return isinstance(x, tuple) and hasattr(x, "_fields")
 
 
+def _as_mapping_like(like, items):
+    """The dict ``items`` as the mapping type of ``like`` (an OrderedDict stays one), or the
+    dict itself when that type cannot be built from a dict."""
+    if type(like) is dict:
+        return items
+    try:
+        return type(like)(items)
+    except TypeError:
+        return items
+
+
 def default_collate(batch):
     """Merge a list of samples into a batch (``torch.utils.data.default_collate``).
 
@@ -587,13 +598,8 @@ def default_collate(batch):
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, collections.abc.Mapping):
-        collated = {key: default_collate([d[key] for d in batch]) for key in elem}
-        if type(elem) is dict:
-            return collated
-        try:
-            return type(elem)(collated)
-        except TypeError:
-            return collated
+        return _as_mapping_like(elem, {key: default_collate([d[key] for d in batch])
+                                       for key in elem})
     if _is_namedtuple(elem):
         return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
@@ -621,13 +627,7 @@ def default_convert(data):
     if isinstance(data, (str, bytes)):
         return data
     if isinstance(data, collections.abc.Mapping):
-        converted = {k: default_convert(v) for k, v in data.items()}
-        if type(data) is dict:
-            return converted
-        try:
-            return type(data)(converted)
-        except TypeError:
-            return converted
+        return _as_mapping_like(data, {k: default_convert(v) for k, v in data.items()})
     if _is_namedtuple(data):
         return type(data)(*(default_convert(d) for d in data))
     if isinstance(data, tuple):
