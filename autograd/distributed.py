@@ -926,6 +926,20 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
                   lambda: _store(output_tensor, recv), [output_tensor], async_op)
 
 
+def _root_list(op, g, root, tensors, arr, name, role):
+    """``gather``/``scatter``'s list argument: on the root (the ``role`` rank) ``world_size``
+    tensors like ``arr`` (returns True), elsewhere None or empty (returns False); else
+    ValueError naming ``op`` and ``name``."""
+    if g._rank == root:
+        if not isinstance(tensors, (list, tuple)) or len(tensors) != g._size:
+            raise ValueError(f"{op}: the {role} rank needs {name}, a list of {g._size} tensors")
+        _check_same(op, tensors, arr, name)
+        return True
+    if tensors:
+        raise ValueError(f"{op}: {name} must be None (or empty) on non-{role} ranks")
+    return False
+
+
 def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
     """Gather ``tensor`` from every rank into ``gather_list`` on rank ``dst``
     (``torch.distributed.gather``; MPI ``Igather``). ``gather_list`` (``world_size`` tensors of
@@ -937,14 +951,8 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group
     root = _root(g, dst, group_dst, "dst", "gather")
     send = np.ascontiguousarray(arr)
     recv = None
-    if g._rank == root:
-        if not isinstance(gather_list, (list, tuple)) or len(gather_list) != g._size:
-            raise ValueError(f"gather: the destination rank needs gather_list, a list of "
-                             f"{g._size} tensors")
-        _check_same("gather", gather_list, arr, "gather_list")
+    if _root_list("gather", g, root, gather_list, arr, "gather_list", "destination"):
         recv = np.empty((g._size,) + arr.shape, dtype=arr.dtype)
-    elif gather_list:
-        raise ValueError("gather: gather_list must be None (or empty) on non-destination ranks")
 
     def finish():
         if recv is not None:
@@ -965,14 +973,8 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
         return _non_member("scatter")
     root = _root(g, src, group_src, "src", "scatter")
     send = None
-    if g._rank == root:
-        if not isinstance(scatter_list, (list, tuple)) or len(scatter_list) != g._size:
-            raise ValueError(f"scatter: the source rank needs scatter_list, a list of "
-                             f"{g._size} tensors")
-        _check_same("scatter", scatter_list, arr, "scatter_list")
+    if _root_list("scatter", g, root, scatter_list, arr, "scatter_list", "source"):
         send = np.stack([t._data for t in scatter_list])
-    elif scatter_list:
-        raise ValueError("scatter: scatter_list must be None (or empty) on non-source ranks")
     recv = _work_buffer(arr)
     return _issue("scatter", g, lambda: g._comm.Iscatter(send, recv, root),
                   lambda: _store(tensor, recv), [tensor], async_op)

@@ -205,18 +205,17 @@ def _finish_leaf(leaf, g, capture, create_graph):
                 hook((), (g,))
 
 
-def _pending_edges(roots):
-    """For each leaf with leaf hooks reachable from ``roots``: how many graph edges (and roots)
-    lead to it. A walk over the reachable nodes, made only when such leaves exist."""
-    hooked = _graph._hooked
-    pending = {}
+def _leaf_edges(roots):
+    """Yield each leaf Tensor that the graphs of ``roots`` (Tensors) lead to, once per edge into
+    it (a root that is itself a leaf counts as one edge). An iterative walk that visits each
+    node once; no recursion, so deep graphs are fine. Also used by
+    ``nn.parallel.DistributedDataParallel`` to find the parameters a forward used."""
     seen = set()
     stack = []
     for t in roots:
         fn = t.grad_fn
         if fn is None:
-            if id(t) in hooked:
-                pending[t] = pending.get(t, 0) + 1
+            yield t
         elif fn not in seen:
             seen.add(fn)
             stack.append(fn)
@@ -226,11 +225,20 @@ def _pending_edges(roots):
             if n is None:
                 continue
             if isinstance(n, Tensor):
-                if id(n) in hooked:
-                    pending[n] = pending.get(n, 0) + 1
+                yield n
             elif n not in seen:
                 seen.add(n)
                 stack.append(n)
+
+
+def _pending_edges(roots):
+    """For each leaf with leaf hooks reachable from ``roots``: how many graph edges (and roots)
+    lead to it. A walk over the reachable nodes, made only when such leaves exist."""
+    hooked = _graph._hooked
+    pending = {}
+    for t in _leaf_edges(roots):
+        if id(t) in hooked:
+            pending[t] = pending.get(t, 0) + 1
     return pending
 
 

@@ -252,28 +252,20 @@ def empty_like(input, *, dtype=None, device=None, requires_grad=False, **ignored
                    "empty_like")
 
 
-def rand_like(input, *, dtype=None, device=None, requires_grad=False, generator=None,
-              **ignored):
-    """U[0, 1) samples with ``input``'s shape, and its dtype unless ``dtype`` is given.
+def _random_like(sampler, name, what):
+    """``rand_like``/``randn_like``: ``sampler`` (``rand`` or ``randn``) at ``input``'s shape."""
+    def like(input, *, dtype=None, device=None, requires_grad=False, generator=None, **ignored):
+        _check_ignored(name, ignored)
+        return sampler(input.shape, dtype=_like(input, dtype), device=device,
+                       requires_grad=requires_grad, generator=generator)
+    like.__name__ = like.__qualname__ = name
+    like.__doc__ = (f"""{what} samples with ``input``'s shape, and its dtype unless ``dtype`` is
+    given (``torch.{name}``).
 
     Raises:
         NotImplementedError: for a non-floating dtype (as PyTorch).
-    """
-    _check_ignored("rand_like", ignored)
-    return rand(input.shape, dtype=_like(input, dtype), device=device,
-                requires_grad=requires_grad, generator=generator)
-
-
-def randn_like(input, *, dtype=None, device=None, requires_grad=False, generator=None,
-               **ignored):
-    """N(0, 1) samples with ``input``'s shape, and its dtype unless ``dtype`` is given.
-
-    Raises:
-        NotImplementedError: for a non-floating dtype (as PyTorch).
-    """
-    _check_ignored("randn_like", ignored)
-    return randn(input.shape, dtype=_like(input, dtype), device=device,
-                 requires_grad=requires_grad, generator=generator)
+    """)
+    return like
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False,
@@ -320,6 +312,10 @@ def rand(*size, generator=None, out=None, dtype=None, device=None, requires_grad
     if dt != np.float64:  # the cast may round up to 1: keep [0, 1)
         np.minimum(arr, np.nextafter(dt.type(1), dt.type(0)), out=arr)
     return _finish(arr, None, requires_grad, device, "rand", out)
+
+
+rand_like = _random_like(rand, "rand_like", "U[0, 1)")
+randn_like = _random_like(randn, "randn_like", "N(0, 1)")
 
 
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, device=None,

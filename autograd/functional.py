@@ -120,6 +120,15 @@ def _default_v(outputs, fn, arg="v"):
     return tuple(Tensor._make(np.ones(o.shape, dtype=o.dtype), False, None) for o in outputs)
 
 
+def _check_v(v, like, fn):
+    """The ``v`` argument of ``fn`` as a tuple matching ``like`` (the outputs for ``vjp``, the
+    inputs for ``jvp``/``vhp``/``hvp``): checked entry by entry, or ones when ``v`` is None
+    (allowed only for single-element entries)."""
+    if v is None:
+        return _default_v(like, fn)
+    return _vector(_as_tuple(v, "v", fn)[1], like, "v", fn)
+
+
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """The vector-Jacobian product ``v^T J`` of ``func`` at ``inputs``
     (``torch.autograd.functional.vjp``).
@@ -142,10 +151,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     with grad_mode.enable_grad():
         in_tuple, inputs = _prepare_inputs(inputs, create_graph, "vjp")
         out_tuple, outputs = _call(func, inputs, "vjp")
-        if v is None:
-            v = _default_v(outputs, "vjp")
-        else:
-            v = _vector(_as_tuple(v, "v", "vjp")[1], outputs, "v", "vjp")
+        v = _check_v(v, outputs, "vjp")
         res = _grads(outputs, inputs, v, create_graph, strict, "vjp")
     return _finish(outputs, out_tuple, create_graph), _finish(res, in_tuple, create_graph)
 
@@ -173,10 +179,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     with grad_mode.enable_grad():
         in_tuple, inputs = _prepare_inputs(inputs, create_graph, "jvp")
         out_tuple, outputs = _call(func, inputs, "jvp")
-        if v is None:
-            v = _default_v(inputs, "jvp")
-        else:
-            v = _vector(_as_tuple(v, "v", "jvp")[1], inputs, "v", "jvp")
+        v = _check_v(v, inputs, "jvp")
         # u: a dummy cotangent per output; J^T u is linear in u, its gradient along v is J v
         u = tuple(Tensor(np.zeros(o.shape, dtype=o.dtype), requires_grad=True)
                   for o in outputs)
@@ -305,10 +308,7 @@ def _hessian_product(func, inputs, v, create_graph, strict, fn):
     with grad_mode.enable_grad():
         in_tuple, inputs = _prepare_inputs(inputs, create_graph, fn)
         out = scalar(*inputs)
-        if v is None:
-            v = _default_v(inputs, fn)
-        else:
-            v = _vector(_as_tuple(v, "v", fn)[1], inputs, "v", fn)
+        v = _check_v(v, inputs, fn)
         one = Tensor._make(np.ones(out.shape, dtype=out.dtype), False, None)
         g = _grads((out,), inputs, (one,), True, strict, fn)
         pairs = [(gi, vi) for gi, vi in zip(g, v) if gi.requires_grad]

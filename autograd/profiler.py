@@ -399,7 +399,19 @@ class Interval:
         return self.end - self.start
 
 
-class FunctionEvent:
+class _EventTimes:
+    """What :class:`FunctionEvent` and :class:`FunctionEventAvg` share: the device columns
+    (always 0 on the CPU) and the formatted CPU times, from each class's ``cpu_time``,
+    ``cpu_time_total`` and ``self_cpu_time_total``."""
+
+    device_time_total = self_device_time_total = cuda_time_total = self_cuda_time_total = 0
+    device_memory_usage = self_device_memory_usage = 0
+    cpu_time_str = property(lambda self: _format_time(self.cpu_time))
+    cpu_time_total_str = property(lambda self: _format_time(self.cpu_time_total))
+    self_cpu_time_total_str = property(lambda self: _format_time(self.self_cpu_time_total))
+
+
+class FunctionEvent(_EventTimes):
     """One recorded call (``torch.autograd.profiler_util.FunctionEvent``).
 
     Attributes:
@@ -442,19 +454,13 @@ class FunctionEvent:
     def self_cpu_memory_usage(self):
         return self.cpu_memory_usage - sum(c.cpu_memory_usage for c in self.cpu_children)
 
-    device_time_total = self_device_time_total = cuda_time_total = self_cuda_time_total = 0
-    device_memory_usage = self_device_memory_usage = 0
-    cpu_time_str = property(lambda self: _format_time(self.cpu_time))
-    cpu_time_total_str = property(lambda self: _format_time(self.cpu_time_total))
-    self_cpu_time_total_str = property(lambda self: _format_time(self.self_cpu_time_total))
-
     def __repr__(self):
         return (f"<FunctionEvent id={self.id} name={self.name} cpu_time="
                 f"{self.cpu_time_total_str} self_cpu_time={self.self_cpu_time_total_str} "
                 f"input_shapes={self.input_shapes} cpu_memory_usage={self.cpu_memory_usage}>")
 
 
-class FunctionEventAvg:
+class FunctionEventAvg(_EventTimes):
     """The events of one key summed (``torch.autograd.profiler_util.FunctionEventAvg``):
     ``key``, ``count``, ``cpu_time_total``, ``self_cpu_time_total``, ``cpu_time`` (average per
     call), ``cpu_memory_usage``, ``self_cpu_memory_usage``, ``flops``, ``input_shapes`` and
@@ -486,12 +492,6 @@ class FunctionEventAvg:
     @property
     def cpu_time(self):
         return self.cpu_time_total / self.count if self.count else 0.0
-
-    device_time_total = self_device_time_total = cuda_time_total = self_cuda_time_total = 0
-    device_memory_usage = self_device_memory_usage = 0
-    cpu_time_str = property(lambda self: _format_time(self.cpu_time))
-    cpu_time_total_str = property(lambda self: _format_time(self.cpu_time_total))
-    self_cpu_time_total_str = property(lambda self: _format_time(self.self_cpu_time_total))
 
     def __repr__(self):
         return (f"<FunctionEventAvg key={self.key} self_cpu_time={self.self_cpu_time_total_str} "

@@ -39,6 +39,8 @@ import subprocess
 import sys
 import time
 
+from .runner import _IMPORT_LIBRARY
+
 __all__ = ["CASES", "LOADS", "run", "format_table", "format_markdown", "main",
            "user_environment", "BusyProcesses"]
 
@@ -64,16 +66,7 @@ _BUSY = {
 _STEP_SCRIPT = r"""
 import sys, time, json, statistics
 lib, path, name, steps, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
-if lib == "tapegrad":
-    import autograd, nn, optim
-    import nn.functional as F
-    mods = (autograd, nn, optim, F)
-else:
-    import torch, torch.nn as nn, torch.optim as optim, torch.nn.functional as F
-    mods = (torch, nn, optim, F)
-if threads != "-":
-    mods[0].set_num_threads(int(threads))
-import importlib, importlib.util, os, types
+""" + _IMPORT_LIBRARY + r"""import importlib, importlib.util, os, types
 import numpy as np
 # a bare "benchmarks" package (its __init__ imports autograd), so that workloads.py and the
 # modules it imports relatively (pipeline.py) load as in the package

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .workloads import Setup, Workload
+from .workloads import Setup, Workload, _train_step
 
 __all__ = ["PIPELINE_WORKLOADS", "PIPELINE_BATCH", "import_torchvision", "main"]
 
@@ -152,15 +152,7 @@ def _resnet_setup(ns, data):
     model.train()
     opt = ns.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     x, y = ns.tensor(data["x"]), ns.tensor(data["y"])
-    loss_fn = ns.nn.CrossEntropyLoss()
-
-    def step():
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        opt.zero_grad()
-        return loss
-    return Setup(step, model)
+    return Setup(_train_step(model, ns.nn.CrossEntropyLoss(), opt, x, y), model)
 
 
 PIPELINE_WORKLOADS = [

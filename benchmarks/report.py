@@ -141,6 +141,22 @@ def to_json(results, env, settings, path):
     return doc
 
 
+def pyplot():
+    """``matplotlib.pyplot`` on the Agg backend (files only, no display)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def save_figure(plt, fig, path, dpi):
+    """Lay out ``fig``, save it to ``path`` at ``dpi`` and close it; returns True."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return True
+
+
 def plot_ratios(results, path, title=""):
     """Bar chart of tapegrad/torch median ratios (log scale, a line at 1.0) saved to ``path``
     with matplotlib's Agg backend. Returns ``False`` (and writes nothing) when no workload has
@@ -148,9 +164,7 @@ def plot_ratios(results, path, title=""):
     data = [(r["name"], r["ratio"]) for r in results if r.get("ratio") is not None]
     if not data:
         return False
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     names, values = zip(*data)
     fig, ax = plt.subplots(figsize=(max(5.0, 1.1 * len(names) + 2), 4.2))
@@ -172,7 +186,4 @@ def plot_ratios(results, path, title=""):
     ax.legend(loc="upper left", fontsize=8)
     if title:
         ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return True
+    return save_figure(plt, fig, path, dpi=120)

@@ -325,15 +325,10 @@ def load_namespaces(compare):
     return namespaces, message
 
 
-# ---- cold start ---------------------------------------------------------------------------------
-# Run in a fresh interpreter: ``argv = [library, path of workloads.py, threads or "-"]``. The
-# library is imported first (tapegrad's import must precede NumPy's, see autograd/_runtime.py),
-# then the LeNet workload of workloads.py (loaded from its file, without the ``benchmarks``
-# package, which would import tapegrad) is built and stepped once. Prints one JSON line.
-_COLD_START_SCRIPT = r"""
-import sys, time
-t0 = time.perf_counter()
-lib, path, threads = sys.argv[1], sys.argv[2], sys.argv[3]
+# What a benchmark's fresh interpreter runs first, given ``lib`` ("tapegrad" or "torch") and
+# ``threads`` (a count, or "-" for the library's default): the library, as a user's script imports
+# it, as ``mods = (library, nn, optim, F)``, and its thread count. contention.py's script uses it too.
+_IMPORT_LIBRARY = r"""
 if lib == "tapegrad":
     import autograd, nn, optim
     import nn.functional as F
@@ -343,7 +338,18 @@ else:
     mods = (torch, nn, optim, F)
 if threads != "-":
     mods[0].set_num_threads(int(threads))
-t_import = time.perf_counter()
+"""
+
+# ---- cold start ---------------------------------------------------------------------------------
+# Run in a fresh interpreter: ``argv = [library, path of workloads.py, threads or "-"]``. The
+# library is imported first (tapegrad's import must precede NumPy's, see autograd/_runtime.py),
+# then the LeNet workload of workloads.py (loaded from its file, without the ``benchmarks``
+# package, which would import tapegrad) is built and stepped once. Prints one JSON line.
+_COLD_START_SCRIPT = r"""
+import sys, time
+t0 = time.perf_counter()
+lib, path, threads = sys.argv[1], sys.argv[2], sys.argv[3]
+""" + _IMPORT_LIBRARY + r"""t_import = time.perf_counter()
 import importlib.util, json
 import numpy as np
 spec = importlib.util.spec_from_file_location("_cold_start_workloads", path)

@@ -397,9 +397,8 @@ def plot_scale(results, path, title=None):
     """Ratio (tapegrad / PyTorch, median with the min/max-based spread) against size, one panel
     per family, with the parity line and the issue's 0.8 goal. Returns False when there is
     nothing to plot."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from .report import pyplot, save_figure
+    plt = pyplot()
     by_fam = {}
     for r in results:
         if r.get("ratio") is None:
@@ -432,10 +431,7 @@ def plot_scale(results, path, title=None):
     axes[0][0].set_ylabel("tapegrad / PyTorch time", fontsize=8)
     if title:
         fig.suptitle(title, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    return True
+    return save_figure(plt, fig, path, dpi=80)
 
 
 def format_memory(memory):

@@ -19,8 +19,6 @@ next to the repository if it exists, else the Python standard library's own sour
 
 import argparse
 import math
-import time
-from pathlib import Path
 
 import autograd  # noqa: F401  (first: sets the BLAS thread policy before NumPy loads)
 import numpy as np
@@ -29,7 +27,7 @@ import nn
 import nn.functional as F
 import optim
 
-from _chartext import DEFAULT_DATA, CharData, load_text, save_plot  # noqa: E402
+from _chartext import DEFAULT_DATA, evaluate, report, setup, train  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -85,17 +83,6 @@ def loss_of(model, x, y):
     return F.cross_entropy(logits.reshape(-1, V), autograd.tensor(y.reshape(-1)))
 
 
-def evaluate(model, data, batches, batch_size):
-    """Mean validation cross-entropy (nats/char) over fixed windows (same every call)."""
-    rng = np.random.default_rng(1234)
-    model.eval()
-    with autograd.no_grad():
-        total = sum(float(loss_of(model, *data.batch("val", batch_size, rng)).item())
-                    for _ in range(batches))
-    model.train()
-    return total / batches
-
-
 def sample(model, data, n_chars, temperature, rng, prompt="\n"):
     """Temperature sampling, one character at a time, the LSTM state carried along."""
     model.eval()
@@ -116,14 +103,7 @@ def sample(model, data, n_chars, temperature, rng, prompt="\n"):
 def main(argv=None):
     """Train, printing validation loss and samples; returns the final validation loss."""
     args = parse_args(argv)
-    from tqdm import tqdm
-
-    if args.threads:
-        autograd.set_num_threads(args.threads)
-    autograd.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
-    text, source = load_text(args.data, "char_lstm")
-    data = CharData(text, args.seq_len, args.seed, "char_lstm")
+    rng, text, source, data = setup(args, args.seq_len, "char_lstm")
     V = len(data.chars)
     model = CharLSTM(V, args.embed, args.hidden, args.layers, args.dropout)
     n_params = sum(p.numel() for p in model.parameters())
@@ -131,55 +111,12 @@ def main(argv=None):
           f"LSTM {args.layers}x{args.hidden}, {n_params:,} parameters; budget "
           f"{args.minutes:g} min" + (f" or {args.steps} steps" if args.steps else ""))
     opt = optim.Adam(model.parameters(), lr=args.lr)
-    val0 = evaluate(model, data, 2, args.batch_size)
+    val0 = evaluate(model, data, loss_of, 2, args.batch_size)
     print(f"initial validation loss {val0:.3f} nats/char (uniform: {math.log(V):.3f})")
-
-    budget = args.minutes * 60.0
-    max_steps = args.steps if args.steps else float("inf")
-    steps, losses, val_steps, val_losses = [], [], [], []
-    start = time.perf_counter()
-    train_time, next_eval, step = 0.0, args.eval_every, 0
-    if args.steps:
-        bar = tqdm(total=args.steps, unit="step", desc="training")
-    else:
-        bar = tqdm(total=round(budget), unit="s", desc="training",
-                   bar_format="{l_bar}{bar}| {n:.0f}/{total_fmt}s [{postfix}]")
-    while train_time < budget and step < max_steps:
-        t0 = time.perf_counter()
-        x, y = data.batch("train", args.batch_size)
-        loss = loss_of(model, x, y)
-        opt.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), args.clip)
-        opt.step()
-        step += 1
-        steps.append(step)
-        losses.append(float(loss.item()))
-        dt = time.perf_counter() - t0
-        train_time += dt
-        bar.update(1 if args.steps else min(dt, budget - bar.n))
-        bar.set_postfix_str(f"step {step}, loss {losses[-1]:.3f}"
-                            + (f", val {val_losses[-1]:.3f}" if val_losses else ""))
-        done = train_time >= budget or step >= max_steps
-        if train_time >= next_eval or done:
-            next_eval += args.eval_every
-            val = evaluate(model, data, args.eval_batches, args.batch_size)
-            val_steps.append(step)
-            val_losses.append(val)
-            bar.write(f"\n[step {step}, {train_time:.0f}s] validation loss {val:.3f} nats/char; "
-                      f"sample:\n{sample(model, data, 160, args.temperature, rng)}\n")
-    bar.close()
-    wall = time.perf_counter() - start
-    print(f"\n{step} steps in {train_time:.1f}s of training ({wall:.1f}s with evaluation), "
-          f"{train_time / max(step, 1) * 1e3:.0f} ms/step; final validation loss "
-          f"{val_losses[-1]:.3f} nats/char ({val_losses[-1] / math.log(2):.3f} bits/char)")
-    print(f"\nsample (temperature {args.temperature}):\n"
-          + sample(model, data, args.sample_chars, args.temperature, rng))
-    if args.plot:
-        name = Path(source).name if Path(source).is_file() else "Python stdlib source"
-        save_plot(args.plot, steps, losses, val_steps, val_losses, f"char-LSTM on {name}")
-        print(f"loss curve saved to {args.plot}")
-    return val_losses[-1]
+    run = train(model, opt, data, loss_of, args, args.clip,
+                lambda: sample(model, data, 160, args.temperature, rng), max_steps=args.steps)
+    return report(run, source, args.plot, "char-LSTM", f"temperature {args.temperature}",
+                  lambda: sample(model, data, args.sample_chars, args.temperature, rng))
 
 
 if __name__ == "__main__":

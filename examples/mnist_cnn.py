@@ -110,6 +110,33 @@ def build(lib, nn):
     )
 
 
+def standardise(args, x_train, y_train):
+    """The first ``--limit`` training images and labels (all without it) and ``prepare``:
+    uint8 images ``(N, 28, 28)`` -> float32 ``(N, 1, 28, 28)``, scaled to [0, 1] and
+    standardised with those training images' mean and std. Returns
+    ``(x_train, y_train, prepare, mean, std)``."""
+    if args.limit:
+        x_train, y_train = x_train[:args.limit], y_train[:args.limit]
+    scaled = x_train.astype(np.float32) / 255.0
+    mean, std = float(scaled.mean()), float(scaled.std())
+
+    def prepare(x):
+        return ((x.astype(np.float32) / 255.0 - mean) / std)[:, None, :, :]
+
+    return x_train, y_train, prepare, mean, std
+
+
+def exit_status(accuracy, min_accuracy, say=True):
+    """The exit status for CI: 1 (and, if ``say``, a FAILED line on stderr) when
+    ``min_accuracy`` is given and the test ``accuracy`` (%) is below it, else 0."""
+    if min_accuracy is not None and accuracy < min_accuracy:
+        if say:
+            print(f"FAILED: test accuracy {accuracy:.2f}% is below the required "
+                  f"{min_accuracy:.2f}%", file=sys.stderr)
+        return 1
+    return 0
+
+
 def run(args):
     if args.backend == "torch":
         import torch as lib
@@ -129,14 +156,7 @@ def run(args):
 
     lib.manual_seed(args.seed)
     x_train, y_train, x_test, y_test, source = load_arrays(args)
-    if args.limit:
-        x_train, y_train = x_train[:args.limit], y_train[:args.limit]
-    scaled = x_train.astype(np.float32) / 255.0
-    mean, std = float(scaled.mean()), float(scaled.std())
-
-    def prepare(x):
-        return ((x.astype(np.float32) / 255.0 - mean) / std)[:, None, :, :]
-
+    x_train, y_train, prepare, mean, std = standardise(args, x_train, y_train)
     xtr, xte = lib.from_numpy(prepare(x_train)), lib.from_numpy(prepare(x_test))
     ytr, yte = lib.from_numpy(y_train), lib.from_numpy(y_test)
     print(f"backend {args.backend}: {source}: {len(xtr)} train / {len(xte)} test images, "
@@ -202,12 +222,7 @@ def evaluate(lib, model, x, y, batch=1000):
 
 def main(argv=None):
     args = parse_args(argv)
-    accuracy = run(args)
-    if args.min_accuracy is not None and accuracy < args.min_accuracy:
-        print(f"FAILED: test accuracy {accuracy:.2f}% is below the required "
-              f"{args.min_accuracy:.2f}%", file=sys.stderr)
-        return 1
-    return 0
+    return exit_status(run(args), args.min_accuracy)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,8 @@ import autograd  # noqa: E402  (first: sets the BLAS thread policy before NumPy 
 import autograd.distributed  # noqa: E402,F401  (sets RANK/WORLD_SIZE/... from mpiexec's vars)
 import numpy as np  # noqa: E402
 
-from mnist_cnn import build, evaluate, load_arrays, parse_args  # noqa: E402
+from mnist_cnn import (build, evaluate, exit_status, load_arrays, parse_args,  # noqa: E402
+                       standardise)
 
 
 def libraries(backend):
@@ -84,14 +85,7 @@ def run(args):
         dist.barrier()
         arrays = load_arrays(args)
     x_train, y_train, x_test, y_test, source = arrays
-    if args.limit:
-        x_train, y_train = x_train[:args.limit], y_train[:args.limit]
-    scaled = x_train.astype(np.float32) / 255.0
-    mean, std = float(scaled.mean()), float(scaled.std())
-
-    def prepare(x):
-        return ((x.astype(np.float32) / 255.0 - mean) / std)[:, None, :, :]
-
+    x_train, y_train, prepare, _, _ = standardise(args, x_train, y_train)
     train_set = TensorDataset(lib.from_numpy(prepare(x_train)), lib.from_numpy(y_train.copy()))
     xte, yte = prepare(x_test), y_test
     if rank == 0:
@@ -146,12 +140,7 @@ def run(args):
 def main(argv=None):
     args = parse_args(argv)
     accuracy, rank = run(args)
-    if args.min_accuracy is not None and accuracy < args.min_accuracy:
-        if rank == 0:
-            print(f"FAILED: test accuracy {accuracy:.2f}% is below the required "
-                  f"{args.min_accuracy:.2f}%", file=sys.stderr)
-        return 1
-    return 0
+    return exit_status(accuracy, args.min_accuracy, say=rank == 0)
 
 
 if __name__ == "__main__":

@@ -24,8 +24,6 @@ PNG (``--plot``).
 
 import argparse
 import math
-import time
-from pathlib import Path
 
 import autograd  # first: sets the BLAS thread policy before NumPy loads
 import numpy as np
@@ -34,7 +32,7 @@ import nn
 import nn.functional as F
 import optim
 
-from _chartext import DEFAULT_DATA, CharData, load_text, save_plot  # noqa: E402
+from _chartext import DEFAULT_DATA, evaluate, report, setup, train  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -102,19 +100,6 @@ def loss_of(model, x, y):
     return F.cross_entropy(logits.reshape(b * t, v), autograd.tensor(y.reshape(b * t)))
 
 
-def evaluate(model, data, batches, batch_size):
-    """Mean validation loss (nats/char) over ``batches`` fixed random batches."""
-    rng = np.random.default_rng(1234)
-    model.eval()
-    total = 0.0
-    with autograd.no_grad():
-        for _ in range(batches):
-            x, y = data.batch("val", batch_size, rng)
-            total += float(loss_of(model, x, y).item())
-    model.train()
-    return total / batches
-
-
 def sample(model, data, n_chars, temperature, top_k, rng, prompt="\n"):
     """Autoregressive sampling: softmax(logits / temperature) over the ``top_k`` most likely
     characters, the context cropped to the block size."""
@@ -137,14 +122,7 @@ def sample(model, data, n_chars, temperature, top_k, rng, prompt="\n"):
 
 def main(argv=None):
     args = parse_args(argv)
-    from tqdm import tqdm
-
-    if args.threads:
-        autograd.set_num_threads(args.threads)
-    autograd.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
-    text, source = load_text(args.data, "tiny_gpt")
-    data = CharData(text, args.block_size, args.seed, "tiny_gpt")
+    rng, text, source, data = setup(args, args.block_size, "tiny_gpt")
     model = TinyGPT(len(data.chars), args.block_size, args.d_model, args.n_layer, args.n_head,
                     args.dropout)
     n_params = sum(p.numel() for p in model.parameters())
@@ -156,57 +134,20 @@ def main(argv=None):
     opt = optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
                        {"params": no_decay, "weight_decay": 0.0}], lr=args.lr,
                       betas=(0.9, 0.99))
-    print(f"initial validation loss {evaluate(model, data, 2, args.batch_size):.3f} nats/char "
-          f"(uniform would be {math.log(len(data.chars)):.3f})")
+    print(f"initial validation loss {evaluate(model, data, loss_of, 2, args.batch_size):.3f} "
+          f"nats/char (uniform would be {math.log(len(data.chars)):.3f})")
 
-    budget = args.minutes * 60.0
-    steps, losses, val_steps, val_losses = [], [], [], []
-    start = time.perf_counter()
-    next_eval = args.eval_every
-    train_time = 0.0
-    step = 0
-    bar = tqdm(total=round(budget), unit="s", desc="training",
-               bar_format="{l_bar}{bar}| {n:.0f}/{total_fmt}s [{postfix}]")
-    while train_time < budget:
-        t0 = time.perf_counter()
-        lr = args.lr * min(1.0, (step + 1) / max(args.warmup, 1))
+    def warm_up(step):
         for g in opt.param_groups:
-            g["lr"] = lr
-        x, y = data.batch("train", args.batch_size)
-        loss = loss_of(model, x, y)
-        opt.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        step += 1
-        steps.append(step)
-        losses.append(float(loss.item()))
-        dt = time.perf_counter() - t0
-        train_time += dt
-        bar.update(min(dt, budget - bar.n))
-        bar.set_postfix_str(f"step {step}, loss {losses[-1]:.3f}"
-                            + (f", val {val_losses[-1]:.3f}" if val_losses else ""))
-        if train_time >= next_eval or train_time >= budget:
-            next_eval += args.eval_every
-            val = evaluate(model, data, args.eval_batches, args.batch_size)
-            val_steps.append(step)
-            val_losses.append(val)
-            text_s = sample(model, data, max(args.sample_chars // 4, 1), args.temperature,
-                            args.top_k, rng)
-            bar.write(f"\n[step {step}, {train_time:.0f}s] validation loss {val:.3f} "
-                      f"nats/char; sample:\n{text_s}\n")
-    bar.close()
-    wall = time.perf_counter() - start
-    print(f"\n{step} steps in {train_time:.1f}s of training ({wall:.1f}s with evaluation), "
-          f"{train_time / max(step, 1) * 1e3:.0f} ms/step; final validation loss "
-          f"{val_losses[-1]:.3f} nats/char ({val_losses[-1] / math.log(2):.3f} bits/char)")
-    print(f"\nsample (temperature {args.temperature}, top-k {args.top_k}):\n"
-          + sample(model, data, args.sample_chars, args.temperature, args.top_k, rng))
-    if args.plot:
-        name = Path(source).name if Path(source).is_file() else "Python stdlib source"
-        save_plot(args.plot, steps, losses, val_steps, val_losses, f"tiny GPT on {name}")
-        print(f"loss curve saved to {args.plot}")
-    return val_losses[-1]
+            g["lr"] = args.lr * min(1.0, (step + 1) / max(args.warmup, 1))
+
+    run = train(model, opt, data, loss_of, args, 1.0,
+                lambda: sample(model, data, max(args.sample_chars // 4, 1), args.temperature,
+                               args.top_k, rng), before_step=warm_up)
+    return report(run, source, args.plot, "tiny GPT",
+                  f"temperature {args.temperature}, top-k {args.top_k}",
+                  lambda: sample(model, data, args.sample_chars, args.temperature, args.top_k,
+                                 rng))
 
 
 if __name__ == "__main__":

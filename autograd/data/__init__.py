@@ -79,6 +79,24 @@ class IterableDataset(Dataset):
                         "datasets)")
 
 
+def _is_int(value):
+    """Whether ``value`` is an integer (any ``numbers.Integral``) and not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _check_positive_int(owner, name, value):
+    """Raise ValueError (PyTorch's message) unless ``value`` is a positive integer."""
+    if not _is_int(value) or value <= 0:
+        raise ValueError(f"{owner}: {name} should be a positive integer value, but got "
+                         f"{name}={value!r}")
+
+
+def _check_bool(owner, name, value, error=TypeError):
+    """Raise ``error`` (PyTorch's message) unless ``value`` is a bool."""
+    if not isinstance(value, bool):
+        raise error(f"{owner}: {name} should be a boolean value, but got {name}={value!r}")
+
+
 def _as_tensor(x, what):
     """``x`` as a Tensor (an ndarray is wrapped without copy); TypeError otherwise."""
     if isinstance(x, Tensor):
@@ -290,7 +308,7 @@ def random_split(dataset, lengths, generator=None):
                               "this leads to an empty dataset.")
         lengths = sizes
     for i, s in enumerate(lengths):
-        if isinstance(s, bool) or not isinstance(s, (numbers.Integral,)) or s < 0:
+        if not _is_int(s) or s < 0:
             raise ValueError(f"random_split: lengths must be non-negative integers or fractions "
                              f"summing to 1, got {lengths[i]!r} at index {i}")
     if sum(lengths) != n:
@@ -355,13 +373,8 @@ class RandomSampler(Sampler):
         self.replacement = replacement
         self._num_samples = num_samples
         self.generator = generator
-        if not isinstance(replacement, bool):
-            raise TypeError("RandomSampler: replacement should be a boolean value, but got "
-                            f"replacement={replacement!r}")
-        if (isinstance(self.num_samples, bool) or not isinstance(self.num_samples, numbers.Integral)
-                or self.num_samples <= 0):
-            raise ValueError("RandomSampler: num_samples should be a positive integer value, "
-                             f"but got num_samples={self.num_samples!r}")
+        _check_bool("RandomSampler", "replacement", replacement)
+        _check_positive_int("RandomSampler", "num_samples", self.num_samples)
 
     @property
     def num_samples(self):
@@ -420,13 +433,8 @@ class WeightedRandomSampler(Sampler):
     """
 
     def __init__(self, weights, num_samples, replacement=True, generator=None):
-        if (isinstance(num_samples, bool) or not isinstance(num_samples, numbers.Integral)
-                or num_samples <= 0):
-            raise ValueError("WeightedRandomSampler: num_samples should be a positive integer "
-                             f"value, but got num_samples={num_samples!r}")
-        if not isinstance(replacement, bool):
-            raise TypeError("WeightedRandomSampler: replacement should be a boolean value, but "
-                            f"got replacement={replacement!r}")
+        _check_positive_int("WeightedRandomSampler", "num_samples", num_samples)
+        _check_bool("WeightedRandomSampler", "replacement", replacement)
         w = np.asarray(weights._data if isinstance(weights, Tensor) else weights,
                        dtype=np.float64)
         if w.ndim != 1 or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
@@ -468,13 +476,8 @@ class BatchSampler(Sampler):
     """
 
     def __init__(self, sampler, batch_size, drop_last):
-        if (isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral)
-                or batch_size <= 0):
-            raise ValueError("BatchSampler: batch_size should be a positive integer value, but "
-                             f"got batch_size={batch_size!r}")
-        if not isinstance(drop_last, bool):
-            raise ValueError("BatchSampler: drop_last should be a boolean value, but got "
-                             f"drop_last={drop_last!r}")
+        _check_positive_int("BatchSampler", "batch_size", batch_size)
+        _check_bool("BatchSampler", "drop_last", drop_last, ValueError)
         self.sampler = sampler
         self.batch_size = int(batch_size)
         self.drop_last = drop_last
@@ -531,6 +534,17 @@ def _is_namedtuple(x):
     return isinstance(x, tuple) and hasattr(x, "_fields")
 
 
+def _as_mapping_like(like, items):
+    """The dict ``items`` as the mapping type of ``like`` (an OrderedDict stays one), or the
+    dict itself when that type cannot be built from a dict."""
+    if type(like) is dict:
+        return items
+    try:
+        return type(like)(items)
+    except TypeError:
+        return items
+
+
 def default_collate(batch):
     """Merge a list of samples into a batch (``torch.utils.data.default_collate``).
 
@@ -584,13 +598,8 @@ def default_collate(batch):
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, collections.abc.Mapping):
-        collated = {key: default_collate([d[key] for d in batch]) for key in elem}
-        if type(elem) is dict:
-            return collated
-        try:
-            return type(elem)(collated)
-        except TypeError:
-            return collated
+        return _as_mapping_like(elem, {key: default_collate([d[key] for d in batch])
+                                       for key in elem})
     if _is_namedtuple(elem):
         return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
@@ -618,13 +627,7 @@ def default_convert(data):
     if isinstance(data, (str, bytes)):
         return data
     if isinstance(data, collections.abc.Mapping):
-        converted = {k: default_convert(v) for k, v in data.items()}
-        if type(data) is dict:
-            return converted
-        try:
-            return type(data)(converted)
-        except TypeError:
-            return converted
+        return _as_mapping_like(data, {k: default_convert(v) for k, v in data.items()})
     if _is_namedtuple(data):
         return type(data)(*(default_convert(d) for d in data))
     if isinstance(data, tuple):

@@ -22,7 +22,7 @@ import warnings
 import weakref
 
 from . import BatchSampler, IterableDataset, RandomSampler, SequentialSampler  # noqa: F401
-from . import default_collate, default_convert
+from . import _check_positive_int, _is_int, default_collate, default_convert
 from . import _worker
 from .. import _runtime
 from ..random import get_rng
@@ -183,8 +183,7 @@ class DataLoader:
                  worker_init_fn=None, multiprocessing_context=None, generator=None, *,
                  prefetch_factor=None, persistent_workers=False, pin_memory_device="",
                  in_order=True):
-        if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral) \
-                or num_workers < 0:
+        if not _is_int(num_workers) or num_workers < 0:
             raise ValueError("DataLoader: num_workers option should be a non-negative integer; "
                              f"got num_workers={num_workers!r}")
         if not isinstance(timeout, numbers.Real) or timeout < 0:
@@ -195,8 +194,7 @@ class DataLoader:
                              "otherwise set prefetch_factor to None.")
         if num_workers > 0 and prefetch_factor is None:
             prefetch_factor = 2
-        if prefetch_factor is not None and (isinstance(prefetch_factor, bool) or not isinstance(
-                prefetch_factor, numbers.Integral) or prefetch_factor < 1):
+        if prefetch_factor is not None and (not _is_int(prefetch_factor) or prefetch_factor < 1):
             raise ValueError("DataLoader: prefetch_factor option should be a positive integer, "
                              f"got prefetch_factor={prefetch_factor!r}")
         if persistent_workers and num_workers == 0:
@@ -231,10 +229,8 @@ class DataLoader:
             if drop_last:
                 raise ValueError("DataLoader: batch_size=None option disables auto-batching and "
                                  "is mutually exclusive with drop_last")
-        elif (isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral)
-              or batch_size <= 0):
-            raise ValueError("DataLoader: batch_size should be a positive integer value, but got "
-                             f"batch_size={batch_size!r}")
+        else:
+            _check_positive_int("DataLoader", "batch_size", batch_size)
 
         if sampler is None and not self._iterable:
             sampler = (RandomSampler(dataset, generator=generator) if shuffle

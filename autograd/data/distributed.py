@@ -1,12 +1,11 @@
 """``DistributedSampler``: each rank's shard of a dataset (``torch.utils.data.distributed``)."""
 
 import math
-import numbers
 
 import numpy as np
 
 from ..random import Generator
-from . import Sampler
+from . import Sampler, _is_int
 
 __all__ = ["DistributedSampler"]
 
@@ -70,7 +69,7 @@ class DistributedSampler(Sampler):
         num_replicas = _default(num_replicas, dist.get_world_size, "num_replicas")
         rank = _default(rank, dist.get_rank, "rank")
         for name, v in (("num_replicas", num_replicas), ("rank", rank), ("seed", seed)):
-            if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            if not _is_int(v):
                 raise TypeError(f"DistributedSampler: {name} must be an int, got {v!r}")
         if num_replicas < 1:
             raise ValueError(f"DistributedSampler: num_replicas must be positive, got "

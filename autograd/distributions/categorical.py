@@ -140,6 +140,12 @@ class Categorical(Distribution):
         return values
 
 
+def _of_categorical(name):
+    """A read-only property of :class:`OneHotCategorical`: its inner Categorical's ``name``."""
+    return property(lambda self: getattr(self._categorical, name),
+                    doc=f"The ``{name}`` of the underlying :class:`Categorical`.")
+
+
 class OneHotCategorical(Distribution):
     """A categorical distribution whose samples are one-hot vectors of size ``K``
     (``torch.distributions.OneHotCategorical``).
@@ -172,21 +178,10 @@ class OneHotCategorical(Distribution):
         new._validate_args = self._validate_args
         return new
 
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
-
-    @property
-    def mean(self):
-        return self._categorical.probs
+    probs = _of_categorical("probs")
+    logits = _of_categorical("logits")
+    param_shape = _of_categorical("param_shape")
+    mean = _of_categorical("probs")  # the mean of a one-hot vector is the probabilities
 
     @property
     def mode(self):

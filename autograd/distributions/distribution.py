@@ -247,6 +247,12 @@ class Distribution:
     def _rng(self):
         return get_rng()
 
+    def _standard_normal(self, sample_shape, dtype):
+        """Standard normal noise of shape ``sample_shape + batch_shape + event_shape`` (a
+        constant Tensor of ``dtype``), for the reparameterised samplers."""
+        eps = self._rng().standard_normal(self._extended_shape(sample_shape))
+        return Tensor._make(np.asarray(eps, dtype=dtype), False, None)
+
     def _validate_sample(self, value):
         """Check ``value`` against the support and the event shape (PyTorch's wording).
 
@@ -280,3 +286,10 @@ class Distribution:
             return v if v.numel() == 1 else tuple(v.shape)
         body = ", ".join(f"{p}: {show(self.__dict__[p])}" for p in params)
         return f"{type(self).__name__}({body})"
+
+
+class _MeanIsLoc:
+    """Mixin of the families whose mean and mode are both the ``loc`` parameter (Normal,
+    MultivariateNormal)."""
+
+    mean = mode = property(lambda self: self.loc, doc="``loc``.")

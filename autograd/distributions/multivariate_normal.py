@@ -8,7 +8,7 @@ from ..linalg import inv
 from ..tensor import Tensor
 from . import constraints
 from ._linalg import cholesky, solve_triangular
-from .distribution import Distribution
+from .distribution import Distribution, _MeanIsLoc
 
 __all__ = ["MultivariateNormal"]
 
@@ -22,7 +22,7 @@ def _batch_mahalanobis(L, x):
     return (y.squeeze(-1) ** 2).sum(-1)
 
 
-class MultivariateNormal(Distribution):
+class MultivariateNormal(_MeanIsLoc, Distribution):
     """Multivariate normal with mean ``loc`` and one of ``covariance_matrix``,
     ``precision_matrix`` or ``scale_tril`` (exactly one).
 
@@ -113,21 +113,11 @@ class MultivariateNormal(Distribution):
         raise AttributeError(f"'MultivariateNormal' object has no attribute '{name}'")
 
     @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
-
-    @property
     def variance(self):
         return (self._scale ** 2).sum(-1)
 
     def rsample(self, sample_shape=()):
-        shape = self._extended_shape(sample_shape)
-        eps = Tensor._make(np.asarray(self._rng().standard_normal(shape), dtype=self.loc.dtype),
-                           False, None)
+        eps = self._standard_normal(sample_shape, self.loc.dtype)
         return self.loc + (self._L @ eps.unsqueeze(-1)).squeeze(-1)
 
     def _half_log_det(self):

@@ -2,16 +2,13 @@
 
 import math
 
-import numpy as np
-
-from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution, broadcast_all
+from .distribution import Distribution, _MeanIsLoc, broadcast_all
 
 __all__ = ["Normal"]
 
 
-class Normal(Distribution):
+class Normal(_MeanIsLoc, Distribution):
     r"""Normal distribution with mean ``loc`` and standard deviation ``scale``.
 
     Args:
@@ -35,14 +32,6 @@ class Normal(Distribution):
         super().__init__(tuple(self.loc.shape), validate_args=validate_args)
 
     @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
-
-    @property
     def stddev(self):
         return self.scale
 
@@ -51,10 +40,7 @@ class Normal(Distribution):
         return self.scale ** 2
 
     def rsample(self, sample_shape=()):
-        shape = self._extended_shape(sample_shape)
-        eps = self._rng().standard_normal(shape)
-        eps = Tensor._make(np.asarray(eps, dtype=self.loc.dtype), False, None)
-        return self.loc + eps * self.scale
+        return self.loc + self._standard_normal(sample_shape, self.loc.dtype) * self.scale
 
     def log_prob(self, value):
         if self._validate_args:

@@ -312,20 +312,16 @@ def _dims(dims, ndim):
     return [d % ndim for d in dims] if ndim else []
 
 
-@converter("Sum", "Mean", "Prod")
+_REDUCE_OPS = {"Sum": "ReduceSum", "Mean": "ReduceMean", "Prod": "ReduceProd"}
+
+
+@converter("Sum", "Mean", "Prod", "AMax")
 def _sum(ctx):
-    op = {"Sum": "ReduceSum", "Mean": "ReduceMean", "Prod": "ReduceProd"}[ctx.op]
+    if ctx.op == "AMax":  # amax and amin: args[3] says which
+        op = "ReduceMax" if ctx.args[3] else "ReduceMin"
+    else:
+        op = _REDUCE_OPS[ctx.op]
     nd = len(ctx.shape(0))
-    if nd == 0:
-        ctx.node("Identity", [ctx.arg(0)], [ctx.output])
-        return
-    _reduce(ctx, op, ctx.arg(0), _dims(ctx.args[1], nd), ctx.args[2], [ctx.output])
-
-
-@converter("AMax")
-def _amax(ctx):
-    nd = len(ctx.shape(0))
-    op = "ReduceMax" if ctx.args[3] else "ReduceMin"
     if nd == 0:
         ctx.node("Identity", [ctx.arg(0)], [ctx.output])
         return
