@@ -38,6 +38,9 @@ __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell"
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 _NAMES = {"RNN_TANH": "RNN", "RNN_RELU": "RNN", "LSTM": "LSTM", "GRU": "GRU"}
+# RNNBase.extra_repr: the constructor arguments in PyTorch's order, with their defaults
+_REPR_DEFAULTS = (("proj_size", 0), ("num_layers", 1), ("bias", True), ("batch_first", False),
+                  ("dropout", 0), ("bidirectional", False))
 
 
 def _project(x, weight, bias):
@@ -299,20 +302,21 @@ class RNNBase(Module):
             return output.squeeze(1)
         return output.transpose(0, 1) if self.batch_first else output
 
+    def _forward_one_state(self, input, hx):
+        """The forward of the modes with one state (RNN, GRU): ``(output, h_n)``."""
+        if _is_packed(input):
+            out, h_n, _ = self._run_packed(input, [hx])
+            return out, h_n
+        x, (h0,), batched = self._prepare(input, [hx])
+        out, h_n, _ = self._run(x, h0, None)
+        return self._finish(out, batched), (h_n if batched else h_n.squeeze(1))
+
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
-        if self.proj_size != 0:
-            s += f", proj_size={self.proj_size}"
-        if self.num_layers != 1:
-            s += f", num_layers={self.num_layers}"
-        if self.bias is not True:
-            s += f", bias={self.bias}"
-        if self.batch_first is not False:
-            s += f", batch_first={self.batch_first}"
-        if self.dropout != 0:
-            s += f", dropout={self.dropout}"
-        if self.bidirectional is not False:
-            s += f", bidirectional={self.bidirectional}"
+        for name, default in _REPR_DEFAULTS:  # shown only where it differs from the default
+            value = getattr(self, name)
+            if (value is not default) if isinstance(default, bool) else (value != default):
+                s += f", {name}={value}"
         return s
 
 
@@ -380,12 +384,7 @@ class RNN(RNNBase):
     def forward(self, input, hx=None):
         """Returns ``(output, h_n)``; see the class docstring for the shapes (a
         ``PackedSequence`` input gives a ``PackedSequence`` output)."""
-        if _is_packed(input):
-            out, h_n, _ = self._run_packed(input, [hx])
-            return out, h_n
-        x, (h0,), batched = self._prepare(input, [hx])
-        out, h_n, _ = self._run(x, h0, None)
-        return self._finish(out, batched), (h_n if batched else h_n.squeeze(1))
+        return self._forward_one_state(input, hx)
 
     def extra_repr(self):
         s = super().extra_repr()
@@ -508,12 +507,7 @@ class GRU(RNNBase):
     def forward(self, input, hx=None):
         """Returns ``(output, h_n)``; see the class docstring for the shapes (a
         ``PackedSequence`` input gives a ``PackedSequence`` output)."""
-        if _is_packed(input):
-            out, h_n, _ = self._run_packed(input, [hx])
-            return out, h_n
-        x, (h0,), batched = self._prepare(input, [hx])
-        out, h_n, _ = self._run(x, h0, None)
-        return self._finish(out, batched), (h_n if batched else h_n.squeeze(1))
+        return self._forward_one_state(input, hx)
 
 
 # ---- cells ---------------------------------------------------------------------------------------
