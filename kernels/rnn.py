@@ -68,6 +68,11 @@ def _use_parallel(parallel, size):
     return size >= PARALLEL_MIN if parallel is None else bool(parallel)
 
 
+def _pick(twins, parallel, size):
+    """The serial or the parallel compilation of a step kernel (see :func:`_twins`)."""
+    return twins[1] if _use_parallel(parallel, size) else twins[0]
+
+
 # per-step GEMMs with fewer multiply-adds than this run on ONE BLAS thread: the thread policy of
 # the time loops is kernels/_blas.py's StepBlas (its docstring has the measurement)
 SERIAL_BLAS_MAX = _blas.SERIAL_BLAS_MAX
@@ -250,12 +255,12 @@ def _rnn_bwd_step(gout, dh_next, h, relu, dG, one):
                 dG[n, j] = dh * (one - y * y)
 
 
-_lstm_fwd_serial, _lstm_fwd_parallel = _twins(_lstm_fwd_step)
-_lstm_bwd_serial, _lstm_bwd_parallel = _twins(_lstm_bwd_step)
-_gru_fwd_serial, _gru_fwd_parallel = _twins(_gru_fwd_step)
-_gru_bwd_serial, _gru_bwd_parallel = _twins(_gru_bwd_step)
-_rnn_fwd_serial, _rnn_fwd_parallel = _twins(_rnn_fwd_step)
-_rnn_bwd_serial, _rnn_bwd_parallel = _twins(_rnn_bwd_step)
+_LSTM_FWD = _twins(_lstm_fwd_step)
+_LSTM_BWD = _twins(_lstm_bwd_step)
+_GRU_FWD = _twins(_gru_fwd_step)
+_GRU_BWD = _twins(_gru_bwd_step)
+_RNN_FWD = _twins(_rnn_fwd_step)
+_RNN_BWD = _twins(_rnn_bwd_step)
 
 # ---------------------------------------------------------------------------
 # public per-step kernels (allocate their outputs; used by the tests and by anyone stepping
@@ -270,7 +275,7 @@ def lstm_step_forward(xp, hh, b, c_prev, parallel=None):
     c = np.empty((N, H), xp.dtype)
     h = np.empty((N, H), xp.dtype)
     one = xp.dtype.type(1)
-    fn = _lstm_fwd_parallel if _use_parallel(parallel, N * H) else _lstm_fwd_serial
+    fn = _pick(_LSTM_FWD, parallel, N * H)
     fn(xp, hh, b, c_prev, gates, c, h, one)
     return gates, c, h
 
@@ -282,7 +287,7 @@ def lstm_step_backward(gout, dh_next, dc, gates, c, c_prev, parallel=None):
     dc = dc.copy()
     dG = np.empty_like(gates)
     one = gates.dtype.type(1)
-    fn = _lstm_bwd_parallel if _use_parallel(parallel, dc.size) else _lstm_bwd_serial
+    fn = _pick(_LSTM_BWD, parallel, dc.size)
     fn(gout, dh_next, dc, gates, c, c_prev, dG, one)
     return dG, dc
 
@@ -294,7 +299,7 @@ def gru_step_forward(xp, hh, b, h_prev, parallel=None):
     gates = np.empty((N, 4 * H), xp.dtype)
     h = np.empty((N, H), xp.dtype)
     one = xp.dtype.type(1)
-    fn = _gru_fwd_parallel if _use_parallel(parallel, N * H) else _gru_fwd_serial
+    fn = _pick(_GRU_FWD, parallel, N * H)
     fn(xp, hh, b, h_prev, gates, h, one)
     return gates, h
 
@@ -308,7 +313,7 @@ def gru_step_backward(gout, dh_next, gates, h_prev, parallel=None):
     dhh = np.empty((N, 3 * H), gates.dtype)
     dd = np.empty((N, H), gates.dtype)
     one = gates.dtype.type(1)
-    fn = _gru_bwd_parallel if _use_parallel(parallel, N * H) else _gru_bwd_serial
+    fn = _pick(_GRU_BWD, parallel, N * H)
     fn(gout, dh_next, gates, h_prev, dxp, dhh, dd, one)
     return dxp, dhh, dd
 
@@ -317,7 +322,7 @@ def rnn_step_forward(xp, hh, b, relu=False, parallel=None):
     """One Elman RNN step: ``h = act(xp + hh + b)``, ``act`` relu or tanh; ``(N, H)``."""
     h = np.empty_like(xp)
     one = xp.dtype.type(1)
-    fn = _rnn_fwd_parallel if _use_parallel(parallel, h.size) else _rnn_fwd_serial
+    fn = _pick(_RNN_FWD, parallel, h.size)
     fn(xp, hh, b, bool(relu), h, one)
     return h
 
@@ -326,7 +331,7 @@ def rnn_step_backward(gout, dh_next, h, relu=False, parallel=None):
     """Gradient of one Elman step w.r.t. its pre-activation, from ``h`` (the step's output)."""
     dG = np.empty_like(h)
     one = h.dtype.type(1)
-    fn = _rnn_bwd_parallel if _use_parallel(parallel, h.size) else _rnn_bwd_serial
+    fn = _pick(_RNN_BWD, parallel, h.size)
     fn(gout, dh_next, h, bool(relu), dG, one)
     return dG
 
@@ -407,9 +412,8 @@ def lstm_forward(xp, w_hh, b_hh=None, h0=None, c0=None, reverse=False, save=True
     gates = np.empty((L if save else 1, N, 4 * H), dt)
     hh = np.empty((N, 4 * H), dt)
     wT = w_hh.T
-    par = _use_parallel(parallel, N * H)
     h, c = h0, c0
-    step = _lstm_fwd_parallel if par else _lstm_fwd_serial
+    step = _pick(_LSTM_FWD, parallel, N * H)
     with _StepBlas(N * H * 4 * H):
         for t in _order(L, reverse):
             np.matmul(h, wT, out=hh)
@@ -440,7 +444,7 @@ def lstm_backward(gout, gc_n, w_hh, h0, c0, out, cs, gates, reverse=False, need_
     dG = np.empty((L, N, 4 * H), dt)
     dh_next = np.zeros((N, H), dt)
     dc = np.zeros((N, H), dt) if gc_n is None else np.array(gc_n, dtype=dt, order="C")
-    step = _lstm_bwd_parallel if _use_parallel(parallel, N * H) else _lstm_bwd_serial
+    step = _pick(_LSTM_BWD, parallel, N * H)
     with _StepBlas(N * H * 4 * H):
         for t in reversed(_order(L, reverse)):
             if reverse:
@@ -476,7 +480,7 @@ def gru_forward(xp, w_hh, b_hh=None, h0=None, reverse=False, save=True, parallel
     gates = np.empty((L if save else 1, N, 4 * H), dt)
     hh = np.empty((N, 3 * H), dt)
     wT = w_hh.T
-    step = _gru_fwd_parallel if _use_parallel(parallel, N * H) else _gru_fwd_serial
+    step = _pick(_GRU_FWD, parallel, N * H)
     h = h0
     with _StepBlas(N * H * 3 * H):
         for t in _order(L, reverse):
@@ -501,7 +505,7 @@ def gru_backward(gout, w_hh, h0, out, gates, reverse=False, need_w=True, paralle
     dh_next = np.zeros((N, H), dt)
     dd = np.empty((N, H), dt)
     hp = _h_prev(out, h0, reverse)
-    step = _gru_bwd_parallel if _use_parallel(parallel, N * H) else _gru_bwd_serial
+    step = _pick(_GRU_BWD, parallel, N * H)
     with _StepBlas(N * H * 3 * H):
         for t in reversed(_order(L, reverse)):
             step(gout[t], dh_next, gates[t], hp[t], dxp[t], dhh[t], dd, one)
@@ -526,7 +530,7 @@ def rnn_forward(xp, w_hh, b_hh=None, h0=None, relu=False, reverse=False, paralle
     out = np.empty((L, N, H), xp.dtype)
     hh = np.empty((N, H), xp.dtype)
     wT = w_hh.T
-    step = _rnn_fwd_parallel if _use_parallel(parallel, N * H) else _rnn_fwd_serial
+    step = _pick(_RNN_FWD, parallel, N * H)
     h = h0
     with _StepBlas(N * H * H):
         for t in _order(L, reverse):
@@ -548,7 +552,7 @@ def rnn_backward(gout, w_hh, h0, out, relu=False, reverse=False, need_w=True, pa
     gout = np.ascontiguousarray(gout, dtype=dt)
     dG = np.empty((L, N, H), dt)
     dh_next = np.zeros((N, H), dt)
-    step = _rnn_bwd_parallel if _use_parallel(parallel, N * H) else _rnn_bwd_serial
+    step = _pick(_RNN_BWD, parallel, N * H)
     with _StepBlas(N * H * H):
         for t in reversed(_order(L, reverse)):
             step(gout[t], dh_next, out[t], bool(relu), dG[t], one)

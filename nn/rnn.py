@@ -70,6 +70,15 @@ def _is_packed(input):
     return isinstance(input, PackedSequence)
 
 
+def _check_tensor_input(name, input, unbatched_ndim):
+    """``input`` must be a Tensor with ``unbatched_ndim`` or ``unbatched_ndim + 1`` dims."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}: expected input to be a Tensor, got {type(input).__name__}")
+    if input.ndim not in (unbatched_ndim, unbatched_ndim + 1):
+        raise ValueError(f"{name}: Expected input to be {unbatched_ndim}D or "
+                         f"{unbatched_ndim + 1}D, got {input.ndim}D instead")
+
+
 def _check_int(name, value, positive=True):
     if not isinstance(value, numbers.Integral) or isinstance(value, bool):
         raise TypeError(f"{name} should be of type int, got: {type(value).__name__}")
@@ -172,10 +181,7 @@ class RNNBase(Module):
     # ---- forward --------------------------------------------------------------------------
     def _check_input(self, input):
         name = _NAMES[self.mode]
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{name}: expected input to be a Tensor, got {type(input).__name__}")
-        if input.ndim not in (2, 3):
-            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D instead")
+        _check_tensor_input(name, input, 2)
         if input.shape[-1] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {input.shape[-1]}")
@@ -553,10 +559,7 @@ class RNNCellBase(Module):
     def _cell_input(self, input, states):
         """Checks; returns ``(xp (1, N, G*H), states as (N, H) or None, batched)``."""
         name = type(self).__name__
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{name}: expected input to be a Tensor, got {type(input).__name__}")
-        if input.ndim not in (1, 2):
-            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.ndim}D instead")
+        _check_tensor_input(name, input, 1)
         if input.shape[-1] != self.input_size:
             raise RuntimeError(f"input has inconsistent input_size: got {input.shape[-1]} "
                                f"expected {self.input_size}")
