@@ -47,7 +47,9 @@ Saved per step: LSTM ``[i, f, g, o]`` (post-activation) and ``c_t``; GRU ``[r, z
 RNN nothing but ``h_t``.
 """
 
+import threading
 import types as types_
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numba import njit, prange, types
@@ -151,7 +153,7 @@ def _twins(py_func):
         f = types_.FunctionType(py_func.__code__, py_func.__globals__, py_func.__name__ + suffix)
         f.__qualname__ = py_func.__qualname__ + suffix
         f.__doc__ = py_func.__doc__
-        out.append(njit(cache=True, parallel=parallel, error_model="numpy")(f))
+        out.append(njit(cache=True, parallel=parallel, error_model="numpy", nogil=True)(f))
     return tuple(out)
 
 
@@ -381,6 +383,85 @@ def _h_prev(out, h0, reverse):
     return np.concatenate([h0[None], out[:-1]], axis=0)
 
 
+_pool = None
+_pool_lock = threading.Lock()
+
+
+def _background():
+    """The one worker thread that accumulates weight gradients next to the time loops."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(1, thread_name_prefix="tapegrad-rnn-dW")
+    return _pool
+
+
+def _accumulate(acc, dG, hp):
+    """``acc = (dW, db)``: ``dW += dG^T hp`` and ``db += sum(dG)`` over the rows of a chunk of
+    steps, ``dG`` ``(K, N, GH)`` and ``hp`` ``(K, N, H)``."""
+    dW, db = acc
+    K, N, GH = dG.shape
+    d2 = dG.reshape(K * N, GH)
+    dW += d2.T @ hp.reshape(K * N, hp.shape[2])
+    db += d2.sum(0)
+
+
+class _WeightGrad:
+    """``dW_hh = sum_t dG_t^T h_{t-1}`` and ``db_hh = sum_t dG_t`` of a backward time loop,
+    computed in chunks of steps by a background thread WHILE the loop runs, once the loop has
+    written a chunk's ``dG`` (the loop calls :meth:`done` after each step, :meth:`result` at the
+    end).
+
+    Why: the loop's per-step GEMMs run on one BLAS thread (:class:`_StepBlas`), so the second
+    core would idle through it; the weight gradient, which needs only finished steps, fills it
+    instead of running as one GEMM after the loop. Each chunk's GEMM runs on one thread too
+    (the BLAS count is process-wide). With one thread allowed (``_blas.cap == 1``) or
+    ``enabled=False`` the chunks are summed in the calling thread after the loop (one GEMM).
+
+    Args:
+        dG: ``(L, N, G*H)`` the pre-activation gradients the loop writes; hp: ``(L, N, H)``
+            the state each step started from; enabled: False when no weight gradient is needed
+            (then :meth:`result` returns ``(None, None)``).
+    """
+
+    __slots__ = ("dG", "hp", "acc", "chunk", "lo", "hi", "jobs", "background")
+
+    def __init__(self, dG, hp, enabled=True):
+        L, _, GH = dG.shape
+        self.dG, self.hp = dG, hp
+        self.acc = ((np.zeros((GH, hp.shape[2]), dG.dtype), np.zeros(GH, dG.dtype))
+                    if enabled else None)
+        self.background = enabled and L >= 4 and (_blas.cap is None or _blas.cap >= 2)
+        self.chunk = -(-L // 8)  # 8 chunks: the last one runs after the loop
+        self.lo, self.hi, self.jobs = L, 0, []
+
+    def done(self, t):
+        """Step ``t``'s ``dG`` is written (the steps of a chunk are consecutive)."""
+        if not self.background:
+            return
+        self.lo, self.hi = min(self.lo, t), max(self.hi, t + 1)
+        if self.hi - self.lo == self.chunk:
+            self._submit()
+
+    def _submit(self):
+        lo, hi = self.lo, self.hi
+        self.jobs.append(_background().submit(_accumulate, self.acc, self.dG[lo:hi],
+                                              self.hp[lo:hi]))
+        self.lo, self.hi = self.dG.shape[0], 0
+
+    def result(self):
+        """``(dW (G*H, H), db (G*H,))``, or ``(None, None)`` when not enabled."""
+        if self.acc is None:
+            return None, None
+        if not self.background:
+            _accumulate(self.acc, self.dG, self.hp)
+        elif self.hi > self.lo:
+            self._submit()
+        for job in self.jobs:
+            job.result()
+        return self.acc
+
+
 def lstm_forward(xp, w_hh, b_hh=None, h0=None, c0=None, reverse=False, save=True,
                  parallel=None, out=None):
     """One LSTM layer/direction over a sequence.
@@ -445,6 +526,7 @@ def lstm_backward(gout, gc_n, w_hh, h0, c0, out, cs, gates, reverse=False, need_
     dh_next = np.zeros((N, H), dt)
     dc = np.zeros((N, H), dt) if gc_n is None else np.array(gc_n, dtype=dt, order="C")
     step = _pick(_LSTM_BWD, parallel, N * H)
+    wg = _WeightGrad(dG, _h_prev(out, h0, reverse) if need_w else None, need_w)
     with _StepBlas(N * H * 4 * H):
         for t in reversed(_order(L, reverse)):
             if reverse:
@@ -452,12 +534,9 @@ def lstm_backward(gout, gc_n, w_hh, h0, c0, out, cs, gates, reverse=False, need_
             else:
                 c_prev = cs[t - 1] if t > 0 else c0
             step(gout[t], dh_next, dc, gates[t], cs[t], c_prev, dG[t], one)
+            wg.done(t)
             np.matmul(dG[t], w_hh, out=dh_next)
-    dW = db = None
-    if need_w:
-        hp = _h_prev(out, h0, reverse)
-        dW = dG.reshape(L * N, 4 * H).T @ hp.reshape(L * N, H)
-        db = dG.reshape(L * N, 4 * H).sum(0)
+    dW, db = wg.result()
     return dG, dW, db, dh_next, dc
 
 
@@ -506,15 +585,14 @@ def gru_backward(gout, w_hh, h0, out, gates, reverse=False, need_w=True, paralle
     dd = np.empty((N, H), dt)
     hp = _h_prev(out, h0, reverse)
     step = _pick(_GRU_BWD, parallel, N * H)
+    wg = _WeightGrad(dhh, hp, need_w)
     with _StepBlas(N * H * 3 * H):
         for t in reversed(_order(L, reverse)):
             step(gout[t], dh_next, gates[t], hp[t], dxp[t], dhh[t], dd, one)
+            wg.done(t)
             np.matmul(dhh[t], w_hh, out=dh_next)
             dh_next += dd
-    dW = db = None
-    if need_w:
-        dW = dhh.reshape(L * N, 3 * H).T @ hp.reshape(L * N, H)
-        db = dhh.reshape(L * N, 3 * H).sum(0)
+    dW, db = wg.result()
     return dxp, dW, db, dh_next
 
 
@@ -553,13 +631,11 @@ def rnn_backward(gout, w_hh, h0, out, relu=False, reverse=False, need_w=True, pa
     dG = np.empty((L, N, H), dt)
     dh_next = np.zeros((N, H), dt)
     step = _pick(_RNN_BWD, parallel, N * H)
+    wg = _WeightGrad(dG, _h_prev(out, h0, reverse) if need_w else None, need_w)
     with _StepBlas(N * H * H):
         for t in reversed(_order(L, reverse)):
             step(gout[t], dh_next, out[t], bool(relu), dG[t], one)
+            wg.done(t)
             np.matmul(dG[t], w_hh, out=dh_next)
-    dW = db = None
-    if need_w:
-        hp = _h_prev(out, h0, reverse)
-        dW = dG.reshape(L * N, H).T @ hp.reshape(L * N, H)
-        db = dG.reshape(L * N, H).sum(0)
+    dW, db = wg.result()
     return dG, dW, db, dh_next
