@@ -38,6 +38,9 @@ __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell"
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 _NAMES = {"RNN_TANH": "RNN", "RNN_RELU": "RNN", "LSTM": "LSTM", "GRU": "GRU"}
+# RNNBase.extra_repr: the constructor arguments in PyTorch's order, with their defaults
+_REPR_DEFAULTS = (("proj_size", 0), ("num_layers", 1), ("bias", True), ("batch_first", False),
+                  ("dropout", 0), ("bidirectional", False))
 
 
 def _project(x, weight, bias):
@@ -65,6 +68,15 @@ def _layer(mode, xp, w_hh, b_hh, h0, c0, reverse):
 def _is_packed(input):
     from .utils.rnn import PackedSequence
     return isinstance(input, PackedSequence)
+
+
+def _check_tensor_input(name, input, unbatched_ndim):
+    """``input`` must be a Tensor with ``unbatched_ndim`` or ``unbatched_ndim + 1`` dims."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}: expected input to be a Tensor, got {type(input).__name__}")
+    if input.ndim not in (unbatched_ndim, unbatched_ndim + 1):
+        raise ValueError(f"{name}: Expected input to be {unbatched_ndim}D or "
+                         f"{unbatched_ndim + 1}D, got {input.ndim}D instead")
 
 
 def _check_int(name, value, positive=True):
@@ -169,10 +181,7 @@ class RNNBase(Module):
     # ---- forward --------------------------------------------------------------------------
     def _check_input(self, input):
         name = _NAMES[self.mode]
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{name}: expected input to be a Tensor, got {type(input).__name__}")
-        if input.ndim not in (2, 3):
-            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D instead")
+        _check_tensor_input(name, input, 2)
         if input.shape[-1] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {input.shape[-1]}")
@@ -299,20 +308,21 @@ class RNNBase(Module):
             return output.squeeze(1)
         return output.transpose(0, 1) if self.batch_first else output
 
+    def _forward_one_state(self, input, hx):
+        """The forward of the modes with one state (RNN, GRU): ``(output, h_n)``."""
+        if _is_packed(input):
+            out, h_n, _ = self._run_packed(input, [hx])
+            return out, h_n
+        x, (h0,), batched = self._prepare(input, [hx])
+        out, h_n, _ = self._run(x, h0, None)
+        return self._finish(out, batched), (h_n if batched else h_n.squeeze(1))
+
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
-        if self.proj_size != 0:
-            s += f", proj_size={self.proj_size}"
-        if self.num_layers != 1:
-            s += f", num_layers={self.num_layers}"
-        if self.bias is not True:
-            s += f", bias={self.bias}"
-        if self.batch_first is not False:
-            s += f", batch_first={self.batch_first}"
-        if self.dropout != 0:
-            s += f", dropout={self.dropout}"
-        if self.bidirectional is not False:
-            s += f", bidirectional={self.bidirectional}"
+        for name, default in _REPR_DEFAULTS:  # shown only where it differs from the default
+            value = getattr(self, name)
+            if (value is not default) if isinstance(default, bool) else (value != default):
+                s += f", {name}={value}"
         return s
 
 
@@ -380,12 +390,7 @@ class RNN(RNNBase):
     def forward(self, input, hx=None):
         """Returns ``(output, h_n)``; see the class docstring for the shapes (a
         ``PackedSequence`` input gives a ``PackedSequence`` output)."""
-        if _is_packed(input):
-            out, h_n, _ = self._run_packed(input, [hx])
-            return out, h_n
-        x, (h0,), batched = self._prepare(input, [hx])
-        out, h_n, _ = self._run(x, h0, None)
-        return self._finish(out, batched), (h_n if batched else h_n.squeeze(1))
+        return self._forward_one_state(input, hx)
 
     def extra_repr(self):
         s = super().extra_repr()
@@ -508,12 +513,7 @@ class GRU(RNNBase):
     def forward(self, input, hx=None):
         """Returns ``(output, h_n)``; see the class docstring for the shapes (a
         ``PackedSequence`` input gives a ``PackedSequence`` output)."""
-        if _is_packed(input):
-            out, h_n, _ = self._run_packed(input, [hx])
-            return out, h_n
-        x, (h0,), batched = self._prepare(input, [hx])
-        out, h_n, _ = self._run(x, h0, None)
-        return self._finish(out, batched), (h_n if batched else h_n.squeeze(1))
+        return self._forward_one_state(input, hx)
 
 
 # ---- cells ---------------------------------------------------------------------------------------
@@ -559,10 +559,7 @@ class RNNCellBase(Module):
     def _cell_input(self, input, states):
         """Checks; returns ``(xp (1, N, G*H), states as (N, H) or None, batched)``."""
         name = type(self).__name__
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{name}: expected input to be a Tensor, got {type(input).__name__}")
-        if input.ndim not in (1, 2):
-            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.ndim}D instead")
+        _check_tensor_input(name, input, 1)
         if input.shape[-1] != self.input_size:
             raise RuntimeError(f"input has inconsistent input_size: got {input.shape[-1]} "
                                f"expected {self.input_size}")
