@@ -55,6 +55,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import _blas
+from ._twin import twins, use_parallel
 
 __all__ = ["sdpa_forward", "sdpa_backward", "sdpa_check_mask"]
 
@@ -67,16 +68,16 @@ def _inner_blas_threads(n):
     _blas.set_scipy_blas_threads(n)
 
 
-def _pick(parallel, B, par_fn, ser_fn):
+def _pick(parallel, B, pair):
     """The kernel twin to run and the inner BLAS thread count it wants: ``prange`` over heads
     when there are at least as many heads as threads (``parallel=None``), else the serial twin
-    with a multi-threaded BLAS."""
+    with a multi-threaded BLAS (always the serial twin in a forked worker:
+    :func:`kernels._twin.use_parallel`)."""
     import numba
     threads = numba.get_num_threads()
-    if parallel is None:
-        parallel = B >= threads
+    parallel = use_parallel(parallel, B, threads)
     _inner_blas_threads(1 if parallel else threads)
-    return par_fn if parallel else ser_fn
+    return pair.parallel if parallel else pair.serial
 
 
 # ---------------------------------------------------------------------------
@@ -235,33 +236,19 @@ def _attn_bwd_head(q, k, v, mask, has_mask, causal, scale, out, lse, gout, gq, g
 # all heads: parallel and serial twins
 # ---------------------------------------------------------------------------
 
-@njit(cache=True, parallel=True)
-def _attn_fwd_parallel(q, k, v, mask, midx, has_mask, causal, scale, out, lse, fast):
+def _attn_fwd_loop(q, k, v, mask, midx, has_mask, causal, scale, out, lse, fast):
     B, L = q.shape[0], q.shape[1]
     S = k.shape[1]
     for b in prange(B):
-        s = np.empty((L, S), dtype=q.dtype)
+        s = np.empty((L, S), dtype=q.dtype)   # scratch of this head (the serial twin too)
         inv = np.empty(L, dtype=q.dtype)
         ib = np.empty(S, dtype=np.int32)
         _attn_fwd_head(q[b], k[b], v[b], mask[midx[b]], has_mask, causal, scale, out[b],
                        lse[b], s, inv, fast, ib)
 
 
-@njit(cache=True)
-def _attn_fwd_serial(q, k, v, mask, midx, has_mask, causal, scale, out, lse, fast):
-    B, L = q.shape[0], q.shape[1]
-    S = k.shape[1]
-    s = np.empty((L, S), dtype=q.dtype)
-    inv = np.empty(L, dtype=q.dtype)
-    ib = np.empty(S, dtype=np.int32)
-    for b in range(B):
-        _attn_fwd_head(q[b], k[b], v[b], mask[midx[b]], has_mask, causal, scale, out[b],
-                       lse[b], s, inv, fast, ib)
-
-
-@njit(cache=True, parallel=True)
-def _attn_bwd_parallel(q, k, v, mask, midx, has_mask, causal, scale, out, lse, gout, R,
-                       gq, gk, gv, fast):
+def _attn_bwd_loop(q, k, v, mask, midx, has_mask, causal, scale, out, lse, gout, R,
+                   gq, gk, gv, fast):
     B = q.shape[0]
     S, E, Ev = k.shape[1], k.shape[2], v.shape[2]
     for b in prange(B):
@@ -274,19 +261,8 @@ def _attn_bwd_parallel(q, k, v, mask, midx, has_mask, causal, scale, out, lse, g
                        lse[b], gout[b], gq[b], gk[b], gv[b], p, dp, tk, tv, fast, ib)
 
 
-@njit(cache=True)
-def _attn_bwd_serial(q, k, v, mask, midx, has_mask, causal, scale, out, lse, gout, R,
-                     gq, gk, gv, fast):
-    B = q.shape[0]
-    S, E, Ev = k.shape[1], k.shape[2], v.shape[2]
-    p = np.empty((R, S), dtype=q.dtype)
-    dp = np.empty((R, S), dtype=q.dtype)
-    tk = np.empty((S, E), dtype=q.dtype)
-    tv = np.empty((S, Ev), dtype=q.dtype)
-    ib = np.empty(S, dtype=np.int32)
-    for b in range(B):
-        _attn_bwd_head(q[b], k[b], v[b], mask[midx[b]], has_mask, causal, scale, out[b],
-                       lse[b], gout[b], gq[b], gk[b], gv[b], p, dp, tk, tv, fast, ib)
+_ATTN_FWD = twins(_attn_fwd_loop)
+_ATTN_BWD = twins(_attn_bwd_loop)
 
 
 # ---------------------------------------------------------------------------
@@ -377,7 +353,7 @@ def sdpa_forward(q, k, v, mask=None, mask_index=None, is_causal=False, scale=Non
     out = np.empty((B, L, Ev), dtype=q.dtype)   # every row is written by the kernel
     lse = np.empty((B, L), dtype=q.dtype)
     q, k = _pad_empty_features(q, k)
-    fn = _pick(parallel, B, _attn_fwd_parallel, _attn_fwd_serial)
+    fn = _pick(parallel, B, _ATTN_FWD)
     fn(q, k, v, mask, mask_index, has_mask, bool(is_causal), q.dtype.type(scale), out, lse,
        q.dtype == np.float32)
     return out, lse
@@ -424,7 +400,7 @@ def sdpa_backward(grad_out, q, k, v, out, lse, mask=None, mask_index=None, is_ca
         gqp, gkp = np.empty_like(qp), np.empty_like(kp)
     else:
         gqp, gkp = gq, gk
-    fn = _pick(parallel, B, _attn_bwd_parallel, _attn_bwd_serial)
+    fn = _pick(parallel, B, _ATTN_BWD)
     fn(qp, kp, v, mask, mask_index, has_mask, bool(is_causal), q.dtype.type(scale), out, lse,
        grad_out, R, gqp, gkp, gv, q.dtype == np.float32)
     return gq, gk, gv

@@ -17,6 +17,7 @@ norm          batch norm (training), layer norm / group norm
 loss          cross-entropy with class indices, embedding backward
 attention     scaled dot-product attention (transformers)
 rnn           LSTM, GRU, RNN sequence kernels
+optim         the fused Adam / AdamW update
 ============  ====================================================================
 
 Usage::
@@ -128,8 +129,16 @@ def _rnn(dt):
         rnn.rnn_backward(np.ones_like(out), wr, h0, out, parallel=par)
 
 
+def _optim(dt):
+    from . import optim
+    a = [np.ones(4, dt) for _ in range(5)]
+    for par in (True, False):
+        optim.adam_step(*a, 1, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+                        amsgrad=False, maximize=False, parallel=par)
+
+
 FAMILIES = {"conv": _conv, "pool": _pool, "norm": _norm, "loss": _loss,
-            "attention": _attention, "rnn": _rnn}
+            "attention": _attention, "rnn": _rnn, "optim": _optim}
 
 
 def compile_family(name, dtypes=("float32",)):

@@ -48,7 +48,6 @@ RNN nothing but ``h_t``.
 """
 
 import threading
-import types as types_
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -56,6 +55,7 @@ from numba import njit, prange, types
 from numba.extending import intrinsic, overload
 
 from . import _blas
+from ._twin import twins, use_parallel
 
 __all__ = ["rnn_forward", "rnn_backward", "lstm_forward", "lstm_backward", "gru_forward",
            "gru_backward", "lstm_step_forward", "lstm_step_backward", "gru_step_forward",
@@ -66,13 +66,10 @@ __all__ = ["rnn_forward", "rnn_backward", "lstm_forward", "lstm_backward", "gru_
 PARALLEL_MIN = 1 << 15
 
 
-def _use_parallel(parallel, size):
-    return size >= PARALLEL_MIN if parallel is None else bool(parallel)
-
-
-def _pick(twins, parallel, size):
-    """The serial or the parallel compilation of a step kernel (see :func:`_twins`)."""
-    return twins[1] if _use_parallel(parallel, size) else twins[0]
+def _pick(pair, parallel, size):
+    """The serial or the parallel twin of a step kernel (:func:`kernels._twin.use_parallel`:
+    the caller's choice, else by size; always serial in a forked worker)."""
+    return pair.parallel if use_parallel(parallel, size, PARALLEL_MIN) else pair.serial
 
 
 # per-step GEMMs with fewer multiply-adds than this run on ONE BLAS thread: the thread policy of
@@ -141,20 +138,13 @@ def _tanh(x, one):
 
 
 # ---------------------------------------------------------------------------
-# one time step; each is ONE loop over rows with ``prange``, compiled twice by _twins
+# one time step; each is ONE loop over rows with ``prange``, compiled twice (kernels._twin)
 # ---------------------------------------------------------------------------
 def _twins(py_func):
-    """``(serial, parallel)``: ``py_func`` (a loop over rows with ``prange``, each row written by
-    one iteration only) compiled without threads (``prange`` runs as ``range``) and with them.
-    Each compilation gets its own ``__qualname__``, which names its on-disk cache entry (the
-    entry is keyed by qualname and line, not by the compile flags)."""
-    out = []
-    for suffix, parallel in (("_serial", False), ("_parallel", True)):
-        f = types_.FunctionType(py_func.__code__, py_func.__globals__, py_func.__name__ + suffix)
-        f.__qualname__ = py_func.__qualname__ + suffix
-        f.__doc__ = py_func.__doc__
-        out.append(njit(cache=True, parallel=parallel, error_model="numpy", nogil=True)(f))
-    return tuple(out)
+    """The step kernels' :func:`kernels._twin.twins`, with NumPy's error model (no zero-division
+    checks, which would keep the gate loops from vectorising: every divisor is at least 1) and
+    without the GIL (the weight-gradient thread runs beside the time loop)."""
+    return twins(py_func, error_model="numpy", nogil=True)
 
 
 def _lstm_fwd_step(xp, hh, b, c_prev, gates, c, h, one):

@@ -149,8 +149,8 @@ def test_sequence_kernel_matches_stepwise_numpy(reverse):
 
 @pytest.mark.parametrize("reverse", [False, True])
 def test_float32_lstm_forward_pipeline_matches_scalar_kernel(reverse):
-    """float32 runs the NumPy-exp pipeline (_lstm_fwd_vector), float32 with parallel=True the
-    scalar prange kernel: both agree with the float64 reference, also for saturated gates
+    """float32 runs the serial and the parallel twin of the step kernel (both with the
+    polynomial float32 exp): both agree with the float64 reference, also for saturated gates
     (exp overflowing to inf must give exact 0/1 gates, no nan and no warning)."""
     rng = np.random.default_rng(8)
     L, N, H = 5, 3, 6
@@ -169,6 +169,33 @@ def test_float32_lstm_forward_pipeline_matches_scalar_kernel(reverse):
         assert out.dtype == np.float32 and np.isfinite(out).all()
         np.testing.assert_allclose(out, want, rtol=1e-4, atol=2e-6)
     np.testing.assert_allclose(vec[2], par[2], rtol=1e-5, atol=1e-6)
+
+
+def test_float32_exp_of_the_gate_kernels_against_numpy():
+    """kernels.rnn._exp_f32 (the vectorisable float32 exp of the gates) against float64
+    np.exp: at most 2.6e-7 relative inside [-87, 88], clamped outside, NaN propagated."""
+    from numba import njit
+    exp_f32 = KR._exp_f32
+
+    @njit
+    def run(x, out):
+        for i in range(x.size):
+            out[i] = exp_f32(x[i])
+
+    rng = np.random.default_rng(3)
+    x = np.concatenate([np.linspace(-87, 88, 200_001), rng.uniform(-5, 5, 100_000),
+                        [0.0, -0.0, 1e-30, -1e-30, 0.34657359, -0.34657359]]).astype(np.float32)
+    out = np.empty_like(x)
+    run(x, out)
+    want = np.exp(x.astype(np.float64))
+    assert out.dtype == np.float32
+    assert np.max(np.abs(out / want - 1)) <= 2.6e-7
+    edge = np.array([np.nan, np.inf, -np.inf, 200.0, -200.0], np.float32)
+    got = np.empty_like(edge)
+    run(edge, got)
+    assert np.isnan(got[0])
+    assert got[1] == got[3] > 1e38 and np.isfinite(got[1])
+    assert 0 < got[2] == got[4] < 2e-38
 
 
 def test_step_blas_restores_thread_count():
