@@ -1,7 +1,8 @@
 """``nn.functional``: the stateless layer functions (``torch.nn.functional``).
 
 The ops with their own backward (``linear``, ``conv2d``, ``max_pool2d``, ``softmax``,
-``log_softmax``, ``nll_loss``, ``dropout``) live in :mod:`autograd.ops.nn_ops` and are
+``log_softmax``, ``nll_loss``, ``dropout``) live in :mod:`autograd.ops.conv`, :mod:`autograd.ops.pool` and
+:mod:`autograd.ops.layers` and are
 re-exported here; the losses and activations below are compositions of Tensor ops.
 The fused Numba ops ``scaled_dot_product_attention``, ``layer_norm``, ``group_norm``,
 ``embedding`` and the class-index path of ``cross_entropy`` live in
@@ -12,11 +13,11 @@ import numpy as np
 
 import autograd
 from autograd import Tensor
-from autograd.ops.nn_ops import (conv2d, dropout, linear, log_softmax, max_pool2d,  # noqa: F401
-                                 softmax)
-from autograd.ops.nn_ops import nll_loss as _nll_loss
-from autograd.ops.nn_ops import (adaptive_avg_pool2d, adaptive_max_pool2d,  # noqa: F401
-                                 avg_pool1d, avg_pool2d, conv1d, conv_transpose2d, max_pool1d)
+from autograd.ops.conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
+from autograd.ops.layers import dropout, linear, log_softmax, softmax  # noqa: F401
+from autograd.ops.layers import nll_loss as _nll_loss
+from autograd.ops.pool import (adaptive_avg_pool2d, adaptive_max_pool2d,  # noqa: F401
+                               avg_pool1d, avg_pool2d, max_pool1d, max_pool2d)
 from autograd.ops.fused import (cross_entropy_indices, embedding, group_norm,  # noqa: F401
                                 layer_norm, scaled_dot_product_attention)
 
@@ -75,7 +76,7 @@ def _reduce(loss, reduction, op):
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
     """Negative log-likelihood of class indices (``F.nll_loss``):
-    :func:`autograd.ops.nn_ops.nll_loss` with PyTorch's full signature.
+    :func:`autograd.ops.layers.nll_loss` with PyTorch's full signature.
 
     Shapes: input ``(N, C)`` or ``(N, C, d1, ...)`` (or ``(C,)``) of log-probabilities, target
     ``(N)`` / ``(N, d1, ...)`` int64 in ``[0, C)`` (or ``ignore_index``); ``weight`` ``(C,)``.
@@ -210,7 +211,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             evaluation mode.
         NotImplementedError: for an integer or bool input (as PyTorch).
     """
-    from autograd.ops.nn_ops import not_implemented_for
+    from autograd.ops._nn_common import not_implemented_for
     if input.dtype.kind != "f":
         raise not_implemented_for("batch_norm", input)
     named = [(n, t) for n, t in (("running_mean", running_mean), ("running_var", running_var),
@@ -329,7 +330,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
                            f"input, got shape {tuple(input.shape)}")
     if not training or p == 0.0:
         return input
-    from autograd.ops.nn_ops import _dropout_dtype
+    from autograd.ops.layers import _dropout_dtype
     _dropout_dtype("dropout2d", input)
     from autograd.random import get_rng
     mshape = tuple(input.shape[:2]) + (1,) * (nd - 2)
@@ -537,7 +538,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                                   f"{want}D input")
     # PyTorch's kernels' dtypes: floats; uint8 for the nearest modes and bilinear
     if input.dtype.kind != "f" and (input.dtype != np.uint8 or mode in ("linear", "trilinear")):
-        from autograd.ops.nn_ops import not_implemented_for
+        from autograd.ops._nn_common import not_implemented_for
         raise not_implemented_for("interpolate", input, "a floating point tensor" + (
             "" if mode in ("linear", "trilinear") else " or uint8"))
     if input.dtype == np.uint8 and want is not None:
@@ -669,7 +670,7 @@ def _loss_input(x, name, op):
         raise TypeError(f"{op}: expected {name} to be a Tensor, got {type(x).__name__}")
     if x.dtype.kind == "f":
         return x
-    from autograd.ops.nn_ops import TORCH_DTYPE_NAMES, not_implemented_for
+    from autograd.ops._nn_common import TORCH_DTYPE_NAMES, not_implemented_for
     rule = _INPUT_DTYPES.get(op, "cast")
     is_bool = x.dtype.kind == "b"
     where = f"{name} has dtype {x.dtype}, shape {tuple(x.shape)}"
@@ -746,7 +747,7 @@ def _same_dtype(op, input, target):
     """PyTorch's huber_loss and binary_cross_entropy kernels take input and target of one
     dtype (no promotion): RuntimeError otherwise."""
     if target.dtype != input.dtype:
-        from autograd.ops.nn_ops import TORCH_DTYPE_NAMES
+        from autograd.ops._nn_common import TORCH_DTYPE_NAMES
         raise RuntimeError(f"{op}: expected target of the input's dtype {input.dtype}, got "
                            f"{target.dtype} (PyTorch: Found dtype "
                            f"{TORCH_DTYPE_NAMES.get(target.dtype.name, target.dtype.name)} but "
