@@ -91,8 +91,7 @@ def log_softmax(input, dim=None, dtype=None):
     (``torch.log_softmax``). Backward: ``g - softmax(x) * sum(g)``.
 
     Raises:
-        IndexError: if ``dim`` is out of range.
-        NotImplementedError: for an integer or bool input without a floating ``dtype``.
+        IndexError, NotImplementedError: as :func:`softmax`.
     """
     return LogSoftmax.apply(*_softmax_args(input, dim, dtype, "log_softmax"))
 
@@ -186,15 +185,27 @@ def dropout(input, p=0.5, training=True, inplace=False):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
-    _dropout_dtype("dropout", input)
+    return _drop("dropout", input, p, input.shape, inplace)
+
+
+def _drop(op, input, p, mask_shape, inplace):
+    """``input`` times a mask of ``mask_shape`` (broadcast to the input: ``nn.functional``'s
+    channel dropouts drop whole channels) whose entries are 0 with probability ``0 < p <= 1``
+    and ``1 / (1 - p)`` otherwise, drawn from the default generator; written into ``input``
+    when ``inplace``.
+
+    Raises:
+        RuntimeError: for an integer or bool input (:func:`_dropout_dtype`).
+    """
+    _dropout_dtype(op, input)
     if p == 1.0:
         scale = 0.0
     else:
-        keep = _random.get_rng().random(input.shape, dtype=np.float64) >= p
+        keep = _random.get_rng().random(mask_shape, dtype=np.float64) >= p
         scale = Tensor._make((keep * (1.0 / (1.0 - p))).astype(input.dtype), False, None)
     if inplace:
         # recorded like any in-place op: the input's history is rebased onto the product
-        return input._inplace("dropout_", lambda t: t * scale)
+        return input._inplace(op + "_", lambda t: t * scale)
     return input * scale
 
 
