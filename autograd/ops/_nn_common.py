@@ -12,6 +12,7 @@ from .. import grad_mode
 from ..graph import Node
 from ..tensor import Tensor
 
+
 class _LazyKernels:
     """``kernels`` (and so Numba) is imported on the first conv/pool call, not with
     ``autograd``: a model without them starts faster, and a process that never runs them (e.g.
@@ -48,6 +49,7 @@ def _to_kernel(a):
     """The array the Numba kernels take (float32/float64): float16 runs in float32 (as
     PyTorch's CPU half kernels accumulate in float32) and is rounded back after."""
     return a.astype(np.float32) if a.dtype == np.float16 else a
+
 
 class KernelGradient(Node):
     """Carries a kernel's gradient into a graph recorded with ``create_graph=True``.
