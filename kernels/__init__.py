@@ -88,6 +88,7 @@ from .winograd import (conv2d_winograd_backward, conv2d_winograd_forward,  # noq
 from .pool import (adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward,  # noqa: E402
                    adaptive_max_pool2d_forward, avg_pool2d_backward, avg_pool2d_forward,
                    max_pool2d_backward, max_pool2d_forward, pool2d_output_size)
+from .select import select_conv_backend  # noqa: E402
 
 __all__ = [
     "conv2d_forward",
@@ -112,4 +113,5 @@ __all__ = [
     "adaptive_avg_pool2d_backward",
     "adaptive_max_pool2d_forward",
     "pool2d_output_size",
+    "select_conv_backend",
 ]

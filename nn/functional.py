@@ -1,41 +1,60 @@
 """``nn.functional``: the stateless layer functions (``torch.nn.functional``).
 
-The ops with their own backward (``linear``, ``conv2d``, ``max_pool2d``, ``softmax``,
-``log_softmax``, ``nll_loss``, ``dropout``) live in :mod:`autograd.ops.nn_ops` and are
-re-exported here; the losses and activations below are compositions of Tensor ops.
-The fused Numba ops ``scaled_dot_product_attention``, ``layer_norm``, ``group_norm``,
-``embedding`` and the class-index path of ``cross_entropy`` live in
-:mod:`autograd.ops.fused`.
+The ops with their own backward are re-exported here from the op library: convolutions from
+:mod:`autograd.ops.conv`, poolings from :mod:`autograd.ops.pool`, ``linear``, ``softmax``,
+``log_softmax``, ``dropout`` and ``nll_loss`` from :mod:`autograd.ops.layers`, the activations
+from :mod:`autograd.ops.activations`, and the fused Numba ops (``scaled_dot_product_attention``,
+``layer_norm``, ``group_norm``, ``embedding``, batch norm in training and the class-index path
+of ``cross_entropy``) from :mod:`autograd.ops.fused`. The layers (batch_norm, dropout2d,
+bilinear, prelu, interpolate) and the losses below are compositions of Tensor ops.
 """
+
+import math
+import warnings
 
 import numpy as np
 
 import autograd
 from autograd import Tensor
-from autograd.ops.nn_ops import (conv2d, dropout, linear, log_softmax, max_pool2d,  # noqa: F401
-                                 softmax)
-from autograd.ops.nn_ops import nll_loss as _nll_loss
-from autograd.ops.nn_ops import (adaptive_avg_pool2d, adaptive_max_pool2d,  # noqa: F401
-                                 avg_pool1d, avg_pool2d, conv1d, conv_transpose2d, max_pool1d)
-from autograd.ops.fused import (cross_entropy_indices, embedding, group_norm,  # noqa: F401
-                                layer_norm, scaled_dot_product_attention)
+from autograd import linalg as _linalg
+from autograd.graph import Node as _Node
+from autograd.ops._nn_common import TORCH_DTYPE_NAMES, not_implemented_for
+from autograd.ops.conv import conv1d, conv2d, conv_transpose2d
+from autograd.ops.activations import (celu, elu, gelu, hardsigmoid, hardswish, hardtanh,
+                                      leaky_relu, logsigmoid, mish, relu6, selu, silu,
+                                      softplus)
+from autograd.ops.fused import (batch_norm_training, cross_entropy_indices, embedding,
+                                group_norm, layer_norm, scaled_dot_product_attention)
+from autograd.ops.layers import _drop, dropout, linear, log_softmax, softmax
+from autograd.ops.layers import nll_loss as _nll_loss
+from autograd.ops.pool import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d,
+                               avg_pool2d, max_pool1d, max_pool2d)
+from autograd.ops.shape import pad
 
-__all__ = ["linear", "conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d",
-           "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "dropout",
-           "softmax", "log_softmax", "nll_loss",
-           "relu", "sigmoid", "tanh", "cross_entropy", "mse_loss", "flatten"]
-__all__ += ["scaled_dot_product_attention", "layer_norm", "group_norm", "embedding"]
+from ._grid_sample import affine_grid, grid_sample
+from .pixelshuffle import pixel_shuffle, pixel_unshuffle
 
-# Activations with their own backward, from autograd.ops.activations (same names as F.*).
-from autograd.ops.activations import (celu, elu, gelu, hardsigmoid, hardswish,  # noqa: E402
-                                      hardtanh, leaky_relu, logsigmoid, mish, relu6, selu,
-                                      silu, softplus)
-from autograd.ops.shape import pad  # noqa: E402
-from .pixelshuffle import pixel_shuffle, pixel_unshuffle  # noqa: E402
-
-__all__ += ["leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "softplus",
-            "hardtanh", "relu6", "logsigmoid", "hardsigmoid", "hardswish", "pad"]
-__all__ += ["pixel_shuffle", "pixel_unshuffle"]
+__all__ = [
+    # convolutions, poolings, linear layers, dropout, normalisation, embedding, attention
+    "conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d",
+    "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "linear", "bilinear",
+    "dropout", "dropout2d", "batch_norm", "layer_norm", "group_norm", "embedding",
+    "scaled_dot_product_attention",
+    # activations
+    "relu", "sigmoid", "tanh", "softmax", "log_softmax", "leaky_relu", "elu", "selu", "celu",
+    "gelu", "silu", "mish", "softplus", "hardtanh", "relu6", "logsigmoid", "hardsigmoid",
+    "hardswish", "prelu",
+    # shape and resampling
+    "flatten", "pad", "pixel_shuffle", "pixel_unshuffle", "interpolate", "affine_grid",
+    "grid_sample",
+    # losses and distances
+    "nll_loss", "cross_entropy", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
+    "cosine_embedding_loss", "margin_ranking_loss", "triplet_margin_loss", "pairwise_distance",
+    "cosine_similarity", "hinge_embedding_loss", "soft_margin_loss",
+    "multilabel_soft_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
+    "LossArgumentError",
+]
 
 
 def relu(input, inplace=False):
@@ -61,127 +80,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     return autograd.flatten(input, start_dim, end_dim)
 
 
-def _reduce(loss, reduction, op):
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{op}: {reduction!r} is not a valid value for reduction "
-                     "(expected 'mean', 'sum' or 'none')")
-
-
-def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
-             reduction="mean"):
-    """Negative log-likelihood of class indices (``F.nll_loss``):
-    :func:`autograd.ops.nn_ops.nll_loss` with PyTorch's full signature.
-
-    Shapes: input ``(N, C)`` or ``(N, C, d1, ...)`` (or ``(C,)``) of log-probabilities, target
-    ``(N)`` / ``(N, d1, ...)`` int64 in ``[0, C)`` (or ``ignore_index``); ``weight`` ``(C,)``.
-    Output: a scalar, or the target's shape for ``reduction='none'``.
-
-    The deprecated ``size_average``/``reduce`` pair, when either is given, overrides
-    ``reduction`` (``size_average=False`` is ``'sum'``), with PyTorch's deprecation warning.
-
-    Raises:
-        ValueError: for an unknown reduction or mismatched shapes.
-        IndexError: for a target outside ``[0, C)``.
-        TypeError: if target is not an integer tensor.
-    """
-    if size_average is not None or reduce is not None:
-        reduction = _legacy_reduction(size_average, reduce, reduction, stacklevel=3)
-    return _nll_loss(input, target, weight=weight, ignore_index=ignore_index,
-                     reduction=reduction)
-
-
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
-                  reduce=None, reduction="mean", label_smoothing=0.0):
-    """Cross-entropy between logits and targets (``F.cross_entropy``).
-
-    Class-index targets run one fused node (:func:`autograd.ops.fused.cross_entropy_indices`:
-    log-softmax + NLL + label smoothing in one Numba kernel each way); probability targets
-    are composed of ``log_softmax(input, 1)`` and Tensor ops.
-
-    Shapes: input ``(N, C)`` or ``(N, C, d1, ...)`` (or ``(C,)``) of unnormalised logits;
-    target either class indices ``(N)``/``(N, d1, ...)`` int64 in ``[0, C)``, or class
-    probabilities with the input's shape (float). Output: a scalar, or ``(N, d1, ...)`` for
-    ``reduction='none'``.
-
-    Args:
-        weight (Tensor, optional): ``(C,)`` rescaling per class (a constant: no gradient
-            flows into it).
-        ignore_index (int): targets with this value contribute nothing (index targets only).
-        reduction (str): ``'mean'`` | ``'sum'`` | ``'none'``; ``'mean'`` of index targets
-            divides by the summed weights of the non-ignored targets (PyTorch).
-        label_smoothing (float): in ``[0, 1]``; the target becomes
-            ``(1 - eps) * onehot + eps / C`` (Szegedy et al., 2016).
-
-    Raises:
-        ValueError: for a bad reduction, label_smoothing outside [0, 1], or mismatched shapes.
-        IndexError: for a class index outside ``[0, C)``.
-        TypeError: for a target that is neither integer nor floating.
-    """
-    if size_average is not None or reduce is not None:  # the deprecated pair (PyTorch's rule)
-        reduction = _legacy_reduction(size_average, reduce, reduction, stacklevel=3)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got "
-                         f"{label_smoothing}")
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"cross_entropy: {reduction!r} is not a valid value for reduction")
-    if input.ndim == 0:
-        raise ValueError("cross_entropy: input must have at least 1 dimension (C,)")
-    tgt = target._data if isinstance(target, Tensor) else np.asarray(target)
-    if tgt.dtype.kind != "f":  # class indices: the fused op (it checks the dtype)
-        return cross_entropy_indices(input, tgt, weight=weight, ignore_index=ignore_index,
-                                     reduction=reduction, label_smoothing=label_smoothing)
-    class_dim = 0 if input.ndim == 1 else 1
-    c = input.shape[class_dim]
-    if tgt.shape != input.shape:
-        raise ValueError(f"cross_entropy: probability target of shape {tgt.shape} must "
-                         f"match the input's shape {tuple(input.shape)}")
-    logp = log_softmax(input, class_dim)
-    t = target if isinstance(target, Tensor) else autograd.tensor(tgt)
-    t = t.to(input.dtype)
-    if label_smoothing:
-        t = t * (1 - label_smoothing) + label_smoothing / c
-    terms = logp * t
-    if weight is not None:
-        w = weight if isinstance(weight, Tensor) else autograd.tensor(weight)
-        w = w.to(input.dtype)
-        if w.shape != (c,):
-            raise ValueError(f"cross_entropy: weight must have shape ({c},), got "
-                             f"{tuple(w.shape)}")
-        wshape = [1] * input.ndim
-        wshape[class_dim] = c
-        terms = terms * w.reshape(wshape)
-    loss = -terms.sum(class_dim)
-    return _reduce(loss, reduction, "cross_entropy")
-
-
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """Mean squared error ``l_i = (x_i - y_i)^2`` (``F.mse_loss``; formula from the PyTorch doc
-    of ``torch.nn.MSELoss``), reduced by ``reduction``.
-
-    Shapes: input ``(*)`` floating, target broadcastable to it (PyTorch's warning when the shapes
-    differ); ``weight`` (optional) the input's shape, then ``'mean'`` is ``sum(w l) / sum(w)``.
-
-    Raises:
-        ValueError: for an unknown reduction.
-        LossArgumentError: for shapes that do not broadcast, or a weight of another shape.
-        TypeError: for a non-Tensor input. (Integer and bool inputs are promoted to the target's
-            floating dtype, as PyTorch.)
-    """
-    op = "mse_loss"
-    input, target, reduction, weight = _elementwise_loss_args(op, input, target, size_average,
-                                                              reduce, reduction, weight)
-    diff = input - target
-    return _weighted_reduce(diff * diff, weight, reduction, op)
-
-
 # ---- layers: batch_norm, dropout2d, bilinear, prelu, interpolate --------------------------------
-__all__ += ["batch_norm", "dropout2d", "bilinear", "prelu", "interpolate"]
-
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
     """Batch normalisation over every dim but the channel dim 1 (``F.batch_norm``; Ioffe &
@@ -210,7 +109,6 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             evaluation mode.
         NotImplementedError: for an integer or bool input (as PyTorch).
     """
-    from autograd.ops.nn_ops import not_implemented_for
     if input.dtype.kind != "f":
         raise not_implemented_for("batch_norm", input)
     named = [(n, t) for n, t in (("running_mean", running_mean), ("running_var", running_var),
@@ -252,7 +150,6 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
     if training and input.dtype in (np.float32, np.float64) and input.numel():
         # one fused node (kernels/batchnorm.py): the statistics, normalisation and affine
         # in one pass each way, instead of about a dozen elementwise ops and temporaries
-        from autograd.ops.fused import batch_norm_training
         out, mean, var = batch_norm_training(input, weight, bias, eps)
         if running_mean is not None:
             rm = running_mean._data
@@ -306,7 +203,6 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
         RuntimeError: for an input of fewer than 2 dims, or an integer/bool input when it
             drops (as PyTorch).
     """
-    import warnings
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     nd = input.ndim
@@ -329,19 +225,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
                            f"input, got shape {tuple(input.shape)}")
     if not training or p == 0.0:
         return input
-    from autograd.ops.nn_ops import _dropout_dtype
-    _dropout_dtype("dropout2d", input)
-    from autograd.random import get_rng
-    mshape = tuple(input.shape[:2]) + (1,) * (nd - 2)
-    if p == 1.0:
-        mask = np.zeros(mshape, dtype=input.dtype)
-    else:
-        keep = get_rng().random(mshape, dtype=np.float64) >= p
-        mask = (keep * (1.0 / (1.0 - p))).astype(input.dtype)
-    scale = Tensor(mask)
-    if inplace:
-        return input._inplace("dropout2d_", lambda t: t * scale)
-    return input * scale
+    return _drop("dropout2d", input, p, tuple(input.shape[:2]) + (1,) * (nd - 2), inplace)
 
 
 def bilinear(input1, input2, weight, bias=None):
@@ -537,7 +421,6 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                                   f"{want}D input")
     # PyTorch's kernels' dtypes: floats; uint8 for the nearest modes and bilinear
     if input.dtype.kind != "f" and (input.dtype != np.uint8 or mode in ("linear", "trilinear")):
-        from autograd.ops.nn_ops import not_implemented_for
         raise not_implemented_for("interpolate", input, "a floating point tensor" + (
             "" if mode in ("linear", "trilinear") else " or uint8"))
     if input.dtype == np.uint8 and want is not None:
@@ -593,30 +476,18 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
 
 # ==== losses ====================================================================================
-# Regression, binary, divergence and embedding losses (``torch.nn.functional``'s loss functions).
-# Each is composed of Tensor ops, so every gradient (and double backward) comes from the op
-# library; ``binary_cross_entropy`` is one node because PyTorch's gradient clamps its denominator
-# (its backward is itself written with Tensor ops). Formulas: the PyTorch documentation of each
+# Classification, regression, binary, divergence and embedding losses (``torch.nn.functional``'s
+# loss functions). ``nll_loss`` and the class-index ``cross_entropy`` run their ops' nodes
+# (:mod:`autograd.ops.layers`, :mod:`autograd.ops.fused`); the others are composed of Tensor
+# ops, so every gradient (and double backward) comes from the op library;
+# ``binary_cross_entropy`` is one node because PyTorch's gradient clamps its denominator (its
+# backward is itself written with Tensor ops). Formulas: the PyTorch documentation of each
 # loss (https://pytorch.org/docs/stable/nn.html#loss-functions) and ATen's ``Loss.cpp``.
 #
 # Errors: where PyTorch raises a RuntimeError for bad shapes or arguments (mostly from
 # broadcasting, deep in ATen), these raise :class:`LossArgumentError`, a ``ValueError`` that is
 # also a ``RuntimeError``, naming the loss and the shapes; code that catches either keeps
 # working. Where PyTorch raises ``ValueError`` (bad ``reduction``, BCE target shapes), so do we.
-
-import math as _math  # noqa: E402
-import warnings as _warnings  # noqa: E402
-
-from autograd import linalg as _linalg  # noqa: E402
-from autograd.graph import Node as _Node  # noqa: E402
-from autograd.ops.activations import logsigmoid as _logsigmoid  # noqa: E402
-
-__all__ += ["l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
-            "binary_cross_entropy_with_logits", "kl_div", "cosine_embedding_loss",
-            "margin_ranking_loss", "triplet_margin_loss", "pairwise_distance",
-            "cosine_similarity", "hinge_embedding_loss", "soft_margin_loss",
-            "multilabel_soft_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
-            "LossArgumentError"]
 
 
 class LossArgumentError(ValueError, RuntimeError):
@@ -635,7 +506,7 @@ def _legacy_reduction(size_average, reduce, reduction, stacklevel=3):
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
     ret = "mean" if size_average and reduce else ("sum" if reduce else "none")
-    _warnings.warn(f"size_average and reduce args will be deprecated, please use "
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
                    f"reduction='{ret}' instead.", stacklevel=stacklevel)
     return ret
 
@@ -644,6 +515,15 @@ def _check_reduction(reduction, op, allowed=_REDUCTIONS):
     if reduction not in allowed:
         raise ValueError(f"{op}: {reduction!r} is not a valid value for reduction (expected "
                          + ", ".join(repr(r) for r in allowed) + ")")
+
+
+def _loss_reduction(op, size_average, reduce, reduction, stacklevel=4):
+    """The checked reduction of a loss: ``reduction``, or what the deprecated
+    ``size_average``/``reduce`` pair says when either is given (PyTorch's warning, shown at the
+    loss's caller: ``stacklevel`` counts from :func:`_legacy_reduction`)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction, stacklevel)
+    _check_reduction(reduction, op)
+    return reduction
 
 
 # What each loss does with an integer or bool input (PyTorch's behaviour, probed op by op):
@@ -669,7 +549,6 @@ def _loss_input(x, name, op):
         raise TypeError(f"{op}: expected {name} to be a Tensor, got {type(x).__name__}")
     if x.dtype.kind == "f":
         return x
-    from autograd.ops.nn_ops import TORCH_DTYPE_NAMES, not_implemented_for
     rule = _INPUT_DTYPES.get(op, "cast")
     is_bool = x.dtype.kind == "b"
     where = f"{name} has dtype {x.dtype}, shape {tuple(x.shape)}"
@@ -726,16 +605,23 @@ def _broadcast_or_raise(op, **named):
         raise LossArgumentError(f"{op}: shapes do not broadcast together: {shapes}") from None
 
 
+def _loss_operands(op, a, b, names=("input", "target")):
+    """``(a, b)`` of a loss: ``a`` a Tensor whose dtype the loss accepts (:func:`_loss_input`),
+    ``b`` a Tensor like it (:func:`_loss_target`), an accepted integer/bool ``a`` promoted to
+    the floating dtype it computes in (:func:`_promote`)."""
+    _loss_input(a, names[0], op)
+    b = _loss_target(b, a, names[1], op)
+    return _promote(a, b), b
+
+
 def _pointwise_operands(op, input, target, warn=True, stacklevel=3):
     """Check an elementwise loss's (input, target): broadcastable shapes (PyTorch's warning
     when they differ) or a :class:`LossArgumentError` naming both."""
-    _loss_input(input, "input", op)
-    target = _loss_target(target, input, "target", op)
-    input = _promote(input, target)
+    input, target = _loss_operands(op, input, target)
     if target.shape != input.shape:
         _broadcast_or_raise(op, input=input, target=target)
         if warn:
-            _warnings.warn(f"Using a target size ({_fmt(target.shape)}) that is different to "
+            warnings.warn(f"Using a target size ({_fmt(target.shape)}) that is different to "
                            f"the input size ({_fmt(input.shape)}). This will likely lead to "
                            "incorrect results due to broadcasting. Please ensure they have the "
                            "same size.", stacklevel=stacklevel)
@@ -746,7 +632,6 @@ def _same_dtype(op, input, target):
     """PyTorch's huber_loss and binary_cross_entropy kernels take input and target of one
     dtype (no promotion): RuntimeError otherwise."""
     if target.dtype != input.dtype:
-        from autograd.ops.nn_ops import TORCH_DTYPE_NAMES
         raise RuntimeError(f"{op}: expected target of the input's dtype {input.dtype}, got "
                            f"{target.dtype} (PyTorch: Found dtype "
                            f"{TORCH_DTYPE_NAMES.get(target.dtype.name, target.dtype.name)} but "
@@ -785,12 +670,131 @@ def _weighted_reduce(loss, weight, reduction, op, mean_by_weight=True):
     return _reduce(loss, reduction, op)
 
 
-def _elementwise_loss_args(op, input, target, size_average, reduce, reduction, weight=None):
-    reduction = _legacy_reduction(size_average, reduce, reduction, stacklevel=4)
-    _check_reduction(reduction, op)
-    input, target = _pointwise_operands(op, input, target, stacklevel=4)
+def _elementwise_loss_args(op, input, target, size_average, reduce, reduction, weight=None,
+                           warn=True):
+    """``(input, target, reduction, weight)`` of a pointwise loss, checked: the reduction
+    (:func:`_loss_reduction`), the operands (:func:`_pointwise_operands`, with its
+    broadcasting warning when ``warn``) and a weight of the input's shape."""
+    reduction = _loss_reduction(op, size_average, reduce, reduction, stacklevel=5)
+    input, target = _pointwise_operands(op, input, target, warn, stacklevel=4)
     weight = _weight_like(weight, input, op, exact=True)
     return input, target, reduction, weight
+
+
+def _reduce(loss, reduction, op):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{op}: {reduction!r} is not a valid value for reduction "
+                     "(expected 'mean', 'sum' or 'none')")
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    """Negative log-likelihood of class indices (``F.nll_loss``):
+    :func:`autograd.ops.layers.nll_loss` with PyTorch's full signature.
+
+    Shapes: input ``(N, C)`` or ``(N, C, d1, ...)`` (or ``(C,)``) of log-probabilities, target
+    ``(N)`` / ``(N, d1, ...)`` int64 in ``[0, C)`` (or ``ignore_index``); ``weight`` ``(C,)``.
+    Output: a scalar, or the target's shape for ``reduction='none'``.
+
+    The deprecated ``size_average``/``reduce`` pair, when either is given, overrides
+    ``reduction`` (``size_average=False`` is ``'sum'``), with PyTorch's deprecation warning.
+
+    Raises:
+        ValueError: for an unknown reduction or mismatched shapes.
+        IndexError: for a target outside ``[0, C)``.
+        TypeError: if target is not an integer tensor.
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _nll_loss(input, target, weight=weight, ignore_index=ignore_index,
+                     reduction=reduction)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
+                  reduce=None, reduction="mean", label_smoothing=0.0):
+    """Cross-entropy between logits and targets (``F.cross_entropy``).
+
+    Class-index targets run one fused node (:func:`autograd.ops.fused.cross_entropy_indices`:
+    log-softmax + NLL + label smoothing in one Numba kernel each way); probability targets
+    are composed of ``log_softmax(input, 1)`` and Tensor ops.
+
+    Shapes: input ``(N, C)`` or ``(N, C, d1, ...)`` (or ``(C,)``) of unnormalised logits;
+    target either class indices ``(N)``/``(N, d1, ...)`` int64 in ``[0, C)``, or class
+    probabilities with the input's shape (float). Output: a scalar, or ``(N, d1, ...)`` for
+    ``reduction='none'``.
+
+    Args:
+        weight (Tensor, optional): ``(C,)`` rescaling per class (a constant: no gradient
+            flows into it).
+        ignore_index (int): targets with this value contribute nothing (index targets only).
+        reduction (str): ``'mean'`` | ``'sum'`` | ``'none'``; ``'mean'`` of index targets
+            divides by the summed weights of the non-ignored targets (PyTorch).
+        label_smoothing (float): in ``[0, 1]``; the target becomes
+            ``(1 - eps) * onehot + eps / C`` (Szegedy et al., 2016).
+
+    Raises:
+        ValueError: for a bad reduction, label_smoothing outside [0, 1], or mismatched shapes.
+        IndexError: for a class index outside ``[0, C)``.
+        TypeError: for a target that is neither integer nor floating.
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got "
+                         f"{label_smoothing}")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"cross_entropy: {reduction!r} is not a valid value for reduction")
+    if input.ndim == 0:
+        raise ValueError("cross_entropy: input must have at least 1 dimension (C,)")
+    tgt = target._data if isinstance(target, Tensor) else np.asarray(target)
+    if tgt.dtype.kind != "f":  # class indices: the fused op (it checks the dtype)
+        return cross_entropy_indices(input, tgt, weight=weight, ignore_index=ignore_index,
+                                     reduction=reduction, label_smoothing=label_smoothing)
+    class_dim = 0 if input.ndim == 1 else 1
+    c = input.shape[class_dim]
+    if tgt.shape != input.shape:
+        raise ValueError(f"cross_entropy: probability target of shape {tgt.shape} must "
+                         f"match the input's shape {tuple(input.shape)}")
+    logp = log_softmax(input, class_dim)
+    t = target if isinstance(target, Tensor) else autograd.tensor(tgt)
+    t = t.to(input.dtype)
+    if label_smoothing:
+        t = t * (1 - label_smoothing) + label_smoothing / c
+    terms = logp * t
+    if weight is not None:
+        w = weight if isinstance(weight, Tensor) else autograd.tensor(weight)
+        w = w.to(input.dtype)
+        if w.shape != (c,):
+            raise ValueError(f"cross_entropy: weight must have shape ({c},), got "
+                             f"{tuple(w.shape)}")
+        wshape = [1] * input.ndim
+        wshape[class_dim] = c
+        terms = terms * w.reshape(wshape)
+    loss = -terms.sum(class_dim)
+    return _reduce(loss, reduction, "cross_entropy")
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean squared error ``l_i = (x_i - y_i)^2`` (``F.mse_loss``; formula from the PyTorch doc
+    of ``torch.nn.MSELoss``), reduced by ``reduction``.
+
+    Shapes: input ``(*)`` floating, target broadcastable to it (PyTorch's warning when the shapes
+    differ); ``weight`` (optional) the input's shape, then ``'mean'`` is ``sum(w l) / sum(w)``.
+
+    Raises:
+        ValueError: for an unknown reduction.
+        LossArgumentError: for shapes that do not broadcast, or a weight of another shape.
+        TypeError: for a non-Tensor input. (Integer and bool inputs are promoted to the target's
+            floating dtype, as PyTorch.)
+    """
+    op = "mse_loss"
+    input, target, reduction, weight = _elementwise_loss_args(op, input, target, size_average,
+                                                              reduce, reduction, weight)
+    diff = input - target
+    return _weighted_reduce(diff * diff, weight, reduction, op)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -816,16 +820,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 
 
 class SmoothL1(_Node):
-    """Graph node of :func:`smooth_l1_loss` and :func:`huber_loss` (elementwise, unreduced) on
-    ``d = input - target``: its forward and backward.
-
-    Forward ``0.5 d^2 / beta`` if ``|d| < beta`` else ``|d| - 0.5 beta``; Huber is ``beta``
-    times it (``0.5 d^2`` / ``delta (|d| - 0.5 delta)``). Backward, as PyTorch's
-    (``smooth_l1_backward`` / ``huber_backward`` in ATen): ``g clamp(d / beta, -1, 1)`` and
-    ``g clamp(d, -delta, delta)``, so ``d = +-inf`` gives ``+-g`` (``+-g delta``) and NaN gives
-    NaN. (A ``where`` of the two branches would differentiate the unused quadratic at
-    ``d = inf``: ``0 * inf = NaN``.) Tensor ops: double backward works.
-    """
+    """Saves ``d = input - target`` for backward (elementwise, unreduced; ``huber`` scales
+    by ``beta``)."""
 
     @staticmethod
     def forward(ctx, d, beta, huber):
@@ -843,6 +839,8 @@ class SmoothL1(_Node):
     def backward(ctx, grad):
         d, = ctx.saved_tensors
         beta = ctx.beta
+        # ATen's smooth_l1_backward / huber_backward: a clamp, so d = +-inf gives +-g (a where
+        # of the two branches would differentiate the unused quadratic there: 0 * inf = NaN)
         if ctx.huber:
             return grad * d.clamp(-beta, beta), None, None
         return grad * (d / beta).clamp(-1.0, 1.0), None, None
@@ -904,13 +902,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 
 class BinaryCrossEntropy(_Node):
-    """Graph node of :func:`binary_cross_entropy` (unweighted, unreduced): its forward and
-    backward.
-
-    Forward ``-(y max(log x, -100) + (1 - y) max(log(1 - x), -100))``; backward, as PyTorch's,
-    ``dx = g (x - y) / max(x (1 - x), 1e-12)`` and ``dy = -g logit(x)`` (not clamped: ``+-inf``
-    at ``x = 0`` / ``1``) (Tensor ops: double backward works).
-    """
+    """Saves the input and the target for backward (unweighted, unreduced)."""
 
     @staticmethod
     def forward(ctx, x, y):
@@ -926,7 +918,7 @@ class BinaryCrossEntropy(_Node):
         nx, ny = ctx.needs_input_grad
         gx = gy = None
         with np.errstate(divide="ignore", invalid="ignore"):
-            if nx:
+            if nx:  # PyTorch's: the denominator clamped at 1e-12
                 gx = grad * (x - y) / (x * (1 - x)).clamp(min=1e-12)
             if ny:  # PyTorch's binary_cross_entropy_target_backward: -logit(x), unclamped
                 gy = -grad * (x / (1 - x)).log()
@@ -955,10 +947,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             PyTorch).
     """
     op = "binary_cross_entropy"
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction, op)
-    _loss_input(input, "input", op)
-    target = _loss_target(target, input, "target", op)
+    reduction = _loss_reduction(op, size_average, reduce, reduction)
+    input, target = _loss_operands(op, input, target)
     if target.shape != input.shape:
         raise ValueError(f"{op}: Using a target size {_fmt(target.shape)} that is different "
                          f"to the input size {_fmt(input.shape)} is deprecated. Please ensure "
@@ -1000,16 +990,14 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         NotImplementedError: for an integer or bool input (as PyTorch).
     """
     op = "binary_cross_entropy_with_logits"
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction, op)
-    _loss_input(input, "input", op)
-    target = _loss_target(target, input, "target", op)
+    reduction = _loss_reduction(op, size_average, reduce, reduction)
+    input, target = _loss_operands(op, input, target)
     if target.shape != input.shape:
         raise ValueError(f"{op}: Target size {_fmt(target.shape)} must be the same as input "
                          f"size {_fmt(input.shape)}")
     w = _weight_like(weight, input, op)
     pw = _weight_like(pos_weight, input, op, name="pos_weight")
-    ls = _logsigmoid(input)
+    ls = logsigmoid(input)
     if pw is not None:
         ls = ls * ((pw - 1) * target + 1)
     loss = (1 - target) * input - ls
@@ -1070,7 +1058,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     else:
         _check_reduction(reduction, op, _REDUCTIONS + ("batchmean",))
         if reduction == "mean":
-            _warnings.warn("reduction: 'mean' divides the total loss by both the batch size and "
+            warnings.warn("reduction: 'mean' divides the total loss by both the batch size and "
                            "the support size.'batchmean' divides only by the batch size, and "
                            "aligns with the KL div math definition.'mean' will be changed to "
                            "behave the same as 'batchmean' in the next major release.",
@@ -1111,9 +1099,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
             promoted, as PyTorch).
     """
     op = "pairwise_distance"
-    _loss_input(x1, "x1", op)
-    x2 = _loss_target(x2, x1, "x2", op)
-    x1 = _promote(x1, x2)
+    x1, x2 = _loss_operands(op, x1, x2, ("x1", "x2"))
     _broadcast_or_raise(op, x1=x1, x2=x2)
     d = x1 - x2 + eps
     if d.ndim == 0:
@@ -1137,9 +1123,8 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
             floating dtype, as PyTorch.)
     """
     op = "cosine_similarity"
-    _loss_input(x1, "x1", op)
-    x2 = _loss_target(x2, x1, "x2", op)
-    x1, x2 = _promote(x1, x2), _promote(x2, x1)
+    x1, x2 = _loss_operands(op, x1, x2, ("x1", "x2"))
+    x2 = _promote(x2, x1)
     shape = _broadcast_or_raise(op, x1=x1, x2=x2)
     nd = max(len(shape), 1)
     if not -nd <= dim < nd:
@@ -1179,8 +1164,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
             floating dtype, as PyTorch.)
     """
     op = "cosine_embedding_loss"
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction, op)
+    reduction = _loss_reduction(op, size_average, reduce, reduction)
     _loss_input(input1, "input1", op)
     input2 = _loss_target(input2, input1, "input2", op)
     # no promotion here: PyTorch squares integer inputs in their own dtype (uint8 wraps)
@@ -1223,11 +1207,8 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
             are promoted, as PyTorch).
     """
     op = "margin_ranking_loss"
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction, op)
-    _loss_input(input1, "input1", op)
-    input2 = _loss_target(input2, input1, "input2", op)
-    input1 = _promote(input1, input2)
+    reduction = _loss_reduction(op, size_average, reduce, reduction)
+    input1, input2 = _loss_operands(op, input1, input2, ("input1", "input2"))
     target = _loss_target(target, input1, "target", op)
     if not input1.ndim == input2.ndim == target.ndim:
         raise LossArgumentError(f"{op}: All input tensors should have same dimension but got "
@@ -1259,13 +1240,10 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
             are promoted, as PyTorch).
     """
     op = "triplet_margin_loss"
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction, op)
+    reduction = _loss_reduction(op, size_average, reduce, reduction)
     if margin <= 0:
         raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
-    _loss_input(anchor, "anchor", op)
-    positive = _loss_target(positive, anchor, "positive", op)
-    anchor = _promote(anchor, positive)
+    anchor, positive = _loss_operands(op, anchor, positive, ("anchor", "positive"))
     negative = _loss_target(negative, anchor, "negative", op)
     if not anchor.ndim == positive.ndim == negative.ndim:
         raise LossArgumentError(f"{op}: The anchor, positive, and negative tensors are expected "
@@ -1297,19 +1275,15 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
         RuntimeError: for an integer or bool input (as PyTorch).
     """
     op = "hinge_embedding_loss"
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction, op)
-    input, target = _pointwise_operands(op, input, target, warn=False)
+    input, target, reduction, _ = _elementwise_loss_args(op, input, target, size_average,
+                                                         reduce, reduction, warn=False)
     margin_term = autograd.where(target != 1, (margin - input).clamp(min=0), 0.0)
     self_term = autograd.where(target != -1, input, 0.0)
     return _reduce(margin_term + self_term, reduction, op)
 
 
 class SoftMargin(_Node):
-    """Graph node of :func:`soft_margin_loss` (unreduced): PyTorch's formulas (ATen's
-    ``soft_margin_loss`` and its backward), ``l = log1p(z)`` with ``z = exp(-y x)``,
-    ``dl/dx = -y z / (1 + z)``, ``dl/dy = -x z / (1 + z)`` (PyTorch has no target gradient).
-    Tensor ops in the backward: double backward works."""
+    """Saves the input and the target for backward (unreduced)."""
 
     @staticmethod
     def forward(ctx, x, y):
@@ -1321,6 +1295,8 @@ class SoftMargin(_Node):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
+        # ATen's soft_margin_loss_backward, z = exp(-y x): dl/dx = -y z / (1 + z); and
+        # dl/dy = -x z / (1 + z) (PyTorch has no target gradient)
         with np.errstate(over="ignore", invalid="ignore"):
             z = (-y * x).exp()
             s = grad * z / (1 + z)
@@ -1345,9 +1321,8 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
         RuntimeError: for an integer or bool input (as PyTorch).
     """
     op = "soft_margin_loss"
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction, op)
-    input, target = _pointwise_operands(op, input, target)
+    input, target, reduction, _ = _elementwise_loss_args(op, input, target, size_average,
+                                                         reduce, reduction)
     if target.dtype != input.dtype:
         target = target.to(input.dtype)
     shape = np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
@@ -1376,15 +1351,13 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
         NotImplementedError: for an integer or bool input (as PyTorch).
     """
     op = "multilabel_soft_margin_loss"
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction, op)
-    _loss_input(input, "input", op)
-    target = _loss_target(target, input, "target", op)
+    reduction = _loss_reduction(op, size_average, reduce, reduction)
+    input, target = _loss_operands(op, input, target)
     if input.ndim < 1:
         raise LossArgumentError(f"{op}: expected an input with a class dim (the last), got "
                                 f"shape {_fmt(input.shape)}")
     _broadcast_or_raise(op, input=input, target=target)
-    loss = -(target * _logsigmoid(input) + (1 - target) * _logsigmoid(-input))
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
     w = _weight_like(weight, input, op)
     if w is not None:
         loss = loss * w
@@ -1408,16 +1381,15 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
             floating dtype, as PyTorch.)
     """
     op = "poisson_nll_loss"
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction, op)
-    input, target = _pointwise_operands(op, input, target, warn=False)
+    input, target, reduction, _ = _elementwise_loss_args(op, input, target, size_average,
+                                                         reduce, reduction, warn=False)
     if log_input:
         loss = input.exp() - target * input
     else:
         loss = input - target * (input + eps).log()
     if full:  # PyTorch's composition, so also its gradients (NaN target gradient at y <= 0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            stirling = target * target.log() - target + (target * (2 * _math.pi)).log() * 0.5
+            stirling = target * target.log() - target + (target * (2 * math.pi)).log() * 0.5
             loss = loss + stirling.masked_fill(target <= 1, 0.0)
     return _reduce(loss, reduction, op)
 
@@ -1440,8 +1412,8 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
             promoted, as PyTorch).
     """
     op = "gaussian_nll_loss"
-    _check_reduction(reduction, op)
-    input, target = _pointwise_operands(op, input, target, warn=False)
+    input, target, reduction, _ = _elementwise_loss_args(op, input, target, None, None,
+                                                         reduction, warn=False)
     if not isinstance(var, Tensor):
         var = Tensor(np.full(input.shape, float(var), dtype=input.dtype))
     elif var.dtype != input.dtype:
@@ -1460,11 +1432,5 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     d = input - target
     loss = (var.log() + d * d / var) * 0.5
     if full:
-        loss = loss + 0.5 * _math.log(2 * _math.pi)
+        loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction, op)
-
-
-# ---- sampling grids (spatial transformers) -------------------------------------------------------
-from ._grid_sample import affine_grid, grid_sample  # noqa: E402
-
-__all__ += ["affine_grid", "grid_sample"]

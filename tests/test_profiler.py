@@ -89,7 +89,7 @@ def test_record_shapes_and_memory_and_flops():
     x = autograd.randn(64, 32)
     w = autograd.randn(16, 32, requires_grad=True)
     with profile(record_shapes=True, profile_memory=True, with_flops=True) as prof:
-        y = autograd.ops.nn_ops.linear(x, w)
+        y = autograd.ops.layers.linear(x, w)
         z = autograd.zeros(1)
         big = autograd.randn(256, 1024, requires_grad=True) * 2.0  # 1 MiB of float32 out
     del y, z

@@ -87,7 +87,7 @@ def test_params_outputs_and_edges():
 def test_show_saved_and_show_attrs():
     x = autograd.randn(1, 2, 6, 6, requires_grad=True)
     w = autograd.randn(3, 2, 3, 3, requires_grad=True)
-    y = autograd.ops.nn_ops.conv2d(x, w, stride=2).tanh().sum()
+    y = autograd.ops.conv.conv2d(x, w, stride=2).tanh().sum()
     plain = make_dot(y)
     assert "orange" not in plain.source
     dot = make_dot(y, params={"x": x, "w": w}, show_saved=True, show_attrs=True)
@@ -99,7 +99,7 @@ def test_show_saved_and_show_attrs():
     y.backward()
     assert "orange" not in make_dot(y, show_saved=True).source
     # max_attr_chars clips attribute text
-    short = make_dot(autograd.ops.nn_ops.conv2d(x, w, stride=2), show_attrs=True,
+    short = make_dot(autograd.ops.conv.conv2d(x, w, stride=2), show_attrs=True,
                      max_attr_chars=8)
     for line in short.source.splitlines():
         if ": " in line and "label=" in line:

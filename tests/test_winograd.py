@@ -254,7 +254,7 @@ def test_threaded_chunks_match_reference(monkeypatch, threads):
 # ---- the choice in autograd.conv2d -----------------------------------------------------------------
 def test_conv2d_op_uses_winograd_where_it_pays_and_matches_im2col():
     import autograd
-    from autograd.ops import nn_ops
+    from kernels import select
     rng = np.random.default_rng(7)
     x = autograd.Tensor(rng.standard_normal((2, 8, 16, 16)), requires_grad=True)
     w = autograd.Tensor(rng.standard_normal((8, 8, 3, 3)) * 0.2, requires_grad=True)
@@ -272,7 +272,7 @@ def test_conv2d_op_uses_winograd_where_it_pays_and_matches_im2col():
     assert not small.grad_fn.winograd
     first = autograd.conv2d(x[:, :1], w[:, :1], b, padding=1)  # 1 input channel: im2col
     assert not first.grad_fn.winograd
-    assert nn_ops.WINOGRAD_MIN_CHANNELS == 8 and nn_ops.WINOGRAD_MIN_OUTPUT == 256
+    assert select.WINOGRAD_MIN_CHANNELS == 8 and select.WINOGRAD_MIN_OUTPUT == 256
 
 
 # ---- NaN and inf: the direct convolution's propagation ------------------------------------------

@@ -15,7 +15,9 @@
   index_select, masked_select, tril/triu, diag/diagonal, pad;
 - :mod:`.linalg` — matmul and friends, einsum, tensordot, inverse/det/slogdet/solve (public
   under ``torch.linalg``'s names in :mod:`autograd.linalg`);
-- :mod:`.nn_ops` — softmax, linear, conv2d, max_pool2d, dropout, nll_loss;
+- :mod:`.conv` — conv1d, conv2d, conv_transpose2d;
+- :mod:`.pool` — max/avg pooling 1-D and 2-D, adaptive avg/max pooling 2-D;
+- :mod:`.layers` — softmax/log_softmax, linear, dropout, nll_loss;
 - :mod:`.sorting` — sort, argsort, topk, kthvalue, median, unique;
 - :mod:`.fused` — scaled_dot_product_attention, cross-entropy with class indices, layer_norm,
   group_norm, embedding (Numba kernels, one node each).
@@ -36,17 +38,21 @@ from .comparison import *  # noqa: F401,F403
 from .reduction import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
-from .nn_ops import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
+from .pool import *  # noqa: F401,F403
+from .layers import *  # noqa: F401,F403
 from .fused import *  # noqa: F401,F403  (attention, fused losses/norms, embedding)
 from .sorting import *  # noqa: F401,F403
-from . import activations, arithmetic, comparison, linalg, nn_ops, reduction, shape, sorting, unary
+from . import (activations, arithmetic, comparison, conv, layers, linalg, pool, reduction,  # noqa: E402
+               shape, sorting, unary)
 
 # What ``from autograd.ops import *`` (and so ``autograd``) exports: the ops of every family
 # star-imported above (a new family module must be added here too), not the submodules
 # themselves (``autograd.linalg`` is the public module autograd/linalg.py, not .ops.linalg).
 from . import fused as _fused  # noqa: E402
 __all__ = [*arithmetic.__all__, *unary.__all__, *activations.__all__, *comparison.__all__,
-           *reduction.__all__, *shape.__all__, *linalg.__all__, *nn_ops.__all__,
+           *reduction.__all__, *shape.__all__, *linalg.__all__, *conv.__all__, *pool.__all__,
+           *layers.__all__,
            *_fused.__all__, *sorting.__all__]
 from ..tensor import _register_methods
 

@@ -18,7 +18,8 @@ import numpy as np
 from .. import grad_mode
 from ..graph import Node
 from ..tensor import Tensor
-from .nn_ops import _to_kernel, dropout, log_softmax, not_implemented_for, softmax
+from ._nn_common import _to_kernel, not_implemented_for
+from .layers import dropout, log_softmax, softmax
 
 # cross_entropy_indices is not a torch name: nn.functional.cross_entropy imports it directly
 __all__ = ["scaled_dot_product_attention", "layer_norm", "group_norm", "embedding"]

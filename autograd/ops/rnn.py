@@ -12,7 +12,7 @@ linear in its length.
 
 The backward is a kernel, so the *double* backward is not written: gradients computed with
 ``create_graph=True`` are connected to the graph but differentiating them again raises a
-``RuntimeError`` saying so (see :class:`autograd.ops.nn_ops.KernelGradient`).
+``RuntimeError`` saying so (see :class:`autograd.ops._nn_common.KernelGradient`).
 
 Gate order and equations follow PyTorch's ``nn.LSTM``/``nn.GRU``/``nn.RNN`` documentation
 (LSTM i, f, g, o; GRU r, z, n with ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``).
@@ -22,7 +22,7 @@ import numpy as np
 
 from ..graph import Node
 from ..tensor import Tensor
-from .nn_ops import _kernel_grads
+from ._nn_common import _kernel_grads
 
 __all__ = ["rnn_layer", "lstm_layer", "gru_layer"]
 
