@@ -8,12 +8,10 @@ done by the Numba kernels behind :func:`nn.functional.conv1d`, ``conv2d`` and
 import math
 import numbers
 
-import autograd
-
 from . import functional as F
 from . import init
 from .module import Module
-from .parameter import Parameter
+from .parameter import _register_weight_bias
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
 
@@ -79,11 +77,7 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups) + self.kernel_size
         else:
             shape = (out_channels, in_channels // groups) + self.kernel_size
-        self.weight = Parameter(autograd.empty(*shape, dtype=dtype))
-        if bias:
-            self.bias = Parameter(autograd.empty(out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _register_weight_bias(self, shape, (out_channels,) if bias else None, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -115,7 +109,21 @@ class _ConvNd(Module):
         return s
 
 
-class Conv1d(_ConvNd):
+class _Conv(_ConvNd):
+    """Conv1d and Conv2d: PyTorch's constructor signature, and a forward through the class's
+    ``_function`` (``F.conv1d`` or ``F.conv2d``)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, dtype=dtype)
+
+    def forward(self, input):
+        return type(self)._function(input, self.weight, self.bias, self.stride, self.padding,
+                                    self.dilation, self.groups)
+
+
+class Conv1d(_Conv):
     """1-D convolution (cross-correlation) over ``(N, C_in, L)`` (``torch.nn.Conv1d``); runs
     the 2-D im2col + GEMM kernel with H = 1.
 
@@ -151,17 +159,10 @@ class Conv1d(_ConvNd):
 
     _n = 1
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, dtype=dtype)
-
-    def forward(self, input):
-        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding,
-                        self.dilation, self.groups)
+    _function = F.conv1d
 
 
-class Conv2d(_ConvNd):
+class Conv2d(_Conv):
     """2-D convolution (cross-correlation) over ``(N, C_in, H, W)`` (``torch.nn.Conv2d``),
     computed by im2col + one GEMM in a Numba kernel.
 
@@ -196,14 +197,7 @@ class Conv2d(_ConvNd):
         (64, 32, 26, 26)
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, dtype=dtype)
-
-    def forward(self, input):
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
-                        self.dilation, self.groups)
+    _function = F.conv2d
 
 
 class ConvTranspose2d(_ConvNd):
