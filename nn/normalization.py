@@ -26,7 +26,16 @@ def _reset_affine(module):
         init.zeros_(module.bias)
 
 
-class LayerNorm(Module):
+class _AffineNorm(Module):
+    """LayerNorm and GroupNorm: per-feature ``weight``/``bias`` (from :func:`_init_affine`)
+    that start at ones and zeros."""
+
+    def reset_parameters(self):
+        """Weight to ones, bias to zeros (PyTorch's initialisation)."""
+        _reset_affine(self)
+
+
+class LayerNorm(_AffineNorm):
     """Layer normalisation over the last ``len(normalized_shape)`` dims
     (``torch.nn.LayerNorm``; Ba et al., 2016)::
 
@@ -78,10 +87,6 @@ class LayerNorm(Module):
         _init_affine(self, elementwise_affine, bias, self.normalized_shape, dtype)
         self.reset_parameters()
 
-    def reset_parameters(self):
-        """Weight to ones, bias to zeros (PyTorch's initialisation)."""
-        _reset_affine(self)
-
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
@@ -90,7 +95,7 @@ class LayerNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
-class GroupNorm(Module):
+class GroupNorm(_AffineNorm):
     """Group normalisation (``torch.nn.GroupNorm``; Wu & He, 2018): the channels are split
     into ``num_groups`` groups and each group of each sample is normalised over its channels
     and spatial positions (biased variance); then a per-channel affine.
@@ -131,10 +136,6 @@ class GroupNorm(Module):
         self.affine = affine
         _init_affine(self, affine, bias, (num_channels,), dtype)
         self.reset_parameters()
-
-    def reset_parameters(self):
-        """Weight to ones, bias to zeros (PyTorch's initialisation)."""
-        _reset_affine(self)
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
