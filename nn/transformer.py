@@ -276,7 +276,29 @@ class TransformerDecoderLayer(_TransformerLayer):
         return self.dropout3(x)
 
 
-class TransformerEncoder(Module):
+class _TransformerStack(Module):
+    """Shared by TransformerEncoder and TransformerDecoder: the stack of layer copies with its
+    final norm, and PyTorch's causal-mask detection from the first layer's layout."""
+
+    def _init_stack(self, layer, num_layers, norm):
+        if num_layers < 1:
+            raise ValueError(f"{type(self).__name__}: num_layers must be positive, got "
+                             f"{num_layers}")
+        self.layers = _get_clones(layer, num_layers)
+        self.num_layers = num_layers
+        self.norm = norm
+
+    def _detect_is_causal(self, mask, is_causal, x):
+        """:func:`_detect_is_causal_mask` for the sequence length of ``x``."""
+        first = self.layers[0]
+        batch_first = getattr(getattr(first, "self_attn", None), "batch_first", False)
+        return _detect_is_causal_mask(mask, is_causal, _get_seq_len(x, batch_first))
+
+    def _final_norm(self, output):
+        return self.norm(output) if self.norm is not None else output
+
+
+class TransformerEncoder(_TransformerStack):
     """A stack of ``num_layers`` deep copies of ``encoder_layer``, then an optional ``norm``
     (``torch.nn.TransformerEncoder``).
 
@@ -308,12 +330,7 @@ class TransformerEncoder(Module):
     def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True,
                  mask_check=True):
         super().__init__()
-        if num_layers < 1:
-            raise ValueError(f"TransformerEncoder: num_layers must be positive, got "
-                             f"{num_layers}")
-        self.layers = _get_clones(encoder_layer, num_layers)
-        self.num_layers = num_layers
-        self.norm = norm
+        self._init_stack(encoder_layer, num_layers, norm)
         self.enable_nested_tensor = enable_nested_tensor
         self.use_nested_tensor = False
         self.mask_check = mask_check
@@ -322,19 +339,15 @@ class TransformerEncoder(Module):
         src_key_padding_mask = _canonical_mask(src_key_padding_mask, "src_key_padding_mask",
                                                mask, "mask", src.dtype)
         mask = _canonical_mask(mask, "mask", None, "", src.dtype, check_other=False)
-        first = self.layers[0]
-        batch_first = getattr(getattr(first, "self_attn", None), "batch_first", False)
-        is_causal = _detect_is_causal_mask(mask, is_causal, _get_seq_len(src, batch_first))
+        is_causal = self._detect_is_causal(mask, is_causal, src)
         output = src
         for mod in self.layers:
             output = mod(output, src_mask=mask, is_causal=is_causal,
                          src_key_padding_mask=src_key_padding_mask)
-        if self.norm is not None:
-            output = self.norm(output)
-        return output
+        return self._final_norm(output)
 
 
-class TransformerDecoder(Module):
+class TransformerDecoder(_TransformerStack):
     """A stack of ``num_layers`` deep copies of ``decoder_layer``, then an optional ``norm``
     (``torch.nn.TransformerDecoder``).
 
@@ -364,28 +377,18 @@ class TransformerDecoder(Module):
 
     def __init__(self, decoder_layer, num_layers, norm=None):
         super().__init__()
-        if num_layers < 1:
-            raise ValueError(f"TransformerDecoder: num_layers must be positive, got "
-                             f"{num_layers}")
-        self.layers = _get_clones(decoder_layer, num_layers)
-        self.num_layers = num_layers
-        self.norm = norm
+        self._init_stack(decoder_layer, num_layers, norm)
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal=False):
-        first = self.layers[0]
-        batch_first = getattr(getattr(first, "self_attn", None), "batch_first", False)
-        tgt_is_causal = _detect_is_causal_mask(tgt_mask, tgt_is_causal,
-                                               _get_seq_len(tgt, batch_first))
+        tgt_is_causal = self._detect_is_causal(tgt_mask, tgt_is_causal, tgt)
         output = tgt
         for mod in self.layers:
             output = mod(output, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
                          tgt_key_padding_mask=tgt_key_padding_mask,
                          memory_key_padding_mask=memory_key_padding_mask,
                          tgt_is_causal=tgt_is_causal, memory_is_causal=memory_is_causal)
-        if self.norm is not None:
-            output = self.norm(output)
-        return output
+        return self._final_norm(output)
 
 
 class Transformer(Module):
