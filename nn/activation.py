@@ -19,26 +19,76 @@ __all__ = ["ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU",
            "Softmax", "LogSoftmax"]
 
 
-def _inplace_suffix(inplace):
-    return ", inplace=True" if inplace else ""
+_INPLACE_ARGS = ("inplace (bool): rewrite the input.",)
 
 
-class _InplaceActivation(Module):
-    """An activation whose only argument is ``inplace``: ``forward`` calls the class's
-    ``_function`` (an ``nn.functional`` function taking ``(input, inplace)``); the repr shows
-    ``inplace=True`` where PyTorch's does."""
+def _doc(summary, args=_INPLACE_ARGS, example="", output="(2, 3)"):
+    """An activation's docstring: ``summary``, ``Args`` (one ``"name (type): text"`` per entry;
+    no section without any), the shape rule they all share, and the example (the code after
+    ``>>>`` and its ``output``)."""
+    sections = [summary]
+    if args:
+        sections.append("    Args:" + "".join(f"\n        {a}" for a in args))
+    sections.append("    Shape: input ``(*)`` -> output ``(*)``, same shape.")
+    sections.append(f"    Example::\n\n        >>> {example}\n        {output}\n    ")
+    return "\n\n".join(sections)
 
+
+class _Activation(Module):
+    """An activation module over one function: ``forward(input)`` is the class's
+    ``_function(input, *args)``, ``args`` the attributes named in ``_args`` in that order (the
+    function's positional parameters after ``input``). The repr lists them as ``name=value``
+    (strings quoted), except ``inplace``, shown last as ``inplace=True`` when set (and
+    ``_show_inplace``): PyTorch's format. Subclasses keep PyTorch's constructor signature."""
+
+    _function = None
+    _args = ()
     _show_inplace = True
+
+    def forward(self, input):
+        return type(self)._function(input, *(getattr(self, name) for name in self._args))
+
+    def extra_repr(self):
+        parts = []
+        for name in self._args:
+            value = getattr(self, name)
+            if name != "inplace":
+                parts.append(f"{name}={value!r}" if isinstance(value, str) else
+                             f"{name}={value}")
+        if "inplace" in self._args and self.inplace and self._show_inplace:
+            parts.append("inplace=True")
+        return ", ".join(parts)
+
+
+class _InplaceActivation(_Activation):
+    """An activation whose only argument is ``inplace``."""
+
+    _args = ("inplace",)
 
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, input):
-        return type(self)._function(input, self.inplace)
 
-    def extra_repr(self):
-        return "inplace=True" if self.inplace and self._show_inplace else ""
+class _AlphaActivation(_Activation):
+    """ELU and CELU: ``(alpha=1.0, inplace=False)``."""
+
+    _args = ("alpha", "inplace")
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+
+class _DimActivation(_Activation):
+    """Softmax and LogSoftmax: ``(dim=None)``."""
+
+    _args = ("dim",)
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
 
 
 class ReLU(_InplaceActivation):
@@ -47,49 +97,31 @@ class ReLU(_InplaceActivation):
     _function = F.relu
 
 
-class Sigmoid(Module):
+class Sigmoid(_Activation):
     """``1 / (1 + exp(-x))`` elementwise (``torch.nn.Sigmoid``). Shape: any, unchanged."""
 
-    def forward(self, input):
-        return autograd.sigmoid(input)
+    _function = autograd.sigmoid
 
 
-class Tanh(Module):
+class Tanh(_Activation):
     """Hyperbolic tangent elementwise (``torch.nn.Tanh``). Shape: any, unchanged."""
 
-    def forward(self, input):
-        return autograd.tanh(input)
+    _function = autograd.tanh
 
 
-class Softmax(Module):
+class Softmax(_DimActivation):
     """Softmax along ``dim`` (``torch.nn.Softmax``). Shape: any, unchanged."""
 
-    def __init__(self, dim=None):
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input):
-        return F.softmax(input, self.dim)
-
-    def extra_repr(self):
-        return f"dim={self.dim}"
+    _function = F.softmax
 
 
-class LogSoftmax(Module):
+class LogSoftmax(_DimActivation):
     """Log-softmax along ``dim`` (``torch.nn.LogSoftmax``). Shape: any, unchanged."""
 
-    def __init__(self, dim=None):
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input):
-        return F.log_softmax(input, self.dim)
-
-    def extra_repr(self):
-        return f"dim={self.dim}"
+    _function = F.log_softmax
 
 
-class Hardtanh(Module):
+class Hardtanh(_Activation):
     """``clamp(x, min_val, max_val)`` elementwise (``torch.nn.Hardtanh``).
 
     Args:
@@ -108,6 +140,9 @@ class Hardtanh(Module):
         >>> nn.Hardtanh(-2, 2)(autograd.tensor([-3.0, 0.5, 3.0]))
         tensor([-2.0000, 0.5000, 2.0000])
     """
+
+    _function = F.hardtanh
+    _args = ("min_val", "max_val", "inplace")
 
     def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None,
                  max_value=None):
@@ -128,63 +163,36 @@ class Hardtanh(Module):
         self.max_val = max_val
         self.inplace = inplace
 
-    def forward(self, input):
-        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
-
-    def extra_repr(self):
-        return f"min_val={self.min_val}, max_val={self.max_val}{_inplace_suffix(self.inplace)}"
-
 
 class ReLU6(Hardtanh):
-    """``min(max(0, x), 6)`` elementwise (``torch.nn.ReLU6``; Krizhevsky, 2010).
+    __doc__ = _doc(
+        """``min(max(0, x), 6)`` elementwise (``torch.nn.ReLU6``; Krizhevsky, 2010).""",
+        example="nn.ReLU6()(autograd.tensor([-1.0, 3.0, 8.0]))",
+        output="tensor([0., 3., 6.])")
 
-    Args:
-        inplace (bool): rewrite the input.
-
-    Shape: input ``(*)`` -> output ``(*)``, same shape.
-
-    Example::
-
-        >>> nn.ReLU6()(autograd.tensor([-1.0, 3.0, 8.0]))
-        tensor([0., 3., 6.])
-    """
+    _function = F.relu6
+    _args = ("inplace",)
 
     def __init__(self, inplace=False):
         super().__init__(0.0, 6.0, inplace)
 
-    def forward(self, input):
-        return F.relu6(input, self.inplace)
 
-    def extra_repr(self):
-        return "inplace=True" if self.inplace else ""
+class LeakyReLU(_Activation):
+    __doc__ = _doc(
+        """``max(0, x) + negative_slope * min(0, x)`` elementwise (``torch.nn.LeakyReLU``; Maas et
+    al., 2013).""",
+        args=("negative_slope (float): slope for ``x < 0`` (default 0.01).",
+              "inplace (bool): rewrite the input."),
+        example="nn.LeakyReLU(0.1)(autograd.tensor([-2.0, 3.0]))",
+        output="tensor([-0.2000, 3.0000])")
 
-
-class LeakyReLU(Module):
-    """``max(0, x) + negative_slope * min(0, x)`` elementwise (``torch.nn.LeakyReLU``; Maas et
-    al., 2013).
-
-    Args:
-        negative_slope (float): slope for ``x < 0`` (default 0.01).
-        inplace (bool): rewrite the input.
-
-    Shape: input ``(*)`` -> output ``(*)``, same shape.
-
-    Example::
-
-        >>> nn.LeakyReLU(0.1)(autograd.tensor([-2.0, 3.0]))
-        tensor([-0.2000, 3.0000])
-    """
+    _function = F.leaky_relu
+    _args = ("negative_slope", "inplace")
 
     def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
         self.negative_slope = negative_slope
         self.inplace = inplace
-
-    def forward(self, input):
-        return F.leaky_relu(input, self.negative_slope, self.inplace)
-
-    def extra_repr(self):
-        return f"negative_slope={self.negative_slope}{_inplace_suffix(self.inplace)}"
 
 
 class PReLU(Module):
@@ -233,223 +241,117 @@ class PReLU(Module):
         return f"num_parameters={self.num_parameters}"
 
 
-class ELU(Module):
-    """``x`` if ``x > 0`` else ``alpha * (exp(x) - 1)`` (``torch.nn.ELU``; Clevert et al.,
-    2015, https://arxiv.org/abs/1511.07289).
+class ELU(_AlphaActivation):
+    __doc__ = _doc(
+        """``x`` if ``x > 0`` else ``alpha * (exp(x) - 1)`` (``torch.nn.ELU``; Clevert et al.,
+    2015, https://arxiv.org/abs/1511.07289).""",
+        args=("alpha (float): the saturation value for negative inputs (default 1).",
+              "inplace (bool): rewrite the input."),
+        example="nn.ELU()(autograd.randn(2, 3)).shape")
 
-    Args:
-        alpha (float): the saturation value for negative inputs (default 1).
-        inplace (bool): rewrite the input.
-
-    Shape: input ``(*)`` -> output ``(*)``, same shape.
-
-    Example::
-
-        >>> nn.ELU()(autograd.randn(2, 3)).shape
-        (2, 3)
-    """
-
-    def __init__(self, alpha=1.0, inplace=False):
-        super().__init__()
-        self.alpha = alpha
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.elu(input, self.alpha, self.inplace)
-
-    def extra_repr(self):
-        return f"alpha={self.alpha}{_inplace_suffix(self.inplace)}"
+    _function = F.elu
 
 
 class SELU(_InplaceActivation):
-    """``scale * (max(0, x) + min(0, alpha * (exp(x) - 1)))`` with ``alpha = 1.6732632...``,
+    __doc__ = _doc(
+        """``scale * (max(0, x) + min(0, alpha * (exp(x) - 1)))`` with ``alpha = 1.6732632...``,
     ``scale = 1.0507009...`` (``torch.nn.SELU``; Klambauer et al., 2017,
     https://arxiv.org/abs/1706.02515). Pair it with ``init.kaiming_normal_(w,
-    nonlinearity='linear')`` or ``calculate_gain('selu')``.
-
-    Args:
-        inplace (bool): rewrite the input.
-
-    Shape: input ``(*)`` -> output ``(*)``, same shape.
-
-    Example::
-
-        >>> nn.SELU()(autograd.randn(2, 3)).shape
-        (2, 3)
-    """
+    nonlinearity='linear')`` or ``calculate_gain('selu')``.""",
+        example="nn.SELU()(autograd.randn(2, 3)).shape")
 
     _function = F.selu
 
 
-class CELU(Module):
-    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))`` (``torch.nn.CELU``; Barron, 2017,
-    https://arxiv.org/abs/1704.07483).
+class CELU(_AlphaActivation):
+    __doc__ = _doc(
+        """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))`` (``torch.nn.CELU``; Barron, 2017,
+    https://arxiv.org/abs/1704.07483).""",
+        args=("alpha (float): default 1.",
+              "inplace (bool): rewrite the input."),
+        example="nn.CELU(2.0)(autograd.randn(2, 3)).shape")
 
-    Args:
-        alpha (float): default 1.
-        inplace (bool): rewrite the input.
-
-    Shape: input ``(*)`` -> output ``(*)``, same shape.
-
-    Example::
-
-        >>> nn.CELU(2.0)(autograd.randn(2, 3)).shape
-        (2, 3)
-    """
-
-    def __init__(self, alpha=1.0, inplace=False):
-        super().__init__()
-        self.alpha = alpha
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.celu(input, self.alpha, self.inplace)
-
-    def extra_repr(self):
-        return f"alpha={self.alpha}{_inplace_suffix(self.inplace)}"
+    _function = F.celu
 
 
-class GELU(Module):
-    """``x * Phi(x)``, ``Phi`` the standard normal CDF (``torch.nn.GELU``; Hendrycks & Gimpel,
+class GELU(_Activation):
+    __doc__ = _doc(
+        """``x * Phi(x)``, ``Phi`` the standard normal CDF (``torch.nn.GELU``; Hendrycks & Gimpel,
     2016, https://arxiv.org/abs/1606.08415); with ``approximate='tanh'``
-    ``0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))``.
+    ``0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))``.""",
+        args=("approximate (str): ``'none'`` (default, exact with erf) or ``'tanh'``.",),
+        example="nn.GELU(approximate='tanh')(autograd.randn(2, 3)).shape")
 
-    Args:
-        approximate (str): ``'none'`` (default, exact with erf) or ``'tanh'``.
-
-    Shape: input ``(*)`` -> output ``(*)``, same shape.
-
-    Example::
-
-        >>> nn.GELU(approximate='tanh')(autograd.randn(2, 3)).shape
-        (2, 3)
-    """
+    _function = F.gelu
+    _args = ("approximate",)
 
     def __init__(self, approximate="none"):
         super().__init__()
         self.approximate = approximate
 
-    def forward(self, input):
-        return F.gelu(input, approximate=self.approximate)
-
-    def extra_repr(self):
-        return f"approximate={self.approximate!r}"
-
 
 class SiLU(_InplaceActivation):
-    """``x * sigmoid(x)``, also called swish (``torch.nn.SiLU``; Elfwing et al., 2017,
-    https://arxiv.org/abs/1702.03118; Ramachandran et al., 2017).
-
-    Args:
-        inplace (bool): rewrite the input.
-
-    Shape: input ``(*)`` -> output ``(*)``, same shape.
-
-    Example::
-
-        >>> nn.SiLU()(autograd.randn(2, 3)).shape
-        (2, 3)
-    """
+    __doc__ = _doc(
+        """``x * sigmoid(x)``, also called swish (``torch.nn.SiLU``; Elfwing et al., 2017,
+    https://arxiv.org/abs/1702.03118; Ramachandran et al., 2017).""",
+        example="nn.SiLU()(autograd.randn(2, 3)).shape")
 
     _function = F.silu
 
 
 class Mish(_InplaceActivation):
-    """``x * tanh(softplus(x))`` (``torch.nn.Mish``; Misra, 2019,
-    https://arxiv.org/abs/1908.08681).
-
-    Args:
-        inplace (bool): rewrite the input.
-
-    Shape: input ``(*)`` -> output ``(*)``, same shape.
-
-    Example::
-
-        >>> nn.Mish()(autograd.randn(2, 3)).shape
-        (2, 3)
-    """
+    __doc__ = _doc(
+        """``x * tanh(softplus(x))`` (``torch.nn.Mish``; Misra, 2019,
+    https://arxiv.org/abs/1908.08681).""",
+        example="nn.Mish()(autograd.randn(2, 3)).shape")
 
     _function = F.mish
 
 
-class Softplus(Module):
-    """``log(1 + exp(beta * x)) / beta``, and ``x`` where ``beta * x > threshold`` for
-    numerical stability (``torch.nn.Softplus``).
+class Softplus(_Activation):
+    __doc__ = _doc(
+        """``log(1 + exp(beta * x)) / beta``, and ``x`` where ``beta * x > threshold`` for
+    numerical stability (``torch.nn.Softplus``).""",
+        args=("beta (float): default 1.",
+              "threshold (float): above it the function is linear (default 20)."),
+        example="nn.Softplus(beta=2)(autograd.randn(2, 3)).shape")
 
-    Args:
-        beta (float): default 1.
-        threshold (float): above it the function is linear (default 20).
-
-    Shape: input ``(*)`` -> output ``(*)``, same shape.
-
-    Example::
-
-        >>> nn.Softplus(beta=2)(autograd.randn(2, 3)).shape
-        (2, 3)
-    """
+    _function = F.softplus
+    _args = ("beta", "threshold")
 
     def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()
         self.beta = beta
         self.threshold = threshold
 
-    def forward(self, input):
-        return F.softplus(input, self.beta, self.threshold)
-
-    def extra_repr(self):
-        return f"beta={self.beta}, threshold={self.threshold}"
-
 
 class Hardsigmoid(_InplaceActivation):
-    """``0`` if ``x <= -3``, ``1`` if ``x >= 3``, else ``x / 6 + 1 / 2`` (``torch.nn.
-    Hardsigmoid``; Howard et al., 2019, https://arxiv.org/abs/1905.02244).
-
-    Args:
-        inplace (bool): rewrite the input.
-
-    Shape: input ``(*)`` -> output ``(*)``, same shape.
-
-    Example::
-
-        >>> nn.Hardsigmoid()(autograd.tensor([-4.0, 0.0, 4.0]))
-        tensor([0.0000, 0.5000, 1.0000])
-    """
+    __doc__ = _doc(
+        """``0`` if ``x <= -3``, ``1`` if ``x >= 3``, else ``x / 6 + 1 / 2`` (``torch.nn.
+    Hardsigmoid``; Howard et al., 2019, https://arxiv.org/abs/1905.02244).""",
+        example="nn.Hardsigmoid()(autograd.tensor([-4.0, 0.0, 4.0]))",
+        output="tensor([0.0000, 0.5000, 1.0000])")
 
     _function = F.hardsigmoid
     _show_inplace = False  # PyTorch's repr omits it
 
 
 class Hardswish(_InplaceActivation):
-    """``x * hardsigmoid(x)``: ``0`` if ``x <= -3``, ``x`` if ``x >= 3``, else
+    __doc__ = _doc(
+        """``x * hardsigmoid(x)``: ``0`` if ``x <= -3``, ``x`` if ``x >= 3``, else
     ``x (x + 3) / 6`` (``torch.nn.Hardswish``; Howard et al., 2019,
-    https://arxiv.org/abs/1905.02244).
-
-    Args:
-        inplace (bool): rewrite the input.
-
-    Shape: input ``(*)`` -> output ``(*)``, same shape.
-
-    Example::
-
-        >>> nn.Hardswish()(autograd.randn(2, 3)).shape
-        (2, 3)
-    """
+    https://arxiv.org/abs/1905.02244).""",
+        example="nn.Hardswish()(autograd.randn(2, 3)).shape")
 
     _function = F.hardswish
     _show_inplace = False  # PyTorch's repr omits it
 
 
-class LogSigmoid(Module):
-    """``log(1 / (1 + exp(-x)))``, computed stably as ``-softplus(-x)``
-    (``torch.nn.LogSigmoid``).
+class LogSigmoid(_Activation):
+    __doc__ = _doc(
+        """``log(1 / (1 + exp(-x)))``, computed stably as ``-softplus(-x)``
+    (``torch.nn.LogSigmoid``).""",
+        args=(),
+        example="nn.LogSigmoid()(autograd.randn(2, 3)).shape")
 
-    Shape: input ``(*)`` -> output ``(*)``, same shape.
-
-    Example::
-
-        >>> nn.LogSigmoid()(autograd.randn(2, 3)).shape
-        (2, 3)
-    """
-
-    def forward(self, input):
-        return F.logsigmoid(input)
+    _function = F.logsigmoid

@@ -58,36 +58,26 @@ def _canonical_mask(mask, mask_name, other, other_name, dtype, check_other=True)
 def _shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
     """PyTorch's ``_mha_shape_check``: whether the input is batched, with AssertionError (as
     PyTorch) for inconsistent dims."""
-    if query.ndim == 3:
-        if key.ndim != 3 or value.ndim != 3:
-            raise AssertionError(f"{_OP}: for batched (3-D) query, expected key and value to be "
-                                 f"3-D but found {key.ndim}-D and {value.ndim}-D tensors")
-        if key_padding_mask is not None and key_padding_mask.ndim != 2:
-            raise AssertionError(f"{_OP}: for batched (3-D) query, expected key_padding_mask to "
-                                 f"be None or 2-D (N, S) but found a {key_padding_mask.ndim}-D "
-                                 "tensor")
+    if query.ndim in (2, 3):
+        batched = query.ndim == 3
+        which = "batched (3-D)" if batched else "unbatched (2-D)"
+        if key.ndim != query.ndim or value.ndim != query.ndim:
+            raise AssertionError(f"{_OP}: for {which} query, expected key and value to be "
+                                 f"{query.ndim}-D but found {key.ndim}-D and {value.ndim}-D "
+                                 "tensors")
+        if key_padding_mask is not None and key_padding_mask.ndim != query.ndim - 1:
+            raise AssertionError(f"{_OP}: for {which} query, expected key_padding_mask to be "
+                                 f"None or {'2-D (N, S)' if batched else '1-D (S,)'} but found "
+                                 f"a {key_padding_mask.ndim}-D tensor")
         if attn_mask is not None and attn_mask.ndim not in (2, 3):
-            raise AssertionError(f"{_OP}: for batched (3-D) query, expected attn_mask to be "
-                                 f"None, 2-D or 3-D but found a {attn_mask.ndim}-D tensor")
-        return True
-    if query.ndim == 2:
-        if key.ndim != 2 or value.ndim != 2:
-            raise AssertionError(f"{_OP}: for unbatched (2-D) query, expected key and value to "
-                                 f"be 2-D but found {key.ndim}-D and {value.ndim}-D tensors")
-        if key_padding_mask is not None and key_padding_mask.ndim != 1:
-            raise AssertionError(f"{_OP}: for unbatched (2-D) query, expected key_padding_mask "
-                                 f"to be None or 1-D (S,) but found a "
-                                 f"{key_padding_mask.ndim}-D tensor")
-        if attn_mask is not None:
-            if attn_mask.ndim not in (2, 3):
-                raise AssertionError(f"{_OP}: for unbatched (2-D) query, expected attn_mask to "
-                                     f"be None, 2-D or 3-D but found a {attn_mask.ndim}-D "
-                                     "tensor")
+            raise AssertionError(f"{_OP}: for {which} query, expected attn_mask to be None, "
+                                 f"2-D or 3-D but found a {attn_mask.ndim}-D tensor")
+        if not batched and attn_mask is not None and attn_mask.ndim == 3:
             expected = (num_heads, query.shape[0], key.shape[0])
-            if attn_mask.ndim == 3 and tuple(attn_mask.shape) != expected:
+            if tuple(attn_mask.shape) != expected:
                 raise AssertionError(f"{_OP}: expected attn_mask shape to be {expected} but got "
                                      f"{tuple(attn_mask.shape)}")
-        return False
+        return batched
     raise AssertionError(f"{_OP}: query should be unbatched 2D or batched 3D tensor but "
                          f"received a {query.ndim}-D query tensor of shape "
                          f"{tuple(query.shape)}")

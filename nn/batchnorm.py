@@ -7,9 +7,8 @@ Parameters and buffers carry PyTorch's names (``weight``, ``bias``, ``running_me
 import autograd
 
 from . import functional as F
-from . import init
 from .module import Module
-from .parameter import Parameter
+from .normalization import _init_affine, _reset_affine
 
 __all__ = ["BatchNorm1d", "BatchNorm2d"]
 
@@ -36,15 +35,7 @@ class _BatchNorm(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(autograd.empty(num_features, dtype=dtype))
-            if bias:
-                self.bias = Parameter(autograd.empty(num_features, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _init_affine(self, affine, bias, (num_features,), dtype)
         if track_running_stats:
             self.register_buffer("running_mean", autograd.zeros(num_features, dtype=dtype))
             self.register_buffer("running_var", autograd.ones(num_features, dtype=dtype))
@@ -67,10 +58,7 @@ class _BatchNorm(Module):
     def reset_parameters(self):
         """Reset the running statistics, weight to 1 and bias to 0 (PyTorch's default)."""
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def _check_input_dim(self, input):
         raise NotImplementedError

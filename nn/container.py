@@ -22,7 +22,31 @@ def _addindent(text, spaces):
     return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """Shared by Sequential and ModuleList: children named ``0, 1, ...`` (or by key), ``len``,
+    iteration over the modules, ``append`` and the index check with PyTorch-style wording."""
+
+    _kind = ""  # the class named in the index error
+
+    def _index(self, idx):
+        n = len(self._modules)
+        if not -n <= idx < n:
+            raise IndexError(f"index {idx} is out of range for a {self._kind} of length {n}")
+        return idx % n
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        """Add ``module`` at the end; returns ``self``."""
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class Sequential(_ModuleSequence):
     """Modules applied in order (``torch.nn.Sequential``); children are named ``0, 1, ...``
     or by the keys of an ``OrderedDict``.
 
@@ -44,11 +68,7 @@ class Sequential(Module):
             for i, m in enumerate(args):
                 self.add_module(str(i), m)
 
-    def _index(self, idx):
-        n = len(self._modules)
-        if not -n <= idx < n:
-            raise IndexError(f"index {idx} is out of range for a Sequential of length {n}")
-        return idx % n
+    _kind = "Sequential"
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -72,28 +92,19 @@ class Sequential(Module):
         for i, (k, m) in enumerate(items):
             self._modules[str(i) if k.isdigit() else k] = m
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        """Add ``module`` at the end; returns ``self``."""
-        self.add_module(str(len(self)), module)
-        return self
-
     def forward(self, input):
         for m in self._modules.values():
             input = m(input)
         return input
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules, registered so their parameters are found (``torch.nn.ModuleList``).
 
     Supports indexing, assignment, ``len``, iteration, ``append``, ``extend`` and ``insert``.
     """
+
+    _kind = "ModuleList"
 
     def __init__(self, modules=None):
         super().__init__()
@@ -103,27 +114,10 @@ class ModuleList(Module):
     def __getitem__(self, idx):
         if isinstance(idx, slice):
             return ModuleList(list(self._modules.values())[idx])
-        n = len(self)
-        if not -n <= idx < n:
-            raise IndexError(f"index {idx} is out of range for a ModuleList of length {n}")
-        return self._modules[str(idx % n)]
+        return self._modules[str(self._index(idx))]
 
     def __setitem__(self, idx, module):
-        n = len(self)
-        if not -n <= idx < n:
-            raise IndexError(f"index {idx} is out of range for a ModuleList of length {n}")
-        self.add_module(str(idx % n), module)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        """Add ``module`` at the end; returns ``self``."""
-        self.add_module(str(len(self)), module)
-        return self
+        self.add_module(str(self._index(idx)), module)
 
     def extend(self, modules):
         """Append every module of an iterable; returns ``self``."""
@@ -141,13 +135,7 @@ class ModuleList(Module):
 
     def __delitem__(self, idx):
         items = list(self._modules.values())
-        if isinstance(idx, slice):
-            del items[idx]
-        else:
-            n = len(items)
-            if not -n <= idx < n:
-                raise IndexError(f"index {idx} is out of range for a ModuleList of length {n}")
-            del items[idx]
+        del items[idx if isinstance(idx, slice) else self._index(idx)]
         self._modules.clear()
         for i, m in enumerate(items):
             self.add_module(str(i), m)
@@ -183,7 +171,51 @@ class ModuleList(Module):
         return type(self).__name__ + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
-class ModuleDict(Module):
+class _KeyedContainer(Module):
+    """ModuleDict and ParameterDict: ``len``, iteration over the keys, ``in``, ``keys`` and
+    ``pop``, over the ordered dict ``_key_order()`` whose keys are the container's."""
+
+    def _key_order(self):
+        raise NotImplementedError
+
+    def __len__(self):
+        return len(self._key_order())
+
+    def __iter__(self):
+        return iter(self._key_order())
+
+    def __contains__(self, key):
+        return key in self._key_order()
+
+    def keys(self):
+        """The keys, in insertion order."""
+        return self._key_order().keys()
+
+    def pop(self, key):
+        """Remove ``key`` and return its value."""
+        value = self[key]
+        del self[key]
+        return value
+
+
+def _set_pairs(container, pairs, method, element, pair):
+    """``container[key] = value`` for each ``(key, value)`` of the iterable ``pairs`` (the
+    ``update`` of ModuleDict and ParameterDict), with PyTorch's ``TypeError`` messages:
+    ``method`` is named when ``pairs`` is not iterable, ``element`` and ``pair`` (the words
+    inside the parentheses) for an element that is not a pair."""
+    try:
+        items = list(pairs)
+    except TypeError:
+        raise TypeError(f"{method} should be called with an iterable of key/value pairs, but "
+                        f"got {type(pairs).__name__}") from None
+    for j, kv in enumerate(items):
+        if not isinstance(kv, (tuple, list)) or len(kv) != 2:
+            raise TypeError(f"{element} update sequence element #{j} should be a ({pair}) pair "
+                            "of length 2")
+        container[kv[0]] = kv[1]
+
+
+class ModuleDict(_KeyedContainer):
     """An ordered dict of modules, registered under their keys (``torch.nn.ModuleDict``).
 
     Args:
@@ -209,6 +241,9 @@ class ModuleDict(Module):
         if modules is not None:
             self.update(modules)
 
+    def _key_order(self):
+        return self._modules
+
     def __getitem__(self, key):
         return self._modules[key]
 
@@ -218,28 +253,10 @@ class ModuleDict(Module):
     def __delitem__(self, key):
         del self._modules[key]
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules)
-
-    def __contains__(self, key):
-        return key in self._modules
 
     def clear(self):
         """Remove every item."""
         self._modules.clear()
-
-    def pop(self, key):
-        """Remove ``key`` and return its module."""
-        m = self[key]
-        del self[key]
-        return m
-
-    def keys(self):
-        """The keys, in insertion order."""
-        return self._modules.keys()
 
     def items(self):
         """``(key, module)`` pairs."""
@@ -259,16 +276,7 @@ class ModuleDict(Module):
             for k, m in modules.items():
                 self[k] = m
             return
-        try:
-            items = list(modules)
-        except TypeError:
-            raise TypeError("ModuleDict.update should be called with an iterable of key/value "
-                            f"pairs, but got {type(modules).__name__}") from None
-        for j, kv in enumerate(items):
-            if not isinstance(kv, (tuple, list)) or len(kv) != 2:
-                raise TypeError(f"ModuleDict update sequence element #{j} should be a "
-                                "(key, module) pair of length 2")
-            self[kv[0]] = kv[1]
+        _set_pairs(self, modules, "ModuleDict.update", "ModuleDict", "key, module")
 
 
 def _param_line(key, value):
@@ -368,7 +376,7 @@ class ParameterList(Module):
         raise RuntimeError("ParameterList should not be called.")
 
 
-class ParameterDict(Module):
+class ParameterDict(_KeyedContainer):
     """An ordered dict of parameters, registered under their keys
     (``torch.nn.ParameterDict``).
 
@@ -398,6 +406,9 @@ class ParameterDict(Module):
         if parameters is not None:
             self.update(parameters)
 
+    def _key_order(self):
+        return self._keys
+
     def __getitem__(self, key):
         if key not in self._keys:
             raise KeyError(key)
@@ -423,19 +434,6 @@ class ParameterDict(Module):
         del self._keys[key]
         delattr(self, key)
 
-    def __len__(self):
-        return len(self._keys)
-
-    def __iter__(self):
-        return iter(self._keys)
-
-    def __contains__(self, key):
-        return key in self._keys
-
-    def keys(self):
-        """The keys, in insertion order."""
-        return self._keys.keys()
-
     def values(self):
         """The values, in key order."""
         return [self[k] for k in self._keys]
@@ -447,12 +445,6 @@ class ParameterDict(Module):
     def get(self, key, default=None):
         """``self[key]`` if present, else ``default``."""
         return self[key] if key in self else default
-
-    def pop(self, key):
-        """Remove ``key`` and return its value."""
-        v = self[key]
-        del self[key]
-        return v
 
     def setdefault(self, key, default=None):
         """``self[key]``, first setting it to ``default`` if absent."""
@@ -483,16 +475,7 @@ class ParameterDict(Module):
             for k, v in items:
                 self[k] = v
             return
-        try:
-            items = list(parameters)
-        except TypeError:
-            raise TypeError("ParametersDict.update should be called with an iterable of "
-                            f"key/value pairs, but got {type(parameters).__name__}") from None
-        for j, kv in enumerate(items):
-            if not isinstance(kv, (tuple, list)) or len(kv) != 2:
-                raise TypeError(f"ParameterDict update sequence element #{j} should be a "
-                                "(key, value) pair of length 2")
-            self[kv[0]] = kv[1]
+        _set_pairs(self, parameters, "ParametersDict.update", "ParameterDict", "key, value")
 
     def extra_repr(self):
         return "\n".join(_param_line(k, v) for k, v in self.items())

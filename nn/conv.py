@@ -8,12 +8,10 @@ done by the Numba kernels behind :func:`nn.functional.conv1d`, ``conv2d`` and
 import math
 import numbers
 
-import autograd
-
 from . import functional as F
 from . import init
 from .module import Module
-from .parameter import Parameter
+from .parameter import _register_weight_bias
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
 
@@ -79,11 +77,7 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups) + self.kernel_size
         else:
             shape = (out_channels, in_channels // groups) + self.kernel_size
-        self.weight = Parameter(autograd.empty(*shape, dtype=dtype))
-        if bias:
-            self.bias = Parameter(autograd.empty(out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _register_weight_bias(self, shape, (out_channels,) if bias else None, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -115,59 +109,35 @@ class _ConvNd(Module):
         return s
 
 
-class Conv1d(_ConvNd):
-    """1-D convolution (cross-correlation) over ``(N, C_in, L)`` (``torch.nn.Conv1d``); runs
-    the 2-D im2col + GEMM kernel with H = 1.
+class _Conv(_ConvNd):
+    """Conv1d and Conv2d: PyTorch's constructor signature, and a forward through the class's
+    ``_function`` (``F.conv1d`` or ``F.conv2d``)."""
 
-    Args:
-        in_channels (int), out_channels (int): channel counts.
-        kernel_size (int or tuple): ``(kL,)``.
-        stride (int or tuple): default 1.
-        padding (int, tuple, 'valid' or 'same'): zero padding, default 0.
-        dilation (int or tuple): default 1.
-        groups (int): default 1; ``in_channels`` and ``out_channels`` must be divisible by it.
-        bias (bool): default ``True``.
-        padding_mode (str): only ``'zeros'``.
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, dtype=dtype)
 
-    Shape:
-        input ``(N, C_in, L)`` or ``(C_in, L)`` -> output ``(N, C_out, L_out)`` with
-        ``L_out = floor((L + 2 padding - dilation (kL - 1) - 1) / stride + 1)``.
+    def forward(self, input):
+        return type(self)._function(input, self.weight, self.bias, self.stride, self.padding,
+                                    self.dilation, self.groups)
 
-    Attributes:
-        weight (Parameter): ``(C_out, C_in / groups, kL)``, U(-k, k) with
-            ``k = 1 / sqrt(C_in / groups * kL)`` (PyTorch's default).
-        bias (Parameter): ``(C_out,)``, U(-k, k).
 
-    Raises:
-        ValueError: for channel counts not divisible by ``groups``, non-positive sizes, a bad
-            padding string, ``'same'`` with a stride, or a padding mode other than ``'zeros'``.
-
-    Example::
-
-        >>> conv = nn.Conv1d(16, 33, 3, stride=2)
-        >>> conv(autograd.randn(20, 16, 50)).shape
-        (20, 33, 24)
-    """
-
+class Conv1d(_Conv):
+    # docstring: _CONV_DOC below
     _n = 1
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, dtype=dtype)
-
-    def forward(self, input):
-        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding,
-                        self.dilation, self.groups)
+    _function = F.conv1d
 
 
-class Conv2d(_ConvNd):
-    """2-D convolution (cross-correlation) over ``(N, C_in, H, W)`` (``torch.nn.Conv2d``),
-    computed by im2col + one GEMM in a Numba kernel.
+class Conv2d(_Conv):
+    # docstring: _CONV_DOC below
+    _function = F.conv2d
+
+_CONV_DOC = """{summary}
 
     Args:
         in_channels (int), out_channels (int): channel counts.
-        kernel_size (int or tuple): ``(kH, kW)``.
+        kernel_size (int or tuple): ``{kernel}``.
         stride (int or tuple): default 1.
         padding (int, tuple, 'valid' or 'same'): zero padding, default 0.
         dilation (int or tuple): default 1.
@@ -176,13 +146,11 @@ class Conv2d(_ConvNd):
         padding_mode (str): only ``'zeros'``.
 
     Shape:
-        input ``(N, C_in, H, W)`` -> output ``(N, C_out, H_out, W_out)`` with
-        ``H_out = floor((H + 2 padding[0] - dilation[0] (kH - 1) - 1) / stride[0] + 1)``
-        (likewise ``W_out``).
+        {shape}
 
     Attributes:
-        weight (Parameter): ``(C_out, C_in / groups, kH, kW)``, U(-k, k) with
-            ``k = 1 / sqrt(C_in / groups * kH * kW)`` (PyTorch's default).
+        weight (Parameter): ``(C_out, C_in / groups, {kernel_dims})``, U(-k, k) with
+            ``k = 1 / sqrt(C_in / groups * {kernel_prod})`` (PyTorch's default).
         bias (Parameter): ``(C_out,)``, U(-k, k).
 
     Raises:
@@ -191,19 +159,28 @@ class Conv2d(_ConvNd):
 
     Example::
 
-        >>> conv = nn.Conv2d(1, 32, 3)
-        >>> conv(autograd.randn(64, 1, 28, 28)).shape
-        (64, 32, 26, 26)
+        {example}
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, dtype=dtype)
-
-    def forward(self, input):
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
-                        self.dilation, self.groups)
+Conv1d.__doc__ = _CONV_DOC.format(
+    summary="""1-D convolution (cross-correlation) over ``(N, C_in, L)`` (``torch.nn.Conv1d``); runs
+    the 2-D im2col + GEMM kernel with H = 1.""",
+    kernel="(kL,)", kernel_dims="kL", kernel_prod="kL",
+    shape="""input ``(N, C_in, L)`` or ``(C_in, L)`` -> output ``(N, C_out, L_out)`` with
+        ``L_out = floor((L + 2 padding - dilation (kL - 1) - 1) / stride + 1)``.""",
+    example=""">>> conv = nn.Conv1d(16, 33, 3, stride=2)
+        >>> conv(autograd.randn(20, 16, 50)).shape
+        (20, 33, 24)""")
+Conv2d.__doc__ = _CONV_DOC.format(
+    summary="""2-D convolution (cross-correlation) over ``(N, C_in, H, W)`` (``torch.nn.Conv2d``),
+    computed by im2col + one GEMM in a Numba kernel.""",
+    kernel="(kH, kW)", kernel_dims="kH, kW", kernel_prod="kH * kW",
+    shape="""input ``(N, C_in, H, W)`` -> output ``(N, C_out, H_out, W_out)`` with
+        ``H_out = floor((H + 2 padding[0] - dilation[0] (kH - 1) - 1) / stride[0] + 1)``
+        (likewise ``W_out``).""",
+    example=""">>> conv = nn.Conv2d(1, 32, 3)
+        >>> conv(autograd.randn(64, 1, 28, 28)).shape
+        (64, 32, 26, 26)""")
 
 
 class ConvTranspose2d(_ConvNd):

@@ -8,7 +8,7 @@ import autograd
 from . import functional as F
 from . import init
 from .module import Module
-from .parameter import Parameter
+from .parameter import _register_weight_bias
 
 __all__ = ["Identity", "Linear", "NonDynamicallyQuantizableLinear", "Bilinear", "Flatten",
            "Unflatten"]
@@ -71,11 +71,8 @@ class Linear(Module):
                              f"{in_features} and {out_features}")
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(autograd.empty(out_features, in_features, dtype=dtype))
-        if bias:
-            self.bias = Parameter(autograd.empty(out_features, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _register_weight_bias(self, (out_features, in_features),
+                              (out_features,) if bias else None, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -146,12 +143,8 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(autograd.empty(out_features, in1_features, in2_features,
-                                               dtype=dtype))
-        if bias:
-            self.bias = Parameter(autograd.empty(out_features, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _register_weight_bias(self, (out_features, in1_features, in2_features),
+                              (out_features,) if bias else None, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):

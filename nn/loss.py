@@ -224,7 +224,20 @@ class KLDivLoss(_Loss):
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
-class CosineEmbeddingLoss(_Loss):
+class _PairMarginLoss(_Loss):
+    """CosineEmbeddingLoss and MarginRankingLoss: ``(margin=0.0, ...)``, and a forward
+    ``(input1, input2, target)`` through the class's ``_function``."""
+
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return type(self)._function(input1, input2, target, margin=self.margin,
+                                    reduction=self.reduction)
+
+
+class CosineEmbeddingLoss(_PairMarginLoss):
     """Cosine embedding loss (``torch.nn.CosineEmbeddingLoss``): ``1 - cos(x1, x2)`` for
     ``y = 1``, ``max(0, cos(x1, x2) - margin)`` for ``y = -1``; see
     :func:`nn.functional.cosine_embedding_loss`.
@@ -236,16 +249,10 @@ class CosineEmbeddingLoss(_Loss):
     for ``'none'``).
     """
 
-    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
-        super().__init__(size_average, reduce, reduction)
-        self.margin = margin
-
-    def forward(self, input1, input2, target):
-        return F.cosine_embedding_loss(input1, input2, target, margin=self.margin,
-                                       reduction=self.reduction)
+    _function = F.cosine_embedding_loss
 
 
-class MarginRankingLoss(_Loss):
+class MarginRankingLoss(_PairMarginLoss):
     """Margin ranking loss (``torch.nn.MarginRankingLoss``): ``max(0, -y (x1 - x2) + margin)``;
     see :func:`nn.functional.margin_ranking_loss`.
 
@@ -255,13 +262,7 @@ class MarginRankingLoss(_Loss):
     Shape: input1, input2, target ``(N)`` or ``()`` -> scalar (``(N)`` for ``'none'``).
     """
 
-    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
-        super().__init__(size_average, reduce, reduction)
-        self.margin = margin
-
-    def forward(self, input1, input2, target):
-        return F.margin_ranking_loss(input1, input2, target, margin=self.margin,
-                                     reduction=self.reduction)
+    _function = F.margin_ranking_loss
 
 
 class TripletMarginLoss(_Loss):

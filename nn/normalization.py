@@ -2,17 +2,40 @@
 
 import numbers
 
-import autograd
-
 from . import functional as F
 from . import init
 from .module import Module
-from .parameter import Parameter
+from .parameter import _register_weight_bias
 
 __all__ = ["LayerNorm", "GroupNorm"]
 
 
-class LayerNorm(Module):
+def _init_affine(module, affine, bias, shape, dtype):
+    """Register the normalisation layers' per-feature ``weight`` and ``bias`` of ``shape``
+    (``bias`` only when ``bias``), or both as ``None`` without ``affine``. Shared by LayerNorm,
+    GroupNorm and the batch norms."""
+    _register_weight_bias(module, shape if affine else None,
+                          shape if affine and bias else None, dtype)
+
+
+def _reset_affine(module):
+    """Weight to ones, bias to zeros, where they exist (PyTorch's initialisation)."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
+class _AffineNorm(Module):
+    """LayerNorm and GroupNorm: per-feature ``weight``/``bias`` (from :func:`_init_affine`)
+    that start at ones and zeros."""
+
+    def reset_parameters(self):
+        """Weight to ones, bias to zeros (PyTorch's initialisation)."""
+        _reset_affine(self)
+
+
+class LayerNorm(_AffineNorm):
     """Layer normalisation over the last ``len(normalized_shape)`` dims
     (``torch.nn.LayerNorm``; Ba et al., 2016)::
 
@@ -61,23 +84,8 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(int(n) for n in sizes)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(autograd.empty(*self.normalized_shape, dtype=dtype))
-            if bias:
-                self.bias = Parameter(autograd.empty(*self.normalized_shape, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _init_affine(self, elementwise_affine, bias, self.normalized_shape, dtype)
         self.reset_parameters()
-
-    def reset_parameters(self):
-        """Weight to ones, bias to zeros (PyTorch's initialisation)."""
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -87,7 +95,7 @@ class LayerNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
-class GroupNorm(Module):
+class GroupNorm(_AffineNorm):
     """Group normalisation (``torch.nn.GroupNorm``; Wu & He, 2018): the channels are split
     into ``num_groups`` groups and each group of each sample is normalised over its channels
     and spatial positions (biased variance); then a per-channel affine.
@@ -126,23 +134,8 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        if affine:
-            self.weight = Parameter(autograd.empty(num_channels, dtype=dtype))
-            if bias:
-                self.bias = Parameter(autograd.empty(num_channels, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _init_affine(self, affine, bias, (num_channels,), dtype)
         self.reset_parameters()
-
-    def reset_parameters(self):
-        """Weight to ones, bias to zeros (PyTorch's initialisation)."""
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)

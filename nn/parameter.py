@@ -2,6 +2,7 @@
 
 import numpy as np
 
+import autograd
 from autograd import Tensor
 
 __all__ = ["Parameter"]
@@ -34,3 +35,13 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
+
+
+def _register_weight_bias(module, weight_shape, bias_shape, dtype=None):
+    """Give a layer its ``weight`` and ``bias`` Parameters of these shapes (uninitialised, of
+    ``dtype``), in that order so that ``state_dict`` keys come as PyTorch's; a shape of
+    ``None`` registers that name as ``None`` (``bias=False``, ``affine=False``). Shared by the
+    linear, convolution and normalisation layers; each then runs its ``reset_parameters``."""
+    for name, shape in (("weight", weight_shape), ("bias", bias_shape)):
+        param = None if shape is None else Parameter(autograd.empty(*shape, dtype=dtype))
+        module.register_parameter(name, param)

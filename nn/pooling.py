@@ -22,9 +22,28 @@ class _MaxPoolNd(Module):
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
 
+    def forward(self, input):
+        return type(self)._function(input, self.kernel_size, self.stride, self.padding,
+                                    self.dilation, ceil_mode=self.ceil_mode,
+                                    return_indices=self.return_indices)
+
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class _AvgPoolNd(Module):
+    """Shared ``repr`` of the average poolings (PyTorch's ``_AvgPoolNd``)."""
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class _AdaptivePoolNd(Module):
+    """Shared ``repr`` of the adaptive poolings."""
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
 
 
 class MaxPool1d(_MaxPoolNd):
@@ -52,9 +71,7 @@ class MaxPool1d(_MaxPoolNd):
         (20, 16, 24)
     """
 
-    def forward(self, input):
-        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+    _function = F.max_pool1d
 
 
 class MaxPool2d(_MaxPoolNd):
@@ -82,12 +99,10 @@ class MaxPool2d(_MaxPoolNd):
         (64, 32, 13, 13)
     """
 
-    def forward(self, input):
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+    _function = F.max_pool2d
 
 
-class AvgPool1d(Module):
+class AvgPool1d(_AvgPoolNd):
     """1-D average pooling (``torch.nn.AvgPool1d``); the 2-D Numba kernel with H = 1.
 
     Args:
@@ -124,11 +139,8 @@ class AvgPool1d(Module):
         return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad)
 
-    def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
-
-class AvgPool2d(Module):
+class AvgPool2d(_AvgPoolNd):
     """2-D average pooling (``torch.nn.AvgPool2d``), a Numba kernel.
 
     Args:
@@ -163,11 +175,8 @@ class AvgPool2d(Module):
         return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
 
-    def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
-
-class AdaptiveAvgPool2d(Module):
+class AdaptiveAvgPool2d(_AdaptivePoolNd):
     """2-D adaptive average pooling (``torch.nn.AdaptiveAvgPool2d``): a fixed output size
     whatever the input size.
 
@@ -192,11 +201,8 @@ class AdaptiveAvgPool2d(Module):
     def forward(self, input):
         return F.adaptive_avg_pool2d(input, self.output_size)
 
-    def extra_repr(self):
-        return f"output_size={self.output_size}"
 
-
-class AdaptiveMaxPool2d(Module):
+class AdaptiveMaxPool2d(_AdaptivePoolNd):
     """2-D adaptive max pooling (``torch.nn.AdaptiveMaxPool2d``) over
     :class:`AdaptiveAvgPool2d`'s windows.
 
@@ -220,6 +226,3 @@ class AdaptiveMaxPool2d(Module):
 
     def forward(self, input):
         return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
-
-    def extra_repr(self):
-        return f"output_size={self.output_size}"

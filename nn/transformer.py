@@ -93,7 +93,37 @@ def _check_activation(activation):
     return activation
 
 
-class TransformerEncoderLayer(Module):
+class _TransformerLayer(Module):
+    """Shared by the encoder and decoder layers: their submodules, created in PyTorch's order
+    (so parameters draw the same random numbers and ``state_dict`` keys come in PyTorch's
+    order), and the self-attention block."""
+
+    def _init_blocks(self, attentions, n_blocks, d_model, nhead, dim_feedforward, dropout,
+                     layer_norm_eps, batch_first, norm_first, bias, device, dtype):
+        """One MultiheadAttention per name in ``attentions``, then ``linear1``, ``dropout``,
+        ``linear2``, ``norm1..normK`` and ``dropout1..dropoutK`` (K = ``n_blocks``: one
+        residual block per attention plus the feed-forward one)."""
+        for name in attentions:
+            setattr(self, name, MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                                   batch_first=batch_first, device=device,
+                                                   dtype=dtype))
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+        self.norm_first = norm_first
+        for i in range(1, n_blocks + 1):
+            setattr(self, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias,
+                                                dtype=dtype))
+        for i in range(1, n_blocks + 1):
+            setattr(self, f"dropout{i}", Dropout(dropout))
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                           need_weights=False, is_causal=is_causal)[0]
+        return self.dropout1(x)
+
+
+class TransformerEncoderLayer(_TransformerLayer):
     """One encoder block: self-attention and a feed-forward network, each with a residual
     connection and layer norm (``torch.nn.TransformerEncoderLayer``; Vaswani et al., 2017)::
 
@@ -143,17 +173,8 @@ class TransformerEncoderLayer(Module):
                  layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
                  device=None, dtype=None):
         super().__init__()
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first, device=device,
-                                            dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
+        self._init_blocks(("self_attn",), 2, d_model, nhead, dim_feedforward, dropout,
+                          layer_norm_eps, batch_first, norm_first, bias, device, dtype)
         activation = _check_activation(activation)
         if activation is F.relu or isinstance(activation, ReLU):
             self.activation_relu_or_gelu = 1
@@ -177,17 +198,12 @@ class TransformerEncoderLayer(Module):
             x = self.norm2(x + self._ff_block(x))
         return x
 
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(x)
-
     def _ff_block(self, x):
         x = self.linear2(self.dropout(self.activation(self.linear1(x))))
         return self.dropout2(x)
 
 
-class TransformerDecoderLayer(Module):
+class TransformerDecoderLayer(_TransformerLayer):
     """One decoder block: masked self-attention, attention over the encoder's output
     (``memory``) and a feed-forward network, each with a residual connection and layer norm
     (``torch.nn.TransformerDecoderLayer``; Vaswani et al., 2017)::
@@ -228,22 +244,8 @@ class TransformerDecoderLayer(Module):
                  layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
                  device=None, dtype=None):
         super().__init__()
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout,
-                                            batch_first=batch_first, bias=bias, device=device,
-                                            dtype=dtype)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout,
-                                                 batch_first=batch_first, bias=bias,
-                                                 device=device, dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
+        self._init_blocks(("self_attn", "multihead_attn"), 3, d_model, nhead, dim_feedforward,
+                          dropout, layer_norm_eps, batch_first, norm_first, bias, device, dtype)
         self.activation = _check_activation(activation)
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
@@ -263,11 +265,6 @@ class TransformerDecoderLayer(Module):
             x = self.norm3(x + self._ff_block(x))
         return x
 
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           is_causal=is_causal, need_weights=False)[0]
-        return self.dropout1(x)
-
     def _mha_block(self, x, mem, attn_mask, key_padding_mask, is_causal=False):
         x = self.multihead_attn(x, mem, mem, attn_mask=attn_mask,
                                 key_padding_mask=key_padding_mask, is_causal=is_causal,
@@ -279,7 +276,29 @@ class TransformerDecoderLayer(Module):
         return self.dropout3(x)
 
 
-class TransformerEncoder(Module):
+class _TransformerStack(Module):
+    """Shared by TransformerEncoder and TransformerDecoder: the stack of layer copies with its
+    final norm, and PyTorch's causal-mask detection from the first layer's layout."""
+
+    def _init_stack(self, layer, num_layers, norm):
+        if num_layers < 1:
+            raise ValueError(f"{type(self).__name__}: num_layers must be positive, got "
+                             f"{num_layers}")
+        self.layers = _get_clones(layer, num_layers)
+        self.num_layers = num_layers
+        self.norm = norm
+
+    def _detect_is_causal(self, mask, is_causal, x):
+        """:func:`_detect_is_causal_mask` for the sequence length of ``x``."""
+        first = self.layers[0]
+        batch_first = getattr(getattr(first, "self_attn", None), "batch_first", False)
+        return _detect_is_causal_mask(mask, is_causal, _get_seq_len(x, batch_first))
+
+    def _final_norm(self, output):
+        return self.norm(output) if self.norm is not None else output
+
+
+class TransformerEncoder(_TransformerStack):
     """A stack of ``num_layers`` deep copies of ``encoder_layer``, then an optional ``norm``
     (``torch.nn.TransformerEncoder``).
 
@@ -311,12 +330,7 @@ class TransformerEncoder(Module):
     def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True,
                  mask_check=True):
         super().__init__()
-        if num_layers < 1:
-            raise ValueError(f"TransformerEncoder: num_layers must be positive, got "
-                             f"{num_layers}")
-        self.layers = _get_clones(encoder_layer, num_layers)
-        self.num_layers = num_layers
-        self.norm = norm
+        self._init_stack(encoder_layer, num_layers, norm)
         self.enable_nested_tensor = enable_nested_tensor
         self.use_nested_tensor = False
         self.mask_check = mask_check
@@ -325,19 +339,15 @@ class TransformerEncoder(Module):
         src_key_padding_mask = _canonical_mask(src_key_padding_mask, "src_key_padding_mask",
                                                mask, "mask", src.dtype)
         mask = _canonical_mask(mask, "mask", None, "", src.dtype, check_other=False)
-        first = self.layers[0]
-        batch_first = getattr(getattr(first, "self_attn", None), "batch_first", False)
-        is_causal = _detect_is_causal_mask(mask, is_causal, _get_seq_len(src, batch_first))
+        is_causal = self._detect_is_causal(mask, is_causal, src)
         output = src
         for mod in self.layers:
             output = mod(output, src_mask=mask, is_causal=is_causal,
                          src_key_padding_mask=src_key_padding_mask)
-        if self.norm is not None:
-            output = self.norm(output)
-        return output
+        return self._final_norm(output)
 
 
-class TransformerDecoder(Module):
+class TransformerDecoder(_TransformerStack):
     """A stack of ``num_layers`` deep copies of ``decoder_layer``, then an optional ``norm``
     (``torch.nn.TransformerDecoder``).
 
@@ -367,28 +377,18 @@ class TransformerDecoder(Module):
 
     def __init__(self, decoder_layer, num_layers, norm=None):
         super().__init__()
-        if num_layers < 1:
-            raise ValueError(f"TransformerDecoder: num_layers must be positive, got "
-                             f"{num_layers}")
-        self.layers = _get_clones(decoder_layer, num_layers)
-        self.num_layers = num_layers
-        self.norm = norm
+        self._init_stack(decoder_layer, num_layers, norm)
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal=False):
-        first = self.layers[0]
-        batch_first = getattr(getattr(first, "self_attn", None), "batch_first", False)
-        tgt_is_causal = _detect_is_causal_mask(tgt_mask, tgt_is_causal,
-                                               _get_seq_len(tgt, batch_first))
+        tgt_is_causal = self._detect_is_causal(tgt_mask, tgt_is_causal, tgt)
         output = tgt
         for mod in self.layers:
             output = mod(output, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
                          tgt_key_padding_mask=tgt_key_padding_mask,
                          memory_key_padding_mask=memory_key_padding_mask,
                          tgt_is_causal=tgt_is_causal, memory_is_causal=memory_is_causal)
-        if self.norm is not None:
-            output = self.norm(output)
-        return output
+        return self._final_norm(output)
 
 
 class Transformer(Module):
@@ -442,24 +442,18 @@ class Transformer(Module):
                  custom_decoder=None, layer_norm_eps=1e-5, batch_first=False, norm_first=False,
                  bias=True, device=None, dtype=None):
         super().__init__()
-        if custom_encoder is not None:
-            self.encoder = custom_encoder
-        else:
-            encoder_layer = TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout,
-                                                    activation, layer_norm_eps, batch_first,
-                                                    norm_first, bias, device=device,
-                                                    dtype=dtype)
-            encoder_norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-            self.encoder = TransformerEncoder(encoder_layer, num_encoder_layers, encoder_norm)
-        if custom_decoder is not None:
-            self.decoder = custom_decoder
-        else:
-            decoder_layer = TransformerDecoderLayer(d_model, nhead, dim_feedforward, dropout,
-                                                    activation, layer_norm_eps, batch_first,
-                                                    norm_first, bias, device=device,
-                                                    dtype=dtype)
-            decoder_norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-            self.decoder = TransformerDecoder(decoder_layer, num_decoder_layers, decoder_norm)
+        stacks = (("encoder", custom_encoder, TransformerEncoderLayer, TransformerEncoder,
+                   num_encoder_layers),
+                  ("decoder", custom_decoder, TransformerDecoderLayer, TransformerDecoder,
+                   num_decoder_layers))
+        for name, custom, layer_cls, stack_cls, num_layers in stacks:
+            if custom is None:  # PyTorch's stack: num_layers copies of a layer, a final norm
+                layer = layer_cls(d_model, nhead, dim_feedforward, dropout, activation,
+                                  layer_norm_eps, batch_first, norm_first, bias, device=device,
+                                  dtype=dtype)
+                norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+                custom = stack_cls(layer, num_layers, norm)
+            setattr(self, name, custom)
         self._reset_parameters()
         self.d_model = d_model
         self.nhead = nhead

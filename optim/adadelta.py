@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_non_negative, _grad_with_decay
 
 __all__ = ["Adadelta", "adadelta_update"]
 
@@ -18,9 +18,7 @@ def adadelta_update(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_
         u = rho * u + (1 - rho) * dx^2                        (acc_delta)
         param -= lr * dx
     """
-    g = -grad if maximize else grad
-    if weight_decay:
-        g = g + weight_decay * param
+    g = _grad_with_decay(param, grad, weight_decay=weight_decay, maximize=maximize)
     square_avg *= rho
     square_avg += (1 - rho) * (g * g)
     std = np.sqrt(square_avg + eps)
@@ -52,22 +50,16 @@ class Adadelta(Optimizer):
     """
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        _check_non_negative(lr=lr)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_non_negative(eps=eps, weight_decay=weight_decay)
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
                                       maximize=maximize))
 
     def init_state(self, state, p, group):
         """``step``, ``square_avg``, ``acc_delta``."""
-        state["step"] = 0
-        state["square_avg"] = self._zeros_like(p)
-        state["acc_delta"] = self._zeros_like(p)
+        self._start_state(state, p, "square_avg", "acc_delta")
 
     def update(self, p, state, group):
         """:func:`adadelta_update` on the parameter's arrays."""

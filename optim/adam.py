@@ -6,7 +6,7 @@ import numpy as np
 
 from autograd._fused_optim import adam_step, adam_step_applicable
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_non_negative, _grad_with_decay
 
 __all__ = ["Adam", "adam_update", "adam_update_numpy"]
 
@@ -43,12 +43,8 @@ def adam_update_numpy(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *,
                       beta2, eps, weight_decay, amsgrad, maximize, decoupled=False):
     """:func:`adam_update` in NumPy operations (any dtype and layout NumPy takes): the reference
     the fused kernel is tested against, and the path for arrays the kernel does not take."""
-    g = -grad if maximize else grad
-    if weight_decay:
-        if decoupled:
-            param *= 1 - lr * weight_decay
-        else:
-            g = g + weight_decay * param
+    g = _grad_with_decay(param, grad, weight_decay=weight_decay, maximize=maximize, lr=lr,
+                         decoupled=decoupled)
     exp_avg *= beta1
     exp_avg += (1 - beta1) * g
     exp_avg_sq *= beta2
@@ -72,16 +68,11 @@ def check_adam_args(lr, betas, eps, weight_decay):
     Raises:
         ValueError: for a negative lr, eps or weight_decay, or a beta outside [0, 1).
     """
-    if not 0.0 <= lr:
-        raise ValueError(f"Invalid learning rate: {lr}")
-    if not 0.0 <= eps:
-        raise ValueError(f"Invalid epsilon value: {eps}")
-    if not 0.0 <= betas[0] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-    if not 0.0 <= betas[1] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-    if not 0.0 <= weight_decay:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+    _check_non_negative(lr=lr, eps=eps)
+    for i in (0, 1):
+        if not 0.0 <= betas[i] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
+    _check_non_negative(weight_decay=weight_decay)
 
 
 class Adam(Optimizer):
@@ -117,11 +108,8 @@ class Adam(Optimizer):
 
     def init_state(self, state, p, group):
         """``step``, ``exp_avg``, ``exp_avg_sq`` (and ``max_exp_avg_sq`` with amsgrad)."""
-        state["step"] = 0
-        state["exp_avg"] = self._zeros_like(p)
-        state["exp_avg_sq"] = self._zeros_like(p)
-        if group["amsgrad"]:
-            state["max_exp_avg_sq"] = self._zeros_like(p)
+        self._start_state(state, p, "exp_avg", "exp_avg_sq",
+                          *(("max_exp_avg_sq",) if group["amsgrad"] else ()))
 
     def update(self, p, state, group):
         """:func:`adam_update` on the parameter's arrays."""

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .adam import check_adam_args
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _grad_with_decay
 
 __all__ = ["Adamax", "adamax_update"]
 
@@ -20,9 +20,7 @@ def adamax_update(param, grad, exp_avg, exp_inf, step, *, lr, beta1, beta2, eps,
 
     ``step`` is ``t``, the number of this step (1 for the first).
     """
-    g = -grad if maximize else grad
-    if weight_decay:
-        g = g + weight_decay * param
+    g = _grad_with_decay(param, grad, weight_decay=weight_decay, maximize=maximize)
     exp_avg += (1 - beta1) * (g - exp_avg)
     exp_inf *= beta2
     np.maximum(exp_inf, np.abs(g) + eps, out=exp_inf)
@@ -58,9 +56,7 @@ class Adamax(Optimizer):
 
     def init_state(self, state, p, group):
         """``step``, ``exp_avg``, ``exp_inf``."""
-        state["step"] = 0
-        state["exp_avg"] = self._zeros_like(p)
-        state["exp_inf"] = self._zeros_like(p)
+        self._start_state(state, p, "exp_avg", "exp_inf")
 
     def update(self, p, state, group):
         """:func:`adamax_update` on the parameter's arrays."""

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .adam import check_adam_args
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_non_negative, _grad_with_decay
 
 __all__ = ["NAdam", "nadam_update"]
 
@@ -27,12 +27,8 @@ def nadam_update(param, grad, exp_avg, exp_avg_sq, mu_product, step, *, lr, beta
     ``step`` is ``t`` (1 for the first step); ``mu_product`` is the product of the previous
     ``mu`` (1.0 before the first step).
     """
-    g = -grad if maximize else grad
-    if weight_decay:
-        if decoupled_weight_decay:
-            param *= 1 - lr * weight_decay
-        else:
-            g = g + weight_decay * param
+    g = _grad_with_decay(param, grad, weight_decay=weight_decay, maximize=maximize, lr=lr,
+                         decoupled=decoupled_weight_decay)
     bias_correction2 = 1 - beta2 ** step
     mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
     mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
@@ -75,8 +71,7 @@ class NAdam(Optimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, maximize=False):
         check_adam_args(lr, betas, eps, weight_decay)
-        if not 0.0 <= momentum_decay:
-            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        _check_non_negative(momentum_decay=momentum_decay)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, momentum_decay=momentum_decay,
                                       decoupled_weight_decay=decoupled_weight_decay,
@@ -84,10 +79,7 @@ class NAdam(Optimizer):
 
     def init_state(self, state, p, group):
         """``step``, ``mu_product``, ``exp_avg``, ``exp_avg_sq``."""
-        state["step"] = 0
-        state["mu_product"] = 1.0
-        state["exp_avg"] = self._zeros_like(p)
-        state["exp_avg_sq"] = self._zeros_like(p)
+        self._start_state(state, p, "exp_avg", "exp_avg_sq", mu_product=1.0)
 
     def update(self, p, state, group):
         """:func:`nadam_update` on the parameter's arrays."""

@@ -35,6 +35,35 @@ from autograd.utils.hooks import add_hook
 
 __all__ = ["Optimizer"]
 
+_ARG_WORDS = {"lr": "learning rate", "eps": "epsilon value"}
+
+
+def _check_non_negative(**values):
+    """PyTorch's ``ValueError`` for the first hyper-parameter (in the given order) that is not
+    ``>= 0`` (NaN included): ``Invalid learning rate: -1``, ``Invalid epsilon value: ...``,
+    ``Invalid <name> value: ...``."""
+    for name, value in values.items():
+        if not 0.0 <= value:
+            raise ValueError(f"Invalid {_ARG_WORDS.get(name, name + ' value')}: {value}")
+
+
+def _grad_with_decay(param, grad, *, weight_decay, maximize, lr=None, decoupled=False):
+    """The gradient an update rule uses, PyTorch's first lines of every optimizer::
+
+        g = -grad if maximize else grad
+        g = g + weight_decay * param              (L2 penalty), or
+        param *= 1 - lr * weight_decay            (decoupled, AdamW's; param changed in place)
+
+    Returns ``g`` (``grad`` itself when nothing applies; never written to).
+    """
+    g = -grad if maximize else grad
+    if weight_decay:
+        if decoupled:
+            param *= 1 - lr * weight_decay
+        else:
+            g = g + weight_decay * param
+    return g
+
 
 class _Required:
     def __repr__(self):
@@ -197,6 +226,15 @@ class Optimizer:
     def _zeros_like(p):
         """A new state Tensor of zeros with ``p``'s shape and dtype."""
         return Tensor(np.zeros_like(p._data))
+
+    def _start_state(self, state, p, *zeros, **values):
+        """Fill a new parameter's ``state`` in PyTorch's key order: ``step = 0``, then
+        ``values`` (e.g. ``mu_product=1.0``), then a zero tensor like ``p`` under each name of
+        ``zeros`` (``"exp_avg"``, ...). The usual body of :meth:`init_state`."""
+        state["step"] = 0
+        state.update(values)
+        for name in zeros:
+            state[name] = self._zeros_like(p)
 
     def state_dict(self):
         """The optimizer's state as a dict: ``state`` (by parameter index) and

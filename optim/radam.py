@@ -5,7 +5,7 @@ import math
 import numpy as np
 
 from .adam import check_adam_args
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _grad_with_decay
 
 __all__ = ["RAdam", "radam_update"]
 
@@ -29,12 +29,8 @@ def radam_update(param, grad, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, ep
 
     ``step`` is ``t``, the number of this step (1 for the first).
     """
-    g = -grad if maximize else grad
-    if weight_decay:
-        if decoupled_weight_decay:
-            param *= 1 - lr * weight_decay
-        else:
-            g = g + weight_decay * param
+    g = _grad_with_decay(param, grad, weight_decay=weight_decay, maximize=maximize, lr=lr,
+                         decoupled=decoupled_weight_decay)
     exp_avg += (1 - beta1) * (g - exp_avg)
     exp_avg_sq *= beta2
     exp_avg_sq += (1 - beta2) * (g * g)
@@ -84,9 +80,7 @@ class RAdam(Optimizer):
 
     def init_state(self, state, p, group):
         """``step``, ``exp_avg``, ``exp_avg_sq``."""
-        state["step"] = 0
-        state["exp_avg"] = self._zeros_like(p)
-        state["exp_avg_sq"] = self._zeros_like(p)
+        self._start_state(state, p, "exp_avg", "exp_avg_sq")
 
     def update(self, p, state, group):
         """:func:`radam_update` on the parameter's arrays."""

@@ -3,7 +3,7 @@ Learning", 2012; centered variant: Graves, 2013)."""
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_non_negative, _grad_with_decay
 
 __all__ = ["RMSprop", "rmsprop_update"]
 
@@ -21,9 +21,7 @@ def rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, *, lr, al
 
     ``grad_avg`` is used only when ``centered``, ``momentum_buffer`` only when ``momentum > 0``.
     """
-    g = -grad if maximize else grad
-    if weight_decay:
-        g = g + weight_decay * param
+    g = _grad_with_decay(param, grad, weight_decay=weight_decay, maximize=maximize)
     square_avg *= alpha
     square_avg += (1 - alpha) * (g * g)
     if centered:
@@ -65,27 +63,16 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, *, maximize=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
+        _check_non_negative(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay,
+                            alpha=alpha)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered, maximize=maximize))
 
     def init_state(self, state, p, group):
         """``step``, ``square_avg`` (and ``momentum_buffer``, ``grad_avg`` when used)."""
-        state["step"] = 0
-        state["square_avg"] = self._zeros_like(p)
-        if group["momentum"] > 0:
-            state["momentum_buffer"] = self._zeros_like(p)
-        if group["centered"]:
-            state["grad_avg"] = self._zeros_like(p)
+        self._start_state(state, p, "square_avg",
+                          *(("momentum_buffer",) if group["momentum"] > 0 else ()),
+                          *(("grad_avg",) if group["centered"] else ()))
 
     def update(self, p, state, group):
         """:func:`rmsprop_update` on the parameter's arrays."""

@@ -4,7 +4,7 @@ import numpy as np
 
 from autograd import Tensor
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _grad_with_decay
 
 __all__ = ["SGD", "sgd_update"]
 
@@ -21,9 +21,7 @@ def sgd_update(param, grad, buf, *, lr, momentum, dampening, weight_decay, neste
         g = g + momentum * buf if nesterov else buf
         param -= lr * g
     """
-    g = -grad if maximize else grad
-    if weight_decay:
-        g = g + weight_decay * param
+    g = _grad_with_decay(param, grad, weight_decay=weight_decay, maximize=maximize)
     if momentum:
         if buf is None:
             buf = np.array(g, copy=True)

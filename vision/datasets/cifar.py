@@ -264,11 +264,7 @@ class CIFAR10(VisionDataset):
     def __getitem__(self, index):
         img, target = self.data[index], self.targets[index]
         img = pil_image(f"{type(self).__name__}.__getitem__").fromarray(img)
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return self._transformed(img, target)
 
     def __getitems__(self, indices):
         """A batch, as ``default_collate([self[i] for i in indices])``; the transform runs once

@@ -47,11 +47,7 @@ class FakeData(VisionDataset):
         target = int(rng.integers(0, self.num_classes))
         import autograd
         img = F.to_pil_image(autograd.Tensor(img))
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return self._transformed(img, target)
 
     def __len__(self):
         return self.size

@@ -466,11 +466,7 @@ class MNIST(VisionDataset):
                              f"of {n} images")
         img = self._image(self._images[i])
         target = int(self._labels[i])
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return self._transformed(img, target)
 
     def __getitems__(self, indices):
         """A batch: ``[images, labels]``, what ``default_collate([self[i] for i in indices])``

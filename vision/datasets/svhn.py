@@ -70,11 +70,7 @@ class SVHN(VisionDataset):
     def __getitem__(self, index):
         img, target = self.data[index], int(self.labels[index])
         img = pil_image("SVHN.__getitem__").fromarray(np.transpose(img, (1, 2, 0)))
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return self._transformed(img, target)
 
     def __getitems__(self, indices):
         """A batch, as ``default_collate([self[i] for i in indices])``; the transform runs once

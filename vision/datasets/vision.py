@@ -20,6 +20,16 @@ from autograd.data import Dataset, default_collate
 __all__ = ["VisionDataset", "StandardTransform"]
 
 
+def _apply_transforms(transform, target_transform, input, target):
+    """``(transform(input), target_transform(target))``, each only where given: what
+    :class:`StandardTransform` and the datasets' ``__getitem__`` return."""
+    if transform is not None:
+        input = transform(input)
+    if target_transform is not None:
+        target = target_transform(target)
+    return input, target
+
+
 class StandardTransform:
     """Applies ``transform`` to the input and ``target_transform`` to the target."""
 
@@ -28,11 +38,7 @@ class StandardTransform:
         self.target_transform = target_transform
 
     def __call__(self, input, target):
-        if self.transform is not None:
-            input = self.transform(input)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return input, target
+        return _apply_transforms(self.transform, self.target_transform, input, target)
 
     def _format_transform_repr(self, transform, head):
         lines = repr(transform).splitlines()
@@ -82,6 +88,11 @@ class VisionDataset(Dataset):
 
     def __len__(self):
         raise NotImplementedError
+
+    def _transformed(self, input, target):
+        """One item's ``(input, target)`` through ``transform`` and ``target_transform`` (each
+        where given): the end of every dataset's ``__getitem__``."""
+        return _apply_transforms(self.transform, self.target_transform, input, target)
 
     def extra_repr(self):
         return ""

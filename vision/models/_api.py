@@ -89,6 +89,19 @@ def register_model(fn):
     return fn
 
 
+def _model_builder(name, build, doc, *args, **defaults):
+    """A registered model builder ``name(*, weights=None, progress=True, **kwargs)``
+    (torchvision's signature) returning ``build(name, *args, weights, progress, **kwargs)``;
+    ``defaults`` are keyword arguments the caller's ``kwargs`` may override (ResNeXt's
+    ``groups``). One line per builder of a family (vgg11, resnet50, ...)."""
+    def builder(*, weights=None, progress=True, **kwargs):
+        return build(name, *args, weights, progress, **{**defaults, **kwargs})
+    builder.__name__ = builder.__qualname__ = name
+    builder.__module__ = build.__module__
+    builder.__doc__ = doc
+    return register_model(builder)
+
+
 def list_models():
     """The names of the model builders, sorted (``torchvision.models.list_models``)."""
     return sorted(_MODELS)

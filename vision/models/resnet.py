@@ -9,7 +9,7 @@ Shape: input (N, 3, H, W) (H, W >= 32 is safe), output (N, num_classes).
 import autograd
 import nn
 
-from ._api import _weights_enum, load_weights, register_model
+from ._api import _model_builder, _weights_enum, load_weights
 
 __all__ = ["ResNet", "BasicBlock", "Bottleneck", "resnet18", "resnet34", "resnet50",
            "resnet101", "resnet152", "resnext50_32x4d", "wide_resnet50_2", "ResNet18_Weights",
@@ -195,46 +195,31 @@ def _resnet(name, block, layers, weights, progress, **kwargs):
     return load_weights(ResNet(block, layers, **kwargs), weights, name, progress)
 
 
-@register_model
-def resnet18(*, weights=None, progress=True, **kwargs):
-    """ResNet-18 (``torchvision.models.resnet18``); ``weights``: a local safetensors path."""
-    return _resnet("resnet18", BasicBlock, [2, 2, 2, 2], weights, progress, **kwargs)
-
-
-@register_model
-def resnet34(*, weights=None, progress=True, **kwargs):
-    """ResNet-34 (``torchvision.models.resnet34``); ``weights``: a local safetensors path."""
-    return _resnet("resnet34", BasicBlock, [3, 4, 6, 3], weights, progress, **kwargs)
-
-
-@register_model
-def resnet50(*, weights=None, progress=True, **kwargs):
-    """ResNet-50 (``torchvision.models.resnet50``); ``weights``: a local safetensors path."""
-    return _resnet("resnet50", Bottleneck, [3, 4, 6, 3], weights, progress, **kwargs)
-
-
-@register_model
-def resnet101(*, weights=None, progress=True, **kwargs):
-    """ResNet-101 (``torchvision.models.resnet101``)."""
-    return _resnet("resnet101", Bottleneck, [3, 4, 23, 3], weights, progress, **kwargs)
-
-
-@register_model
-def resnet152(*, weights=None, progress=True, **kwargs):
-    """ResNet-152 (``torchvision.models.resnet152``)."""
-    return _resnet("resnet152", Bottleneck, [3, 8, 36, 3], weights, progress, **kwargs)
-
-
-@register_model
-def resnext50_32x4d(*, weights=None, progress=True, **kwargs):
-    """ResNeXt-50 32x4d (``torchvision.models.resnext50_32x4d``; Xie et al. 2017)."""
-    kwargs.setdefault("groups", 32)
-    kwargs.setdefault("width_per_group", 4)
-    return _resnet("resnext50_32x4d", Bottleneck, [3, 4, 6, 3], weights, progress, **kwargs)
-
-
-@register_model
-def wide_resnet50_2(*, weights=None, progress=True, **kwargs):
-    """Wide ResNet-50-2 (``torchvision.models.wide_resnet50_2``; Zagoruyko & Komodakis 2016)."""
-    kwargs.setdefault("width_per_group", 64 * 2)
-    return _resnet("wide_resnet50_2", Bottleneck, [3, 4, 6, 3], weights, progress, **kwargs)
+resnet18 = _model_builder(
+    "resnet18", _resnet,
+    "ResNet-18 (``torchvision.models.resnet18``); ``weights``: a local safetensors path.",
+    BasicBlock, [2, 2, 2, 2])
+resnet34 = _model_builder(
+    "resnet34", _resnet,
+    "ResNet-34 (``torchvision.models.resnet34``); ``weights``: a local safetensors path.",
+    BasicBlock, [3, 4, 6, 3])
+resnet50 = _model_builder(
+    "resnet50", _resnet,
+    "ResNet-50 (``torchvision.models.resnet50``); ``weights``: a local safetensors path.",
+    Bottleneck, [3, 4, 6, 3])
+resnet101 = _model_builder(
+    "resnet101", _resnet,
+    "ResNet-101 (``torchvision.models.resnet101``).",
+    Bottleneck, [3, 4, 23, 3])
+resnet152 = _model_builder(
+    "resnet152", _resnet,
+    "ResNet-152 (``torchvision.models.resnet152``).",
+    Bottleneck, [3, 8, 36, 3])
+resnext50_32x4d = _model_builder(
+    "resnext50_32x4d", _resnet,
+    "ResNeXt-50 32x4d (``torchvision.models.resnext50_32x4d``; Xie et al. 2017).",
+    Bottleneck, [3, 4, 6, 3], groups=32, width_per_group=4)
+wide_resnet50_2 = _model_builder(
+    "wide_resnet50_2", _resnet,
+    "Wide ResNet-50-2 (``torchvision.models.wide_resnet50_2``; Zagoruyko & Komodakis 2016).",
+    Bottleneck, [3, 4, 6, 3], width_per_group=64 * 2)

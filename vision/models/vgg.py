@@ -9,7 +9,7 @@ Shape: input (N, 3, H, W) (H, W >= 32), output (N, num_classes); ``avgpool`` is 
 import autograd
 import nn
 
-from ._api import _weights_enum, load_weights, register_model
+from ._api import _model_builder, _weights_enum, load_weights
 
 __all__ = ["VGG", "make_layers", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn",
            "vgg19", "vgg19_bn", "VGG11_Weights", "VGG16_Weights"]
@@ -89,49 +89,27 @@ VGG11_Weights = _weights_enum("VGG11_Weights", ["IMAGENET1K_V1"])
 VGG16_Weights = _weights_enum("VGG16_Weights", ["IMAGENET1K_V1"])
 
 
-@register_model
-def vgg11(*, weights=None, progress=True, **kwargs):
-    """VGG-11, configuration A (``torchvision.models.vgg11``)."""
-    return _vgg("vgg11", "A", False, weights, progress, **kwargs)
-
-
-@register_model
-def vgg11_bn(*, weights=None, progress=True, **kwargs):
-    """VGG-11 with batch norm (``torchvision.models.vgg11_bn``)."""
-    return _vgg("vgg11_bn", "A", True, weights, progress, **kwargs)
-
-
-@register_model
-def vgg13(*, weights=None, progress=True, **kwargs):
-    """VGG-13, configuration B (``torchvision.models.vgg13``)."""
-    return _vgg("vgg13", "B", False, weights, progress, **kwargs)
-
-
-@register_model
-def vgg13_bn(*, weights=None, progress=True, **kwargs):
-    """VGG-13 with batch norm (``torchvision.models.vgg13_bn``)."""
-    return _vgg("vgg13_bn", "B", True, weights, progress, **kwargs)
-
-
-@register_model
-def vgg16(*, weights=None, progress=True, **kwargs):
-    """VGG-16, configuration D (``torchvision.models.vgg16``)."""
-    return _vgg("vgg16", "D", False, weights, progress, **kwargs)
-
-
-@register_model
-def vgg16_bn(*, weights=None, progress=True, **kwargs):
-    """VGG-16 with batch norm (``torchvision.models.vgg16_bn``)."""
-    return _vgg("vgg16_bn", "D", True, weights, progress, **kwargs)
-
-
-@register_model
-def vgg19(*, weights=None, progress=True, **kwargs):
-    """VGG-19, configuration E (``torchvision.models.vgg19``)."""
-    return _vgg("vgg19", "E", False, weights, progress, **kwargs)
-
-
-@register_model
-def vgg19_bn(*, weights=None, progress=True, **kwargs):
-    """VGG-19 with batch norm (``torchvision.models.vgg19_bn``)."""
-    return _vgg("vgg19_bn", "E", True, weights, progress, **kwargs)
+vgg11 = _model_builder(
+    "vgg11", _vgg, "VGG-11, configuration A (``torchvision.models.vgg11``).",
+    "A", False)
+vgg11_bn = _model_builder(
+    "vgg11_bn", _vgg, "VGG-11 with batch norm (``torchvision.models.vgg11_bn``).",
+    "A", True)
+vgg13 = _model_builder(
+    "vgg13", _vgg, "VGG-13, configuration B (``torchvision.models.vgg13``).",
+    "B", False)
+vgg13_bn = _model_builder(
+    "vgg13_bn", _vgg, "VGG-13 with batch norm (``torchvision.models.vgg13_bn``).",
+    "B", True)
+vgg16 = _model_builder(
+    "vgg16", _vgg, "VGG-16, configuration D (``torchvision.models.vgg16``).",
+    "D", False)
+vgg16_bn = _model_builder(
+    "vgg16_bn", _vgg, "VGG-16 with batch norm (``torchvision.models.vgg16_bn``).",
+    "D", True)
+vgg19 = _model_builder(
+    "vgg19", _vgg, "VGG-19, configuration E (``torchvision.models.vgg19``).",
+    "E", False)
+vgg19_bn = _model_builder(
+    "vgg19_bn", _vgg, "VGG-19 with batch norm (``torchvision.models.vgg19_bn``).",
+    "E", True)

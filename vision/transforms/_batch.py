@@ -225,22 +225,58 @@ def gaussian_blur_batch(a, kernel_size, sigmas):
     return F._cast_back(out, dtype)
 
 
+def _sample_boxes(rng, area, scale, ratio, n, tries=10):
+    """The box sampling of RandomResizedCrop and RandomErasing (torchvision's), for ``n``
+    images x ``tries`` at once: an area uniform in ``scale`` x ``area`` and an aspect ratio
+    log-uniform in ``ratio``; returns the int sides ``round(sqrt(area * aspect))`` and
+    ``round(sqrt(area / aspect))``, each ``(n, tries)``."""
+    log_ratio = np.log(np.asarray(ratio, dtype=np.float64))
+    target = area * rng.uniform(scale[0], scale[1], size=(n, tries))
+    aspect = np.exp(rng.uniform(log_ratio[0], log_ratio[1], size=(n, tries)))
+    return (np.round(np.sqrt(target * aspect)).astype(np.int64),
+            np.round(np.sqrt(target / aspect)).astype(np.int64))
+
+
+def _first_fit(ok, h, w):
+    """Per image (row), the first try where ``ok``: ``(found, h, w)``, each ``(n,)`` (``h``,
+    ``w`` of try 0 where none fits)."""
+    rows = np.arange(ok.shape[0])
+    first = np.argmax(ok, axis=1)
+    return ok[rows, first], h[rows, first], w[rows, first]
+
+
+def crop_params_batch(height, width, scale, ratio, n):
+    """RandomResizedCrop's sampling for ``n`` images at once: 10 tries of area in ``scale`` x
+    the image area and log-uniform aspect ratio in ``ratio``, the first that fits; else the
+    central crop clamped to ``ratio`` (torchvision's fallback). Returns int arrays i, j, h, w."""
+    rng = autograd.random.get_rng()
+    w, h = _sample_boxes(rng, height * width, scale, ratio, n)
+    ok = (w > 0) & (w <= width) & (h > 0) & (h <= height)
+    found, hh, ww = _first_fit(ok, h, w)
+    in_ratio = float(width) / float(height)
+    if in_ratio < min(ratio):
+        fw, fh = width, int(round(width / min(ratio)))
+    elif in_ratio > max(ratio):
+        fh, fw = height, int(round(height * max(ratio)))
+    else:
+        fw, fh = width, height
+    hh = np.where(found, hh, fh)
+    ww = np.where(found, ww, fw)
+    u, v = rng.random(n), rng.random(n)
+    i = np.where(found, np.floor(u * (height - hh + 1)).astype(np.int64), (height - fh) // 2)
+    j = np.where(found, np.floor(v * (width - ww + 1)).astype(np.int64), (width - fw) // 2)
+    return i, j, hh, ww
+
+
 def erase_batch(a, p, scale, ratio, value):
     """RandomErasing per sample: with probability ``p`` a box drawn as ``get_params`` does (10
     tries of area and log-uniform ratio, the first that fits; none fitting erases nothing)."""
     rng = autograd.random.get_rng()
     n, c, img_h, img_w = a.shape
     apply = rng.random(n) < p
-    area = img_h * img_w
-    log_ratio = np.log(np.asarray(ratio, dtype=np.float64))
-    erase_area = area * rng.uniform(scale[0], scale[1], size=(n, 10))
-    aspect = np.exp(rng.uniform(log_ratio[0], log_ratio[1], size=(n, 10)))
-    h = np.round(np.sqrt(erase_area * aspect)).astype(np.int64)
-    w = np.round(np.sqrt(erase_area / aspect)).astype(np.int64)
-    ok = (h < img_h) & (w < img_w)
-    first = np.argmax(ok, axis=1)
-    found = ok[np.arange(n), first] & apply
-    h, w = h[np.arange(n), first], w[np.arange(n), first]
+    h, w = _sample_boxes(rng, img_h * img_w, scale, ratio, n)
+    found, h, w = _first_fit((h < img_h) & (w < img_w), h, w)
+    found &= apply
     i = np.floor(rng.random(n) * (img_h - h + 1)).astype(np.int64)
     j = np.floor(rng.random(n) * (img_w - w + 1)).astype(np.int64)
     rows = np.arange(img_h)[None, :, None]

@@ -869,20 +869,32 @@ def _channels(a, allowed, op):
     return c
 
 
+def _blend_adjust(img, factor, what, enhancer, degenerate):
+    """adjust_brightness/contrast/saturation (torchvision's): ``ValueError`` for a negative
+    ``factor``; a PIL image through Pillow's ``ImageEnhance.<enhancer>``; a tensor (1 or 3
+    channels) blended with ``degenerate(array, channels)`` (returned unchanged where that is
+    ``None``)."""
+    if factor < 0:
+        raise ValueError(f"{what}_factor ({factor}) is not non-negative.")
+    if is_pil_image(img):
+        from PIL import ImageEnhance
+        return getattr(ImageEnhance, enhancer)(img).enhance(factor)
+    op = f"adjust_{what}"
+    a = _array(img, op, 3)
+    other = degenerate(a, _channels(a, [1, 3], op))
+    if other is None:
+        return img
+    return _wrap(_blend(a, other, factor))
+
+
 def adjust_brightness(img, brightness_factor):
     """Blend with black (``F.adjust_brightness``): 0 black, 1 unchanged, 2 twice as bright.
 
     Raises:
         ValueError: a negative factor.
     """
-    if brightness_factor < 0:
-        raise ValueError(f"brightness_factor ({brightness_factor}) is not non-negative.")
-    if is_pil_image(img):
-        from PIL import ImageEnhance
-        return ImageEnhance.Brightness(img).enhance(brightness_factor)
-    a = _array(img, "adjust_brightness", 3)
-    _channels(a, [1, 3], "adjust_brightness")
-    return _wrap(_blend(a, np.zeros((), a.dtype), brightness_factor))
+    return _blend_adjust(img, brightness_factor, "brightness", "Brightness",
+                         lambda a, c: np.zeros((), a.dtype))
 
 
 def adjust_contrast(img, contrast_factor):
@@ -891,17 +903,14 @@ def adjust_contrast(img, contrast_factor):
     Raises:
         ValueError: a negative factor.
     """
-    if contrast_factor < 0:
-        raise ValueError(f"contrast_factor ({contrast_factor}) is not non-negative.")
-    if is_pil_image(img):
-        from PIL import ImageEnhance
-        return ImageEnhance.Contrast(img).enhance(contrast_factor)
-    a = _array(img, "adjust_contrast", 3)
-    c = _channels(a, [1, 3], "adjust_contrast")
+    return _blend_adjust(img, contrast_factor, "contrast", "Contrast", _mean_gray)
+
+
+def _mean_gray(a, c):
+    """The mean grey level of each image, ``(..., 1, 1, 1)`` (adjust_contrast's blend)."""
     ft = a.dtype if a.dtype.kind == "f" else np.dtype(np.float32)
     src = _gray(a) if c == 3 else a
-    mean = src.astype(ft).mean(axis=(-3, -2, -1), keepdims=True, dtype=ft)
-    return _wrap(_blend(a, mean, contrast_factor))
+    return src.astype(ft).mean(axis=(-3, -2, -1), keepdims=True, dtype=ft)
 
 
 def adjust_saturation(img, saturation_factor):
@@ -910,15 +919,8 @@ def adjust_saturation(img, saturation_factor):
     Raises:
         ValueError: a negative factor.
     """
-    if saturation_factor < 0:
-        raise ValueError(f"saturation_factor ({saturation_factor}) is not non-negative.")
-    if is_pil_image(img):
-        from PIL import ImageEnhance
-        return ImageEnhance.Color(img).enhance(saturation_factor)
-    a = _array(img, "adjust_saturation", 3)
-    if _channels(a, [1, 3], "adjust_saturation") == 1:
-        return img
-    return _wrap(_blend(a, _gray(a), saturation_factor))
+    return _blend_adjust(img, saturation_factor, "saturation", "Color",
+                         lambda a, c: None if c == 1 else _gray(a))
 
 
 def _rgb2hsv(x):

@@ -423,74 +423,39 @@ class RandomCrop(_Transform):
         return f"{type(self).__name__}(size={self.size}, padding={self.padding})"
 
 
-class RandomHorizontalFlip(_Transform):
+class _RandomFlip(_Transform):
+    """The random flips: the class's ``_flip`` (``F.hflip``/``F.vflip``) with probability
+    ``p``; a batch draws one coin per image and flips along array axis ``_axis``."""
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        self.p = p
+
+    def forward(self, img):
+        if _rng().random() < self.p:
+            return type(self)._flip(img)
+        return img
+
+    def _batch(self, a, pil):
+        flip = _rng().random(a.shape[0]) < self.p
+        return np.where(flip[:, None, None, None], np.flip(a, self._axis), a), pil
+
+    def __repr__(self):
+        return f"{type(self).__name__}(p={self.p})"
+
+
+class RandomHorizontalFlip(_RandomFlip):
     """Flip left-right with probability ``p`` (``torchvision.transforms.RandomHorizontalFlip``)."""
 
-    def __init__(self, p=0.5):
-        super().__init__()
-        self.p = p
-
-    def forward(self, img):
-        if _rng().random() < self.p:
-            return F.hflip(img)
-        return img
-
-    def _batch(self, a, pil):
-        flip = _rng().random(a.shape[0]) < self.p
-        return np.where(flip[:, None, None, None], a[..., ::-1], a), pil
-
-    def __repr__(self):
-        return f"{type(self).__name__}(p={self.p})"
+    _flip = F.hflip
+    _axis = -1
 
 
-class RandomVerticalFlip(_Transform):
+class RandomVerticalFlip(_RandomFlip):
     """Flip top-bottom with probability ``p`` (``torchvision.transforms.RandomVerticalFlip``)."""
 
-    def __init__(self, p=0.5):
-        super().__init__()
-        self.p = p
-
-    def forward(self, img):
-        if _rng().random() < self.p:
-            return F.vflip(img)
-        return img
-
-    def _batch(self, a, pil):
-        flip = _rng().random(a.shape[0]) < self.p
-        return np.where(flip[:, None, None, None], a[..., ::-1, :], a), pil
-
-    def __repr__(self):
-        return f"{type(self).__name__}(p={self.p})"
-
-
-def _crop_params(height, width, scale, ratio, n):
-    """RandomResizedCrop's sampling for ``n`` images at once: 10 tries of area in ``scale`` x
-    the image area and log-uniform aspect ratio in ``ratio``, the first that fits; else the
-    central crop clamped to ``ratio`` (torchvision's fallback). Returns int arrays i, j, h, w."""
-    rng = _rng()
-    area = height * width
-    log_ratio = np.log(np.asarray(ratio, dtype=np.float64))
-    target = area * rng.uniform(scale[0], scale[1], size=(n, 10))
-    aspect = np.exp(rng.uniform(log_ratio[0], log_ratio[1], size=(n, 10)))
-    w = np.round(np.sqrt(target * aspect)).astype(np.int64)
-    h = np.round(np.sqrt(target / aspect)).astype(np.int64)
-    ok = (w > 0) & (w <= width) & (h > 0) & (h <= height)
-    first = np.argmax(ok, axis=1)
-    found = ok[np.arange(n), first]
-    hh, ww = h[np.arange(n), first], w[np.arange(n), first]
-    in_ratio = float(width) / float(height)
-    if in_ratio < min(ratio):
-        fw, fh = width, int(round(width / min(ratio)))
-    elif in_ratio > max(ratio):
-        fh, fw = height, int(round(height * max(ratio)))
-    else:
-        fw, fh = width, height
-    hh = np.where(found, hh, fh)
-    ww = np.where(found, ww, fw)
-    u, v = rng.random(n), rng.random(n)
-    i = np.where(found, np.floor(u * (height - hh + 1)).astype(np.int64), (height - fh) // 2)
-    j = np.where(found, np.floor(v * (width - ww + 1)).astype(np.int64), (width - fw) // 2)
-    return i, j, hh, ww
+    _flip = F.vflip
+    _axis = -2
 
 
 class RandomResizedCrop(_Transform):
@@ -555,9 +520,9 @@ class RandomResizedCrop(_Transform):
     def _batch(self, a, pil):
         if pil:
             return None
-        from ._batch import resize_crops
+        from ._batch import crop_params_batch, resize_crops
         n, (height, width) = a.shape[0], a.shape[-2:]
-        i, j, h, w = _crop_params(height, width, self.scale, self.ratio, n)
+        i, j, h, w = crop_params_batch(height, width, self.scale, self.ratio, n)
         return resize_crops(a, i, j, h, w, self.size, self.interpolation, self.antialias), pil
 
     def __repr__(self):
