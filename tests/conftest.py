@@ -8,6 +8,8 @@
 - ``relayout(t, layout)`` makes a *differentiable* non-contiguous copy of ``t`` with the same
   shape and values: gradcheck perturbs ``.data`` in place and needs contiguous leaves, so
   non-contiguous inputs are produced inside the function under test.
+- ``assert_matches_torch(...)`` compares outputs and the gradients of a random vector-Jacobian
+  product with PyTorch's (the comparison of test_ops_registry.py and test_ops_torch.py).
 - ``torch`` is a session fixture: ``pytest.importorskip("torch")``, so tests that use it skip
   cleanly where PyTorch is not installed.
 
@@ -126,6 +128,50 @@ def check_grad(fn, *inputs, gradgrad=False, **kw):
     assert autograd.gradcheck(fn, inputs, **kw)
     if gradgrad:
         assert autograd.gradgradcheck(fn, inputs, **kw)
+
+
+# ---- comparing with PyTorch ---------------------------------------------------------------------
+def torch_dtype_name(t):
+    """A torch tensor's dtype as NumPy spells it (``torch.float32`` -> ``"float32"``)."""
+    return str(t.dtype).replace("torch.", "")
+
+
+def assert_matches_torch(torch, name, ours, theirs, outs, touts, rng, tol, label="",
+                         equal_nan=False):
+    """tapegrad's outputs ``outs`` (of inputs ``ours``) against PyTorch's ``touts`` (of
+    ``theirs``): each output's shape, dtype, values (``tol``: rtol/atol) and requires_grad; then
+    the input gradients of one random vector-Jacobian product over all outputs that require
+    grad: present where PyTorch's is (zero or None where PyTorch's is None), same shape, dtype
+    (the input's) and values. ``label`` is added to the value messages."""
+    assert len(outs) == len(touts)
+    ours_loss = theirs_loss = None
+    for k, (o, t) in enumerate(zip(outs, touts)):
+        assert o.shape == tuple(t.shape), f"{name} output {k}: shape {o.shape} vs {tuple(t.shape)}"
+        assert str(o.dtype) == torch_dtype_name(t), \
+            f"{name} output {k}: dtype {o.dtype} vs {t.dtype}"
+        np.testing.assert_allclose(o._data, t.detach().numpy(), equal_nan=equal_nan,
+                                   err_msg=f"{name} output {k}{label}", **tol)
+        assert o.requires_grad == t.requires_grad, f"{name} output {k}: requires_grad"
+        if t.requires_grad:
+            g = rng.standard_normal(o.shape).astype(o.dtype)
+            lo = (o * autograd.Tensor(g)).sum()
+            lt = (t * torch.tensor(g)).sum()
+            ours_loss = lo if ours_loss is None else ours_loss + lo
+            theirs_loss = lt if theirs_loss is None else theirs_loss + lt
+    if ours_loss is None:
+        return
+    ours_loss.backward()
+    theirs_loss.backward()
+    for i, (x, t) in enumerate(zip(ours, theirs)):
+        if not t.requires_grad:
+            continue
+        if t.grad is None:
+            assert x.grad is None or not np.any(x.grad._data), f"{name} input {i}: unused"
+            continue
+        assert x.grad is not None, f"{name}: no gradient for input {i}"
+        assert x.grad.shape == tuple(t.grad.shape) and x.grad.dtype == x.dtype
+        assert str(x.grad.dtype) == torch_dtype_name(t.grad)
+        np.testing.assert_allclose(x.grad._data, t.grad.numpy(), err_msg=f"{name} grad {i}", **tol)
 
 
 # ---- fixtures -----------------------------------------------------------------------------------

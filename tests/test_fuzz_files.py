@@ -442,21 +442,10 @@ def test_failed_loads_leave_every_file_as_it_was(kind, cut, tmp_path_factory):
 # ---- SIGKILL mid-save ---------------------------------------------------------------------------
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_kill_mid_save_at_random_points(tmp_path):
-    from test_serialization import check_after_kill, kill_saver_at_random, temp_files
-    path = tmp_path / "ck.safetensors"
-    autograd.save({"step": 0, "w": autograd.zeros(200_000)}, path)
-    rng = np.random.default_rng(2024)
-    orphans = 0
-    for _ in range(25):
-        FIGURES["kill mid-save"][0] += 1
-        last = kill_saver_at_random(path, rng, max_delay=0.05)
-        check_after_kill(path, last, 0)          # the previous (or the finished) version
-        left = temp_files(tmp_path)
-        assert len(left) <= 1
-        orphans += len(left)
-        autograd.save({"step": 0, "w": autograd.zeros(200_000)}, path)
-        assert temp_files(tmp_path) == []         # the next save reclaimed the orphan
-        FIGURES["kill mid-save"][1] += 1
+    from test_serialization import kill_save_rounds
+    FIGURES["kill mid-save"][0] += 25
+    orphans = kill_save_rounds(tmp_path, np.random.default_rng(2024), 25, max_delay=0.05)
+    FIGURES["kill mid-save"][1] += 25
     FIGURES["kill mid-save: orphans reclaimed"] = [orphans, orphans]
 
 

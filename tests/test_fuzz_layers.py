@@ -580,13 +580,6 @@ def _draw_probe(data, family):
     return spec, probe, data.draw(st.integers(0, 2 ** 16), label="seed")
 
 
-def _family_test(family, data, torch):
-    spec, probe, seed = _draw_probe(data, family)
-    assume(known(spec, probe) is None)
-    why, ours, theirs = check(spec, probe, seed)
-    assert why is None, f"{spec.name}, {probe.family} ({probe.detail}): {why}"
-
-
 FUZZ = settings(max_examples=50, deadline=None)
 
 
@@ -603,40 +596,17 @@ def test_fuzz_errors_are_clear_without_torch(family, data):
         assert _names_op(spec, ours.exc), f"{spec.name}, {probe.detail}: {ours!r}"
 
 
+@pytest.mark.parametrize("family", FAMILIES)
 @FUZZ
 @given(st.data())
-def test_fuzz_wrong_rank(torch, data):
-    _family_test("rank", data, torch)
-
-
-@FUZZ
-@given(st.data())
-def test_fuzz_wrong_channels(torch, data):
-    _family_test("channels", data, torch)
-
-
-@FUZZ
-@given(st.data())
-def test_fuzz_wrong_dtype(torch, data):
-    _family_test("dtype", data, torch)
-
-
-@FUZZ
-@given(st.data())
-def test_fuzz_empty_batch(torch, data):
-    _family_test("empty", data, torch)
-
-
-@FUZZ
-@given(st.data())
-def test_fuzz_nonfinite(torch, data):
-    _family_test("nonfinite", data, torch)
-
-
-@FUZZ
-@given(st.data())
-def test_fuzz_non_contiguous(torch, data):
-    _family_test("layout", data, torch)
+def test_fuzz_family_matches_torch(torch, family, data):
+    """A drawn layer and probe of ``family`` (one of ``FAMILIES``) is *good* (the module
+    docstring's rule: PyTorch's outputs and gradients, or a clear error where PyTorch
+    raises)."""
+    spec, probe, seed = _draw_probe(data, family)
+    assume(known(spec, probe) is None)
+    why, ours, theirs = check(spec, probe, seed)
+    assert why is None, f"{spec.name}, {probe.family} ({probe.detail}): {why}"
 
 
 if __name__ == "__main__":

@@ -358,53 +358,55 @@ def _finite_value_and_grad(loss, x):
     assert np.all(np.isfinite(x.grad._data)), x.grad._data
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_bce_with_logits_stable_at_1e4(torch, dtype):
-    for target in (np.zeros_like(BIG), np.ones_like(BIG), np.full_like(BIG, 0.5)):
-        for pw in (None, np.array([0.5, 2.0, 3.0])):
-            x = Tensor(BIG.astype(dtype), requires_grad=True)
-            kw = {} if pw is None else {"pos_weight": Tensor(pw.astype(dtype))}
-            loss = F.binary_cross_entropy_with_logits(x, Tensor(target.astype(dtype)), **kw)
-            _finite_value_and_grad(loss, x)
-            tx = torch.tensor(BIG.astype(dtype), requires_grad=True)
-            tkw = {} if pw is None else {"pos_weight": torch.tensor(pw.astype(dtype))}
-            tl = torch.nn.functional.binary_cross_entropy_with_logits(
-                tx, torch.tensor(target.astype(dtype)), **tkw)
-            tl.backward()
-            np.testing.assert_allclose(loss.item(), tl.item(), rtol=1e-6)
-            np.testing.assert_allclose(x.grad._data, tx.grad.numpy(), rtol=1e-5, atol=1e-7)
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_cross_entropy_stable_at_1e4(torch, dtype):
+def _stable_and_like_torch(torch, dtype, ours, theirs):
+    """``ours(x)``, a tapegrad loss of a leaf holding ``BIG`` (logits of magnitude 1e4), has a
+    finite value and gradient, and both agree with ``theirs(tx)``, PyTorch's loss of the same
+    leaf."""
     x = Tensor(BIG.astype(dtype), requires_grad=True)
-    target = np.array([1, 0])
-    loss = F.cross_entropy(x, Tensor(target))
-    _finite_value_and_grad(loss, x)
     tx = torch.tensor(BIG.astype(dtype), requires_grad=True)
-    tl = torch.nn.functional.cross_entropy(tx, torch.tensor(target))
+    loss = ours(x)
+    _finite_value_and_grad(loss, x)
+    tl = theirs(tx)
     tl.backward()
     np.testing.assert_allclose(loss.item(), tl.item(), rtol=1e-6)
     np.testing.assert_allclose(x.grad._data, tx.grad.numpy(), rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bce_with_logits_stable_at_1e4(torch, dtype):
+    for target in (np.zeros_like(BIG), np.ones_like(BIG), np.full_like(BIG, 0.5)):
+        for pw in (None, np.array([0.5, 2.0, 3.0])):
+            kw = {} if pw is None else {"pos_weight": Tensor(pw.astype(dtype))}
+            tkw = {} if pw is None else {"pos_weight": torch.tensor(pw.astype(dtype))}
+            _stable_and_like_torch(
+                torch, dtype,
+                lambda x: F.binary_cross_entropy_with_logits(x, Tensor(target.astype(dtype)),
+                                                             **kw),
+                lambda tx: torch.nn.functional.binary_cross_entropy_with_logits(
+                    tx, torch.tensor(target.astype(dtype)), **tkw))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_stable_at_1e4(torch, dtype):
+    target = np.array([1, 0])
+    _stable_and_like_torch(torch, dtype, lambda x: F.cross_entropy(x, Tensor(target)),
+                           lambda tx: torch.nn.functional.cross_entropy(tx, torch.tensor(target)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("log_target", [False, True])
 def test_kl_div_of_log_softmax_stable_at_1e4(torch, dtype, log_target):
-    logits = Tensor(BIG.astype(dtype), requires_grad=True)
     tgt_logits = BIG[::-1].copy().astype(dtype)
     tgt_logp = autograd.log_softmax(Tensor(tgt_logits), 1)
     target = tgt_logp if log_target else tgt_logp.exp()
-    loss = F.kl_div(autograd.log_softmax(logits, 1), target, reduction="batchmean",
-                    log_target=log_target)
-    _finite_value_and_grad(loss, logits)
-    tx = torch.tensor(BIG.astype(dtype), requires_grad=True)
     tt = torch.log_softmax(torch.tensor(tgt_logits), 1)
-    tl = torch.nn.functional.kl_div(torch.log_softmax(tx, 1), tt if log_target else tt.exp(),
-                                    reduction="batchmean", log_target=log_target)
-    tl.backward()
-    np.testing.assert_allclose(loss.item(), tl.item(), rtol=1e-6)
-    np.testing.assert_allclose(logits.grad._data, tx.grad.numpy(), rtol=1e-5, atol=1e-7)
+    _stable_and_like_torch(
+        torch, dtype,
+        lambda logits: F.kl_div(autograd.log_softmax(logits, 1), target, reduction="batchmean",
+                                log_target=log_target),
+        lambda tx: torch.nn.functional.kl_div(torch.log_softmax(tx, 1),
+                                              tt if log_target else tt.exp(),
+                                              reduction="batchmean", log_target=log_target))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -456,14 +458,9 @@ def test_softplus_based_losses_stable_at_1e4(dtype):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_multilabel_soft_margin_stable_at_1e4(torch, dtype):
     y = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]], dtype=dtype)
-    x = Tensor(BIG.astype(dtype), requires_grad=True)
-    loss = F.multilabel_soft_margin_loss(x, Tensor(y))
-    _finite_value_and_grad(loss, x)
-    tx = torch.tensor(BIG.astype(dtype), requires_grad=True)
-    tl = torch.nn.functional.multilabel_soft_margin_loss(tx, torch.tensor(y))
-    tl.backward()
-    np.testing.assert_allclose(loss.item(), tl.item(), rtol=1e-6)
-    np.testing.assert_allclose(x.grad._data, tx.grad.numpy(), rtol=1e-5, atol=1e-7)
+    _stable_and_like_torch(
+        torch, dtype, lambda x: F.multilabel_soft_margin_loss(x, Tensor(y)),
+        lambda tx: torch.nn.functional.multilabel_soft_margin_loss(tx, torch.tensor(y)))
 
 
 def test_bce_probabilities_at_the_edges(torch):

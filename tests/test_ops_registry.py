@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 import autograd
 import autograd.ops
 from autograd import Tensor
-from conftest import layouts, relayout, seeds
+from conftest import assert_matches_torch, layouts, relayout, seeds
 from opinfo import COVERED_ELSEWHERE, OPS, REGISTRY, Const, call_einsum, call_list
 
 EXAMPLES = 40 if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else 6
@@ -174,10 +174,6 @@ def test_forward(name, dtype, data, seed):
 
 
 # ---- against PyTorch --------------------------------------------------------------------------
-def _torch_dtype_name(t):
-    return str(t.dtype).replace("torch.", "")
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", TORCH_OPS)
 @few
@@ -194,33 +190,8 @@ def test_matches_torch(torch, name, dtype, data, seed):
     outs = _flat(_run(info, info.op, ours, sample, lambda c: Tensor(c.array.astype(dtype))))
     touts = _flat(_run(info, info.torch_fn(torch), theirs, sample,
                        lambda c: torch.tensor(c.array.astype(dtype))))
-    assert len(outs) == len(touts)
-    lo = lt = None
-    for k, (o, t) in enumerate(zip(outs, touts)):
-        assert o.shape == tuple(t.shape), f"{name} output {k}: {o.shape} vs {tuple(t.shape)}"
-        assert str(o.dtype) == _torch_dtype_name(t), f"{name} output {k}: {o.dtype} vs {t.dtype}"
-        np.testing.assert_allclose(o._data, t.detach().numpy(), equal_nan=True,
-                                   err_msg=f"{name} output {k} {sample}", **tol)
-        assert o.requires_grad == t.requires_grad, f"{name} output {k}: requires_grad"
-        if t.requires_grad:
-            g = rng.standard_normal(o.shape).astype(o.dtype)
-            a, b = (o * Tensor(g)).sum(), (t * torch.tensor(g)).sum()
-            lo, lt = (a, b) if lo is None else (lo + a, lt + b)
-    if lo is None:
-        return
-    lo.backward()
-    lt.backward()
-    for i, (x, t) in enumerate(zip(ours, theirs)):
-        if not t.requires_grad:
-            continue
-        if t.grad is None:
-            assert x.grad is None or not np.any(x.grad._data), f"{name} input {i}: unused"
-            continue
-        assert x.grad is not None, f"{name}: no gradient for input {i}"
-        assert x.grad.shape == tuple(t.grad.shape)
-        assert str(x.grad.dtype) == _torch_dtype_name(t.grad)
-        np.testing.assert_allclose(x.grad._data, t.grad.numpy(), err_msg=f"{name} grad {i}",
-                                   **tol)
+    assert_matches_torch(torch, name, ours, theirs, outs, touts, rng, tol, label=f" {sample}",
+                         equal_nan=True)
 
 
 # ---- the guard --------------------------------------------------------------------------------

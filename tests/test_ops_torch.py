@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import Tensor
-from conftest import broadcastable_shapes, seeds, shapes, values
+from conftest import (assert_matches_torch, broadcastable_shapes, seeds, shapes,
+                      torch_dtype_name, values)
 
 TOL = {"float32": dict(rtol=2e-4, atol=2e-5), "float64": dict(rtol=1e-9, atol=1e-11)}
 
@@ -164,38 +165,9 @@ def _(draw, rng):  # torch deprecates .T on other than 2-D tensors
     return [values(rng, draw(shapes(min_dims=2, max_dims=2)))], lambda M, x: x.T * 1.0
 
 
-@case("permute_transpose_movedim")
-def _(draw, rng):
-    shape = draw(shapes(min_dims=2))
-    nd = len(shape)
-    perm = tuple(draw(st.permutations(range(nd))))
-    d0, d1 = draw(st.integers(-nd, nd - 1)), draw(st.integers(-nd, nd - 1))
-    return ([values(rng, shape)],
-            lambda M, x: (x.permute(*perm), x.transpose(d0, d1), x.mT, x.movedim(d0, d1)))
-
-
-@st.composite
-def torch_basic_index(draw, shape):
-    """ints, positive-step slices, None and Ellipsis (what both libraries accept)."""
-    out = []
-    used_ellipsis = False
-    for n in shape:
-        kind = draw(st.sampled_from(["int", "slice", "none", "full"] +
-                                    ([] if used_ellipsis else ["ellipsis"])))
-        if kind == "int":
-            out.append(draw(st.integers(-n, n - 1)))
-        elif kind == "slice":
-            out.append(slice(draw(st.integers(0, n - 1)), draw(st.integers(1, n)),
-                             draw(st.integers(1, 2))))
-        elif kind == "none":
-            out.extend([None, slice(None)])
-        elif kind == "ellipsis":
-            used_ellipsis = True
-            out.append(Ellipsis)
-            break
-        else:
-            out.append(slice(None))
-    return tuple(out)
+@case("mT")
+def _(draw, rng):  # permute, transpose and movedim: the registry compares them with PyTorch
+    return [values(rng, draw(shapes(min_dims=2)))], lambda M, x: x.mT
 
 
 # ---- the comparison -----------------------------------------------------------------------------
@@ -226,45 +198,12 @@ def _as_list(out):
     return list(out) if isinstance(out, (tuple, list)) else [out]
 
 
-def _torch_dtype_name(t):
-    return str(t.dtype).replace("torch.", "")
-
-
 def _compare(torch, name, arrays, fn, dtype, rng):
-    tol = TOL[dtype]
     ours = [_to_ours(a, dtype) for a in arrays]
     theirs = [_to_torch(torch, a, dtype) for a in arrays]
     outs = _as_list(fn(_ours(), *ours))
     touts = _as_list(fn(_theirs(torch), *theirs))
-    assert len(outs) == len(touts)
-    ours_loss, theirs_loss = None, None
-    for k, (o, t) in enumerate(zip(outs, touts)):
-        assert o.shape == tuple(t.shape), f"{name} output {k}: shape {o.shape} vs {tuple(t.shape)}"
-        assert str(o.dtype) == _torch_dtype_name(t), \
-            f"{name} output {k}: dtype {o.dtype} vs {t.dtype}"
-        np.testing.assert_allclose(o._data, t.detach().numpy(), err_msg=f"{name} output {k}",
-                                   **tol)
-        assert o.requires_grad == t.requires_grad, f"{name} output {k}: requires_grad"
-        if t.requires_grad:
-            g = rng.standard_normal(o.shape).astype(o.dtype)
-            lo = (o * Tensor(g)).sum()
-            lt = (t * torch.tensor(g)).sum()
-            ours_loss = lo if ours_loss is None else ours_loss + lo
-            theirs_loss = lt if theirs_loss is None else theirs_loss + lt
-    if ours_loss is None:
-        return
-    ours_loss.backward()
-    theirs_loss.backward()
-    for i, (x, t) in enumerate(zip(ours, theirs)):
-        if not t.requires_grad:
-            continue
-        if t.grad is None:
-            assert x.grad is None or not np.any(x.grad._data), f"{name} input {i}: unused"
-            continue
-        assert x.grad is not None, f"{name}: no gradient for input {i}"
-        assert x.grad.shape == tuple(t.grad.shape) and x.grad.dtype == x.dtype
-        assert str(x.grad.dtype) == _torch_dtype_name(t.grad)
-        np.testing.assert_allclose(x.grad._data, t.grad.numpy(), err_msg=f"{name} grad {i}", **tol)
+    assert_matches_torch(torch, name, ours, theirs, outs, touts, rng, TOL[dtype])
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -290,7 +229,7 @@ def test_hardsigmoid_matches_torch(torch, dtype, shape, seed):
     touts = [torch.nn.functional.hardsigmoid(t), torch.nn.functional.hardsigmoid(t * 1.0, True)]
     g = rng.standard_normal(shape).astype(dtype)
     for o, ot in zip(outs, touts):
-        assert str(o.dtype) == _torch_dtype_name(ot) and o.shape == tuple(ot.shape)
+        assert str(o.dtype) == torch_dtype_name(ot) and o.shape == tuple(ot.shape)
         np.testing.assert_allclose(o._data, ot.detach().numpy(), **TOL[dtype])
     sum((o * Tensor(g)).sum() for o in outs).backward()
     sum((o * torch.tensor(g)).sum() for o in touts).backward()
@@ -371,7 +310,7 @@ DTYPE_CASES = [
 @pytest.mark.parametrize("name,fn", DTYPE_CASES, ids=[c[0] for c in DTYPE_CASES])
 def test_dtype_promotion_matches_torch(torch, name, fn):
     ours, theirs = fn(autograd), fn(torch)
-    assert str(ours.dtype) == _torch_dtype_name(theirs), name
+    assert str(ours.dtype) == torch_dtype_name(theirs), name
     np.testing.assert_allclose(np.asarray(ours._data, dtype=np.float64),
                                theirs.double().numpy(), rtol=1e-6)
 

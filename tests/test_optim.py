@@ -16,24 +16,14 @@ def _quadratic_problem(dtype=np.float64):
     return a, target, w0
 
 
-def _run_ours(opt_factory, steps=6):
+def _run(lib, opt_factory, steps=6):
+    """``steps`` steps of ``opt_factory([w])`` on the least-squares problem in ``lib``
+    (tapegrad's ``autograd`` or ``torch``); the final ``w`` as an array."""
     a, target, w0 = _quadratic_problem()
-    w = autograd.tensor(w0, requires_grad=True)
+    w = lib.tensor(w0, requires_grad=True)
     opt = opt_factory([w])
     for _ in range(steps):
-        loss = ((autograd.tensor(a) @ w - autograd.tensor(target)) ** 2).sum()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return w._data
-
-
-def _run_torch(torch, opt_factory, steps=6):
-    a, target, w0 = _quadratic_problem()
-    w = torch.tensor(w0, requires_grad=True)
-    opt = opt_factory([w])
-    for _ in range(steps):
-        loss = ((torch.tensor(a) @ w - torch.tensor(target)) ** 2).sum()
+        loss = ((lib.tensor(a) @ w - lib.tensor(target)) ** 2).sum()
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -58,15 +48,15 @@ ADAM_CONFIGS = [
 
 @pytest.mark.parametrize("cfg", SGD_CONFIGS)
 def test_sgd_matches_pytorch(torch, cfg):
-    np.testing.assert_allclose(_run_ours(lambda p: optim.SGD(p, **cfg)),
-                               _run_torch(torch, lambda p: torch.optim.SGD(p, **cfg)),
+    np.testing.assert_allclose(_run(autograd, lambda p: optim.SGD(p, **cfg)),
+                               _run(torch, lambda p: torch.optim.SGD(p, **cfg)),
                                rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("cfg", ADAM_CONFIGS)
 def test_adam_matches_pytorch(torch, cfg):
-    np.testing.assert_allclose(_run_ours(lambda p: optim.Adam(p, **cfg)),
-                               _run_torch(torch, lambda p: torch.optim.Adam(p, **cfg)),
+    np.testing.assert_allclose(_run(autograd, lambda p: optim.Adam(p, **cfg)),
+                               _run(torch, lambda p: torch.optim.Adam(p, **cfg)),
                                rtol=1e-9, atol=1e-12)
 
 

@@ -204,6 +204,29 @@ def _same_outcome(a, b):
     return True
 
 
+def _assert_same_result(a, b, what=None):
+    """Two ``(shape, values, input gradient)`` results, PyTorch's ``a`` and ours ``b``, are
+    equal."""
+    assert a[0] == b[0], (what, a[0], b[0])
+    np.testing.assert_array_equal(b[1], a[1])
+    np.testing.assert_array_equal(b[2], a[2])  # repeated indices accumulate
+
+
+def _index_both(torch, x, index_for):
+    """``x[index_for(lib.tensor)]`` in PyTorch and in tapegrad, then ``out.pow(2).sum()``
+    back-propagated: each library's ``(shape, values, input gradient)``, or the exception it
+    raised."""
+    def run(lib):
+        t = lib.tensor(x, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = t[index_for(lib.tensor)]
+        out.pow(2).sum().backward()
+        return tuple(out.shape), out.detach().numpy(), t.grad.numpy()
+
+    return _outcome(lambda: run(torch)), _outcome(lambda: run(autograd))
+
+
 @settings(max_examples=150)
 @given(data=st.data(), shape=st.lists(st.integers(1, 4), min_size=0, max_size=4).map(tuple))
 def test_getitem_matches_torch(torch, data, shape):
@@ -212,9 +235,7 @@ def test_getitem_matches_torch(torch, data, shape):
     a = _outcome(lambda: _run_getitem(torch, x, items, wrap))
     b = _outcome(lambda: _run_getitem(autograd, x, items, wrap))
     if _same_outcome(a, b):
-        assert a[0] == b[0], (items, a[0], b[0])
-        np.testing.assert_array_equal(b[1], a[1])
-        np.testing.assert_array_equal(b[2], a[2])  # repeated indices accumulate
+        _assert_same_result(a, b, items)
 
 
 GETITEM_CASES = [
@@ -246,21 +267,9 @@ GETITEM_CASES = [
 
 @pytest.mark.parametrize("index", GETITEM_CASES, ids=[repr(c) for c in GETITEM_CASES])
 def test_getitem_cases_match_torch(torch, index):
-    x = np.arange(60.0).reshape(3, 4, 5)
-
-    def run(lib):
-        t = lib.tensor(x, requires_grad=True)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            out = t[index]
-        out.pow(2).sum().backward()
-        return tuple(out.shape), out.detach().numpy(), t.grad.numpy()
-
-    a, b = _outcome(lambda: run(torch)), _outcome(lambda: run(autograd))
+    a, b = _index_both(torch, np.arange(60.0).reshape(3, 4, 5), lambda T: index)
     if _same_outcome(a, b):
-        assert a[0] == b[0]
-        np.testing.assert_array_equal(b[1], a[1])
-        np.testing.assert_array_equal(b[2], a[2])
+        _assert_same_result(a, b, index)
     elif not isinstance(a, ValueError) and not isinstance(index, float):
         assert str(b).startswith(str(a))  # PyTorch's IndexError messages, then the shape
 
@@ -281,19 +290,9 @@ def test_getitem_with_tensors_of_each_library(torch):
         lambda T: K[T(1.0)],
     ]
     for make in cases:
-        def run(lib):
-            t = lib.tensor(x, requires_grad=True)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                out = t[make(lib.tensor)]
-            out.pow(2).sum().backward()
-            return tuple(out.shape), out.detach().numpy(), t.grad.numpy()
-
-        a, b = _outcome(lambda: run(torch)), _outcome(lambda: run(autograd))
+        a, b = _index_both(torch, x, make)
         if _same_outcome(a, b):
-            assert a[0] == b[0]
-            np.testing.assert_array_equal(b[1], a[1])
-            np.testing.assert_array_equal(b[2], a[2])
+            _assert_same_result(a, b, make)
         else:
             assert str(b).startswith(str(a))
 

@@ -316,53 +316,51 @@ def test_custom_function_errors():
         SaveNumber.apply(f64(2))
 
 
+def _legendre_p3(Function):
+    """The tutorials' P3 activation, ``0.5 (5 x^3 - 3 x)``, as a custom ``Function`` of the
+    library whose ``Function`` base class is given."""
+
+    class LegendreP3(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return 0.5 * (5 * x ** 3 - 3 * x)
+
+        @staticmethod
+        def backward(ctx, grad):
+            x, = ctx.saved_tensors
+            return grad * 1.5 * (5 * x ** 2 - 1)
+
+    return LegendreP3
+
+
+def _fit_legendre_p3(lib, steps=50):
+    """``steps`` SGD steps of ``a + b P3(c + d x)`` on ``sin`` in ``lib`` (tapegrad's
+    ``autograd`` or ``torch``); the loss of every step."""
+    P3 = _legendre_p3(lib.autograd.Function)
+    xs = lib.from_numpy(np.linspace(-np.pi, np.pi, 200))
+    ys = lib.from_numpy(np.sin(np.linspace(-np.pi, np.pi, 200)))
+    params = [lib.tensor(v, dtype=lib.float64, requires_grad=True)
+              for v in [0.0, -1.0, 0.0, 0.3]]
+    losses = []
+    for _ in range(steps):
+        a, b, c, d = params
+        loss = ((a + b * P3.apply(c + d * xs)) - ys).pow(2).sum()
+        loss.backward()
+        losses.append(loss.item())
+        with lib.no_grad():
+            for p in params:
+                p -= 5e-6 * p.grad
+                p.grad = None
+    return losses
+
+
 def test_custom_function_matches_torch_in_a_two_layer_net(torch):
     """The tutorials' "polynomial_custom_function" style: a custom activation in a net."""
-
-    class LegendreP3(autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return 0.5 * (5 * x ** 3 - 3 * x)
-
-        @staticmethod
-        def backward(ctx, grad):
-            x, = ctx.saved_tensors
-            return grad * 1.5 * (5 * x ** 2 - 1)
-
-    class TorchP3(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return 0.5 * (5 * x ** 3 - 3 * x)
-
-        @staticmethod
-        def backward(ctx, grad):
-            x, = ctx.saved_tensors
-            return grad * 1.5 * (5 * x ** 2 - 1)
-
-    xs = np.linspace(-np.pi, np.pi, 200)
-    ys = np.sin(xs)
-    params = [0.0, -1.0, 0.0, 0.3]
-    ours = [Tensor(np.float64(v), requires_grad=True) for v in params]
-    theirs = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in params]
-    for _ in range(50):
-        a, b, c, d = ours
-        lo = ((a + b * LegendreP3.apply(c + d * Tensor(xs))) - Tensor(ys)).pow(2).sum()
-        lo.backward()
-        a, b, c, d = theirs
-        lt = ((a + b * TorchP3.apply(c + d * torch.from_numpy(xs))) - torch.from_numpy(ys)
-              ).pow(2).sum()
-        lt.backward()
-        np.testing.assert_allclose(lo.item(), lt.item(), rtol=1e-6)
-        with autograd.no_grad():
-            for p in ours:
-                p -= 5e-6 * p.grad
-                p.grad = None
-        with torch.no_grad():
-            for p in theirs:
-                p -= 5e-6 * p.grad
-                p.grad = None
+    ours, theirs = _fit_legendre_p3(autograd), _fit_legendre_p3(torch)
+    assert len(ours) == len(theirs) == 50
+    for lo, lt in zip(ours, theirs):
+        np.testing.assert_allclose(lo, lt, rtol=1e-6)
 
 
 # ---- the graph as PyTorch shows it -------------------------------------------------------------

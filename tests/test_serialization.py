@@ -476,19 +476,27 @@ def check_after_kill(path, last, first_step):
     return ck["step"]
 
 
+def kill_save_rounds(directory, rng, rounds, max_delay=0.03):
+    """``rounds`` times: SIGKILL a saver of ``directory/ck.safetensors`` at a random moment;
+    the file must hold a complete version, at most one orphaned temporary file may be left,
+    and the next save must reclaim it. Returns how many orphans were left in all."""
+    path = directory / "ck.safetensors"
+    autograd.save({"step": 0, "w": autograd.zeros(200_000)}, path)
+    orphans = 0
+    for _ in range(rounds):
+        last = kill_saver_at_random(path, rng, max_delay=max_delay)
+        check_after_kill(path, last, 0)          # the previous (or the finished) version
+        left = temp_files(directory)
+        assert len(left) <= 1
+        orphans += len(left)
+        autograd.save({"step": 0, "w": autograd.zeros(200_000)}, path)
+        assert temp_files(directory) == []       # the next save reclaimed the orphan
+    return orphans
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_sigkill_mid_save_keeps_the_previous_file_and_the_next_save_reclaims(tmp_path):
-    path = tmp_path / "ck.safetensors"
-    autograd.save({"step": 0, "w": autograd.zeros(200_000)}, path)
-    rng = np.random.default_rng(0)
-    orphans = 0
-    for _ in range(10):
-        last = kill_saver_at_random(path, rng)
-        check_after_kill(path, last, 0)
-        orphans += len(temp_files(tmp_path))
-        assert len(temp_files(tmp_path)) <= 1
-        autograd.save({"step": 0, "w": autograd.zeros(200_000)}, path)   # reclaims
-        assert temp_files(tmp_path) == []
+    orphans = kill_save_rounds(tmp_path, np.random.default_rng(0), 10)
     assert orphans >= 1, "no kill landed mid-write; the test checked nothing"
 
 
