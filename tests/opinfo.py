@@ -57,6 +57,18 @@ class Const:
         self.array = np.asarray(array)
 
 
+def sample_tensor(lib, a, dtype, requires_grad=True):
+    """A sample's input as a tensor of ``lib`` (tapegrad's ``autograd`` or ``torch``): a float
+    array becomes a leaf of ``dtype`` (requiring grad unless ``requires_grad=False``), a
+    :class:`Const` a constant of ``dtype``, an integer or bool array a constant of its dtype."""
+    if isinstance(a, Const):
+        return lib.tensor(a.array.astype(dtype))
+    a = np.asarray(a)
+    if a.dtype.kind == "f":
+        return lib.tensor(a.astype(dtype), requires_grad=requires_grad)
+    return lib.tensor(a.copy())
+
+
 class Sample:
     """The inputs of one call: arrays (or :class:`Const`), then the op's other arguments."""
 

@@ -27,7 +27,8 @@ import autograd
 import autograd.ops
 from autograd import Tensor
 from conftest import assert_matches_torch, layouts, relayout, seeds
-from opinfo import COVERED_ELSEWHERE, OPS, REGISTRY, Const, call_einsum, call_list
+from opinfo import (COVERED_ELSEWHERE, OPS, REGISTRY, Const, call_einsum, call_list,
+                    sample_tensor)
 
 EXAMPLES = 40 if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else 6
 few = settings(max_examples=EXAMPLES, phases=[Phase.explicit, Phase.reuse, Phase.generate])
@@ -39,28 +40,6 @@ DTYPES = ["float32", "float64"]
 
 
 # ---- building each library's inputs ----------------------------------------------------------
-def _is_float(a):
-    return isinstance(a, np.ndarray) and a.dtype.kind == "f"
-
-
-def _ours(a, dtype, requires_grad=True):
-    if isinstance(a, Const):
-        return Tensor(a.array.astype(dtype))
-    a = np.asarray(a)
-    if a.dtype.kind == "f":
-        return Tensor(a.astype(dtype), requires_grad=requires_grad)
-    return Tensor(a.copy())
-
-
-def _theirs(torch, a, dtype):
-    if isinstance(a, Const):
-        return torch.tensor(a.array.astype(dtype))
-    a = np.asarray(a)
-    if a.dtype.kind == "f":
-        return torch.tensor(a.astype(dtype), requires_grad=True)
-    return torch.tensor(a)
-
-
 def _ref_input(a, dtype):
     """The reference's input: the same values (rounded to ``dtype``) in float64."""
     if isinstance(a, Const):
@@ -97,7 +76,7 @@ def _run(info, f, tensors, sample, conv=None):
 def test_gradcheck(name, data, seed, layout):
     info = REGISTRY[name]
     sample, _ = _draw(info, data, seed)
-    tensors = [_ours(a, np.float64) for a in sample.inputs]
+    tensors = [sample_tensor(autograd, a, np.float64) for a in sample.inputs]
     wrt = [i for i, t in enumerate(tensors) if t.requires_grad]
     assert wrt, f"{name}: the sample has no floating input"
     lay = layout if info.layouts else "contiguous"
@@ -128,7 +107,7 @@ def test_gradcheck(name, data, seed, layout):
 def test_forward(name, dtype, data, seed):
     info = REGISTRY[name]
     sample, rng = _draw(info, data, seed)
-    tensors = [_ours(a, dtype, requires_grad=info.grad) for a in sample.inputs]
+    tensors = [sample_tensor(autograd, a, dtype, requires_grad=info.grad) for a in sample.inputs]
     conv = (lambda c: Tensor(c.array.astype(dtype)))
     outs = _flat(_run(info, info.op, tensors, sample, conv))
     refs = _flat(_run(info, info.ref, [_ref_input(a, dtype) for a in sample.inputs], sample,
@@ -183,8 +162,8 @@ def test_matches_torch(torch, name, dtype, data, seed):
     sample, rng = _draw(info, data, seed)
     tol = info.torch_tolerance(dtype)
     grad = info.grad and info.torch_grad
-    ours = [_ours(a, dtype, requires_grad=grad) for a in sample.inputs]
-    theirs = [_theirs(torch, a, dtype) for a in sample.inputs]
+    ours = [sample_tensor(autograd, a, dtype, requires_grad=grad) for a in sample.inputs]
+    theirs = [sample_tensor(torch, a, dtype) for a in sample.inputs]
     if not grad:
         theirs = [t.detach() for t in theirs]
     outs = _flat(_run(info, info.op, ours, sample, lambda c: Tensor(c.array.astype(dtype))))

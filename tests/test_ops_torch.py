@@ -20,6 +20,7 @@ import autograd
 from autograd import Tensor
 from conftest import (assert_matches_torch, broadcastable_shapes, seeds, shapes,
                       torch_dtype_name, values)
+from opinfo import sample_tensor
 
 TOL = {"float32": dict(rtol=2e-4, atol=2e-5), "float64": dict(rtol=1e-9, atol=1e-11)}
 
@@ -171,36 +172,13 @@ def _(draw, rng):  # permute, transpose and movedim: the registry compares them 
 
 
 # ---- the comparison -----------------------------------------------------------------------------
-class Const:
-    """A floating input that does not require grad (e.g. nll_loss's class weights)."""
-
-    def __init__(self, array):
-        self.array = array
-
-
-def _to_ours(a, dtype):
-    if isinstance(a, Const):
-        return Tensor(a.array.astype(dtype))
-    if a.dtype.kind == "f":
-        return Tensor(a.astype(dtype), requires_grad=True)
-    return Tensor(a.copy())
-
-
-def _to_torch(torch, a, dtype):
-    if isinstance(a, Const):
-        return torch.tensor(a.array.astype(dtype))
-    if a.dtype.kind == "f":
-        return torch.tensor(a.astype(dtype), requires_grad=True)
-    return torch.tensor(a)
-
-
 def _as_list(out):
     return list(out) if isinstance(out, (tuple, list)) else [out]
 
 
 def _compare(torch, name, arrays, fn, dtype, rng):
-    ours = [_to_ours(a, dtype) for a in arrays]
-    theirs = [_to_torch(torch, a, dtype) for a in arrays]
+    ours = [sample_tensor(autograd, a, dtype) for a in arrays]
+    theirs = [sample_tensor(torch, a, dtype) for a in arrays]
     outs = _as_list(fn(_ours(), *ours))
     touts = _as_list(fn(_theirs(torch), *theirs))
     assert_matches_torch(torch, name, ours, theirs, outs, touts, rng, TOL[dtype])
