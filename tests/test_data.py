@@ -1126,7 +1126,9 @@ def test_worker_options_are_checked_like_pytorch():
     with pytest.raises(ValueError, match="prefetch_factor"):
         DataLoader(ds, num_workers=1, prefetch_factor=0)
     assert DataLoader(ds, num_workers=2).prefetch_factor == 2
-    loader = DataLoader(ds, num_workers=1, collate_fn=lambda b: b)
+    # a start method that pickles the loader (spawn; forkserver too): a lambda cannot travel.
+    # (Under fork, the default before Numba's OpenMP has started, it runs, as in PyTorch.)
+    loader = DataLoader(ds, num_workers=1, collate_fn=lambda b: b, multiprocessing_context="spawn")
     with pytest.raises(Exception, match="must be defined at the top level"):
         next(iter(loader))
 
