@@ -15,6 +15,7 @@ error message.
 import traceback
 
 from . import graph as function
+from .grad_mode import _FreshContextDecorator
 
 __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]
 
@@ -55,7 +56,7 @@ class set_detect_anomaly:
         return False
 
 
-class detect_anomaly:
+class detect_anomaly(_FreshContextDecorator):
     """Context manager (and decorator) that turns on anomaly detection
     (``torch.autograd.detect_anomaly``).
 
@@ -84,11 +85,5 @@ class detect_anomaly:
         function._anomaly_mode[0] = self.prev
         return False
 
-    def __call__(self, fn):
-        import functools
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with detect_anomaly(self.check_nan):
-                return fn(*args, **kwargs)
-        return wrapper
+    def _copy(self):
+        return detect_anomaly(self.check_nan)

@@ -87,6 +87,22 @@ class _GradModeBase:
         return wrapper
 
 
+class _FreshContextDecorator:
+    """Used as a decorator, enter a fresh copy of this context manager (:meth:`_copy`) around
+    each call, so that nested, recursive and concurrent calls never share the saved state."""
+
+    def _copy(self):
+        raise NotImplementedError
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self._copy():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
 class _NoParamDecorator(_GradModeBase):
     """Also usable as a bare decorator, ``@no_grad`` without parentheses (as PyTorch's)."""
 
@@ -140,7 +156,7 @@ class set_grad_enabled(_GradModeBase):
         return super().__call__(fn)
 
 
-class inference_mode(_GradModeBase):
+class inference_mode(_FreshContextDecorator, _GradModeBase):
     """Context manager / decorator for inference (``torch.inference_mode(mode=True)``).
 
     Inside it ops record no graph, as under :class:`no_grad`, and
@@ -176,10 +192,5 @@ class inference_mode(_GradModeBase):
         _inference.set(self._prev[1])
         return False
 
-    def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with inference_mode(self._on):
-                return fn(*args, **kwargs)
-
-        return wrapper
+    def _copy(self):
+        return inference_mode(self._on)
