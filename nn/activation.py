@@ -46,7 +46,9 @@ class _Activation(Module):
     _show_inplace = True
 
     def forward(self, input):
-        return type(self)._function(input, *(getattr(self, name) for name in self._args))
+        if not self._args:   # Sigmoid, Tanh, ...: no generator and star-call on the hot path
+            return type(self)._function(input)
+        return type(self)._function(input, *[getattr(self, name) for name in self._args])
 
     def extra_repr(self):
         parts = []
