@@ -77,7 +77,7 @@ def _kernel_grads(op, depends_on, arrays):
     for arr in arrays:
         if arr is None:
             out.append(None)
-        elif grad_mode._state.enabled:
+        elif grad_mode.grad_enabled():
             out.append(KernelGradient.apply(*depends_on, result=arr, op=op))
         else:
             out.append(Tensor._make(arr, False, None))

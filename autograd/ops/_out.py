@@ -44,7 +44,7 @@ def with_out(op, fn, out, *args, **kwargs):
     """
     if not isinstance(out, Tensor):
         raise TypeError(f"{op}(): argument 'out' must be Tensor, not {type(out).__name__}")
-    if grad_mode._state.enabled and (out.requires_grad or _requires_grad(args)
+    if grad_mode.grad_enabled() and (out.requires_grad or _requires_grad(args)
                                      or _requires_grad(kwargs.values())):
         raise RuntimeError(f"{op}(): functions with out=... arguments don't support automatic "
                            "differentiation, but one of the arguments requires grad.")

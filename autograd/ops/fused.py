@@ -115,7 +115,7 @@ class ScaledDotProductAttention(Node):
         q, k, v, out, lse = ctx.saved_tensors
         add, mask3, midx, is_causal, scale = ctx.conf
         nq, nk, nv = ctx.needs_input_grad[:3]
-        if grad_mode._state.enabled:  # create_graph: differentiable recomputation
+        if grad_mode.grad_enabled():  # create_graph: differentiable recomputation
             causal = _additive_mask(None, True, q.shape[-2], k.shape[-2], q.dtype) \
                 if is_causal else None
             p = _attention_probs(q, k, scale, None, add if add is not None else causal)
@@ -221,7 +221,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             raise RuntimeError(f"{_SDPA}: attn_mask of shape {mask_shape} does not broadcast to "
                                f"the attention weights' shape {batch + (L, S)}")
     grad_mask = (isinstance(attn_mask, Tensor) and attn_mask.requires_grad
-                 and grad_mode._state.enabled)
+                 and grad_mode.grad_enabled())
     if dropout_p > 0.0 or grad_mask:
         add = None if grad_mask else _additive_mask(attn_mask, is_causal, L, S, query.dtype)
         mask_t = attn_mask.to(query.dtype) if grad_mask else None
@@ -282,7 +282,7 @@ class CrossEntropyIndices(Node):
             coef = grad / ctx.denom
         else:
             coef = grad.reshape(N, D) if reduction == "none" else grad
-        if grad_mode._state.enabled:  # create_graph: the same formula with Tensor ops
+        if grad_mode.grad_enabled():  # create_graph: the same formula with Tensor ops
             valid = (t2 != ignore_index)
             t = np.where(valid, t2, 0)
             onehot = np.zeros((N, C, D), dtype=x.dtype)
@@ -388,7 +388,7 @@ class LayerNorm(Node):
         x, weight, mean, rstd = ctx.saved_tensors
         nd, eps = ctx.conf
         nx, nw, nb = ctx.needs_input_grad[:3]
-        if grad_mode._state.enabled:  # create_graph: recompute with Tensor ops
+        if grad_mode.grad_enabled():  # create_graph: recompute with Tensor ops
             dims = tuple(range(-nd, 0))
             xc = x - x.mean(dims, keepdim=True)
             rs = ((xc * xc).mean(dims, keepdim=True) + eps).rsqrt()
@@ -427,7 +427,7 @@ class BatchNormTrain(Node):
     def backward(ctx, grad):
         x, weight, mean, rstd = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad[:3]
-        if grad_mode._state.enabled:  # create_graph: recompute with Tensor ops
+        if grad_mode.grad_enabled():  # create_graph: recompute with Tensor ops
             dims = (0,) + tuple(range(2, x.ndim))
             shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
             xc = x - x.mean(dims, keepdim=True)

@@ -850,7 +850,7 @@ def setitem(input, index, value):
     target = view.shape if adv is None else _adv_shape(view.shape, adv)
     value = _value_for(input, value, target, adv is not None)
     try:
-        if grad_mode._state.enabled and (input.requires_grad or (
+        if grad_mode.grad_enabled() and (input.requires_grad or (
                 isinstance(value, Tensor) and value.requires_grad)):
             input._inplace("setitem", lambda t, v: IndexPut.apply(t, v, basic, adv), value)
             return
