@@ -340,6 +340,25 @@ def test_elementwise_and_shape_ops():
     assert "table" in {i.name for i in proto.graph.initializer}
 
 
+def test_integer_pow_remainder_fmod_export():
+    class IntOps(nn.Module):
+        def forward(self, x):
+            return x ** 2, x % 3, autograd.fmod(x, 3), autograd.remainder(x, -4)
+
+    x = autograd.tensor(np.arange(-6, 6, dtype=np.int64).reshape(3, 4))
+    check(IntOps(), x, autograd.tensor(np.arange(-8, 8, dtype=np.int64).reshape(4, 4)))
+
+
+def test_bitwise_ops_raise_naming_the_op():
+    class Bits(nn.Module):
+        def forward(self, x):
+            return autograd.bitwise_and(x, 6)
+
+    x = autograd.tensor(np.arange(12, dtype=np.int64).reshape(3, 4))
+    with pytest.raises(UnsupportedOperatorError, match="bitwise_and"):
+        export(Bits(), x, io.BytesIO())
+
+
 # ---- what cannot be exported -------------------------------------------------------------------
 def test_an_unmapped_op_raises_naming_it():
     class Det(nn.Module):

@@ -224,6 +224,12 @@ def _compare(ctx):
         eq = ctx.node("Equal", [ctx.arg(0, like), ctx.arg(1, like)])[0]
         ctx.node("Not", [eq], [ctx.output])
         return
+    if ufunc in (np.power, np.remainder, np.fmod):   # integer pow / remainder / fmod
+        # ONNX Mod: fmod=0 takes the divisor's sign (Python's %, torch.remainder), fmod=1 the
+        # dividend's (C's fmod, torch.fmod)
+        kind = ("Pow", {}) if ufunc is np.power else ("Mod", {"fmod": int(ufunc is np.fmod)})
+        ctx.node(kind[0], [ctx.arg(0, like), ctx.arg(1, like)], [ctx.output], **kind[1])
+        return
     op = _COMPARE.get(ufunc)
     if op is None:
         raise ctx.unsupported(f"the comparison {getattr(ufunc, '__name__', ufunc)} has no "

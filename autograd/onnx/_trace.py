@@ -79,8 +79,8 @@ def _apply_traced(cls, *args, **attrs):
     return out
 
 
-def _compare_traced(ufunc, a, b):
-    out = _ORIG["_compare"](ufunc, a, b)
+def _compare_traced(ufunc, a, b, op=None):
+    out = _ORIG["_compare"](ufunc, a, b, op)
     tr = _active[-1]
     tr.records.append(Record(Compare, (a, b), {"ufunc": ufunc}, out, len(tr.records)))
     return out
