@@ -461,6 +461,16 @@ class Tensor:
         _graph.mark_hooked(self)
         return _add_hook(ex.post_accumulate, hook)
 
+    def _clear_grad(self, set_to_none=True):
+        """One tensor's share of ``Module.zero_grad`` / ``Optimizer.zero_grad``: drop ``.grad``
+        (``set_to_none=True``, PyTorch 2's default) or zero it in place."""
+        if self._grad is None:
+            return
+        if set_to_none:
+            self.grad = None
+        else:
+            self._grad._data[...] = 0
+
     def retain_grad(self):
         """Make backward fill ``.grad`` of this non-leaf tensor (a no-op on leaves)."""
         if self.grad_fn is None:

@@ -332,12 +332,7 @@ class Module:
         """Reset the gradients of all parameters: to ``None`` (default, as PyTorch 2) or to
         zeros."""
         for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad._data[...] = 0
+            p._clear_grad(set_to_none)
 
     def apply(self, fn):
         """Call ``fn(module)`` on every descendant and then on this module (children first, as

@@ -151,12 +151,7 @@ class Optimizer:
         """Reset the gradients of all optimized parameters to ``None`` (default) or zero."""
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad._data[...] = 0
+                p._clear_grad(set_to_none)
 
     def step(self, closure=None):
         """Update every parameter that has a gradient once; returns ``closure()``'s loss.
