@@ -57,8 +57,9 @@ def _default_context():
     process (a forked child of a process that ran an OpenMP parallel region is terminated by
     Numba if it runs one). After that, ``forkserver`` (``spawn`` where there is none), which
     re-imports the main script in a fresh process; a script without the guard would run its
-    whole program again there, so for such a script tapegrad still forks (its workers then
-    must not run a parallel kernel: Numba stops a worker that does, and the loader raises)."""
+    whole program again there, so for such a script tapegrad still forks; its workers then run
+    every tapegrad kernel's serial twin (:mod:`kernels._twin` switches a process forked after
+    OpenMP started to serial), so tapegrad ops in a dataset work there too."""
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and (not _runtime._numba_omp_started() or not _main_is_guarded()):
         return multiprocessing.get_context("fork")
@@ -153,8 +154,9 @@ class DataLoader:
       OpenMP, which runs Numba's parallel loops, is not fork-safe once a parallel region has
       run (Numba terminates a forked child that runs one). ``forkserver`` imports the main
       script again, so it needs ``if __name__ == "__main__":``; a script without that guard
-      keeps ``fork`` (and its workers must not run tapegrad's parallel kernels: a dataset that
-      only reads and transforms data does not). ``persistent_workers=True`` starts workers once
+      keeps ``fork``, and its workers run tapegrad's kernels serially (each kernel's serial
+      twin, chosen automatically in a forked child; other OpenMP code in a worker, e.g. the
+      user's own Numba ``parallel=True`` functions, is still unsafe). ``persistent_workers=True`` starts workers once
       per run instead of once per epoch, so they are forked before the first training step.
     * Batches come back pickled, their arrays out of band (two copies of a batch in all, see
       ``autograd/data/_worker.py``).
@@ -460,8 +462,9 @@ def _cores():
 def _warn_if_fork_unsafe():
     if _runtime._numba_omp_started():
         warnings.warn("DataLoader: multiprocessing_context='fork' after Numba's OpenMP thread "
-                      "pool has started: GNU OpenMP is not fork-safe and a worker may hang in "
-                      "a parallel kernel; use 'forkserver' (the default) or 'spawn'",
+                      "pool has started: GNU OpenMP is not fork-safe; tapegrad's kernels run "
+                      "serially in the workers, but other OpenMP code there (your own Numba "
+                      "parallel functions) may hang; use 'forkserver' (the default) or 'spawn'",
                       RuntimeWarning, stacklevel=5)
 
 
