@@ -100,7 +100,8 @@ def _f32_from_bits(typingctx, bits):
 @njit(cache=True, inline="always", error_model="numpy")
 def _exp_f32(x):
     """``exp(x)`` in float32, max relative error 2.6e-7 (~2 ulp) for ``-87 <= x <= 88`` (clamped
-    outside: 1.6e-38 and 1.7e38, which the gates treat as 0 and inf). Cody & Waite's range
+    outside: 1.6e-38 and 1.7e38, which the gates treat as 0 and inf; exactly 0 and inf at
+    ``-inf`` and ``inf``). Cody & Waite's range
     reduction ``x = n ln2 + r``, ``|r| <= ln2 / 2``, the degree-6 Taylor polynomial of ``e^r``
     (truncation error ``r^7 / 7! < 1.3e-7``) and ``2^n`` built in the exponent bits."""
     x = min(max(x, np.float32(-87.0)), np.float32(88.0))
@@ -112,7 +113,11 @@ def _exp_f32(x):
     p = p * r + np.float32(0.5)
     p = p * r + np.float32(1)
     p = p * r + np.float32(1)
-    return p * _f32_from_bits(np.int32((np.int32(n) + np.int32(127)) << np.int32(23)))
+    r = p * _f32_from_bits(np.int32((np.int32(n) + np.int32(127)) << np.int32(23)))
+    # exact at the infinities (selects, so the loop still vectorises): a gate of an infinite
+    # pre-activation must be exactly 0 or 1, so that its derivative is exactly 0, as PyTorch's
+    r = np.float32(np.inf) if x == np.float32(np.inf) else r
+    return np.float32(0.0) if x == np.float32(-np.inf) else r
 
 
 def _exp(x):

@@ -528,7 +528,14 @@ class _MultiProcessIter:
                 return
             if isinstance(task, (list, tuple)):
                 task = [int(i) for i in task]
-        self._pool.conns[wid].send((self._epoch, self._send_idx, task))
+        try:
+            self._pool.conns[wid].send((self._epoch, self._send_idx, task))
+        except OSError:   # a broken pipe: the worker died between two tasks
+            proc = self._pool.procs[wid]
+            proc.join(5)
+            if proc.is_alive():
+                raise
+            self._raise_dead([wid])
         self._outstanding[self._send_idx] = wid
         self._send_idx += 1
 
@@ -562,11 +569,15 @@ class _MultiProcessIter:
         dead = [sentinels[r] for r in ready if r in sentinels and sentinels[r] not in got]
         dead = [w for w in dead if not self._pool.procs[w].is_alive()]
         if dead:
-            pids = ", ".join(str(self._pool.procs[w].pid) for w in dead)
-            codes = ", ".join(str(self._pool.procs[w].exitcode) for w in dead)
-            self._finish()
-            raise RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly "
-                               f"(exit code(s) {codes})")
+            self._raise_dead(dead)
+
+    def _raise_dead(self, dead):
+        """Stop the pool and raise PyTorch's error for the workers ``dead`` (indices)."""
+        pids = ", ".join(str(self._pool.procs[w].pid) for w in dead)
+        codes = ", ".join(str(self._pool.procs[w].exitcode) for w in dead)
+        self._finish()
+        raise RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly "
+                           f"(exit code(s) {codes})")
 
     def __next__(self):
         if self._done:

@@ -382,7 +382,8 @@ class Hardtanh(Node):
     def backward(ctx, grad):
         a, = ctx.saved_tensors
         # PyTorch's hardtanh_backward: no gradient at or beyond the bounds (exclusive)
-        return grad * ((a > ctx.lo) & (a < ctx.hi)), None, None
+        # (a NaN input passes its gradient, as PyTorch: the mask is "not at or beyond a bound")
+        return grad * ~((a <= ctx.lo) | (a >= ctx.hi)), None, None
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
