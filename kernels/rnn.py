@@ -104,9 +104,9 @@ def _exp_f32(x):
     ``-inf`` and ``inf``). Cody & Waite's range
     reduction ``x = n ln2 + r``, ``|r| <= ln2 / 2``, the degree-6 Taylor polynomial of ``e^r``
     (truncation error ``r^7 / 7! < 1.3e-7``) and ``2^n`` built in the exponent bits."""
-    x = min(max(x, np.float32(-87.0)), np.float32(88.0))
-    n = (x * np.float32(1.44269504) + np.float32(12582912.0)) - np.float32(12582912.0)  # round
-    r = x - n * np.float32(0.693359375) - n * np.float32(-2.12194440e-4)  # ln2 = hi + lo
+    xc = min(max(x, np.float32(-87.0)), np.float32(88.0))
+    n = (xc * np.float32(1.44269504) + np.float32(12582912.0)) - np.float32(12582912.0)  # round
+    r = xc - n * np.float32(0.693359375) - n * np.float32(-2.12194440e-4)  # ln2 = hi + lo
     p = np.float32(1.0 / 720) * r + np.float32(1.0 / 120)
     p = p * r + np.float32(1.0 / 24)
     p = p * r + np.float32(1.0 / 6)

@@ -285,12 +285,6 @@ KNOWN = [
                                "dependent); tapegrad's is NaN (autograd/ops/activations.py Elu)")
     for name in ("ELU", "SELU", "CELU")
 ] + [
-    (name, "nonfinite", "", "kernels/rnn.py (the float32 gate kernels of 2026-12-07): at an "
-                            "infinite input, rows of the input-weight gradient that PyTorch "
-                            "makes NaN (0 * inf) come out finite; to fix in the fused backward "
-                            "(the code before matched PyTorch)")
-    for name in ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell")
-] + [
     (name, "empty", "", "PyTorch's own pixel_(un)shuffle backward raises on an empty batch; "
                         "tapegrad's gives the empty gradient (nn/pixelshuffle.py)")
     for name in ("PixelShuffle", "PixelUnshuffle")
