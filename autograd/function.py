@@ -43,7 +43,7 @@ from .graph import Node, _seq
 __all__ = ["Function", "FunctionCtx", "once_differentiable", "InplaceFunction",
            "NestedIOFunction"]
 
-_grad = grad_mode._state
+_grad_enabled = grad_mode.grad_enabled
 
 
 class FunctionCtx:
@@ -263,7 +263,7 @@ class Function(metaclass=_FunctionMeta):
         nxt = []
         needs = []
         record = False
-        enabled = _grad.enabled
+        enabled = _grad_enabled()
         for a in args:
             if isinstance(a, Tensor) and a.requires_grad and enabled:
                 record = True
@@ -384,7 +384,7 @@ def once_differentiable(fn):
     def wrapper(ctx, *args):
         with grad_mode.no_grad():
             outputs = fn(ctx, *args)
-        if not _grad.enabled:
+        if not _grad_enabled():
             return outputs
         requires = any(isinstance(a, Tensor) and a.requires_grad for a in args)
         if not requires:

@@ -27,24 +27,6 @@ _inference = contextvars.ContextVar("tapegrad_inference_mode", default=False)
 grad_enabled = _enabled.get
 
 
-class _State:
-    """Read-only view of this thread's modes, kept for code that reads ``_state.enabled``
-    (cold paths; hot paths call :data:`grad_enabled`)."""
-
-    __slots__ = ()
-
-    @property
-    def enabled(self):
-        return _enabled.get()
-
-    @property
-    def inference(self):
-        return _inference.get()
-
-
-_state = _State()
-
-
 def is_grad_enabled():
     """Return ``True`` if ops currently record the graph for backward (in this thread)."""
     return _enabled.get()
