@@ -1493,6 +1493,8 @@ def _wrap_dim(dim, ndim, op):
         IndexError: PyTorch's "Dimension out of range" message, naming the op.
     """
     n = max(ndim, 1)
+    if dim.__class__ is int and -n <= dim < n:  # the common case, without the ABC check
+        return dim + n if dim < 0 else dim
     if not isinstance(dim, (numbers.Integral,)) or isinstance(dim, bool):
         raise TypeError(f"{op}: dim must be an int, got {dim!r}")
     if dim < -n or dim >= n:

@@ -151,7 +151,10 @@ class Permute(Node):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.permute(tuple(np.argsort(ctx.dims)))
+        inverse = [0] * len(ctx.dims)
+        for i, d in enumerate(ctx.dims):
+            inverse[d] = i
+        return Permute.apply(grad, tuple(inverse))
 
 
 def permute(input, *dims):
@@ -179,9 +182,11 @@ def transpose(input, dim0, dim1):
     if nd == 0:
         return input
     d0, d1 = _wrap_dim(dim0, nd, "transpose"), _wrap_dim(dim1, nd, "transpose")
+    if d0 == d1:
+        return input
     dims = list(range(nd))
     dims[d0], dims[d1] = dims[d1], dims[d0]
-    return permute(input, tuple(dims))
+    return Permute.apply(input, tuple(dims))  # a valid permutation: permute's checks not needed
 
 
 swapaxes = transpose
