@@ -285,6 +285,12 @@ KNOWN = [
                                "dependent); tapegrad's is NaN (autograd/ops/activations.py Elu)")
     for name in ("ELU", "SELU", "CELU")
 ] + [
+    (name, "nonfinite", "nan", "PyTorch's hardtanh backward at a NaN input is 0 inside its "
+                               "vectorised blocks of 16 and passes the gradient in the scalar "
+                               "tail (position-dependent); tapegrad's always passes it, as "
+                               "PyTorch's scalar path (autograd/ops/activations.py)")
+    for name in ("Hardtanh", "ReLU6")
+] + [
     (name, "empty", "", "PyTorch's own pixel_(un)shuffle backward raises on an empty batch; "
                         "tapegrad's gives the empty gradient (nn/pixelshuffle.py)")
     for name in ("PixelShuffle", "PixelUnshuffle")
