@@ -78,40 +78,15 @@ from . import _notice
 
 _notice.install()  # one stderr line when kernels compile on first use (cold Numba cache)
 
-from .conv import (col2im, conv2d_backward, conv2d_forward, conv2d_output_size,  # noqa: E402
-                   conv_transpose2d_backward, conv_transpose2d_forward,
-                   conv_transpose2d_output_size, im2col)
-from .depthwise import (depthwise_applicable, depthwise_conv2d_backward,  # noqa: E402
-                        depthwise_conv2d_forward)
-from .winograd import (conv2d_winograd_backward, conv2d_winograd_forward,  # noqa: E402
-                       winograd_applicable)
-from .pool import (adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward,  # noqa: E402
-                   adaptive_max_pool2d_forward, avg_pool2d_backward, avg_pool2d_forward,
-                   max_pool2d_backward, max_pool2d_forward, pool2d_output_size)
+# The public functions are each family module's own ``__all__`` (the one list to keep, next
+# to the functions), star-imported as in ``autograd/ops/__init__.py``; a new family module
+# is added to the imports and to ``__all__`` below.
+from .conv import *  # noqa: E402,F401,F403
+from .depthwise import *  # noqa: E402,F401,F403
+from .winograd import *  # noqa: E402,F401,F403
+from .pool import *  # noqa: E402,F401,F403
 from .select import select_conv_backend  # noqa: E402
+from . import conv, depthwise, pool, winograd  # noqa: E402
 
-__all__ = [
-    "conv2d_forward",
-    "conv2d_backward",
-    "conv2d_winograd_forward",
-    "conv2d_winograd_backward",
-    "winograd_applicable",
-    "depthwise_conv2d_forward",
-    "depthwise_conv2d_backward",
-    "depthwise_applicable",
-    "im2col",
-    "col2im",
-    "conv2d_output_size",
-    "conv_transpose2d_forward",
-    "conv_transpose2d_backward",
-    "conv_transpose2d_output_size",
-    "max_pool2d_forward",
-    "max_pool2d_backward",
-    "avg_pool2d_forward",
-    "avg_pool2d_backward",
-    "adaptive_avg_pool2d_forward",
-    "adaptive_avg_pool2d_backward",
-    "adaptive_max_pool2d_forward",
-    "pool2d_output_size",
-    "select_conv_backend",
-]
+__all__ = [*conv.__all__, *depthwise.__all__, *winograd.__all__, *pool.__all__,
+           "select_conv_backend"]

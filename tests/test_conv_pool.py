@@ -41,8 +41,17 @@ def assert_close(actual, expected, dtype, scale=1.0):
 # NumPy references (float64)
 # ---------------------------------------------------------------------------
 
+def _tap_view(xp, i, j, H_out, W_out, stride, dilation):
+    """xp[..., i*dH + oh*sH, j*dW + ow*sW] for all (oh, ow): the input seen by tap (i, j)
+    (also the references of ``tests/test_kernels.py``)."""
+    (sH, sW), (dH, dW) = stride, dilation
+    return xp[:, :, i * dH: i * dH + sH * (H_out - 1) + 1: sH,
+              j * dW: j * dW + sW * (W_out - 1) + 1: sW]
+
+
 def ref_conv2d_padded(x, w, stride, pads, dilation):
-    """Cross-correlation of x zero-padded by pads = ((top, bottom), (left, right))."""
+    """Cross-correlation of x zero-padded by pads = ((top, bottom), (left, right)): a sum over
+    the kernel taps of einsum products on strided views of the padded input (float64)."""
     x = np.pad(x.astype(np.float64), ((0, 0), (0, 0)) + tuple(pads))
     w = w.astype(np.float64)
     N, C, H, W = x.shape
@@ -53,8 +62,7 @@ def ref_conv2d_padded(x, w, stride, pads, dilation):
     out = np.zeros((N, O, H_out, W_out))
     for i in range(kH):
         for j in range(kW):
-            patch = x[:, :, i * dH: i * dH + sH * (H_out - 1) + 1: sH,
-                      j * dW: j * dW + sW * (W_out - 1) + 1: sW]
+            patch = _tap_view(x, i, j, H_out, W_out, stride, dilation)
             out += np.einsum("nchw,oc->nohw", patch, w[:, :, i, j])
     return out
 

@@ -23,6 +23,7 @@ from kernels import (
 )
 from kernels import conv as conv_module
 from kernels import pool as pool_module
+from test_conv_pool import _tap_view, ref_conv2d_padded
 from test_conv_pool import ref_max_pool as ref_max_pool_modes
 
 FLOATS = (np.float32, np.float64)
@@ -37,33 +38,20 @@ def ref_out_size(size, k, s, p, d):
     return (size + 2 * p - d * (k - 1) - 1) // s + 1
 
 
-def _tap_view(xp, i, j, H_out, W_out, stride, dilation):
-    """xp[..., i*dH + oh*sH, j*dW + ow*sW] for all (oh, ow): the input seen by tap (i, j)."""
-    (sH, sW), (dH, dW) = stride, dilation
-    return xp[:, :, i * dH: i * dH + sH * (H_out - 1) + 1: sH,
-              j * dW: j * dW + sW * (W_out - 1) + 1: sW]
-
-
 def ref_conv2d(x, w, b, stride, padding, dilation):
-    x = x.astype(np.float64)
-    w = w.astype(np.float64)
-    N, C, H, W = x.shape
-    C_out, _, kH, kW = w.shape
+    """conv2d with the symmetric padding (pH, pW): test_conv_pool's padded reference plus
+    the bias."""
     (pH, pW) = padding
-    H_out = ref_out_size(H, kH, stride[0], pH, dilation[0])
-    W_out = ref_out_size(W, kW, stride[1], pW, dilation[1])
-    xp = np.pad(x, ((0, 0), (0, 0), (pH, pH), (pW, pW)))
-    out = np.zeros((N, C_out, H_out, W_out))
-    for i in range(kH):
-        for j in range(kW):
-            patch = _tap_view(xp, i, j, H_out, W_out, stride, dilation)
-            out += np.einsum("nchw,oc->nohw", patch, w[:, :, i, j])
+    out = ref_conv2d_padded(x, w, stride, ((pH, pH), (pW, pW)), dilation)
     if b is not None:
         out += b.astype(np.float64)[None, :, None, None]
     return out
 
 
 def ref_conv2d_backward(g, x, w, stride, padding, dilation):
+    """Gradients of :func:`ref_conv2d` by the definition: per tap (i, j), grad_w is the
+    einsum of g with the tap's view of the padded input, and g times w[:, :, i, j] is added
+    into the same view of a padded zero gradient (float64)."""
     g = g.astype(np.float64)
     x = x.astype(np.float64)
     w = w.astype(np.float64)
