@@ -198,6 +198,28 @@ def _valid_range(off, s, size, n_out):
     return lo, hi
 
 
+@njit(cache=True, inline="always")
+def _image_and_channel(p, C):
+    """``(n, c)`` of plane ``p = n*C + c`` of an ``(N, C, ...)`` array: the prange index of
+    the plane loops here and in :mod:`kernels.depthwise` and :mod:`kernels.winograd` (``c``
+    as ``p - n*C``, which reuses the division)."""
+    n = p // C
+    return n, p - n * C
+
+
+@njit(cache=True, inline="always")
+def _tap_row(i, j, row0, col0, ld, kW, sW, pW, dW, W, W_out):
+    """Where tap ``(i, j)`` of a plane lives in the flat cols buffer and what it reads, for
+    :func:`_im2col_plane` and its adjoint :func:`_col2im_plane`: ``(rbase, off, lo, hi)``,
+    the offset of the tap's row (output row ``oh`` starts at ``rbase + oh*W_out``), the
+    input column of output column 0 (``ow*sW + off``), and the range ``[lo, hi)`` of output
+    columns that read inside the image (the others read padding)."""
+    rbase = (row0 + i * kW + j) * ld + col0
+    off = j * dW - pW
+    lo, hi = _valid_range(off, sW, W, W_out)
+    return rbase, off, lo, hi
+
+
 @njit(cache=True)
 def _im2col_plane(xf, x0, H, W, cf, row0, col0, ld, kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out):
     """Write the kH*kW rows of one (image, channel) plane into the flat cols buffer.
@@ -206,9 +228,7 @@ def _im2col_plane(xf, x0, H, W, cf, row0, col0, ld, kH, kW, sH, sW, pH, pW, dH, 
     """
     for i in range(kH):
         for j in range(kW):
-            rbase = (row0 + i * kW + j) * ld + col0
-            off = j * dW - pW
-            lo, hi = _valid_range(off, sW, W, W_out)
+            rbase, off, lo, hi = _tap_row(i, j, row0, col0, ld, kW, sW, pW, dW, W, W_out)
             for oh in range(H_out):
                 ih = oh * sH - pH + i * dH
                 d0 = rbase + oh * W_out
@@ -237,8 +257,7 @@ def _im2col_loop(x, cols, kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out):
     cf = cols.reshape(cols.size)
     ld = N * L
     for nc in prange(N * C):
-        n = nc // C
-        c = nc - n * C
+        n, c = _image_and_channel(nc, C)
         _im2col_plane(xf, nc * H * W, H, W, cf, c * kH * kW, n * L, ld,
                       kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out)
 
@@ -253,9 +272,7 @@ def _col2im_plane(cf, row0, col0, ld, gf, g0, H, W, kH, kW, sH, sW, pH, pW, dH, 
         gf[uint64(g0 + t)] = 0
     for i in range(kH):
         for j in range(kW):
-            rbase = (row0 + i * kW + j) * ld + col0
-            off = j * dW - pW
-            lo, hi = _valid_range(off, sW, W, W_out)
+            rbase, off, lo, hi = _tap_row(i, j, row0, col0, ld, kW, sW, pW, dW, W, W_out)
             for oh in range(H_out):
                 ih = oh * sH - pH + i * dH
                 if ih < 0 or ih >= H:
@@ -279,8 +296,7 @@ def _col2im_loop(cols, grad, kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out):
     gf = grad.reshape(grad.size)
     ld = N * L
     for nc in prange(N * C):
-        n = nc // C
-        c = nc - n * C
+        n, c = _image_and_channel(nc, C)
         _col2im_plane(cf, c * kH * kW, n * L, ld, gf, nc * H * W, H, W,
                       kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out)
 
@@ -295,8 +311,7 @@ def _gemm_out_to_nchw_loop(out2, bias, out):
     df = out.reshape(out.size)
     ld = N * L
     for no in prange(N * C_out):
-        n = no // C_out
-        o = no - n * C_out
+        n, o = _image_and_channel(no, C_out)
         b = bias[o]
         s0 = o * ld + n * L
         d0 = no * L

@@ -40,7 +40,8 @@ import numpy as np
 from numba import njit, prange, uint64
 
 from ._twin import twins
-from .conv import _backward_arrays, _bias_or_zeros, _check_conv_args, _forward_arrays
+from .conv import (_backward_arrays, _bias_or_zeros, _check_conv_args, _forward_arrays,
+                   _image_and_channel)
 
 __all__ = ["depthwise_conv2d_forward", "depthwise_conv2d_backward", "depthwise_applicable"]
 
@@ -93,8 +94,7 @@ def _dw_forward_loop(x, w, bias, out, m, kH, kW, sH, sW, pt, pl, dH, dW):
     wf = w.reshape(w.size)
     of = out.reshape(out.size)
     for nc in prange(N * C):
-        n = nc // C
-        c = nc - n * C
+        n, c = _image_and_channel(nc, C)
         xp = np.empty(Hp * Wp, dtype=x.dtype)
         acc = np.empty(Wo, dtype=x.dtype)
         _pad_plane(xf, nc * H * W, H, W, xp, Hp, Wp, pt, pl)
@@ -135,8 +135,7 @@ def _dw_grad_input_loop(g, w, gx, m, kH, kW, sH, sW, pt, pl, dH, dW):
     wf = w.reshape(w.size)
     xf = gx.reshape(gx.size)
     for nc in prange(N * C):
-        n = nc // C
-        c = nc - n * C
+        n, c = _image_and_channel(nc, C)
         gp = np.zeros(Hp * Wp, dtype=gx.dtype)
         for k in range(m):
             o = c * m + k
@@ -181,8 +180,7 @@ def _dw_grad_weight_loop(g, x, part, m, kH, kW, sH, sW, pt, pl, dH, dW):
     gf = g.reshape(g.size)
     xf = x.reshape(x.size)
     for nc in prange(N * C):
-        n = nc // C
-        c = nc - n * C
+        n, c = _image_and_channel(nc, C)
         xp = np.empty(Hp * Wp, dtype=x.dtype)
         acc = np.empty((kk + 1) * Wo, dtype=x.dtype)
         _pad_plane(xf, nc * H * W, H, W, xp, Hp, Wp, pt, pl)

@@ -299,52 +299,53 @@ def adaptive_pool_windows(size, n_out):
     return np.ascontiguousarray(np.stack([start, end, end - start], axis=1))
 
 
-def _avg_loop(x, out, rows, cols, divisor, use_divisor):
-    """prange over the N*C planes: out = window sums / divisor (0 for an empty window)."""
-    N, C, H, W = x.shape
+def _avg_loop(src, dst, rows, cols, divisor, use_divisor, adjoint):
+    """Average pooling of every plane (``adjoint`` False: ``src`` the input, ``dst`` the
+    output) or its adjoint (``adjoint`` True: ``src`` the output gradient, ``dst`` the input
+    gradient), one window walk for both; prange over the N*C planes.
+
+    Window ``(oh, ow)`` covers rows ``[rows[oh, 0], rows[oh, 1])`` and columns
+    ``[cols[ow, 0], cols[ow, 1])``; its divisor is ``divisor`` when ``use_divisor``
+    (PyTorch's ``divisor_override``), else ``rows[oh, 2] * cols[ow, 2]``.
+
+    * forward: each output = window sum (float64) / divisor, 0 for an empty window;
+    * adjoint: the input-gradient plane is zeroed, then each output gradient / divisor is
+      added over its window. Every ``+=`` lands in the iteration's own plane.
+
+    Only ``dst`` is written (``src`` may be a read-only array)."""
+    N, C = src.shape[0], src.shape[1]
+    H = dst.shape[2] if adjoint else src.shape[2]
+    W = dst.shape[3] if adjoint else src.shape[3]
     H_out, W_out = rows.shape[0], cols.shape[0]
-    xf = x.reshape(x.size)
-    of = out.reshape(out.size)
+    sf = src.reshape(src.size)
+    df = dst.reshape(dst.size)
     for p in prange(N * C):
         x0 = p * H * W
         o0 = p * H_out * W_out
-        for oh in range(H_out):
-            h0, h1, ch = rows[oh, 0], rows[oh, 1], rows[oh, 2]
-            for ow in range(W_out):
-                w0, w1, cw = cols[ow, 0], cols[ow, 1], cols[ow, 2]
-                acc = 0.0
-                for h in range(h0, h1):
-                    base = x0 + h * W
-                    for w in range(w0, w1):
-                        acc += xf[uint64(base + w)]
-                div = divisor if use_divisor else float(ch * cw)
-                of[uint64(o0 + oh * W_out + ow)] = acc / div if div != 0 else 0.0
-
-
-def _avg_backward_loop(grad_out, grad_x, rows, cols, divisor, use_divisor):
-    """prange over planes: zero the plane, then spread each output gradient / divisor over its
-    window. Every ``+=`` lands in the iteration's own plane."""
-    N, C, H, W = grad_x.shape
-    H_out, W_out = rows.shape[0], cols.shape[0]
-    gf = grad_out.reshape(grad_out.size)
-    gx = grad_x.reshape(grad_x.size)
-    for p in prange(N * C):
-        g0 = p * H * W
-        o0 = p * H_out * W_out
-        for t in range(H * W):
-            gx[uint64(g0 + t)] = 0
+        if adjoint:
+            for t in range(H * W):
+                df[uint64(x0 + t)] = 0
         for oh in range(H_out):
             h0, h1, ch = rows[oh, 0], rows[oh, 1], rows[oh, 2]
             for ow in range(W_out):
                 w0, w1, cw = cols[ow, 0], cols[ow, 1], cols[ow, 2]
                 div = divisor if use_divisor else float(ch * cw)
-                if div == 0:
-                    continue
-                v = gf[uint64(o0 + oh * W_out + ow)] / div
-                for h in range(h0, h1):
-                    base = g0 + h * W
-                    for w in range(w0, w1):
-                        gx[uint64(base + w)] += v
+                o = uint64(o0 + oh * W_out + ow)
+                if adjoint:
+                    if div == 0:
+                        continue
+                    v = sf[o] / div
+                    for h in range(h0, h1):
+                        base = x0 + h * W
+                        for w in range(w0, w1):
+                            df[uint64(base + w)] += v
+                else:
+                    acc = 0.0
+                    for h in range(h0, h1):
+                        base = x0 + h * W
+                        for w in range(w0, w1):
+                            acc += sf[uint64(base + w)]
+                    df[o] = acc / div if div != 0 else 0.0
 
 
 def _window_max_loop(x, out, argmax, rows, cols):
@@ -378,11 +379,9 @@ def _window_max_loop(x, out, argmax, rows, cols):
 
 
 _avg = twins(_avg_loop)
-_avg_backward = twins(_avg_backward_loop)
 _window_max = twins(_window_max_loop)
 # the names tests/test_conv_pool.py checks parallel == serial with
 _avg_parallel, _avg_serial = _avg
-_avg_backward_parallel, _avg_backward_serial = _avg_backward
 _window_max_parallel, _window_max_serial = _window_max
 
 
@@ -454,7 +453,7 @@ def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode=False, count_i
     rows, cols = _avg_tables(op, x.shape, kernel_size, stride, padding, ceil_mode,
                              count_include_pad)
     out = np.empty(x.shape[:2] + (rows.shape[0], cols.shape[0]), dtype=x.dtype)
-    _avg(x, out, rows, cols, div, use_div)
+    _avg(x, out, rows, cols, div, use_div, False)
     return out
 
 
@@ -484,7 +483,7 @@ def avg_pool2d_backward(grad_out, x_shape, kernel_size, stride, padding, ceil_mo
                              count_include_pad)
     grad_out = _grad4(op, grad_out, x_shape, (rows.shape[0], cols.shape[0]))
     grad_x = np.empty(x_shape, dtype=grad_out.dtype)
-    _avg_backward(grad_out, grad_x, rows, cols, div, use_div)
+    _avg(grad_out, grad_x, rows, cols, div, use_div, True)
     return grad_x
 
 
@@ -540,7 +539,7 @@ def adaptive_avg_pool2d_forward(x, output_size):
     x = _input4(op, x)
     rows, cols = _adaptive_tables(op, x.shape, output_size)
     out = np.empty(x.shape[:2] + (rows.shape[0], cols.shape[0]), dtype=x.dtype)
-    _avg(x, out, rows, cols, 1.0, False)
+    _avg(x, out, rows, cols, 1.0, False, False)
     return out
 
 
@@ -562,7 +561,7 @@ def adaptive_avg_pool2d_backward(grad_out, x_shape):
     rows, cols = _adaptive_tables(op, x_shape, grad_out.shape[2:])
     grad_out = _grad4(op, grad_out, x_shape, (rows.shape[0], cols.shape[0]))
     grad_x = np.empty(x_shape, dtype=grad_out.dtype)
-    _avg_backward(grad_out, grad_x, rows, cols, 1.0, False)
+    _avg(grad_out, grad_x, rows, cols, 1.0, False, True)
     return grad_x
 
 

@@ -80,7 +80,7 @@ from threadpoolctl import ThreadpoolController
 
 from ._twin import twins
 from .conv import (_backward_arrays, _bias_or_zeros, _check_conv_args, _copy_and_sum,
-                   _forward_arrays, conv2d_backward, conv2d_forward)
+                   _forward_arrays, _image_and_channel, conv2d_backward, conv2d_forward)
 
 __all__ = ["conv2d_winograd_forward", "conv2d_winograd_backward", "winograd_applicable"]
 
@@ -122,8 +122,7 @@ def _input_transform_loop(x, Vf, plane, Tc, n0, nimg, top, left, tH, tW):
     Wb = 2 * tW + 2
     xf = x.reshape(x.size)
     for nc in prange(nimg * C):
-        nl = nc // C
-        c = nc - nl * C
+        nl, c = _image_and_channel(nc, C)
         buf = np.empty((2 * tH + 2, Wb), dtype=x.dtype)
         _pad_plane(xf, ((n0 + nl) * C + c) * H * W, H, W, buf, top, left)
         base = c * Tc + nl * T
@@ -181,8 +180,7 @@ def _output_transform_loop(Mf, plane, Tc, bias, out, n0, nimg, tH, tW):
     T = tH * tW
     of = out.reshape(out.size)
     for no in prange(nimg * C_out):
-        nl = no // C_out
-        o = no - nl * C_out
+        nl, o = _image_and_channel(no, C_out)
         b = bias[o]
         y = np.empty((2, 2 * tW), dtype=out.dtype)
         base = o * Tc + nl * T
@@ -243,8 +241,7 @@ def _grad_output_transform_loop(g, Df, plane, Tc, psum, n0, nimg, tH, tW):
     T = tH * tW
     gf = g.reshape(g.size)
     for no in prange(nimg * C_out):
-        nl = no // C_out
-        o = no - nl * C_out
+        nl, o = _image_and_channel(no, C_out)
         buf = np.zeros((2 * tH, 2 * tW), dtype=g.dtype)
         p0 = ((n0 + nl) * C_out + o) * Ho * Wo
         bf = buf.reshape(buf.size)

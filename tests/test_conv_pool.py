@@ -439,6 +439,23 @@ def test_pool_kernel_errors():
         pool_module.adaptive_avg_pool2d_forward(x.astype(np.int32), 2)
 
 
+def test_avg_pool_loop_takes_read_only_arrays():
+    """One loop serves the average pooling and its adjoint and writes only its ``dst``: a
+    read-only input (forward) and a read-only output gradient (backward) are accepted."""
+    x = _rng(5).standard_normal((2, 3, 6, 6))
+    x.setflags(write=False)
+    for forward, backward, args in (
+            (pool_module.avg_pool2d_forward, pool_module.avg_pool2d_backward, (2, 2, 0)),
+            (pool_module.adaptive_avg_pool2d_forward, pool_module.adaptive_avg_pool2d_backward,
+             ())):
+        out = forward(x, *args) if args else forward(x, 3)
+        np.testing.assert_allclose(out, x.reshape(2, 3, 3, 2, 3, 2).mean(axis=(3, 5)))
+        g = np.ones(out.shape)
+        g.setflags(write=False)
+        gx = backward(g, x.shape, *args)
+        np.testing.assert_allclose(gx, np.full(x.shape, 0.25))
+
+
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_new_pool_loops_parallel_equals_serial(dtype):
     rng = _rng(11)
@@ -450,13 +467,13 @@ def test_new_pool_loops_parallel_equals_serial(dtype):
         shape = x.shape[:2] + (rows.shape[0], cols.shape[0])
         for div, use in ((1.0, False), (3.0, True)):
             a, b = np.full(shape, np.nan, dtype), np.full(shape, np.nan, dtype)
-            pool_module._avg_parallel(x, a, rows, cols, div, use)
-            pool_module._avg_serial(x, b, rows, cols, div, use)
+            pool_module._avg_parallel(x, a, rows, cols, div, use, False)
+            pool_module._avg_serial(x, b, rows, cols, div, use, False)
             np.testing.assert_array_equal(a, b)
             g = rng.standard_normal(shape).astype(dtype)
             ga, gb = np.full(x.shape, np.nan, dtype), np.full(x.shape, np.nan, dtype)
-            pool_module._avg_backward_parallel(g, ga, rows, cols, div, use)
-            pool_module._avg_backward_serial(g, gb, rows, cols, div, use)
+            pool_module._avg_parallel(g, ga, rows, cols, div, use, True)  # the adjoint
+            pool_module._avg_serial(g, gb, rows, cols, div, use, True)
             np.testing.assert_array_equal(ga, gb)
             # the overlapping windows really accumulate (windows overlap in both tables)
             ref = _ref_window_mean_backward(g, x.shape, [tuple(r) for r in rows],

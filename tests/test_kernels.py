@@ -416,7 +416,7 @@ _CALL_TWINS = (
     "outs = []\n"
     "for twin in (pool._avg.serial, pool._avg.parallel):\n"
     "    out = np.empty((1, 2, 2, 2))\n"
-    "    twin(x, out, rows, rows, 1.0, False)\n"
+    "    twin(x, out, rows, rows, 1.0, False, False)\n"
     "    outs.append(out)\n"
     "assert np.array_equal(outs[0], outs[1])\n"
     "print('compiled', _notice.compiled_seconds()[0])\n"
