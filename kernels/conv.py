@@ -37,7 +37,7 @@ Transposed convolution (``conv_transpose2d_forward``) is conv2d's input-gradient
 
 Threading: the Numba loops split over batch x channel with ``prange``; every iteration writes
 a disjoint block, so there are no races and no atomics. Each is one body compiled twice
-(:func:`kernels._twin.twins`: ``_im2col.parallel``, ``_im2col.serial``; the serial twin runs
+(:func:`kernels._twin.twins`: ``_unfold.parallel``, ``_unfold.serial``; the serial twin runs
 only where :mod:`kernels._twin` says). The GEMMs use NumPy's BLAS threads.
 """
 
@@ -233,22 +233,6 @@ def _im2col_plane(xf, x0, H, W, cf, row0, col0, ld, kH, kW, sH, sW, pH, pW, dH, 
                     cf[uint64(d0 + ow)] = 0
 
 
-def _im2col_loop(x, cols, kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out):
-    """im2col of the whole x into cols; prange over the N*C planes."""
-    N, C, H, W = x.shape
-    L = H_out * W_out
-    xf = x.reshape(x.size)
-    cf = cols.reshape(cols.size)
-    ld = N * L
-    for nc in prange(N * C):
-        n, c = _image_and_channel(nc, C)
-        _im2col_plane(xf, nc * H * W, H, W, cf, c * kH * kW, n * L, ld,
-                      kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out)
-
-
-_im2col = twins(_im2col_loop)
-
-
 @njit(cache=True)
 def _col2im_plane(cf, row0, col0, ld, gf, g0, H, W, kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out):
     """Zero one (image, channel) plane of the flat gradient gf, then add its kH*kW cols rows."""
@@ -271,21 +255,42 @@ def _col2im_plane(cf, row0, col0, ld, gf, g0, H, W, kH, kW, sH, sW, pH, pW, dH, 
                         gf[uint64(s0 + ow * sW)] += cf[uint64(d0 + ow)]
 
 
-def _col2im_loop(cols, grad, kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out):
-    """col2im of cols into the whole grad; prange over the N*C planes (each += stays in the
-    iteration's own plane)."""
-    N, C, H, W = grad.shape
+def _unfold_loop(src, dst, N, C, H, W, kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out, adjoint):
+    """The plane loop of im2col and of its adjoint col2im: prange over the N*C planes of the
+    ``(N, C, H, W)`` image; each iteration handles one plane and its own kH*kW row segments of
+    the cols buffer (every write, and every ``+=`` of col2im, stays in that block).
+
+    * im2col (``adjoint`` False): ``src`` is the image, ``dst`` the cols;
+    * col2im (``adjoint`` True): ``src`` is the cols, ``dst`` the image (a gradient).
+
+    Only ``dst`` is written, so ``src`` may be a read-only array."""
     L = H_out * W_out
-    cf = cols.reshape(cols.size)
-    gf = grad.reshape(grad.size)
     ld = N * L
+    sf = src.reshape(src.size)
+    df = dst.reshape(dst.size)
     for nc in prange(N * C):
         n, c = _image_and_channel(nc, C)
-        _col2im_plane(cf, c * kH * kW, n * L, ld, gf, nc * H * W, H, W,
-                      kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out)
+        if adjoint:
+            _col2im_plane(sf, c * kH * kW, n * L, ld, df, nc * H * W, H, W,
+                          kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out)
+        else:
+            _im2col_plane(sf, nc * H * W, H, W, df, c * kH * kW, n * L, ld,
+                          kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out)
 
 
-_col2im = twins(_col2im_loop)
+_unfold = twins(_unfold_loop)
+
+
+def _im2col(x, cols, k, s, p, d, H_out, W_out):
+    """im2col of the whole ``x`` ``(N, C, H, W)`` into ``cols`` (the module docstring's
+    layout); ``k, s, d`` are (h, w) pairs and ``p`` the (top, left) padding."""
+    _unfold(x, cols, *x.shape, *k, *s, *p, *d, H_out, W_out, False)
+
+
+def _col2im(cols, grad, k, s, p, d, H_out, W_out):
+    """col2im of ``cols`` into the whole ``grad`` ``(N, C, H, W)``: :func:`_im2col`'s
+    adjoint."""
+    _unfold(cols, grad, *grad.shape, *k, *s, *p, *d, H_out, W_out, True)
 
 
 def _gemm_out_to_nchw_loop(out2, bias, out):
@@ -369,7 +374,7 @@ def im2col(x, kernel_size, stride, padding, dilation):
     N, C, H, W = x.shape
     H_out, W_out = _output_size(op, H, W, k, s, p, d, f", x shape {x.shape}")
     cols = np.empty((C * k[0] * k[1], N * H_out * W_out), dtype=x.dtype)
-    _im2col(x, cols, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], H_out, W_out)
+    _im2col(x, cols, k, s, p, d, H_out, W_out)
     return cols
 
 
@@ -408,7 +413,7 @@ def col2im(cols, x_shape, kernel_size, stride, padding, dilation):
         f"kernel_size {k}, stride {s}, padding {p}, dilation {d}"
     )
     grad = np.empty(x_shape, dtype=cols.dtype)
-    _col2im(cols, grad, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], H_out, W_out)
+    _col2im(cols, grad, k, s, p, d, H_out, W_out)
     return grad
 
 
@@ -533,8 +538,7 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups=1):
         m = (n1 - n0) * L
         cv = cols if n1 - n0 == c else np.empty((K, m), dtype=x.dtype)
         ov = out2 if n1 - n0 == c else np.empty((C_out, m), dtype=x.dtype)
-        _im2col(x[n0:n1], cv, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1],
-                         H_out, W_out)
+        _im2col(x[n0:n1], cv, k, s, p, d, H_out, W_out)
         if G == 1:
             np.matmul(W2[0], cv, out=ov)
         else:
@@ -652,8 +656,7 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation,
         gb += gb_part
         if need_weight_grad:
             cols = np.empty((K, m), dtype=dt)
-            _im2col(x[n0:n1], cols, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1],
-                             H_out, W_out)
+            _im2col(x[n0:n1], cols, k, s, p, d, H_out, W_out)
             with _weight_grad_blas(C_out * K // G):
                 if G == 1:
                     np.matmul(g2, cols.T, out=gw_part[0])
@@ -667,8 +670,7 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation,
             else:
                 gcols = np.matmul(W2.transpose(0, 2, 1), g2.reshape(G, C_out // G, m)
                                   ).reshape(K, m)
-            _col2im(gcols, grad_x[n0:n1], k[0], k[1], s[0], s[1], p[0], p[1], d[0],
-                             d[1], H_out, W_out)
+            _col2im(gcols, grad_x[n0:n1], k, s, p, d, H_out, W_out)
     if need_bias_grad:
         grad_bias = gb
     if need_weight_grad:
@@ -778,7 +780,7 @@ def conv_transpose2d_forward(x, weight, bias, stride, padding, output_padding, d
     _nchw_to_gemm(x.reshape(N, C_in, L), x2, scratch)
     cols = np.matmul(weight.reshape(C_in, C_out * k[0] * k[1]).T, x2)
     out = np.empty((N, C_out, H_out, W_out), dtype=x.dtype)
-    _col2im(cols, out, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], H, W)
+    _col2im(cols, out, k, s, p, d, H, W)
     if bias is not None:
         out += bias.reshape(1, C_out, 1, 1)
     return out, x2
@@ -839,7 +841,7 @@ def conv_transpose2d_backward(grad_out, x_shape, weight, x2, stride, padding, ou
         grad_bias = grad_out.reshape(N, C_out, H_out * W_out).sum(axis=2).sum(axis=0)
     if need_input_grad or need_weight_grad:
         cols = np.empty((K, N * L), dtype=grad_out.dtype)
-        _im2col(grad_out, cols, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], H, W)
+        _im2col(grad_out, cols, k, s, p, d, H, W)
         if need_weight_grad:
             grad_weight = np.matmul(x2, cols.T).reshape(weight.shape)
         if need_input_grad:

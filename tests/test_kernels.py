@@ -370,15 +370,15 @@ def test_parallel_equals_serial(dtype):
 
     c_par = np.full((C * kH * kW, N * H_out * W_out), np.nan, dtype)
     c_ser = c_par.copy()
-    conv_module._im2col.parallel(x, c_par, *geo, H_out, W_out)
-    conv_module._im2col.serial(x, c_ser, *geo, H_out, W_out)
+    conv_module._unfold.parallel(x, c_par, *x.shape, *geo, H_out, W_out, False)  # im2col
+    conv_module._unfold.serial(x, c_ser, *x.shape, *geo, H_out, W_out, False)
     np.testing.assert_array_equal(c_par, c_ser)
 
     y = rng.standard_normal(c_par.shape).astype(dtype)
     g_par = np.full(x.shape, np.nan, dtype)
     g_ser = g_par.copy()
-    conv_module._col2im.parallel(y, g_par, *geo, H_out, W_out)
-    conv_module._col2im.serial(y, g_ser, *geo, H_out, W_out)
+    conv_module._unfold.parallel(y, g_par, *x.shape, *geo, H_out, W_out, True)  # col2im
+    conv_module._unfold.serial(y, g_ser, *x.shape, *geo, H_out, W_out, True)
     np.testing.assert_array_equal(g_par, g_ser)
 
     xi = rng.integers(0, 3, size=x.shape).astype(dtype)  # ties
