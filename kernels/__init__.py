@@ -46,8 +46,14 @@ loop, ``kernels/fused.py`` for one with a size threshold):
    ``_name.parallel`` (``parallel=True``) and ``_name.serial`` (``prange`` as ``range``),
    both ``cache=True`` with cache entries of their own (:mod:`kernels._twin` explains why the
    serial one is compiled from a renamed copy). Options go through: ``twins(f, nogil=True)``.
+   A kernel and its adjoint that walk the same units (im2col / col2im, average pooling and
+   its backward) share one loop, ``_name_loop(src, dst, ..., adjoint)``: the flag picks the
+   direction, and only ``dst`` is written, so a read-only ``src`` still compiles
+   (``kernels/conv.py``'s ``_unfold``, ``kernels/pool.py``'s ``_avg``).
 3. The public entry point is plain Python: it normalises its arguments (``assert`` on what the
-   ops layer already checked; user-facing errors are raised once, in ``autograd/ops``),
+   ops layer already checked; user-facing errors are raised once, in ``autograd/ops``, and
+   its tests check both sides: ``check_kernel_asserts_op_raises`` in
+   ``tests/test_conv_pool.py``),
    allocates the outputs and calls the pair: ``_name(...)`` runs the parallel twin, and an
    entry point with a size threshold takes ``parallel=None`` and picks
    ``_name.parallel if use_parallel(parallel, work, PARALLEL_MIN) else _name.serial``.
