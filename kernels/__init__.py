@@ -46,8 +46,14 @@ loop, ``kernels/fused.py`` for one with a size threshold):
    ``_name.parallel`` (``parallel=True``) and ``_name.serial`` (``prange`` as ``range``),
    both ``cache=True`` with cache entries of their own (:mod:`kernels._twin` explains why the
    serial one is compiled from a renamed copy). Options go through: ``twins(f, nogil=True)``.
+   A kernel and its adjoint that walk the same units (im2col / col2im, average pooling and
+   its backward) share one loop, ``_name_loop(src, dst, ..., adjoint)``: the flag picks the
+   direction, and only ``dst`` is written, so a read-only ``src`` still compiles
+   (``kernels/conv.py``'s ``_unfold``, ``kernels/pool.py``'s ``_avg``).
 3. The public entry point is plain Python: it normalises its arguments (``assert`` on what the
-   ops layer already checked; user-facing errors are raised once, in ``autograd/ops``),
+   ops layer already checked; user-facing errors are raised once, in ``autograd/ops``, and
+   its tests check both sides: ``check_kernel_asserts_op_raises`` in
+   ``tests/test_conv_pool.py``),
    allocates the outputs and calls the pair: ``_name(...)`` runs the parallel twin, and an
    entry point with a size threshold takes ``parallel=None`` and picks
    ``_name.parallel if use_parallel(parallel, work, PARALLEL_MIN) else _name.serial``.
@@ -78,40 +84,15 @@ from . import _notice
 
 _notice.install()  # one stderr line when kernels compile on first use (cold Numba cache)
 
-from .conv import (col2im, conv2d_backward, conv2d_forward, conv2d_output_size,  # noqa: E402
-                   conv_transpose2d_backward, conv_transpose2d_forward,
-                   conv_transpose2d_output_size, im2col)
-from .depthwise import (depthwise_applicable, depthwise_conv2d_backward,  # noqa: E402
-                        depthwise_conv2d_forward)
-from .winograd import (conv2d_winograd_backward, conv2d_winograd_forward,  # noqa: E402
-                       winograd_applicable)
-from .pool import (adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward,  # noqa: E402
-                   adaptive_max_pool2d_forward, avg_pool2d_backward, avg_pool2d_forward,
-                   max_pool2d_backward, max_pool2d_forward, pool2d_output_size)
+# The public functions are each family module's own ``__all__`` (the one list to keep, next
+# to the functions), star-imported as in ``autograd/ops/__init__.py``; a new family module
+# is added to the imports and to ``__all__`` below.
+from .conv import *  # noqa: E402,F401,F403
+from .depthwise import *  # noqa: E402,F401,F403
+from .winograd import *  # noqa: E402,F401,F403
+from .pool import *  # noqa: E402,F401,F403
 from .select import select_conv_backend  # noqa: E402
+from . import conv, depthwise, pool, winograd  # noqa: E402
 
-__all__ = [
-    "conv2d_forward",
-    "conv2d_backward",
-    "conv2d_winograd_forward",
-    "conv2d_winograd_backward",
-    "winograd_applicable",
-    "depthwise_conv2d_forward",
-    "depthwise_conv2d_backward",
-    "depthwise_applicable",
-    "im2col",
-    "col2im",
-    "conv2d_output_size",
-    "conv_transpose2d_forward",
-    "conv_transpose2d_backward",
-    "conv_transpose2d_output_size",
-    "max_pool2d_forward",
-    "max_pool2d_backward",
-    "avg_pool2d_forward",
-    "avg_pool2d_backward",
-    "adaptive_avg_pool2d_forward",
-    "adaptive_avg_pool2d_backward",
-    "adaptive_max_pool2d_forward",
-    "pool2d_output_size",
-    "select_conv_backend",
-]
+__all__ = [*conv.__all__, *depthwise.__all__, *winograd.__all__, *pool.__all__,
+           "select_conv_backend"]

@@ -37,7 +37,7 @@ Transposed convolution (``conv_transpose2d_forward``) is conv2d's input-gradient
 
 Threading: the Numba loops split over batch x channel with ``prange``; every iteration writes
 a disjoint block, so there are no races and no atomics. Each is one body compiled twice
-(:func:`kernels._twin.twins`: ``_im2col.parallel``, ``_im2col.serial``; the serial twin runs
+(:func:`kernels._twin.twins`: ``_unfold.parallel``, ``_unfold.serial``; the serial twin runs
 only where :mod:`kernels._twin` says). The GEMMs use NumPy's BLAS threads.
 """
 
@@ -63,65 +63,59 @@ __all__ = [
 # ---------------------------------------------------------------------------
 # argument handling (plain Python; never inside njit code)
 # ---------------------------------------------------------------------------
+# The ops layer (autograd/ops/conv.py, pool.py) checks every argument once and raises the
+# user-facing error; the entry points here only normalise them and ``assert`` the contract
+# (kernels/__init__.py, "How to write a kernel"). The assert messages name the entry point
+# for whoever calls a kernel directly with arguments the ops layer would have refused.
+
+def _is_int(v):
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
 
 def _pair(op, name, value):
-    """Return ``value`` as a tuple of two Python ints; ``op`` names the caller in errors."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+    """Return ``value`` (an int or a pair of ints) as a tuple of two Python ints."""
+    if _is_int(value):
         return int(value), int(value)
-    try:
-        items = tuple(value)
-    except TypeError:
-        raise TypeError(
-            f"{op}: {name} must be an int or a tuple of 2 ints, got {value!r}") from None
-    if len(items) != 2 or not all(
-        isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in items
-    ):
-        raise TypeError(f"{op}: {name} must be an int or a tuple of 2 ints, got {value!r}")
+    items = tuple(value)
+    assert len(items) == 2 and all(_is_int(v) for v in items), \
+        f"{op}: {name} must be an int or a tuple of 2 ints, got {value!r}"
     return int(items[0]), int(items[1])
 
 
 def _geometry(op, kernel_size, stride, padding, dilation):
-    """Normalise and check the four size arguments; return four (h, w) int tuples."""
+    """The four size arguments as (h, w) int tuples (positive, padding non-negative)."""
     k = _pair(op, "kernel_size", kernel_size)
     s = _pair(op, "stride", stride)
     p = _pair(op, "padding", padding)
     d = _pair(op, "dilation", dilation)
-    if k[0] <= 0 or k[1] <= 0:
-        raise ValueError(f"{op}: kernel_size must be positive, got {k}")
-    if s[0] <= 0 or s[1] <= 0:
-        raise ValueError(f"{op}: stride must be positive, got {s}")
-    if p[0] < 0 or p[1] < 0:
-        raise ValueError(f"{op}: padding must be non-negative, got {p}")
-    if d[0] <= 0 or d[1] <= 0:
-        raise ValueError(f"{op}: dilation must be positive, got {d}")
+    assert min(k) > 0 and min(s) > 0 and min(p) >= 0 and min(d) > 0, \
+        f"{op}: bad geometry kernel_size {k}, stride {s}, padding {p}, dilation {d}"
     return k, s, p, d
 
 
 def _float_array(op, name, a):
     """Return ``a`` as a C-contiguous float32/float64 array (no dtype conversion)."""
     a = np.asarray(a)
-    if a.dtype != np.float32 and a.dtype != np.float64:
-        raise TypeError(f"{op}: {name} must be float32 or float64, got dtype {a.dtype}")
+    assert a.dtype == np.float32 or a.dtype == np.float64, \
+        f"{op}: {name} must be float32 or float64, got dtype {a.dtype}"
     return np.ascontiguousarray(a)
 
 
 def _output_size(op, H, W, k, s, p, d, context="", p_hi=None):
-    """PyTorch's Conv2d/MaxPool2d size formula; ValueError when the kernel does not fit.
+    """PyTorch's Conv2d/MaxPool2d size formula (the dilated kernel must fit the padded
+    input: asserted).
 
     ``p`` is the (top, left) padding and ``p_hi`` the (bottom, right) one (default: ``p``).
-    ``context`` (e.g. the shapes involved) is appended to the error message.
+    ``context`` (e.g. the shapes involved) is appended to the assert message.
     """
     if p_hi is None:
         p_hi = p
     eff_h = d[0] * (k[0] - 1) + 1
     eff_w = d[1] * (k[1] - 1) + 1
     ph, pw = H + p[0] + p_hi[0], W + p[1] + p_hi[1]
-    if eff_h > ph or eff_w > pw:
-        shown = p if p_hi == p else ((p[0], p_hi[0]), (p[1], p_hi[1]))
-        raise ValueError(
-            f"{op}: kernel size (dilated) ({eff_h}, {eff_w}) is larger than the padded input "
-            f"size ({ph}, {pw}) (input {H}x{W}, padding {shown}{context})"
-        )
+    assert eff_h <= ph and eff_w <= pw, (
+        f"{op}: kernel size (dilated) ({eff_h}, {eff_w}) is larger than the padded input "
+        f"size ({ph}, {pw}) (input {H}x{W}, padding {p}, {p_hi}{context})")
     return (ph - eff_h) // s[0] + 1, (pw - eff_w) // s[1] + 1
 
 
@@ -132,23 +126,12 @@ def _conv_padding(op, padding):
     ``((top, bottom), (left, right))`` (asymmetric, e.g. PyTorch's ``padding='same'`` with
     an even kernel extent).
     """
-    try:
-        items = tuple(padding)
-    except TypeError:
-        items = None
-    if items is not None and len(items) == 2 and all(
-            not isinstance(v, (int, np.integer)) for v in items):
-        try:
-            (t, b), (l, r) = (_pair(op, "padding", v) for v in items)
-        except (TypeError, ValueError):
-            raise TypeError(f"{op}: padding must be an int, a tuple of 2 ints or a pair of "
-                            f"(before, after) pairs, got {padding!r}") from None
+    if not _is_int(padding) and all(not _is_int(v) for v in padding):
+        (t, b), (l, r) = (_pair(op, "padding", v) for v in padding)
         lo, hi = (t, l), (b, r)
     else:
         lo = hi = _pair(op, "padding", padding)
-    if min(lo) < 0 or min(hi) < 0:
-        shown = lo if lo == hi else padding
-        raise ValueError(f"{op}: padding must be non-negative, got {shown}")
+    assert min(lo) >= 0 and min(hi) >= 0, f"{op}: padding must be non-negative, got {padding}"
     return lo, hi
 
 
@@ -165,9 +148,10 @@ def conv2d_output_size(H, W, kernel_size, stride, padding, dilation):
         ``(H_out, W_out)``, both >= 1.
 
     Raises:
-        TypeError: a size argument is not an int / pair of ints.
-        ValueError: non-positive kernel/stride/dilation, negative padding, or a dilated kernel
-            larger than the padded input.
+        AssertionError: for arguments outside its contract (no op calls it; the ops layer checks
+            the same things for the ops): a size argument is not an int / pair of ints;
+            non-positive kernel/stride/dilation, negative padding, or a dilated kernel larger
+            than the padded input.
     """
     op = "conv2d_output_size"
     k, s, p, d = _geometry(op, kernel_size, stride, padding, dilation)
@@ -198,6 +182,28 @@ def _valid_range(off, s, size, n_out):
     return lo, hi
 
 
+@njit(cache=True, inline="always")
+def _image_and_channel(p, C):
+    """``(n, c)`` of plane ``p = n*C + c`` of an ``(N, C, ...)`` array: the prange index of
+    the plane loops here and in :mod:`kernels.depthwise` and :mod:`kernels.winograd` (``c``
+    as ``p - n*C``, which reuses the division)."""
+    n = p // C
+    return n, p - n * C
+
+
+@njit(cache=True, inline="always")
+def _tap_row(i, j, row0, col0, ld, kW, sW, pW, dW, W, W_out):
+    """Where tap ``(i, j)`` of a plane lives in the flat cols buffer and what it reads, for
+    :func:`_im2col_plane` and its adjoint :func:`_col2im_plane`: ``(rbase, off, lo, hi)``,
+    the offset of the tap's row (output row ``oh`` starts at ``rbase + oh*W_out``), the
+    input column of output column 0 (``ow*sW + off``), and the range ``[lo, hi)`` of output
+    columns that read inside the image (the others read padding)."""
+    rbase = (row0 + i * kW + j) * ld + col0
+    off = j * dW - pW
+    lo, hi = _valid_range(off, sW, W, W_out)
+    return rbase, off, lo, hi
+
+
 @njit(cache=True)
 def _im2col_plane(xf, x0, H, W, cf, row0, col0, ld, kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out):
     """Write the kH*kW rows of one (image, channel) plane into the flat cols buffer.
@@ -206,9 +212,7 @@ def _im2col_plane(xf, x0, H, W, cf, row0, col0, ld, kH, kW, sH, sW, pH, pW, dH, 
     """
     for i in range(kH):
         for j in range(kW):
-            rbase = (row0 + i * kW + j) * ld + col0
-            off = j * dW - pW
-            lo, hi = _valid_range(off, sW, W, W_out)
+            rbase, off, lo, hi = _tap_row(i, j, row0, col0, ld, kW, sW, pW, dW, W, W_out)
             for oh in range(H_out):
                 ih = oh * sH - pH + i * dH
                 d0 = rbase + oh * W_out
@@ -229,23 +233,6 @@ def _im2col_plane(xf, x0, H, W, cf, row0, col0, ld, kH, kW, sH, sW, pH, pW, dH, 
                     cf[uint64(d0 + ow)] = 0
 
 
-def _im2col_loop(x, cols, kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out):
-    """im2col of the whole x into cols; prange over the N*C planes."""
-    N, C, H, W = x.shape
-    L = H_out * W_out
-    xf = x.reshape(x.size)
-    cf = cols.reshape(cols.size)
-    ld = N * L
-    for nc in prange(N * C):
-        n = nc // C
-        c = nc - n * C
-        _im2col_plane(xf, nc * H * W, H, W, cf, c * kH * kW, n * L, ld,
-                      kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out)
-
-
-_im2col = twins(_im2col_loop)
-
-
 @njit(cache=True)
 def _col2im_plane(cf, row0, col0, ld, gf, g0, H, W, kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out):
     """Zero one (image, channel) plane of the flat gradient gf, then add its kH*kW cols rows."""
@@ -253,9 +240,7 @@ def _col2im_plane(cf, row0, col0, ld, gf, g0, H, W, kH, kW, sH, sW, pH, pW, dH, 
         gf[uint64(g0 + t)] = 0
     for i in range(kH):
         for j in range(kW):
-            rbase = (row0 + i * kW + j) * ld + col0
-            off = j * dW - pW
-            lo, hi = _valid_range(off, sW, W, W_out)
+            rbase, off, lo, hi = _tap_row(i, j, row0, col0, ld, kW, sW, pW, dW, W, W_out)
             for oh in range(H_out):
                 ih = oh * sH - pH + i * dH
                 if ih < 0 or ih >= H:
@@ -270,22 +255,42 @@ def _col2im_plane(cf, row0, col0, ld, gf, g0, H, W, kH, kW, sH, sW, pH, pW, dH, 
                         gf[uint64(s0 + ow * sW)] += cf[uint64(d0 + ow)]
 
 
-def _col2im_loop(cols, grad, kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out):
-    """col2im of cols into the whole grad; prange over the N*C planes (each += stays in the
-    iteration's own plane)."""
-    N, C, H, W = grad.shape
+def _unfold_loop(src, dst, N, C, H, W, kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out, adjoint):
+    """The plane loop of im2col and of its adjoint col2im: prange over the N*C planes of the
+    ``(N, C, H, W)`` image; each iteration handles one plane and its own kH*kW row segments of
+    the cols buffer (every write, and every ``+=`` of col2im, stays in that block).
+
+    * im2col (``adjoint`` False): ``src`` is the image, ``dst`` the cols;
+    * col2im (``adjoint`` True): ``src`` is the cols, ``dst`` the image (a gradient).
+
+    Only ``dst`` is written, so ``src`` may be a read-only array."""
     L = H_out * W_out
-    cf = cols.reshape(cols.size)
-    gf = grad.reshape(grad.size)
     ld = N * L
+    sf = src.reshape(src.size)
+    df = dst.reshape(dst.size)
     for nc in prange(N * C):
-        n = nc // C
-        c = nc - n * C
-        _col2im_plane(cf, c * kH * kW, n * L, ld, gf, nc * H * W, H, W,
-                      kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out)
+        n, c = _image_and_channel(nc, C)
+        if adjoint:
+            _col2im_plane(sf, c * kH * kW, n * L, ld, df, nc * H * W, H, W,
+                          kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out)
+        else:
+            _im2col_plane(sf, nc * H * W, H, W, df, c * kH * kW, n * L, ld,
+                          kH, kW, sH, sW, pH, pW, dH, dW, H_out, W_out)
 
 
-_col2im = twins(_col2im_loop)
+_unfold = twins(_unfold_loop)
+
+
+def _im2col(x, cols, k, s, p, d, H_out, W_out):
+    """im2col of the whole ``x`` ``(N, C, H, W)`` into ``cols`` (the module docstring's
+    layout); ``k, s, d`` are (h, w) pairs and ``p`` the (top, left) padding."""
+    _unfold(x, cols, *x.shape, *k, *s, *p, *d, H_out, W_out, False)
+
+
+def _col2im(cols, grad, k, s, p, d, H_out, W_out):
+    """col2im of ``cols`` into the whole ``grad`` ``(N, C, H, W)``: :func:`_im2col`'s
+    adjoint."""
+    _unfold(cols, grad, *grad.shape, *k, *s, *p, *d, H_out, W_out, True)
 
 
 def _gemm_out_to_nchw_loop(out2, bias, out):
@@ -295,8 +300,7 @@ def _gemm_out_to_nchw_loop(out2, bias, out):
     df = out.reshape(out.size)
     ld = N * L
     for no in prange(N * C_out):
-        n = no // C_out
-        o = no - n * C_out
+        n, o = _image_and_channel(no, C_out)
         b = bias[o]
         s0 = o * ld + n * L
         d0 = no * L
@@ -353,9 +357,10 @@ def im2col(x, kernel_size, stride, padding, dilation):
         x[n, c, oh*sH - pH + i*dH, ow*sW - pW + j*dW]`` (0 where that falls in the padding).
 
     Raises:
-        TypeError: ``x`` is not float32/float64, or a size argument is not an int / pair.
-        ValueError: ``x`` is not 4-D, bad stride/padding/dilation/kernel_size, or the dilated
-            kernel is larger than the padded input.
+        AssertionError: for arguments outside its contract (no op calls it; the ops layer checks
+            the same things for the ops): ``x`` is not float32/float64, or a size argument is
+            not an int / pair; ``x`` is not 4-D, bad stride/padding/dilation/kernel_size, or the
+            dilated kernel is larger than the padded input.
 
     Loop nest: ``prange(N*C)`` over planes -> kernel taps ``(i, j)`` -> output rows ``oh`` ->
     a contiguous run of ``ow`` (the in-bounds run is a straight copy, vectorized for stride 1;
@@ -364,13 +369,12 @@ def im2col(x, kernel_size, stride, padding, dilation):
     """
     op = "im2col"
     x = _float_array(op, "x", x)
-    if x.ndim != 4:
-        raise ValueError(f"{op}: expected x of shape (N, C, H, W), got shape {x.shape}")
+    assert x.ndim == 4, f"{op}: expected x of shape (N, C, H, W), got shape {x.shape}"
     k, s, p, d = _geometry(op, kernel_size, stride, padding, dilation)
     N, C, H, W = x.shape
     H_out, W_out = _output_size(op, H, W, k, s, p, d, f", x shape {x.shape}")
     cols = np.empty((C * k[0] * k[1], N * H_out * W_out), dtype=x.dtype)
-    _im2col(x, cols, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], H_out, W_out)
+    _im2col(x, cols, k, s, p, d, H_out, W_out)
     return cols
 
 
@@ -388,9 +392,10 @@ def col2im(cols, x_shape, kernel_size, stride, padding, dilation):
         Array of shape ``x_shape``, dtype of ``cols``; entries that no patch covers are 0.
 
     Raises:
-        TypeError: ``cols`` is not float32/float64, or a size argument is not an int / pair.
-        ValueError: ``x_shape`` is not 4 non-negative ints, ``cols`` has the wrong shape,
-            bad geometry, or the dilated kernel is larger than the padded image.
+        AssertionError: for arguments outside its contract (no op calls it; the ops layer checks
+            the same things for the ops): ``cols`` is not float32/float64, or a size argument is
+            not an int / pair; ``x_shape`` is not 4 non-negative ints, ``cols`` has the wrong
+            shape, bad geometry, or the dilated kernel is larger than the padded image.
 
     Loop nest: ``prange(N*C)`` over planes -> zero the plane -> taps ``(i, j)`` -> ``oh`` ->
     contiguous ``ow`` run accumulated into the plane. Every ``+=`` lands in the plane owned by
@@ -403,47 +408,39 @@ def col2im(cols, x_shape, kernel_size, stride, padding, dilation):
     N, C, H, W = x_shape
     H_out, W_out = _output_size(op, H, W, k, s, p, d, f", x_shape {x_shape}")
     expected = (C * k[0] * k[1], N * H_out * W_out)
-    if cols.shape != expected:
-        raise ValueError(
-            f"{op}: cols has shape {cols.shape}, expected {expected} for x_shape {x_shape}, "
-            f"kernel_size {k}, stride {s}, padding {p}, dilation {d}"
-        )
+    assert cols.shape == expected, (
+        f"{op}: cols has shape {cols.shape}, expected {expected} for x_shape {x_shape}, "
+        f"kernel_size {k}, stride {s}, padding {p}, dilation {d}"
+    )
     grad = np.empty(x_shape, dtype=cols.dtype)
-    _col2im(cols, grad, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], H_out, W_out)
+    _col2im(cols, grad, k, s, p, d, H_out, W_out)
     return grad
 
 
 def _shape4(op, shape):
     """Return ``shape`` as a tuple of 4 non-negative Python ints."""
-    try:
-        shape = tuple(operator.index(v) for v in shape)
-    except TypeError:
-        raise TypeError(f"{op}: x_shape must be a tuple of 4 ints, got {shape!r}") from None
-    if len(shape) != 4 or min(shape) < 0:
-        raise ValueError(f"{op}: x_shape must be 4 non-negative ints (N, C, H, W), got {shape}")
+    shape = tuple(operator.index(v) for v in shape)
+    assert len(shape) == 4 and min(shape) >= 0, \
+        f"{op}: x_shape must be 4 non-negative ints (N, C, H, W), got {shape}"
     return shape
 
 
 def _check_conv_args(op, x_shape, weight, stride, padding, dilation, groups=1):
     """Shared checks of conv2d_forward/backward; returns (k, s, p, d, H_out, W_out) where
     ``p`` is the (top, left) padding (the bottom/right one only enters ``H_out, W_out``)."""
-    if weight.ndim != 4:
-        raise ValueError(
-            f"{op}: expected weight of shape (C_out, C_in / groups, kH, kW), got shape "
-            f"{weight.shape}"
-        )
+    assert weight.ndim == 4, (
+        f"{op}: expected weight of shape (C_out, C_in / groups, kH, kW), got shape "
+        f"{weight.shape}"
+    )
     N, C, H, W = x_shape
     C_out, C_in, kH, kW = weight.shape
-    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
-        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
-    if C != C_in * groups or C_out % groups:
-        raise ValueError(
-            f"{op}: input has {C} channels but weight expects {C_in * groups} "
-            f"(groups {groups}, x shape {tuple(x_shape)}, weight shape {weight.shape})"
-            + (f"; C_out = {C_out} is not divisible by groups" if C_out % groups else "")
-        )
-    if kH == 0 or kW == 0:
-        raise ValueError(f"{op}: weight has an empty kernel, shape {weight.shape}")
+    assert _is_int(groups) and groups >= 1, f"{op}: groups must be a positive int, got {groups!r}"
+    assert C == C_in * groups and C_out % groups == 0, (
+        f"{op}: input has {C} channels but weight expects {C_in * groups} "
+        f"(groups {groups}, x shape {tuple(x_shape)}, weight shape {weight.shape})"
+        + (f"; C_out = {C_out} is not divisible by groups" if C_out % groups else "")
+    )
+    assert kH > 0 and kW > 0, f"{op}: weight has an empty kernel, shape {weight.shape}"
     k, s, _, d = _geometry(op, (kH, kW), stride, 0, dilation)
     p, p_hi = _conv_padding(op, padding)
     H_out, W_out = _output_size(
@@ -474,13 +471,11 @@ def _bias_or_zeros(op, bias, C_out, dtype, weight_shape):
     if bias is None:
         return np.zeros(C_out, dtype=dtype)
     bias = _float_array(op, "bias", bias)
-    if bias.dtype != dtype:
-        raise TypeError(f"{op}: x has dtype {dtype} but bias has dtype {bias.dtype}")
-    if bias.shape != (C_out,):
-        raise ValueError(
-            f"{op}: bias must have shape ({C_out},) for weight shape {weight_shape}, "
-            f"got {bias.shape}"
-        )
+    assert bias.dtype == dtype, f"{op}: x has dtype {dtype} but bias has dtype {bias.dtype}"
+    assert bias.shape == (C_out,), (
+        f"{op}: bias must have shape ({C_out},) for weight shape {weight_shape}, "
+        f"got {bias.shape}"
+    )
     return bias
 
 
@@ -507,10 +502,11 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups=1):
         ``H_out = (H + top + bottom - dH*(kH-1) - 1)//sH + 1`` (same for W).
 
     Raises:
-        TypeError: a non-float dtype, or ``x``/``weight``/``bias`` dtypes differ.
-        ValueError: ``x`` or ``weight`` not 4-D, channel mismatch, bias shape not
-            ``(C_out,)``, non-positive stride/dilation, negative padding, or the dilated
-            kernel larger than the padded input. Messages start with ``"conv2d: "``.
+        AssertionError: only for arguments that the ops layer (:mod:`autograd.ops.conv`) refuses
+            first with a clear error (a non-float dtype, or ``x``/``weight``/``bias`` dtypes
+            differ; ``x`` or ``weight`` not 4-D, channel mismatch, bias shape not ``(C_out,)``,
+            non-positive stride/dilation, negative padding, or the dilated kernel larger than
+            the padded input; its messages start with ``"conv2d: "``).
 
     Work, per chunk of ``c`` images (``c`` chosen so the chunk's im2col block
     ``(K, c*L)``, ``K = C_in*kH*kW``, ``L = H_out*W_out``, is about 4 MiB per thread):
@@ -542,8 +538,7 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups=1):
         m = (n1 - n0) * L
         cv = cols if n1 - n0 == c else np.empty((K, m), dtype=x.dtype)
         ov = out2 if n1 - n0 == c else np.empty((C_out, m), dtype=x.dtype)
-        _im2col(x[n0:n1], cv, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1],
-                         H_out, W_out)
+        _im2col(x[n0:n1], cv, k, s, p, d, H_out, W_out)
         if G == 1:
             np.matmul(W2[0], cv, out=ov)
         else:
@@ -557,10 +552,9 @@ def _forward_arrays(op, x, weight):
     for both (shared by the im2col, transposed, Winograd and depthwise forward passes)."""
     x = _float_array(op, "x", x)
     weight = _float_array(op, "weight", weight)
-    if x.ndim != 4:
-        raise ValueError(f"{op}: expected x of shape (N, C_in, H, W), got shape {x.shape}")
-    if weight.dtype != x.dtype:
-        raise TypeError(f"{op}: x has dtype {x.dtype} but weight has dtype {weight.dtype}")
+    assert x.ndim == 4, f"{op}: expected x of shape (N, C_in, H, W), got shape {x.shape}"
+    assert weight.dtype == x.dtype, \
+        f"{op}: x has dtype {x.dtype} but weight has dtype {weight.dtype}"
     return x, weight
 
 
@@ -570,12 +564,10 @@ def _backward_arrays(op, grad_out, x, weight):
     grad_out = _float_array(op, "grad_out", grad_out)
     weight = _float_array(op, "weight", weight)
     x = _float_array(op, "x", x)
-    if x.ndim != 4:
-        raise ValueError(f"{op}: expected x of shape (N, C_in, H, W), got shape {x.shape}")
-    if weight.dtype != grad_out.dtype or x.dtype != grad_out.dtype:
-        raise TypeError(
-            f"{op}: grad_out has dtype {grad_out.dtype}, x {x.dtype} and weight {weight.dtype}; "
-            "expected one dtype")
+    assert x.ndim == 4, f"{op}: expected x of shape (N, C_in, H, W), got shape {x.shape}"
+    assert weight.dtype == grad_out.dtype and x.dtype == grad_out.dtype, (
+        f"{op}: grad_out has dtype {grad_out.dtype}, x {x.dtype} and weight {weight.dtype}; "
+        "expected one dtype")
     return grad_out, x, weight
 
 
@@ -617,9 +609,10 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation,
         dtype of ``grad_out``, or ``None`` where not requested.
 
     Raises:
-        TypeError: non-float or mismatched dtypes.
-        ValueError: shapes inconsistent with each other (``grad_out`` not the forward output
-            shape, channel mismatch, ...). Messages start with ``"conv2d_backward: "``.
+        AssertionError: only for arguments that the ops layer (:mod:`autograd.ops.conv`) refuses
+            first with a clear error (non-float or mismatched dtypes; shapes inconsistent with
+            each other (``grad_out`` not the forward output shape, channel mismatch, ...); its
+            messages start with ``"conv2d_backward: "``).
 
     Work, per chunk of images (as the forward): one parallel pass moves the chunk of
     ``grad_out`` to ``g2 = (C_out, c*L)`` and sums its bias gradient; ``im2col`` of the chunk
@@ -636,11 +629,10 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation,
     L = H_out * W_out
     G = groups
     expected = (N, C_out, H_out, W_out)
-    if grad_out.shape != expected:
-        raise ValueError(
-            f"{op}: grad_out has shape {grad_out.shape}, expected {expected} for x shape "
-            f"{x.shape} and weight shape {weight.shape}"
-        )
+    assert grad_out.shape == expected, (
+        f"{op}: grad_out has shape {grad_out.shape}, expected {expected} for x shape "
+        f"{x.shape} and weight shape {weight.shape}"
+    )
     grad_x = grad_weight = grad_bias = None
     if not (need_input_grad or need_weight_grad or need_bias_grad):
         return grad_x, grad_weight, grad_bias
@@ -664,8 +656,7 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation,
         gb += gb_part
         if need_weight_grad:
             cols = np.empty((K, m), dtype=dt)
-            _im2col(x[n0:n1], cols, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1],
-                             H_out, W_out)
+            _im2col(x[n0:n1], cols, k, s, p, d, H_out, W_out)
             with _weight_grad_blas(C_out * K // G):
                 if G == 1:
                     np.matmul(g2, cols.T, out=gw_part[0])
@@ -679,8 +670,7 @@ def conv2d_backward(grad_out, x, weight, stride, padding, dilation,
             else:
                 gcols = np.matmul(W2.transpose(0, 2, 1), g2.reshape(G, C_out // G, m)
                                   ).reshape(K, m)
-            _col2im(gcols, grad_x[n0:n1], k[0], k[1], s[0], s[1], p[0], p[1], d[0],
-                             d[1], H_out, W_out)
+            _col2im(gcols, grad_x[n0:n1], k, s, p, d, H_out, W_out)
     if need_bias_grad:
         grad_bias = gb
     if need_weight_grad:
@@ -697,10 +687,11 @@ def conv_transpose2d_output_size(H, W, kernel_size, stride, padding, output_padd
     ``ConvTranspose2d`` formula): ``H_out = (H - 1)*sH - 2*pH + dH*(kH - 1) + opH + 1``.
 
     Raises:
-        TypeError: a size argument is not an int / pair of ints.
-        ValueError: non-positive kernel/stride/dilation, negative padding or output_padding,
-            ``output_padding`` not smaller than either stride or dilation (PyTorch's rule),
-            or a non-positive output size.
+        AssertionError: for arguments outside its contract (no op calls it; the ops layer checks
+            the same things for the ops): a size argument is not an int / pair of ints;
+            non-positive kernel/stride/dilation, negative padding or output_padding,
+            ``output_padding`` not smaller than either stride or dilation (PyTorch's rule), or a
+            non-positive output size.
     """
     return _check_transpose_geometry("conv_transpose2d_output_size", int(H), int(W),
                                      kernel_size, stride, padding, output_padding,
@@ -712,32 +703,27 @@ def _check_transpose_geometry(op, H, W, kernel_size, stride, padding, output_pad
     k, s, p, d = _geometry(op, kernel_size, stride, padding, dilation)
     op_ = _pair(op, "output_padding", output_padding)
     for a in range(2):
-        if op_[a] < 0 or (op_[a] >= s[a] and op_[a] >= d[a]):
-            raise ValueError(
-                f"{op}: output_padding must be non-negative and smaller than either stride or "
-                f"dilation, got output_padding {op_}, stride {s}, dilation {d}")
+        assert 0 <= op_[a] and (op_[a] < s[a] or op_[a] < d[a]), (
+            f"{op}: output_padding must be non-negative and smaller than either stride or "
+            f"dilation, got output_padding {op_}, stride {s}, dilation {d}")
     H_out = (H - 1) * s[0] - 2 * p[0] + d[0] * (k[0] - 1) + op_[0] + 1
     W_out = (W - 1) * s[1] - 2 * p[1] + d[1] * (k[1] - 1) + op_[1] + 1
-    if H_out <= 0 or W_out <= 0:
-        raise ValueError(
-            f"{op}: the output size ({H_out}, {W_out}) is not positive for input {H}x{W}, "
-            f"kernel_size {k}, stride {s}, padding {p}, output_padding {op_}, dilation {d}"
-            f"{context}")
+    assert H_out > 0 and W_out > 0, (
+        f"{op}: the output size ({H_out}, {W_out}) is not positive for input {H}x{W}, "
+        f"kernel_size {k}, stride {s}, padding {p}, output_padding {op_}, dilation {d}"
+        f"{context}")
     return k, s, p, d, H_out, W_out
 
 
 def _check_transpose_args(op, x_shape, weight, stride, padding, output_padding, dilation):
-    if weight.ndim != 4:
-        raise ValueError(
-            f"{op}: expected weight of shape (C_in, C_out, kH, kW), got shape {weight.shape}")
+    assert weight.ndim == 4, (
+        f"{op}: expected weight of shape (C_in, C_out, kH, kW), got shape {weight.shape}")
     N, C, H, W = x_shape
     C_in, C_out, kH, kW = weight.shape
-    if C != C_in:
-        raise ValueError(
-            f"{op}: input has {C} channels but weight expects {C_in} "
-            f"(x shape {tuple(x_shape)}, weight shape {weight.shape})")
-    if kH == 0 or kW == 0:
-        raise ValueError(f"{op}: weight has an empty kernel, shape {weight.shape}")
+    assert C == C_in, (
+        f"{op}: input has {C} channels but weight expects {C_in} "
+        f"(x shape {tuple(x_shape)}, weight shape {weight.shape})")
+    assert kH > 0 and kW > 0, f"{op}: weight has an empty kernel, shape {weight.shape}"
     return _check_transpose_geometry(
         op, H, W, (kH, kW), stride, padding, output_padding, dilation,
         f" (x shape {tuple(x_shape)}, weight shape {weight.shape})")
@@ -764,10 +750,11 @@ def conv_transpose2d_forward(x, weight, bias, stride, padding, output_padding, d
         ``(C_in, N*H*W)``, which ``conv_transpose2d_backward`` needs for the weight gradient.
 
     Raises:
-        TypeError: non-float or mismatched dtypes, a size argument not an int / pair.
-        ValueError: ``x``/``weight`` not 4-D, channel mismatch, bias not ``(C_out,)``, bad
-            geometry or a non-positive output size. Messages start with
-            ``"conv_transpose2d: "``.
+        AssertionError: only for arguments that the ops layer (:mod:`autograd.ops.conv`) refuses
+            first with a clear error (non-float or mismatched dtypes, a size argument not an int
+            / pair; ``x``/``weight`` not 4-D, channel mismatch, bias not ``(C_out,)``, bad
+            geometry or a non-positive output size; its messages start with
+            ``"conv_transpose2d: "``).
 
     Work: one parallel pass moves ``x`` to ``x2 = (C_in, N*L)`` (``L = H*W``), one GEMM
     ``cols = W2.T @ x2`` with ``W2 = weight.reshape(C_in, C_out*kH*kW)``, then ``col2im``
@@ -782,18 +769,18 @@ def conv_transpose2d_forward(x, weight, bias, stride, padding, output_padding, d
     C_out = weight.shape[1]
     if bias is not None:
         bias = _float_array(op, "bias", bias)
-        if bias.dtype != x.dtype:
-            raise TypeError(f"{op}: x has dtype {x.dtype} but bias has dtype {bias.dtype}")
-        if bias.shape != (C_out,):
-            raise ValueError(f"{op}: bias must have shape ({C_out},) for weight shape "
-                             f"{weight.shape}, got {bias.shape}")
+        assert bias.dtype == x.dtype, \
+            f"{op}: x has dtype {x.dtype} but bias has dtype {bias.dtype}"
+        assert bias.shape == (C_out,), (
+            f"{op}: bias must have shape ({C_out},) for weight shape {weight.shape}, got "
+            f"{bias.shape}")
     L = H * W
     x2 = np.empty((C_in, N * L), dtype=x.dtype)
     scratch = np.empty(C_in, dtype=x.dtype)
     _nchw_to_gemm(x.reshape(N, C_in, L), x2, scratch)
     cols = np.matmul(weight.reshape(C_in, C_out * k[0] * k[1]).T, x2)
     out = np.empty((N, C_out, H_out, W_out), dtype=x.dtype)
-    _col2im(cols, out, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], H, W)
+    _col2im(cols, out, k, s, p, d, H, W)
     if bias is not None:
         out += bias.reshape(1, C_out, 1, 1)
     return out, x2
@@ -817,8 +804,9 @@ def conv_transpose2d_backward(grad_out, x_shape, weight, x2, stride, padding, ou
         ``(grad_x, grad_weight, grad_bias)`` in the dtype of ``grad_out``.
 
     Raises:
-        TypeError, ValueError: as the forward, plus ``grad_out``/``x2`` of the wrong shape.
-        Messages start with ``"conv_transpose2d_backward: "``.
+        AssertionError: only for arguments that the ops layer (:mod:`autograd.ops.conv`) refuses
+            first with a clear error (as the forward, plus ``grad_out``/``x2`` of the wrong
+            shape; its messages start with ``"conv_transpose2d_backward: "``).
 
     Work: ``cols = im2col(grad_out)`` with the geometry of the forward's adjoint conv2d
     (``prange`` over planes), then ``grad_x2 = W2 @ cols`` (the conv2d of ``grad_out``,
@@ -829,9 +817,8 @@ def conv_transpose2d_backward(grad_out, x_shape, weight, x2, stride, padding, ou
     grad_out = _float_array(op, "grad_out", grad_out)
     weight = _float_array(op, "weight", weight)
     x_shape = _shape4(op, x_shape)
-    if weight.dtype != grad_out.dtype:
-        raise TypeError(
-            f"{op}: grad_out has dtype {grad_out.dtype} but weight has dtype {weight.dtype}")
+    assert weight.dtype == grad_out.dtype, (
+        f"{op}: grad_out has dtype {grad_out.dtype} but weight has dtype {weight.dtype}")
     k, s, p, d, H_out, W_out = _check_transpose_args(op, x_shape, weight, stride, padding,
                                                      output_padding, dilation)
     N, C_in, H, W = x_shape
@@ -839,23 +826,22 @@ def conv_transpose2d_backward(grad_out, x_shape, weight, x2, stride, padding, ou
     K = C_out * k[0] * k[1]
     L = H * W
     expected = (N, C_out, H_out, W_out)
-    if grad_out.shape != expected:
-        raise ValueError(f"{op}: grad_out has shape {grad_out.shape}, expected {expected} for "
-                         f"x shape {x_shape} and weight shape {weight.shape}")
+    assert grad_out.shape == expected, (
+        f"{op}: grad_out has shape {grad_out.shape}, expected {expected} for x shape "
+        f"{x_shape} and weight shape {weight.shape}")
     if need_weight_grad:
-        if x2 is None:
-            raise ValueError(f"{op}: x2 is needed for the weight gradient but is None")
+        assert x2 is not None, f"{op}: x2 is needed for the weight gradient but is None"
         x2 = np.asarray(x2)
-        if x2.shape != (C_in, N * L) or x2.dtype != grad_out.dtype:
-            raise ValueError(f"{op}: x2 has shape {x2.shape} and dtype {x2.dtype}, expected "
-                             f"{(C_in, N * L)} and {grad_out.dtype}")
+        assert x2.shape == (C_in, N * L) and x2.dtype == grad_out.dtype, (
+            f"{op}: x2 has shape {x2.shape} and dtype {x2.dtype}, expected {(C_in, N * L)} "
+            f"and {grad_out.dtype}")
     grad_x = grad_weight = grad_bias = None
     if need_bias_grad:
         # (N, C_out, H_out * W_out), not -1: a -1 is ambiguous for an empty batch (N = 0)
         grad_bias = grad_out.reshape(N, C_out, H_out * W_out).sum(axis=2).sum(axis=0)
     if need_input_grad or need_weight_grad:
         cols = np.empty((K, N * L), dtype=grad_out.dtype)
-        _im2col(grad_out, cols, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], H, W)
+        _im2col(grad_out, cols, k, s, p, d, H, W)
         if need_weight_grad:
             grad_weight = np.matmul(x2, cols.T).reshape(weight.shape)
         if need_input_grad:

@@ -40,7 +40,8 @@ import numpy as np
 from numba import njit, prange, uint64
 
 from ._twin import twins
-from .conv import _backward_arrays, _bias_or_zeros, _check_conv_args, _forward_arrays
+from .conv import (_backward_arrays, _bias_or_zeros, _check_conv_args, _forward_arrays,
+                   _image_and_channel)
 
 __all__ = ["depthwise_conv2d_forward", "depthwise_conv2d_backward", "depthwise_applicable"]
 
@@ -93,8 +94,7 @@ def _dw_forward_loop(x, w, bias, out, m, kH, kW, sH, sW, pt, pl, dH, dW):
     wf = w.reshape(w.size)
     of = out.reshape(out.size)
     for nc in prange(N * C):
-        n = nc // C
-        c = nc - n * C
+        n, c = _image_and_channel(nc, C)
         xp = np.empty(Hp * Wp, dtype=x.dtype)
         acc = np.empty(Wo, dtype=x.dtype)
         _pad_plane(xf, nc * H * W, H, W, xp, Hp, Wp, pt, pl)
@@ -135,8 +135,7 @@ def _dw_grad_input_loop(g, w, gx, m, kH, kW, sH, sW, pt, pl, dH, dW):
     wf = w.reshape(w.size)
     xf = gx.reshape(gx.size)
     for nc in prange(N * C):
-        n = nc // C
-        c = nc - n * C
+        n, c = _image_and_channel(nc, C)
         gp = np.zeros(Hp * Wp, dtype=gx.dtype)
         for k in range(m):
             o = c * m + k
@@ -181,8 +180,7 @@ def _dw_grad_weight_loop(g, x, part, m, kH, kW, sH, sW, pt, pl, dH, dW):
     gf = g.reshape(g.size)
     xf = x.reshape(x.size)
     for nc in prange(N * C):
-        n = nc // C
-        c = nc - n * C
+        n, c = _image_and_channel(nc, C)
         xp = np.empty(Hp * Wp, dtype=x.dtype)
         acc = np.empty((kk + 1) * Wo, dtype=x.dtype)
         _pad_plane(xf, nc * H * W, H, W, xp, Hp, Wp, pt, pl)
@@ -229,13 +227,12 @@ def depthwise_applicable(x_shape, weight_shape, groups):
 
 
 def _check(op, x_shape, weight, stride, padding, dilation):
-    if weight.ndim != 4 or weight.shape[1] != 1:
-        raise ValueError(f"{op}: expected weight of shape (C_out, 1, kH, kW), got shape "
-                         f"{weight.shape}")
+    assert weight.ndim == 4 and weight.shape[1] == 1, \
+        f"{op}: expected weight of shape (C_out, 1, kH, kW), got shape {weight.shape}"
     C = x_shape[1]
-    if C == 0 or weight.shape[0] % C:
-        raise ValueError(f"{op}: C_out = {weight.shape[0]} must be a positive multiple of "
-                         f"C_in = {C} (x shape {tuple(x_shape)}, weight shape {weight.shape})")
+    assert C > 0 and weight.shape[0] % C == 0, (
+        f"{op}: C_out = {weight.shape[0]} must be a positive multiple of C_in = {C} (x shape "
+        f"{tuple(x_shape)}, weight shape {weight.shape})")
     # the shared checks with the channels of a groups=1 convolution of one channel
     shape1 = (x_shape[0], 1) + tuple(x_shape[2:])
     return _check_conv_args(op, shape1, weight, stride, padding, dilation)
@@ -256,10 +253,10 @@ def depthwise_conv2d_forward(x, weight, bias, stride, padding, dilation):
         ``(N, C_out, H_out, W_out)`` in the dtype of ``x``, ``H_out`` by PyTorch's formula.
 
     Raises:
-        TypeError: non-float or mismatched dtypes.
-        ValueError: ``x``/``weight`` not 4-D, ``weight.shape[1] != 1``, ``C_out`` not a
-            multiple of ``C_in``, bias not ``(C_out,)``, bad geometry. Messages start with
-            ``"depthwise_conv2d: "``.
+        AssertionError: only for arguments that the ops layer (:mod:`autograd.ops.conv`) refuses
+            first with a clear error (non-float or mismatched dtypes; ``x``/``weight`` not 4-D,
+            ``weight.shape[1] != 1``, ``C_out`` not a multiple of ``C_in``, bias not
+            ``(C_out,)``, bad geometry; its messages start with ``"depthwise_conv2d: "``).
 
     Loop nest: ``prange(N*C_in)`` padded input planes -> the channel's ``m`` output planes ->
     output rows -> taps -> a run of ``W_out`` (see the module docstring).
@@ -293,8 +290,9 @@ def depthwise_conv2d_backward(grad_out, x, weight, stride, padding, dilation,
         over one plane's rows, then float64 across lanes and images.
 
     Raises:
-        TypeError, ValueError: as the forward, plus ``grad_out`` not of the forward output
-        shape. Messages start with ``"depthwise_conv2d_backward: "``.
+        AssertionError: only for arguments that the ops layer (:mod:`autograd.ops.conv`) refuses
+            first with a clear error (as the forward, plus ``grad_out`` not of the forward
+            output shape; its messages start with ``"depthwise_conv2d_backward: "``).
     """
     op = "depthwise_conv2d_backward"
     grad_out, x, weight = _backward_arrays(op, grad_out, x, weight)
@@ -302,9 +300,9 @@ def depthwise_conv2d_backward(grad_out, x, weight, stride, padding, dilation,
     N, C = x.shape[:2]
     C_out = weight.shape[0]
     expected = (N, C_out, Ho, Wo)
-    if grad_out.shape != expected:
-        raise ValueError(f"{op}: grad_out has shape {grad_out.shape}, expected {expected} for "
-                         f"x shape {x.shape} and weight shape {weight.shape}")
+    assert grad_out.shape == expected, (
+        f"{op}: grad_out has shape {grad_out.shape}, expected {expected} for x shape "
+        f"{x.shape} and weight shape {weight.shape}")
     m = C_out // C
     dt = grad_out.dtype
     geo = (k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1])

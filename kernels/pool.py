@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit, prange, uint64
 
 from ._twin import twins
-from .conv import _float_array, _geometry, _output_size, _shape4
+from .conv import _float_array, _geometry, _is_int, _output_size, _shape4
 from .conv import _valid_range as valid_range
 
 __all__ = ["max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward",
@@ -146,11 +146,10 @@ def _ceil_size(n_floor, size, k, s, p, d):
 
 def _check_pool_args(op, x_shape, kernel_size, stride, padding, dilation, ceil_mode=False):
     k, s, p, d = _geometry(op, kernel_size, stride, padding, dilation)
-    if 2 * p[0] > k[0] or 2 * p[1] > k[1]:
-        raise ValueError(
-            f"{op}: padding should be at most half of kernel_size, got padding {p} "
-            f"and kernel_size {k}"
-        )
+    assert 2 * p[0] <= k[0] and 2 * p[1] <= k[1], (
+        f"{op}: padding should be at most half of kernel_size, got padding {p} "
+        f"and kernel_size {k}"
+    )
     H_out, W_out = _output_size(op, x_shape[2], x_shape[3], k, s, p, d,
                                 f", x shape {tuple(x_shape)}")
     if ceil_mode:
@@ -166,9 +165,9 @@ def pool2d_output_size(H, W, kernel_size, stride, padding, dilation=1, ceil_mode
     last window is dropped if it would start in the bottom/right padding.
 
     Raises:
-        TypeError: a size argument is not an int / pair of ints.
-        ValueError: bad geometry, padding above half the kernel, or a window larger than the
-            padded input.
+        AssertionError: for arguments outside its contract (no op calls it; the ops layer checks
+            the same things for the ops): a size argument is not an int / pair of ints; bad
+            geometry, padding above half the kernel, or a window larger than the padded input.
     """
     return _check_pool_args("pool2d_output_size", (1, 1, int(H), int(W)), kernel_size, stride,
                             padding, dilation, ceil_mode)[4:]
@@ -194,10 +193,11 @@ def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode=Fals
         element at all (only possible with dilation and padding) yields ``-inf`` and index -1.
 
     Raises:
-        TypeError: ``x`` is not float32/float64, or a size argument is not an int / pair.
-        ValueError: ``x`` not 4-D, non-positive kernel_size/stride/dilation, negative padding,
-            padding above half the kernel, or a window larger than the padded input. Messages
-            start with ``"max_pool2d: "``.
+        AssertionError: only for arguments that the ops layer (:mod:`autograd.ops.pool`) refuses
+            first with a clear error (``x`` is not float32/float64, or a size argument is not an
+            int / pair; ``x`` not 4-D, non-positive kernel_size/stride/dilation, negative
+            padding, padding above half the kernel, or a window larger than the padded input;
+            its messages start with ``"max_pool2d: "``).
 
     Loop nest: ``prange(N*C)`` over planes -> ``oh`` -> ``ow`` -> the in-bounds taps of the
     window (tap ranges are computed once per row/column, so the inner loops carry no
@@ -205,8 +205,7 @@ def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode=Fals
     """
     op = "max_pool2d"
     x = _float_array(op, "x", x)
-    if x.ndim != 4:
-        raise ValueError(f"{op}: expected x of shape (N, C, H, W), got shape {x.shape}")
+    assert x.ndim == 4, f"{op}: expected x of shape (N, C, H, W), got shape {x.shape}"
     k, s, p, d, H_out, W_out = _check_pool_args(op, x.shape, kernel_size, stride, padding,
                                                  dilation, ceil_mode)
     N, C = x.shape[0], x.shape[1]
@@ -231,10 +230,11 @@ def max_pool2d_backward(grad_out, argmax, x_shape):
         same element.
 
     Raises:
-        TypeError: ``grad_out`` not float32/float64 or ``argmax`` not an integer array.
-        ValueError: ``grad_out``/``argmax`` shapes differ or do not match ``x_shape``'s
-            (N, C), or an index lies outside ``[-1, H*W)``. Messages start with
-            ``"max_pool2d_backward: "``.
+        AssertionError: only for arguments that the ops layer (:mod:`autograd.ops.pool`) refuses
+            first with a clear error (``grad_out`` not float32/float64 or ``argmax`` not an
+            integer array; ``grad_out``/``argmax`` shapes differ or do not match ``x_shape``'s
+            (N, C), or an index lies outside ``[-1, H*W)``; its messages start with
+            ``"max_pool2d_backward: "``).
 
     Loop nest: ``prange(N*C)`` over planes -> zero the plane -> one pass over the plane's
     outputs adding into the plane. All ``+=`` targets belong to the iteration's own plane, so
@@ -243,26 +243,23 @@ def max_pool2d_backward(grad_out, argmax, x_shape):
     op = "max_pool2d_backward"
     grad_out = _float_array(op, "grad_out", grad_out)
     argmax = np.asarray(argmax)
-    if not np.issubdtype(argmax.dtype, np.integer):
-        raise TypeError(f"{op}: argmax must be an integer array, got dtype {argmax.dtype}")
+    assert np.issubdtype(argmax.dtype, np.integer), \
+        f"{op}: argmax must be an integer array, got dtype {argmax.dtype}"
     argmax = np.ascontiguousarray(argmax, dtype=np.int64)
     x_shape = _shape4(op, x_shape)
-    if grad_out.ndim != 4 or argmax.shape != grad_out.shape:
-        raise ValueError(
-            f"{op}: grad_out shape {grad_out.shape} and argmax shape {argmax.shape} must be "
-            f"the same 4-D (N, C, H_out, W_out) shape"
-        )
-    if grad_out.shape[:2] != x_shape[:2]:
-        raise ValueError(
-            f"{op}: grad_out shape {grad_out.shape} does not match x_shape {x_shape} in (N, C)"
-        )
+    assert grad_out.ndim == 4 and argmax.shape == grad_out.shape, (
+        f"{op}: grad_out shape {grad_out.shape} and argmax shape {argmax.shape} must be "
+        f"the same 4-D (N, C, H_out, W_out) shape"
+    )
+    assert grad_out.shape[:2] == x_shape[:2], (
+        f"{op}: grad_out shape {grad_out.shape} does not match x_shape {x_shape} in (N, C)"
+    )
     grad_x = np.empty(x_shape, dtype=grad_out.dtype)
     bad = _max_pool_backward(grad_out, argmax, grad_x)
-    if bad:
-        raise ValueError(
-            f"{op}: {bad} argmax entries lie outside [-1, {x_shape[2] * x_shape[3]}) for "
-            f"x_shape {x_shape}"
-        )
+    assert bad == 0, (
+        f"{op}: {bad} argmax entries lie outside [-1, {x_shape[2] * x_shape[3]}) for "
+        f"x_shape {x_shape}"
+    )
     return grad_x
 
 
@@ -299,52 +296,53 @@ def adaptive_pool_windows(size, n_out):
     return np.ascontiguousarray(np.stack([start, end, end - start], axis=1))
 
 
-def _avg_loop(x, out, rows, cols, divisor, use_divisor):
-    """prange over the N*C planes: out = window sums / divisor (0 for an empty window)."""
-    N, C, H, W = x.shape
+def _avg_loop(src, dst, rows, cols, divisor, use_divisor, adjoint):
+    """Average pooling of every plane (``adjoint`` False: ``src`` the input, ``dst`` the
+    output) or its adjoint (``adjoint`` True: ``src`` the output gradient, ``dst`` the input
+    gradient), one window walk for both; prange over the N*C planes.
+
+    Window ``(oh, ow)`` covers rows ``[rows[oh, 0], rows[oh, 1])`` and columns
+    ``[cols[ow, 0], cols[ow, 1])``; its divisor is ``divisor`` when ``use_divisor``
+    (PyTorch's ``divisor_override``), else ``rows[oh, 2] * cols[ow, 2]``.
+
+    * forward: each output = window sum (float64) / divisor, 0 for an empty window;
+    * adjoint: the input-gradient plane is zeroed, then each output gradient / divisor is
+      added over its window. Every ``+=`` lands in the iteration's own plane.
+
+    Only ``dst`` is written (``src`` may be a read-only array)."""
+    N, C = src.shape[0], src.shape[1]
+    H = dst.shape[2] if adjoint else src.shape[2]
+    W = dst.shape[3] if adjoint else src.shape[3]
     H_out, W_out = rows.shape[0], cols.shape[0]
-    xf = x.reshape(x.size)
-    of = out.reshape(out.size)
+    sf = src.reshape(src.size)
+    df = dst.reshape(dst.size)
     for p in prange(N * C):
         x0 = p * H * W
         o0 = p * H_out * W_out
-        for oh in range(H_out):
-            h0, h1, ch = rows[oh, 0], rows[oh, 1], rows[oh, 2]
-            for ow in range(W_out):
-                w0, w1, cw = cols[ow, 0], cols[ow, 1], cols[ow, 2]
-                acc = 0.0
-                for h in range(h0, h1):
-                    base = x0 + h * W
-                    for w in range(w0, w1):
-                        acc += xf[uint64(base + w)]
-                div = divisor if use_divisor else float(ch * cw)
-                of[uint64(o0 + oh * W_out + ow)] = acc / div if div != 0 else 0.0
-
-
-def _avg_backward_loop(grad_out, grad_x, rows, cols, divisor, use_divisor):
-    """prange over planes: zero the plane, then spread each output gradient / divisor over its
-    window. Every ``+=`` lands in the iteration's own plane."""
-    N, C, H, W = grad_x.shape
-    H_out, W_out = rows.shape[0], cols.shape[0]
-    gf = grad_out.reshape(grad_out.size)
-    gx = grad_x.reshape(grad_x.size)
-    for p in prange(N * C):
-        g0 = p * H * W
-        o0 = p * H_out * W_out
-        for t in range(H * W):
-            gx[uint64(g0 + t)] = 0
+        if adjoint:
+            for t in range(H * W):
+                df[uint64(x0 + t)] = 0
         for oh in range(H_out):
             h0, h1, ch = rows[oh, 0], rows[oh, 1], rows[oh, 2]
             for ow in range(W_out):
                 w0, w1, cw = cols[ow, 0], cols[ow, 1], cols[ow, 2]
                 div = divisor if use_divisor else float(ch * cw)
-                if div == 0:
-                    continue
-                v = gf[uint64(o0 + oh * W_out + ow)] / div
-                for h in range(h0, h1):
-                    base = g0 + h * W
-                    for w in range(w0, w1):
-                        gx[uint64(base + w)] += v
+                o = uint64(o0 + oh * W_out + ow)
+                if adjoint:
+                    if div == 0:
+                        continue
+                    v = sf[o] / div
+                    for h in range(h0, h1):
+                        base = x0 + h * W
+                        for w in range(w0, w1):
+                            df[uint64(base + w)] += v
+                else:
+                    acc = 0.0
+                    for h in range(h0, h1):
+                        base = x0 + h * W
+                        for w in range(w0, w1):
+                            acc += sf[uint64(base + w)]
+                    df[o] = acc / div if div != 0 else 0.0
 
 
 def _window_max_loop(x, out, argmax, rows, cols):
@@ -378,23 +376,17 @@ def _window_max_loop(x, out, argmax, rows, cols):
 
 
 _avg = twins(_avg_loop)
-_avg_backward = twins(_avg_backward_loop)
 _window_max = twins(_window_max_loop)
 # the names tests/test_conv_pool.py checks parallel == serial with
 _avg_parallel, _avg_serial = _avg
-_avg_backward_parallel, _avg_backward_serial = _avg_backward
 _window_max_parallel, _window_max_serial = _window_max
 
 
 def _divisor(op, divisor_override):
     if divisor_override is None:
         return 1.0, False
-    if isinstance(divisor_override, (bool, np.bool_)) or not isinstance(
-            divisor_override, (int, np.integer)):
-        raise TypeError(f"{op}: divisor_override must be an int or None, got "
-                        f"{divisor_override!r}")
-    if divisor_override == 0:
-        raise ValueError(f"{op}: divisor_override must be non-zero")
+    assert _is_int(divisor_override) and divisor_override != 0, \
+        f"{op}: divisor_override must be a non-zero int or None, got {divisor_override!r}"
     return float(divisor_override), True
 
 
@@ -408,17 +400,16 @@ def _avg_tables(op, x_shape, kernel_size, stride, padding, ceil_mode, count_incl
 
 def _input4(op, x):
     x = _float_array(op, "x", x)
-    if x.ndim != 4:
-        raise ValueError(f"{op}: expected x of shape (N, C, H, W), got shape {x.shape}")
+    assert x.ndim == 4, f"{op}: expected x of shape (N, C, H, W), got shape {x.shape}"
     return x
 
 
 def _grad4(op, grad_out, x_shape, out_hw):
     grad_out = _float_array(op, "grad_out", grad_out)
     expected = tuple(x_shape[:2]) + tuple(out_hw)
-    if grad_out.shape != expected:
-        raise ValueError(f"{op}: grad_out has shape {grad_out.shape}, expected {expected} for "
-                         f"x_shape {tuple(x_shape)}")
+    assert grad_out.shape == expected, (
+        f"{op}: grad_out has shape {grad_out.shape}, expected {expected} for x_shape "
+        f"{tuple(x_shape)}")
     return grad_out
 
 
@@ -441,9 +432,10 @@ def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode=False, count_i
         window running past ``H + p`` is clipped there, and so is its padding count.
 
     Raises:
-        TypeError: non-float ``x``, a bad size argument, or a non-int divisor_override.
-        ValueError: ``x`` not 4-D, bad geometry, divisor_override 0. Messages start with
-            ``"avg_pool2d: "``.
+        AssertionError: only for arguments that the ops layer (:mod:`autograd.ops.pool`) refuses
+            first with a clear error (non-float ``x``, a bad size argument, or a non-int
+            divisor_override; ``x`` not 4-D, bad geometry, divisor_override 0; its messages
+            start with ``"avg_pool2d: "``).
 
     Loop nest: ``prange(N*C)`` planes -> ``oh`` -> ``ow`` -> window rows -> contiguous window
     columns, summed in float64; window bounds and divisors come from per-row/column tables.
@@ -454,7 +446,7 @@ def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode=False, count_i
     rows, cols = _avg_tables(op, x.shape, kernel_size, stride, padding, ceil_mode,
                              count_include_pad)
     out = np.empty(x.shape[:2] + (rows.shape[0], cols.shape[0]), dtype=x.dtype)
-    _avg(x, out, rows, cols, div, use_div)
+    _avg(x, out, rows, cols, div, use_div, False)
     return out
 
 
@@ -471,8 +463,9 @@ def avg_pool2d_backward(grad_out, x_shape, kernel_size, stride, padding, ceil_mo
         ``grad_x`` of shape ``x_shape`` in the dtype of ``grad_out``.
 
     Raises:
-        TypeError, ValueError: as the forward, and for ``grad_out`` of the wrong shape.
-        Messages start with ``"avg_pool2d_backward: "``.
+        AssertionError: only for arguments that the ops layer (:mod:`autograd.ops.pool`) refuses
+            first with a clear error (as the forward, and for ``grad_out`` of the wrong shape;
+            its messages start with ``"avg_pool2d_backward: "``).
 
     Loop nest: ``prange(N*C)`` planes -> zero the plane -> outputs -> window; overlapping
     windows add into the plane owned by the iteration only (no shared writes).
@@ -484,30 +477,22 @@ def avg_pool2d_backward(grad_out, x_shape, kernel_size, stride, padding, ceil_mo
                              count_include_pad)
     grad_out = _grad4(op, grad_out, x_shape, (rows.shape[0], cols.shape[0]))
     grad_x = np.empty(x_shape, dtype=grad_out.dtype)
-    _avg_backward(grad_out, grad_x, rows, cols, div, use_div)
+    _avg(grad_out, grad_x, rows, cols, div, use_div, True)
     return grad_x
 
 
 def _adaptive_size(op, x_shape, output_size):
     """``output_size`` (int, or pair of int/None) -> (H_out, W_out); None keeps the input's."""
-    if isinstance(output_size, (int, np.integer)) and not isinstance(output_size, bool):
+    if _is_int(output_size):
         sizes = (int(output_size), int(output_size))
     else:
-        try:
-            sizes = tuple(output_size)
-        except TypeError:
-            sizes = ()
-        if len(sizes) != 2 or not all(
-                v is None or (isinstance(v, (int, np.integer)) and not isinstance(v, bool))
-                for v in sizes):
-            raise TypeError(f"{op}: output_size must be an int or a tuple of 2 ints (or None), "
-                            f"got {output_size!r}")
+        sizes = tuple(output_size)
+        assert len(sizes) == 2 and all(v is None or _is_int(v) for v in sizes), \
+            f"{op}: output_size must be an int or a tuple of 2 ints (or None), got {output_size!r}"
         sizes = tuple(int(x_shape[2 + a]) if v is None else int(v) for a, v in enumerate(sizes))
-    if min(sizes) < 1:
-        raise ValueError(f"{op}: output_size must be positive, got {sizes}")
-    if x_shape[2] < 1 or x_shape[3] < 1:
-        raise ValueError(f"{op}: expected an input with non-empty H and W, got x shape "
-                         f"{tuple(x_shape)}")
+    assert min(sizes) >= 1, f"{op}: output_size must be positive, got {sizes}"
+    assert x_shape[2] >= 1 and x_shape[3] >= 1, \
+        f"{op}: expected an input with non-empty H and W, got x shape {tuple(x_shape)}"
     return sizes
 
 
@@ -530,9 +515,10 @@ def adaptive_avg_pool2d_forward(x, output_size):
         ``[floor(oh*H/H_out), ceil((oh+1)*H/H_out))`` and the same columns for ``ow``.
 
     Raises:
-        TypeError: non-float ``x`` or a bad ``output_size``.
-        ValueError: ``x`` not 4-D or empty in H/W, a non-positive output size. Messages
-            start with ``"adaptive_avg_pool2d: "``.
+        AssertionError: only for arguments that the ops layer (:mod:`autograd.ops.pool`) refuses
+            first with a clear error (non-float ``x`` or a bad ``output_size``; ``x`` not 4-D or
+            empty in H/W, a non-positive output size; its messages start with
+            ``"adaptive_avg_pool2d: "``).
 
     Loop nest: as :func:`avg_pool2d_forward` (the same compiled kernel, other tables).
     """
@@ -540,7 +526,7 @@ def adaptive_avg_pool2d_forward(x, output_size):
     x = _input4(op, x)
     rows, cols = _adaptive_tables(op, x.shape, output_size)
     out = np.empty(x.shape[:2] + (rows.shape[0], cols.shape[0]), dtype=x.dtype)
-    _avg(x, out, rows, cols, 1.0, False)
+    _avg(x, out, rows, cols, 1.0, False, False)
     return out
 
 
@@ -550,19 +536,19 @@ def adaptive_avg_pool2d_backward(grad_out, x_shape):
     Returns ``grad_x`` of shape ``x_shape`` in the dtype of ``grad_out``.
 
     Raises:
-        TypeError, ValueError: non-float or non-4-D ``grad_out``, (N, C) not matching
-        ``x_shape``. Messages start with ``"adaptive_avg_pool2d_backward: "``.
+        AssertionError: only for arguments that the ops layer (:mod:`autograd.ops.pool`) refuses
+            first with a clear error (non-float or non-4-D ``grad_out``, (N, C) not matching
+            ``x_shape``; its messages start with ``"adaptive_avg_pool2d_backward: "``).
     """
     op = "adaptive_avg_pool2d_backward"
     x_shape = _shape4(op, x_shape)
     grad_out = _float_array(op, "grad_out", grad_out)
-    if grad_out.ndim != 4:
-        raise ValueError(f"{op}: expected grad_out of shape (N, C, H_out, W_out), got shape "
-                         f"{grad_out.shape}")
+    assert grad_out.ndim == 4, \
+        f"{op}: expected grad_out of shape (N, C, H_out, W_out), got shape {grad_out.shape}"
     rows, cols = _adaptive_tables(op, x_shape, grad_out.shape[2:])
     grad_out = _grad4(op, grad_out, x_shape, (rows.shape[0], cols.shape[0]))
     grad_x = np.empty(x_shape, dtype=grad_out.dtype)
-    _avg_backward(grad_out, grad_x, rows, cols, 1.0, False)
+    _avg(grad_out, grad_x, rows, cols, 1.0, False, True)
     return grad_x
 
 
@@ -580,8 +566,9 @@ def adaptive_max_pool2d_forward(x, output_size):
         gradient is :func:`max_pool2d_backward` with this argmax.
 
     Raises:
-        TypeError, ValueError: as :func:`adaptive_avg_pool2d_forward`, messages starting
-        with ``"adaptive_max_pool2d: "``.
+        AssertionError: only for arguments that the ops layer (:mod:`autograd.ops.pool`) refuses
+            first with a clear error (as :func:`adaptive_avg_pool2d_forward`, its messages
+            starting with ``"adaptive_max_pool2d: "``).
 
     Loop nest: ``prange(N*C)`` planes -> ``oh`` -> ``ow`` -> window, branch-free max.
     """

@@ -72,6 +72,14 @@ def _pick(pair, parallel, size):
     return pair.parallel if use_parallel(parallel, size, PARALLEL_MIN) else pair.serial
 
 
+def _run_step(pair, parallel, size, *arrays):
+    """Run one step kernel of the public per-step functions below: the twin that
+    :func:`_pick` chooses for ``size`` hidden elements, called with ``arrays`` (inputs, then
+    the preallocated outputs) and the constant 1 in the outputs' dtype (the kernels' ``one``,
+    which keeps float32 arithmetic in float32); the last array is an output."""
+    _pick(pair, parallel, size)(*arrays, arrays[-1].dtype.type(1))
+
+
 # per-step GEMMs with fewer multiply-adds than this run on ONE BLAS thread: the thread policy of
 # the time loops is kernels/_blas.py's StepBlas (its docstring has the measurement)
 SERIAL_BLAS_MAX = _blas.SERIAL_BLAS_MAX
@@ -271,9 +279,7 @@ def lstm_step_forward(xp, hh, b, c_prev, parallel=None):
     gates = np.empty((N, 4 * H), xp.dtype)
     c = np.empty((N, H), xp.dtype)
     h = np.empty((N, H), xp.dtype)
-    one = xp.dtype.type(1)
-    fn = _pick(_LSTM_FWD, parallel, N * H)
-    fn(xp, hh, b, c_prev, gates, c, h, one)
+    _run_step(_LSTM_FWD, parallel, N * H, xp, hh, b, c_prev, gates, c, h)
     return gates, c, h
 
 
@@ -283,9 +289,7 @@ def lstm_step_backward(gout, dh_next, dc, gates, c, c_prev, parallel=None):
     pre-activations (= of ``xp``, ``hh`` and ``b``)."""
     dc = dc.copy()
     dG = np.empty_like(gates)
-    one = gates.dtype.type(1)
-    fn = _pick(_LSTM_BWD, parallel, dc.size)
-    fn(gout, dh_next, dc, gates, c, c_prev, dG, one)
+    _run_step(_LSTM_BWD, parallel, dc.size, gout, dh_next, dc, gates, c, c_prev, dG)
     return dG, dc
 
 
@@ -295,9 +299,7 @@ def gru_step_forward(xp, hh, b, h_prev, parallel=None):
     N, H = h_prev.shape
     gates = np.empty((N, 4 * H), xp.dtype)
     h = np.empty((N, H), xp.dtype)
-    one = xp.dtype.type(1)
-    fn = _pick(_GRU_FWD, parallel, N * H)
-    fn(xp, hh, b, h_prev, gates, h, one)
+    _run_step(_GRU_FWD, parallel, N * H, xp, hh, b, h_prev, gates, h)
     return gates, h
 
 
@@ -309,27 +311,21 @@ def gru_step_backward(gout, dh_next, gates, h_prev, parallel=None):
     dxp = np.empty((N, 3 * H), gates.dtype)
     dhh = np.empty((N, 3 * H), gates.dtype)
     dd = np.empty((N, H), gates.dtype)
-    one = gates.dtype.type(1)
-    fn = _pick(_GRU_BWD, parallel, N * H)
-    fn(gout, dh_next, gates, h_prev, dxp, dhh, dd, one)
+    _run_step(_GRU_BWD, parallel, N * H, gout, dh_next, gates, h_prev, dxp, dhh, dd)
     return dxp, dhh, dd
 
 
 def rnn_step_forward(xp, hh, b, relu=False, parallel=None):
     """One Elman RNN step: ``h = act(xp + hh + b)``, ``act`` relu or tanh; ``(N, H)``."""
     h = np.empty_like(xp)
-    one = xp.dtype.type(1)
-    fn = _pick(_RNN_FWD, parallel, h.size)
-    fn(xp, hh, b, bool(relu), h, one)
+    _run_step(_RNN_FWD, parallel, h.size, xp, hh, b, bool(relu), h)
     return h
 
 
 def rnn_step_backward(gout, dh_next, h, relu=False, parallel=None):
     """Gradient of one Elman step w.r.t. its pre-activation, from ``h`` (the step's output)."""
     dG = np.empty_like(h)
-    one = h.dtype.type(1)
-    fn = _pick(_RNN_BWD, parallel, h.size)
-    fn(gout, dh_next, h, bool(relu), dG, one)
+    _run_step(_RNN_BWD, parallel, h.size, gout, dh_next, h, bool(relu), dG)
     return dG
 
 

@@ -80,7 +80,7 @@ from threadpoolctl import ThreadpoolController
 
 from ._twin import twins
 from .conv import (_backward_arrays, _bias_or_zeros, _check_conv_args, _copy_and_sum,
-                   _forward_arrays, conv2d_backward, conv2d_forward)
+                   _forward_arrays, _image_and_channel, conv2d_backward, conv2d_forward)
 
 __all__ = ["conv2d_winograd_forward", "conv2d_winograd_backward", "winograd_applicable"]
 
@@ -122,8 +122,7 @@ def _input_transform_loop(x, Vf, plane, Tc, n0, nimg, top, left, tH, tW):
     Wb = 2 * tW + 2
     xf = x.reshape(x.size)
     for nc in prange(nimg * C):
-        nl = nc // C
-        c = nc - nl * C
+        nl, c = _image_and_channel(nc, C)
         buf = np.empty((2 * tH + 2, Wb), dtype=x.dtype)
         _pad_plane(xf, ((n0 + nl) * C + c) * H * W, H, W, buf, top, left)
         base = c * Tc + nl * T
@@ -181,8 +180,7 @@ def _output_transform_loop(Mf, plane, Tc, bias, out, n0, nimg, tH, tW):
     T = tH * tW
     of = out.reshape(out.size)
     for no in prange(nimg * C_out):
-        nl = no // C_out
-        o = no - nl * C_out
+        nl, o = _image_and_channel(no, C_out)
         b = bias[o]
         y = np.empty((2, 2 * tW), dtype=out.dtype)
         base = o * Tc + nl * T
@@ -243,8 +241,7 @@ def _grad_output_transform_loop(g, Df, plane, Tc, psum, n0, nimg, tH, tW):
     T = tH * tW
     gf = g.reshape(g.size)
     for no in prange(nimg * C_out):
-        nl = no // C_out
-        o = no - nl * C_out
+        nl, o = _image_and_channel(no, C_out)
         buf = np.zeros((2 * tH, 2 * tW), dtype=g.dtype)
         p0 = ((n0 + nl) * C_out + o) * Ho * Wo
         bf = buf.reshape(buf.size)
@@ -426,9 +423,8 @@ def winograd_applicable(weight_shape, stride, dilation, groups=1):
 
 
 def _check_3x3(op, weight):
-    if weight.ndim != 4 or weight.shape[2:] != (3, 3):
-        raise ValueError(f"{op}: expected a weight of shape (C_out, C_in, 3, 3), got shape "
-                         f"{weight.shape}")
+    assert weight.ndim == 4 and weight.shape[2:] == (3, 3), \
+        f"{op}: expected a weight of shape (C_out, C_in, 3, 3), got shape {weight.shape}"
 
 
 def _padding_lo(op, x_shape, weight, padding):
@@ -458,10 +454,11 @@ def conv2d_winograd_forward(x, weight, bias, padding):
         computed by the im2col kernel instead (see the module docstring).
 
     Raises:
-        TypeError: non-float or mismatched dtypes, a bad padding argument.
-        ValueError: ``x`` not 4-D, weight not ``(C_out, C_in, 3, 3)``, channel mismatch, bias
-            not ``(C_out,)``, negative padding or a kernel larger than the padded input.
-            Messages start with ``"conv2d_winograd: "``.
+        AssertionError: only for arguments that the ops layer (:mod:`autograd.ops.conv`) refuses
+            first with a clear error (non-float or mismatched dtypes, a bad padding argument;
+            ``x`` not 4-D, weight not ``(C_out, C_in, 3, 3)``, channel mismatch, bias not
+            ``(C_out,)``, negative padding or a kernel larger than the padded input; its
+            messages start with ``"conv2d_winograd: "``).
 
     Work, per chunk of images (see the module docstring): input transform (``prange`` over
     planes: pad the plane into a local buffer, ``B^T`` along rows for a whole tile row, then
@@ -496,8 +493,9 @@ def conv2d_winograd_backward(grad_out, x, weight, padding, need_input_grad=True,
         ``x`` for ``grad_weight``) holds a NaN or an inf, the im2col backward runs instead.
 
     Raises:
-        TypeError, ValueError: as the forward, plus ``grad_out`` not of the forward output
-        shape. Messages start with ``"conv2d_winograd_backward: "``.
+        AssertionError: only for arguments that the ops layer (:mod:`autograd.ops.conv`) refuses
+            first with a clear error (as the forward, plus ``grad_out`` not of the forward
+            output shape; its messages start with ``"conv2d_winograd_backward: "``).
 
     Work: input gradient = the forward algorithm on ``grad_out`` with the flipped transposed
     filter and padding ``(2 - top, 2 - left)``; weight gradient per chunk of images: input
@@ -511,10 +509,9 @@ def conv2d_winograd_backward(grad_out, x, weight, padding, need_input_grad=True,
     N, C_in, H, W = x.shape
     C_out = weight.shape[0]
     expected = (N, C_out, Ho, Wo)
-    if grad_out.shape != expected:
-        raise ValueError(
-            f"{op}: grad_out has shape {grad_out.shape}, expected {expected} for x shape "
-            f"{x.shape} and weight shape {weight.shape}")
+    assert grad_out.shape == expected, (
+        f"{op}: grad_out has shape {grad_out.shape}, expected {expected} for x shape "
+        f"{x.shape} and weight shape {weight.shape}")
     dt = grad_out.dtype
     grad_x = grad_weight = grad_bias = None
 

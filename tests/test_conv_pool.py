@@ -37,12 +37,40 @@ def assert_close(actual, expected, dtype, scale=1.0):
         np.testing.assert_allclose(actual, expected, rtol=2e-5, atol=2e-5 * scale)
 
 
+def check_kernel_asserts_op_raises(case):
+    """One bad-argument case ``(name, kernel_call, op_call, error, match)``: the kernel entry
+    point only asserts (``AssertionError``), and the public op given the same bad input
+    raises ``error`` with a message matching ``match`` -- arguments are checked once, in the
+    ops layer (kernels/__init__.py, "How to write a kernel"). ``op_call`` is ``None`` where no
+    public op can pass such an argument (the internal contract of a backward, a helper no op
+    calls); only the assert is checked then. Also used by the other kernel test files."""
+    _, kernel_call, op_call, error, match = case
+    with pytest.raises(AssertionError):
+        kernel_call()
+    if op_call is not None:
+        with pytest.raises(error, match=match):
+            op_call()
+
+
+def _t(a):
+    return autograd.tensor(np.asarray(a))
+
+
 # ---------------------------------------------------------------------------
 # NumPy references (float64)
 # ---------------------------------------------------------------------------
 
+def _tap_view(xp, i, j, H_out, W_out, stride, dilation):
+    """xp[..., i*dH + oh*sH, j*dW + ow*sW] for all (oh, ow): the input seen by tap (i, j)
+    (also the references of ``tests/test_kernels.py``)."""
+    (sH, sW), (dH, dW) = stride, dilation
+    return xp[:, :, i * dH: i * dH + sH * (H_out - 1) + 1: sH,
+              j * dW: j * dW + sW * (W_out - 1) + 1: sW]
+
+
 def ref_conv2d_padded(x, w, stride, pads, dilation):
-    """Cross-correlation of x zero-padded by pads = ((top, bottom), (left, right))."""
+    """Cross-correlation of x zero-padded by pads = ((top, bottom), (left, right)): a sum over
+    the kernel taps of einsum products on strided views of the padded input (float64)."""
     x = np.pad(x.astype(np.float64), ((0, 0), (0, 0)) + tuple(pads))
     w = w.astype(np.float64)
     N, C, H, W = x.shape
@@ -53,8 +81,7 @@ def ref_conv2d_padded(x, w, stride, pads, dilation):
     out = np.zeros((N, O, H_out, W_out))
     for i in range(kH):
         for j in range(kW):
-            patch = x[:, :, i * dH: i * dH + sH * (H_out - 1) + 1: sH,
-                      j * dW: j * dW + sW * (W_out - 1) + 1: sW]
+            patch = _tap_view(x, i, j, H_out, W_out, stride, dilation)
             out += np.einsum("nchw,oc->nohw", patch, w[:, :, i, j])
     return out
 
@@ -280,7 +307,7 @@ def test_conv_transpose2d_is_adjoint_of_conv2d():
     assert abs(np.vdot(conv, x) - np.vdot(y, back)) < 1e-9 * abs(np.vdot(conv, x))
 
 
-def test_conv_transpose2d_backward_need_flags_and_errors():
+def test_conv_transpose2d_backward_need_flags():
     rng = _rng(1)
     x = rng.standard_normal((2, 3, 4, 4))
     w = rng.standard_normal((3, 2, 3, 3))
@@ -291,23 +318,47 @@ def test_conv_transpose2d_backward_need_flags_and_errors():
                                                    need_weight_grad=False, need_bias_grad=False)
     assert only_x[1] is None and only_x[2] is None
     np.testing.assert_array_equal(only_x[0], full[0])
-    with pytest.raises(ValueError, match=r"conv_transpose2d: input has 2 channels but weight "
-                                         r"expects 3"):
-        conv_module.conv_transpose2d_forward(x[:, :2], w, None, 1, 0, 0, 1)
-    with pytest.raises(ValueError, match=r"conv_transpose2d: output_padding must be .*smaller "
-                                         r"than either stride or dilation"):
-        conv_module.conv_transpose2d_forward(x, w, None, 1, 0, 1, 1)
-    with pytest.raises(ValueError, match=r"conv_transpose2d: the output size \(-1, -1\) is not "
-                                         r"positive"):
-        conv_module.conv_transpose2d_forward(x[:, :, :1, :1], w, None, 1, 2, 0, 1)
-    with pytest.raises(ValueError, match=r"conv_transpose2d: bias must have shape \(2,\)"):
-        conv_module.conv_transpose2d_forward(x, w, np.zeros(3), 1, 0, 0, 1)
-    with pytest.raises(TypeError, match=r"conv_transpose2d: x has dtype float32 but weight"):
-        conv_module.conv_transpose2d_forward(x.astype(np.float32), w, None, 1, 0, 0, 1)
-    with pytest.raises(ValueError, match=r"conv_transpose2d_backward: grad_out has shape"):
-        conv_module.conv_transpose2d_backward(g[:, :, 1:], x.shape, w, x2, 2, 1, 1, 1)
-    with pytest.raises(ValueError, match=r"conv_transpose2d_backward: x2 is needed"):
-        conv_module.conv_transpose2d_backward(g, x.shape, w, None, 2, 1, 1, 1)
+
+
+_XT = np.zeros((2, 3, 4, 4))
+_WT = np.zeros((3, 2, 3, 3))
+_GT = np.zeros((2, 2, 8, 8))  # the output of _XT, _WT with stride 2, padding 1, output_padding 1
+_X2T = np.zeros((3, 2 * 16))
+TRANSPOSE_CASES = [
+    ("channels", lambda: conv_module.conv_transpose2d_forward(_XT[:, :2], _WT, None, 1, 0, 0, 1),
+     lambda: F.conv_transpose2d(_t(_XT[:, :2]), _t(_WT)), RuntimeError,
+     r"conv_transpose2d: given groups=1, weight of size \[3, 2, 3, 3\], expected "
+     r"input\[2, 2, 4, 4\] to have 3 channels"),
+    ("output_padding", lambda: conv_module.conv_transpose2d_forward(_XT, _WT, None, 1, 0, 1, 1),
+     lambda: F.conv_transpose2d(_t(_XT), _t(_WT), output_padding=1), RuntimeError,
+     r"conv_transpose2d: output_padding must be non-negative and smaller than either stride "
+     r"or dilation"),
+    ("output size", lambda: conv_module.conv_transpose2d_forward(_XT[:, :, :1, :1], _WT, None,
+                                                                 1, 2, 0, 1),
+     lambda: F.conv_transpose2d(_t(_XT[:, :, :1, :1]), _t(_WT), padding=2), RuntimeError,
+     r"conv_transpose2d: the output size \(-1, -1\) is not positive"),
+    ("bias shape", lambda: conv_module.conv_transpose2d_forward(_XT, _WT, np.zeros(3), 1, 0, 0, 1),
+     lambda: F.conv_transpose2d(_t(_XT), _t(_WT), _t(np.zeros(3))), RuntimeError,
+     r"conv_transpose2d: bias must have shape \(2,\), got \(3,\)"),
+    ("bias dtype", lambda: conv_module.conv_transpose2d_forward(
+        _XT, _WT, np.zeros(2, np.float32), 1, 0, 0, 1),
+     lambda: F.conv_transpose2d(_t(_XT), _t(_WT), _t(np.zeros(2, np.float32))), RuntimeError,
+     r"conv_transpose2d: input type \(float64\) and bias type \(float32\) should be the same"),
+    ("dtypes", lambda: conv_module.conv_transpose2d_forward(_XT.astype(np.float32), _WT, None, 1,
+                                                            0, 0, 1),
+     lambda: F.conv_transpose2d(_t(_XT.astype(np.float32)), _t(_WT)), RuntimeError,
+     r"conv_transpose2d: input and weight must have the same floating dtype, got float32 and "
+     r"float64"),
+    ("backward grad_out shape", lambda: conv_module.conv_transpose2d_backward(
+        _GT[:, :, 1:], _XT.shape, _WT, _X2T, 2, 1, 1, 1), None, None, None),
+    ("backward x2 missing", lambda: conv_module.conv_transpose2d_backward(
+        _GT, _XT.shape, _WT, None, 2, 1, 1, 1), None, None, None),
+]
+
+
+@pytest.mark.parametrize("case", TRANSPOSE_CASES, ids=[c[0] for c in TRANSPOSE_CASES])
+def test_conv_transpose2d_kernel_asserts_and_the_op_raises(case):
+    check_kernel_asserts_op_raises(case)
 
 
 @given(kh=st.integers(1, 4), kw=st.integers(1, 4), pads=st.lists(st.integers(0, 2), min_size=4,
@@ -334,15 +385,28 @@ def test_conv2d_kernel_asymmetric_padding(kh, kw, pads, stride, dtype, seed):
     assert abs(lhs - np.vdot(w.astype(np.float64), gw)) <= tol * (1 + abs(lhs)) * g.size
 
 
-def test_conv2d_padding_argument_errors():
-    x = np.zeros((1, 1, 4, 4))
-    w = np.zeros((1, 1, 3, 3))
-    with pytest.raises(ValueError, match=r"conv2d: padding must be non-negative"):
-        conv_module.conv2d_forward(x, w, None, 1, ((0, -1), (0, 0)), 1)
-    with pytest.raises(TypeError, match=r"conv2d: padding must be an int"):
-        conv_module.conv2d_forward(x, w, None, 1, ((0, 1, 2), (0, 0)), 1)
-    with pytest.raises(ValueError, match=r"conv2d: kernel size .*padding \(\(0, 0\), \(0, 1\)\)"):
-        conv_module.conv2d_forward(x[:, :, :2, :1], w, None, 1, ((0, 0), (0, 1)), 1)
+_XP = np.zeros((1, 1, 4, 4))
+_WP = np.zeros((1, 1, 3, 3))
+PADDING_CASES = [
+    ("negative", lambda: conv_module.conv2d_forward(_XP, _WP, None, 1, ((0, -1), (0, 0)), 1),
+     lambda: F.conv2d(_t(_XP), _t(_WP), padding=(0, -1)), RuntimeError,
+     r"conv2d: negative padding is not supported, got \(0, -1\)"),
+    ("three ints", lambda: conv_module.conv2d_forward(_XP, _WP, None, 1, ((0, 1, 2), (0, 0)), 1),
+     lambda: F.conv2d(_t(_XP), _t(_WP), padding=(0, 1, 2)), ValueError,
+     r"conv2d: padding must be an int or a tuple of 2 ints, got \(0, 1, 2\)"),
+    # 'same' with an even kernel pads one more at the right: ((0, 0), (0, 1)) here, and an
+    # input of width 0 is still too narrow for the kernel
+    ("asymmetric does not fit", lambda: conv_module.conv2d_forward(
+        _XP[:, :, :2, :0], _WP[:, :, :1, :2], None, 1, ((0, 0), (0, 1)), 1),
+     lambda: F.conv2d(_t(_XP[:, :, :2, :0]), _t(_WP[:, :, :1, :2]), padding="same"),
+     RuntimeError, r"conv2d: kernel size \(1x2, dilation \(1, 1\)\) can't be greater than the "
+     r"padded input size \(2x1\); input shape \(1, 1, 2, 0\), padding \(\(0, 0\), \(0, 1\)\)"),
+]
+
+
+@pytest.mark.parametrize("case", PADDING_CASES, ids=[c[0] for c in PADDING_CASES])
+def test_conv2d_padding_kernel_asserts_and_the_op_raises(case):
+    check_kernel_asserts_op_raises(case)
 
 
 # ---------------------------------------------------------------------------
@@ -408,27 +472,59 @@ def test_adaptive_pools_match_reference(H, W, h_out, w_out, dtype, seed, ties):
     np.testing.assert_array_equal(idx, ridx)
 
 
-def test_pool_kernel_errors():
-    x = np.zeros((2, 3, 5, 5))
-    with pytest.raises(ValueError, match=r"avg_pool2d: expected x of shape \(N, C, H, W\)"):
-        pool_module.avg_pool2d_forward(x[0], 2, 2, 0)
-    with pytest.raises(ValueError, match=r"avg_pool2d: padding should be at most half"):
-        pool_module.avg_pool2d_forward(x, 2, 2, 2)
-    with pytest.raises(ValueError, match=r"avg_pool2d: divisor_override must be non-zero"):
-        pool_module.avg_pool2d_forward(x, 2, 2, 0, divisor_override=0)
-    with pytest.raises(TypeError, match=r"avg_pool2d: divisor_override must be an int"):
-        pool_module.avg_pool2d_forward(x, 2, 2, 0, divisor_override=1.5)
-    with pytest.raises(ValueError, match=r"avg_pool2d_backward: grad_out has shape"):
-        pool_module.avg_pool2d_backward(np.zeros((2, 3, 3, 3)), x.shape, 2, 2, 0)
-    with pytest.raises(ValueError, match=r"adaptive_avg_pool2d: output_size must be positive"):
-        pool_module.adaptive_avg_pool2d_forward(x, (0, 2))
-    with pytest.raises(TypeError, match=r"adaptive_max_pool2d: output_size must be"):
-        pool_module.adaptive_max_pool2d_forward(x, (1, 2, 3))
-    with pytest.raises(ValueError, match=r"adaptive_avg_pool2d: expected an input with "
-                                         r"non-empty H and W"):
-        pool_module.adaptive_avg_pool2d_forward(x[:, :, :0], 2)
-    with pytest.raises(TypeError, match=r"adaptive_avg_pool2d: x must be float32 or float64"):
-        pool_module.adaptive_avg_pool2d_forward(x.astype(np.int32), 2)
+_XQ = np.zeros((2, 3, 5, 5))
+POOL_CASES = [
+    ("avg rank", lambda: pool_module.avg_pool2d_forward(_XQ[0], 2, 2, 0),
+     lambda: F.avg_pool2d(_t(_XQ[0, 0]), 2), RuntimeError,
+     r"avg_pool2d: expected 3-D \(C, H, W\) or 4-D \(N, C, H, W\) input, got shape \(5, 5\)"),
+    ("avg padding", lambda: pool_module.avg_pool2d_forward(_XQ, 2, 2, 2),
+     lambda: F.avg_pool2d(_t(_XQ), 2, 2, 2), RuntimeError,
+     r"avg_pool2d: pad should be at most half of effective kernel size, but got pad=\(2, 2\)"),
+    ("divisor 0", lambda: pool_module.avg_pool2d_forward(_XQ, 2, 2, 0, divisor_override=0),
+     lambda: F.avg_pool2d(_t(_XQ), 2, divisor_override=0), RuntimeError,
+     r"avg_pool2d: divisor must be a non-zero int, got 0"),
+    ("divisor float", lambda: pool_module.avg_pool2d_forward(_XQ, 2, 2, 0, divisor_override=1.5),
+     lambda: F.avg_pool2d(_t(_XQ), 2, divisor_override=1.5), RuntimeError,
+     r"avg_pool2d: divisor must be a non-zero int, got 1.5"),
+    ("avg backward grad_out shape", lambda: pool_module.avg_pool2d_backward(
+        np.zeros((2, 3, 3, 3)), _XQ.shape, 2, 2, 0), None, None, None),
+    ("adaptive size 0", lambda: pool_module.adaptive_avg_pool2d_forward(_XQ, (0, 2)),
+     lambda: F.adaptive_avg_pool2d(_t(_XQ), (0, 2)), RuntimeError,
+     r"adaptive_avg_pool2d: output_size must be positive, got \(0, 2\)"),
+    ("adaptive size of 3", lambda: pool_module.adaptive_max_pool2d_forward(_XQ, (1, 2, 3)),
+     lambda: F.adaptive_max_pool2d(_t(_XQ), (1, 2, 3)), TypeError,
+     r"adaptive_max_pool2d: output_size must be an int or a tuple of 2 ints or None, got "
+     r"\(1, 2, 3\)"),
+    ("adaptive empty", lambda: pool_module.adaptive_avg_pool2d_forward(_XQ[:, :, :0], 2),
+     lambda: F.adaptive_avg_pool2d(_t(_XQ[:, :, :0]), 2), RuntimeError,
+     r"adaptive_avg_pool2d: expected non-empty spatial dims, got input of shape "
+     r"\(2, 3, 0, 5\)"),
+    ("adaptive int", lambda: pool_module.adaptive_avg_pool2d_forward(_XQ.astype(np.int32), 2),
+     lambda: F.adaptive_avg_pool2d(_t(_XQ.astype(np.int32)), 2), NotImplementedError,
+     r"adaptive_avg_pool2d: not implemented for dtype int32"),
+]
+
+
+@pytest.mark.parametrize("case", POOL_CASES, ids=[c[0] for c in POOL_CASES])
+def test_pool_kernels_assert_and_the_ops_raise(case):
+    check_kernel_asserts_op_raises(case)
+
+
+def test_avg_pool_loop_takes_read_only_arrays():
+    """One loop serves the average pooling and its adjoint and writes only its ``dst``: a
+    read-only input (forward) and a read-only output gradient (backward) are accepted."""
+    x = _rng(5).standard_normal((2, 3, 6, 6))
+    x.setflags(write=False)
+    for forward, backward, args in (
+            (pool_module.avg_pool2d_forward, pool_module.avg_pool2d_backward, (2, 2, 0)),
+            (pool_module.adaptive_avg_pool2d_forward, pool_module.adaptive_avg_pool2d_backward,
+             ())):
+        out = forward(x, *args) if args else forward(x, 3)
+        np.testing.assert_allclose(out, x.reshape(2, 3, 3, 2, 3, 2).mean(axis=(3, 5)))
+        g = np.ones(out.shape)
+        g.setflags(write=False)
+        gx = backward(g, x.shape, *args)
+        np.testing.assert_allclose(gx, np.full(x.shape, 0.25))
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -442,13 +538,13 @@ def test_new_pool_loops_parallel_equals_serial(dtype):
         shape = x.shape[:2] + (rows.shape[0], cols.shape[0])
         for div, use in ((1.0, False), (3.0, True)):
             a, b = np.full(shape, np.nan, dtype), np.full(shape, np.nan, dtype)
-            pool_module._avg_parallel(x, a, rows, cols, div, use)
-            pool_module._avg_serial(x, b, rows, cols, div, use)
+            pool_module._avg_parallel(x, a, rows, cols, div, use, False)
+            pool_module._avg_serial(x, b, rows, cols, div, use, False)
             np.testing.assert_array_equal(a, b)
             g = rng.standard_normal(shape).astype(dtype)
             ga, gb = np.full(x.shape, np.nan, dtype), np.full(x.shape, np.nan, dtype)
-            pool_module._avg_backward_parallel(g, ga, rows, cols, div, use)
-            pool_module._avg_backward_serial(g, gb, rows, cols, div, use)
+            pool_module._avg_parallel(g, ga, rows, cols, div, use, True)  # the adjoint
+            pool_module._avg_serial(g, gb, rows, cols, div, use, True)
             np.testing.assert_array_equal(ga, gb)
             # the overlapping windows really accumulate (windows overlap in both tables)
             ref = _ref_window_mean_backward(g, x.shape, [tuple(r) for r in rows],

@@ -17,6 +17,7 @@ import kernels as K
 import nn
 import nn.functional as F
 from kernels import depthwise as dw
+from test_conv_pool import _t, check_kernel_asserts_op_raises
 from test_winograd import _close as winograd_close
 
 FLOATS = (np.float32, np.float64)
@@ -142,21 +143,44 @@ def test_depthwise_kernel_need_flags_and_cifar_shape(dtype):
                 assert a is None, what
 
 
-def test_depthwise_kernel_errors():
-    x = np.zeros((2, 3, 5, 5), np.float32)
-    with pytest.raises(ValueError, match=r"depthwise_conv2d: expected weight of shape "
-                                         r"\(C_out, 1, kH, kW\)"):
-        K.depthwise_conv2d_forward(x, np.zeros((3, 2, 3, 3), np.float32), None, 1, 0, 1)
-    with pytest.raises(ValueError, match=r"depthwise_conv2d: C_out = 4 must be a positive "
-                                         r"multiple of C_in = 3"):
-        K.depthwise_conv2d_forward(x, np.zeros((4, 1, 3, 3), np.float32), None, 1, 0, 1)
-    with pytest.raises(TypeError, match=r"depthwise_conv2d: x has dtype float32 but weight "
-                                        r"has dtype float64"):
-        K.depthwise_conv2d_forward(x, np.zeros((3, 1, 3, 3)), None, 1, 0, 1)
-    with pytest.raises(ValueError, match=r"depthwise_conv2d_backward: grad_out has shape "
-                                         r"\(2, 3, 4, 4\), expected \(2, 3, 3, 3\)"):
-        K.depthwise_conv2d_backward(np.zeros((2, 3, 4, 4), np.float32), x,
-                                    np.zeros((3, 1, 3, 3), np.float32), 1, 0, 1)
+_X = np.zeros((2, 3, 5, 5), np.float32)
+_XG = np.zeros((1, 4, 5, 5))
+CASES = [
+    # the backend selection (kernels/select.py) runs the depthwise kernel only for
+    # (C_out, 1, kH, kW) weights with groups == C_in
+    ("weight shape", lambda: K.depthwise_conv2d_forward(_X, np.zeros((3, 2, 3, 3), np.float32),
+                                                        None, 1, 0, 1), None, None, None),
+    ("C_out not a multiple of C_in", lambda: K.depthwise_conv2d_forward(
+        _X, np.zeros((4, 1, 3, 3), np.float32), None, 1, 0, 1),
+     lambda: F.conv2d(_t(_X), _t(np.zeros((4, 1, 3, 3), np.float32)), groups=3), RuntimeError,
+     r"conv2d: given groups=3, weight of size \[4, 1, 3, 3\], .*\(and C_out=4 must be "
+     r"divisible by groups\)"),
+    ("dtypes", lambda: K.depthwise_conv2d_forward(_X, np.zeros((3, 1, 3, 3)), None, 1, 0, 1),
+     lambda: F.conv2d(_t(_X), _t(np.zeros((3, 1, 3, 3))), groups=3), RuntimeError,
+     r"conv2d: input and weight must have the same floating dtype, got float32 and float64"),
+    ("backward grad_out shape", lambda: K.depthwise_conv2d_backward(
+        np.zeros((2, 3, 4, 4), np.float32), _X, np.zeros((3, 1, 3, 3), np.float32), 1, 0, 1),
+     None, None, None),
+    # the grouped GEMM path of conv2d_forward
+    ("grouped channels", lambda: K.conv2d_forward(_XG, np.zeros((3, 2, 3, 3)), None, 1, 0, 1, 3),
+     lambda: F.conv2d(_t(_XG), _t(np.zeros((3, 2, 3, 3))), groups=3), RuntimeError,
+     r"conv2d: given groups=3, weight of size \[3, 2, 3, 3\], expected input\[1, 4, 5, 5\] to "
+     r"have 6 channels"),
+    ("grouped C_out", lambda: K.conv2d_forward(_XG, np.zeros((3, 2, 3, 3)), None, 1, 0, 1, 2),
+     lambda: F.conv2d(_t(_XG), _t(np.zeros((3, 2, 3, 3))), groups=2), RuntimeError,
+     r"\(and C_out=3 must be divisible by groups\)"),
+    ("groups 0", lambda: K.conv2d_forward(_XG, np.zeros((3, 4, 3, 3)), None, 1, 0, 1, 0),
+     lambda: F.conv2d(_t(_XG), _t(np.zeros((3, 4, 3, 3))), groups=0), RuntimeError,
+     r"conv2d: groups must be a positive integer, got 0"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_kernels_assert_and_the_op_raises(case):
+    check_kernel_asserts_op_raises(case)
+
+
+def test_depthwise_applicable():
     assert dw.depthwise_applicable((2, 3, 5, 5), (6, 1, 3, 3), 3)
     assert not dw.depthwise_applicable((2, 4, 5, 5), (4, 2, 3, 3), 2)
 
@@ -175,17 +199,6 @@ def test_grouped_gemm_kernel_matches_reference(geo, n, groups, cg, og, dtype, se
     _close(gx, rx, dtype, "grad_x")
     _close(gw, rw, dtype, "grad_weight")
     _close(gb, rb, dtype, "grad_bias")
-
-
-def test_grouped_kernel_channel_errors():
-    x = np.zeros((1, 4, 5, 5))
-    with pytest.raises(ValueError, match=r"conv2d: input has 4 channels but weight expects 6 "
-                                         r"\(groups 3"):
-        K.conv2d_forward(x, np.zeros((3, 2, 3, 3)), None, 1, 0, 1, 3)
-    with pytest.raises(ValueError, match=r"C_out = 3 is not divisible by groups"):
-        K.conv2d_forward(x, np.zeros((3, 2, 3, 3)), None, 1, 0, 1, 2)
-    with pytest.raises(ValueError, match=r"groups must be a positive int"):
-        K.conv2d_forward(x, np.zeros((3, 4, 3, 3)), None, 1, 0, 1, 0)
 
 
 # ---- the op: gradcheck (float64) and PyTorch ----------------------------------------------------

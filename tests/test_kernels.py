@@ -12,6 +12,7 @@ from conftest import import_torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import nn.functional as F
 from kernels import (
     col2im,
     conv2d_backward,
@@ -23,6 +24,7 @@ from kernels import (
 )
 from kernels import conv as conv_module
 from kernels import pool as pool_module
+from test_conv_pool import _t, _tap_view, check_kernel_asserts_op_raises, ref_conv2d_padded
 from test_conv_pool import ref_max_pool as ref_max_pool_modes
 
 FLOATS = (np.float32, np.float64)
@@ -37,33 +39,20 @@ def ref_out_size(size, k, s, p, d):
     return (size + 2 * p - d * (k - 1) - 1) // s + 1
 
 
-def _tap_view(xp, i, j, H_out, W_out, stride, dilation):
-    """xp[..., i*dH + oh*sH, j*dW + ow*sW] for all (oh, ow): the input seen by tap (i, j)."""
-    (sH, sW), (dH, dW) = stride, dilation
-    return xp[:, :, i * dH: i * dH + sH * (H_out - 1) + 1: sH,
-              j * dW: j * dW + sW * (W_out - 1) + 1: sW]
-
-
 def ref_conv2d(x, w, b, stride, padding, dilation):
-    x = x.astype(np.float64)
-    w = w.astype(np.float64)
-    N, C, H, W = x.shape
-    C_out, _, kH, kW = w.shape
+    """conv2d with the symmetric padding (pH, pW): test_conv_pool's padded reference plus
+    the bias."""
     (pH, pW) = padding
-    H_out = ref_out_size(H, kH, stride[0], pH, dilation[0])
-    W_out = ref_out_size(W, kW, stride[1], pW, dilation[1])
-    xp = np.pad(x, ((0, 0), (0, 0), (pH, pH), (pW, pW)))
-    out = np.zeros((N, C_out, H_out, W_out))
-    for i in range(kH):
-        for j in range(kW):
-            patch = _tap_view(xp, i, j, H_out, W_out, stride, dilation)
-            out += np.einsum("nchw,oc->nohw", patch, w[:, :, i, j])
+    out = ref_conv2d_padded(x, w, stride, ((pH, pH), (pW, pW)), dilation)
     if b is not None:
         out += b.astype(np.float64)[None, :, None, None]
     return out
 
 
 def ref_conv2d_backward(g, x, w, stride, padding, dilation):
+    """Gradients of :func:`ref_conv2d` by the definition: per tap (i, j), grad_w is the
+    einsum of g with the tap's view of the padded input, and g times w[:, :, i, j] is added
+    into the same view of a padded zero gradient (float64)."""
     g = g.astype(np.float64)
     x = x.astype(np.float64)
     w = w.astype(np.float64)
@@ -302,10 +291,6 @@ def test_conv2d_output_size():
     assert conv2d_output_size(13, 12, (3, 2), (2, 1), (1, 0), (2, 3)) == (
         (13 + 2 - 4 - 1) // 2 + 1, (12 - 3 - 1) // 1 + 1)
     assert conv2d_output_size(5, 5, 5, 1, 0, 1) == (1, 1)
-    with pytest.raises(ValueError, match="larger than the padded input"):
-        conv2d_output_size(4, 4, 3, 1, 0, 2)
-    with pytest.raises(ValueError, match="stride"):
-        conv2d_output_size(4, 4, 3, 0, 0, 1)
 
 
 # ---------------------------------------------------------------------------
@@ -385,15 +370,15 @@ def test_parallel_equals_serial(dtype):
 
     c_par = np.full((C * kH * kW, N * H_out * W_out), np.nan, dtype)
     c_ser = c_par.copy()
-    conv_module._im2col.parallel(x, c_par, *geo, H_out, W_out)
-    conv_module._im2col.serial(x, c_ser, *geo, H_out, W_out)
+    conv_module._unfold.parallel(x, c_par, *x.shape, *geo, H_out, W_out, False)  # im2col
+    conv_module._unfold.serial(x, c_ser, *x.shape, *geo, H_out, W_out, False)
     np.testing.assert_array_equal(c_par, c_ser)
 
     y = rng.standard_normal(c_par.shape).astype(dtype)
     g_par = np.full(x.shape, np.nan, dtype)
     g_ser = g_par.copy()
-    conv_module._col2im.parallel(y, g_par, *geo, H_out, W_out)
-    conv_module._col2im.serial(y, g_ser, *geo, H_out, W_out)
+    conv_module._unfold.parallel(y, g_par, *x.shape, *geo, H_out, W_out, True)  # col2im
+    conv_module._unfold.serial(y, g_ser, *x.shape, *geo, H_out, W_out, True)
     np.testing.assert_array_equal(g_par, g_ser)
 
     xi = rng.integers(0, 3, size=x.shape).astype(dtype)  # ties
@@ -428,7 +413,7 @@ _CALL_TWINS = (
     "outs = []\n"
     "for twin in (pool._avg.serial, pool._avg.parallel):\n"
     "    out = np.empty((1, 2, 2, 2))\n"
-    "    twin(x, out, rows, rows, 1.0, False)\n"
+    "    twin(x, out, rows, rows, 1.0, False, False)\n"
     "    outs.append(out)\n"
     "assert np.array_equal(outs[0], outs[1])\n"
     "print('compiled', _notice.compiled_seconds()[0])\n"
@@ -513,80 +498,126 @@ def test_a_forked_child_runs_the_serial_twins(tmp_path):
 # errors
 # ---------------------------------------------------------------------------
 
-def test_conv2d_errors():
-    x = np.zeros((2, 3, 5, 5), np.float32)
-    w = np.zeros((4, 3, 3, 3), np.float32)
-    with pytest.raises(ValueError, match=r"conv2d: expected x .*got shape \(3, 5, 5\)"):
-        conv2d_forward(x[0], w, None, 1, 0, 1)
-    with pytest.raises(ValueError, match=r"conv2d: expected weight .*got shape \(3, 3, 3\)"):
-        conv2d_forward(x, w[0], None, 1, 0, 1)
-    with pytest.raises(ValueError, match=r"conv2d: input has 2 channels but weight expects 3"):
-        conv2d_forward(x[:, :2], w, None, 1, 0, 1)
-    with pytest.raises(ValueError, match=r"conv2d: kernel size .*\(7, 7\).*larger than the "
-                                         r"padded input size \(5, 5\).*x shape \(2, 3, 5, 5\), "
-                                         r"weight shape \(4, 3, 3, 3\)"):
-        conv2d_forward(x, w, None, 1, 0, 3)
-    with pytest.raises(ValueError, match=r"conv2d: kernel size"):
-        conv2d_forward(x[:, :, :2, :2], w, None, 1, 0, 1)
-    conv2d_forward(x[:, :, :2, :2], w, None, 1, (1, 1), 1)  # padding makes it fit
-    with pytest.raises(ValueError, match=r"conv2d: stride must be positive"):
-        conv2d_forward(x, w, None, (1, 0), 0, 1)
-    with pytest.raises(ValueError, match=r"conv2d: stride must be positive"):
-        conv2d_forward(x, w, None, -1, 0, 1)
-    with pytest.raises(ValueError, match=r"conv2d: padding must be non-negative"):
-        conv2d_forward(x, w, None, 1, -1, 1)
-    with pytest.raises(ValueError, match=r"conv2d: dilation must be positive"):
-        conv2d_forward(x, w, None, 1, 0, 0)
-    with pytest.raises(ValueError, match=r"conv2d: bias must have shape \(4,\)"):
-        conv2d_forward(x, w, np.zeros(3, np.float32), 1, 0, 1)
-    with pytest.raises(TypeError, match=r"conv2d: x must be float32 or float64"):
-        conv2d_forward(x.astype(np.int64), w, None, 1, 0, 1)
-    with pytest.raises(TypeError, match=r"conv2d: x has dtype float32 but weight has dtype "
-                                        r"float64"):
-        conv2d_forward(x, w.astype(np.float64), None, 1, 0, 1)
-    with pytest.raises(TypeError, match=r"conv2d: stride must be an int or a tuple of 2"):
-        conv2d_forward(x, w, None, (1, 1, 1), 0, 1)
+_X = np.zeros((2, 3, 5, 5), np.float32)
+_W = np.zeros((4, 3, 3, 3), np.float32)
+_OUT = np.zeros((2, 4, 3, 3), np.float32)  # conv2d of _X, _W (stride 1, padding 0)
+CONV_CASES = [
+    ("x rank", lambda: conv2d_forward(_X[0], _W, None, 1, 0, 1),
+     lambda: F.conv2d(_t(_X[0, 0]), _t(_W)), RuntimeError,
+     r"conv2d: expected 3-D \(C, H, W\) or 4-D \(N, C, H, W\) input, got shape \(5, 5\)"),
+    ("weight rank", lambda: conv2d_forward(_X, _W[0], None, 1, 0, 1),
+     lambda: F.conv2d(_t(_X), _t(_W[0])), RuntimeError,
+     r"conv2d: weight must be 4-D \(C_out, C_in/groups, kH, kW\), got shape \(3, 3, 3\)"),
+    ("channels", lambda: conv2d_forward(_X[:, :2], _W, None, 1, 0, 1),
+     lambda: F.conv2d(_t(_X[:, :2]), _t(_W)), RuntimeError,
+     r"conv2d: given groups=1, weight of size \[4, 3, 3, 3\], expected input\[2, 2, 5, 5\] to "
+     r"have 3 channels, but got 2 channels instead"),
+    ("dilated kernel too large", lambda: conv2d_forward(_X, _W, None, 1, 0, 3),
+     lambda: F.conv2d(_t(_X), _t(_W), dilation=3), RuntimeError,
+     r"conv2d: kernel size \(3x3, dilation \(3, 3\)\) can't be greater than the padded input "
+     r"size \(5x5\); input shape \(2, 3, 5, 5\)"),
+    ("input too small", lambda: conv2d_forward(_X[:, :, :2, :2], _W, None, 1, 0, 1),
+     lambda: F.conv2d(_t(_X[:, :, :2, :2]), _t(_W)), RuntimeError,
+     r"conv2d: kernel size \(3x3, .*padded input size \(2x2\)"),
+    ("stride (1, 0)", lambda: conv2d_forward(_X, _W, None, (1, 0), 0, 1),
+     lambda: F.conv2d(_t(_X), _t(_W), stride=(1, 0)), RuntimeError,
+     r"conv2d: non-positive stride is not supported, got \(1, 0\)"),
+    ("stride -1", lambda: conv2d_forward(_X, _W, None, -1, 0, 1),
+     lambda: F.conv2d(_t(_X), _t(_W), stride=-1), RuntimeError,
+     r"conv2d: non-positive stride is not supported, got \(-1, -1\)"),
+    ("padding -1", lambda: conv2d_forward(_X, _W, None, 1, -1, 1),
+     lambda: F.conv2d(_t(_X), _t(_W), padding=-1), RuntimeError,
+     r"conv2d: negative padding is not supported, got \(-1, -1\)"),
+    ("dilation 0", lambda: conv2d_forward(_X, _W, None, 1, 0, 0),
+     lambda: F.conv2d(_t(_X), _t(_W), dilation=0), RuntimeError,
+     r"conv2d: non-positive dilation is not supported, got \(0, 0\)"),
+    ("bias shape", lambda: conv2d_forward(_X, _W, np.zeros(3, np.float32), 1, 0, 1),
+     lambda: F.conv2d(_t(_X), _t(_W), _t(np.zeros(3, np.float32))), RuntimeError,
+     r"conv2d: bias must have shape \(4,\), got \(3,\)"),
+    ("bias dtype", lambda: conv2d_forward(_X, _W, np.zeros(4), 1, 0, 1),
+     lambda: F.conv2d(_t(_X), _t(_W), _t(np.zeros(4))), RuntimeError,
+     r"conv2d: input type \(float32\) and bias type \(float64\) should be the same"),
+    ("integer x", lambda: conv2d_forward(_X.astype(np.int64), _W, None, 1, 0, 1),
+     lambda: F.conv2d(_t(_X.astype(np.int64)), _t(_W)), RuntimeError,
+     r"conv2d: input and weight must have the same floating dtype, got int64 and float32"),
+    ("dtypes", lambda: conv2d_forward(_X, _W.astype(np.float64), None, 1, 0, 1),
+     lambda: F.conv2d(_t(_X), _t(_W.astype(np.float64))), RuntimeError,
+     r"conv2d: input and weight must have the same floating dtype, got float32 and float64"),
+    ("stride of 3 ints", lambda: conv2d_forward(_X, _W, None, (1, 1, 1), 0, 1),
+     lambda: F.conv2d(_t(_X), _t(_W), stride=(1, 1, 1)), ValueError,
+     r"conv2d: stride must be an int or a tuple of 2 ints, got \(1, 1, 1\)"),
+    ("output_size kernel too large", lambda: conv2d_output_size(4, 4, 3, 1, 0, 2),
+     lambda: F.conv2d(_t(_X[:1, :1, :4, :4]), _t(_W[:1, :1]), dilation=2), RuntimeError,
+     r"conv2d: kernel size \(3x3, dilation \(2, 2\)\) can't be greater than the padded input "
+     r"size \(4x4\)"),
+    ("output_size stride 0", lambda: conv2d_output_size(4, 4, 3, 0, 0, 1),
+     lambda: F.conv2d(_t(_X[:1, :1, :4, :4]), _t(_W[:1, :1]), stride=0), RuntimeError,
+     r"conv2d: non-positive stride is not supported, got \(0, 0\)"),
+    # the internal contract of the backward (its arguments come from the forward's node)
+    ("backward grad_out shape", lambda: conv2d_backward(_OUT[:, :, :2], _X, _W, 1, 0, 1),
+     None, None, None),
+    ("backward channels", lambda: conv2d_backward(_OUT, _X[:, :2], _W, 1, 0, 1),
+     None, None, None),
+    ("backward dtypes", lambda: conv2d_backward(_OUT, _X.astype(np.float64), _W, 1, 0, 1),
+     None, None, None),
+    # the unfold / fold pair (no op calls them)
+    ("col2im cols shape", lambda: col2im(np.zeros((27, 5), np.float32), _X.shape, 3, 1, 0, 1),
+     None, None, None),
+    ("im2col x rank", lambda: im2col(_X[0], 3, 1, 0, 1), None, None, None),
+]
 
-    out = conv2d_forward(x, w, None, 1, 0, 1)
-    with pytest.raises(ValueError, match=r"conv2d_backward: grad_out has shape"):
-        conv2d_backward(out[:, :, :2], x, w, 1, 0, 1)
-    with pytest.raises(ValueError, match=r"conv2d_backward: input has 2 channels"):
-        conv2d_backward(out, x[:, :2], w, 1, 0, 1)
-    with pytest.raises(TypeError, match=r"conv2d_backward: grad_out has dtype float32, x "
-                                        r"float64"):
-        conv2d_backward(out, x.astype(np.float64), w, 1, 0, 1)
-    cols = im2col(x, 3, 1, 0, 1)
-    with pytest.raises(ValueError, match=r"col2im: cols has shape"):
-        col2im(cols[:, :5], x.shape, 3, 1, 0, 1)
-    with pytest.raises(ValueError, match=r"im2col: expected x of shape"):
-        im2col(x[0], 3, 1, 0, 1)
+
+@pytest.mark.parametrize("case", CONV_CASES, ids=[c[0] for c in CONV_CASES])
+def test_conv2d_kernels_assert_and_the_op_raises(case):
+    check_kernel_asserts_op_raises(case)
 
 
-def test_max_pool_errors():
-    x = np.zeros((2, 3, 5, 5), np.float64)
-    with pytest.raises(ValueError, match=r"max_pool2d: expected x .*\(3, 5, 5\)"):
-        max_pool2d_forward(x[0], 2, 2, 0, 1)
-    with pytest.raises(ValueError, match=r"max_pool2d: kernel size .*\(6, 6\).*\(5, 5\)"):
-        max_pool2d_forward(x, 6, 1, 0, 1)
-    with pytest.raises(ValueError, match=r"max_pool2d: stride must be positive"):
-        max_pool2d_forward(x, 2, 0, 0, 1)
-    with pytest.raises(ValueError, match=r"max_pool2d: padding should be at most half"):
-        max_pool2d_forward(x, 2, 2, (0, 2), 1)
-    with pytest.raises(ValueError, match=r"max_pool2d: kernel_size must be positive"):
-        max_pool2d_forward(x, 0, 1, 0, 1)
-    with pytest.raises(TypeError, match=r"max_pool2d: x must be float32 or float64"):
-        max_pool2d_forward(x.astype(np.float16), 2, 2, 0, 1)
-    out, idx = max_pool2d_forward(x, 2, 2, 0, 1)
-    with pytest.raises(ValueError, match=r"max_pool2d_backward: grad_out shape"):
-        max_pool2d_backward(out, idx[:, :, :1], x.shape)
-    with pytest.raises(ValueError, match=r"max_pool2d_backward: .*x_shape"):
-        max_pool2d_backward(out, idx, (2, 4, 5, 5))
-    bad = idx.copy()
-    bad[0, 0, 0, 0] = 25
-    with pytest.raises(ValueError, match=r"max_pool2d_backward: 1 argmax entries"):
-        max_pool2d_backward(out, bad, x.shape)
-    with pytest.raises(TypeError, match=r"max_pool2d_backward: argmax must be an integer"):
-        max_pool2d_backward(out, idx.astype(np.float64), x.shape)
+def test_conv2d_padding_makes_a_small_input_fit():
+    assert conv2d_forward(_X[:, :, :2, :2], _W, None, 1, (1, 1), 1).shape == (2, 4, 2, 2)
+    assert F.conv2d(_t(_X[:, :, :2, :2]), _t(_W), padding=1).shape == (2, 4, 2, 2)
+
+
+_XM = np.zeros((2, 3, 5, 5), np.float64)
+_OUTM = np.zeros((2, 3, 2, 2))  # max_pool2d of _XM, kernel 2, stride 2
+_IDXM = np.zeros((2, 3, 2, 2), np.int64)
+_BADM = _IDXM.copy()
+_BADM[0, 0, 0, 0] = 25  # outside the 5 x 5 plane
+MAX_POOL_CASES = [
+    ("x rank", lambda: max_pool2d_forward(_XM[0], 2, 2, 0, 1),
+     lambda: F.max_pool2d(_t(_XM[0, 0]), 2), RuntimeError,
+     r"max_pool2d: expected 3-D \(C, H, W\) or 4-D \(N, C, H, W\) input, got shape \(5, 5\)"),
+    ("window larger than the input", lambda: max_pool2d_forward(_XM, 6, 1, 0, 1),
+     lambda: F.max_pool2d(_t(_XM), 6, 1), RuntimeError,
+     r"max_pool2d: output size is too small for input of shape \(2, 3, 5, 5\) with "
+     r"kernel_size=\(6, 6\)"),
+    ("stride 0", lambda: max_pool2d_forward(_XM, 2, 0, 0, 1),
+     lambda: F.max_pool2d(_t(_XM), 2, 0), RuntimeError,
+     r"max_pool2d: non-positive stride is not supported, got \(0, 0\)"),
+    ("padding above half", lambda: max_pool2d_forward(_XM, 2, 2, (0, 2), 1),
+     lambda: F.max_pool2d(_t(_XM), 2, 2, (0, 2)), RuntimeError,
+     r"max_pool2d: pad should be at most half of effective kernel size, but got pad=\(0, 2\)"),
+    ("kernel_size 0", lambda: max_pool2d_forward(_XM, 0, 1, 0, 1),
+     lambda: F.max_pool2d(_t(_XM), 0, 1), RuntimeError,
+     r"max_pool2d: non-positive kernel_size is not supported, got \(0, 0\)"),
+    # the kernel has float32/float64 only; the op runs float16 in float32 and refuses bool
+    ("dtype", lambda: max_pool2d_forward(_XM.astype(np.float16), 2, 2, 0, 1),
+     lambda: F.max_pool2d(_t(_XM.astype(bool)), 2), NotImplementedError,
+     r"max_pool2d: not implemented for dtype bool"),
+    # the internal contract of the backward (the argmax comes from the forward's node)
+    ("backward argmax shape", lambda: max_pool2d_backward(_OUTM, _IDXM[:, :, :1], _XM.shape),
+     None, None, None),
+    ("backward x_shape", lambda: max_pool2d_backward(_OUTM, _IDXM, (2, 4, 5, 5)),
+     None, None, None),
+    ("backward argmax outside the plane", lambda: max_pool2d_backward(_OUTM, _BADM, _XM.shape),
+     None, None, None),
+    ("backward argmax dtype", lambda: max_pool2d_backward(_OUTM, _IDXM.astype(np.float64),
+                                                          _XM.shape), None, None, None),
+]
+
+
+@pytest.mark.parametrize("case", MAX_POOL_CASES, ids=[c[0] for c in MAX_POOL_CASES])
+def test_max_pool_kernels_assert_and_the_op_raises(case):
+    check_kernel_asserts_op_raises(case)
 
 
 # ---------------------------------------------------------------------------

@@ -8,7 +8,9 @@ from hypothesis import strategies as st
 
 import kernels as K
 import kernels.winograd as KW
+import nn.functional as F
 from conftest import seeds
+from test_conv_pool import _t, check_kernel_asserts_op_raises
 from kernels.winograd import (conv2d_winograd_backward, conv2d_winograd_forward,
                               winograd_applicable)
 
@@ -178,24 +180,39 @@ def test_non_contiguous_inputs():
     _close(gw, rw, np.float64, "grad_w")
 
 
-def test_errors():
-    x = np.zeros((1, 2, 5, 5), np.float32)
-    w = np.zeros((3, 2, 3, 3), np.float32)
-    with pytest.raises(ValueError, match=r"conv2d_winograd: expected a weight of shape "
-                                         r"\(C_out, C_in, 3, 3\)"):
-        conv2d_winograd_forward(x, np.zeros((3, 2, 5, 5), np.float32), None, 1)
-    with pytest.raises(TypeError, match="conv2d_winograd: x has dtype float32 but weight"):
-        conv2d_winograd_forward(x, w.astype(np.float64), None, 1)
-    with pytest.raises(TypeError, match="conv2d_winograd: x must be float32 or float64"):
-        conv2d_winograd_forward(x.astype(np.int64), w, None, 1)
-    with pytest.raises(ValueError, match="conv2d_winograd: input has 2 channels"):
-        conv2d_winograd_forward(x, np.zeros((3, 4, 3, 3), np.float32), None, 1)
-    with pytest.raises(ValueError, match="conv2d_winograd: bias must have shape"):
-        conv2d_winograd_forward(x, w, np.zeros(2, np.float32), 1)
-    with pytest.raises(ValueError, match="conv2d_winograd: kernel size"):
-        conv2d_winograd_forward(np.zeros((1, 2, 1, 1), np.float32), w, None, 0)
-    with pytest.raises(ValueError, match="conv2d_winograd_backward: grad_out has shape"):
-        conv2d_winograd_backward(np.zeros((1, 3, 4, 4), np.float32), x, w, 1)
+_X = np.zeros((1, 2, 5, 5), np.float32)
+_W = np.zeros((3, 2, 3, 3), np.float32)
+CASES = [
+    # the backend selection (kernels/select.py) runs Winograd only for 3x3 kernels
+    ("weight not 3x3", lambda: conv2d_winograd_forward(_X, np.zeros((3, 2, 5, 5), np.float32),
+                                                       None, 1), None, None, None),
+    ("dtypes", lambda: conv2d_winograd_forward(_X, _W.astype(np.float64), None, 1),
+     lambda: F.conv2d(_t(_X), _t(_W.astype(np.float64)), padding=1), RuntimeError,
+     r"conv2d: input and weight must have the same floating dtype, got float32 and float64"),
+    ("integer x", lambda: conv2d_winograd_forward(_X.astype(np.int64), _W, None, 1),
+     lambda: F.conv2d(_t(_X.astype(np.int64)), _t(_W), padding=1), RuntimeError,
+     r"conv2d: input and weight must have the same floating dtype, got int64 and float32"),
+    ("channels", lambda: conv2d_winograd_forward(_X, np.zeros((3, 4, 3, 3), np.float32), None, 1),
+     lambda: F.conv2d(_t(_X), _t(np.zeros((3, 4, 3, 3), np.float32)), padding=1), RuntimeError,
+     r"conv2d: given groups=1, weight of size \[3, 4, 3, 3\], expected input\[1, 2, 5, 5\] to "
+     r"have 4 channels"),
+    ("bias shape", lambda: conv2d_winograd_forward(_X, _W, np.zeros(2, np.float32), 1),
+     lambda: F.conv2d(_t(_X), _t(_W), _t(np.zeros(2, np.float32)), padding=1), RuntimeError,
+     r"conv2d: bias must have shape \(3,\), got \(2,\)"),
+    ("kernel larger than the input", lambda: conv2d_winograd_forward(
+        np.zeros((1, 2, 1, 1), np.float32), _W, None, 0),
+     lambda: F.conv2d(_t(np.zeros((1, 2, 1, 1), np.float32)), _t(_W)), RuntimeError,
+     r"conv2d: kernel size \(3x3, dilation \(1, 1\)\) can't be greater than the padded input "
+     r"size \(1x1\)"),
+    # the internal contract of the backward
+    ("backward grad_out shape", lambda: conv2d_winograd_backward(
+        np.zeros((1, 3, 4, 4), np.float32), _X, _W, 1), None, None, None),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_kernels_assert_and_the_op_raises(case):
+    check_kernel_asserts_op_raises(case)
 
 
 def test_winograd_applicable():

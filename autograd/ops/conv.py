@@ -23,7 +23,8 @@ __all__ = ["conv1d", "conv2d", "conv_transpose2d"]
 
 
 def _conv_check(op, input, weight, bias, groups, nd, transposed):
-    """Rank, dtype and channel checks of conv1d/conv2d/conv_transpose2d.
+    """Rank, dtype and channel checks of conv1d/conv2d/conv_transpose2d (input, weight and
+    bias of one floating dtype).
 
     Returns ``(input with a batch dim, unbatched, C_out)``."""
     layout = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
@@ -56,6 +57,10 @@ def _conv_check(op, input, weight, bias, groups, nd, transposed):
                     f" (and C_out={c_out} must be divisible by groups)" if c_out % groups else ""))
     if bias is not None and bias.shape != (c_out,):
         raise RuntimeError(f"{op}: bias must have shape ({c_out},), got {tuple(bias.shape)}")
+    if bias is not None and bias.dtype != input.dtype:  # a RuntimeError, as PyTorch
+        raise RuntimeError(f"{op}: input type ({input.dtype}) and bias type ({bias.dtype}) "
+                           f"should be the same (input of shape {tuple(input.shape)}, bias "
+                           f"of shape {tuple(bias.shape)})")
     return input, unbatched, c_out
 
 
