@@ -378,12 +378,26 @@ def pyplot():
     return plt
 
 
-def save_figure(fig, path):
-    """Save ``fig`` to ``path`` (PNG, 120 dpi), close it and say where it went."""
-    fig.tight_layout()
+def save_figure(fig, path, title=None, tight_layout=True):
+    """The last step of every example's ``--out`` plot: give ``fig`` the overall ``title``
+    (``fig.suptitle``) if one is given, lay it out tight (``tight_layout=False`` keeps the
+    layout as drawn, e.g. for a colorbar shared by several axes), save it to ``path`` (PNG,
+    120 dpi), close it and say where it went."""
+    if title is not None:
+        fig.suptitle(title)
+    if tight_layout:
+        fig.tight_layout()
     fig.savefig(path, dpi=120)
     pyplot().close(fig)
     print(f"saved {path}")
+
+
+def grid_and_legend(*axes, **legend):
+    """The look of the examples' curves: a light grid (alpha 0.3) and a legend on each of
+    ``axes``; ``legend`` are keyword arguments of ``ax.legend`` (e.g. ``fontsize=8``)."""
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend(**legend)
 
 
 def plot_history(axes, history, label, **style):
@@ -401,8 +415,7 @@ def plot_history(axes, history, label, **style):
     ax_acc.set_ylabel("accuracy (%)")
     for ax in axes:
         ax.set_xlabel("epoch")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+    grid_and_legend(*axes, fontsize=8)
 
 
 def plot_boundary(ax, B, model, x, y, title, steps=200):

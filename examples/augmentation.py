@@ -69,8 +69,7 @@ def main(argv=None):
     print(f"backend {args.backend}: {timer.seconds:.1f} s for both runs")
 
     if args.out:
-        plt = pyplot()
-        fig = plt.figure(figsize=(14, 7.5))
+        fig = pyplot().figure(figsize=(14, 7.5))
         grid = fig.add_gridspec(2, 2, height_ratios=[3, 1])
         axes = (fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]))
         for (name, hist), color in zip(runs.items(), ("C0", "C3")):
@@ -80,9 +79,8 @@ def main(argv=None):
         tiles = [B.numpy(ds[i % 4][0])[0] * std + mean for i in range(16)]
         ax.imshow(np.concatenate(tiles, 1), cmap="gray", vmin=0, vmax=1)
         ax.set(title="augmented draws of the first four training images", xticks=[], yticks=[])
-        fig.suptitle(f"Fashion-MNIST, {args.limit} training images: augmentation against "
-                     f"overfitting ({args.backend})")
-        save_figure(fig, args.out)
+        save_figure(fig, args.out, f"Fashion-MNIST, {args.limit} training images: augmentation "
+                                   f"against overfitting ({args.backend})")
     return runs
 
 

@@ -20,8 +20,8 @@ import sys
 
 import numpy as np
 
-from _common import FASHION_CLASSES, Timer, load_mnist, loader, parse, parser, progress, \
-    pyplot, save_figure, setup
+from _common import FASHION_CLASSES, Timer, grid_and_legend, load_mnist, loader, parse, parser, \
+    progress, pyplot, save_figure, setup
 
 
 def build(B, latent):
@@ -127,8 +127,7 @@ def main(argv=None):
                 z = np.random.default_rng(args.seed).standard_normal((k * k, args.latent))
             decoded = B.numpy(lib.sigmoid(model.decode(B.tensor(z.astype(np.float32)))))
         tiles = decoded[:, 0].reshape(k, k, 28, 28).transpose(0, 2, 1, 3).reshape(28 * k, -1)
-        plt = pyplot()
-        fig = plt.figure(figsize=(16, 6))
+        fig = pyplot().figure(figsize=(16, 6))
         grid = fig.add_gridspec(2, 3, height_ratios=[1, 3])
         ax = fig.add_subplot(grid[0, :])
         pairs = np.concatenate([np.concatenate(list(xte[:10, 0]), 1),
@@ -153,11 +152,9 @@ def main(argv=None):
         ax.plot(epochs, hist["train_loss"], "--", label="train")
         ax.plot(epochs, hist["test_loss"], label="test (z = mu)")
         ax.set(xlabel="epoch", ylabel="-ELBO (nats / image)", title="loss")
-        ax.legend()
-        ax.grid(alpha=0.3)
-        fig.suptitle(f"convolutional VAE on Fashion-MNIST, {args.latent}-D latent "
-                     f"({args.backend})")
-        save_figure(fig, args.out)
+        grid_and_legend(ax)
+        save_figure(fig, args.out, f"convolutional VAE on Fashion-MNIST, {args.latent}-D latent "
+                                   f"({args.backend})")
     return hist
 
 

@@ -20,8 +20,8 @@ plot (``early_stopping.png``) marks the best epoch, the stop and the interruptio
 import sys
 from pathlib import Path
 
-from _common import Timer, evaluate, fit, mnist_arrays, parse, parser, pyplot, save_figure, \
-    setup, small_cnn, split
+from _common import Timer, evaluate, fit, grid_and_legend, mnist_arrays, parse, parser, pyplot, \
+    save_figure, setup, small_cnn, split
 
 
 class Interrupted(Exception):
@@ -102,8 +102,7 @@ def main(argv=None):
     print(f"backend {args.backend}: {stopped} epochs in {timer.seconds:.1f} s")
 
     if args.out:
-        plt = pyplot()
-        fig, ax = plt.subplots(figsize=(8, 4.5))
+        fig, ax = pyplot().subplots(figsize=(8, 4.5))
         epochs = range(1, stopped + 1)
         ax.plot(epochs, hist["train_loss"], "o--", label="training loss")
         ax.plot(epochs, hist["val_loss"], "o-", label="validation loss")
@@ -116,8 +115,7 @@ def main(argv=None):
         ax.set(xlabel="epoch", ylabel="cross-entropy",
                title=f"early stopping on Fashion-MNIST, {len(tr)} training images "
                      f"({args.backend})")
-        ax.grid(alpha=0.3)
-        ax.legend()
+        grid_and_legend(ax)
         save_figure(fig, args.out)
     return {**hist, "best_epoch": state["best_epoch"], "test_acc": test_acc}
 

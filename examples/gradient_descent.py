@@ -20,7 +20,7 @@ import sys
 
 import numpy as np
 
-from _common import Timer, parse, parser, progress, pyplot, save_figure, setup
+from _common import Timer, grid_and_legend, parse, parser, progress, pyplot, save_figure, setup
 
 SURFACES = {
     # name: (f on tensors or arrays, start, minimum, plot box)
@@ -76,8 +76,7 @@ def main(argv=None):
     print(f"backend {args.backend}: {len(losses)} x {args.steps} steps in {timer.seconds:.1f} s")
 
     if args.out:
-        plt = pyplot()
-        fig, (ax, ax_loss) = plt.subplots(1, 2, figsize=(13, 5))
+        fig, (ax, ax_loss) = pyplot().subplots(1, 2, figsize=(13, 5))
         gx, gy = np.meshgrid(np.linspace(x0, x1, 300), np.linspace(y0, y1, 300))
         ax.contour(gx, gy, np.log10(f(gx, gy) + 1e-3), levels=25, cmap="viridis",
                    linewidths=0.7)
@@ -91,10 +90,8 @@ def main(argv=None):
         for name, curve in losses.items():
             ax_loss.semilogy(np.arange(1, len(curve) + 1), curve, label=name)
         ax_loss.set(xlabel="step", ylabel="loss", title="loss per step")
-        ax_loss.grid(alpha=0.3)
-        ax_loss.legend(fontsize=8)
-        fig.suptitle(f"optimisers on a 2-D surface ({args.backend})")
-        save_figure(fig, args.out)
+        grid_and_legend(ax_loss, fontsize=8)
+        save_figure(fig, args.out, f"optimisers on a 2-D surface ({args.backend})")
     return losses
 
 

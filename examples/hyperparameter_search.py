@@ -17,7 +17,8 @@ import sys
 
 import numpy as np
 
-from _common import Timer, evaluate, fit, mnist_arrays, parse, parser, pyplot, setup, split
+from _common import Timer, evaluate, fit, mnist_arrays, parse, parser, pyplot, save_figure, \
+    setup, split
 
 
 def main(argv=None):
@@ -68,8 +69,7 @@ def main(argv=None):
     print(f"backend {args.backend}: {len(trials)} trials in {timer.seconds:.1f} s")
 
     if args.out:
-        plt = pyplot()
-        fig, axes = plt.subplots(1, 3, figsize=(15, 4.5), sharey=True)
+        fig, axes = pyplot().subplots(1, 3, figsize=(15, 4.5), sharey=True)
         acc = np.array([r["val_acc"] for r in results])
         for ax, key in zip(axes, ("lr", "width", "dropout")):
             values = np.array([r[key] for r in results])
@@ -82,11 +82,8 @@ def main(argv=None):
         axes[0].set_ylabel("validation accuracy (%)")
         axes[0].legend()
         fig.colorbar(points, ax=axes, label="width")
-        fig.suptitle(f"random search, {len(trials)} trials, best test accuracy {test_acc:.1f}% "
-                     f"({args.backend})")
-        fig.savefig(args.out, dpi=120)
-        pyplot().close(fig)
-        print(f"saved {args.out}")
+        save_figure(fig, args.out, f"random search, {len(trials)} trials, best test accuracy "
+                                   f"{test_acc:.1f}% ({args.backend})", tight_layout=False)
     return {"trials": results, "test_acc": test_acc}
 
 

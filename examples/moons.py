@@ -63,9 +63,8 @@ def main(argv=None):
         half = len(snap_epochs) // 2
         plot_history((fig.add_subplot(grid[1, :half]), fig.add_subplot(grid[1, half:])), hist,
                      "")
-        fig.suptitle(f"two moons, {args.width}-unit MLP, mini-batches of {args.batch_size} "
-                     f"({args.backend})")
-        save_figure(fig, args.out)
+        save_figure(fig, args.out, f"two moons, {args.width}-unit MLP, mini-batches of "
+                                   f"{args.batch_size} ({args.backend})")
     return hist
 
 

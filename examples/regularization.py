@@ -21,7 +21,8 @@ import sys
 
 import numpy as np
 
-from _common import Timer, fit, mnist_arrays, parse, parser, pyplot, save_figure, setup
+from _common import Timer, fit, grid_and_legend, mnist_arrays, parse, parser, pyplot, \
+    save_figure, setup
 
 
 def mlp(nn, width, dropout=0.0, batchnorm=False):
@@ -82,8 +83,7 @@ def main(argv=None):
     print(f"backend {args.backend}: {len(runs)} runs in {timer.seconds:.1f} s")
 
     if args.out:
-        plt = pyplot()
-        fig, (ax_loss, ax_acc, ax_w) = plt.subplots(1, 3, figsize=(17, 4.8))
+        fig, (ax_loss, ax_acc, ax_w) = pyplot().subplots(1, 3, figsize=(17, 4.8))
         for (name, hist), color in zip(runs.items(), [f"C{i}" for i in range(10)]):
             epochs = range(1, len(hist["val_loss"]) + 1)
             ax_loss.plot(epochs, hist["val_loss"], color=color, label=name)
@@ -94,11 +94,9 @@ def main(argv=None):
         ax_acc.set(xlabel="epoch", ylabel="test accuracy (%)", title="test accuracy")
         ax_w.set(xlabel="log10 |w| (first layer)", ylabel="weights",
                  title="weight magnitudes at the end")
-        for ax in (ax_loss, ax_acc, ax_w):
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=8)
-        fig.suptitle(f"regularising an MLP trained on {len(x)} MNIST digits ({args.backend})")
-        save_figure(fig, args.out)
+        grid_and_legend(ax_loss, ax_acc, ax_w, fontsize=8)
+        save_figure(fig, args.out,
+                    f"regularising an MLP trained on {len(x)} MNIST digits ({args.backend})")
     return runs
 
 

@@ -76,8 +76,7 @@ def main(argv=None):
     print(f"backend {args.backend}: {timer.seconds + explain.seconds:.1f} s in all")
 
     if args.out:
-        plt = pyplot()
-        fig, axes = plt.subplots(3, len(xs), figsize=(1.8 * len(xs), 6), squeeze=False)
+        fig, axes = pyplot().subplots(3, len(xs), figsize=(1.8 * len(xs), 6), squeeze=False)
         for k in range(len(xs)):
             img = xs[k, 0]
             axes[0, k].imshow(img, cmap="gray")
@@ -92,9 +91,8 @@ def main(argv=None):
         for ax in axes.ravel():
             ax.set_xticks([])
             ax.set_yticks([])
-        fig.suptitle(f"what the MNIST CNN looks at (test accuracy {hist['val_acc'][-1]:.1f}%, "
-                     f"{args.backend})")
-        save_figure(fig, args.out)
+        save_figure(fig, args.out, f"what the MNIST CNN looks at (test accuracy "
+                                   f"{hist['val_acc'][-1]:.1f}%, {args.backend})")
     return {**hist, "completeness_error": err}
 
 

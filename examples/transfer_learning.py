@@ -21,8 +21,8 @@ when pretraining helps.
 import sys
 from pathlib import Path
 
-from _common import Timer, evaluate, fit, mnist_arrays, parse, parser, pyplot, save_figure, \
-    setup
+from _common import Timer, evaluate, fit, grid_and_legend, mnist_arrays, parse, parser, pyplot, \
+    save_figure, setup
 
 
 def build(B):
@@ -122,8 +122,7 @@ def main(argv=None):
     print(f"backend {args.backend}: {timer.seconds:.1f} s in all")
 
     if args.out:
-        plt = pyplot()
-        fig, (ax_acc, ax_loss) = plt.subplots(1, 2, figsize=(12, 4.5))
+        fig, (ax_acc, ax_loss) = pyplot().subplots(1, 2, figsize=(12, 4.5))
         for name, hist in runs.items():
             epochs = range(1, len(hist["val_acc"]) + 1)
             ax_acc.plot(epochs, hist["val_acc"], "o-", label=name)
@@ -131,11 +130,9 @@ def main(argv=None):
         ax_acc.set(xlabel="epoch", ylabel="MNIST test accuracy (%)",
                    title=f"trained on {len(few[0])} labelled digits")
         ax_loss.set(xlabel="epoch", ylabel="training cross-entropy", title="training loss")
-        for ax in (ax_acc, ax_loss):
-            ax.grid(alpha=0.3)
-            ax.legend()
-        fig.suptitle(f"small ResNet: Fashion-MNIST features reused for digits ({args.backend})")
-        save_figure(fig, args.out)
+        grid_and_legend(ax_acc, ax_loss)
+        save_figure(fig, args.out,
+                    f"small ResNet: Fashion-MNIST features reused for digits ({args.backend})")
     return {"pretrain": pre, **runs}
 
 

@@ -20,6 +20,8 @@ __all__ = ["ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU",
 
 
 _INPLACE_ARGS = ("inplace (bool): rewrite the input.",)
+_ALPHA_ARGS = ("alpha (float): the saturation value for negative inputs (default 1).",
+               *_INPLACE_ARGS)
 
 
 def _doc(summary, args=_INPLACE_ARGS, example="", output="(2, 3)"):
@@ -39,11 +41,20 @@ class _Activation(Module):
     ``_function(input, *args)``, ``args`` the attributes named in ``_args`` in that order (the
     function's positional parameters after ``input``). The repr lists them as ``name=value``
     (strings quoted), except ``inplace``, shown last as ``inplace=True`` when set (and
-    ``_show_inplace``): PyTorch's format. Subclasses keep PyTorch's constructor signature."""
+    ``_show_inplace``): PyTorch's format. Subclasses keep PyTorch's constructor signature and
+    pass its values on to this constructor, which stores them."""
 
     _function = None
     _args = ()
     _show_inplace = True
+
+    def __init__(self, *values):
+        """Store ``values`` as the attributes named in ``_args``, in that order (no values: the
+        subclass sets them itself, as Hardtanh, whose ReLU6 shows fewer than it stores)."""
+        super().__init__()
+        if values:
+            for name, value in zip(self._args, values, strict=True):
+                setattr(self, name, value)
 
     def forward(self, input):
         if not self._args:   # Sigmoid, Tanh, ...: no generator and star-call on the hot path
@@ -68,8 +79,7 @@ class _InplaceActivation(_Activation):
     _args = ("inplace",)
 
     def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
+        super().__init__(inplace)
 
 
 class _AlphaActivation(_Activation):
@@ -78,9 +88,7 @@ class _AlphaActivation(_Activation):
     _args = ("alpha", "inplace")
 
     def __init__(self, alpha=1.0, inplace=False):
-        super().__init__()
-        self.alpha = alpha
-        self.inplace = inplace
+        super().__init__(alpha, inplace)
 
 
 class _DimActivation(_Activation):
@@ -89,8 +97,7 @@ class _DimActivation(_Activation):
     _args = ("dim",)
 
     def __init__(self, dim=None):
-        super().__init__()
-        self.dim = dim
+        super().__init__(dim)
 
 
 class ReLU(_InplaceActivation):
@@ -183,8 +190,7 @@ class LeakyReLU(_Activation):
     __doc__ = _doc(
         """``max(0, x) + negative_slope * min(0, x)`` elementwise (``torch.nn.LeakyReLU``; Maas et
     al., 2013).""",
-        args=("negative_slope (float): slope for ``x < 0`` (default 0.01).",
-              "inplace (bool): rewrite the input."),
+        args=("negative_slope (float): slope for ``x < 0`` (default 0.01).", *_INPLACE_ARGS),
         example="nn.LeakyReLU(0.1)(autograd.tensor([-2.0, 3.0]))",
         output="tensor([-0.2000, 3.0000])")
 
@@ -192,9 +198,7 @@ class LeakyReLU(_Activation):
     _args = ("negative_slope", "inplace")
 
     def __init__(self, negative_slope=0.01, inplace=False):
-        super().__init__()
-        self.negative_slope = negative_slope
-        self.inplace = inplace
+        super().__init__(negative_slope, inplace)
 
 
 class PReLU(Module):
@@ -247,8 +251,7 @@ class ELU(_AlphaActivation):
     __doc__ = _doc(
         """``x`` if ``x > 0`` else ``alpha * (exp(x) - 1)`` (``torch.nn.ELU``; Clevert et al.,
     2015, https://arxiv.org/abs/1511.07289).""",
-        args=("alpha (float): the saturation value for negative inputs (default 1).",
-              "inplace (bool): rewrite the input."),
+        args=_ALPHA_ARGS,
         example="nn.ELU()(autograd.randn(2, 3)).shape")
 
     _function = F.elu
@@ -269,8 +272,7 @@ class CELU(_AlphaActivation):
     __doc__ = _doc(
         """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))`` (``torch.nn.CELU``; Barron, 2017,
     https://arxiv.org/abs/1704.07483).""",
-        args=("alpha (float): default 1.",
-              "inplace (bool): rewrite the input."),
+        args=_ALPHA_ARGS,
         example="nn.CELU(2.0)(autograd.randn(2, 3)).shape")
 
     _function = F.celu
@@ -288,8 +290,7 @@ class GELU(_Activation):
     _args = ("approximate",)
 
     def __init__(self, approximate="none"):
-        super().__init__()
-        self.approximate = approximate
+        super().__init__(approximate)
 
 
 class SiLU(_InplaceActivation):
@@ -322,9 +323,7 @@ class Softplus(_Activation):
     _args = ("beta", "threshold")
 
     def __init__(self, beta=1.0, threshold=20.0):
-        super().__init__()
-        self.beta = beta
-        self.threshold = threshold
+        super().__init__(beta, threshold)
 
 
 class Hardsigmoid(_InplaceActivation):

@@ -1189,6 +1189,25 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     return _reduce(pos + neg, reduction, op)
 
 
+def _margin_operands(op, a, b, c, names, rank_mismatch):
+    """The three operands of margin_ranking_loss and triplet_margin_loss, checked: ``a`` and
+    ``b`` as :func:`_loss_operands`, ``c`` a Tensor like ``a`` (:func:`_loss_target`); all
+    three of one number of dimensions and broadcastable together (``names`` name them in the
+    messages). Returns ``(a, b, c)``.
+
+    Raises:
+        LossArgumentError: for different numbers of dimensions (the message is
+            ``rank_mismatch(a, b, c)``, PyTorch's wording for the loss ``op``) or shapes that do
+            not broadcast.
+    """
+    a, b = _loss_operands(op, a, b, names[:2])
+    c = _loss_target(c, a, names[2], op)
+    if not a.ndim == b.ndim == c.ndim:
+        raise LossArgumentError(f"{op}: {rank_mismatch(a, b, c)}")
+    _broadcast_or_raise(op, **dict(zip(names, (a, b, c))))
+    return a, b, c
+
+
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
                         reduction="mean"):
     """Margin ranking loss (``F.margin_ranking_loss``; formula from the PyTorch doc of
@@ -1208,13 +1227,11 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     """
     op = "margin_ranking_loss"
     reduction = _loss_reduction(op, size_average, reduce, reduction)
-    input1, input2 = _loss_operands(op, input1, input2, ("input1", "input2"))
-    target = _loss_target(target, input1, "target", op)
-    if not input1.ndim == input2.ndim == target.ndim:
-        raise LossArgumentError(f"{op}: All input tensors should have same dimension but got "
-                                f"sizes: input1: {_fmt(input1.shape)}, input2: "
-                                f"{_fmt(input2.shape)}, target: {_fmt(target.shape)}")
-    _broadcast_or_raise(op, input1=input1, input2=input2, target=target)
+    input1, input2, target = _margin_operands(
+        op, input1, input2, target, ("input1", "input2", "target"),
+        lambda x1, x2, y: f"All input tensors should have same dimension but got sizes: "
+                          f"input1: {_fmt(x1.shape)}, input2: {_fmt(x2.shape)}, target: "
+                          f"{_fmt(y.shape)}")
     loss = (-target * (input1 - input2) + margin).clamp(min=0)
     return _reduce(loss, reduction, op)
 
@@ -1232,26 +1249,20 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     broadcastable -> ``(N)`` for ``'none'``.
 
     Raises:
-        ValueError: for an unknown reduction or ``margin <= 0`` (as PyTorch).
-        LossArgumentError: for different numbers of dimensions or shapes that do not
-            broadcast (PyTorch raises RuntimeError).
-        TypeError: for a non-Tensor anchor.
-        RuntimeError: for a bool anchor (PyTorch's subtraction refuses bool; integer inputs
-            are promoted, as PyTorch).
+        ValueError: for ``margin <= 0`` (as PyTorch).
+        LossArgumentError, TypeError, RuntimeError, ValueError: as :func:`margin_ranking_loss`,
+            ``anchor`` in the place of ``input1``.
     """
     op = "triplet_margin_loss"
     reduction = _loss_reduction(op, size_average, reduce, reduction)
     if margin <= 0:
         raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
-    anchor, positive = _loss_operands(op, anchor, positive, ("anchor", "positive"))
-    negative = _loss_target(negative, anchor, "negative", op)
-    if not anchor.ndim == positive.ndim == negative.ndim:
-        raise LossArgumentError(f"{op}: The anchor, positive, and negative tensors are expected "
-                                f"to have the same number of dimensions, but got: anchor "
-                                f"{anchor.ndim}D {_fmt(anchor.shape)}, positive {positive.ndim}D "
-                                f"{_fmt(positive.shape)}, and negative {negative.ndim}D "
-                                f"{_fmt(negative.shape)} inputs")
-    _broadcast_or_raise(op, anchor=anchor, positive=positive, negative=negative)
+    anchor, positive, negative = _margin_operands(
+        op, anchor, positive, negative, ("anchor", "positive", "negative"),
+        lambda a, p, n: f"The anchor, positive, and negative tensors are expected to have the "
+                        f"same number of dimensions, but got: anchor {a.ndim}D {_fmt(a.shape)}, "
+                        f"positive {p.ndim}D {_fmt(p.shape)}, and negative {n.ndim}D "
+                        f"{_fmt(n.shape)} inputs")
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:

@@ -152,7 +152,17 @@ class BCEWithLogitsLoss(_Loss):
                                                   reduction=self.reduction)
 
 
-class CrossEntropyLoss(_WeightedLoss):
+class _ClassIndexLoss(_WeightedLoss):
+    """A weighted loss over class indices that skips the targets equal to ``ignore_index``
+    (the constructor NLLLoss and CrossEntropyLoss share; PyTorch writes it in each)."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean"):
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index = ignore_index
+
+
+class CrossEntropyLoss(_ClassIndexLoss):
     """Cross-entropy of logits against class indices or probabilities
     (``torch.nn.CrossEntropyLoss``); see :func:`nn.functional.cross_entropy`.
 
@@ -168,8 +178,7 @@ class CrossEntropyLoss(_WeightedLoss):
 
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
                  reduction="mean", label_smoothing=0.0):
-        super().__init__(weight, size_average, reduce, reduction)
-        self.ignore_index = ignore_index
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
         self.label_smoothing = label_smoothing
 
     def forward(self, input, target):
@@ -177,23 +186,16 @@ class CrossEntropyLoss(_WeightedLoss):
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
 
 
-class NLLLoss(_WeightedLoss):
+class NLLLoss(_ClassIndexLoss):
     """Negative log-likelihood of log-probabilities at class indices
     (``torch.nn.NLLLoss``); see :func:`nn.functional.nll_loss`.
 
     Args:
-        weight (Tensor, optional): ``(C,)`` per-class weights (a buffer).
-        ignore_index (int): target value to ignore (default -100).
-        reduction (str): ``'mean'`` | ``'sum'`` | ``'none'``.
+        weight, ignore_index, reduction: as for :class:`CrossEntropyLoss`.
 
     Shape: input ``(N, C)`` log-probabilities, target ``(N)`` int64 -> scalar (``(N)`` for
     ``'none'``).
     """
-
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                 reduction="mean"):
-        super().__init__(weight, size_average, reduce, reduction)
-        self.ignore_index = ignore_index
 
     def forward(self, input, target):
         return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,

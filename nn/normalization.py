@@ -28,7 +28,22 @@ def _reset_affine(module):
 
 class _AffineNorm(Module):
     """LayerNorm and GroupNorm: per-feature ``weight``/``bias`` (from :func:`_init_affine`)
-    that start at ones and zeros."""
+    that start at ones and zeros, and a ``forward`` that is the class's fused ``_function``
+    called as ``_function(input, layout, weight, bias, eps)``, ``layout`` the attribute named
+    by ``_layout`` (``normalized_shape`` or ``num_groups``)."""
+
+    _function = None    # F.layer_norm or F.group_norm (a staticmethod)
+    _layout = None      # the name of the attribute passed after the input
+
+    def _init_affine(self, affine, bias, shape, dtype):
+        """Register ``weight``/``bias`` of ``shape`` (:func:`_init_affine`) and initialise
+        them (:meth:`reset_parameters`)."""
+        _init_affine(self, affine, bias, shape, dtype)
+        self.reset_parameters()
+
+    def forward(self, input):
+        return self._function(input, getattr(self, self._layout), self.weight, self.bias,
+                              self.eps)
 
     def reset_parameters(self):
         """Weight to ones, bias to zeros (PyTorch's initialisation)."""
@@ -68,6 +83,9 @@ class LayerNorm(_AffineNorm):
         (16, 64, 128)
     """
 
+    _function = staticmethod(F.layer_norm)
+    _layout = "normalized_shape"
+
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
                  device=None, dtype=None):
         super().__init__()
@@ -84,11 +102,7 @@ class LayerNorm(_AffineNorm):
         self.normalized_shape = tuple(int(n) for n in sizes)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        _init_affine(self, elementwise_affine, bias, self.normalized_shape, dtype)
-        self.reset_parameters()
-
-    def forward(self, input):
-        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+        self._init_affine(elementwise_affine, bias, self.normalized_shape, dtype)
 
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
@@ -124,6 +138,9 @@ class GroupNorm(_AffineNorm):
         (8, 32, 7, 7)
     """
 
+    _function = staticmethod(F.group_norm)
+    _layout = "num_groups"
+
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None,
                  dtype=None, *, bias=True):
         super().__init__()
@@ -134,11 +151,7 @@ class GroupNorm(_AffineNorm):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        _init_affine(self, affine, bias, (num_channels,), dtype)
-        self.reset_parameters()
-
-    def forward(self, input):
-        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+        self._init_affine(affine, bias, (num_channels,), dtype)
 
     def extra_repr(self):
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "

@@ -22,6 +22,19 @@ def _factor(value, op, name):
     return int(value)
 
 
+def _operands(input, factor, op, name):
+    """What both rearrangements check first: the factor ``r`` (a positive int, see
+    :func:`_factor`) and an input of at least 3 dimensions; returns ``(r, lead, C, H, W)``, the
+    input's shape split into its leading dimensions and the last three."""
+    r = _factor(factor, op, name)
+    shape = tuple(input.shape)
+    if len(shape) < 3:
+        raise RuntimeError(f"{op} expects input to have at least 3 dimensions, but got input "
+                           f"with {len(shape)} dimension(s)")
+    *lead, c, h, w = shape
+    return r, lead, c, h, w
+
+
 def pixel_shuffle(input, upscale_factor):
     """Rearrange ``(*, C * r^2, H, W)`` into ``(*, C, H * r, W * r)`` with ``r =
     upscale_factor`` (``F.pixel_shuffle``): ``out[..., c, h*r + i, w*r + j] =
@@ -32,12 +45,7 @@ def pixel_shuffle(input, upscale_factor):
             divisible by ``r^2`` (PyTorch's messages).
         TypeError: for a factor that is not an int.
     """
-    r = _factor(upscale_factor, "pixel_shuffle", "upscale_factor")
-    shape = tuple(input.shape)
-    if len(shape) < 3:
-        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got "
-                           f"input with {len(shape)} dimension(s)")
-    *lead, c, h, w = shape
+    r, lead, c, h, w = _operands(input, upscale_factor, "pixel_shuffle", "upscale_factor")
     if c % (r * r):
         raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be "
                            f"divisible by the square of upscale_factor, but input.size(-3)={c} "
@@ -57,12 +65,7 @@ def pixel_unshuffle(input, downscale_factor):
             divisible by ``r`` (PyTorch's messages).
         TypeError: for a factor that is not an int.
     """
-    r = _factor(downscale_factor, "pixel_unshuffle", "downscale_factor")
-    shape = tuple(input.shape)
-    if len(shape) < 3:
-        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but "
-                           f"got input with {len(shape)} dimension(s)")
-    *lead, c, h, w = shape
+    r, lead, c, h, w = _operands(input, downscale_factor, "pixel_unshuffle", "downscale_factor")
     if h % r:
         raise RuntimeError(f"pixel_unshuffle expects height to be divisible by "
                            f"downscale_factor, but input.size(-2)={h} is not divisible by {r}")
@@ -75,7 +78,22 @@ def pixel_unshuffle(input, downscale_factor):
     return x.reshape(*lead, c * r * r, h // r, w // r)
 
 
-class PixelShuffle(Module):
+class _PixelRearrange(Module):
+    """What PixelShuffle and PixelUnshuffle share: ``forward`` calls the subclass's
+    ``_function`` with the factor stored under the name ``_factor_name``, and ``repr`` shows
+    that factor."""
+
+    _function = None        # pixel_shuffle or pixel_unshuffle (a staticmethod)
+    _factor_name = None     # "upscale_factor" or "downscale_factor"
+
+    def forward(self, input):
+        return self._function(input, getattr(self, self._factor_name))
+
+    def extra_repr(self):
+        return f"{self._factor_name}={getattr(self, self._factor_name)}"
+
+
+class PixelShuffle(_PixelRearrange):
     """``(*, C * r^2, H, W) -> (*, C, H * r, W * r)`` (``torch.nn.PixelShuffle``): the
     sub-pixel convolution's upsampling step (:func:`pixel_shuffle`).
 
@@ -92,18 +110,15 @@ class PixelShuffle(Module):
         (1, 1, 12, 12)
     """
 
+    _function = staticmethod(pixel_shuffle)
+    _factor_name = "upscale_factor"
+
     def __init__(self, upscale_factor):
         super().__init__()
         self.upscale_factor = upscale_factor
 
-    def forward(self, input):
-        return pixel_shuffle(input, self.upscale_factor)
 
-    def extra_repr(self):
-        return f"upscale_factor={self.upscale_factor}"
-
-
-class PixelUnshuffle(Module):
+class PixelUnshuffle(_PixelRearrange):
     """``(*, C, H * r, W * r) -> (*, C * r^2, H, W)`` (``torch.nn.PixelUnshuffle``), the
     inverse of :class:`PixelShuffle` (:func:`pixel_unshuffle`).
 
@@ -120,12 +135,9 @@ class PixelUnshuffle(Module):
         (1, 4, 2, 2)
     """
 
+    _function = staticmethod(pixel_unshuffle)
+    _factor_name = "downscale_factor"
+
     def __init__(self, downscale_factor):
         super().__init__()
         self.downscale_factor = downscale_factor
-
-    def forward(self, input):
-        return pixel_unshuffle(input, self.downscale_factor)
-
-    def extra_repr(self):
-        return f"downscale_factor={self.downscale_factor}"

@@ -9,15 +9,23 @@ __all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2
            "AdaptiveMaxPool2d"]
 
 
-class _MaxPoolNd(Module):
-    """Shared constructor and ``repr`` of the max poolings (PyTorch's ``_MaxPoolNd``)."""
+class _PoolNd(Module):
+    """The window every max and average pooling stores: ``kernel_size``, ``stride`` (None means
+    ``kernel_size``, as PyTorch) and ``padding``, as given (ints or tuples)."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
-                 ceil_mode=False):
+    def __init__(self, kernel_size, stride, padding):
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
+
+
+class _MaxPoolNd(_PoolNd):
+    """Shared constructor and ``repr`` of the max poolings (PyTorch's ``_MaxPoolNd``)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+                 ceil_mode=False):
+        super().__init__(kernel_size, stride, padding)
         self.dilation = dilation
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
@@ -32,8 +40,14 @@ class _MaxPoolNd(Module):
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
-class _AvgPoolNd(Module):
-    """Shared ``repr`` of the average poolings (PyTorch's ``_AvgPoolNd``)."""
+class _AvgPoolNd(_PoolNd):
+    """Shared constructor and ``repr`` of the average poolings (PyTorch's ``_AvgPoolNd``)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True):
+        super().__init__(kernel_size, stride, padding)
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -50,12 +64,9 @@ class MaxPool1d(_MaxPoolNd):
     """1-D max pooling (``torch.nn.MaxPool1d``); the 2-D Numba kernel with H = 1.
 
     Args:
-        kernel_size (int or tuple): window size.
-        stride (int or tuple, optional): default ``kernel_size``.
-        padding (int or tuple): implicit ``-inf`` padding, at most half the kernel.
-        dilation (int or tuple): spacing of the window's elements.
-        return_indices (bool): also return the argmax indices (positions in ``L``).
-        ceil_mode (bool): round the output length up instead of down.
+        kernel_size, stride, padding, dilation, return_indices, ceil_mode: as for
+            :class:`MaxPool2d`, each size an int or a 1-tuple; the indices are positions in
+            ``L``.
 
     Shape:
         ``(N, C, L)`` or ``(C, L)`` -> ``(N, C, L_out)``,
@@ -127,13 +138,11 @@ class AvgPool1d(_AvgPoolNd):
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True):
-        super().__init__()
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
         one = (lambda v: (v,) if isinstance(v, int) else tuple(v))
-        self.kernel_size = one(kernel_size)
-        self.stride = one(stride if stride is not None else kernel_size)
-        self.padding = one(padding)
-        self.ceil_mode = ceil_mode
-        self.count_include_pad = count_include_pad
+        self.kernel_size = one(self.kernel_size)
+        self.stride = one(self.stride)
+        self.padding = one(self.padding)
 
     def forward(self, input):
         return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
@@ -144,11 +153,8 @@ class AvgPool2d(_AvgPoolNd):
     """2-D average pooling (``torch.nn.AvgPool2d``), a Numba kernel.
 
     Args:
-        kernel_size (int or tuple): window size.
-        stride (int or tuple, optional): default ``kernel_size``.
-        padding (int or tuple): zero padding, at most half the kernel.
-        ceil_mode (bool): round the output size up.
-        count_include_pad (bool): count the zero padding in the divisor (default).
+        kernel_size, stride, padding, ceil_mode, count_include_pad: as for
+            :class:`AvgPool1d`, each size an int or an ``(h, w)`` pair.
         divisor_override (int, optional): divide every window sum by this instead.
 
     Shape:
@@ -163,12 +169,7 @@ class AvgPool2d(_AvgPoolNd):
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True, divisor_override=None):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.ceil_mode = ceil_mode
-        self.count_include_pad = count_include_pad
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
         self.divisor_override = divisor_override
 
     def forward(self, input):

@@ -70,6 +70,21 @@ def _is_packed(input):
     return isinstance(input, PackedSequence)
 
 
+def _lstm_state(hx, op):
+    """An LSTM's or LSTMCell's ``hx`` as the list ``[h_0, c_0]`` (``[None, None]`` when it is
+    omitted: zeros).
+
+    Raises:
+        TypeError: if ``hx`` is not a pair, naming ``op``.
+    """
+    if hx is None:
+        return [None, None]
+    if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+        raise TypeError(f"{op}: hx must be a tuple (h_0, c_0) of two Tensors, got "
+                        f"{type(hx).__name__}")
+    return list(hx)
+
+
 def _check_tensor_input(name, input, unbatched_ndim):
     """``input`` must be a Tensor with ``unbatched_ndim`` or ``unbatched_ndim + 1`` dims."""
     if not isinstance(input, Tensor):
@@ -448,16 +463,9 @@ class LSTM(RNNBase):
         Raises:
             TypeError: if ``hx`` is not a pair ``(h_0, c_0)``.
         """
-        if hx is None:
-            pair = [None, None]
-        else:
-            if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-                raise TypeError("LSTM: hx must be a tuple (h_0, c_0) of two Tensors, got "
-                                f"{type(hx).__name__}")
-            pair = list(hx)
-            if _is_packed(input):
-                pass
-            elif input.ndim == 3 and any(isinstance(h, Tensor) and h.ndim != 3 for h in pair):
+        pair = _lstm_state(hx, "LSTM")
+        if hx is not None and not _is_packed(input):
+            if input.ndim == 3 and any(isinstance(h, Tensor) and h.ndim != 3 for h in pair):
                 raise RuntimeError(f"For batched 3-D input, hx and cx should also be 3-D but "
                                    f"got ({pair[0].ndim}-D, {pair[1].ndim}-D) tensors")
             elif input.ndim == 2 and any(isinstance(h, Tensor) and h.ndim != 2 for h in pair):
@@ -674,13 +682,7 @@ class LSTMCell(RNNCellBase):
                          dtype=dtype)
 
     def forward(self, input, hx=None):
-        if hx is None:
-            pair = [None, None]
-        else:
-            if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-                raise TypeError("LSTMCell: hx must be a tuple (h_0, c_0) of two Tensors, got "
-                                f"{type(hx).__name__}")
-            pair = list(hx)
+        pair = _lstm_state(hx, "LSTMCell")
         xp, (h0, c0), batched = self._cell_input(input, pair)
         _, h1, c1 = lstm_layer(xp, self.weight_hh, self.bias_hh, h0, c0)
         if not batched:

@@ -173,6 +173,21 @@ class LRScheduler:
         """Restore the state from :meth:`state_dict`."""
         self.__dict__.update(state_dict)
 
+    def _state_dict_with(self, key, saved):
+        """:meth:`state_dict` with the attribute ``key`` stored as ``saved`` instead: what can
+        be saved of it (LambdaLR's lambdas, a container's child schedulers)."""
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", key)}
+        state[key] = saved
+        return state
+
+    def _load_state_dict_but(self, state_dict, key):
+        """Restore every attribute in ``state_dict`` except ``key``, and return what
+        :meth:`_state_dict_with` saved under ``key``, for the caller to restore."""
+        state = dict(state_dict)
+        saved = state.pop(key)
+        self.__dict__.update(state)
+        return saved
+
     def get_last_lr(self):
         """The learning rates (one per group) set by the last :meth:`step`."""
         return self._last_lr
@@ -244,15 +259,11 @@ class LambdaLR(LRScheduler):
 
     def state_dict(self):
         """The state, with the lambdas' own state (callable objects) instead of the lambdas."""
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
-        state["lr_lambdas"] = _lambdas_state(self.lr_lambdas)
-        return state
+        return self._state_dict_with("lr_lambdas", _lambdas_state(self.lr_lambdas))
 
     def load_state_dict(self, state_dict):
         """Restore the state; callable-object lambdas get their saved ``__dict__`` back."""
-        state = dict(state_dict)
-        saved = state.pop("lr_lambdas")
-        self.__dict__.update(state)
+        saved = self._load_state_dict_but(state_dict, "lr_lambdas")
         for fn, fn_state in zip(self.lr_lambdas, saved):
             if fn_state is not None:
                 fn.__dict__.update(fn_state)
@@ -579,15 +590,11 @@ class _Container(LRScheduler):
 
     def state_dict(self):
         """The state, with each child scheduler's ``state_dict`` under ``_schedulers``."""
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
+        return self._state_dict_with("_schedulers", [s.state_dict() for s in self._schedulers])
 
     def load_state_dict(self, state_dict):
         """Restore the state and each child scheduler's."""
-        state = dict(state_dict)
-        children = state.pop("_schedulers")
-        self.__dict__.update(state)
+        children = self._load_state_dict_but(state_dict, "_schedulers")
         for scheduler, child_state in zip(self._schedulers, children):
             scheduler.load_state_dict(child_state)
 

@@ -49,11 +49,8 @@ class NAdam(Optimizer):
     Hutter, 2019).
 
     Args:
-        params: parameters or parameter groups.
+        params, betas, eps, weight_decay: as for :class:`~optim.Adam`, with its defaults.
         lr (float): learning rate (default 2e-3).
-        betas (tuple): running-average coefficients (default (0.9, 0.999)).
-        eps (float): added to the denominator (default 1e-8).
-        weight_decay (float): weight decay (default 0).
         momentum_decay (float): the momentum schedule's decay ``psi`` (default 4e-3).
         decoupled_weight_decay (bool): decay the parameter directly, as AdamW (NAdamW), instead
             of an L2 term in the gradient (default False).

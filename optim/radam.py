@@ -54,11 +54,7 @@ class RAdam(Optimizer):
     decay: Loshchilov & Hutter, 2019).
 
     Args:
-        params: parameters or parameter groups.
-        lr (float): learning rate (default 1e-3).
-        betas (tuple): running-average coefficients (default (0.9, 0.999)).
-        eps (float): added to the denominator (default 1e-8).
-        weight_decay (float): weight decay (default 0).
+        params, lr, betas, eps, weight_decay: as for :class:`~optim.Adam`, with its defaults.
         decoupled_weight_decay (bool): decay the parameter directly, as AdamW, instead of an
             L2 term in the gradient (default False).
         maximize (bool): maximise the objective (default False).

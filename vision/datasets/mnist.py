@@ -241,6 +241,16 @@ def _file_key(path):
     return (os.path.realpath(path), st.st_size, st.st_mtime_ns)
 
 
+_IDX_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+              "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+
+
+def _idx_resources(train_images, train_labels, test_images, test_labels):
+    """torchvision's ``resources`` of a dataset in MNIST's four files (:data:`_IDX_FILES`):
+    ``[(file name, MD5 of the .gz), ...]``, each MD5 given for the file it names."""
+    return list(zip(_IDX_FILES, (train_images, train_labels, test_images, test_labels)))
+
+
 class MNIST(VisionDataset):
     """The MNIST handwritten digits (``torchvision.datasets.MNIST``).
 
@@ -306,12 +316,10 @@ class MNIST(VisionDataset):
         "https://ossci-datasets.s3.amazonaws.com/mnist/",
         "http://yann.lecun.com/exdb/mnist/",
     ]
-    resources = [
-        ("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
-        ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
-        ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
-        ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"),
-    ]
+    resources = _idx_resources(train_images="f68b3c2dcbeaaa9fbdd348bbdeb94873",
+                               train_labels="d53e105ee54ea40749a09fcbcd1e9432",
+                               test_images="9fb629c4189551a2d022fa330f9573f3",
+                               test_labels="ec29112dd5afa0611ce80d1b7f02629c")
     classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four",
                "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine"]
     #: extra directories searched after ``root`` and ``root/<Name>/raw``.
@@ -514,12 +522,10 @@ class FashionMNIST(MNIST):
     """
 
     mirrors = ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"]
-    resources = [
-        ("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
-        ("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe"),
-        ("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79"),
-        ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310"),
-    ]
+    resources = _idx_resources(train_images="8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+                               train_labels="25c81989df183df01b3e8a0aad5dffbe",
+                               test_images="bef4ecab320f06d8554ea6380940ec79",
+                               test_labels="bb300cfdad3c16e7a12a480ee83cd310")
     classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
     system_dirs = ["/usr/share/datasets/fashion-mnist"]
@@ -544,12 +550,10 @@ class KMNIST(MNIST):
     """
 
     mirrors = ["http://codh.rois.ac.jp/kmnist/dataset/kmnist/"]
-    resources = [
-        ("train-images-idx3-ubyte.gz", "bdb82020997e1d708af4cf47b453dcf7"),
-        ("train-labels-idx1-ubyte.gz", "e144d726b3acfaa3e44228e80efcd344"),
-        ("t10k-images-idx3-ubyte.gz", "5c965bf0a639b31b8f53240b1b52f4d7"),
-        ("t10k-labels-idx1-ubyte.gz", "7320c461ea6c1c855c0b718fb2a4b134"),
-    ]
+    resources = _idx_resources(train_images="bdb82020997e1d708af4cf47b453dcf7",
+                               train_labels="e144d726b3acfaa3e44228e80efcd344",
+                               test_images="5c965bf0a639b31b8f53240b1b52f4d7",
+                               test_labels="7320c461ea6c1c855c0b718fb2a4b134")
     classes = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
     _how_to_get = ("Pass download=True to fetch them (needs network access), or copy the four "
                    "IDX files (from github.com/rois-codh/kmnist) into {root}.")

@@ -27,7 +27,18 @@ def conv1x1(in_planes, out_planes, stride=1):
     return nn.Conv2d(in_planes, out_planes, kernel_size=1, stride=stride, bias=False)
 
 
-class BasicBlock(nn.Module):
+class _ResidualBlock(nn.Module):
+    """What both ResNet blocks compute: ``relu(branch(x) + shortcut(x))``, where the subclass's
+    ``_branch`` is its stack of convolutions and the shortcut is ``downsample(x)``, or ``x``
+    itself when ``downsample`` is None (torchvision writes this out in each block's
+    ``forward``)."""
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        return self.relu(self._branch(x) + identity)
+
+
+class BasicBlock(_ResidualBlock):
     """Two 3x3 convolutions with a residual connection (expansion 1).
 
     Raises:
@@ -53,17 +64,12 @@ class BasicBlock(nn.Module):
         self.downsample = downsample
         self.stride = stride
 
-    def forward(self, x):
-        identity = x
+    def _branch(self, x):
         out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        if self.downsample is not None:
-            identity = self.downsample(x)
-        out = out + identity
-        return self.relu(out)
+        return self.bn2(self.conv2(out))
 
 
-class Bottleneck(nn.Module):
+class Bottleneck(_ResidualBlock):
     """1x1 -> 3x3 (stride, groups) -> 1x1 convolutions with a residual connection
     (expansion 4)."""
 
@@ -85,15 +91,10 @@ class Bottleneck(nn.Module):
         self.downsample = downsample
         self.stride = stride
 
-    def forward(self, x):
-        identity = x
+    def _branch(self, x):
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
-        if self.downsample is not None:
-            identity = self.downsample(x)
-        out = out + identity
-        return self.relu(out)
+        return self.bn3(self.conv3(out))
 
 
 class ResNet(nn.Module):
@@ -195,31 +196,23 @@ def _resnet(name, block, layers, weights, progress, **kwargs):
     return load_weights(ResNet(block, layers, **kwargs), weights, name, progress)
 
 
-resnet18 = _model_builder(
-    "resnet18", _resnet,
-    "ResNet-18 (``torchvision.models.resnet18``); ``weights``: a local safetensors path.",
-    BasicBlock, [2, 2, 2, 2])
-resnet34 = _model_builder(
-    "resnet34", _resnet,
-    "ResNet-34 (``torchvision.models.resnet34``); ``weights``: a local safetensors path.",
-    BasicBlock, [3, 4, 6, 3])
-resnet50 = _model_builder(
-    "resnet50", _resnet,
-    "ResNet-50 (``torchvision.models.resnet50``); ``weights``: a local safetensors path.",
-    Bottleneck, [3, 4, 6, 3])
-resnet101 = _model_builder(
-    "resnet101", _resnet,
-    "ResNet-101 (``torchvision.models.resnet101``).",
-    Bottleneck, [3, 4, 23, 3])
-resnet152 = _model_builder(
-    "resnet152", _resnet,
-    "ResNet-152 (``torchvision.models.resnet152``).",
-    Bottleneck, [3, 8, 36, 3])
-resnext50_32x4d = _model_builder(
-    "resnext50_32x4d", _resnet,
-    "ResNeXt-50 32x4d (``torchvision.models.resnext50_32x4d``; Xie et al. 2017).",
-    Bottleneck, [3, 4, 6, 3], groups=32, width_per_group=4)
-wide_resnet50_2 = _model_builder(
-    "wide_resnet50_2", _resnet,
-    "Wide ResNet-50-2 (``torchvision.models.wide_resnet50_2``; Zagoruyko & Komodakis 2016).",
-    Bottleneck, [3, 4, 6, 3], width_per_group=64 * 2)
+def _resnet_builder(name, title, block, layers, paper=None, **defaults):
+    """The registered builder ``name`` of one ResNet variant (:func:`_model_builder` over
+    :func:`_resnet`): ``block`` (BasicBlock or Bottleneck) repeated ``layers`` times per stage,
+    ``defaults`` the variant's other ResNet arguments (ResNeXt's ``groups``); its docstring
+    names ``title``, torchvision's builder and the ``paper`` of the variant, if any."""
+    source = f"; {paper}" if paper else ""
+    doc = (f"{title} (``torchvision.models.{name}``{source}); ``weights``: a local safetensors "
+           "path.")
+    return _model_builder(name, _resnet, doc, block, layers, **defaults)
+
+
+resnet18 = _resnet_builder("resnet18", "ResNet-18", BasicBlock, [2, 2, 2, 2])
+resnet34 = _resnet_builder("resnet34", "ResNet-34", BasicBlock, [3, 4, 6, 3])
+resnet50 = _resnet_builder("resnet50", "ResNet-50", Bottleneck, [3, 4, 6, 3])
+resnet101 = _resnet_builder("resnet101", "ResNet-101", Bottleneck, [3, 4, 23, 3])
+resnet152 = _resnet_builder("resnet152", "ResNet-152", Bottleneck, [3, 8, 36, 3])
+resnext50_32x4d = _resnet_builder("resnext50_32x4d", "ResNeXt-50 32x4d", Bottleneck, [3, 4, 6, 3],
+                                  "Xie et al. 2017", groups=32, width_per_group=4)
+wide_resnet50_2 = _resnet_builder("wide_resnet50_2", "Wide ResNet-50-2", Bottleneck, [3, 4, 6, 3],
+                                  "Zagoruyko & Komodakis 2016", width_per_group=64 * 2)

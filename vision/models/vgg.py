@@ -89,27 +89,19 @@ VGG11_Weights = _weights_enum("VGG11_Weights", ["IMAGENET1K_V1"])
 VGG16_Weights = _weights_enum("VGG16_Weights", ["IMAGENET1K_V1"])
 
 
-vgg11 = _model_builder(
-    "vgg11", _vgg, "VGG-11, configuration A (``torchvision.models.vgg11``).",
-    "A", False)
-vgg11_bn = _model_builder(
-    "vgg11_bn", _vgg, "VGG-11 with batch norm (``torchvision.models.vgg11_bn``).",
-    "A", True)
-vgg13 = _model_builder(
-    "vgg13", _vgg, "VGG-13, configuration B (``torchvision.models.vgg13``).",
-    "B", False)
-vgg13_bn = _model_builder(
-    "vgg13_bn", _vgg, "VGG-13 with batch norm (``torchvision.models.vgg13_bn``).",
-    "B", True)
-vgg16 = _model_builder(
-    "vgg16", _vgg, "VGG-16, configuration D (``torchvision.models.vgg16``).",
-    "D", False)
-vgg16_bn = _model_builder(
-    "vgg16_bn", _vgg, "VGG-16 with batch norm (``torchvision.models.vgg16_bn``).",
-    "D", True)
-vgg19 = _model_builder(
-    "vgg19", _vgg, "VGG-19, configuration E (``torchvision.models.vgg19``).",
-    "E", False)
-vgg19_bn = _model_builder(
-    "vgg19_bn", _vgg, "VGG-19 with batch norm (``torchvision.models.vgg19_bn``).",
-    "E", True)
+def _vgg_builders(depth, cfg):
+    """The two builders of one VGG depth, ``vgg{depth}`` (plain) and ``vgg{depth}_bn`` (a
+    BatchNorm2d after each convolution), both of configuration ``cfg`` (a key of ``cfgs``)."""
+    plain = _model_builder(
+        f"vgg{depth}", _vgg,
+        f"VGG-{depth}, configuration {cfg} (``torchvision.models.vgg{depth}``).", cfg, False)
+    batch_norm = _model_builder(
+        f"vgg{depth}_bn", _vgg,
+        f"VGG-{depth} with batch norm (``torchvision.models.vgg{depth}_bn``).", cfg, True)
+    return plain, batch_norm
+
+
+vgg11, vgg11_bn = _vgg_builders(11, "A")
+vgg13, vgg13_bn = _vgg_builders(13, "B")
+vgg16, vgg16_bn = _vgg_builders(16, "D")
+vgg19, vgg19_bn = _vgg_builders(19, "E")

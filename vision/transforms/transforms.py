@@ -49,6 +49,29 @@ def _randint(low, high):
     return int(_rng().integers(low, high))
 
 
+def _check_scale_ratio(scale, ratio):
+    """The ``scale`` and ``ratio`` ranges of RandomResizedCrop and RandomErasing: sequences
+    ``(min, max)``, with torchvision's errors (TypeError, ValueError)."""
+    if not isinstance(scale, Sequence):
+        raise TypeError("Scale should be a sequence")
+    if not isinstance(ratio, Sequence):
+        raise TypeError("Ratio should be a sequence")
+    if scale[0] > scale[1] or ratio[0] > ratio[1]:
+        raise ValueError("Scale and ratio should be of kind (min, max)")
+
+
+def _random_box_sides(area, scale, ratio):
+    """One try of torchvision's random box (RandomResizedCrop, RandomErasing): an area
+    ``area * U(scale)`` and an aspect ratio ``r`` log-uniform in ``ratio``; returns the two
+    sides ``(round(sqrt(area r)), round(sqrt(area / r)))``, which RandomResizedCrop reads as
+    ``(w, h)`` and RandomErasing as ``(h, w)``, as torchvision does."""
+    target_area = area * _uniform(scale[0], scale[1])
+    log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
+    aspect_ratio = math.exp(_uniform(log_ratio[0], log_ratio[1]))
+    return (int(round(math.sqrt(target_area * aspect_ratio))),
+            int(round(math.sqrt(target_area / aspect_ratio))))
+
+
 class _Transform(nn.Module):
     """Base of the Module transforms (torchvision's are ``nn.Module`` too). ``_batch`` is the
     per-sample batch path (see :mod:`vision.transforms._batch`): ``(array (N, C, H, W), pil)``
@@ -476,12 +499,7 @@ class RandomResizedCrop(_Transform):
                  interpolation=InterpolationMode.BILINEAR, antialias=True):
         super().__init__()
         self.size = _setup_size(size, "RandomResizedCrop")
-        if not isinstance(scale, Sequence):
-            raise TypeError("Scale should be a sequence")
-        if not isinstance(ratio, Sequence):
-            raise TypeError("Ratio should be a sequence")
-        if scale[0] > scale[1] or ratio[0] > ratio[1]:
-            raise ValueError("Scale and ratio should be of kind (min, max)")
+        _check_scale_ratio(scale, ratio)
         self.interpolation = F._interp(interpolation, "RandomResizedCrop")
         self.antialias = antialias
         self.scale = scale
@@ -492,13 +510,8 @@ class RandomResizedCrop(_Transform):
         """``(i, j, h, w)`` of a random crop (see the class docstring; torchvision's
         algorithm: 10 tries, then a central crop clamped to ``ratio``)."""
         _, height, width = F.get_dimensions(img)
-        area = height * width
-        log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
         for _ in range(10):
-            target_area = area * _uniform(scale[0], scale[1])
-            aspect_ratio = math.exp(_uniform(log_ratio[0], log_ratio[1]))
-            w = int(round(math.sqrt(target_area * aspect_ratio)))
-            h = int(round(math.sqrt(target_area / aspect_ratio)))
+            w, h = _random_box_sides(height * width, scale, ratio)
             if 0 < w <= width and 0 < h <= height:
                 return _randint(0, height - h + 1), _randint(0, width - w + 1), h, w
         in_ratio = float(width) / float(height)
@@ -906,12 +919,7 @@ class RandomErasing(_Transform):
             raise TypeError("Argument value should be either a number or str or a sequence")
         if isinstance(value, str) and value != "random":
             raise ValueError("If value is str, it should be 'random'")
-        if not isinstance(scale, Sequence):
-            raise TypeError("Scale should be a sequence")
-        if not isinstance(ratio, Sequence):
-            raise TypeError("Ratio should be a sequence")
-        if scale[0] > scale[1] or ratio[0] > ratio[1]:
-            raise ValueError("Scale and ratio should be of kind (min, max)")
+        _check_scale_ratio(scale, ratio)
         if scale[0] < 0 or scale[1] > 1:
             raise ValueError("Scale should be between 0 and 1")
         if p < 0 or p > 1:
@@ -928,13 +936,8 @@ class RandomErasing(_Transform):
         when ``value`` is None, else ``value`` per channel); the whole image and itself after
         10 failed tries, as torchvision."""
         img_c, img_h, img_w = img.shape[-3], img.shape[-2], img.shape[-1]
-        area = img_h * img_w
-        log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
         for _ in range(10):
-            erase_area = area * _uniform(scale[0], scale[1])
-            aspect_ratio = math.exp(_uniform(log_ratio[0], log_ratio[1]))
-            h = int(round(math.sqrt(erase_area * aspect_ratio)))
-            w = int(round(math.sqrt(erase_area / aspect_ratio)))
+            h, w = _random_box_sides(img_h * img_w, scale, ratio)
             if not (h < img_h and w < img_w):
                 continue
             if value is None:
