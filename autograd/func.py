@@ -32,9 +32,10 @@ import threading
 
 import numpy as np
 
-from . import grad_mode
+from . import _vmap, grad_mode
 from .engine import grad as _autograd_grad
-from .ops.shape import stack
+from .graph import _Unbatchable
+from .ops.shape import cat, stack
 from .random import default_generator
 from .tensor import Tensor
 
@@ -163,6 +164,10 @@ def _grads(outputs, inputs, grad_outputs, create_graph):
     if not pairs or not inputs:
         return [_zeros(t) for t in inputs]
     outs, gouts = zip(*pairs)
+    if _vmap.current_level():
+        level = _vmap.grads_level(outs, inputs, gouts)
+        if level:  # inside a batched vmap: differentiate the physical (batched) tensors
+            return _vmap.physical_grads(outs, inputs, gouts, level, _grads, create_graph)
     res = _autograd_grad(list(outs), list(inputs), list(gouts), retain_graph=True,
                          create_graph=create_graph, allow_unused=True)
     return [_zeros(t) if r is None else r for r, t in zip(res, inputs)]
@@ -525,57 +530,153 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         if size == 0:
             raise ValueError(f"{fn}: the mapped dimension has size 0; tapegrad's vmap loops "
                              "over it and cannot infer the output shapes")
-        state = default_generator.get_state()
-        results, out_spec = [], None
-        for i in range(size):
-            call_args = []
-            for leaves, spec, norm in per_arg:
-                sl = [x if d is None else x[(slice(None),) * d + (i,)]
-                      for x, d in zip(leaves, norm)]
-                call_args.append(_unflatten(sl, spec))
-            if randomness == "same":
-                default_generator.set_state(state)
-            before = default_generator.get_state() if randomness == "error" else None
-            out = func(*call_args, **kwargs)
-            if randomness == "error" and default_generator.get_state() != before:
-                raise RuntimeError("vmap: called random operation while in randomness error "
-                                   "mode. Please either use the 'same' or 'different' "
-                                   "randomness flags on vmap or perform the randomness "
-                                   "operation out of vmap")
-            leaves, spec = _flatten(out)
-            for x in leaves:
-                if not isinstance(x, Tensor):
-                    raise ValueError(f"{fn}: `{name}` must only return Tensors, got type "
-                                     f"{type(x)}. Did you mean to set out_dims= to None for "
-                                     "output?")
-            if out_spec is None and i == 0:
-                out_spec = spec
-            results.append(leaves)
-        if isinstance(out_dims, (int, type(None))):
-            odims = [out_dims] * len(results[0])
-        else:
-            od_leaves, od_spec = _flatten(out_dims if isinstance(out_dims, (tuple, list))
-                                          and isinstance(out, (tuple, list)) else out_dims)
-            if len(od_leaves) != len(results[0]):
-                raise ValueError(f"{fn}: out_dims is not compatible with the structure of "
-                                 f"`outputs`. out_dims has {len(od_leaves)} entries but the "
-                                 f"output has {len(results[0])}")
-            odims = od_leaves
-        stacked = []
-        for j, od in enumerate(odims):
-            column = [r[j] for r in results]
-            if od is None:
-                stacked.append(column[0])
-                continue
-            nd = column[0].ndim + 1
-            if not -nd <= od < nd:
-                raise ValueError(f"{fn}: out_dim={od} is out of range for an output of "
-                                 f"{nd - 1} dims")
-            stacked.append(stack(column, dim=od % nd))
-        return _unflatten(stacked, out_spec)
+        if _vmap.config["enabled"] and randomness == "error":
+            res = _vmap_batched(func, per_arg, size, kwargs, out_dims, fn, name, chunk_size)
+            if res is not _FALLBACK:
+                return res
+        return _vmap_loop(func, per_arg, size, kwargs, out_dims, fn, name, randomness)
     wrapped.__name__ = f"vmap({name})"
     wrapped.__doc__ = func.__doc__
     return wrapped
+
+
+_FALLBACK = object()
+
+
+def _out_dims_per_leaf(out_dims, out, n, fn):
+    if isinstance(out_dims, (int, type(None))):
+        return [out_dims] * n
+    od_leaves, od_spec = _flatten(out_dims if isinstance(out_dims, (tuple, list))
+                                  and isinstance(out, (tuple, list)) else out_dims)
+    if len(od_leaves) != n:
+        raise ValueError(f"{fn}: out_dims is not compatible with the structure of "
+                         f"`outputs`. out_dims has {len(od_leaves)} entries but the "
+                         f"output has {n}")
+    return od_leaves
+
+
+def _vmap_batched(func, per_arg, size, kwargs, out_dims, fn, name, chunk_size):
+    """One call of ``func`` on the whole batch (see :mod:`autograd._vmap`), or ``_FALLBACK``
+    when something in ``func`` has no batching rule (or fails batched: the loop then gives the
+    genuine error). ``chunk_size`` splits the batch into calls of at most that many samples."""
+    if chunk_size is not None and 0 < chunk_size < size:
+        parts = []
+        for start in range(0, size, chunk_size):
+            n = min(chunk_size, size - start)
+            sub = [(leaves, spec, norm, [None if d is None else x.narrow(d, start, n)
+                                         for x, d in zip(leaves, norm)])
+                   for leaves, spec, norm in per_arg]
+            sub = [(sliced, spec, norm) for _, spec, norm, sliced in sub]
+            r = _vmap_batched(func, sub, n, kwargs, out_dims, fn, name, None)
+            if r is _FALLBACK:
+                return r
+            parts.append(r)
+        leaves0, spec = _flatten(parts[0])
+        columns = [_flatten(p)[0] for p in parts]
+        odims = _out_dims_per_leaf(out_dims, parts[0], len(leaves0), fn)
+        joined = []
+        for j, od in enumerate(odims):
+            if od is None:
+                joined.append(leaves0[j])
+            else:
+                joined.append(cat([c[j] for c in columns], dim=od))
+        return _unflatten(joined, spec)
+    state = default_generator.get_state()
+    level = _vmap.push_level(size)
+    try:
+        call_args = []
+        for leaves, spec, norm in per_arg:
+            call_args.append(_unflatten(
+                [x if d is None else _vmap.wrap(x if d == 0 else x.movedim(d, 0), level)
+                 for x, d in zip(leaves, norm)], spec))
+        out = func(*call_args, **kwargs)
+        if default_generator.get_state() != state:
+            raise _Unbatchable(level)  # a random draw: the loop raises randomness' error
+        leaves, spec = _flatten(out)
+        if not all(isinstance(x, Tensor) for x in leaves):
+            raise _Unbatchable(level)  # the loop raises the error
+        odims = _out_dims_per_leaf(out_dims, out, len(leaves), fn)
+        results = []
+        for x, od in zip(leaves, odims):
+            p, batched = _vmap.unwrap(x, level)
+            if not batched:
+                p = _vmap.materialize(p, size).clone()
+            if od is None:
+                results.append(p[0])
+                continue
+            nd = x.ndim + 1
+            if not -nd <= od < nd:
+                raise _Unbatchable(level)  # the loop raises the error
+            od %= nd
+            results.append(p if od == 0 else p.movedim(0, od))
+        _vmap.stats["batched"] += 1
+        return _unflatten(results, spec)
+    except _Unbatchable as e:
+        if e.level is not None and e.level < level:
+            raise  # an outer vmap's tensor has no rule here: that vmap falls back
+        if _vmap.config["strict"]:
+            raise RuntimeError(f"{fn}: the batched path fell back to the loop") from e
+    except Exception:
+        if _vmap.config["strict"]:
+            raise
+    finally:
+        _vmap.pop_level()
+    default_generator.set_state(state)
+    _vmap.stats["fallback"] += 1
+    return _FALLBACK
+
+
+def _vmap_loop(func, per_arg, size, kwargs, out_dims, fn, name, randomness):
+    """The reference implementation (and the fallback): one call of ``func`` per sample, the
+    outputs stacked."""
+    state = default_generator.get_state()
+    results, out_spec = [], None
+    for i in range(size):
+        call_args = []
+        for leaves, spec, norm in per_arg:
+            sl = [x if d is None else x[(slice(None),) * d + (i,)]
+                  for x, d in zip(leaves, norm)]
+            call_args.append(_unflatten(sl, spec))
+        if randomness == "same":
+            default_generator.set_state(state)
+        before = default_generator.get_state() if randomness == "error" else None
+        out = func(*call_args, **kwargs)
+        if randomness == "error" and default_generator.get_state() != before:
+            raise RuntimeError("vmap: called random operation while in randomness error "
+                               "mode. Please either use the 'same' or 'different' "
+                               "randomness flags on vmap or perform the randomness "
+                               "operation out of vmap")
+        leaves, spec = _flatten(out)
+        for x in leaves:
+            if not isinstance(x, Tensor):
+                raise ValueError(f"{fn}: `{name}` must only return Tensors, got type "
+                                 f"{type(x)}. Did you mean to set out_dims= to None for "
+                                 "output?")
+        if out_spec is None and i == 0:
+            out_spec = spec
+        results.append(leaves)
+    if isinstance(out_dims, (int, type(None))):
+        odims = [out_dims] * len(results[0])
+    else:
+        od_leaves, od_spec = _flatten(out_dims if isinstance(out_dims, (tuple, list))
+                                      and isinstance(out, (tuple, list)) else out_dims)
+        if len(od_leaves) != len(results[0]):
+            raise ValueError(f"{fn}: out_dims is not compatible with the structure of "
+                             f"`outputs`. out_dims has {len(od_leaves)} entries but the "
+                             f"output has {len(results[0])}")
+        odims = od_leaves
+    stacked = []
+    for j, od in enumerate(odims):
+        column = [r[j] for r in results]
+        if od is None:
+            stacked.append(column[0])
+            continue
+        nd = column[0].ndim + 1
+        if not -nd <= od < nd:
+            raise ValueError(f"{fn}: out_dim={od} is out of range for an output of "
+                             f"{nd - 1} dims")
+        stacked.append(stack(column, dim=od % nd))
+    return _unflatten(stacked, out_spec)
 
 
 # ---- functional_call ----------------------------------------------------------------------------
