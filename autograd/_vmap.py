@@ -32,6 +32,7 @@ Sources for the semantics: functorch's batching rules and BatchedTensor (PyTorch
 dims, levels); the code here is tapegrad's own.
 """
 
+import operator
 import threading
 
 import numpy as np
@@ -108,10 +109,12 @@ class _Phantom:
     (``shape``, ``dtype``, ``ndim``, ``size``, ``itemsize``, ``nbytes``, ``flags``, ``base``)
     and nothing else; every other use raises ``_Unbatchable``."""
 
-    __slots__ = ("shape", "dtype", "ndim", "size", "itemsize", "nbytes", "flags", "_level")
+    __slots__ = ("shape", "dtype", "ndim", "size", "itemsize", "nbytes", "flags", "_level",
+                 "_phys")
     base = None
 
-    def __init__(self, shape, dtype, level):
+    def __init__(self, shape, dtype, level, phys):
+        self._phys = phys
         self.shape = shape
         self.dtype = dtype
         self.ndim = len(shape)
@@ -130,7 +133,16 @@ class _Phantom:
     def __array_ufunc__(self, *args, **kwargs):
         raise _Unbatchable(self._level)
 
-    def __array_function__(self, *args, **kwargs):
+    def __array_function__(self, func, types, args, kwargs):
+        # metadata-only functions answer for the logical array; everything else refuses
+        if func is np.shape:
+            return self.shape
+        if func is np.ndim:
+            return self.ndim
+        if func is np.size and len(args) == 1 and not kwargs:
+            return self.size
+        if func is np.result_type:
+            return np.result_type(*[a.dtype if a.__class__ is _Phantom else a for a in args])
         raise _Unbatchable(self._level)
 
     def __array__(self, *args, **kwargs):
@@ -209,11 +221,62 @@ class BatchedTensor(Tensor):
         raise _Unbatchable(self._level)
 
     def __getitem__(self, index):
-        from .ops.shape import GetItem, _is_plain_basic
-        if _is_plain_basic(index):
-            basic = index if index.__class__ is tuple else (index,)
-            return GetItem.apply(self, basic + (Ellipsis,), False)
-        raise _Unbatchable(self._level)
+        # basic indexing (ints, slices with a positive step, None, one Ellipsis) by the
+        # GetItem rule; the library's getitem reads the array when no grad is needed
+        from .ops.shape import GetItem
+        items = index if index.__class__ is tuple else (index,)
+        n_ell = 0
+        for ix in items:
+            c = ix.__class__
+            if ix is Ellipsis:
+                n_ell += 1
+            elif not (c is int or ix is None or c is slice and (
+                    ix.step is None or ix.step.__class__ is int and ix.step > 0)):
+                raise _Unbatchable(self._level)
+        if n_ell > 1:
+            raise _Unbatchable(self._level)
+        return GetItem.apply(self, items if n_ell else items + (Ellipsis,), False)
+
+    def __eq__(self, other):
+        return _binary_method(operator.eq, self, other)
+
+    def __ne__(self, other):
+        return _binary_method(operator.ne, self, other)
+
+    def __lt__(self, other):
+        return _binary_method(operator.lt, self, other)
+
+    def __le__(self, other):
+        return _binary_method(operator.le, self, other)
+
+    def __gt__(self, other):
+        return _binary_method(operator.gt, self, other)
+
+    def __ge__(self, other):
+        return _binary_method(operator.ge, self, other)
+
+    def __and__(self, other):
+        return _binary_method(operator.and_, self, other)
+
+    def __rand__(self, other):
+        return _binary_method(operator.and_, other, self)
+
+    def __or__(self, other):
+        return _binary_method(operator.or_, self, other)
+
+    def __ror__(self, other):
+        return _binary_method(operator.or_, other, self)
+
+    def __xor__(self, other):
+        return _binary_method(operator.xor, self, other)
+
+    def __rxor__(self, other):
+        return _binary_method(operator.xor, other, self)
+
+    def __invert__(self):
+        return wrap(~self._phys, self._level)
+
+    __hash__ = Tensor.__hash__
 
     def __repr__(self):
         return (f"BatchedTensor(lvl={self._level}, bdim=0, logical shape={tuple(self.shape)}, "
@@ -235,11 +298,25 @@ def wrap(phys, level):
     t._phys = phys
     t._level = level
     shape = tuple(phys.shape)
-    t._meta = _Phantom(shape[1:], phys.dtype, level)
+    t._meta = _Phantom(shape[1:], phys.dtype, level, phys)
     t._grad = None
     t._vc = None
     t._hooks = None
     return t
+
+
+def _binary_method(op, a, b):
+    """A broadcasting operator computed without a node (comparisons, bitwise logic): ``op``
+    on the physical operands, the batched ones padded to the common logical rank."""
+    level = _max_level((a, b))
+    rank = max(_ndim(a), _ndim(b))
+    pa, ba = unwrap(a, level)
+    pb, bb = unwrap(b, level)
+    if ba:
+        pa = _pad_front(pa, a.ndim, rank)
+    if bb:
+        pb = _pad_front(pb, b.ndim, rank)
+    return wrap(op(pa, pb), level)
 
 
 def _max_level(values):
@@ -271,6 +348,10 @@ def dispatch(cls, args, attrs):
     """Run node ``cls`` on ``args`` (some BatchedTensors) by its batching rule; called by
     ``Node.apply`` when the plain path raised ``_Unbatchable``. Raises ``_Unbatchable`` when the
     op has no rule (``vmap`` then falls back to its loop)."""
+    if any(a.__class__ is _Phantom for a in args):
+        # a batched array passed where the node takes an array (``where``'s condition):
+        # it is the BatchedTensor's values, so pass the BatchedTensor
+        args = [wrap(a._phys, a._level) if a.__class__ is _Phantom else a for a in args]
     level = _max_level(list(args) + list(attrs.values()))
     if level == 0:
         raise _Unbatchable(None)
@@ -494,10 +575,14 @@ def physical_grads(outputs, inputs, grad_outputs, level, grads_fn, create_graph)
     """``grads_fn`` (``autograd.func._grads``) on the physical tensors of ``level``: the tape's
     backward of the batched graph is the per-sample backward, because every batching rule maps
     sample ``i`` to sample ``i``. Each input must be batched at ``level`` (the gradient with
-    respect to an unbatched input would be summed over samples), and each output too (an
-    unbatched output cannot depend on a batched input); otherwise ``_Unbatchable`` (loop).
-    Unbatched ``grad_outputs`` are expanded to the batch."""
+    respect to an unbatched input would be summed over samples; :func:`batched_leaf` makes the
+    differentiated inputs batched), and each output too (an unbatched output cannot depend on a
+    batched input); otherwise ``_Unbatchable`` (loop). Unbatched ``grad_outputs`` are expanded
+    to the batch."""
     size = level_size(level)
+    # Only the cotangents batched (``vmap(vjp_fn)(basis)``, the graph recorded outside vmap)
+    # would need the engine to run the backward formulas on BatchedTensor gradients; it reads
+    # their arrays, so that case goes to the loop (the per-sample check below refuses it).
     outs, ins, gouts = [], [], []
     for x in inputs:
         p, b = unwrap(x, level)
@@ -521,3 +606,17 @@ def physical_grads(outputs, inputs, grad_outputs, level, grads_fn, create_graph)
         gouts.append(pg)
     res = grads_fn(outs, ins, gouts, create_graph)
     return [wrap(r, level) for r in res]
+
+
+def batched_leaf(t, connected, level):
+    """The differentiable copy of an argument that ``grad``/``vjp``/``jacrev`` inside a
+    batched vmap differentiate when it is not batched at ``level`` (a parameter shared by all
+    samples): expanded to the batch, so that the one backward pass gives the per-sample
+    gradients (functorch's result), and wrapped at ``level``. ``connected``: keep it in the
+    graph of ``t`` (``create_graph`` with ``t`` requiring grad)."""
+    size = level_size(level)
+    if connected and t.requires_grad:
+        base = materialize(t, size)
+    else:
+        base = materialize(t.detach(), size).requires_grad_()
+    return wrap(base, level)

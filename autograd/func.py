@@ -136,6 +136,9 @@ def _diff_leaf(t, create_graph, fn):
     if t.dtype.kind != "f":
         raise RuntimeError(f"{fn}: only floating point Tensors can be differentiated, got "
                            f"{t.dtype}")
+    level = _vmap.current_level()
+    if level and not _vmap.unwrap(t, level)[1]:
+        return _vmap.batched_leaf(t, create_graph, level)
     if create_graph and t.requires_grad:
         return t.view_as(t)
     return t.detach().requires_grad_()
