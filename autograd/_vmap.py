@@ -214,6 +214,11 @@ class BatchedTensor(Tensor):
         """The same batched values cut from the graph."""
         return wrap(self._phys.detach(), self._level)
 
+    def to(self, *args, **kwargs):
+        """``Tensor.to`` on the physical tensor (a dtype conversion is elementwise; the
+        library's cast reads the array when no gradient is needed)."""
+        return wrap(self._phys.to(*args, **kwargs), self._level)
+
     def numpy(self, *args, **kwargs):
         raise _Unbatchable(self._level)
 
