@@ -32,6 +32,7 @@ Sources for the semantics: functorch's batching rules and BatchedTensor (PyTorch
 dims, levels); the code here is tapegrad's own.
 """
 
+import itertools
 import operator
 import threading
 
@@ -53,31 +54,37 @@ stats = {"batched": 0, "fallback": 0}
 config = {"enabled": True, "strict": False}
 
 
+_ids = itertools.count(1)
+
+
 def _levels():
     lv = getattr(_tls, "levels", None)
     if lv is None:
-        lv = _tls.levels = []
+        lv = _tls.levels = {}
     return lv
 
 
 def push_level(size):
-    """Open a vmap level of batch size ``size``; returns its number (1 for the outermost)."""
-    lv = _levels()
-    lv.append(size)
-    return len(lv)
+    """Open a vmap level of batch size ``size``; returns its id. Ids grow with each call, so
+    an inner (nested) vmap's level is higher than its outer ones', and a tensor that leaked
+    out of a finished vmap is recognised by its id."""
+    level = next(_ids)
+    _levels()[level] = size
+    return level
 
 
-def pop_level():
-    _levels().pop()
+def pop_level(level):
+    del _levels()[level]
 
 
 def level_size(level):
-    return _levels()[level - 1]
+    return _levels()[level]
 
 
 def current_level():
     """The innermost open vmap level (0 when none)."""
-    return len(_levels())
+    lv = _levels()
+    return max(lv) if lv else 0
 
 
 # ---- the phantom array of a BatchedTensor ----------------------------------------------------
@@ -360,6 +367,10 @@ def dispatch(cls, args, attrs):
     level = _max_level(list(args) + list(attrs.values()))
     if level == 0:
         raise _Unbatchable(None)
+    if level not in _levels():
+        raise RuntimeError(f"vmap: {cls.__name__} got a batched tensor of a vmap (level {level}) "
+                           "that has already returned: a tensor leaked out of the vmapped "
+                           "function (through a closure, a global or an attribute)")
     if not _loaded[0]:
         _load_rules()
     rule = _RULES.get(cls)

@@ -19,11 +19,18 @@ How they are built (and where this differs from PyTorch's functorch):
   one can differentiate them. At the outermost level the results keep a graph only when some
   tensor argument requires grad (the composition with ordinary autograd PyTorch offers); a
   closure over a requires-grad tensor that is not an argument is not tracked there.
-- ``vmap`` is a Python loop over the mapped dimension: it calls ``func`` once per batch entry
-  and ``stack`` s the results (no batching rules), so it is correct for any function but no
-  faster than the loop. ``randomness='error'`` detects a random draw by the default generator
-  changing state; ``'same'`` replays the generator state for every entry; ``'different'`` lets
-  each entry draw anew.
+- ``vmap`` batches, as functorch does: it calls ``func`` once with the mapped inputs as
+  :class:`autograd._vmap.BatchedTensor` s (a physical tensor with the batch dim in front,
+  showing the per-sample shape), and each op runs once on the whole batch by a *batching
+  rule* (elementwise ops, reductions, shape ops and basic indexing, ``cat``/``stack``,
+  ``where``, ``linear``/``matmul``); ``grad``/``vjp``/``jacrev``/``jacfwd``/``hessian``
+  inside ``func`` differentiate the batched tape in one pass (per-sample results, since every
+  rule maps sample ``i`` to sample ``i``). Whatever has no rule (reading values: ``item()``,
+  ``numpy()``, Python control flow on values; in-place ops; random draws; an op without a
+  rule) makes ``vmap`` discard the attempt and run its reference loop: ``func`` once per
+  batch entry, results ``stack`` ed; exact, slower. ``randomness='error'`` detects a random
+  draw by the default generator changing state; ``'same'`` replays the generator state for
+  every entry; ``'different'`` lets each entry draw anew (both always loop).
 - Inputs and outputs may be pytrees of tuples, lists and dicts of Tensors.
 """
 
@@ -474,20 +481,45 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         out_dims (int or tuple): where the mapped dim goes in each output.
         randomness (str): ``'error'`` (a random draw inside ``func`` raises), ``'different'``
             (each entry draws its own numbers), ``'same'`` (every entry sees the same numbers).
-        chunk_size: accepted and ignored.
+        chunk_size (int, optional): batch at most this many samples per call of ``func``
+            (PyTorch's meaning); ``None`` (default) batches them all at once.
 
-    Implementation (differs from PyTorch): a Python loop calling ``func`` once per index of
-    the mapped dim and stacking the outputs with :func:`autograd.stack`; differentiable, and
-    nests with itself and the other transforms, but no faster than the loop.
+    Implementation (differs from PyTorch in what is batched): ``func`` runs once on the whole
+    batch, as with PyTorch's batching rules: the mapped inputs are BatchedTensors (the mapped
+    dim moved to the front of a physical tensor; ``shape``, ``ndim``, ``size()``, ``len()``
+    are the per-sample ones) and every op runs once by its batching rule. Batched: the
+    one-input elementwise ops (math, activations, casts, ``clone``/``detach``), binary
+    arithmetic and comparisons with broadcasting, ``where``, ``clamp``, ``maximum``/
+    ``minimum``; ``sum``/``mean``/``prod``/``amax``/``amin``/``max()``/``min()``/norms/
+    ``softmax``/``log_softmax``/``cumsum``/``cumprod`` (``dim``, ``keepdim``, ``dim=None``);
+    ``reshape``/``view``/``flatten``/``(un)squeeze``/``transpose``/``permute``/``movedim``/
+    ``expand``/``contiguous``; basic indexing (ints, slices, ``None``, ``...``); ``cat``/
+    ``stack``; ``linear``/``matmul``/``mm``/``mv``/``bmm``/``dot``; and ``grad``, ``vjp``,
+    ``jacrev``, ``jacfwd``, ``hessian`` and nested ``vmap`` inside ``func`` (an unbatched
+    argument they differentiate is expanded to the batch, giving per-sample gradients).
+    Anything else — an op without a rule (e.g. ``max(dim)`` with indices, advanced
+    indexing, convolutions), reading values (``item()``, ``tolist()``, ``numpy()``,
+    ``float()``, printing, ``if`` on a tensor), in-place ops, ``.data``/``.grad``/``grad_fn``
+    of a mapped input, ``randomness='same'``/``'different'``, ``vmap(vjp_fn)`` over
+    cotangents of a graph recorded outside the vmap — makes ``vmap`` discard the batched
+    attempt (``func`` must be free of side effects, as PyTorch requires) and run the
+    reference loop: ``func`` once per index of the mapped dim, the outputs stacked with
+    :func:`autograd.stack`; exact, differentiable, but no faster than a loop. Results equal
+    the loop's up to floating-point rounding (a batched matrix product rounds like PyTorch's
+    batched one, not like per-sample products).
 
     Raises:
         ValueError: ``in_dims`` not matching the arguments; no mapped Tensor; an ``in_dim`` out
-            of range; mapped sizes that differ (PyTorch's wording); a non-Tensor output.
+            of range; mapped sizes that differ (PyTorch's wording); a non-Tensor output; a
+            ``chunk_size`` that is not a positive int.
         RuntimeError: a random draw with ``randomness='error'``.
     """
     if randomness not in ("error", "different", "same"):
         raise RuntimeError(f"vmap: Only allowed values for randomness are 'error', "
                            f"'different', or 'same'. Got {randomness}")
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
+        raise ValueError(f"vmap: chunk_size should be None or greater than 0. (got "
+                         f"{chunk_size!r})")
     name = getattr(func, "__name__", "f")
 
     def wrapped(*args, **kwargs):
@@ -623,7 +655,7 @@ def _vmap_batched(func, per_arg, size, kwargs, out_dims, fn, name, chunk_size):
         if _vmap.config["strict"]:
             raise
     finally:
-        _vmap.pop_level()
+        _vmap.pop_level(level)
     default_generator.set_state(state)
     _vmap.stats["fallback"] += 1
     return _FALLBACK

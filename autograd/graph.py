@@ -71,6 +71,10 @@ class _Unbatchable(BaseException):
         super().__init__(level)
         self.level = level
 
+    def __str__(self):
+        return (f"vmap: the values of a batched tensor (vmap level {self.level}) were read "
+                "outside vmap's batched call (did a tensor leak out of the vmapped function?)")
+
 
 _vmap_dispatch = None  # autograd._vmap.dispatch, installed when that module is imported
 

@@ -468,3 +468,18 @@ def test_tutorial_batch_jacobian_equals_summed_output_jacobian():
     j1 = j1.movedim(1, 0)
     assert j0.shape == (64, 33, 31) and j0.dtype == autograd.float32
     assert autograd.allclose(j0, j1)
+
+
+def test_leaked_batched_tensor_is_a_clear_error():
+    stash = []
+    out = vmap(lambda x: stash.append(x) or x * 2)(autograd.ones(3, 2))
+    np.testing.assert_array_equal(out.numpy(), np.full((3, 2), 2.0))
+    with pytest.raises(RuntimeError, match="leaked out of the vmapped function"):
+        stash[0] + 1
+    with pytest.raises(RuntimeError, match="leaked out of the vmapped function"):
+        vmap(lambda x: x + stash[0])(autograd.ones(3, 2))    # a later vmap is another level
+
+
+def test_chunk_size_must_be_positive():
+    with pytest.raises(ValueError, match="chunk_size"):
+        vmap(lambda x: x, chunk_size=0)
