@@ -538,6 +538,22 @@ def _matmul(cls, args, attrs, level):
     return out
 
 
+def _einsum(cls, args, attrs, level):
+    """A fresh subscript letter for the batch dim, put in front of each batched operand's
+    subscripts and of the output's."""
+    inputs, output = attrs["inputs"], attrs["output"]
+    used = set("".join(inputs) + output)
+    letter = next(c for c in "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkjihgfedcba"
+                  if c not in used)
+    new, subs = [], []
+    for a, sub in zip(args, inputs):
+        p, b = unwrap(a, level)
+        new.append(p)
+        subs.append(letter + sub if b else sub)
+    return cls.apply(*new, inputs=tuple(subs) if isinstance(inputs, tuple) else subs,
+                     output=letter + output)
+
+
 def _load_rules():
     from .ops import activations, arithmetic, comparison, layers, linalg, reduction, shape, unary
     elementwise = []
@@ -571,6 +587,7 @@ def _load_rules():
     _RULES[shape.Cat] = _cat
     _RULES[layers.Linear] = _linear
     _RULES[linalg.MatMul] = _matmul
+    _RULES[linalg.Einsum] = _einsum
     _loaded[0] = True
 
 

@@ -362,13 +362,11 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         out, aux = _split_aux(out, has_aux, "jvp")
         out_leaves, out_spec = _flatten(out)
         in_leaves = [t for lv, _ in flat for t in lv]
-        us = [_zeros(o).requires_grad_() for o in out_leaves]
+        us = [_diff_leaf(_zeros(o), False, "jvp") for o in out_leaves]
         g = _grads(out_leaves, in_leaves, us, True)
         pairs = [(gi, ti) for gi, ti in zip(g, t_leaves) if gi.requires_grad]
         if pairs:
-            res = _autograd_grad([p[0] for p in pairs], us, [p[1] for p in pairs],
-                                 retain_graph=True, create_graph=cg, allow_unused=True)
-            res = [_zeros(o) if r is None else r for r, o in zip(res, out_leaves)]
+            res = _grads([p[0] for p in pairs], us, [p[1] for p in pairs], cg)
         else:
             res = [_zeros(o) for o in out_leaves]
         jv = _detach_tree(_unflatten(res, out_spec), cg)

@@ -15,7 +15,7 @@ from hypothesis import given, settings, strategies as st
 import autograd
 import nn.functional as F
 from autograd import _vmap
-from autograd.func import grad, hessian, jacfwd, jacrev, vjp, vmap
+from autograd.func import grad, hessian, jacfwd, jacrev, jvp, vjp, vmap
 
 SETTINGS = settings(max_examples=25, deadline=None)
 TOL = {np.float32: dict(rtol=2e-5, atol=2e-6), np.float64: dict(rtol=1e-11, atol=1e-12)}
@@ -266,6 +266,21 @@ def test_linear_mm_mv_bmm_rules_match_loop(dims, dtype, seed):
           in_dims=dims)
 
 
+@pytest.mark.parametrize("eq, shapes", [
+    ("ij,jk->ik", [(2, 3), (3, 4)]), ("i,i->", [(3,), (3,)]), ("ij->ji", [(2, 3)]),
+    ("bij,bjk->bik", [(2, 2, 3), (2, 3, 4)]), ("...ij,j->...i", [(2, 2, 3), (3,)]),
+    ("ij,jk,k->i", [(2, 3), (3, 4), (4,)])])
+@pytest.mark.parametrize("mapped", ["all", "first", "last"])
+def test_einsum_rule_matches_loop(eq, shapes, mapped):
+    rng = np.random.default_rng(11)
+    n = len(shapes)
+    flags = [True] * n if mapped == "all" else [i == (0 if mapped == "first" else n - 1)
+                                                 for i in range(n)]
+    arrays = [rng.standard_normal((3,) + s if m else s) for s, m in zip(shapes, flags)]
+    check(lambda *ops: autograd.einsum(eq, *ops), arrays,
+          in_dims=tuple(0 if m else None for m in flags))
+
+
 # ---- transforms inside vmap ---------------------------------------------------------------
 def _predict(w, b, x):
     return F.linear(x, w, b).tanh()
@@ -286,6 +301,15 @@ def test_transforms_inside_vmap_match_loop(dtype):
     # vjp inside vmap (cotangent unbatched, then batched with the primal)
     check(lambda x: vjp(lambda x: x.sin() * x, x)[1](autograd.ones_like(x))[0], [x], dtype)
     check(lambda x, v: vjp(lambda x: x.sin() * x, x)[1](v)[0], [x, x[::-1].copy()], dtype)
+
+
+def test_jvp_inside_vmap_matches_loop():
+    rng = np.random.default_rng(12)
+    x, t = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    check(lambda x, t: jvp(lambda r: r.sin() * r.sum(), (x,), (t,))[1], [x, t])
+    check(lambda x: jvp(lambda r: r.exp() @ r, (x,), (autograd.ones_like(x),))[1], [x])
+    check(lambda x, t: jvp(grad(lambda r: (r.sin() * r).sum()), (x,), (t,))[1], [x, t[0]],
+          in_dims=(0, None))
 
 
 def test_per_sample_gradients_match_loop():
