@@ -573,6 +573,10 @@ def _load_rules():
         activations.LeakyRelu, activations.Elu, activations.Gelu, activations.Softplus,
         activations.Hardtanh,
     ]
+    for name in ("ReluBackward", "ThresholdBackward"):  # one-node activation backwards
+        c = getattr(activations, name, None)
+        if c is not None:
+            elementwise.append(c)
     for c in elementwise:
         _RULES[c] = _elementwise
     for c in (reduction.Sum, reduction.Mean, reduction.Prod, reduction.AMax, reduction.PNorm,
