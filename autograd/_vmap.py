@@ -427,7 +427,7 @@ def _shift_dims(k):
     (sum, mean, prod, amax/amin, norms): each dim moves one to the right."""
     def rule(cls, args, attrs, level):
         p, b = unwrap(args[0], level)
-        if not b or any(_max_level([a]) >= level for a in args[1:]):
+        if not b:
             raise _Unbatchable(level)
         dims = tuple(d + 1 for d in args[k])
         return cls.apply(p, *args[1:k], dims, *args[k + 1:], **attrs)
@@ -439,7 +439,7 @@ def _shift_dim(k):
     (softmax, log_softmax, cumsum, cumprod)."""
     def rule(cls, args, attrs, level):
         p, b = unwrap(args[0], level)
-        if not b or any(_max_level([a]) >= level for a in args[1:]):
+        if not b:
             raise _Unbatchable(level)
         d = args[k] % args[0].ndim if args[0].ndim else 0
         return cls.apply(p, *args[1:k], d + 1, *args[k + 1:], **attrs)
@@ -573,7 +573,7 @@ def _load_rules():
         activations.LeakyRelu, activations.Elu, activations.Gelu, activations.Softplus,
         activations.Hardtanh,
     ]
-    for name in ("ReluBackward", "ThresholdBackward"):  # one-node activation backwards
+    for name in ("ReluBackward",):  # relu's one-node backward (on main since 1e173e4)
         c = getattr(activations, name, None)
         if c is not None:
             elementwise.append(c)

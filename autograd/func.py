@@ -504,7 +504,9 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     reference loop: ``func`` once per index of the mapped dim, the outputs stacked with
     :func:`autograd.stack`; exact, differentiable, but no faster than a loop. Results equal
     the loop's up to floating-point rounding (a batched matrix product rounds like PyTorch's
-    batched one, not like per-sample products).
+    batched one, not like per-sample products). Random draws are detected through the
+    default generator only (as the loop's ``'error'`` check): a draw from an explicit
+    ``generator=`` inside ``func`` is made once for the whole batch (PyTorch raises).
 
     Raises:
         ValueError: ``in_dims`` not matching the arguments; no mapped Tensor; an ``in_dim`` out
@@ -596,10 +598,8 @@ def _vmap_batched(func, per_arg, size, kwargs, out_dims, fn, name, chunk_size):
         parts = []
         for start in range(0, size, chunk_size):
             n = min(chunk_size, size - start)
-            sub = [(leaves, spec, norm, [None if d is None else x.narrow(d, start, n)
-                                         for x, d in zip(leaves, norm)])
-                   for leaves, spec, norm in per_arg]
-            sub = [(sliced, spec, norm) for _, spec, norm, sliced in sub]
+            sub = [([x if d is None else x.narrow(d, start, n) for x, d in zip(leaves, norm)],
+                    spec, norm) for leaves, spec, norm in per_arg]
             r = _vmap_batched(func, sub, n, kwargs, out_dims, fn, name, None)
             if r is _FALLBACK:
                 return r

@@ -357,6 +357,9 @@ def test_pytrees_out_dims_and_chunk_size():
     check(lambda p, q: (p * q, q), [a, b.T.copy()], in_dims=(0, None), out_dims=(0, None))
     for cs in (1, 3, 4, 10):
         check(lambda p: p.sin() @ p, [a], chunk_size=cs)
+        check(lambda p, q: (p.sin() * q, q), [a, a[0].copy()], in_dims=(0, None),
+              out_dims=(0, None), chunk_size=cs)
+        check(lambda p, q: p.sin() @ q, [b, a[0].copy()], in_dims=(1, None), chunk_size=cs)
     with _mode(True, True):
         d = vmap(lambda p: p["w"] @ p["v"], in_dims=({"w": 0, "v": None},))(
             {"w": autograd.tensor(a), "v": autograd.tensor(a[0])})
