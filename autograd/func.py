@@ -19,11 +19,18 @@ How they are built (and where this differs from PyTorch's functorch):
   one can differentiate them. At the outermost level the results keep a graph only when some
   tensor argument requires grad (the composition with ordinary autograd PyTorch offers); a
   closure over a requires-grad tensor that is not an argument is not tracked there.
-- ``vmap`` is a Python loop over the mapped dimension: it calls ``func`` once per batch entry
-  and ``stack`` s the results (no batching rules), so it is correct for any function but no
-  faster than the loop. ``randomness='error'`` detects a random draw by the default generator
-  changing state; ``'same'`` replays the generator state for every entry; ``'different'`` lets
-  each entry draw anew.
+- ``vmap`` batches, as functorch does: it calls ``func`` once with the mapped inputs as
+  :class:`autograd._vmap.BatchedTensor` s (a physical tensor with the batch dim in front,
+  showing the per-sample shape), and each op runs once on the whole batch by a *batching
+  rule* (elementwise ops, reductions, shape ops and basic indexing, ``cat``/``stack``,
+  ``where``, ``linear``/``matmul``); ``grad``/``vjp``/``jacrev``/``jacfwd``/``hessian``
+  inside ``func`` differentiate the batched tape in one pass (per-sample results, since every
+  rule maps sample ``i`` to sample ``i``). Whatever has no rule (reading values: ``item()``,
+  ``numpy()``, Python control flow on values; in-place ops; random draws; an op without a
+  rule) makes ``vmap`` discard the attempt and run its reference loop: ``func`` once per
+  batch entry, results ``stack`` ed; exact, slower. ``randomness='error'`` detects a random
+  draw by the default generator changing state; ``'same'`` replays the generator state for
+  every entry; ``'different'`` lets each entry draw anew (both always loop).
 - Inputs and outputs may be pytrees of tuples, lists and dicts of Tensors.
 """
 
@@ -32,9 +39,10 @@ import threading
 
 import numpy as np
 
-from . import grad_mode
+from . import _vmap, grad_mode
 from .engine import grad as _autograd_grad
-from .ops.shape import stack
+from .graph import _Unbatchable
+from .ops.shape import cat, stack
 from .random import default_generator
 from .tensor import Tensor
 
@@ -135,6 +143,9 @@ def _diff_leaf(t, create_graph, fn):
     if t.dtype.kind != "f":
         raise RuntimeError(f"{fn}: only floating point Tensors can be differentiated, got "
                            f"{t.dtype}")
+    level = _vmap.current_level()
+    if level and not _vmap.unwrap(t, level)[1]:
+        return _vmap.batched_leaf(t, create_graph, level)
     if create_graph and t.requires_grad:
         return t.view_as(t)
     return t.detach().requires_grad_()
@@ -163,6 +174,10 @@ def _grads(outputs, inputs, grad_outputs, create_graph):
     if not pairs or not inputs:
         return [_zeros(t) for t in inputs]
     outs, gouts = zip(*pairs)
+    if _vmap.current_level():
+        level = _vmap.grads_level(outs, inputs, gouts)
+        if level:  # inside a batched vmap: differentiate the physical (batched) tensors
+            return _vmap.physical_grads(outs, inputs, gouts, level, _grads, create_graph)
     res = _autograd_grad(list(outs), list(inputs), list(gouts), retain_graph=True,
                          create_graph=create_graph, allow_unused=True)
     return [_zeros(t) if r is None else r for r, t in zip(res, inputs)]
@@ -347,13 +362,11 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         out, aux = _split_aux(out, has_aux, "jvp")
         out_leaves, out_spec = _flatten(out)
         in_leaves = [t for lv, _ in flat for t in lv]
-        us = [_zeros(o).requires_grad_() for o in out_leaves]
+        us = [_diff_leaf(_zeros(o), False, "jvp") for o in out_leaves]
         g = _grads(out_leaves, in_leaves, us, True)
         pairs = [(gi, ti) for gi, ti in zip(g, t_leaves) if gi.requires_grad]
         if pairs:
-            res = _autograd_grad([p[0] for p in pairs], us, [p[1] for p in pairs],
-                                 retain_graph=True, create_graph=cg, allow_unused=True)
-            res = [_zeros(o) if r is None else r for r, o in zip(res, out_leaves)]
+            res = _grads([p[0] for p in pairs], us, [p[1] for p in pairs], cg)
         else:
             res = [_zeros(o) for o in out_leaves]
         jv = _detach_tree(_unflatten(res, out_spec), cg)
@@ -466,20 +479,47 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         out_dims (int or tuple): where the mapped dim goes in each output.
         randomness (str): ``'error'`` (a random draw inside ``func`` raises), ``'different'``
             (each entry draws its own numbers), ``'same'`` (every entry sees the same numbers).
-        chunk_size: accepted and ignored.
+        chunk_size (int, optional): batch at most this many samples per call of ``func``
+            (PyTorch's meaning); ``None`` (default) batches them all at once.
 
-    Implementation (differs from PyTorch): a Python loop calling ``func`` once per index of
-    the mapped dim and stacking the outputs with :func:`autograd.stack`; differentiable, and
-    nests with itself and the other transforms, but no faster than the loop.
+    Implementation (differs from PyTorch in what is batched): ``func`` runs once on the whole
+    batch, as with PyTorch's batching rules: the mapped inputs are BatchedTensors (the mapped
+    dim moved to the front of a physical tensor; ``shape``, ``ndim``, ``size()``, ``len()``
+    are the per-sample ones) and every op runs once by its batching rule. Batched: the
+    one-input elementwise ops (math, activations, casts, ``clone``/``detach``), binary
+    arithmetic and comparisons with broadcasting, ``where``, ``clamp``, ``maximum``/
+    ``minimum``; ``sum``/``mean``/``prod``/``amax``/``amin``/``max()``/``min()``/norms/
+    ``softmax``/``log_softmax``/``cumsum``/``cumprod`` (``dim``, ``keepdim``, ``dim=None``);
+    ``reshape``/``view``/``flatten``/``(un)squeeze``/``transpose``/``permute``/``movedim``/
+    ``expand``/``contiguous``; basic indexing (ints, slices, ``None``, ``...``); ``cat``/
+    ``stack``; ``linear``/``matmul``/``mm``/``mv``/``bmm``/``dot``; and ``grad``, ``vjp``,
+    ``jacrev``, ``jacfwd``, ``hessian`` and nested ``vmap`` inside ``func`` (an unbatched
+    argument they differentiate is expanded to the batch, giving per-sample gradients).
+    Anything else — an op without a rule (e.g. ``max(dim)`` with indices, advanced
+    indexing, convolutions), reading values (``item()``, ``tolist()``, ``numpy()``,
+    ``float()``, printing, ``if`` on a tensor), in-place ops, ``.data``/``.grad``/``grad_fn``
+    of a mapped input, ``randomness='same'``/``'different'``, ``vmap(vjp_fn)`` over
+    cotangents of a graph recorded outside the vmap — makes ``vmap`` discard the batched
+    attempt (``func`` must be free of side effects, as PyTorch requires) and run the
+    reference loop: ``func`` once per index of the mapped dim, the outputs stacked with
+    :func:`autograd.stack`; exact, differentiable, but no faster than a loop. Results equal
+    the loop's up to floating-point rounding (a batched matrix product rounds like PyTorch's
+    batched one, not like per-sample products). Random draws are detected through the
+    default generator only (as the loop's ``'error'`` check): a draw from an explicit
+    ``generator=`` inside ``func`` is made once for the whole batch (PyTorch raises).
 
     Raises:
         ValueError: ``in_dims`` not matching the arguments; no mapped Tensor; an ``in_dim`` out
-            of range; mapped sizes that differ (PyTorch's wording); a non-Tensor output.
+            of range; mapped sizes that differ (PyTorch's wording); a non-Tensor output; a
+            ``chunk_size`` that is not a positive int.
         RuntimeError: a random draw with ``randomness='error'``.
     """
     if randomness not in ("error", "different", "same"):
         raise RuntimeError(f"vmap: Only allowed values for randomness are 'error', "
                            f"'different', or 'same'. Got {randomness}")
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
+        raise ValueError(f"vmap: chunk_size should be None or greater than 0. (got "
+                         f"{chunk_size!r})")
     name = getattr(func, "__name__", "f")
 
     def wrapped(*args, **kwargs):
@@ -525,57 +565,151 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         if size == 0:
             raise ValueError(f"{fn}: the mapped dimension has size 0; tapegrad's vmap loops "
                              "over it and cannot infer the output shapes")
-        state = default_generator.get_state()
-        results, out_spec = [], None
-        for i in range(size):
-            call_args = []
-            for leaves, spec, norm in per_arg:
-                sl = [x if d is None else x[(slice(None),) * d + (i,)]
-                      for x, d in zip(leaves, norm)]
-                call_args.append(_unflatten(sl, spec))
-            if randomness == "same":
-                default_generator.set_state(state)
-            before = default_generator.get_state() if randomness == "error" else None
-            out = func(*call_args, **kwargs)
-            if randomness == "error" and default_generator.get_state() != before:
-                raise RuntimeError("vmap: called random operation while in randomness error "
-                                   "mode. Please either use the 'same' or 'different' "
-                                   "randomness flags on vmap or perform the randomness "
-                                   "operation out of vmap")
-            leaves, spec = _flatten(out)
-            for x in leaves:
-                if not isinstance(x, Tensor):
-                    raise ValueError(f"{fn}: `{name}` must only return Tensors, got type "
-                                     f"{type(x)}. Did you mean to set out_dims= to None for "
-                                     "output?")
-            if out_spec is None and i == 0:
-                out_spec = spec
-            results.append(leaves)
-        if isinstance(out_dims, (int, type(None))):
-            odims = [out_dims] * len(results[0])
-        else:
-            od_leaves, od_spec = _flatten(out_dims if isinstance(out_dims, (tuple, list))
-                                          and isinstance(out, (tuple, list)) else out_dims)
-            if len(od_leaves) != len(results[0]):
-                raise ValueError(f"{fn}: out_dims is not compatible with the structure of "
-                                 f"`outputs`. out_dims has {len(od_leaves)} entries but the "
-                                 f"output has {len(results[0])}")
-            odims = od_leaves
-        stacked = []
-        for j, od in enumerate(odims):
-            column = [r[j] for r in results]
-            if od is None:
-                stacked.append(column[0])
-                continue
-            nd = column[0].ndim + 1
-            if not -nd <= od < nd:
-                raise ValueError(f"{fn}: out_dim={od} is out of range for an output of "
-                                 f"{nd - 1} dims")
-            stacked.append(stack(column, dim=od % nd))
-        return _unflatten(stacked, out_spec)
+        if _vmap.config["enabled"] and randomness == "error":
+            res = _vmap_batched(func, per_arg, size, kwargs, out_dims, fn, name, chunk_size)
+            if res is not _FALLBACK:
+                return res
+        return _vmap_loop(func, per_arg, size, kwargs, out_dims, fn, name, randomness)
     wrapped.__name__ = f"vmap({name})"
     wrapped.__doc__ = func.__doc__
     return wrapped
+
+
+_FALLBACK = object()
+
+
+def _out_dims_per_leaf(out_dims, out, n, fn):
+    if isinstance(out_dims, (int, type(None))):
+        return [out_dims] * n
+    od_leaves, od_spec = _flatten(out_dims if isinstance(out_dims, (tuple, list))
+                                  and isinstance(out, (tuple, list)) else out_dims)
+    if len(od_leaves) != n:
+        raise ValueError(f"{fn}: out_dims is not compatible with the structure of "
+                         f"`outputs`. out_dims has {len(od_leaves)} entries but the "
+                         f"output has {n}")
+    return od_leaves
+
+
+def _vmap_batched(func, per_arg, size, kwargs, out_dims, fn, name, chunk_size):
+    """One call of ``func`` on the whole batch (see :mod:`autograd._vmap`), or ``_FALLBACK``
+    when something in ``func`` has no batching rule (or fails batched: the loop then gives the
+    genuine error). ``chunk_size`` splits the batch into calls of at most that many samples."""
+    if chunk_size is not None and 0 < chunk_size < size:
+        parts = []
+        for start in range(0, size, chunk_size):
+            n = min(chunk_size, size - start)
+            sub = [([x if d is None else x.narrow(d, start, n) for x, d in zip(leaves, norm)],
+                    spec, norm) for leaves, spec, norm in per_arg]
+            r = _vmap_batched(func, sub, n, kwargs, out_dims, fn, name, None)
+            if r is _FALLBACK:
+                return r
+            parts.append(r)
+        leaves0, spec = _flatten(parts[0])
+        columns = [_flatten(p)[0] for p in parts]
+        odims = _out_dims_per_leaf(out_dims, parts[0], len(leaves0), fn)
+        joined = []
+        for j, od in enumerate(odims):
+            if od is None:
+                joined.append(leaves0[j])
+            else:
+                joined.append(cat([c[j] for c in columns], dim=od))
+        return _unflatten(joined, spec)
+    state = default_generator.get_state()
+    level = _vmap.push_level(size)
+    try:
+        call_args = []
+        for leaves, spec, norm in per_arg:
+            call_args.append(_unflatten(
+                [x if d is None else _vmap.wrap(x if d == 0 else x.movedim(d, 0), level)
+                 for x, d in zip(leaves, norm)], spec))
+        out = func(*call_args, **kwargs)
+        if default_generator.get_state() != state:
+            raise _Unbatchable(level)  # a random draw: the loop raises randomness' error
+        leaves, spec = _flatten(out)
+        if not all(isinstance(x, Tensor) for x in leaves):
+            raise _Unbatchable(level)  # the loop raises the error
+        odims = _out_dims_per_leaf(out_dims, out, len(leaves), fn)
+        results = []
+        for x, od in zip(leaves, odims):
+            p, batched = _vmap.unwrap(x, level)
+            if not batched:
+                p = _vmap.materialize(p, size).clone()
+            if od is None:
+                results.append(p[0])
+                continue
+            nd = x.ndim + 1
+            if not -nd <= od < nd:
+                raise _Unbatchable(level)  # the loop raises the error
+            od %= nd
+            results.append(p if od == 0 else p.movedim(0, od))
+        _vmap.stats["batched"] += 1
+        return _unflatten(results, spec)
+    except _Unbatchable as e:
+        if e.level is not None and e.level < level:
+            raise  # an outer vmap's tensor has no rule here: that vmap falls back
+        if _vmap.config["strict"]:
+            raise RuntimeError(f"{fn}: the batched path fell back to the loop") from e
+    except Exception:
+        if _vmap.config["strict"]:
+            raise
+    finally:
+        _vmap.pop_level(level)
+    default_generator.set_state(state)
+    _vmap.stats["fallback"] += 1
+    return _FALLBACK
+
+
+def _vmap_loop(func, per_arg, size, kwargs, out_dims, fn, name, randomness):
+    """The reference implementation (and the fallback): one call of ``func`` per sample, the
+    outputs stacked."""
+    state = default_generator.get_state()
+    results, out_spec = [], None
+    for i in range(size):
+        call_args = []
+        for leaves, spec, norm in per_arg:
+            sl = [x if d is None else x[(slice(None),) * d + (i,)]
+                  for x, d in zip(leaves, norm)]
+            call_args.append(_unflatten(sl, spec))
+        if randomness == "same":
+            default_generator.set_state(state)
+        before = default_generator.get_state() if randomness == "error" else None
+        out = func(*call_args, **kwargs)
+        if randomness == "error" and default_generator.get_state() != before:
+            raise RuntimeError("vmap: called random operation while in randomness error "
+                               "mode. Please either use the 'same' or 'different' "
+                               "randomness flags on vmap or perform the randomness "
+                               "operation out of vmap")
+        leaves, spec = _flatten(out)
+        for x in leaves:
+            if not isinstance(x, Tensor):
+                raise ValueError(f"{fn}: `{name}` must only return Tensors, got type "
+                                 f"{type(x)}. Did you mean to set out_dims= to None for "
+                                 "output?")
+        if out_spec is None and i == 0:
+            out_spec = spec
+        results.append(leaves)
+    if isinstance(out_dims, (int, type(None))):
+        odims = [out_dims] * len(results[0])
+    else:
+        od_leaves, od_spec = _flatten(out_dims if isinstance(out_dims, (tuple, list))
+                                      and isinstance(out, (tuple, list)) else out_dims)
+        if len(od_leaves) != len(results[0]):
+            raise ValueError(f"{fn}: out_dims is not compatible with the structure of "
+                             f"`outputs`. out_dims has {len(od_leaves)} entries but the "
+                             f"output has {len(results[0])}")
+        odims = od_leaves
+    stacked = []
+    for j, od in enumerate(odims):
+        column = [r[j] for r in results]
+        if od is None:
+            stacked.append(column[0])
+            continue
+        nd = column[0].ndim + 1
+        if not -nd <= od < nd:
+            raise ValueError(f"{fn}: out_dim={od} is out of range for an output of "
+                             f"{nd - 1} dims")
+        stacked.append(stack(column, dim=od % nd))
+    return _unflatten(stacked, out_spec)
 
 
 # ---- functional_call ----------------------------------------------------------------------------

@@ -60,6 +60,25 @@ _NO_NEXT = tuple((None,) * n for n in range(8))
 _anomaly_mode = [False]  # set by autograd.anomaly_mode.detect_anomaly
 
 
+class _Unbatchable(BaseException):
+    """Raised when the values of a vmap ``BatchedTensor`` (:mod:`autograd._vmap`) are read:
+    ``Node.apply`` then runs the node by its batching rule, and ``vmap`` falls back to its
+    per-sample loop where no rule applies. A ``BaseException`` so that a user's or the
+    library's ``except Exception`` cannot swallow it. ``level``: the vmap level concerned (or
+    ``None``)."""
+
+    def __init__(self, level=None):
+        super().__init__(level)
+        self.level = level
+
+    def __str__(self):
+        return (f"vmap: the values of a batched tensor (vmap level {self.level}) were read "
+                "outside vmap's batched call (did a tensor leak out of the vmapped function?)")
+
+
+_vmap_dispatch = None  # autograd._vmap.dispatch, installed when that module is imported
+
+
 class _Output:
     """A saved output array (kept apart from inputs: it is re-wrapped with this node as its
     ``grad_fn`` when a double-backward graph is recorded)."""
@@ -122,66 +141,71 @@ class Node:
     # are written for it (no per-call allocations that the answer does not need).
     @classmethod
     def apply(cls, *args, **attrs):
-        ctx = object.__new__(cls)
-        ctx._saved = None
-        if _grad_enabled():
-            arrays = []
-            nxt = []
-            record = False
-            for a in args:
-                if isinstance(a, Tensor):
-                    arrays.append(a._data)
-                    if a.requires_grad:
-                        record = True
-                        fn = a.grad_fn
-                        if fn is None:
-                            nxt.append(a)
-                        else:
-                            if fn._view is not None and a._vc[0] != fn._view:
-                                _stale_view(a, cls)
-                            nxt.append(fn)
-                        continue
-                else:
-                    arrays.append(a)
-                nxt.append(None)
-            if record:
-                ctx.next = nxt
-                raw = out = cls.forward(ctx, *arrays, **attrs)
-                if out.__class__ is not np.ndarray:
-                    out = np.asarray(out)  # NumPy returns scalars for 0-d results
-                result = object.__new__(Tensor)  # Tensor._make, inlined
-                result._data = out
-                result._grad = None
-                result.grad_fn = ctx
-                result.requires_grad = True
-                result._vc = None
-                result._hooks = None
-                ctx.seq = next(_seq)
-                ctx.shape = out.shape
-                ctx.dtype = out.dtype
-                if out.base is not None or out is arrays[0]:
-                    view_of = _view_source(args, out)
-                    if view_of is not None:  # share memory, so share the version counter
-                        result._vc = vc = view_of._version_counter()
-                        ctx._view = vc[0]
-                if ctx._saved is not None:
-                    ctx._resolve_saved(args, raw, out, result)
-                if _anomaly_mode[0]:
-                    ctx._anomaly = _creation_trace()
-                return result
-        else:
-            arrays = [a._data if isinstance(a, Tensor) else a for a in args]
-        n = len(args)
-        ctx.next = _NO_NEXT[n] if n < 8 else (None,) * n
-        out = cls.forward(ctx, *arrays, **attrs)
-        if out.__class__ is not np.ndarray:
-            out = np.asarray(out)
-        result = Tensor._make(out, False, None)
-        if out.base is not None or arrays and out is arrays[0]:
-            view_of = _view_source(args, out)
-            if view_of is not None:
-                result._vc = view_of._version_counter()
-        return result
+        try:
+            ctx = object.__new__(cls)
+            ctx._saved = None
+            if _grad_enabled():
+                arrays = []
+                nxt = []
+                record = False
+                for a in args:
+                    if isinstance(a, Tensor):
+                        arrays.append(a._data)
+                        if a.requires_grad:
+                            record = True
+                            fn = a.grad_fn
+                            if fn is None:
+                                nxt.append(a)
+                            else:
+                                if fn._view is not None and a._vc[0] != fn._view:
+                                    _stale_view(a, cls)
+                                nxt.append(fn)
+                            continue
+                    else:
+                        arrays.append(a)
+                    nxt.append(None)
+                if record:
+                    ctx.next = nxt
+                    raw = out = cls.forward(ctx, *arrays, **attrs)
+                    if out.__class__ is not np.ndarray:
+                        out = np.asarray(out)  # NumPy returns scalars for 0-d results
+                    result = object.__new__(Tensor)  # Tensor._make, inlined
+                    result._data = out
+                    result._grad = None
+                    result.grad_fn = ctx
+                    result.requires_grad = True
+                    result._vc = None
+                    result._hooks = None
+                    ctx.seq = next(_seq)
+                    ctx.shape = out.shape
+                    ctx.dtype = out.dtype
+                    if out.base is not None or out is arrays[0]:
+                        view_of = _view_source(args, out)
+                        if view_of is not None:  # share memory, so share the version counter
+                            result._vc = vc = view_of._version_counter()
+                            ctx._view = vc[0]
+                    if ctx._saved is not None:
+                        ctx._resolve_saved(args, raw, out, result)
+                    if _anomaly_mode[0]:
+                        ctx._anomaly = _creation_trace()
+                    return result
+            else:
+                arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+            n = len(args)
+            ctx.next = _NO_NEXT[n] if n < 8 else (None,) * n
+            out = cls.forward(ctx, *arrays, **attrs)
+            if out.__class__ is not np.ndarray:
+                out = np.asarray(out)
+            result = Tensor._make(out, False, None)
+            if out.base is not None or arrays and out is arrays[0]:
+                view_of = _view_source(args, out)
+                if view_of is not None:
+                    result._vc = view_of._version_counter()
+            return result
+        except _Unbatchable:
+            # an input is a vmap BatchedTensor (autograd._vmap): its array refused to be read,
+            # so run this node by its batching rule (a try costs nothing when nothing raises)
+            return _vmap_dispatch(cls, args, attrs)
 
     @property
     def needs_input_grad(self):
