@@ -492,21 +492,8 @@ class Tensor:
         Raises:
             RuntimeError: for any device but the CPU (tapegrad runs on the CPU only).
         """
-        dtype = kwargs.pop("dtype", None)
-        device = kwargs.pop("device", None)
         copy = kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
-        if kwargs:
-            raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif _is_device(a):
-                device = a
-            elif a is not None:
-                dtype = a
-        _require_cpu(device, "Tensor.to")
+        dtype = _to_dtype_arg(args, kwargs, "Tensor.to", "to: unexpected keyword arguments")
         if dtype is None:
             return self.clone() if copy else self
         dtype = _dt.to_dtype(dtype)
@@ -1420,6 +1407,33 @@ def _is_device(a):
     index, or another library's device object (a string ``type`` attribute)."""
     return (isinstance(a, (str, device_)) or isinstance(getattr(a, "type", None), str)
             or (isinstance(a, numbers.Integral) and not isinstance(a, builtins.bool)))
+
+
+def _to_dtype_arg(args, kwargs, what, unexpected):
+    """The dtype that a ``to(*args, **kwargs)`` call asks for (``None`` for none), shared by
+    ``Tensor.to`` and ``nn.Module.to``: a positional argument is a device (:func:`_is_device`),
+    a Tensor (its dtype) or a dtype; the keywords ``dtype``, ``device``, ``non_blocking`` and
+    ``memory_format`` (the last two ignored). The device must be the CPU.
+
+    Raises:
+        TypeError: for any other keyword, as ``unexpected`` followed by their sorted names.
+        RuntimeError: for a device other than the CPU (:func:`_require_cpu`, naming ``what``).
+    """
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"{unexpected} {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif _is_device(a):
+            device = a
+        elif a is not None:
+            dtype = a
+    _require_cpu(device, what)
+    return dtype
 
 
 def _require_cpu(device, what):
