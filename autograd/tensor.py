@@ -26,6 +26,13 @@ from . import grad_mode
 __all__ = ["Tensor"]
 
 
+def _constant_property(value, doc):
+    """A read-only property whose value is always ``value``, with the docstring ``doc``: the
+    ``is_*`` attributes whose answer is fixed on a CPU-only, dense engine (``is_cuda``,
+    ``is_quantized``, ... and ``SparseCOOTensor.is_sparse``)."""
+    return property(lambda self: value, doc=doc)
+
+
 class Tensor:
     """A multi-dimensional array that records the ops applied to it for reverse-mode autograd.
 
@@ -200,10 +207,7 @@ class Tensor:
         False)."""
         return self.grad_fn is None
 
-    @property
-    def is_cuda(self):
-        """Always ``False`` (CPU only)."""
-        return False
+    is_cuda = _constant_property(False, "Always ``False`` (CPU only).")
 
     @property
     def _version(self):
@@ -547,45 +551,14 @@ class Tensor:
         """
         _require_cpu("cuda", "Tensor.cuda")
 
-    @property
-    def is_cpu(self):
-        """Always ``True``."""
-        return True
-
-    @property
-    def is_meta(self):
-        """Always ``False``."""
-        return False
-
-    @property
-    def is_mps(self):
-        """Always ``False`` (CPU only)."""
-        return False
-
-    @property
-    def is_xpu(self):
-        """Always ``False`` (CPU only)."""
-        return False
-
-    @property
-    def is_mkldnn(self):
-        """Always ``False`` (CPU only, plain strided arrays)."""
-        return False
-
-    @property
-    def is_sparse_csr(self):
-        """Always ``False``: tensors are dense."""
-        return False
-
-    @property
-    def is_quantized(self):
-        """Always ``False``: no quantized dtypes."""
-        return False
-
-    @property
-    def is_nested(self):
-        """Always ``False``: no nested tensors."""
-        return False
+    is_cpu = _constant_property(True, "Always ``True``.")
+    is_meta = _constant_property(False, "Always ``False``.")
+    is_mps = _constant_property(False, "Always ``False`` (CPU only).")
+    is_xpu = _constant_property(False, "Always ``False`` (CPU only).")
+    is_mkldnn = _constant_property(False, "Always ``False`` (CPU only, plain strided arrays).")
+    is_sparse_csr = _constant_property(False, "Always ``False``: tensors are dense.")
+    is_quantized = _constant_property(False, "Always ``False``: no quantized dtypes.")
+    is_nested = _constant_property(False, "Always ``False``: no nested tensors.")
 
     def is_complex(self):
         """True for a complex dtype (tapegrad's ops are real-valued)."""
@@ -1211,10 +1184,8 @@ class Tensor:
         return _shared.is_shared(self._data)
 
     # --- sparse layout (dense-backed; see autograd.sparse) ---
-    @property
-    def is_sparse(self):
-        """False for a dense tensor (``autograd.sparse.SparseCOOTensor`` says True)."""
-        return False
+    is_sparse = _constant_property(
+        False, "False for a dense tensor (``autograd.sparse.SparseCOOTensor`` says True).")
 
     @property
     def layout(self):
