@@ -15,10 +15,6 @@ Adding an op is one line in ``OPS`` below, e.g.::
 
     OpInfo("exp", A.exp, unary(), np.exp, "exp"),
 
-(for an op named alike in tapegrad, PyTorch and the reference, as this one, the shorthands
-``unary_op("exp")`` and ``named_op("exp", unary())`` build the same entry;
-``unary_op("log", "positive")`` with a sample kind; see :func:`named_op`)
-
 (name as in the module's ``__all__``; the tapegrad function; a sample generator; the NumPy
 reference; PyTorch's name, a dotted path under ``torch`` such as ``"nn.functional.gelu"``, or a
 callable ``torch -> function``). A sample generator is ``sample(draw, rng) -> Sample``:
@@ -28,7 +24,10 @@ bool arrays constant tensors, :class:`Const` float arrays constants) and the op'
 arguments; the op is called ``op(*inputs, *args, **kwargs)``, or through ``call(f, *inputs,
 *args, **kwargs)`` where the op takes its tensors otherwise (a list for ``cat``, an equation
 first for ``einsum``): ``call`` is applied to ours, PyTorch's and the reference alike. The
-helpers ``unary``, ``binary``, ``reduce`` build the common samples. Other fields:
+helpers ``unary``, ``binary``, ``reduce`` build the common samples; for an op named alike in
+tapegrad, PyTorch and the reference, as ``exp``, the shorthands :func:`named_op` and
+:func:`unary_op` fill in the names (``unary_op("exp")`` is the entry above,
+``unary_op("log", "positive")`` draws positive samples). Other fields:
 ``aliases`` (public names bound to the very same function), ``grad=False`` for ops without a
 gradient (bool/integer results: forward checks only), ``torch_grad=False`` where PyTorch's
 gradient differs by design (the docstring says so), ``tol``/``torch_tol`` (rtol, atol per dtype)
