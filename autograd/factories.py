@@ -286,6 +286,21 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
     return _finish(arr, _like(input, dtype), requires_grad, device, "randint_like")
 
 
+def _float_samples(op, method, size, ignored, dtype, out, generator):
+    """The array of :func:`randn` and :func:`rand`: the size and keywords checked as every
+    factory does, then ``method`` (``"standard_normal"`` or ``"random"``) of ``generator``'s
+    NumPy ``Generator`` drawn in float64 (so that a seed gives the same values in every dtype)
+    and cast to the floating dtype asked for (``dtype``, else ``out``'s, else the default).
+
+    Raises:
+        NotImplementedError: for a non-floating dtype (as PyTorch).
+    """
+    size = _size_kw(op, size, ignored)
+    dt = _floating(_dtype_for(dtype, out), op)
+    draw = getattr(get_rng(generator), method)
+    return draw(_size(size), dtype=np.float64).astype(dt)
+
+
 def randn(*size, generator=None, out=None, dtype=None, device=None, requires_grad=False,
           **ignored):
     """Samples of the standard normal N(0, 1) (``torch.randn``).
@@ -293,9 +308,7 @@ def randn(*size, generator=None, out=None, dtype=None, device=None, requires_gra
     Raises:
         NotImplementedError: for a non-floating dtype (as PyTorch).
     """
-    size = _size_kw("randn", size, ignored)
-    dt = _floating(_dtype_for(dtype, out), "randn")
-    arr = get_rng(generator).standard_normal(_size(size), dtype=np.float64).astype(dt)
+    arr = _float_samples("randn", "standard_normal", size, ignored, dtype, out, generator)
     return _finish(arr, None, requires_grad, device, "randn", out)
 
 
@@ -306,11 +319,9 @@ def rand(*size, generator=None, out=None, dtype=None, device=None, requires_grad
     Raises:
         NotImplementedError: for a non-floating dtype (as PyTorch).
     """
-    size = _size_kw("rand", size, ignored)
-    dt = _floating(_dtype_for(dtype, out), "rand")
-    arr = get_rng(generator).random(_size(size), dtype=np.float64).astype(dt)
-    if dt != np.float64:  # the cast may round up to 1: keep [0, 1)
-        np.minimum(arr, np.nextafter(dt.type(1), dt.type(0)), out=arr)
+    arr = _float_samples("rand", "random", size, ignored, dtype, out, generator)
+    if arr.dtype != np.float64:  # the cast may round up to 1: keep [0, 1)
+        np.minimum(arr, np.nextafter(arr.dtype.type(1), arr.dtype.type(0)), out=arr)
     return _finish(arr, None, requires_grad, device, "rand", out)
 
 

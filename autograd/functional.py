@@ -162,12 +162,10 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     of ``u -> (J^T u) . v`` with respect to ``u``.
 
     Args:
-        func (callable): takes Tensors (one per input), returns a Tensor or tuple of Tensors.
-        inputs (Tensor or tuple of Tensors): the point.
         v (Tensor or tuple of Tensors, optional): one per input, same shapes; may be None when
             the input has one element.
-        create_graph (bool): make the result differentiable.
-        strict (bool): raise if an output does not depend on the inputs.
+        func, inputs, create_graph, strict: as in :func:`vjp` (``strict`` raises if an output
+            does not depend on the inputs).
 
     Returns:
         ``(func_output, jvp)``: ``jvp`` has the structure and shapes of the outputs.

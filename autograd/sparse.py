@@ -23,7 +23,7 @@ import weakref
 import numpy as np
 
 from . import dtypes
-from .tensor import Tensor
+from .tensor import Tensor, _constant_property
 
 __all__ = ["SparseCOOTensor", "layout", "strided", "sparse_coo", "sparse_coo_tensor", "mm",
            "spmm", "sum", "addmm", "to_sparse"]
@@ -78,13 +78,8 @@ class SparseCOOTensor(Tensor):
 
     __slots__ = ()
 
-    @property
-    def is_sparse(self):
-        return True
-
-    @property
-    def layout(self):
-        return sparse_coo
+    is_sparse = _constant_property(True, "Always ``True``.")
+    layout = _constant_property(sparse_coo, "Always ``autograd.sparse_coo``.")
 
     def sparse_dim(self):
         """Number of sparse (indexed) dims (the leading ones)."""

@@ -15,6 +15,7 @@ Differences from PyTorch (each also noted where it applies):
 
 import builtins
 import numbers
+import operator
 import warnings
 import weakref
 
@@ -24,6 +25,37 @@ from . import dtypes as _dt
 from . import grad_mode
 
 __all__ = ["Tensor"]
+
+
+def _tensor_method(method, name, doc):
+    """``method`` (a function built by a helper of this module) named ``Tensor.<name>``, with
+    the docstring ``doc``."""
+    method.__name__ = name
+    method.__qualname__ = f"Tensor.{name}"
+    method.__doc__ = doc
+    return method
+
+
+def _conversion(name, dtype, doc):
+    """The Tensor method ``name`` that returns ``self.to(dtype)``, with the docstring ``doc``
+    (``Tensor.float``, ``Tensor.long``, ...)."""
+    def method(self):
+        return self.to(dtype)
+    return _tensor_method(method, name, doc)
+
+
+def _array_attribute(name, doc):
+    """A read-only property that is the attribute ``name`` of the tensor's array, with the
+    docstring ``doc`` (``Tensor.shape``, ``Tensor.dtype``, ...; ``operator.attrgetter`` is a
+    little faster than a Python getter on these hot paths)."""
+    return property(operator.attrgetter("_data." + name), doc=doc)
+
+
+def _constant_property(value, doc):
+    """A read-only property whose value is always ``value``, with the docstring ``doc``: the
+    ``is_*`` attributes whose answer is fixed on a CPU-only, dense engine (``is_cuda``,
+    ``is_quantized``, ... and ``SparseCOOTensor.is_sparse``)."""
+    return property(lambda self: value, doc=doc)
 
 
 class Tensor:
@@ -174,20 +206,10 @@ class Tensor:
                                    f"{value._data.dtype} vs the tensor's {self._data.dtype}")
         self._grad = value
 
-    @property
-    def shape(self):
-        """The shape, a tuple of ints (PyTorch returns ``torch.Size``, a tuple subclass)."""
-        return self._data.shape
-
-    @property
-    def dtype(self):
-        """The dtype (a ``numpy.dtype``, e.g. ``autograd.float32``)."""
-        return self._data.dtype
-
-    @property
-    def ndim(self):
-        """Number of dimensions."""
-        return self._data.ndim
+    shape = _array_attribute("shape", "The shape, a tuple of ints (PyTorch returns "
+                             "``torch.Size``, a tuple subclass).")
+    dtype = _array_attribute("dtype", "The dtype (a ``numpy.dtype``, e.g. ``autograd.float32``).")
+    ndim = _array_attribute("ndim", "Number of dimensions.")
 
     @property
     def device(self):
@@ -200,10 +222,7 @@ class Tensor:
         False)."""
         return self.grad_fn is None
 
-    @property
-    def is_cuda(self):
-        """Always ``False`` (CPU only)."""
-        return False
+    is_cuda = _constant_property(False, "Always ``False`` (CPU only).")
 
     @property
     def _version(self):
@@ -231,15 +250,8 @@ class Tensor:
         """Number of dimensions (``torch.Tensor.ndimension``, an alias of :meth:`dim`)."""
         return self._data.ndim
 
-    @property
-    def nbytes(self):
-        """Bytes taken by the elements, ``numel() * itemsize``."""
-        return self._data.nbytes
-
-    @property
-    def itemsize(self):
-        """Bytes per element (``element_size()``)."""
-        return self._data.itemsize
+    nbytes = _array_attribute("nbytes", "Bytes taken by the elements, ``numel() * itemsize``.")
+    itemsize = _array_attribute("itemsize", "Bytes per element (``element_size()``).")
 
     def is_same_size(self, other):
         """True if ``other`` has this tensor's shape."""
@@ -492,21 +504,8 @@ class Tensor:
         Raises:
             RuntimeError: for any device but the CPU (tapegrad runs on the CPU only).
         """
-        dtype = kwargs.pop("dtype", None)
-        device = kwargs.pop("device", None)
         copy = kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
-        if kwargs:
-            raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif _is_device(a):
-                device = a
-            elif a is not None:
-                dtype = a
-        _require_cpu(device, "Tensor.to")
+        dtype = _to_dtype_arg(args, kwargs, "Tensor.to", "to: unexpected keyword arguments")
         if dtype is None:
             return self.clone() if copy else self
         dtype = _dt.to_dtype(dtype)
@@ -524,29 +523,15 @@ class Tensor:
         """Convert to ``other``'s dtype."""
         return self.to(other.dtype)
 
-    def float(self):
-        """Convert to float32 (differentiable from float64; bool and int give 0./1. values)."""
-        return self.to(_dt.float32)
-
-    def double(self):
-        """Convert to float64."""
-        return self.to(_dt.float64)
-
-    def half(self):
-        """Convert to float16 (storage only: ops compute in NumPy's float16)."""
-        return self.to(_dt.float16)
-
-    def long(self):
-        """Convert to int64 (truncates toward zero; not differentiable)."""
-        return self.to(_dt.int64)
-
-    def int(self):
-        """Convert to int32."""
-        return self.to(_dt.int32)
-
-    def bool(self):
-        """Convert to bool (non-zero is True)."""
-        return self.to(_dt.bool)
+    float = _conversion("float", _dt.float32, "Convert to float32 (differentiable from float64; "
+                        "bool and int give 0./1. values).")
+    double = _conversion("double", _dt.float64, "Convert to float64.")
+    half = _conversion("half", _dt.float16, "Convert to float16 (storage only: ops compute in "
+                       "NumPy's float16).")
+    long = _conversion("long", _dt.int64, "Convert to int64 (truncates toward zero; not "
+                       "differentiable).")
+    int = _conversion("int", _dt.int32, "Convert to int32.")
+    bool = _conversion("bool", _dt.bool, "Convert to bool (non-zero is True).")
 
     def cpu(self):
         """Return ``self`` (tensors always live on the CPU)."""
@@ -560,45 +545,14 @@ class Tensor:
         """
         _require_cpu("cuda", "Tensor.cuda")
 
-    @property
-    def is_cpu(self):
-        """Always ``True``."""
-        return True
-
-    @property
-    def is_meta(self):
-        """Always ``False``."""
-        return False
-
-    @property
-    def is_mps(self):
-        """Always ``False`` (CPU only)."""
-        return False
-
-    @property
-    def is_xpu(self):
-        """Always ``False`` (CPU only)."""
-        return False
-
-    @property
-    def is_mkldnn(self):
-        """Always ``False`` (CPU only, plain strided arrays)."""
-        return False
-
-    @property
-    def is_sparse_csr(self):
-        """Always ``False``: tensors are dense."""
-        return False
-
-    @property
-    def is_quantized(self):
-        """Always ``False``: no quantized dtypes."""
-        return False
-
-    @property
-    def is_nested(self):
-        """Always ``False``: no nested tensors."""
-        return False
+    is_cpu = _constant_property(True, "Always ``True``.")
+    is_meta = _constant_property(False, "Always ``False``.")
+    is_mps = _constant_property(False, "Always ``False`` (CPU only).")
+    is_xpu = _constant_property(False, "Always ``False`` (CPU only).")
+    is_mkldnn = _constant_property(False, "Always ``False`` (CPU only, plain strided arrays).")
+    is_sparse_csr = _constant_property(False, "Always ``False``: tensors are dense.")
+    is_quantized = _constant_property(False, "Always ``False``: no quantized dtypes.")
+    is_nested = _constant_property(False, "Always ``False``: no nested tensors.")
 
     def is_complex(self):
         """True for a complex dtype (tapegrad's ops are real-valued)."""
@@ -646,112 +600,12 @@ class Tensor:
         """True for float16/32/64 tensors."""
         return self._data.dtype.kind == "f"
 
-    # --- arithmetic operators -----------------------------------------------------------------
-    # The operators with a Python number skip straight to their node (the commonest op in a
-    # model and the subject of the per-op overhead benchmark); everything else goes through the
-    # op function, which promotes dtypes (autograd.ops._pointwise._operands).
-    def __add__(self, other):
-        if (other.__class__ is float or other.__class__ is int) and self._data.dtype.kind == "f":
-            return _AddScalar.apply(self, other)
-        return _ops.add(self, other)
-
-    def __radd__(self, other):
-        if (other.__class__ is float or other.__class__ is int) and self._data.dtype.kind == "f":
-            return _AddScalar.apply(self, other)
-        return _ops.add(other, self)
-
-    def __sub__(self, other):
-        if (other.__class__ is float or other.__class__ is int) and self._data.dtype.kind == "f":
-            return _SubScalar.apply(self, other)
-        return _ops.sub(self, other)
-
-    def __rsub__(self, other):
-        return _ops.sub(other, self)
-
-    def __mul__(self, other):
-        if (other.__class__ is float or other.__class__ is int) and self._data.dtype.kind == "f":
-            return _MulScalar.apply(self, other)
-        return _ops.mul(self, other)
-
-    def __rmul__(self, other):
-        if (other.__class__ is float or other.__class__ is int) and self._data.dtype.kind == "f":
-            return _MulScalar.apply(self, other)
-        return _ops.mul(other, self)
-
-    def __truediv__(self, other):
-        if (other.__class__ is float or other.__class__ is int) and self._data.dtype.kind == "f":
-            return _DivScalar.apply(self, other)
-        return _ops.div(self, other)
-
-    def __rtruediv__(self, other):
-        return _ops.div(other, self)
-
-    def __pow__(self, other):
-        return _ops.pow(self, other)
-
-    def __rpow__(self, other):
-        return _ops.pow(other, self)
-
-    def __matmul__(self, other):
-        return _ops.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _ops.matmul(other, self)
-
-    def __neg__(self):
-        return _ops.neg(self)
-
+    # --- operators ----------------------------------------------------------------------------
+    # ``+ - * / ** @ // %``, the comparisons, ``& | ^ ~``, unary ``-`` and ``abs`` (and their
+    # reflected forms) call the op functions of ``autograd.ops``; they are installed from the
+    # table at the end of this module (:func:`_binary_operator`), once the ops are imported.
     def __pos__(self):
         return self
-
-    def __abs__(self):
-        return _ops.abs(self)
-
-    def __floordiv__(self, other):
-        return _ops.floor_divide(self, other)
-
-    def __mod__(self, other):
-        return _ops.remainder(self, other)
-
-    # comparisons and logic (not differentiable; bool results)
-    def __eq__(self, other):
-        return _ops.eq(self, other)
-
-    def __ne__(self, other):
-        return _ops.ne(self, other)
-
-    def __lt__(self, other):
-        return _ops.lt(self, other)
-
-    def __le__(self, other):
-        return _ops.le(self, other)
-
-    def __gt__(self, other):
-        return _ops.gt(self, other)
-
-    def __ge__(self, other):
-        return _ops.ge(self, other)
-
-    def __invert__(self):
-        return _ops.bitwise_not(self)
-
-    def __and__(self, other):
-        return _ops.bitwise_and(self, other)
-
-    def __or__(self, other):
-        return _ops.bitwise_or(self, other)
-
-    def __xor__(self, other):
-        return _ops.bitwise_xor(self, other)
-
-    def __rand__(self, other):
-        return _ops.bitwise_and(other, self)
-
-    def __ror__(self, other):
-        return _ops.bitwise_or(other, self)
-
-    def __rxor__(self, other):
-        return _ops.bitwise_xor(other, self)
 
     def __getitem__(self, index):
         return _ops.getitem(self, index)
@@ -1224,10 +1078,8 @@ class Tensor:
         return _shared.is_shared(self._data)
 
     # --- sparse layout (dense-backed; see autograd.sparse) ---
-    @property
-    def is_sparse(self):
-        """False for a dense tensor (``autograd.sparse.SparseCOOTensor`` says True)."""
-        return False
+    is_sparse = _constant_property(
+        False, "False for a dense tensor (``autograd.sparse.SparseCOOTensor`` says True).")
 
     @property
     def layout(self):
@@ -1422,6 +1274,33 @@ def _is_device(a):
             or (isinstance(a, numbers.Integral) and not isinstance(a, builtins.bool)))
 
 
+def _to_dtype_arg(args, kwargs, what, unexpected):
+    """The dtype that a ``to(*args, **kwargs)`` call asks for (``None`` for none), shared by
+    ``Tensor.to`` and ``nn.Module.to``: a positional argument is a device (:func:`_is_device`),
+    a Tensor (its dtype) or a dtype; the keywords ``dtype``, ``device``, ``non_blocking`` and
+    ``memory_format`` (the last two ignored). The device must be the CPU.
+
+    Raises:
+        TypeError: for any other keyword, as ``unexpected`` followed by their sorted names.
+        RuntimeError: for a device other than the CPU (:func:`_require_cpu`, naming ``what``).
+    """
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"{unexpected} {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif _is_device(a):
+            device = a
+        elif a is not None:
+            dtype = a
+    _require_cpu(device, what)
+    return dtype
+
+
 def _require_cpu(device, what):
     """Check that ``device`` (a device, a string, an int index or ``None``) is the CPU.
 
@@ -1597,3 +1476,65 @@ from . import ops as _ops  # noqa: E402
 from .ops.arithmetic import AddScalar as _AddScalar, MulScalar as _MulScalar, SubScalar as _SubScalar, DivScalar as _DivScalar  # noqa: E402,E501
 from . import random as _random  # noqa: E402
 from .factories import Size as _Size  # noqa: E402
+
+
+# ---- the operators ---------------------------------------------------------------------------
+def _binary_operator(name, op, scalar_node=None, reflected=False):
+    """The Tensor method ``name`` (``"__add__"``): ``op(self, other)``, or ``op(other, self)``
+    when ``reflected`` (``__radd__``: ``2 + x``). With ``scalar_node``, a Python float or int
+    with a floating tensor skips straight to that node: the commonest op in a model
+    (``x * scale``, ``h + 1e-5``) and the subject of the per-op overhead benchmark
+    (``tiny_ops``); anything else goes through ``op``, which promotes dtypes
+    (``autograd.ops._pointwise._operands``). ``scalar_node.apply`` is looked up at each call, so
+    that a trace that swaps ``Node.apply`` (``autograd.onnx``) sees these ops too."""
+    if scalar_node is None and not reflected:
+        def method(self, other):
+            return op(self, other)
+    elif scalar_node is None:
+        def method(self, other):
+            return op(other, self)
+    elif not reflected:
+        def method(self, other):
+            if (other.__class__ is float or other.__class__ is int) and \
+                    self._data.dtype.kind == "f":
+                return scalar_node.apply(self, other)
+            return op(self, other)
+    else:  # only for the commuting add and mul: number + tensor is tensor + number
+        def method(self, other):
+            if (other.__class__ is float or other.__class__ is int) and \
+                    self._data.dtype.kind == "f":
+                return scalar_node.apply(self, other)
+            return op(other, self)
+    args = "other, self" if reflected else "self, other"
+    return _tensor_method(method, name, f"``autograd.{op.__name__}({args})``.")
+
+
+def _unary_operator(name, op):
+    """The Tensor method ``name`` (``"__neg__"``): ``op(self)``."""
+    def method(self):
+        return op(self)
+    return _tensor_method(method, name, f"``autograd.{op.__name__}(self)``.")
+
+
+for _name, _op, _node in (
+        ("__add__", _ops.add, _AddScalar), ("__sub__", _ops.sub, _SubScalar),
+        ("__mul__", _ops.mul, _MulScalar), ("__truediv__", _ops.div, _DivScalar),
+        ("__pow__", _ops.pow, None), ("__matmul__", _ops.matmul, None),
+        ("__floordiv__", _ops.floor_divide, None), ("__mod__", _ops.remainder, None),
+        ("__eq__", _ops.eq, None), ("__ne__", _ops.ne, None), ("__lt__", _ops.lt, None),
+        ("__le__", _ops.le, None), ("__gt__", _ops.gt, None), ("__ge__", _ops.ge, None),
+        ("__and__", _ops.bitwise_and, None), ("__or__", _ops.bitwise_or, None),
+        ("__xor__", _ops.bitwise_xor, None)):
+    setattr(Tensor, _name, _binary_operator(_name, _op, _node))
+# the reflected operators (``2 * x``); only the commuting add and mul have a fast path
+for _name, _op, _node in (
+        ("__radd__", _ops.add, _AddScalar), ("__rsub__", _ops.sub, None),
+        ("__rmul__", _ops.mul, _MulScalar), ("__rtruediv__", _ops.div, None),
+        ("__rpow__", _ops.pow, None), ("__rmatmul__", _ops.matmul, None),
+        ("__rand__", _ops.bitwise_and, None), ("__ror__", _ops.bitwise_or, None),
+        ("__rxor__", _ops.bitwise_xor, None)):
+    setattr(Tensor, _name, _binary_operator(_name, _op, _node, reflected=True))
+for _name, _op in (("__neg__", _ops.neg), ("__abs__", _ops.abs),
+                   ("__invert__", _ops.bitwise_not)):
+    setattr(Tensor, _name, _unary_operator(_name, _op))
+del _name, _op, _node

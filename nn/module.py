@@ -16,7 +16,7 @@ from autograd.utils.hooks import add_hook
 
 from .parameter import Parameter
 
-from autograd.tensor import _is_device, _require_cpu  # noqa: E402 - CPU-only checks
+from autograd.tensor import _require_cpu, _to_dtype_arg  # noqa: E402 - CPU-only checks
 
 __all__ = ["Module", "ModelSummary"]
 
@@ -355,20 +355,8 @@ class Module:
             RuntimeError: for any other device ("tapegrad runs on the CPU only ...").
             TypeError: for a non-floating dtype (PyTorch's message).
         """
-        dtype = kwargs.pop("dtype", None)
-        device = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
-        if kwargs:
-            raise TypeError(f"Module.to() got unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if _is_device(a):
-                device = a
-            elif isinstance(a, Tensor):
-                dtype = a.dtype
-            elif a is not None:
-                dtype = a
-        _require_cpu(device, f"{type(self).__name__}.to")
+        dtype = _to_dtype_arg(args, kwargs, f"{type(self).__name__}.to",
+                              "Module.to() got unexpected keyword arguments")
         if dtype is None:
             return self
         dtype = autograd.dtypes.to_dtype(dtype)

@@ -259,6 +259,23 @@ def test_forward_hooks_prepend_kwargs_always_call_and_context_manager():
     assert seen == [None]
 
 
+def test_tensor_node_and_module_hooks_share_one_removable_handle():
+    """Issue 17: one RemovableHandle (autograd.utils.hooks, PyTorch's
+    torch.utils.hooks.RemovableHandle) serves tensor, graph-node and module hooks alike."""
+    from autograd.utils.hooks import RemovableHandle
+    x = autograd.ones(2, requires_grad=True)
+    y = x * 2.0
+    m = nn.Linear(2, 2)
+    handles = [x.register_hook(lambda g: g), x.register_post_accumulate_grad_hook(lambda t: None),
+               y.grad_fn.register_hook(lambda gi, go: None),
+               m.register_forward_hook(lambda mod, args, out: None),
+               m.register_forward_pre_hook(lambda mod, args: None)]
+    assert all(type(h) is RemovableHandle for h in handles)
+    for h in handles:
+        h.remove()
+    assert not x._hooks and not m._forward_hooks and not m._forward_pre_hooks
+
+
 # ---- containers and reprs -------------------------------------------------------------------
 def test_sequential_indexing_assignment_len_and_repr():
     seq = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))

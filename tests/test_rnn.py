@@ -40,6 +40,22 @@ def sig(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def draw(seed, dtype, *shapes):
+    """Standard-normal arrays of ``shapes`` in ``dtype``, drawn in that order from a generator
+    seeded with ``seed``: the inputs of a step-kernel test."""
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(s).astype(dtype) for s in shapes]
+
+
+def assert_match(got, want, dtype):
+    """Each array a kernel returned (``got``) has ``dtype`` and equals its float64 NumPy
+    reference (``want``, in the same order) to ``tol(dtype)``."""
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert g.dtype == dtype
+        np.testing.assert_allclose(g, w, **tol(dtype))
+
+
 # ======================================================================================
 # kernels vs plain NumPy
 # ======================================================================================
@@ -80,54 +96,38 @@ def ref_gru_step_bwd(dh, gates, h_prev):
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("parallel", [False, True])
 def test_lstm_step_kernels_match_numpy(dtype, parallel):
-    rng = np.random.default_rng(0)
     N, H = 5, 7
-    xp, hh = (rng.standard_normal((N, 4 * H)).astype(dtype) for _ in range(2))
-    b = rng.standard_normal(4 * H).astype(dtype)
-    c_prev, gout, dh_next, dc = (rng.standard_normal((N, H)).astype(dtype) for _ in range(4))
+    xp, hh, b, c_prev, gout, dh_next, dc = draw(0, dtype, (N, 4 * H), (N, 4 * H), 4 * H,
+                                                 *[(N, H)] * 4)
     gates, c, h = KR.lstm_step_forward(xp, hh, b, c_prev, parallel=parallel)
-    rg, rc, rh = ref_lstm_step(xp, hh, b, c_prev)
-    for got, want in ((gates, rg), (c, rc), (h, rh)):
-        assert got.dtype == dtype
-        np.testing.assert_allclose(got, want, **tol(dtype))
-    dG, dc_prev = KR.lstm_step_backward(gout, dh_next, dc, gates, c, c_prev, parallel=parallel)
-    rdG, rdc = ref_lstm_step_bwd(gout + dh_next, dc, gates, c, c_prev)
-    np.testing.assert_allclose(dG, rdG, **tol(dtype))
-    np.testing.assert_allclose(dc_prev, rdc, **tol(dtype))
-    assert dG.dtype == dc_prev.dtype == dtype
+    assert_match((gates, c, h), ref_lstm_step(xp, hh, b, c_prev), dtype)
+    assert_match(KR.lstm_step_backward(gout, dh_next, dc, gates, c, c_prev, parallel=parallel),
+                 ref_lstm_step_bwd(gout + dh_next, dc, gates, c, c_prev), dtype)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("parallel", [False, True])
 def test_gru_step_kernels_match_numpy(dtype, parallel):
-    rng = np.random.default_rng(1)
     N, H = 4, 6
-    xp, hh = (rng.standard_normal((N, 3 * H)).astype(dtype) for _ in range(2))
-    b = rng.standard_normal(3 * H).astype(dtype)
-    h_prev, gout, dh_next = (rng.standard_normal((N, H)).astype(dtype) for _ in range(3))
+    xp, hh, b, h_prev, gout, dh_next = draw(1, dtype, (N, 3 * H), (N, 3 * H), 3 * H,
+                                            *[(N, H)] * 3)
     gates, h = KR.gru_step_forward(xp, hh, b, h_prev, parallel=parallel)
-    rg, rh = ref_gru_step(xp, hh, b, h_prev)
-    np.testing.assert_allclose(gates, rg, **tol(dtype))
-    np.testing.assert_allclose(h, rh, **tol(dtype))
-    got = KR.gru_step_backward(gout, dh_next, gates, h_prev, parallel=parallel)
-    for g, w in zip(got, ref_gru_step_bwd(gout + dh_next, gates, h_prev)):
-        assert g.dtype == dtype
-        np.testing.assert_allclose(g, w, **tol(dtype))
+    assert_match((gates, h), ref_gru_step(xp, hh, b, h_prev), dtype)
+    assert_match(KR.gru_step_backward(gout, dh_next, gates, h_prev, parallel=parallel),
+                 ref_gru_step_bwd(gout + dh_next, gates, h_prev), dtype)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("relu", [False, True])
 @pytest.mark.parametrize("parallel", [False, True])
 def test_rnn_step_kernels_match_numpy(dtype, relu, parallel):
-    rng = np.random.default_rng(2)
-    xp, hh, gout, dh_next = (rng.standard_normal((3, 5)).astype(dtype) for _ in range(4))
-    b = rng.standard_normal(5).astype(dtype)
+    xp, hh, gout, dh_next, b = draw(2, dtype, *[(3, 5)] * 4, 5)
     h = KR.rnn_step_forward(xp, hh, b, relu=relu, parallel=parallel)
     a = xp + hh + b
-    np.testing.assert_allclose(h, np.maximum(a, 0) if relu else np.tanh(a), **tol(dtype))
+    assert_match((h,), (np.maximum(a, 0) if relu else np.tanh(a),), dtype)
     dG = KR.rnn_step_backward(gout, dh_next, h, relu=relu, parallel=parallel)
     d = gout + dh_next
-    np.testing.assert_allclose(dG, d * (h > 0) if relu else d * (1 - h ** 2), **tol(dtype))
+    assert_match((dG,), (d * (h > 0) if relu else d * (1 - h ** 2),), dtype)
 
 
 @pytest.mark.parametrize("reverse", [False, True])

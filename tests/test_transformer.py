@@ -132,7 +132,11 @@ MHA_CASES = [
 ]
 
 
-def mha_masks(kind, rng, conv, n=N, length=L, s=S):
+def mha_masks(kind, rng, conv, n=N, length=L, s=S, heads=H):
+    """The mask keywords of a MultiheadAttention call for ``kind`` (None, or parts joined by
+    ``+``: causal, causal_bool, kpm, kpm_float, bool2d, float3d), for ``n`` batches, ``length``
+    queries, ``s`` keys and ``heads`` heads; random masks come from ``rng`` and each array is
+    passed through ``conv`` (``Tensor`` or ``torch.tensor``)."""
     kw = {}
     if kind is None:
         return kw
@@ -150,7 +154,7 @@ def mha_masks(kind, rng, conv, n=N, length=L, s=S):
             m[:, 0] = False
             kw["attn_mask"] = conv(m)
         elif part == "float3d":
-            kw["attn_mask"] = conv(rng.standard_normal((n * H, length, s)))
+            kw["attn_mask"] = conv(rng.standard_normal((n * heads, length, s)))
     return kw
 
 
@@ -259,22 +263,11 @@ def test_mha_gradcheck(seed, need_weights, batch_first, mask):
     q = Tensor(rng.standard_normal(seq_shape(batch_first, n, length, e)), requires_grad=True)
     kv = Tensor(rng.standard_normal(seq_shape(batch_first, n, length + 1, e)),
                 requires_grad=True)
-    s = length + 1
-    kw = {}
-    if mask == "kpm":
-        kw["key_padding_mask"] = Tensor(padding_mask(n, s))
-    elif mask == "bool2d":
-        bm = rng.random((length, s)) < 0.4
-        bm[:, 0] = False
-        kw["attn_mask"] = Tensor(bm)
-    elif mask == "float3d":
-        kw["attn_mask"] = Tensor(rng.standard_normal((n * h, length, s)))
+    kw = mha_masks(mask, rng, Tensor, n=n, length=length, s=length + 1, heads=h)
 
     if mask == "causal":   # self-attention with the is_causal hint
-        cm = Tensor(causal_float(length))
-
         def fn(x, w):
-            return m(x, x, x, attn_mask=cm, is_causal=True, need_weights=need_weights)[0]
+            return m(x, x, x, is_causal=True, need_weights=need_weights, **kw)[0]
         check_grad(fn, q, m.in_proj_weight)
         return
 

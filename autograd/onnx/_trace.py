@@ -13,6 +13,7 @@ node, and the fast paths that ops take for tensors without grad (plain NumPy ind
 example) are not taken.
 """
 
+import dataclasses
 import inspect
 import numbers
 
@@ -33,19 +34,17 @@ class Compare:
     __name__ = "Compare"
 
 
+@dataclasses.dataclass(slots=True, eq=False)
 class Record:
     """One op call: ``cls`` (a Node subclass, or :class:`Compare`), ``args`` (as passed to
-    ``apply``: Tensors, arrays, numbers, tuples...), ``attrs`` (keyword arguments) and ``out``
-    (the result Tensor)."""
+    ``apply``: Tensors, arrays, numbers, tuples...), ``attrs`` (keyword arguments), ``out``
+    (the result Tensor) and ``index`` (its place in the trace). Compared by identity."""
 
-    __slots__ = ("cls", "args", "attrs", "out", "index")
-
-    def __init__(self, cls, args, attrs, out, index):
-        self.cls = cls
-        self.args = args
-        self.attrs = attrs
-        self.out = out
-        self.index = index
+    cls: type
+    args: tuple
+    attrs: dict
+    out: Tensor
+    index: int
 
     @property
     def name(self):

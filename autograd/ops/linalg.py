@@ -90,18 +90,37 @@ def _matmul(input, other, op):
                            f"broadcast") from e
 
 
+def _fixed_rank_product(op, public, input, other, out, ranks, expected, same_batch=False):
+    """The body shared by :func:`mm`, :func:`bmm`, :func:`mv` and :func:`dot`: ``out=``, then
+    the check that the operands have the ``ranks`` (a pair of ndims) the op takes (and, with
+    ``same_batch``, equal leading dimensions: ``bmm`` does not broadcast), then
+    :func:`_matmul`.
+
+    ``expected`` is the error message for other ranks, formatted with ``op``, the shapes
+    ``a``, ``b`` and the ranks ``da``, ``db`` of the operands.
+
+    Raises:
+        RuntimeError: for other ranks (``expected``) or different batch sizes.
+    """
+    if out is not None:
+        return _with_out(op, public, out, input, other)
+    if (input.ndim, other.ndim) != ranks:
+        raise RuntimeError(expected.format(op=op, a=tuple(input.shape), b=tuple(other.shape),
+                                           da=input.ndim, db=other.ndim))
+    if same_batch and input.shape[0] != other.shape[0]:
+        raise RuntimeError(f"{op}: batch sizes differ: {tuple(input.shape)} and "
+                           f"{tuple(other.shape)}")
+    return _matmul(input, other, op)
+
+
 def mm(input, mat2, *, out=None):
     """Product of two matrices, ``(n, k) @ (k, m) -> (n, m)`` (``torch.mm``).
 
     Raises:
         RuntimeError: if an operand is not 2-D or the inner dimensions differ.
     """
-    if out is not None:
-        return _with_out("mm", mm, out, input, mat2)
-    if input.ndim != 2 or mat2.ndim != 2:
-        raise RuntimeError(f"mm: expected 2-D tensors, got shapes {tuple(input.shape)} and "
-                           f"{tuple(mat2.shape)}")
-    return _matmul(input, mat2, "mm")
+    return _fixed_rank_product("mm", mm, input, mat2, out, (2, 2),
+                               "{op}: expected 2-D tensors, got shapes {a} and {b}")
 
 
 def bmm(input, mat2, *, out=None):
@@ -111,35 +130,22 @@ def bmm(input, mat2, *, out=None):
     Raises:
         RuntimeError: if an operand is not 3-D or the batch/inner dimensions differ.
     """
-    if out is not None:
-        return _with_out("bmm", bmm, out, input, mat2)
-    if input.ndim != 3 or mat2.ndim != 3:
-        raise RuntimeError(f"bmm: expected 3-D tensors, got shapes {tuple(input.shape)} and "
-                           f"{tuple(mat2.shape)}")
-    if input.shape[0] != mat2.shape[0]:
-        raise RuntimeError(f"bmm: batch sizes differ: {tuple(input.shape)} and "
-                           f"{tuple(mat2.shape)}")
-    return _matmul(input, mat2, "bmm")
+    return _fixed_rank_product("bmm", bmm, input, mat2, out, (3, 3),
+                               "{op}: expected 3-D tensors, got shapes {a} and {b}",
+                               same_batch=True)
 
 
 def mv(input, vec, *, out=None):
     """Matrix-vector product, ``(n, m) @ (m,) -> (n,)`` (``torch.mv``)."""
-    if out is not None:
-        return _with_out("mv", mv, out, input, vec)
-    if input.ndim != 2 or vec.ndim != 1:
-        raise RuntimeError(f"mv: expected a 2-D matrix and a 1-D vector, got shapes "
-                           f"{tuple(input.shape)} and {tuple(vec.shape)}")
-    return _matmul(input, vec, "mv")
+    return _fixed_rank_product("mv", mv, input, vec, out, (2, 1),
+                               "{op}: expected a 2-D matrix and a 1-D vector, got shapes {a} "
+                               "and {b}")
 
 
 def dot(input, other, *, out=None):
     """Inner product of two 1-D tensors of equal length (``torch.dot``); 0-d result."""
-    if out is not None:
-        return _with_out("dot", dot, out, input, other)
-    if input.ndim != 1 or other.ndim != 1:
-        raise RuntimeError(f"dot: 1D tensors expected, but got {input.ndim}D and "
-                           f"{other.ndim}D tensors")
-    return _matmul(input, other, "dot")
+    return _fixed_rank_product("dot", dot, input, other, out, (1, 1),
+                               "{op}: 1D tensors expected, but got {da}D and {db}D tensors")
 
 
 def _cross_dim(input, other, dim, op):

@@ -58,6 +58,17 @@ class Sum(Node):
         return grad.expand(ctx.in_shape)
 
 
+def _accumulation_input(input, dtype):
+    """``input`` cast to ``dtype`` when one is given, else bool and integer inputs cast to
+    int64: the dtype in which ``sum``, ``prod``, ``cumsum`` and ``cumprod`` accumulate, as in
+    PyTorch."""
+    if dtype is not None:
+        return input.to(dtype)
+    if input._data.dtype.kind in "biu":
+        return input.to(_dt.int64)
+    return input
+
+
 def sum(input, dim=None, keepdim=False, dtype=None, *, out=None):
     """Sum over ``dim`` (``torch.sum``). Bool and integer tensors sum to int64.
 
@@ -72,10 +83,7 @@ def sum(input, dim=None, keepdim=False, dtype=None, *, out=None):
     """
     if out is not None:
         return _with_out("sum", sum, out, input, dim=dim, keepdim=keepdim, dtype=dtype)
-    if dtype is not None:
-        input = input.to(dtype)
-    elif input._data.dtype.kind in "biu":
-        input = input.to(_dt.int64)
+    input = _accumulation_input(input, dtype)
     dims = _dims(dim, input._data.ndim, "sum")
     return Sum.apply(input, dims, keepdim)
 
@@ -332,9 +340,12 @@ class Cumsum(Node):
         return _flip_cumsum_flip(grad, ctx.dim), None
 
 
-def _cumulative(node, input, dim, dtype, op):
-    """``node`` (Cumsum/Cumprod) along ``dim`` of ``input`` as :func:`_cum_args` prepares it,
-    a 0-d input's result reshaped back to 0-d."""
+def _cumulative(node, public, input, dim, dtype, out, op):
+    """The body of :func:`cumsum` and :func:`cumprod` (``public``, named ``op``): ``out=``
+    handled, else ``node`` (Cumsum/Cumprod) along ``dim`` of ``input`` as :func:`_cum_args`
+    prepares it, a 0-d input's result reshaped back to 0-d."""
+    if out is not None:
+        return _with_out(op, public, out, input, dim, dtype=dtype)
     x, d = _cum_args(input, dim, dtype, op)
     out = node.apply(x, d)
     return out.reshape(()) if input._data.ndim == 0 else out
@@ -343,10 +354,7 @@ def _cumulative(node, input, dim, dtype, op):
 def _cum_args(input, dim, dtype, op):
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(input).__name__}")
-    if dtype is not None:
-        input = input.to(dtype)
-    elif input._data.dtype.kind in "biu":
-        input = input.to(_dt.int64)
+    input = _accumulation_input(input, dtype)
     d = _wrap_dim(dim, input._data.ndim, op)
     if input._data.ndim == 0:
         input, d = input.reshape(1), 0  # 0-d: as a 1-element vector, reshaped back below
@@ -360,9 +368,7 @@ def cumsum(input, dim, *, dtype=None, out=None):
     Raises:
         IndexError: if ``dim`` is out of range.
     """
-    if out is not None:
-        return _with_out("cumsum", cumsum, out, input, dim, dtype=dtype)
-    return _cumulative(Cumsum, input, dim, dtype, "cumsum")
+    return _cumulative(Cumsum, cumsum, input, dim, dtype, out, "cumsum")
 
 
 class Cumprod(Node):
@@ -416,9 +422,7 @@ def cumprod(input, dim, *, dtype=None, out=None):
     Raises:
         IndexError: if ``dim`` is out of range.
     """
-    if out is not None:
-        return _with_out("cumprod", cumprod, out, input, dim, dtype=dtype)
-    return _cumulative(Cumprod, input, dim, dtype, "cumprod")
+    return _cumulative(Cumprod, cumprod, input, dim, dtype, out, "cumprod")
 
 
 class Prod(Node):
@@ -475,10 +479,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """
     if out is not None:
         return _with_out("prod", prod, out, input, dim=dim, keepdim=keepdim, dtype=dtype)
-    if dtype is not None:
-        input = input.to(dtype)
-    elif input._data.dtype.kind in "biu":
-        input = input.to(_dt.int64)
+    input = _accumulation_input(input, dtype)
     dims = _dims(dim, input._data.ndim, "prod")
     if dim is None:
         keepdim = False

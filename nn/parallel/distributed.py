@@ -32,6 +32,7 @@ import numpy as np
 import autograd
 from autograd import Tensor
 from autograd import distributed as dist
+from autograd.engine import _leaf_edges
 
 from ..module import Module
 
@@ -112,28 +113,8 @@ def _output_tensors(obj, out):
 
 
 def _reachable_leaves(tensors):
-    """ids of the leaf tensors the graph of ``tensors`` leads to."""
-    leaves = set()
-    seen = set()
-    stack = []
-    for t in tensors:
-        if t.grad_fn is None:
-            if t.requires_grad:
-                leaves.add(id(t))
-        elif t.grad_fn not in seen:
-            seen.add(t.grad_fn)
-            stack.append(t.grad_fn)
-    while stack:
-        node = stack.pop()
-        for n in node.next:
-            if n is None:
-                continue
-            if isinstance(n, Tensor):
-                leaves.add(id(n))
-            elif n not in seen:
-                seen.add(n)
-                stack.append(n)
-    return leaves
+    """ids of the leaf tensors (requiring grad) the graph of ``tensors`` leads to."""
+    return {id(t) for t in _leaf_edges(tensors) if t.requires_grad}
 
 
 def _queue_callback(fn):
